@@ -1,0 +1,137 @@
+"""The narrow interfaces between the pure core and the outside world (ports).
+
+Each port has an embedded implementation that works offline and production adapters; `config.bootstrap()`
+is the one place that picks them. The core only ever sees these Protocols.
+
+| port            | embedded                         | production                    |
+| --------------- | -------------------------------- | ----------------------------- |
+| TimeSource      | sources.csv_exports              | Harvest / Toggl APIs          |
+| Categorizer     | categorize.offline (chain)       | categorize.claude              |
+| SheetStore      | sheet.workbook (xlsx)            | sheet.gsheets (gspread)       |
+| Accounting      | accounting.ledger (SQLite)       | accounting.quickbooks         |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from .models import Category, CategoryRule, CreatedInvoice, InvoiceDraft, Period, Suggestion, TimeEntry, TimeRow
+
+# A progress callback: (done, total, what) — long work calls it so the CLI can draw a bar.
+Progress = Callable[[int, int, str], None]
+
+
+def no_progress(done: int, total: int, what: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A source row that was not imported, and why (file, line, column named in `reason`)."""
+
+    where: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What a source delivered: entries, rows skipped (only with --skip-bad-rows), and what it covers.
+
+    `covers` lists the source names whose entries are complete for the period, so that a refresh may flag
+    rows of those sources that are no longer there.
+    """
+
+    entries: tuple[TimeEntry, ...]
+    skipped: tuple[SkippedRow, ...] = ()
+    covers: tuple[str, ...] = ()
+    descriptions: tuple[str, ...] = ()  # e.g. "october_harvest.csv: Harvest detailed export, 412 rows"
+
+
+@runtime_checkable
+class TimeSource(Protocol):
+    def fetch(self, period: Period, progress: Progress = no_progress) -> ImportResult: ...
+
+
+@dataclass(frozen=True)
+class CategorizeContext:
+    """What a categorizer may use: the allowed categories, the Rules tab, and the Time tab's history."""
+
+    categories: tuple[Category, ...]
+    rules: tuple[CategoryRule, ...] = ()
+    history: tuple[TimeRow, ...] = ()
+
+
+@dataclass
+class CategorizeReport:
+    """What a categorizer run did, for the Runs tab (counts per source; AI usage filled by the Claude one)."""
+
+    by_source: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    estimated_cost: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class Categorizer(Protocol):
+    def suggest(
+        self, entries: Sequence[TimeEntry], ctx: CategorizeContext, report: CategorizeReport
+    ) -> dict[str, Suggestion]:
+        """Suggestions by entry ref. An entry it cannot place is simply absent (the next stage tries)."""
+        ...
+
+
+Cell = Any  # str | Decimal | int | float | bool | date | datetime | None
+
+
+@dataclass(frozen=True)
+class CellBlock:
+    """A rectangle of values to write at (row, col), both 1-based, into a tab."""
+
+    tab: str
+    row: int
+    col: int
+    values: list[list[Cell]]
+
+
+@runtime_checkable
+class SheetStore(Protocol):
+    """The spreadsheet: a local workbook or a Google Sheet, with the tabs of sheet_templates/."""
+
+    def describe(self) -> str:
+        """Where it is, for people: a path or a URL."""
+        ...
+
+    def ensure_layout(self) -> list[str]:
+        """Create or upgrade the tabs of the contract without touching people's data; says what it changed."""
+        ...
+
+    def read(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
+        """Every value of each tab, header row first, as one read."""
+        ...
+
+    def write(self, blocks: Sequence[CellBlock]) -> None:
+        """Write all blocks as one operation: all land, or none (a retry completes it)."""
+        ...
+
+
+@runtime_checkable
+class Accounting(Protocol):
+    """Where invoices are created: the local ledger or QuickBooks Online. The source of truth for them."""
+
+    def describe(self) -> str: ...
+
+    def check(self, drafts: Sequence[InvoiceDraft], create_missing: bool = False) -> list[str]:
+        """Everything that would stop creation (unmapped customers, items, tax codes), all at once."""
+        ...
+
+    def create_invoices(
+        self, drafts: Sequence[InvoiceDraft], progress: Progress = no_progress
+    ) -> list[CreatedInvoice]:
+        """Create each draft exactly once; a draft whose (client, period) exists with the same contents
+        comes back with status "existing"; different contents raise ConflictError."""
+        ...

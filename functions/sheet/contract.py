@@ -1,0 +1,131 @@
+"""The tab contract: names, columns, owners and types of every tab, loaded from sheet_templates/.
+
+Defined once, as data, so the local workbook and the Google Sheet are built from the same definition and
+the pipeline reads and writes columns by their header (a column added by an upgrade never moves values).
+
+    >>> c = load_contract()
+    >>> c.tab("Time").column("approved").header
+    'Approved'
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "sheet_templates"
+
+Owner = Literal["source", "review", "output", "config", "report"]
+ColumnType = Literal["text", "date", "hours", "money", "bool", "category", "number", "percent"]
+
+
+class Column(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    header: str
+    owner: Owner
+    type: ColumnType = "text"
+    width: int = 14
+    hidden: bool = False
+    note: str = ""
+    choices: tuple[str, ...] = ()
+
+    @property
+    def editable_by_people(self) -> bool:
+        return self.owner in ("review", "config")
+
+
+class Tab(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    kind: Literal["data", "config", "report"]
+    description: str = ""
+    freeze_rows: int = 1
+    freeze_cols: int = 0
+    columns: tuple[Column, ...]
+
+    def column(self, key: str) -> Column:
+        for col in self.columns:
+            if col.key == key:
+                return col
+        raise KeyError(f"tab {self.name} has no column {key!r}")
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int
+    tabs: tuple[Tab, ...]
+    owners: dict[str, str]
+
+    def tab(self, name: str) -> Tab:
+        for t in self.tabs:
+            if t.name == name:
+                return t
+        raise KeyError(f"the contract has no tab {name!r}")
+
+    @property
+    def names(self) -> list[str]:
+        return [t.name for t in self.tabs]
+
+
+@lru_cache(maxsize=1)
+def load_contract(root: Path = TEMPLATES) -> Contract:
+    index = json.loads((root / "contract.json").read_text(encoding="utf-8"))
+    tabs = [json.loads((root / "tabs" / f"{name}.json").read_text(encoding="utf-8")) for name in index["tabs"]]
+    return Contract(version=index["version"], tabs=tabs, owners=index["owners"])
+
+
+def column_letter(index: int) -> str:
+    """1 -> A, 27 -> AA (for cell names in messages)."""
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+class HeaderMap:
+    """Where each contract column sits in a tab as it is now (by header text, tolerant of order and case).
+
+    Columns a person added are kept; contract columns that are missing are reported by `missing`.
+    """
+
+    def __init__(self, tab: Tab, header_row: list[object]):
+        self.tab = tab
+        norm = {str(h).strip().casefold(): i for i, h in enumerate(header_row) if h is not None and str(h).strip()}
+        self.index: dict[str, int] = {}
+        for col in tab.columns:
+            i = norm.get(col.header.casefold())
+            if i is not None:
+                self.index[col.key] = i
+        self.width = len(header_row)
+
+    @property
+    def missing(self) -> list[Column]:
+        return [c for c in self.tab.columns if c.key not in self.index]
+
+    def get(self, row: list[object], key: str) -> object:
+        i = self.index.get(key)
+        if i is None or i >= len(row):
+            return None
+        return row[i]
+
+    def cell(self, key: str, row_number: int) -> str:
+        """`Rates!C7` for the column `key` at 1-based row `row_number`."""
+        i = self.index.get(key)
+        col = column_letter(i + 1) if i is not None else "?"
+        return f"{self.tab.name}!{col}{row_number}"
