@@ -13,7 +13,7 @@ is the one place that picks them. The core only ever sees these Protocols.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -130,8 +130,14 @@ class Accounting(Protocol):
         ...
 
     def create_invoices(
-        self, drafts: Sequence[InvoiceDraft], progress: Progress = no_progress
+        self,
+        drafts: Sequence[InvoiceDraft],
+        entries: Mapping[str, TimeEntry],
+        progress: Progress = no_progress,
     ) -> list[CreatedInvoice]:
         """Create each draft exactly once; a draft whose (client, period) exists with the same contents
-        comes back with status "existing"; different contents raise ConflictError."""
+        comes back with status "existing"; different contents raise ConflictError (naming the client).
+
+        `entries` maps every entry ref on the drafts' lines to its entry, for the time detail (documents,
+        attachments)."""
         ...

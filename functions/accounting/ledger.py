@@ -1,0 +1,175 @@
+"""The embedded accounting system: a SQLite ledger of invoices and lines, plus a readable HTML document
+per invoice.
+
+Exactly once: an invoice is unique by (client, period). Creating a draft whose (client, period) already
+exists returns the existing invoice when the contents are the same (a retry after a crash), and raises a
+ConflictError when they differ, before anything is created. Invoice numbers come from a sequence that
+is advanced in the same transaction as the insert, so numbers have no gaps and are never reused.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from contextlib import closing
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+from ..errors import ConflictError
+from ..models import CreatedInvoice, InvoiceDraft, TimeEntry, slug
+from ..ports import Progress, no_progress
+from .documents import render_invoice_html
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS invoices (
+    key TEXT PRIMARY KEY,
+    client TEXT NOT NULL,
+    period TEXT NOT NULL,
+    number TEXT NOT NULL UNIQUE,
+    customer TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    total TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    issue_date TEXT NOT NULL,
+    due_date TEXT NOT NULL,
+    terms TEXT NOT NULL,
+    memo TEXT NOT NULL,
+    document TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (client, period)
+);
+CREATE TABLE IF NOT EXISTS lines (
+    invoice_key TEXT NOT NULL REFERENCES invoices(key),
+    line_no INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    line_item TEXT NOT NULL,
+    item TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    quantity TEXT NOT NULL,
+    unit_price TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    raw_hours TEXT NOT NULL,
+    tax_code TEXT NOT NULL,
+    entry_refs TEXT NOT NULL,
+    PRIMARY KEY (invoice_key, line_no)
+);
+CREATE TABLE IF NOT EXISTS sequence (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
+"""
+
+
+class Ledger:
+    """Accounting port over SQLite. `prefix` makes numbers like INV-0001."""
+
+    def __init__(self, path: Path, documents_dir: Path, prefix: str = "INV-", agency: str = ""):
+        self.path = Path(path)
+        self.documents_dir = Path(documents_dir)
+        self.prefix = prefix
+        self.agency = agency
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db:
+            db.executescript(SCHEMA)
+
+    def describe(self) -> str:
+        return f"local ledger {self.path}"
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+
+    def check(self, drafts: Sequence[InvoiceDraft], create_missing: bool = False) -> list[str]:
+        return []  # the ledger needs no customer or item set-up
+
+    def find(self, client: str, period: str) -> sqlite3.Row | None:
+        with closing(self._connect()) as db:
+            return db.execute("SELECT * FROM invoices WHERE client=? AND period=?", (client, period)).fetchone()
+
+    def conflicts(self, drafts: Sequence[InvoiceDraft]) -> list[str]:
+        problems = []
+        with closing(self._connect()) as db:
+            for d in drafts:
+                row = db.execute("SELECT number, content_hash, total FROM invoices WHERE client=? AND period=?",
+                                 (d.client, d.period)).fetchone()
+                if row and row["content_hash"] != d.content_hash():
+                    problems.append(
+                        f"{d.client} already has invoice {row['number']} for {d.period} (total {row['total']}), "
+                        f"and what would be invoiced now differs (total {d.total}). Nothing was created for it; "
+                        "void or delete that invoice first, or move the new entries to the next period.")
+        return problems
+
+    def create_invoices(self, drafts: Sequence[InvoiceDraft], entries: Mapping[str, TimeEntry],
+                        progress: Progress = no_progress) -> list[CreatedInvoice]:
+        problems = self.conflicts(drafts)
+        if problems:
+            raise ConflictError("Some invoices conflict with ones already created:\n  - " + "\n  - ".join(problems))
+        created: list[CreatedInvoice] = []
+        self.documents_dir.mkdir(parents=True, exist_ok=True)
+        for i, draft in enumerate(drafts, start=1):
+            created.append(self._create_one(draft, entries))
+            progress(i, len(drafts), draft.client)
+        return created
+
+    def _create_one(self, draft: InvoiceDraft, entries: Mapping[str, TimeEntry]) -> CreatedInvoice:
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT * FROM invoices WHERE client=? AND period=?",
+                                 (draft.client, draft.period)).fetchone()
+                if row is not None:
+                    db.execute("ROLLBACK")
+                    if row["content_hash"] != draft.content_hash():  # raced with another run
+                        raise ConflictError(f"{draft.client} already has invoice {row['number']} for {draft.period}.")
+                    return self._ensure_document(self._created(row, "existing"), draft, entries)
+                seq = db.execute("SELECT next FROM sequence WHERE name='invoice'").fetchone()
+                n = seq["next"] if seq else 1
+                number = f"{self.prefix}{n:04d}"
+                document = self.documents_dir / f"{number}-{slug(draft.client)}.html"
+                now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+                db.execute("INSERT INTO invoices VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                    draft.key, draft.client, draft.period, number, draft.customer, draft.currency,
+                    str(draft.total), draft.content_hash(), draft.issue_date.isoformat(), draft.due_date.isoformat(),
+                    draft.terms, draft.memo, str(document), now))
+                db.executemany("INSERT INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [
+                    (draft.key, no, l.description, l.line_item, l.accounting_item, l.kind, str(l.quantity),
+                     str(l.unit_price), str(l.amount), str(l.raw_hours), l.tax_code, json.dumps(list(l.entry_refs)))
+                    for no, l in enumerate(draft.lines, start=1)])
+                db.execute("INSERT INTO sequence(name, next) VALUES('invoice', ?) "
+                           "ON CONFLICT(name) DO UPDATE SET next=excluded.next", (n + 1,))
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            row = db.execute("SELECT * FROM invoices WHERE key=?", (draft.key,)).fetchone()
+        return self._ensure_document(self._created(row, "created"), draft, entries)
+
+    def _created(self, row: sqlite3.Row, status: str) -> CreatedInvoice:
+        with closing(self._connect()) as db:
+            lines = db.execute("SELECT entry_refs FROM lines WHERE invoice_key=? ORDER BY line_no",
+                               (row["key"],)).fetchall()
+        refs = tuple(ref for line in lines for ref in json.loads(line["entry_refs"]))
+        document = Path(row["document"])
+        return CreatedInvoice(
+            key=row["key"], client=row["client"], period=row["period"], number=row["number"],
+            external_id=row["number"], url=document.resolve().as_uri(), currency=row["currency"],
+            total=Decimal(row["total"]), line_count=len(lines), entry_refs=refs, document=str(document),
+            status=status, created_at=datetime.fromisoformat(row["created_at"]))
+
+    def _ensure_document(self, inv: CreatedInvoice, draft: InvoiceDraft,
+                         entries: Mapping[str, TimeEntry]) -> CreatedInvoice:
+        """Render the document if it is missing (a crash between commit and rendering heals on the retry)."""
+        path = Path(inv.document)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(render_invoice_html(inv, draft, entries, agency=self.agency), encoding="utf-8")
+            tmp.replace(path)
+        return inv
+
+    def all_invoices(self) -> list[sqlite3.Row]:
+        with closing(self._connect()) as db:
+            return db.execute("SELECT * FROM invoices ORDER BY number").fetchall()

@@ -1,0 +1,46 @@
+"""Normalizing task notes so that the same work written two ways looks the same.
+
+    >>> normalize_notes("ACME-1423 Fix null ptr on checkout!!")
+    'fix null pointer on checkout'
+    >>> normalize_notes("mtg w/ client re: Q4")
+    'meeting with client re q#'
+"""
+
+from __future__ import annotations
+
+import re
+
+_TICKET = re.compile(r"\b[A-Za-z][A-Za-z0-9]{1,9}-\d+\b")
+_URL = re.compile(r"https?://\S+")
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_HASHREF = re.compile(r"#\d+")
+_NUMBER = re.compile(r"\d+")
+_NONWORD = re.compile(r"[^\w#&]+")
+_ABBREVIATIONS = {
+    "mtg": "meeting", "mtgs": "meetings", "w": "with", "ptr": "pointer", "pm": "project management",
+    "qa": "qa", "req": "request", "reqs": "requests", "reqts": "requirements", "impl": "implement",
+    "cfg": "config", "conf": "config", "env": "environment", "deps": "dependencies", "dep": "dependency",
+    "prod": "production", "stg": "staging", "db": "database", "perf": "performance", "ux": "ux", "ui": "ui",
+    "wip": "work in progress", "fu": "follow up", "f/u": "follow up", "sync": "sync", "1:1": "one on one",
+}
+STOPWORDS = frozenset("a an the and or of to for on in at by re with from is it this that".split())
+
+
+def normalize_notes(text: str) -> str:
+    s = text.casefold()
+    s = s.replace("w/", "with ").replace("f/u", "follow up").replace("1:1", "one on one")
+    s = _URL.sub(" ", s)
+    s = _EMAIL.sub(" ", s)
+    s = _TICKET.sub(" ", s)
+    s = _HASHREF.sub(" ", s)
+    s = _NUMBER.sub("#", s)
+    words = [w for w in _NONWORD.split(s) if w and w != "_"]
+    out: list[str] = []
+    for w in words:
+        out.append(_ABBREVIATIONS.get(w, w))
+    return " ".join(out).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Content words of normalized text, for the classifier."""
+    return [w for w in normalize_notes(text).split() if w not in STOPWORDS and w != "#" and len(w) > 1]

@@ -1,0 +1,302 @@
+"""The command line: the same pipeline the Cloud Functions run, on this machine.
+
+    python main.py demo                                  # the whole month on the bundled sample agency
+    python main.py refresh --csv october.csv --period 2026-10
+    python main.py preview --period 2026-10
+    python main.py create-invoices --period 2026-10
+
+Every command takes --workdir (where the workbook, ledger and documents live) and --json (print the
+summary as JSON for scripts). Errors are printed as sentences, with where they are; the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from . import pipeline
+from .config import Settings, bootstrap, csv_source
+from .errors import InvoicingError
+from .models import Period
+from .money import fmt_money
+
+SAMPLE = Path(__file__).parent / "sample"
+DEMO_PERIOD = "2026-10"
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def default_period(today: date | None = None) -> str:
+    """Last month: invoices for October are made in November."""
+    today = today or date.today()
+    return str(Period.of(today).previous())
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workdir", type=Path, default=None, metavar="DIR",
+                        help="where the workbook, ledger and invoice documents live (default: ./invoicing-work, "
+                             "or $WORKDIR)")
+    common.add_argument("--json", action="store_true", help="print the summary as JSON (for scripts)")
+    period = argparse.ArgumentParser(add_help=False)
+    period.add_argument("--period", type=_period, default=None, metavar="YYYY-MM",
+                        help="the month to bill (default: last month)")
+
+    parser = argparse.ArgumentParser(
+        prog="python main.py",
+        description="Turn tracked time into reviewed, correct invoices: refresh time entries into a sheet, "
+                    "review them there, preview the invoices, then create them exactly once.",
+        epilog="Offline by default: a local workbook (invoicing.xlsx) and a local ledger with HTML invoices. "
+               "Set SHEET=google, ACCOUNTING=quickbooks, ANTHROPIC_API_KEY to use the production services "
+               "(see README.md).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("demo", parents=[common], help="run a whole month on the bundled sample agency",
+                       description="Refresh the sample agency's October 2026 exports (Harvest, Toggl, Clockify) "
+                                   "into a workbook, categorize, review and approve as a person would, preview, "
+                                   "and create the invoices in the local ledger.")
+    p.add_argument("--fresh", action="store_true", help="start from an empty work directory")
+
+    p = sub.add_parser("refresh", parents=[common, period], help="import time entries into the Time tab",
+                       description="Import time entries, suggest a category for each, and merge them into the "
+                                   "Time tab without overwriting anything people edited.")
+    p.add_argument("--csv", type=Path, action="append", default=[], metavar="FILE",
+                   help="a Harvest, Toggl or Clockify detailed time export (repeat for several files)")
+    p.add_argument("--skip-bad-rows", action="store_true",
+                   help="import the good rows of a file with errors, and list every row skipped")
+
+    sub.add_parser("preview", parents=[common, period], help="compute the invoices into the Preview tab",
+                   description="Compute every invoice of the period with each client's billing rules into the "
+                               "Preview tab, with warnings. Creates nothing.")
+
+    p = sub.add_parser("create-invoices", parents=[common, period], help="create the approved invoices",
+                       description="Create one invoice per client for the approved rows of the period, exactly "
+                                   "once, and write the invoice numbers back into the sheet.")
+    p.add_argument("--dry-run", action="store_true", help="compute and check everything, create nothing")
+    p.add_argument("--create-missing", action="store_true",
+                   help="create customers and items missing in the accounting system (QuickBooks)")
+
+    sub.add_parser("setup-sheet", parents=[common], help="create or upgrade the sheet's tabs and layout",
+                   description="Create the tabs of the contract, or upgrade an older layout, without touching "
+                               "people's data.")
+
+    p = sub.add_parser("connect", parents=[common], help="connect an account (quickbooks)",
+                       description="Run the OAuth sign-in for QuickBooks Online and store the tokens.")
+    p.add_argument("service", choices=["quickbooks"])
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if args.workdir is not None:
+        settings = settings.model_copy(update={"workdir": args.workdir})
+    return settings
+
+
+def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    if args.json or not err.is_terminal:
+        return pipeline.no_progress
+
+    def show(done: int, total: int, what: str) -> None:
+        err.print(f"[dim]  [{done}/{total}] {what}[/dim]")
+
+    return show
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InvoicingError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"ok": False, "error": str(exc)}, indent=2))
+        else:
+            err.print(f"[bold red]Error:[/bold red] {exc}", markup=True, highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing further was written.")
+        return 130
+
+
+# --- commands ------------------------------------------------------------------------------------------
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    period = args.period or Period.parse(default_period())
+    source = csv_source(args.csv, skip_bad_rows=args.skip_bad_rows) if args.csv else None
+    services = bootstrap(settings, source=source)
+    summary = pipeline.refresh(services, period, progress=_progress(args))
+    _emit(args, summary.as_json(), lambda: _print_refresh(summary))
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    services = bootstrap(_settings(args))
+    summary = pipeline.preview(services, args.period or Period.parse(default_period()))
+    _emit(args, summary.as_json(), lambda: _print_invoices(summary, "Preview"))
+    return 0
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    services = bootstrap(_settings(args))
+    summary = pipeline.create_invoices(services, args.period or Period.parse(default_period()),
+                                       dry_run=args.dry_run, create_missing=args.create_missing,
+                                       progress=_progress(args))
+    _emit(args, summary.as_json(), lambda: _print_invoices(summary, "Dry run" if args.dry_run else "Invoices"))
+    return 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    services = bootstrap(_settings(args))
+    changes = services.sheet.ensure_layout()
+    payload = {"ok": True, "sheet": services.sheet.describe(), "changes": changes}
+    _emit(args, payload, lambda: out.print(
+        f"{services.sheet.describe()}: " + ("; ".join(changes) if changes else "the layout is up to date")))
+    return 0
+
+
+def cmd_connect(args: argparse.Namespace) -> int:
+    from .accounting.quickbooks import QuickBooksSettings, connect
+
+    connect(QuickBooksSettings())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.workdir is None and "workdir" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"workdir": Path("invoicing-demo")})
+    if args.fresh and settings.workdir.exists():
+        for name in ("invoicing.xlsx", "ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
+            (settings.workdir / name).unlink(missing_ok=True)
+        shutil.rmtree(settings.workdir / "invoices", ignore_errors=True)
+    settings = settings.model_copy(update={"agency_name": settings.agency_name or "Northwind Digital"})
+    period = Period.parse(DEMO_PERIOD)
+    exports = sorted((SAMPLE / "exports").glob("*.csv"))
+    services = bootstrap(settings, source=csv_source(exports))
+    progress = _progress(args)
+    steps: dict[str, Any] = {}
+    progress(1, 4, "refresh: importing the sample agency's exports")
+    refreshed = pipeline.refresh(services, period, config_dir=SAMPLE / "config")
+    progress(2, 4, "review: fixing categories and approving, as the ops manager would")
+    steps["review"] = pipeline.review_as_person(services, period, _labels())
+    progress(3, 4, "preview")
+    previewed = pipeline.preview(services, period)
+    progress(4, 4, "create invoices")
+    created = pipeline.create_invoices(services, period)
+    payload = {
+        "ok": True, "period": str(period), "workbook": services.sheet.describe(),
+        "ledger": str(settings.ledger_path), "documents": str(settings.documents_dir),
+        "refresh": {k: refreshed.as_json()[k] for k in ("imported", "new", "updated", "unchanged", "suggestions")},
+        "review": steps["review"],
+        "preview": {"invoices": len(previewed.invoices), "held": previewed.held, "warnings": len(previewed.warnings)},
+        "invoices": [i.model_dump(mode="json") for i in created.invoices],
+        "totals": {k: str(v) for k, v in created.totals.items()},
+        "created": created.created, "existing": created.existing,
+    }
+
+    def show() -> None:
+        out.print(f"[bold]Demo: {settings.agency_name}, {period.label()}[/bold]")
+        out.print(f"Refresh: {refreshed.imported} entries imported ({refreshed.new} new); suggestions by "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(refreshed.suggestions.items())))
+        out.print(f"Review: {steps['review']['categories_fixed']} categories corrected, "
+                  f"{steps['review']['approved']} billable rows approved")
+        _print_invoices(created, "Invoices")
+        out.print(f"\nWorkbook:  {services.sheet.describe()}\nLedger:    {settings.ledger_path}\n"
+                  f"Documents: {settings.documents_dir}")
+        out.print("Run it again: nothing is created twice.")
+
+    _emit(args, payload, show)
+    return 0
+
+
+def _labels() -> dict[str, str]:
+    """The sample's true categories (what a careful person would pick), by entry ref."""
+    path = SAMPLE / "labels.csv"
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as f:
+        return {f"{r['source']}:{r['entry_id']}": r["category"] for r in csv.DictReader(f)}
+
+
+COMMANDS = {"demo": cmd_demo, "refresh": cmd_refresh, "preview": cmd_preview, "create-invoices": cmd_create,
+            "setup-sheet": cmd_setup, "connect": cmd_connect}
+
+
+# --- printing ------------------------------------------------------------------------------------------
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], show) -> None:  # type: ignore[no-untyped-def]
+    if args.json:
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        show()
+
+
+def _print_warnings(warnings: list[str], where: str) -> None:
+    if not warnings:
+        return
+    out.print(f"\n[yellow]{len(warnings)} warning(s)[/yellow] (all of them are in the {where}):")
+    for w in warnings[:12]:
+        out.print(f"  - {w}", markup=False)
+    if len(warnings) > 12:
+        out.print(f"  ... and {len(warnings) - 12} more")
+
+
+def _print_refresh(s: pipeline.RefreshSummary) -> None:
+    for d in s.sources:
+        out.print(d, markup=False)
+    table = Table(title=f"Time entries, {s.period}")
+    for col in ("Client", "Entries", "Billable h", "Non-billable h"):
+        table.add_column(col, justify="left" if col == "Client" else "right")
+    for client, c in s.clients.items():
+        table.add_row(client, str(c.entries), f"{c.billable_hours:.2f}", f"{c.non_billable_hours:.2f}")
+    out.print(table)
+    out.print(f"{s.imported} imported: {s.new} new, {s.updated} updated, {s.unchanged} unchanged, "
+              f"{s.held_changes} source changes held for review (approved rows), {s.gone} gone from the source.")
+    if s.suggestions:
+        out.print("Suggestions: " + ", ".join(f"{k} {v}" for k, v in sorted(s.suggestions.items())))
+    if s.accuracy:
+        out.print("Suggestions kept by reviewers: " + ", ".join(f"{k} {v}" for k, v in s.accuracy.items()))
+    if s.new_clients:
+        out.print(f"New clients added to the Clients tab (fill in their terms): {', '.join(s.new_clients)}")
+    for row in s.skipped_rows:
+        out.print(f"[yellow]Skipped[/yellow] {row}", markup=True)
+    _print_warnings(s.warnings, "sheet")
+    out.print(f"Sheet: {s.sheet}")
+
+
+def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
+    table = Table(title=f"{title}, {s.period}")
+    for col in ("Invoice", "Client", "Currency", "Total", "Lines", "Entries", "Status"):
+        table.add_column(col, justify="right" if col in ("Total", "Lines", "Entries") else "left")
+    for inv in s.invoices:
+        table.add_row(inv.number or "(draft)", inv.client, inv.currency, fmt_money(inv.total), str(inv.lines),
+                      str(inv.entries), inv.status)
+    out.print(table)
+    if s.totals:
+        out.print("Totals: " + ", ".join(fmt_money(v, k) for k, v in s.totals.items()))
+    if s.invoices and s.command == "create-invoices" and not s.dry_run:
+        out.print(f"{s.created} created, {s.existing} already existed (nothing is created twice).")
+    for client, why in s.held.items():
+        out.print(f"[yellow]Held[/yellow] {client}: {why}", markup=True)
+    _print_warnings(s.warnings, "Preview tab")
+    if s.documents:
+        out.print(f"Invoice documents: {s.documents}")

@@ -1,0 +1,174 @@
+"""Merge entries from the sources into the Time tab without losing anything a person did (pure).
+
+Rows are matched by (source, source id), never by position. For a matched row:
+- not approved and not invoiced: the source columns follow the source;
+- approved or invoiced, and the source changed: nothing is applied; the row is flagged with what changed
+  (untick Approved to take the new values);
+- review columns (Category, Line Item, Rate Override, Approved, Comment) are never in the result at all,
+  so a refresh cannot overwrite them.
+New entries are appended, with Category set once to the suggestion. A row of a source the import covers,
+in the refreshed period, that the source no longer has is flagged, not deleted.
+
+    >>> from functions.models import TimeEntry
+    >>> e = TimeEntry(source="csv", source_id="1", date="2026-10-01", client="A", person="P", hours=1)
+    >>> merge([], [e], {}, covers=["csv"]).stats.new
+    1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..models import LOW_CONFIDENCE, Period, Suggestion, TimeEntry, TimeRow
+from .tables import source_cells, suggestion_cells
+
+LONG_ENTRY_HOURS = Decimal("12")
+
+
+@dataclass
+class MergeStats:
+    new: int = 0
+    updated: int = 0  # source values changed and applied
+    unchanged: int = 0
+    held_changes: int = 0  # changed in the source after approval/invoicing: flagged, not applied
+    gone: int = 0  # no longer in the source: flagged
+    back: int = 0  # was flagged gone, is back
+    duplicates_in_import: int = 0
+
+
+@dataclass
+class ClientCounts:
+    entries: int = 0
+    billable_hours: Decimal = Decimal("0")
+    non_billable_hours: Decimal = Decimal("0")
+
+
+@dataclass
+class MergeResult:
+    """What to write: owned cells of existing rows (by row number), and whole new rows, in order."""
+
+    updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    appends: list[dict[str, Any]] = field(default_factory=list)
+    stats: MergeStats = field(default_factory=MergeStats)
+    per_client: dict[str, ClientCounts] = field(default_factory=dict)
+
+
+def describe_change(old: TimeEntry, new: TimeEntry) -> str:
+    """`hours 2 -> 2.5, notes "a" -> "b"`: what the source changed, for the Flags column."""
+    a, b = old.sync_fields(), new.sync_fields()
+    parts = []
+    for key in a:
+        if a[key] != b[key]:
+            before, after = a[key], b[key]
+            if key == "notes":
+                before, after = f'"{_clip(before)}"', f'"{_clip(after)}"'
+            parts.append(f"{key} {before or '(blank)'} -> {after or '(blank)'}")
+    return ", ".join(parts)
+
+
+def _clip(s: str, n: int = 30) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def row_flags(entry: TimeEntry, suggestion: Suggestion | None, *, held_change: str = "", invoice: str = "",
+              gone: bool = False, confidence: float | None = None) -> str:
+    flags = []
+    if held_change:
+        when = f"after invoicing ({invoice})" if invoice else "after approval"
+        hint = "" if invoice else "; untick Approved to take the new values"
+        flags.append(f"Changed in the source {when}: {held_change}{hint}")
+    if gone:
+        flags.append("No longer in the source (deleted or moved in the tracker?); not deleted here")
+    conf = suggestion.confidence if suggestion else confidence
+    if conf is not None and conf < LOW_CONFIDENCE:
+        flags.append(f"Low-confidence category suggestion ({conf:.2f}): please check")
+    if entry.hours > LONG_ENTRY_HOURS:
+        flags.append(f"Over {LONG_ENTRY_HOURS} h in one entry")
+    return "; ".join(flags)
+
+
+def merge(
+    rows: Sequence[TimeRow],
+    incoming: Sequence[TimeEntry],
+    suggestions: Mapping[str, Suggestion],
+    covers: Collection[str],
+    period: Period | None = None,
+) -> MergeResult:
+    """Merge `incoming` entries into the existing Time `rows`. `suggestions` are by entry ref, for new rows
+    and for existing rows that have none yet. Only rows of sources in `covers` (and in `period`, when
+    given) can be flagged as gone."""
+    result = MergeResult()
+    existing = {r.entry.ref: r for r in rows}
+    seen: dict[str, TimeEntry] = {}
+    for entry in incoming:
+        if entry.ref in seen:
+            result.stats.duplicates_in_import += 1
+            continue
+        seen[entry.ref] = entry
+
+    for row in rows:
+        new = seen.get(row.entry.ref)
+        suggestion = suggestions.get(row.entry.ref) if not row.suggested_category else None
+        owned: dict[str, Any] = {}
+        if suggestion is not None:
+            owned.update(suggestion_cells(suggestion))
+        shown = row.entry
+        held = ""
+        gone = False
+        if new is None:
+            gone = row.entry.source in covers and (period is None or period.contains(row.entry.date))
+            result.stats.gone += int(gone)
+            result.stats.unchanged += int(not gone)
+        else:
+            result.stats.back += int("No longer in the source" in row.flags)
+            stored = row.sync_hash or row.entry.sync_hash()
+            changed = new.sync_hash() != stored
+            locked = row.approved or row.invoiced
+            if changed and locked:
+                held = describe_change(row.entry, new)
+                result.stats.held_changes += 1
+                owned["sync_hash"] = stored
+            else:
+                result.stats.updated += int(changed)
+                result.stats.unchanged += int(not changed)
+                # also puts the source's values back where a person typed over a source column
+                if not locked and row.entry.sync_hash() != new.sync_hash():
+                    owned.update(source_cells(new))
+                    shown = new
+                owned["sync_hash"] = new.sync_hash()
+        reviewed = row.approved or row.invoiced
+        owned["flags"] = row_flags(shown, suggestion, held_change=held, invoice=row.invoice, gone=gone,
+                                   confidence=None if reviewed else row.confidence)
+        result.updates[row.row] = owned
+        _count(result, shown, period)
+
+    new_entries = [e for ref, e in seen.items() if ref not in existing]
+    new_entries.sort(key=lambda e: (e.date, e.client.casefold(), e.person.casefold(), e.source, e.source_id))
+    for entry in new_entries:
+        suggestion = suggestions.get(entry.ref)
+        cells = source_cells(entry)
+        cells.update(suggestion_cells(suggestion))
+        cells.update({
+            "category": suggestion.category if suggestion else "",
+            "line_item": suggestion.line_item if suggestion else "",
+            "rate_override": None, "approved": False, "comment": "", "invoice": "",
+            "flags": row_flags(entry, suggestion), "sync_hash": entry.sync_hash(),
+        })
+        result.appends.append(cells)
+        result.stats.new += 1
+        _count(result, entry, period)
+    return result
+
+
+def _count(result: MergeResult, entry: TimeEntry, period: Period | None) -> None:
+    if period is not None and not period.contains(entry.date):
+        return
+    counts = result.per_client.setdefault(entry.client, ClientCounts())
+    counts.entries += 1
+    if entry.billable:
+        counts.billable_hours += entry.hours
+    else:
+        counts.non_billable_hours += entry.hours

@@ -1,0 +1,157 @@
+"""The Time tab as values: parse its rows into TimeRow records, and render records back into cells.
+
+Columns are found by header (contract.HeaderMap), so a sheet whose columns were reordered, or that has
+extra columns a person added, reads the same. Parsing never raises on one bad cell: it collects
+InputErrors naming the cell, and the caller decides (refresh tolerates bad review cells and keeps them as
+they are; preview and create-invoices stop on them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import InputError, Location
+from ..models import Suggestion, TimeEntry, TimeRow
+from .cells import is_blank, parse_bool, parse_date, parse_decimal, parse_float, text
+from .contract import HeaderMap, Tab, load_contract
+
+SOURCE_KEYS = ("date", "client", "project", "task", "person", "role", "notes", "hours", "billable",
+               "tracker_rate", "currency", "link", "email", "source", "entry_id")
+REVIEW_KEYS = ("category", "line_item", "rate_override", "approved", "comment")
+OUTPUT_KEYS = ("suggested_category", "suggested_by", "confidence", "suggested_description", "flags", "invoice",
+               "sync_hash")
+
+
+def time_tab() -> Tab:
+    return load_contract().tab("Time")
+
+
+@dataclass
+class TimeTable:
+    """The Time tab as read: its header map, parsed rows, and the problems found (by cell)."""
+
+    header: HeaderMap
+    rows: list[TimeRow] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # rows without Source/Entry ID, by cell
+    last_row: int = 1  # the last row number holding anything (the header is row 1)
+
+    def by_ref(self) -> dict[str, TimeRow]:
+        return {r.entry.ref: r for r in self.rows}
+
+
+def _cell_error(hm: HeaderMap, key: str, row_number: int, message: str) -> InputError:
+    tab, cell = hm.cell(key, row_number).split("!")
+    return InputError(message, Location(tab=tab, cell=cell))
+
+
+def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
+    """Parse every row of the Time tab (values[0] is the header row)."""
+    header = list(values[0]) if values else []
+    hm = HeaderMap(time_tab(), header)
+    table = TimeTable(header=hm)
+    for missing in hm.missing:
+        if missing.key in ("source", "entry_id", "date", "client", "person", "hours"):
+            table.errors.append(InputError(f'the column "{missing.header}" is missing from the header row',
+                                           Location(tab="Time", cell="1:1")))
+    if table.errors:
+        return table
+    for offset, raw in enumerate(values[1:], start=2):
+        raw = list(raw)
+        if all(is_blank(v) for v in raw):
+            continue
+        table.last_row = offset
+        get = lambda key: hm.get(raw, key)  # noqa: E731 - a tiny local accessor reads best here
+        if is_blank(get("source")) or is_blank(get("entry_id")):
+            table.ignored.append(f"{hm.cell('entry_id', offset)}")
+            continue
+        errors: list[InputError] = []
+
+        def parse(key: str, fn, *args):  # type: ignore[no-untyped-def]
+            try:
+                return fn(get(key), *args)
+            except ValueError as exc:
+                errors.append(_cell_error(hm, key, offset, str(exc)))
+                return None
+
+        day = parse("date", parse_date)
+        hours = parse("hours", parse_decimal, "a number of hours")
+        tracker_rate = parse("tracker_rate", parse_decimal, "an amount")
+        billable = parse("billable", parse_bool, True)
+        rate_override = parse("rate_override", parse_decimal, "an amount")
+        approved = parse("approved", parse_bool, False)
+        confidence = parse("confidence", parse_float)
+        if day is None and not errors:
+            errors.append(_cell_error(hm, "date", offset, "the date is missing"))
+        if hours is None and not errors:
+            errors.append(_cell_error(hm, "hours", offset, "the hours are missing"))
+        if errors:
+            table.errors.extend(errors)
+            # a row with a bad review cell must still be known to refresh, or its edits could be lost;
+            # keep what can be kept and mark it approved (refresh then changes nothing in it).
+            if day is None or hours is None:
+                continue
+            approved = True if approved is None else approved
+        try:
+            entry = TimeEntry(
+                source=text(get("source")), source_id=text(get("entry_id")), date=day, client=text(get("client")),
+                project=text(get("project")), task=text(get("task")), person=text(get("person")),
+                role=text(get("role")), email=text(get("email")), notes=_raw_text(get("notes")), hours=hours,
+                billable=True if billable is None else billable, rate=tracker_rate,
+                currency=text(get("currency")) or None, url=text(get("link")),
+            )
+            row = TimeRow(
+                row=offset, entry=entry, category=text(get("category")), line_item=text(get("line_item")),
+                rate_override=rate_override, approved=bool(approved), comment=_raw_text(get("comment")),
+                suggested_category=text(get("suggested_category")), suggested_by=text(get("suggested_by")),
+                confidence=confidence if confidence is None or 0 <= confidence <= 1 else None,
+                suggested_description=_raw_text(get("suggested_description")), flags=_raw_text(get("flags")),
+                invoice=text(get("invoice")), sync_hash=text(get("sync_hash")),
+            )
+        except ValidationError as exc:
+            table.errors.append(InputError(f"the row cannot be read ({exc.errors()[0]['msg']})",
+                                           Location(tab="Time", cell=f"A{offset}")))
+            continue
+        table.rows.append(row)
+    return table
+
+
+def _raw_text(value: object) -> str:
+    """Free text as typed (notes, comments): only None becomes empty; leading `=`/`-` stay."""
+    return "" if value is None else (value if isinstance(value, str) else text(value))
+
+
+def source_cells(entry: TimeEntry) -> dict[str, Any]:
+    """The values of the source columns for an entry (native types; the sheet writer formats them)."""
+    return {
+        "date": entry.date, "client": entry.client, "project": entry.project, "task": entry.task,
+        "person": entry.person, "role": entry.role, "notes": entry.notes, "hours": entry.hours,
+        "billable": entry.billable, "tracker_rate": entry.rate, "currency": entry.currency or "",
+        "link": entry.url, "email": entry.email, "source": entry.source, "entry_id": entry.source_id,
+    }
+
+
+def suggestion_cells(s: Suggestion | None) -> dict[str, Any]:
+    if s is None:
+        return {"suggested_category": "", "suggested_by": "none", "confidence": None, "suggested_description": ""}
+    return {"suggested_category": s.category, "suggested_by": s.source,
+            "confidence": round(s.confidence, 2), "suggested_description": s.description}
+
+
+def row_values(hm: HeaderMap, cells: dict[str, Any], width: int | None = None) -> list[Any]:
+    """A full row in the tab's current column order; columns not in `cells` are None."""
+    out: list[Any] = [None] * (width or max(hm.width, len(hm.tab.columns)))
+    for key, value in cells.items():
+        i = hm.index.get(key)
+        if i is not None:
+            out[i] = value
+    return out
+
+
+def decimal_or_blank(value: Decimal | None) -> Decimal | str:
+    return "" if value is None else value

@@ -1,0 +1,209 @@
+"""The embedded sheet: a local .xlsx workbook with the tabs of the contract (opens in Excel and LibreOffice).
+
+Built from sheet_templates/ exactly like the Google Sheet: frozen header, header notes, a Category dropdown
+fed by the Categories tab, a TRUE/FALSE choice for Approved, number and date formats, hidden columns, and
+the pipeline's columns shaded differently from the ones people edit. Writes go to a temporary file that
+replaces the workbook in one rename, so a failed run leaves the workbook as it was.
+
+Text from sources is always stored as text: a note such as `=SUM(A1)` or `-fixed header` never becomes a
+formula or a number.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..errors import ConfigError
+from ..ports import Cell, CellBlock
+from .contract import Column, Contract, HeaderMap, Tab, load_contract
+
+HEADER_FILL = {
+    "source": "DCE6F1",  # blue-grey: filled by refresh
+    "review": "FFF2CC",  # yellow: yours to edit
+    "output": "E7E6E6",  # grey: written by the pipeline
+    "config": "FFF2CC",
+    "report": "E7E6E6",
+}
+OWNED_FILL = "F5F5F5"  # body of the pipeline's columns
+FLAG_FILL = "FCE4D6"  # a row with flags
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "hours": "0.00", "money": "#,##0.00", "number": "0.00", "percent": "0.0%"}
+MAX_ROWS = 1_048_576
+
+
+def _as_cell_value(value: Cell) -> Any:
+    if isinstance(value, Decimal):
+        return value  # openpyxl writes Decimal exactly as its text
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return value
+
+
+class LocalWorkbook:
+    """SheetStore over an .xlsx file."""
+
+    def __init__(self, path: Path, contract: Contract | None = None):
+        self.path = Path(path)
+        self.contract = contract or load_contract()
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    # -- layout ---------------------------------------------------------------------------------------
+    def ensure_layout(self) -> list[str]:
+        changes: list[str] = []
+        if self.path.exists():
+            wb = self._load()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            wb = Workbook()
+            wb.remove(wb.active)
+            changes.append(f"created the workbook {self.path}")
+        for position, tab in enumerate(self.contract.tabs):
+            if tab.name not in wb.sheetnames:
+                ws = wb.create_sheet(tab.name, index=position)
+                changes.append(f"added the tab {tab.name}")
+            ws = wb[tab.name]
+            changes += self._ensure_tab(ws, tab)
+        if changes:
+            self._save(wb)
+        return changes
+
+    def _ensure_tab(self, ws: Worksheet, tab: Tab) -> list[str]:
+        changes = []
+        header = [c.value for c in ws[1]] if ws.max_row >= 1 else []
+        while header and header[-1] in (None, ""):
+            header.pop()
+        hm = HeaderMap(tab, header)
+        next_col = len(header) + 1
+        for col in hm.missing:  # upgrade: new columns go to the end, so no value moves
+            ws.cell(row=1, column=next_col, value=col.header)
+            if header:
+                changes.append(f"added the column {col.header} to {tab.name}")
+            next_col += 1
+        header = [c.value for c in ws[1]]
+        hm = HeaderMap(tab, header)
+        self._style(ws, tab, hm)
+        return changes
+
+    def _style(self, ws: Worksheet, tab: Tab, hm: HeaderMap) -> None:
+        ws.freeze_panes = ws.cell(row=tab.freeze_rows + 1, column=tab.freeze_cols + 1).coordinate
+        ws.conditional_formatting = type(ws.conditional_formatting)()
+        ws.data_validations.dataValidation = []
+        last = get_column_letter(max(hm.width, 1))
+        for col in tab.columns:
+            i = hm.index[col.key] + 1
+            letter = get_column_letter(i)
+            cell = ws.cell(row=1, column=i)
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor=HEADER_FILL[col.owner])
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            note = col.note or self.contract.owners.get(col.owner, "")
+            cell.comment = Comment(f"{note}\n({self.contract.owners.get(col.owner, '')})".strip(), "invoicing")
+            dim = ws.column_dimensions[letter]
+            dim.width = col.width
+            dim.hidden = col.hidden
+            body = f"{letter}2:{letter}{MAX_ROWS}"
+            if col.owner in ("source", "output") and tab.kind == "data":
+                ws.conditional_formatting.add(
+                    body, FormulaRule(formula=["TRUE"], fill=PatternFill("solid", bgColor=OWNED_FILL)))
+            validation = self._validation(col)
+            if validation is not None:
+                validation.add(body)
+                ws.add_data_validation(validation)
+        if tab.name == "Time" and "flags" in hm.index:
+            flags = get_column_letter(hm.index["flags"] + 1)
+            ws.conditional_formatting.add(
+                f"A2:{last}{MAX_ROWS}",
+                FormulaRule(formula=[f'LEN(${flags}2)>0'], fill=PatternFill("solid", bgColor=FLAG_FILL)))
+        ws.auto_filter.ref = f"A1:{last}1" if tab.kind == "data" else None
+
+    def _validation(self, col: Column) -> DataValidation | None:
+        if col.type == "category":
+            return DataValidation(type="list", formula1="Categories!$A$2:$A$500", allow_blank=True,
+                                  showErrorMessage=True, errorStyle="warning",
+                                  error="Pick a category from the Categories tab.")
+        if col.type == "bool" and col.owner in ("review", "config"):
+            return DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True, showErrorMessage=True,
+                                  error="TRUE or FALSE")
+        if col.choices:
+            return DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True)
+        return None
+
+    # -- data -------------------------------------------------------------------------------------------
+    def read(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
+        if not self.path.exists():
+            raise ConfigError(f"There is no workbook at {self.path} yet; run refresh (or demo) first.")
+        wb = load_workbook(self.path, read_only=True, data_only=True)
+        try:
+            out: dict[str, list[list[Cell]]] = {}
+            for name in tabs:
+                if name not in wb.sheetnames:
+                    out[name] = []
+                    continue
+                rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
+                while rows and all(v is None or v == "" for v in rows[-1]):
+                    rows.pop()
+                out[name] = rows
+            return out
+        finally:
+            wb.close()
+
+    def write(self, blocks: Sequence[CellBlock]) -> None:
+        if not blocks:
+            return
+        wb = self._load()
+        formats = self._formats()
+        for block in blocks:
+            if block.tab not in wb.sheetnames:
+                raise ConfigError(f"The workbook has no tab {block.tab}; run setup (ensure_layout) first.")
+            ws = wb[block.tab]
+            header = [c.value for c in ws[1]]
+            tab_formats = formats.get(block.tab, {})
+            col_fmt = {i + 1: tab_formats.get(str(h).strip().casefold()) for i, h in enumerate(header) if h}
+            for r_off, values in enumerate(block.values):
+                r = block.row + r_off
+                for c_off, value in enumerate(values):
+                    c = block.col + c_off
+                    cell = ws.cell(row=r, column=c)
+                    v = _as_cell_value(value)
+                    cell.value = v
+                    if isinstance(v, str) and v.startswith("="):
+                        cell.data_type = "s"  # text from a source stays text, never a formula
+                    fmt = col_fmt.get(c)
+                    if fmt and isinstance(v, (int, float, Decimal, date)) and not isinstance(v, bool):
+                        cell.number_format = fmt
+        self._save(wb)
+
+    def _formats(self) -> dict[str, dict[str, str]]:
+        return {t.name: {c.header.casefold(): NUMBER_FORMATS[c.type] for c in t.columns if c.type in NUMBER_FORMATS}
+                for t in self.contract.tabs}
+
+    def _load(self) -> Workbook:
+        try:
+            return load_workbook(self.path)
+        except Exception as exc:  # a corrupt or foreign file: say which and why
+            raise ConfigError(f"Cannot open the workbook {self.path}: {exc}") from exc
+
+    def _save(self, wb: Workbook) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=self.path.parent)
+        os.close(fd)
+        try:
+            wb.save(tmp)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
