@@ -1,0 +1,551 @@
+"""Generate the demo agency's tracked time as real Harvest, Toggl and Clockify CSV exports, with true labels.
+
+Deterministic (seeded `random.Random`), so re-running rewrites the checked-in files byte for byte:
+
+    .venv/bin/python -m functions.sample.generate
+
+writes, from agency.json:
+
+- exports/october_harvest.csv (CRLF), exports/october_toggl.csv (UTF-8 BOM), exports/october_clockify.csv
+- labels.csv: `source,entry_id,category`, the category a careful ops person would choose for each entry,
+  keyed by the id the importer computes (the demo plays the reviewer with it; benchmarks score with it)
+- history/september_*.csv + history/september_labels.csv: a labelled previous month to train on.
+
+Notes are written the way people type them (ticket ids, abbreviations, typos, emojis, empty, multi-line,
+leading `=`/`+`/`-`/`@`), and many say little about the category on their own, so keyword rules alone get
+only part of them right.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import json
+import random
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from ..money import round_money
+from ..sources.csv_exports import read_export
+
+HERE = Path(__file__).resolve().parent
+AGENCY = HERE / "agency.json"
+
+CURRENCY_NAMES = {
+    "USD": "United States Dollar - USD",
+    "EUR": "Euro - EUR",
+    "GBP": "British Pound - GBP",
+    "CAD": "Canadian Dollar - CAD",
+}
+# Hourly rates the trackers carry (USD); other currencies scale by a rough factor, rounded to 5.
+ROLE_RATES = {
+    "Principal Engineer": 185, "Senior Developer": 160, "Developer": 135, "Junior Developer": 95,
+    "QA Engineer": 110, "Project Manager": 125, "DevOps Engineer": 155, "Account Director": 175,
+    "Designer": 120, "Senior Designer": 150, "Content Strategist": 105, "Data Analyst": 130,
+}
+COST_RATES = {
+    "Principal Engineer": 95, "Senior Developer": 80, "Developer": 65, "Junior Developer": 42,
+    "QA Engineer": 52, "Project Manager": 60, "DevOps Engineer": 78, "Account Director": 90,
+    "Designer": 55, "Senior Designer": 72, "Content Strategist": 48, "Data Analyst": 62,
+}
+FX = {"USD": Decimal("1"), "EUR": Decimal("0.9"), "GBP": Decimal("0.8"), "CAD": Decimal("1.35")}
+
+# What each role spends its time on (weights).
+ROLE_MIX: dict[str, dict[str, int]] = {
+    "Principal Engineer": {"Development": 35, "Maintenance": 10, "Strategy": 10, "Meetings": 10, "DevOps": 7,
+                           "Project Management": 4, "Support": 4, "Internal": 8, "Sales": 6, "Training": 3},
+    "Senior Developer": {"Development": 45, "Maintenance": 15, "Meetings": 8, "Support": 6, "DevOps": 5, "QA": 4,
+                         "Internal": 8, "Training": 3},
+    "Developer": {"Development": 48, "Maintenance": 15, "Meetings": 6, "Support": 8, "QA": 5, "Internal": 8,
+                  "Training": 4},
+    "Junior Developer": {"Development": 44, "Maintenance": 12, "QA": 8, "Support": 8, "Meetings": 5,
+                         "Internal": 8, "Training": 10},
+    "QA Engineer": {"QA": 55, "Maintenance": 8, "Meetings": 8, "Support": 8, "Project Management": 4,
+                    "Internal": 8, "Training": 3},
+    "Project Manager": {"Project Management": 45, "Meetings": 25, "Strategy": 6, "Support": 6, "Internal": 10,
+                        "Sales": 4},
+    "DevOps Engineer": {"DevOps": 55, "Maintenance": 15, "Support": 6, "Meetings": 5, "Development": 6,
+                        "Internal": 8, "Training": 3},
+    "Account Director": {"Meetings": 25, "Strategy": 20, "Sales": 18, "Project Management": 15, "Internal": 12,
+                         "Content": 3},
+    "Designer": {"Design": 60, "Meetings": 10, "Content": 5, "Support": 5, "Internal": 8, "Training": 4},
+    "Senior Designer": {"Design": 55, "Strategy": 8, "Meetings": 12, "Internal": 8, "Sales": 4, "Training": 3},
+    "Content Strategist": {"Content": 55, "Strategy": 12, "Meetings": 10, "Support": 6, "Internal": 8, "Design": 3},
+    "Data Analyst": {"Data & Analytics": 55, "Strategy": 8, "Meetings": 8, "Development": 8, "Support": 5,
+                     "Internal": 8, "Training": 4},
+}
+NON_BILLABLE = {"Internal", "Sales", "Training"}
+
+FEATURES = [
+    "checkout", "cart", "login", "search", "dashboard", "nav", "header", "footer", "API", "onboarding flow",
+    "settings page", "notifications", "reports page", "booking form", "payment step", "user profile",
+    "CSV export", "admin panel", "product page", "signup", "password reset", "invoice view", "map widget",
+]
+NAMES = ["maya", "ben", "ana", "grace", "hugo", "jonas", "keiko", "liam", "noah", "rosa", "isla", "pablo"]
+
+# Per category: notes that carry a telling word, and notes that say little (the context must decide).
+# Placeholders: {t} ticket id, {f} feature, {w} colleague, {c} client short name, {n} a number.
+CLEAR: dict[str, list[str]] = {
+    "Development": [
+        "implement {f}", "{t} build {f} endpoint", "refactor {f} module", "code review PR #{n}", "{t} {f} - wip",
+        "feature: {f}", "integrate stripe webhooks", "dev {f}", "PR review + merge", "implementing {f} (part 2)",
+        "wired up {f} to backend", "{t} new {f} component", "frontend work on {f}", "backend for {f}",
+        "pairing w/ {w} on {f} feature", "graphql resolvers for {f}",
+    ],
+    "Design": [
+        "wireframes for {f}", "mockups v2 {f}", "figma - {f} screens", "design system tokens", "prototype {f} flow",
+        "icon set for {c}", "UI polish {f}", "moodboard", "user research session #{n}", "redlines for devs",
+        "hi-fi mockups, {f} + {f}", "design review {f}", "style guide updates",
+    ],
+    "Project Management": [
+        "PM stuff", "sprint planning", "backlog grooming", "status report", "weekly status email to client",
+        "jira cleanup", "timeline update", "resourcing + scheduling", "project plan {c}", "sprint retro notes",
+        "PM - budget tracking", "updating project board",
+    ],
+    "Meetings": [
+        "mtg w/ client re: Q4", "weekly sync w/ {c}", "client call", "standup w/ client team", "demo to stakeholders",
+        "kickoff call", "call w/ {c} team re {f}", "meeting w/ {c} product owner", "sprint demo w/ client",
+        "client mtg", "call with {c} about {f}",
+    ],
+    "QA": [
+        "test plan for {f}", "manual testing {f}", "UAT support", "cypress e2e tests", "QA pass on {f}",
+        "smoke test staging", "testing {t}", "writing test cases {f}", "regression run before release",
+        "QA {f}", "test automation - {f}", "cross-browser testing",
+    ],
+    "Maintenance": [
+        "{t} fix null ptr on checkout", "bug fix - {f}", "hotfix prod {f}", "regression in {f} after deploy",
+        "bumped deps", "security patch (npm audit)", "fixing {f} bug", "{t} bugfix", "patch for {f} crash",
+        "upgrade django 4.2 -> 5.0", "dependency updates", "{t} hot fix {f}", "fix broken {f}",
+    ],
+    "Support": [
+        "client request: change banner text", "answered support tickets", "help {w} w/ login issue", "ticket queue",
+        "{t} user can't reset password", "config change per client email", "support", "helpdesk",
+        "support ticket {t}", "client asked to update footer links",
+    ],
+    "DevOps": [
+        "CI pipeline fix", "deploy to prod", "terraform for {f}", "k8s upgrade", "set up monitoring alerts",
+        "github actions cache", "docker compose cleanup", "staging env setup", "SSL cert renewal", "dns change",
+        "deployment + rollback plan", "AWS infra - RDS sizing", "CI/CD for {c}",
+    ],
+    "Content": [
+        "copy for landing page", "blog post draft", "SEO copy {f}", "editing case study", "CMS entry - {n} products",
+        "content audit", "newsletter copy", "proofreading {f} copy", "copywriting - about page", "content calendar",
+    ],
+    "Strategy": [
+        "discovery workshop", "roadmap Q1 2027", "analytics review", "UX audit findings", "competitor research",
+        "strategy deck", "tech audit {c}", "prioritization workshop", "discovery interviews",
+    ],
+    "Data & Analytics": [
+        "dashboard for {f} KPIs", "GA4 tracking plan", "ETL job {f}", "SQL report monthly", "looker dashboard",
+        "data pipeline - {f}", "analysis of funnel drop-off", "bigquery export", "tracking plan v2",
+        "reporting {c} metrics",
+    ],
+    "Internal": [
+        "team mtg", "1:1 w/ {w}", "internal standup", "timesheets", "all hands", "internal tooling",
+        "laptop setup", "hiring - interview", "agency admin", "internal retro",
+    ],
+    "Sales": [
+        "proposal for phase 2", "estimate for new SOW", "pitch deck", "pre-sales call", "RFP response",
+        "scoping call w/ prospect", "estimate {f} change request", "proposal {c} 2027",
+    ],
+    "Training": [
+        "learning Next.js", "conference talk videos", "course: AWS cert", "onboarding docs reading",
+        "react workshop", "tutorial - playwright", "training: figma variables", "reading up on k8s",
+    ],
+}
+VAGUE: dict[str, list[str]] = {
+    "Development": ["{t}", "{f}", "continued", "wip", "sprint work", "coding 💻", "{f} stuff", "more {f}",
+                    "{t} cont'd", "tickets"],
+    "Design": ["{f} screens", "iterations", "feedback round", "review w/ {w}", "🎨", "revisions", "v3"],
+    "Project Management": ["admin", "emails", "coordination", "planning", "misc", "follow ups"],
+    "Meetings": ["call", "sync", "catch up", "{c}", "weekly", "check-in"],
+    "QA": ["verified fixes", "checked {t}", "{f} - looks ok now", "went through {f}", "{t} verify"],
+    "Maintenance": ["fixes", "{t}", "investigating issue w/ {f}", "fixd broken {f}", "{f} not loading on safari",
+                    "looked into errors", "{t} - done"],
+    "Support": ["emails w/ client", "quick change", "misc", "{c} requests", "help {w}"],
+    "DevOps": ["infra", "ops", "deployment issues", "server stuff", "pipeline"],
+    "Content": ["writing", "edits", "{f} text", "drafts"],
+    "Strategy": ["thinking about {f}", "deck", "research", "notes from workshop"],
+    "Data & Analytics": ["numbers for {w}", "report", "queries", "{f} data"],
+    "Internal": ["misc", "", "internal", "admin", "emails"],
+    "Sales": ["call", "estimate", "prep", "{c} follow up"],
+    "Training": ["learning", "reading", "course"],
+}
+# How often a note is vague, per category (the rest carry a telling word).
+VAGUE_SHARE = 0.4
+
+# Notes that must appear somewhere: the nasty cases an importer and a sheet writer must keep as text.
+SPECIAL_NOTES: list[tuple[str, str]] = [
+    ("-fixed header", "Maintenance"),
+    ("@maya review mockups", "Design"),
+    ("=SUM(A1) test formula", "Data & Analytics"),
+    ("+1 on PR, merged", "Development"),
+    ("ACME-1423 fix null ptr on checkout", "Maintenance"),
+    ('reviewed "final" designs, left comments', "Design"),
+    ("mtg w/ client re: Q4\n- budget\n- timeline", "Meetings"),
+    ("release notes:\n1) cart fix\n2) perf", "Maintenance"),
+    ("", "Development"),
+    ("misc", "Internal"),
+    ("PM stuff", "Project Management"),
+    ("🚀 launch prep, final checks", "QA"),
+]
+
+HARVEST_TASKS = {
+    "Development": ["Development"], "Design": ["Design"], "Project Management": ["Project Management"],
+    "Meetings": ["Meetings"], "QA": ["QA"], "Maintenance": ["Development", "Development", "Support"],
+    "Support": ["Support"], "DevOps": ["DevOps", "Development"], "Content": ["Copywriting"],
+    "Strategy": ["Project Management", "Meetings"], "Data & Analytics": ["Development", "Data"],
+    "Internal": ["Non-billable"], "Sales": ["Business Development", "Non-billable"], "Training": ["Non-billable"],
+}
+CLOCKIFY_TASKS = {
+    "Development": ["Backend", "Frontend"], "Maintenance": ["Backend", "Frontend", "Bugs"], "QA": ["Testing"],
+    "Design": ["Design"], "Meetings": ["Meetings", ""], "Project Management": [""], "Support": ["Support", ""],
+    "DevOps": [""], "Content": [""], "Strategy": [""], "Data & Analytics": [""], "Internal": [""], "Sales": [""],
+    "Training": [""],
+}
+TOGGL_TAGS = {
+    "Design": ["design", "revisions", "client-feedback"], "Meetings": ["meeting"], "Content": ["copy", "seo"],
+    "Project Management": ["pm"], "Internal": ["internal"], "Sales": ["presales"], "Support": ["support"],
+    "Strategy": ["workshop"], "Training": ["learning"],
+}
+
+HARVEST_HEADER = [
+    "Date", "Client", "Project", "Project Code", "Task", "Notes", "Hours", "Hours Rounded", "Billable?",
+    "Invoiced?", "Approved?", "First Name", "Last Name", "Roles", "Employee?", "Billable Rate", "Billable Amount",
+    "Cost Rate", "Cost Amount", "Currency", "External Reference URL",
+]
+TOGGL_HEADER = [
+    "User", "Email", "Client", "Project", "Task", "Description", "Billable", "Start date", "Start time",
+    "End date", "End time", "Duration", "Tags", "Amount (USD)",
+]
+CLOCKIFY_HEADER = [
+    "Project", "Client", "Description", "Task", "User", "Group", "Email", "Tags", "Billable", "Start Date",
+    "Start Time", "End Date", "End Time", "Duration (h)", "Duration (decimal)", "Billable Rate (USD)",
+    "Billable Amount (USD)",
+]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One generated entry before it is written in its tracker's format."""
+
+    tracker: str
+    day: date
+    person: dict
+    client: dict
+    project: str
+    category: str
+    notes: str
+    hours: Decimal  # what the person logged (Harvest) or planned (timers add seconds of jitter)
+    billable: bool
+    task: str = ""
+    tags: tuple[str, ...] = ()
+    seconds: int = 0  # timer duration, Toggl/Clockify
+    start: datetime | None = None
+    rate: Decimal | None = None
+    url: str = ""
+
+
+def ticket_prefix(client: str) -> str:
+    word = "".join(ch for ch in client.split()[0] if ch.isalpha()).upper()
+    return word[:5] if len(word) <= 5 else word[:4]
+
+
+def short_name(client: str) -> str:
+    return client.split()[0].rstrip(".,&")
+
+
+def working_days(year: int, month: int) -> list[date]:
+    days = [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
+    return [d for d in days if d.weekday() < 5]
+
+
+def staffing(agency: dict, rng: random.Random) -> dict[str, list[dict]]:
+    """Each person's 2-5 clients (of their tracker); every client has someone."""
+    plan: dict[str, list[dict]] = {}
+    for tracker in ("harvest", "toggl", "clockify"):
+        people = [p for p in agency["people"] if p["tracker"] == tracker]
+        clients = [c for c in agency["clients"] if c["tracker"] == tracker]
+        order = clients[:]
+        rng.shuffle(order)
+        for p in people:
+            plan[p["name"]] = []
+        for i, c in enumerate(order):
+            plan[people[i % len(people)]["name"]].append(c)
+        for p in people:
+            want = min(rng.randint(2, 5), len(clients))
+            mine = plan[p["name"]]
+            while len(mine) < want:
+                c = rng.choice(clients)
+                if c not in mine:
+                    mine.append(c)
+            del mine[5:]
+    return plan
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    letters = [i for i in range(len(text) - 1) if text[i].isalpha() and text[i + 1].isalpha()]
+    if not letters:
+        return text
+    i = rng.choice(letters)
+    return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+
+
+def make_note(category: str, client: dict, rng: random.Random) -> str:
+    pool = VAGUE[category] if rng.random() < VAGUE_SHARE else CLEAR[category]
+    template = rng.choice(pool)
+    note = template.format(
+        t=f"{ticket_prefix(client['name'])}-{rng.randint(100, 1999)}",
+        f=rng.choice(FEATURES), w=rng.choice(NAMES), c=short_name(client["name"]), n=rng.randint(2, 48),
+    )
+    roll = rng.random()
+    if roll < 0.05:
+        note = _typo(note, rng)
+    elif roll < 0.10 and note:
+        note = note[0].upper() + note[1:]
+    elif roll < 0.13 and note:
+        note = note + rng.choice([" 🙂", " ✅", " 🔥", " 🐛", "!!"])
+    elif roll < 0.16 and note:
+        note = note + "."
+    elif roll < 0.18 and note:
+        note = note.lower()
+    return note
+
+
+def split_day(total: Decimal, rng: random.Random) -> list[Decimal]:
+    sizes = [Decimal(x) for x in ("0.25", "0.5", "0.75", "1", "1.25", "1.5", "2", "2.5", "3", "3.5", "4")]
+    weights = [1, 5, 4, 10, 6, 10, 12, 8, 7, 4, 3]
+    parts: list[Decimal] = []
+    left = total
+    while left > 0:
+        size = min(rng.choices(sizes, weights)[0], left)
+        parts.append(size)
+        left -= size
+    return parts
+
+
+def rate_for(person: dict, client: dict) -> Decimal:
+    usd = Decimal(ROLE_RATES[person["role"]])
+    scaled = usd * FX[client["currency"]]
+    return (scaled / 5).quantize(Decimal("1")) * 5
+
+
+def plan_month(agency: dict, clients_of: dict[str, list[dict]], year: int, month: int,
+               rng: random.Random) -> list[Planned]:
+    """Every entry of the month, before formatting, with its true category."""
+    days = working_days(year, month)
+    out: list[Planned] = []
+    for person in agency["people"]:
+        mine = clients_of[person["name"]]
+        weights = [rng.randint(1, 6) for _ in mine]
+        off = set(rng.sample(days, rng.randint(0, 2)))
+        mix = ROLE_MIX[person["role"]]
+        for day in days:
+            if day in off:
+                continue
+            total = Decimal(rng.randint(24, 36)) / 4  # 6-9 h in quarter hours
+            clock = datetime.combine(day, datetime.min.time()) + timedelta(minutes=rng.randint(500, 580))
+            for hours in split_day(total, rng):
+                client = rng.choices(mine, weights)[0]
+                category = rng.choices(list(mix), list(mix.values()))[0]
+                p = _make(person, client, day, category, make_note(category, client, rng), hours, clock, rng)
+                out.append(p)
+                clock += timedelta(seconds=p.seconds or int(hours * 3600)) + timedelta(minutes=rng.randint(0, 12))
+    return out
+
+
+def _make(person: dict, client: dict, day: date, category: str, notes: str, hours: Decimal, start: datetime,
+          rng: random.Random) -> Planned:
+    tracker = client["tracker"]
+    project = rng.choice(client["projects"])
+    billable = category not in NON_BILLABLE
+    if category in NON_BILLABLE and rng.random() < 0.25:
+        billable = True  # logged as billable by mistake; the reviewer unticks it
+    elif category not in NON_BILLABLE and rng.random() < 0.02:
+        billable = False  # marked non-billable in the tracker (goodwill, rework)
+    rate = rate_for(person, client)
+    p = Planned(tracker, day, person, client, project, category, notes, hours, billable, start=start, rate=rate)
+    if tracker == "harvest":
+        task = rng.choice(HARVEST_TASKS[category])
+        if rng.random() < 0.08:
+            task = rng.choice(["Development", "Project Management", "Meetings"])  # picked the wrong task
+        if task in ("Non-billable", "Business Development"):
+            billable = False
+        url = ""
+        if notes[:1].isalpha() and "-" in notes.split(" ")[0] and notes.split(" ")[0].split("-")[-1].isdigit():
+            key = notes.split(" ")[0]
+            url = f"https://{short_name(client['name']).lower()}.atlassian.net/browse/{key}"
+        rate_out = None if (not billable or rng.random() < 0.07) else rate
+        logged = hours
+        if rng.random() < 0.15 and hours <= 4:  # a running timer, not typed-in quarter hours
+            timed = ((hours * 3600 + rng.randint(-400, 400)) / 3600).quantize(Decimal("0.01"))
+            logged = min(max(timed, Decimal("0.25")), Decimal("4"))
+        return replace(p, task=task, billable=billable, rate=rate_out, url=url, hours=logged)
+    seconds = int(hours * 3600) + rng.randint(-420, 420)
+    if hours <= 4:  # entries stay within 0.25-4 h, timer noise or not
+        seconds = min(max(seconds, 900), 4 * 3600)
+    if tracker == "toggl":
+        tags = tuple(rng.sample(TOGGL_TAGS.get(category, []), k=min(len(TOGGL_TAGS.get(category, [])),
+                                                                    rng.randint(0, 2))))
+        # Toggl's workspace bills in USD; the CAD client has no tracker rate.
+        rate_out = rate if billable and client["currency"] == "USD" else None
+        return replace(p, seconds=seconds, tags=tags, rate=rate_out, billable=billable)
+    task = rng.choice(CLOCKIFY_TASKS[category])
+    tags = ("billable",) if billable and rng.random() < 0.3 else ()
+    return replace(p, seconds=seconds, task=task, tags=tags, rate=rate if billable else None, billable=billable)
+
+
+def add_special_cases(entries: list[Planned], agency: dict, clients_of: dict[str, list[dict]], year: int,
+                      month: int, rng: random.Random) -> list[Planned]:
+    """The cases a pipeline must handle: long entry, exact duplicate, weekend work, nasty notes."""
+    people = {p["name"]: p for p in agency["people"]}
+    out = list(entries)
+    # Nasty notes replace the notes of some entries with the matching category (or any entry if none).
+    for note, category in SPECIAL_NOTES:
+        candidates = [i for i, e in enumerate(out) if e.category == category]
+        i = rng.choice(candidates or range(len(out)))
+        if note.startswith("ACME"):
+            candidates = [i for i, e in enumerate(out) if e.client["name"] == "Acme Retail"]
+            i = rng.choice(candidates)
+        out[i] = replace(out[i], notes=note, category=category, url="")
+    # One entry over 12 h: a production incident worked through the night.
+    hugo = people["Hugo Laurent"]
+    client = clients_of["Hugo Laurent"][0]
+    day = working_days(year, month)[9]
+    out = [e for e in out if not (e.person is hugo and e.day == day)]
+    start = datetime.combine(day, datetime.min.time()) + timedelta(hours=8)
+    out.append(_make(hugo, client, day, "DevOps", "prod outage - DB failover, restore + postmortem",
+                     Decimal("12.5"), start, rng))
+    # Weekend work: a Saturday hotfix and a Sunday deploy window.
+    weekend = [d for d in (date(year, month, x) for x in range(1, 29)) if d.weekday() >= 5]
+    ben, ben_client = people["Ben Okafor"], clients_of["Ben Okafor"][0]
+    out.append(_make(ben, ben_client, weekend[2], "Maintenance", "weekend hotfix - payment step 500s",
+                     Decimal("2"), datetime.combine(weekend[2], datetime.min.time()) + timedelta(hours=10), rng))
+    noah, noah_client = people["Noah Schmidt"], clients_of["Noah Schmidt"][0]
+    out.append(_make(noah, noah_client, weekend[5], "DevOps", "deploy window sunday (planned w/ client)",
+                     Decimal("3"), datetime.combine(weekend[5], datetime.min.time()) + timedelta(hours=9), rng))
+    out.sort(key=lambda e: (e.tracker, e.day, e.person["name"], e.start or datetime.min))
+    # One exact duplicate row (the same entry saved twice), right after its original.
+    harvest = [i for i, e in enumerate(out) if e.tracker == "harvest" and e.notes and e.category == "Development"]
+    i = harvest[len(harvest) // 3]
+    out.insert(i + 1, out[i])
+    return out
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _hhmmss(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def harvest_rows(entries: list[Planned]) -> list[list[str]]:
+    rows = []
+    for e in entries:
+        first, last = e.person["name"].split(" ", 1)
+        rounded = (e.hours * 4).to_integral_value(rounding="ROUND_CEILING") / 4
+        cost = Decimal(COST_RATES[e.person["role"]])
+        rows.append([
+            e.day.isoformat(), e.client["name"], e.project,
+            f"{ticket_prefix(e.client['name'])}-{e.project[:3].upper()}",
+            e.task, e.notes, str(e.hours), f"{rounded:.2f}", "Yes" if e.billable else "No", "No",
+            "Yes" if e.day.day < 25 else "No", first, last, e.person["role"], "Yes",
+            "" if e.rate is None else _money(e.rate),
+            "" if e.rate is None else _money(round_money(e.rate * e.hours)),
+            _money(cost), _money(round_money(cost * e.hours)), CURRENCY_NAMES[e.client["currency"]], e.url,
+        ])
+    return rows
+
+
+def toggl_rows(entries: list[Planned]) -> list[list[str]]:
+    rows = []
+    for e in entries:
+        assert e.start is not None
+        end = e.start + timedelta(seconds=e.seconds)
+        amount = "" if e.rate is None else _money(round_money(e.rate * e.seconds / Decimal(3600)))
+        rows.append([
+            e.person["name"], e.person["email"], e.client["name"], e.project, e.task, e.notes,
+            "Yes" if e.billable else "No", e.day.isoformat(), e.start.strftime("%H:%M:%S"),
+            end.date().isoformat(), end.strftime("%H:%M:%S"), _hhmmss(e.seconds), ", ".join(e.tags),
+            amount if e.billable else "0.00",
+        ])
+    return rows
+
+
+def clockify_rows(entries: list[Planned]) -> list[list[str]]:
+    rows = []
+    for e in entries:
+        assert e.start is not None
+        end = e.start + timedelta(seconds=e.seconds)
+        hours = (Decimal(e.seconds) / 3600).quantize(Decimal("0.01"))
+        rows.append([
+            e.project, e.client["name"], e.notes, e.task, e.person["name"], e.person["role"], e.person["email"],
+            ", ".join(e.tags), "Yes" if e.billable else "No", e.day.strftime("%m/%d/%Y"),
+            e.start.strftime("%I:%M %p"), end.strftime("%m/%d/%Y"), end.strftime("%I:%M %p"), _hhmmss(e.seconds),
+            f"{hours:.2f}", "" if e.rate is None else _money(e.rate),
+            "" if e.rate is None else _money(round_money(e.rate * hours)),
+        ])
+    return rows
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], *, crlf: bool = False, bom: bool = False) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n" if crlf else "\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    data = buf.getvalue().encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+
+
+def generate_month(agency: dict, clients_of: dict[str, list[dict]], year: int, month: int, rng: random.Random,
+                   out_dir: Path, prefix: str, labels_path: Path) -> dict[str, int]:
+    """Write the three exports of one month and their labels; returns entries per file."""
+    planned = add_special_cases(plan_month(agency, clients_of, year, month, rng), agency, clients_of, year, month, rng)
+    files = {
+        "harvest": (out_dir / f"{prefix}_harvest.csv", HARVEST_HEADER, harvest_rows, {"crlf": True}),
+        "toggl": (out_dir / f"{prefix}_toggl.csv", TOGGL_HEADER, toggl_rows, {"bom": True}),
+        "clockify": (out_dir / f"{prefix}_clockify.csv", CLOCKIFY_HEADER, clockify_rows, {}),
+    }
+    labels: list[tuple[str, str, str]] = []
+    counts: dict[str, int] = {}
+    for tracker, (path, header, to_rows, opts) in files.items():
+        mine = [e for e in planned if e.tracker == tracker]
+        write_csv(path, header, to_rows(mine), **opts)
+        # Label by the id the importer computes, so the labels always match what the pipeline sees.
+        source, entries, _ = read_export(path)
+        if source != tracker or len(entries) != len(mine):
+            raise RuntimeError(f"{path.name}: the importer read {len(entries)} entries, {len(mine)} were written")
+        labels.extend((source, e.source_id, p.category) for e, p in zip(entries, mine))
+        counts[path.name] = len(entries)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["source", "entry_id", "category"])
+    writer.writerows(labels)
+    labels_path.write_bytes(buf.getvalue().encode("utf-8"))
+    return counts
+
+
+def write_all(root: Path = HERE) -> dict[str, int]:
+    """Write October (exports/, labels.csv) and September (history/) under `root`; entries per file."""
+    agency = json.loads(AGENCY.read_text(encoding="utf-8"))
+    rng = random.Random(2026)
+    clients_of = staffing(agency, rng)
+    october = generate_month(agency, clients_of, 2026, 10, rng, root / "exports", "october", root / "labels.csv")
+    # A separate seed, so September is not October with other dates (a classifier must generalise).
+    history = generate_month(agency, clients_of, 2026, 9, random.Random(202609), root / "history", "september",
+                             root / "history" / "september_labels.csv")
+    return {**october, **history}
+
+
+def main() -> None:
+    for name, n in write_all().items():
+        print(f"{name}: {n} entries")
+
+
+if __name__ == "__main__":
+    main()
