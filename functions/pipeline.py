@@ -279,6 +279,10 @@ def refresh(services: Services, period: Period, progress: Progress = no_progress
     summary.seconds = time.perf_counter() - started
     detail = (f"{summary.imported} imported: {s.new} new, {s.updated} updated, {s.unchanged} unchanged, "
               f"{s.held_changes} changes held for review, {s.gone} gone from the source")
+    if summary.suggestions:
+        detail += "; suggestions " + ", ".join(f"{k} {v}" for k, v in sorted(summary.suggestions.items()))
+    if summary.accuracy:
+        detail += "; kept by reviewers " + ", ".join(f"{k} {v}" for k, v in summary.accuracy.items())
     blocks.append(_run_row(tables, summary, "ok", detail, ai_usage=summary.ai_usage))
     progress(5, 5, "writing the sheet")
     services.sheet.write(blocks)
