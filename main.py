@@ -10,11 +10,7 @@ from __future__ import annotations
 import sys
 
 from functions.cli import main
-
-try:  # the Cloud Functions need the Google adapters; the CLI runs without them
-    from functions.cloud import create_invoices, preview, refresh  # noqa: F401
-except ImportError:  # pragma: no cover - only while functions/cloud.py is absent
-    pass
+from functions.cloud import create_invoices, preview, refresh  # noqa: F401  (the Cloud Functions)
 
 if __name__ == "__main__":
     sys.exit(main())

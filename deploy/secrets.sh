@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Step 2: store the secrets in Secret Manager and let the functions' service account read them.
+# Each value is read from the terminal without echo (or from stdin when piped); it never lands in a file,
+# the shell history or a log. Run it again to add a new version of a secret (for example a rotated key).
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+store_secret() {
+  local name="$1" prompt="$2" value=""
+  if [[ -t 0 ]]; then
+    read -r -s -p "${prompt} (blank to skip): " value
+    echo
+  else
+    IFS= read -r value || true
+  fi
+  if [[ -z "${value}" ]]; then
+    echo "skipped ${name}"
+    return 0
+  fi
+  secret_exists "${name}" || gcloud secrets create "${name}" --replication-policy automatic >/dev/null
+  printf '%s' "${value}" | gcloud secrets versions add "${name}" --data-file=- >/dev/null
+  gcloud secrets add-iam-policy-binding "${name}" --member "serviceAccount:${RUNTIME_SA}" \
+    --role roles/secretmanager.secretAccessor >/dev/null
+  echo "stored a new version of ${name}"
+}
+
+if [[ "${ACCOUNTING}" == "quickbooks" ]]; then
+  step "QuickBooks Online app secret (developer.intuit.com > your app > Keys & credentials)"
+  store_secret "${SECRET_QBO_CLIENT_SECRET}" "QBO client secret"
+
+  step "QuickBooks tokens: the functions read and rotate them in the secret ${SECRET_QBO_TOKENS}"
+  secret_exists "${SECRET_QBO_TOKENS}" || gcloud secrets create "${SECRET_QBO_TOKENS}" --replication-policy automatic >/dev/null
+  # refresh tokens rotate: the functions must add versions, not only read them
+  for role in roles/secretmanager.secretAccessor roles/secretmanager.secretVersionAdder; do
+    gcloud secrets add-iam-policy-binding "${SECRET_QBO_TOKENS}" --member "serviceAccount:${RUNTIME_SA}" \
+      --role "${role}" >/dev/null
+  done
+  echo "Connect QuickBooks once from your machine with QBO_TOKEN_STORE=secretmanager:projects/${PROJECT_ID}/secrets/${SECRET_QBO_TOKENS}"
+  echo "  python main.py connect   (see docs/quickbooks.md)"
+fi
+
+if [[ "${AI_ENABLED}" == "true" ]]; then
+  step "Anthropic API key for the Claude categorizer (console.anthropic.com > API keys)"
+  store_secret "${SECRET_ANTHROPIC}" "Anthropic API key"
+fi

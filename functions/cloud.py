@@ -1,0 +1,253 @@
+"""The HTTP Cloud Functions (functions-framework): `refresh`, `preview` and `create_invoices`.
+
+Each is a thin call into functions.pipeline, the same one the CLI uses. JSON in, JSON out:
+
+    POST /   Authorization: Bearer <Google ID token>
+    {"period": "2026-10" | "current" | "previous", "dry_run": false, "create_missing": false}
+    -> 200 {"ok": true, "function": "create_invoices", "caller": "ops@agency.example", ...the pipeline summary}
+    -> 4xx/5xx {"ok": false, "error": {"status": "LOCKED", "message": "Another create-invoices run ..."}}
+
+The period defaults to the previous month, as in the CLI ("current" is what the nightly refresh sends).
+
+Callers are authenticated before anything runs: a Google-signed ID token (signature, audience, expiry,
+issuer) whose verified email is on INVOICING_ALLOWED_CALLERS (functions/auth.py); anything else gets 401
+or 403 and nothing is done.
+
+Two create_invoices runs never overlap. The function is deployed with --max-instances=1 (deploy/
+functions.sh), so every request lands in the same instance, and an in-process lock there answers a second
+run with 409 "wait for it to finish". A lease row in the sheet was the alternative, but the Sheets API has
+no compare-and-set, so two instances could both believe they won; and the accounting side is idempotent
+anyway (deterministic request ids / invoice keys), so the lock guards people from confusion, not from
+duplicates.
+
+Run one locally: `functions-framework --source main.py --target refresh --port 8080`.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import flask
+import functions_framework
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .auth import GOOGLE_CERTS_URL, CallerVerifier, Forbidden, Unauthenticated
+from .errors import AuthError, ConfigError, InputError, InputErrors, LockedError, Terminal, Transient
+from .models import Period
+
+log = logging.getLogger("invoicing.cloud")
+
+
+class CloudSettings(BaseSettings):
+    """Settings of the deployed functions (env: INVOICING_*). Lists are comma or space separated."""
+
+    model_config = SettingsConfigDict(env_prefix="INVOICING_", extra="ignore")
+
+    allowed_callers: str = ""  # emails: the ops people using the menu, the Cloud Scheduler service account
+    audiences: str = ""  # the functions' URLs (Scheduler's OIDC audience) and the Apps Script OAuth client id
+    id_token_certs_url: str = GOOGLE_CERTS_URL
+    source_csv: str = ""  # CSV exports to import on refresh (paths or globs, e.g. a mounted bucket)
+
+    @staticmethod
+    def split(text: str) -> list[str]:
+        return [part for part in text.replace(",", " ").split() if part]
+
+    def verifier(self) -> CallerVerifier:
+        return CallerVerifier.from_lists(self.split(self.audiences), self.split(self.allowed_callers),
+                                         certs_url=self.id_token_certs_url)
+
+
+# ------------------------------------------------------------------ the lock
+
+
+_locks: dict[str, threading.Lock] = {}
+_holders: dict[str, tuple[str, float]] = {}
+_locks_guard = threading.Lock()
+
+
+@contextmanager
+def instance_lock(name: str, holder: str = "") -> Iterator[None]:
+    """Non-blocking: a second run while one holds `name` raises LockedError (HTTP 409) at once."""
+    with _locks_guard:
+        lock = _locks.setdefault(name, threading.Lock())
+    if not lock.acquire(blocking=False):
+        who, since = _holders.get(name, ("", time.monotonic()))
+        by = f" for {who}" if who else ""
+        raise LockedError(f"Another {name} run{by} started {time.monotonic() - since:.0f} s ago and is still "
+                          f"running; wait for it to finish, then try again.")
+    _holders[name] = (holder, time.monotonic())
+    try:
+        yield
+    finally:
+        _holders.pop(name, None)
+        lock.release()
+
+
+# ------------------------------------------------------------------ requests and answers
+
+
+def _answer(status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> flask.Response:
+    response = flask.jsonify(payload)
+    response.status_code = status
+    for k, v in (headers or {}).items():
+        response.headers[k] = v
+    return response
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+           details: list[str] | None = None) -> flask.Response:
+    error: dict[str, Any] = {"status": code, "message": message}
+    if details:
+        error["details"] = details
+    return _answer(status, {"ok": False, "error": error}, headers)
+
+
+class BadRequest(InputError):
+    """The request itself is wrong (its JSON), as opposed to something in the sheet (HTTP 400)."""
+
+
+def _period(body: dict[str, Any], now: datetime) -> Period:
+    raw = body.get("period")
+    if raw in (None, "", "previous"):
+        return Period.of(now.date()).previous()
+    if raw == "current":
+        return Period.of(now.date())
+    if not isinstance(raw, str):
+        raise BadRequest(f"period must be text like 2026-10, not {raw!r}")
+    try:
+        return Period.parse(raw)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise BadRequest(f"{name} must be true or false, not {value!r}")
+    return value
+
+
+_sheets: dict[str, Any] = {}
+
+
+def _google_sheet() -> Any:
+    """One adapter per spreadsheet and instance: its credentials keep their access token between requests."""
+    from .sheet.gsheets import GoogleSheet, GoogleSheetsSettings
+
+    gs = GoogleSheetsSettings()
+    key = gs.model_dump_json()
+    with _locks_guard:
+        if key not in _sheets:
+            _sheets[key] = GoogleSheet.from_settings(gs)
+        return _sheets[key]
+
+
+def _services(cfg: CloudSettings, command: str, caller: str) -> Any:
+    from .config import Settings, bootstrap, csv_source
+
+    settings = Settings()
+    overrides: dict[str, Any] = {"lock": lambda name: instance_lock(name, caller)}
+    if settings.sheet == "google":
+        overrides["sheet"] = _google_sheet()
+    if command == "refresh" and cfg.source_csv:
+        paths = sorted({p for pattern in cfg.split(cfg.source_csv) for p in glob.glob(pattern)})
+        if not paths:
+            raise ConfigError(f"INVOICING_SOURCE_CSV matches no file ({cfg.source_csv}).")
+        overrides["source"] = csv_source([Path(p) for p in paths])
+    return bootstrap(settings, **overrides)
+
+
+Runner = Callable[[Any, Period, dict[str, Any]], Any]
+
+
+def _run_refresh(services: Any, period: Period, body: dict[str, Any]) -> Any:
+    from . import pipeline
+
+    return pipeline.refresh(services, period)
+
+
+def _run_preview(services: Any, period: Period, body: dict[str, Any]) -> Any:
+    from . import pipeline
+
+    return pipeline.preview(services, period)
+
+
+def _run_create(services: Any, period: Period, body: dict[str, Any]) -> Any:
+    from . import pipeline
+
+    return pipeline.create_invoices(services, period, dry_run=_flag(body, "dry_run"),
+                                    create_missing=_flag(body, "create_missing"))
+
+
+def handle(command: str, run: Runner, request: flask.Request) -> flask.Response:
+    """Authenticate, parse, run one pipeline command, and answer in JSON; never leaks a secret or a trace."""
+    if request.method != "POST":
+        return _error(405, "METHOD_NOT_ALLOWED", f"Call {command} with POST and a JSON body.", {"Allow": "POST"})
+    cfg = CloudSettings()
+    try:
+        caller = cfg.verifier().verify(request.headers.get("Authorization"))
+    except Unauthenticated as exc:
+        log.warning("%s refused: %s", command, exc)
+        return _error(401, "UNAUTHENTICATED", str(exc), {"WWW-Authenticate": 'Bearer realm="invoicing"'})
+    except Forbidden as exc:
+        log.warning("%s refused: %s", command, exc)
+        return _error(403, "PERMISSION_DENIED", str(exc))
+    body = request.get_json(silent=True) if request.data else {}
+    if not isinstance(body, dict):
+        return _error(400, "INVALID_ARGUMENT", "The request body must be a JSON object, e.g. {\"period\": \"2026-10\"}.")
+    started = time.perf_counter()
+    try:
+        services = _services(cfg, command, caller)
+        period = _period(body, services.clock())
+        summary = run(services, period, body)
+    except InputErrors as exc:
+        return _error(422, "INVALID_INPUT", str(exc).split("\n")[0], details=[str(e) for e in exc.errors])
+    except BadRequest as exc:
+        return _error(400, "INVALID_ARGUMENT", str(exc))
+    except InputError as exc:
+        return _error(422, "INVALID_INPUT", str(exc))
+    except LockedError as exc:
+        return _error(409, "LOCKED", str(exc), {"Retry-After": "60"})
+    except Transient as exc:
+        log.warning("%s for %s failed, retry may help: %s", command, caller, exc)
+        return _error(503, "UNAVAILABLE", str(exc), {"Retry-After": "60"})
+    except (ConfigError, AuthError) as exc:
+        # the deployment's own settings or access (the sheet not shared, QuickBooks disconnected): not the caller's
+        log.error("%s for %s: configuration: %s", command, caller, exc)
+        return _error(500, "FAILED_PRECONDITION", str(exc))
+    except Terminal as exc:
+        return _error(422, "FAILED_PRECONDITION", str(exc))
+    except Exception as exc:  # noqa: BLE001 - the caller gets a sentence; the log gets the type and trace
+        log.exception("%s for %s failed unexpectedly", command, caller)
+        return _error(500, "INTERNAL", f"{command} failed unexpectedly ({type(exc).__name__}); nothing after the "
+                                       f"failure was written. The function's log has the details.")
+    payload = {"ok": True, "function": command, "caller": caller, **summary.as_json()}
+    log.info("%s %s for %s in %.1f s", command, period, caller, time.perf_counter() - started)
+    return _answer(200, payload)
+
+
+@functions_framework.http
+def refresh(request: flask.Request) -> flask.Response:
+    """Pull time entries, suggest categories and merge them into the Time tab."""
+    return handle("refresh", _run_refresh, request)
+
+
+@functions_framework.http
+def preview(request: flask.Request) -> flask.Response:
+    """Compute every invoice of the period into the Preview tab."""
+    return handle("preview", _run_preview, request)
+
+
+@functions_framework.http
+def create_invoices(request: flask.Request) -> flask.Response:
+    """Create the period's invoices exactly once and write their numbers back."""
+    return handle("create_invoices", _run_create, request)
+

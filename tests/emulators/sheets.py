@@ -1,0 +1,734 @@
+"""A small, stateful emulator of the Google Sheets API v4 (and the OAuth token endpoint), for tests.
+
+It speaks the wire format of the public reference closely enough for gspread, unmodified, to drive it:
+
+    GET  /v4/spreadsheets/{id}                       spreadsheets.get (properties, protectedRanges, conditionalFormats)
+    POST /v4/spreadsheets                            spreadsheets.create
+    POST /v4/spreadsheets/{id}:batchUpdate           addSheet, updateSheetProperties, setDataValidation,
+                                                     addProtectedRange, repeatCell, addConditionalFormatRule,
+                                                     updateDimensionProperties, appendDimension,
+                                                     updateCells (notes only)  -- all atomic
+    GET  /v4/spreadsheets/{id}/values/{range}        values.get
+    GET  /v4/spreadsheets/{id}/values:batchGet       values.batchGet
+    PUT  /v4/spreadsheets/{id}/values/{range}        values.update
+    POST /v4/spreadsheets/{id}/values:batchUpdate    values.batchUpdate (atomic)
+    POST /v4/spreadsheets/{id}/values/{range}:append values.append
+    POST /v4/spreadsheets/{id}/values/{range}:clear  values.clear
+    POST /token                                      OAuth 2 JWT-bearer grant (service accounts)
+    GET  /v1/projects/-/serviceAccounts/{email}/allowedLocations   what google-auth asks IAM after a token
+
+Errors have Google's shape, `{"error": {"code", "message", "status"}}`. Faults are switched on from tests
+(`fail_next(429, times=2, retry_after=1)`, `fail_after_commit=True`, `delay=0.3`), and every request is
+logged in `calls` so tests and the benchmark can count API calls and bytes.
+
+Run it on its own (state lives in memory until you stop it):
+
+    python -m tests.emulators.sheets --port 8089 --spreadsheet demo-sheet --no-auth
+    python -m tests.emulators.sheets --port 8089 --key-dir /tmp/emu   # with a service-account key for it
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+CELL_LIMIT = 10_000_000  # Google's per-spreadsheet cell limit
+REQUEST_LIMIT = 10_485_760  # Google's request body limit ("Request payload size exceeds the limit")
+_EPOCH = date(1899, 12, 30)
+_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+           409: "ABORTED", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# ---------------------------------------------------------------- A1 notation
+
+_A1 = re.compile(r"^(?P<col1>[A-Z]*)(?P<row1>\d*)(?::(?P<col2>[A-Z]*)(?P<row2>\d*))?$")
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def col_letters(index: int) -> str:
+    index += 1
+    out = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def split_range(a1: str) -> tuple[str, str]:
+    """`'It''s'!A1:B2` -> (`It's`, `A1:B2`); a bare sheet name -> (name, "")."""
+    a1 = a1.strip()
+    if a1.startswith("'"):
+        i, title = 1, ""
+        while i < len(a1):
+            if a1[i] == "'":
+                if i + 1 < len(a1) and a1[i + 1] == "'":
+                    title, i = title + "'", i + 2
+                    continue
+                break
+            title, i = title + a1[i], i + 1
+        rest = a1[i + 1:]
+        return title, rest[1:] if rest.startswith("!") else rest
+    if "!" in a1:
+        title, _, cells = a1.rpartition("!")
+        return title, cells
+    return a1, ""
+
+
+@dataclass
+class Box:
+    """0-based, end-exclusive; None means open (to the edge of the data or grid)."""
+
+    r1: int
+    c1: int
+    r2: int | None
+    c2: int | None
+    anchor: bool = False  # a single cell: for writes, where the values start (they may run past it)
+
+
+def parse_cells(cells: str) -> Box:
+    if not cells:
+        return Box(0, 0, None, None)
+    m = _A1.match(cells.upper())
+    if not m:
+        raise ApiError(400, f"Unable to parse range: {cells}")
+    c1, r1, c2, r2 = m.group("col1"), m.group("row1"), m.group("col2"), m.group("row2")
+    single = m.group(0).find(":") < 0
+    if single:
+        c2, r2 = c1, r1
+    return Box(
+        r1=int(r1) - 1 if r1 else 0,
+        c1=col_index(c1) if c1 else 0,
+        r2=int(r2) if r2 else None,
+        c2=col_index(c2) + 1 if c2 else None,
+        anchor=single,
+    )
+
+
+# ---------------------------------------------------------------- the model
+
+
+@dataclass
+class Sheet:
+    props: dict[str, Any]
+    cells: dict[tuple[int, int], Any] = field(default_factory=dict)
+    formats: list[tuple[dict, dict]] = field(default_factory=list)  # (gridRange, userEnteredFormat), in order
+    validations: list[tuple[dict, dict | None]] = field(default_factory=list)
+    protected: list[dict] = field(default_factory=list)
+    conditional: list[dict] = field(default_factory=list)
+    dimensions: list[dict] = field(default_factory=list)
+    notes: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return self.props["title"]
+
+    @property
+    def grid(self) -> dict[str, Any]:
+        return self.props["gridProperties"]
+
+    def extent(self) -> tuple[int, int]:
+        rows = max((r for r, _ in self.cells), default=-1) + 1
+        cols = max((c for _, c in self.cells), default=-1) + 1
+        return rows, cols
+
+    def number_format(self, r: int, c: int) -> dict | None:
+        found = None
+        for rng, fmt in self.formats:
+            if _inside(rng, r, c) and "numberFormat" in fmt:
+                found = fmt["numberFormat"]
+        return found
+
+    def validation(self, r: int, c: int) -> dict | None:
+        found = None
+        for rng, rule in self.validations:
+            if _inside(rng, r, c):
+                found = rule
+        return found
+
+
+def _inside(rng: dict, r: int, c: int) -> bool:
+    return (rng.get("startRowIndex", 0) <= r < rng.get("endRowIndex", 10**9)
+            and rng.get("startColumnIndex", 0) <= c < rng.get("endColumnIndex", 10**9))
+
+
+@dataclass
+class Spreadsheet:
+    id: str
+    title: str
+    sheets: list[Sheet] = field(default_factory=list)
+    next_id: int = 1
+    next_protected: int = 1
+
+    def clone(self) -> "Spreadsheet":
+        """A copy to apply a batch on; stored cell values and format entries are never mutated in place."""
+        sheets = [Sheet(props=copy.deepcopy(s.props), cells=dict(s.cells), formats=list(s.formats),
+                        validations=list(s.validations), protected=list(s.protected),
+                        conditional=list(s.conditional), dimensions=list(s.dimensions),
+                        notes=dict(s.notes)) for s in self.sheets]
+        return Spreadsheet(id=self.id, title=self.title, sheets=sheets, next_id=self.next_id,
+                           next_protected=self.next_protected)
+
+    def sheet(self, title: str) -> Sheet:
+        for s in self.sheets:
+            if s.title == title:
+                return s
+        raise ApiError(400, f"Unable to parse range: {title}")
+
+    def by_id(self, sheet_id: int) -> Sheet:
+        for s in self.sheets:
+            if s.props["sheetId"] == sheet_id:
+                return s
+        raise ApiError(400, f"No grid with id: {sheet_id}")
+
+    def cell_count(self) -> int:
+        return sum(s.grid["rowCount"] * s.grid["columnCount"] for s in self.sheets)
+
+    def check_limit(self) -> None:
+        if self.cell_count() > CELL_LIMIT:
+            raise ApiError(400, f"This action would increase the number of cells in the workbook above the limit "
+                                f"of {CELL_LIMIT} cells.")
+
+    def add_sheet(self, props: dict) -> Sheet:
+        title = props.get("title") or f"Sheet{len(self.sheets) + 1}"
+        if any(s.title == title for s in self.sheets):
+            raise ApiError(400, f'Invalid requests[0].addSheet: A sheet with the name "{title}" already exists. '
+                                f"Please enter another name.")
+        sheet_id = props.get("sheetId", self.next_id)
+        self.next_id = max(self.next_id, sheet_id) + 1
+        grid = {"rowCount": 1000, "columnCount": 26, **props.get("gridProperties", {})}
+        s = Sheet(props={"sheetId": sheet_id, "title": title, "index": len(self.sheets), "sheetType": "GRID",
+                         "gridProperties": grid})
+        self.sheets.append(s)
+        self.check_limit()
+        return s
+
+
+# ---------------------------------------------------------------- values in and out
+
+
+def _serial_to_date(serial: float) -> date:
+    return _EPOCH + timedelta(days=int(serial))
+
+
+def _format_date(serial: float, pattern: str) -> str:
+    d = _serial_to_date(serial)
+    out = pattern.replace("yyyy", f"{d.year:04d}").replace("mm", f"{d.month:02d}").replace("dd", f"{d.day:02d}")
+    if "hh" in out:
+        seconds = round((serial - int(serial)) * 86400)
+        out = out.replace("hh", f"{seconds // 3600:02d}").replace("mm", f"{seconds // 60 % 60:02d}").replace(
+            "ss", f"{seconds % 60:02d}")
+    return out
+
+
+def _number_text(v: float | int) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def render(sheet: Sheet, r: int, c: int, value: Any, value_render: str, date_render: str) -> Any:
+    """A stored value as values.get returns it for the render options."""
+    if isinstance(value, dict):  # a formula: {"formula": "=...", "value": ...}
+        if value_render == "FORMULA":
+            return value["formula"]
+        value = value.get("value", "")
+    fmt = sheet.number_format(r, c) or {}
+    is_date = fmt.get("type") in ("DATE", "DATE_TIME") and isinstance(value, (int, float)) and not isinstance(value, bool)
+    if value_render == "FORMATTED_VALUE":
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if is_date:
+            return _format_date(value, fmt.get("pattern") or "yyyy-mm-dd")
+        if isinstance(value, (int, float)):
+            pattern = fmt.get("pattern", "")
+            if "0.00" in pattern:
+                return f"{value:,.2f}" if "#,##" in pattern else f"{value:.2f}"
+            return _number_text(value)
+        return value
+    if is_date and date_render == "FORMATTED_STRING":
+        return _format_date(value, fmt.get("pattern") or "yyyy-mm-dd")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def accept(value: Any, input_option: str) -> tuple[Any, dict | None]:
+    """A value as sent in a ValueRange, stored the way the input option says; may imply a date format."""
+    if value is None:
+        return None, None
+    if isinstance(value, (bool, int, float)):
+        return value, None
+    if not isinstance(value, str):
+        raise ApiError(400, f"Invalid value at 'data[0].values' ({type(value).__name__})")
+    if input_option == "RAW" or value == "":
+        return value, None
+    # USER_ENTERED: parse as if typed into the UI
+    if value.startswith("="):
+        return {"formula": value, "value": "#NAME?"}, None
+    if value.upper() in ("TRUE", "FALSE"):
+        return value.upper() == "TRUE", None
+    if _NUMBER.match(value.replace(",", "")):
+        n = float(value.replace(",", ""))
+        return (int(n) if n.is_integer() and "." not in value else n), None
+    m = _ISO_DATE.match(value)
+    if m:
+        serial = (date(int(m[1]), int(m[2]), int(m[3])) - _EPOCH).days
+        return serial, {"type": "DATE", "pattern": "yyyy-mm-dd"}
+    return value, None
+
+
+# ---------------------------------------------------------------- the API
+
+
+class SheetsEmulator:
+    """The state and the operations; `serve()` puts an HTTP server in front of it."""
+
+    def __init__(self, require_auth: bool = True):
+        self.spreadsheets: dict[str, Spreadsheet] = {}
+        self.tokens: set[str] = set()
+        self.require_auth = require_auth
+        self.calls: list[dict[str, Any]] = []
+        self.lock = threading.RLock()
+        self._faults: list[tuple[int, int | None]] = []
+        self.fail_after_commit = False
+        self.delay = 0.0
+        self.server: ThreadingHTTPServer | None = None
+        self.thread: threading.Thread | None = None
+
+    # -- test switches
+
+    def fail_next(self, code: int, times: int = 1, retry_after: int | None = None) -> None:
+        self._faults.extend([(code, retry_after)] * times)
+
+    def sheets_calls(self) -> list[dict[str, Any]]:
+        return [c for c in self.calls if c["path"].startswith("/v4/")]
+
+    def reset_calls(self) -> None:
+        self.calls.clear()
+
+    def create(self, spreadsheet_id: str, title: str = "Invoicing", tabs: tuple[str, ...] = ("Sheet1",)) -> Spreadsheet:
+        ss = Spreadsheet(id=spreadsheet_id, title=title)
+        for t in tabs:
+            ss.add_sheet({"title": t})
+        self.spreadsheets[spreadsheet_id] = ss
+        return ss
+
+    def values(self, spreadsheet_id: str, tab: str) -> list[list[Any]]:
+        """A tab's stored values (formatted like UNFORMATTED_VALUE + FORMATTED_STRING), trailing blanks trimmed."""
+        s = self.spreadsheets[spreadsheet_id].sheet(tab)
+        return self._read(s, Box(0, 0, None, None), "UNFORMATTED_VALUE", "FORMATTED_STRING")
+
+    # -- HTTP dispatch
+
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, dict]:
+        url = urlsplit(raw_path)
+        path = unquote(url.path)
+        query = parse_qs(url.query, keep_blank_values=True)
+        with self.lock:
+            self.calls.append({"method": method, "path": path, "query": query, "bytes": len(body)})
+        if self.delay:
+            time.sleep(self.delay)
+        try:
+            if len(body) > REQUEST_LIMIT:
+                raise ApiError(400, f"Request payload size exceeds the limit: {REQUEST_LIMIT} bytes.")
+            if path == "/token":
+                return 200, self._token(body), {}
+            if path.startswith("/v1/projects/-/serviceAccounts/") and path.endswith("/allowedLocations"):
+                # google-auth's regional access boundary lookup (IAM credentials API): "no restriction"
+                return 200, {"locations": [], "encodedLocations": "0x0"}, {}
+            if self.require_auth:
+                auth = headers.get("authorization", "")
+                if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+                    raise ApiError(401, "Request had invalid authentication credentials. Expected OAuth 2 access "
+                                        "token, login cookie or other valid authentication credential.")
+            with self.lock:
+                if self._faults:
+                    code, retry_after = self._faults.pop(0)
+                    extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+                    message = ("Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute "
+                               "per user'." if code == 429 else "Internal error encountered.")
+                    return code, _error_body(code, message), extra
+                payload = json.loads(body or b"{}") if body else {}
+                result = self._route(method, path, query, payload)
+                if self.fail_after_commit and method != "GET":
+                    self.fail_after_commit = False
+                    return 500, _error_body(500, "Internal error encountered."), {}
+                return 200, result, {}
+        except ApiError as exc:
+            return exc.code, _error_body(exc.code, exc.message), {}
+        except (ValueError, KeyError, TypeError) as exc:
+            return 400, _error_body(400, f"Invalid JSON payload received. {exc}"), {}
+
+    def _token(self, body: bytes) -> dict:
+        form = parse_qs(body.decode())
+        if form.get("grant_type") != ["urn:ietf:params:oauth:grant-type:jwt-bearer"] or not form.get("assertion"):
+            raise ApiError(400, "invalid_grant")
+        token = "ya29.emulator-" + secrets.token_hex(8)
+        self.tokens.add(token)
+        return {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+
+    def _route(self, method: str, path: str, query: dict, payload: dict) -> dict:
+        if method == "POST" and path == "/v4/spreadsheets":
+            sid = "emu-" + secrets.token_hex(6)
+            title = payload.get("properties", {}).get("title", "Untitled spreadsheet")
+            self.create(sid, title, tuple(s["properties"]["title"] for s in payload.get("sheets", [])) or ("Sheet1",))
+            return self._metadata(self.spreadsheets[sid])
+        m = re.match(r"^/v4/spreadsheets/([^/:]+)(.*)$", path)
+        if not m:
+            raise ApiError(404, "Requested entity was not found.")
+        ss = self.spreadsheets.get(m.group(1))
+        if ss is None:
+            raise ApiError(404, "Requested entity was not found.")
+        rest = m.group(2)
+        q = lambda k, d="": query.get(k, [d])[0]  # noqa: E731
+        if method == "GET" and rest == "":
+            return self._metadata(ss)
+        if method == "POST" and rest == ":batchUpdate":
+            return self._batch_update(ss, payload)
+        if method == "GET" and rest == "/values:batchGet":
+            vr, dr = q("valueRenderOption", "FORMATTED_VALUE"), q("dateTimeRenderOption", "SERIAL_NUMBER")
+            return {"spreadsheetId": ss.id,
+                    "valueRanges": [self._get(ss, r, vr, dr, q("majorDimension", "ROWS")) for r in query.get("ranges", [])]}
+        if method == "POST" and rest == "/values:batchUpdate":
+            return self._values_batch_update(ss, payload)
+        if method == "POST" and rest == "/values:batchClear":
+            return self._atomic(ss, lambda work: {"spreadsheetId": ss.id, "clearedRanges": [
+                self._clear(work, r) for r in payload.get("ranges", [])]})
+        vm = re.match(r"^/values/(.+?)(:append|:clear)?$", rest)
+        if vm:
+            rng, action = vm.group(1), vm.group(2)
+            if method == "GET" and not action:
+                return self._get(ss, rng, q("valueRenderOption", "FORMATTED_VALUE"),
+                                 q("dateTimeRenderOption", "SERIAL_NUMBER"), q("majorDimension", "ROWS"))
+            option = q("valueInputOption")
+            if method == "PUT" and not action:
+                self._need_input_option(option)
+                return self._atomic(ss, lambda work: self._update(work, {**payload, "range": rng}, option))
+            if method == "POST" and action == ":append":
+                self._need_input_option(option)
+                return self._atomic(ss, lambda work: self._append(work, rng, payload, option))
+            if method == "POST" and action == ":clear":
+                return self._atomic(ss, lambda work: {"spreadsheetId": ss.id, "clearedRange": self._clear(work, rng)})
+        raise ApiError(404, f"Method not found: {method} {path}")
+
+    @staticmethod
+    def _need_input_option(option: str) -> None:
+        if option not in ("RAW", "USER_ENTERED"):
+            raise ApiError(400, "Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
+
+    def _atomic(self, ss: Spreadsheet, fn: Any) -> dict:
+        """Apply on a copy and swap it in only if everything succeeded: Google's all-or-nothing batches."""
+        work = ss.clone()
+        result = fn(work)
+        work.check_limit()
+        self.spreadsheets[ss.id] = work
+        return result
+
+    def _metadata(self, ss: Spreadsheet) -> dict:
+        sheets = []
+        for s in ss.sheets:
+            entry: dict[str, Any] = {"properties": copy.deepcopy(s.props)}
+            if s.protected:
+                entry["protectedRanges"] = copy.deepcopy(s.protected)
+            if s.conditional:
+                entry["conditionalFormats"] = copy.deepcopy(s.conditional)
+            sheets.append(entry)
+        return {"spreadsheetId": ss.id, "properties": {"title": ss.title, "locale": "en_US", "timeZone": "Etc/GMT"},
+                "sheets": sheets, "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{ss.id}/edit"}
+
+    # -- values
+
+    def _read(self, s: Sheet, box: Box, value_render: str, date_render: str) -> list[list[Any]]:
+        rows, cols = s.extent()
+        r2 = min(box.r2 if box.r2 is not None else rows, rows)
+        c2 = min(box.c2 if box.c2 is not None else cols, cols)
+        out: list[list[Any]] = []
+        for r in range(box.r1, r2):
+            row = []
+            for c in range(box.c1, c2):
+                v = s.cells.get((r, c))
+                row.append("" if v is None else render(s, r, c, v, value_render, date_render))
+            while row and row[-1] == "":
+                row.pop()
+            out.append(row)
+        while out and not out[-1]:
+            out.pop()
+        return out
+
+    def _get(self, ss: Spreadsheet, a1: str, value_render: str, date_render: str, major: str) -> dict:
+        title, cells = split_range(a1)
+        s = ss.sheet(title)
+        box = parse_cells(cells)
+        g = s.grid
+        if (box.r2 or 0) > g["rowCount"] or (box.c2 or 0) > g["columnCount"] or box.r1 >= g["rowCount"]:
+            raise ApiError(400, f"Range ('{title}'!{cells}) exceeds grid limits. Max rows: {g['rowCount']}, "
+                                f"max columns: {g['columnCount']}")
+        values = self._read(s, box, value_render, date_render)
+        if major == "COLUMNS":
+            width = max((len(r) for r in values), default=0)
+            values = [[r[i] if i < len(r) else "" for r in values] for i in range(width)]
+        r2 = box.r2 if box.r2 is not None else g["rowCount"]
+        c2 = box.c2 if box.c2 is not None else g["columnCount"]
+        out = {"range": f"'{title}'!{col_letters(box.c1)}{box.r1 + 1}:{col_letters(c2 - 1)}{r2}",
+               "majorDimension": major}
+        if values:
+            out["values"] = values
+        return out
+
+    def _update(self, ss: Spreadsheet, vr: dict, option: str) -> dict:
+        title, cells = split_range(vr["range"])
+        s = ss.sheet(title)
+        box = parse_cells(cells)
+        values = vr.get("values", [])
+        if vr.get("majorDimension") == "COLUMNS":
+            width = max((len(c) for c in values), default=0)
+            values = [[col[i] if i < len(col) else None for col in values] for i in range(width)]
+        height = len(values)
+        width = max((len(r) for r in values), default=0)
+        if not box.anchor and box.r2 is not None and box.c2 is not None and (box.r1 + height > box.r2 or box.c1 + width > box.c2):
+            raise ApiError(400, f"Requested writing within range [{vr['range']}], but tried writing to row "
+                                f"[{box.r1 + height}] or column [{col_letters(box.c1 + width - 1)}]")
+        for i, row in enumerate(values):
+            for j, v in enumerate(row):
+                stored, implied = accept(v, option)
+                key = (box.r1 + i, box.c1 + j)
+                if stored is None:
+                    continue  # null in a ValueRange leaves the cell as it is
+                if stored == "":
+                    s.cells.pop(key, None)
+                else:
+                    s.cells[key] = stored
+                if implied and not s.number_format(*key):
+                    s.formats.append(({"startRowIndex": key[0], "endRowIndex": key[0] + 1,
+                                       "startColumnIndex": key[1], "endColumnIndex": key[1] + 1},
+                                      {"numberFormat": implied}))
+        # writing past the grid grows it, as the real API does for values.update
+        g = s.grid
+        g["rowCount"] = max(g["rowCount"], box.r1 + height)
+        g["columnCount"] = max(g["columnCount"], box.c1 + width)
+        end = f"{col_letters(box.c1 + max(width, 1) - 1)}{box.r1 + max(height, 1)}"
+        return {"spreadsheetId": ss.id, "updatedRange": f"'{title}'!{col_letters(box.c1)}{box.r1 + 1}:{end}",
+                "updatedRows": height, "updatedColumns": width, "updatedCells": sum(len(r) for r in values)}
+
+    def _values_batch_update(self, ss: Spreadsheet, payload: dict) -> dict:
+        option = payload.get("valueInputOption", "")
+        self._need_input_option(option)
+
+        def apply(work: Spreadsheet) -> dict:
+            responses = [self._update(work, vr, option) for vr in payload.get("data", [])]
+            return {"spreadsheetId": ss.id,
+                    "totalUpdatedRows": sum(r["updatedRows"] for r in responses),
+                    "totalUpdatedColumns": sum(r["updatedColumns"] for r in responses),
+                    "totalUpdatedCells": sum(r["updatedCells"] for r in responses),
+                    "totalUpdatedSheets": len({r["updatedRange"].rsplit("!", 1)[0] for r in responses}),
+                    "responses": responses}
+
+        return self._atomic(ss, apply)
+
+    def _append(self, ss: Spreadsheet, a1: str, payload: dict, option: str) -> dict:
+        title, _ = split_range(a1)
+        rows, _ = ss.sheet(title).extent()
+        upd = self._update(ss, {"range": f"'{title}'!A{rows + 1}", "values": payload.get("values", [])}, option)
+        return {"spreadsheetId": ss.id, "tableRange": f"'{title}'!A1", "updates": upd}
+
+    def _clear(self, ss: Spreadsheet, a1: str) -> str:
+        title, cells = split_range(a1)
+        s = ss.sheet(title)
+        box = parse_cells(cells)
+        for key in [k for k in s.cells if box.r1 <= k[0] < (box.r2 or 10**9) and box.c1 <= k[1] < (box.c2 or 10**9)]:
+            del s.cells[key]
+        return a1
+
+    # -- spreadsheets.batchUpdate
+
+    def _batch_update(self, ss: Spreadsheet, payload: dict) -> dict:
+        def apply(work: Spreadsheet) -> dict:
+            replies = []
+            for i, req in enumerate(payload.get("requests", [])):
+                if len(req) != 1:
+                    raise ApiError(400, f"Invalid requests[{i}]: exactly one kind of request is allowed")
+                kind, body = next(iter(req.items()))
+                handler = getattr(self, f"_req_{kind}", None)
+                if handler is None:
+                    raise ApiError(400, f'Invalid JSON payload received. Unknown name "{kind}" at \'requests[{i}]\'')
+                replies.append(handler(work, body) or {})
+            return {"spreadsheetId": ss.id, "replies": replies}
+
+        return self._atomic(ss, apply)
+
+    def _req_addSheet(self, ss: Spreadsheet, body: dict) -> dict:
+        s = ss.add_sheet(body.get("properties", {}))
+        return {"addSheet": {"properties": copy.deepcopy(s.props)}}
+
+    def _req_updateSheetProperties(self, ss: Spreadsheet, body: dict) -> None:
+        props, fields = body["properties"], body.get("fields", "")
+        if not fields:
+            raise ApiError(400, "Invalid requests[0].updateSheetProperties: You must specify which fields to update.")
+        s = ss.by_id(props["sheetId"])
+        for path in fields.split(","):
+            src, dst = props, s.props
+            parts = path.strip().split(".")
+            for p in parts[:-1]:
+                src, dst = src.get(p, {}), dst.setdefault(p, {})
+            if parts[-1] in src:
+                dst[parts[-1]] = src[parts[-1]]
+        ss.check_limit()
+
+    def _req_appendDimension(self, ss: Spreadsheet, body: dict) -> None:
+        s = ss.by_id(body["sheetId"])
+        key = "rowCount" if body["dimension"] == "ROWS" else "columnCount"
+        s.grid[key] += int(body["length"])
+
+    def _req_setDataValidation(self, ss: Spreadsheet, body: dict) -> None:
+        rng = body["range"]
+        ss.by_id(rng["sheetId"]).validations.append((rng, body.get("rule")))
+
+    def _req_addProtectedRange(self, ss: Spreadsheet, body: dict) -> dict:
+        pr = copy.deepcopy(body["protectedRange"])
+        s = ss.by_id(pr["range"]["sheetId"])
+        pr["protectedRangeId"] = ss.next_protected
+        ss.next_protected += 1
+        s.protected.append(pr)
+        return {"addProtectedRange": {"protectedRange": pr}}
+
+    def _req_repeatCell(self, ss: Spreadsheet, body: dict) -> None:
+        rng = body["range"]
+        s = ss.by_id(rng["sheetId"])
+        fmt = body.get("cell", {}).get("userEnteredFormat", {})
+        fields = body.get("fields", "")
+        if not fields:
+            raise ApiError(400, "Invalid requests[0].repeatCell: fields is required")
+        s.formats.append((rng, copy.deepcopy(fmt)))
+
+    def _req_addConditionalFormatRule(self, ss: Spreadsheet, body: dict) -> None:
+        rule = copy.deepcopy(body["rule"])
+        s = ss.by_id(rule["ranges"][0]["sheetId"])
+        s.conditional.insert(int(body.get("index", 0)), rule)
+
+    def _req_updateCells(self, ss: Spreadsheet, body: dict) -> None:
+        rng, fields = body["range"], body.get("fields", "")
+        if fields != "note":
+            raise ApiError(400, "Invalid requests[0].updateCells: this emulator updates notes only (fields: note)")
+        s = ss.by_id(rng["sheetId"])
+        for i, row in enumerate(body.get("rows", [])):
+            for j, cell in enumerate(row.get("values", [])):
+                key = (rng.get("startRowIndex", 0) + i, rng.get("startColumnIndex", 0) + j)
+                if cell.get("note"):
+                    s.notes[key] = cell["note"]
+                else:
+                    s.notes.pop(key, None)
+
+    def _req_updateDimensionProperties(self, ss: Spreadsheet, body: dict) -> None:
+        rng = body["range"]
+        ss.by_id(rng["sheetId"]).dimensions.append({"range": rng, "properties": body["properties"],
+                                                    "fields": body.get("fields", "")})
+
+    # -- serving
+
+    def serve(self, port: int = 0) -> str:
+        emulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _do(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                code, payload, extra = emulator.handle(self.command, self.path, headers, body)
+                data = json.dumps(payload, default=_json_default).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = _do
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def _error_body(code: int, message: str) -> dict:
+    return {"error": {"code": code, "message": message, "status": _STATUS.get(code, "UNKNOWN")}}
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, Decimal):
+        return float(o)
+    if isinstance(o, (date, datetime)):
+        return o.isoformat()
+    raise TypeError(type(o).__name__)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the Google Sheets API emulator on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--spreadsheet", default="demo-sheet", help="id of an empty spreadsheet to create")
+    parser.add_argument("--no-auth", action="store_true", help="accept requests without an access token")
+    parser.add_argument("--key-dir", help="write a service-account key for this emulator's /token into this folder")
+    args = parser.parse_args()
+    emu = SheetsEmulator(require_auth=not args.no_auth)
+    emu.create(args.spreadsheet)
+    url = emu.serve(args.port)
+    print(f"Sheets emulator on {url} with spreadsheet {args.spreadsheet!r}.")
+    print(f"  export SHEET=google GOOGLE_SHEETS_API_BASE_URL={url} GOOGLE_SHEETS_SPREADSHEET_ID={args.spreadsheet}")
+    if args.key_dir:
+        from pathlib import Path
+
+        from .google_certs import service_account_file
+
+        key = service_account_file(Path(args.key_dir), url + "/token")
+        print(f"  export GOOGLE_SHEETS_CREDENTIALS_FILE={key}")
+    elif not args.no_auth:
+        print("  (requests need an access token from /token: pass --key-dir DIR for a key file, or --no-auth)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        emu.stop()
+
+
+if __name__ == "__main__":
+    main()
