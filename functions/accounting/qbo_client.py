@@ -1,0 +1,248 @@
+"""The HTTP side of the QuickBooks adapter: settings, OAuth tokens, throttles, and the python-quickbooks client.
+
+python-quickbooks and intuit-oauth run unmodified. The one hook used is the client's `process_request`,
+overridden in a subclass so that every call gets a timeout (the library sets none), the current access token,
+the company's throttles (10 in flight, 500 a minute) and its HTTP status recorded: the library folds a 429's
+fault code 3001 into a `ValidationException`, so retry decisions must follow the status, not the class.
+
+    >>> s = QuickBooksSettings(_env_file=None, environment="production")
+    >>> invoice_url(s, "145")
+    'https://app.qbo.intuit.com/app/invoice?txnId=145'
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Literal
+
+import requests
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from quickbooks import QuickBooks
+from quickbooks.exceptions import QuickbooksException
+
+from ..errors import AuthError, ConfigError, Terminal, Transient
+from ..models import CreatedInvoice
+from .qbo_tokens import DEFAULT_TOKEN_FILE, RECONNECT, TokenSet, TokenStore, utcnow
+
+APP_HOSTS = {"sandbox": "https://app.sandbox.qbo.intuit.com", "production": "https://app.qbo.intuit.com"}
+
+
+class QuickBooksSettings(BaseSettings):
+    """QBO_* environment variables. Secrets are SecretStr and never printed."""
+
+    model_config = SettingsConfigDict(env_prefix="QBO_", extra="ignore")
+
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    redirect_uri: str = "http://localhost:8000/callback"
+    realm_id: str = ""  # the company; taken from the stored tokens when blank
+    environment: Literal["sandbox", "production"] = "sandbox"
+    base_url: str = ""  # e.g. http://127.0.0.1:8765 for the emulator: API under /v3, OAuth discovery under /.well-known
+    token_store: str = f"file:{DEFAULT_TOKEN_FILE}"
+    minor_version: int = 75
+    batch_size: int = Field(30, ge=1, le=30)  # 1 = one invoice per call
+    max_concurrency: int = Field(10, ge=1, le=10)
+    requests_per_minute: int = Field(500, ge=1, le=500)
+    rate_window_seconds: float = 60.0
+    timeout_seconds: float = 60.0
+    max_attempts: int = Field(6, ge=1)
+    retry_base_seconds: float = 1.0
+    income_account: str = "Services"  # for items made by --create-missing (Account Name or Id)
+    attach_time_detail: bool = True
+    sheet_url: str = ""  # where the Time rows are, written into each invoice's PrivateNote
+
+
+def invoice_url(settings: QuickBooksSettings, txn_id: str) -> str:
+    return f"{APP_HOSTS[settings.environment]}/app/invoice?txnId={txn_id}"
+
+
+# -- errors --------------------------------------------------------------------------------------------
+class QuickBooksUnavailable(Transient):
+    """QuickBooks did not answer, throttled us, or failed on its side; running again is safe."""
+
+
+class QuickBooksRejected(Terminal):
+    """QuickBooks refused a request as invalid; the data must change first."""
+
+
+def fault_text(exc: QuickbooksException) -> str:
+    detail = str(exc.detail or "").strip()
+    message = str(exc.message or "").strip()
+    return f"{message}: {detail}" if detail and detail != message else message
+
+
+# -- OAuth tokens ------------------------------------------------------------------------------------------
+class QuickBooksAuth:
+    """Hands out a valid access token, refreshing when needed; a refresh is stored before it is used."""
+
+    def __init__(self, settings: QuickBooksSettings, store: TokenStore, clock: Callable[[], datetime] = utcnow):
+        self.settings, self.store, self.clock = settings, store, clock
+        self._lock = threading.Lock()
+        self._tokens: TokenSet | None = None
+        self.refreshes = 0
+
+    def discovery(self) -> str:
+        if self.settings.base_url:
+            name = "openid_sandbox_configuration" if self.settings.environment == "sandbox" else "openid_configuration"
+            return f"{self.settings.base_url.rstrip('/')}/.well-known/{name}/"
+        return self.settings.environment
+
+    def auth_client(self, refresh_token: str | None = None) -> Any:
+        from intuitlib.client import AuthClient
+
+        if not self.settings.client_id or not self.settings.client_secret.get_secret_value():
+            raise ConfigError("QBO_CLIENT_ID and QBO_CLIENT_SECRET must be set (the keys of your Intuit app).")
+        try:
+            # intuit-oauth reads the discovery document here; an environment that is a URL is used as is.
+            return AuthClient(self.settings.client_id, self.settings.client_secret.get_secret_value(),
+                              self.settings.redirect_uri, self.discovery(), refresh_token=refresh_token)
+        except requests.RequestException as exc:
+            raise QuickBooksUnavailable("Could not reach Intuit's sign-in service; try again in a minute.") from exc
+
+    def tokens(self) -> TokenSet:
+        if self._tokens is None:
+            tokens = self.store.load()
+            if tokens is None:
+                raise AuthError(f"QuickBooks is not connected yet (nothing in {self.store.describe()}). "
+                                "Connect with `python main.py connect quickbooks`.")
+            self._tokens = tokens
+        return self._tokens
+
+    def access_token(self) -> str:
+        tokens = self.tokens()
+        if tokens.access_expired(self.clock()):
+            tokens = self.refresh(tokens.access_token)
+        return tokens.access_token
+
+    def refresh(self, stale_access_token: str) -> TokenSet:
+        """Refresh once, even when several threads saw the same 401 at the same time."""
+        from intuitlib.exceptions import AuthClientError
+
+        with self._lock:
+            current = self.tokens()
+            if current.access_token != stale_access_token and not current.access_expired(self.clock()):
+                return current  # another thread refreshed already
+            if current.refresh_expires_at and datetime.fromisoformat(current.refresh_expires_at) <= self.clock():
+                raise AuthError(f"The QuickBooks connection expired on {current.refresh_expires_at[:10]}. {RECONNECT}")
+            client = self.auth_client(current.refresh_token)
+            try:
+                client.refresh()
+            except AuthClientError as exc:
+                if exc.status_code in (400, 401):
+                    raise AuthError("QuickBooks no longer accepts the saved connection (the refresh token expired "
+                                    f"or access was revoked). {RECONNECT}") from None
+                raise QuickBooksUnavailable(f"Intuit's token service answered HTTP {exc.status_code} while "
+                                            "refreshing; try again in a minute.") from None
+            except requests.RequestException as exc:
+                raise QuickBooksUnavailable("Could not reach Intuit's token service; try again.") from exc
+            fresh = TokenSet.from_oauth(client, current.realm_id, self.settings.environment, self.clock())
+            # Rotation: the old refresh token is now spent, so the new one must be stored before anything
+            # else happens. If storing fails we raise, and never use a token we could lose.
+            self.store.save(fresh)
+            self._tokens = fresh
+            self.refreshes += 1
+            return fresh
+
+
+# -- HTTP: throttles, timeouts, status ---------------------------------------------------------------------
+class Throttle:
+    """At most `concurrent` requests in flight and `per_window` in any `window` seconds.
+
+    A request counts from when it starts until `window` after it *finished*: the server counts arrivals,
+    which happen somewhere in between, so this never lets more through than the server allows."""
+
+    def __init__(self, concurrent: int, per_window: int, window: float = 60.0):
+        self._slots = threading.BoundedSemaphore(concurrent)
+        self._lock = threading.Lock()
+        self._recent: deque[list[float]] = deque()  # [finish time], inf while in flight
+        self.per_window, self.window = per_window, window
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._slots:
+            while True:
+                with self._lock:
+                    now = time.monotonic()
+                    while self._recent and self._recent[0][0] <= now - self.window:
+                        self._recent.popleft()
+                    if len(self._recent) < self.per_window:
+                        mine = [float("inf")]
+                        self._recent.append(mine)
+                        break
+                    oldest = min(r[0] for r in self._recent)
+                    wait = oldest + self.window - now if oldest != float("inf") else 0.01
+                time.sleep(max(wait, 0.001))
+            try:
+                yield
+            finally:
+                with self._lock:
+                    mine[0] = time.monotonic()
+                    # keep the deque ordered by finish time so the front is always the first to expire
+                    self._recent = deque(sorted(self._recent, key=lambda r: r[0]))
+
+
+_THROTTLES: dict[tuple, Throttle] = {}
+_THROTTLES_LOCK = threading.Lock()
+
+
+def shared_throttle(settings: QuickBooksSettings, realm: str) -> Throttle:
+    """One throttle per company in this process: QuickBooks counts per company, not per client object."""
+    key = (settings.base_url or settings.environment, realm, settings.max_concurrency, settings.requests_per_minute,
+           settings.rate_window_seconds)
+    with _THROTTLES_LOCK:
+        if key not in _THROTTLES:
+            _THROTTLES[key] = Throttle(settings.max_concurrency, settings.requests_per_minute,
+                                       settings.rate_window_seconds)
+        return _THROTTLES[key]
+
+
+class QuickBooksClient(QuickBooks):
+    """python-quickbooks' client with our transport; everything else (URLs, JSON, faults) is the library's."""
+
+    transport: "Transport"
+
+    def process_request(self, request_type, url, headers="", params="", data=""):  # type: ignore[override]
+        return self.transport.send(request_type, url, headers or {}, params or {}, data)
+
+
+class Transport:
+    """Sends the library's requests: bearer token, timeout, the company's throttle; status kept per thread."""
+
+    def __init__(self, settings: QuickBooksSettings, auth: QuickBooksAuth):
+        self.settings, self.auth = settings, auth
+        self.http = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=settings.max_concurrency, max_retries=0)
+        self.http.mount("https://", adapter)
+        self.http.mount("http://", adapter)
+        self.throttle: Throttle | None = None  # the company's, known once the realm is
+        self.local = threading.local()
+        self.calls = 0
+        self._count_lock = threading.Lock()
+
+    def send(self, method: str, url: str, headers: dict, params: dict, data: Any) -> requests.Response:
+        self.local.status, self.local.retry_after = None, None
+        token = self.auth.access_token()
+        self.local.token = token
+        headers = {**headers, "Authorization": f"Bearer {token}"}
+        if self.throttle is None:
+            self.throttle = shared_throttle(self.settings, self.auth.tokens().realm_id)
+        with self.throttle.slot():
+            with self._count_lock:
+                self.calls += 1
+            try:
+                resp = self.http.request(method, url, headers=headers, params=params,
+                                         data=data.encode("utf-8") if isinstance(data, str) else data,
+                                         timeout=self.settings.timeout_seconds)
+            except requests.Timeout as exc:
+                raise QuickBooksUnavailable("QuickBooks did not answer in time") from exc
+            except requests.ConnectionError as exc:
+                raise QuickBooksUnavailable("the connection to QuickBooks dropped before it answered") from exc
+        self.local.status = resp.status_code
+        self.local.retry_after = resp.headers.get("Retry-After")
+        return resp
