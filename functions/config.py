@@ -97,11 +97,14 @@ def build_sheet(settings: Settings) -> SheetStore:
     return LocalWorkbook(settings.workbook_path)
 
 
-def build_accounting(settings: Settings) -> Accounting:
+def build_accounting(settings: Settings, sheet: SheetStore | None = None) -> Accounting:
     if settings.accounting == "quickbooks":
         from .accounting.quickbooks import QuickBooksAccounting, QuickBooksSettings
 
-        return QuickBooksAccounting.from_settings(QuickBooksSettings())
+        qbo = QuickBooksSettings()
+        if not qbo.sheet_url and sheet is not None:  # each invoice's PrivateNote links back to the sheet
+            qbo = qbo.model_copy(update={"sheet_url": sheet.describe()})
+        return QuickBooksAccounting.from_settings(qbo)
     from .accounting.ledger import Ledger
 
     return Ledger(settings.ledger_path, settings.documents_dir, prefix=settings.invoice_prefix,
@@ -118,9 +121,10 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
     """Wire the adapters the settings choose; keyword overrides replace any of them (tests, the demo)."""
     settings = settings or Settings()
     parts: dict[str, Any] = {"settings": settings}
-    for name, build in (("sheet", build_sheet), ("categorizer", build_categorizer),
-                        ("accounting", build_accounting)):
+    for name, build in (("sheet", build_sheet), ("categorizer", build_categorizer)):
         parts[name] = overrides.pop(name) if name in overrides else build(settings)
+    parts["accounting"] = (overrides.pop("accounting") if "accounting" in overrides
+                           else build_accounting(settings, parts["sheet"]))
     parts["source"] = overrides.pop("source", None)
     lock_dir = settings.workdir
     parts["lock"] = overrides.pop("lock", lambda name: FileLock(lock_dir / f".{name}.lock", what=name))

@@ -81,5 +81,14 @@ class ConflictError(Terminal):
     """What exists in the accounting system disagrees with what we would create."""
 
 
+class PartialCreateError(Terminal):
+    """Some invoices were created and some were refused. `created` (CreatedInvoice records) lists the ones
+    that exist, so the pipeline writes them back before reporting; a re-run returns them as "existing"."""
+
+    def __init__(self, message: str, created: list):  # list[CreatedInvoice]; errors stays import-free
+        super().__init__(message)
+        self.created = created
+
+
 class LockedError(Transient):
     """Another run holds the lock; try again when it is done."""

@@ -27,7 +27,7 @@ from .billing.engine import BillingResult, compute_invoices
 from .billing.preview import preview_rows
 from .categorize.chain import accuracy_by_source
 from .config import Services
-from .errors import InputError, InputErrors
+from .errors import InputError, InputErrors, PartialCreateError
 from .models import CreatedInvoice, Period, TimeEntry, TimeRow
 from .ports import CategorizeContext, CategorizeReport, Cell, CellBlock, Progress, no_progress
 from .sheet.cells import is_blank, parse_decimal, text
@@ -415,7 +415,14 @@ def _create(services: Services, period: Period, dry_run: bool, create_missing: b
         summary.seconds = time.perf_counter() - started
         return summary
     entries = {r.entry.ref: r.entry for r in rows}
-    created = services.accounting.create_invoices(drafts, entries, progress)
+    try:
+        created = services.accounting.create_invoices(drafts, entries, progress)
+    except PartialCreateError as exc:
+        # Some exist, some were refused: mark the ones that exist now, then report the rest.
+        done = _write_back_blocks(tables, rows, exc.created, services.accounting.describe())
+        services.sheet.write(done + [_run_row(tables, summary, "partial", f"{len(exc.created)} created",
+                                              errors=str(exc))])
+        raise
     # Only now, after the accounting system confirmed, do the rows get their invoice numbers.
     blocks = _write_back_blocks(tables, rows, created, services.accounting.describe())
     summary.invoices = [InvoiceSummary(
