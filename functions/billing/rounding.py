@@ -1,0 +1,93 @@
+"""Rounding billed time: to an increment of minutes, up / nearest / down, per entry or per line, with a
+minimum per entry. Raw hours are always kept next to the billed ones.
+
+    >>> r = parse_rounding("15 up", "entry", "")
+    >>> r.entry_hours(Decimal("1.05"))
+    Decimal('1.25')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from ..money import ZERO
+
+Mode = Literal["up", "nearest", "down"]
+_MODES = {"up": ROUND_CEILING, "nearest": ROUND_HALF_UP, "down": ROUND_FLOOR}
+_TEXT = re.compile(r"^(\d{1,3})\s*(?:min(?:utes?)?)?\s*(up|nearest|down)?$", re.IGNORECASE)
+SIXTY = Decimal(60)
+
+
+@dataclass(frozen=True)
+class Rounding:
+    """A client's rounding. `increment` in minutes (0 = none); `minimum` minutes per entry (0 = none)."""
+
+    increment: int = 0
+    mode: Mode = "up"
+    per: Literal["entry", "line"] = "entry"
+    minimum: int = 0
+
+    def _round(self, hours: Decimal) -> Decimal:
+        if not self.increment:
+            return hours
+        steps = (hours * SIXTY / Decimal(self.increment)).quantize(Decimal(1), rounding=_MODES[self.mode])
+        return tidy_hours(steps * Decimal(self.increment) / SIXTY)
+
+    def entry_hours(self, raw: Decimal) -> Decimal:
+        """Billed hours of one entry: rounded when rounding is per entry, then the minimum applied."""
+        billed = self._round(raw) if self.per == "entry" else raw
+        if self.minimum and raw > ZERO:
+            billed = max(billed, tidy_hours(Decimal(self.minimum) / SIXTY))
+        return billed
+
+    def line_hours(self, hours: Decimal) -> Decimal:
+        """Billed hours of a line: rounded only when rounding is per line."""
+        return self._round(hours) if self.per == "line" else hours
+
+    def describe(self) -> str:
+        if not self.increment and not self.minimum:
+            return ""
+        parts = []
+        if self.increment:
+            parts.append(f"rounded {self.mode} to {self.increment} min per {self.per}")
+        if self.minimum:
+            parts.append(f"minimum {self.minimum} min per entry")
+        return ", ".join(parts)
+
+
+NO_ROUNDING = Rounding()
+HOURS_PLACES = Decimal("0.0001")
+
+
+def tidy_hours(hours: Decimal) -> Decimal:
+    """Hours to at most 4 places (10 minutes is 0.1667 h), without trailing zeros or an exponent."""
+    q = hours.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+    if q == q.to_integral_value():
+        return q.quantize(Decimal(1))
+    return q.normalize()
+
+
+def parse_rounding(text: str, per: str, minimum: str) -> Rounding:
+    """From the Clients columns Rounding (`15 up`), Round Per (`entry`/`line`) and Minimum Entry (`15`)."""
+    s = " ".join(text.split())
+    increment, mode = 0, "up"
+    if s and s.casefold() not in ("none", "no", "0"):
+        m = _TEXT.match(s)
+        if not m or not 1 <= int(m.group(1)) <= 240:
+            raise ValueError(f'"{text}" is not a rounding (write minutes and a direction, like "15 up", "6 nearest")')
+        increment, mode = int(m.group(1)), (m.group(2) or "up").casefold()
+    p = per.strip().casefold() or "entry"
+    if p not in ("entry", "line"):
+        raise ValueError(f'"{per}" is not entry or line')
+    mins = 0
+    if minimum.strip():
+        try:
+            mins = int(Decimal(minimum.strip()))
+        except Exception:
+            raise ValueError(f'"{minimum}" is not a number of minutes') from None
+        if not 0 <= mins <= 480:
+            raise ValueError(f'"{minimum}" minutes is not a sensible minimum per entry (0 to 480)')
+    return Rounding(increment=increment, mode=mode, per=p, minimum=mins)  # type: ignore[arg-type]
