@@ -190,22 +190,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
         shutil.rmtree(settings.workdir / "invoices", ignore_errors=True)
     settings = settings.model_copy(update={"agency_name": settings.agency_name or "Northwind Digital"})
     period = Period.parse(DEMO_PERIOD)
-    exports = sorted((SAMPLE / "exports").glob("*.csv"))
-    services = bootstrap(settings, source=csv_source(exports))
     progress = _progress(args)
+    labels = _labels()
     steps: dict[str, Any] = {}
-    progress(1, 4, "refresh: importing the sample agency's exports")
+    # Last month first, as the agency did it: its invoices exist, its corrections teach the categorizer,
+    # and retainer rollover and the hours-spike warning have a previous month to compare with.
+    history = [p for p in sorted((SAMPLE / "history").glob("*.csv")) if "labels" not in p.name]
+    previous = period.previous()
+    services = bootstrap(settings, source=csv_source(history))
+    progress(1, 5, f"{previous.label()}: refresh, review and invoice last month")
+    pipeline.refresh(services, previous, config_dir=SAMPLE / "config")
+    pipeline.review_as_person(services, previous, labels)
+    steps["history"] = pipeline.create_invoices(services, previous)
+    services = bootstrap(settings, source=csv_source(sorted((SAMPLE / "exports").glob("*.csv"))))
+    progress(2, 5, f"{period.label()}: refresh the sample agency's exports")
     refreshed = pipeline.refresh(services, period, config_dir=SAMPLE / "config")
-    progress(2, 4, "review: fixing categories and approving, as the ops manager would")
-    steps["review"] = pipeline.review_as_person(services, period, _labels())
-    progress(3, 4, "preview")
+    progress(3, 5, "review: fixing categories and approving, as the ops manager would")
+    steps["review"] = pipeline.review_as_person(services, period, labels)
+    progress(4, 5, "preview")
     previewed = pipeline.preview(services, period)
-    progress(4, 4, "create invoices")
+    progress(5, 5, "create invoices")
     created = pipeline.create_invoices(services, period)
     payload = {
         "ok": True, "period": str(period), "workbook": services.sheet.describe(),
         "ledger": str(settings.ledger_path), "documents": str(settings.documents_dir),
-        "refresh": {k: refreshed.as_json()[k] for k in ("imported", "new", "updated", "unchanged", "suggestions")},
+        "history": {"period": str(previous), "created": steps["history"].created,
+                    "existing": steps["history"].existing},
+        "refresh": {k: refreshed.as_json()[k] for k in ("imported", "new", "updated", "unchanged", "suggestions",
+                                                        "accuracy")},
         "review": steps["review"],
         "preview": {"invoices": len(previewed.invoices), "held": previewed.held, "warnings": len(previewed.warnings)},
         "invoices": [i.model_dump(mode="json") for i in created.invoices],
@@ -215,6 +227,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     def show() -> None:
         out.print(f"[bold]Demo: {settings.agency_name}, {period.label()}[/bold]")
+        h = steps["history"]
+        out.print(f"{previous.label()} (last month, for history): {h.created + h.existing} invoices in the ledger")
         out.print(f"Refresh: {refreshed.imported} entries imported ({refreshed.new} new); suggestions by "
                   + ", ".join(f"{k} {v}" for k, v in sorted(refreshed.suggestions.items())))
         out.print(f"Review: {steps['review']['categories_fixed']} categories corrected, "
@@ -229,12 +243,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _labels() -> dict[str, str]:
-    """The sample's true categories (what a careful person would pick), by entry ref."""
-    path = SAMPLE / "labels.csv"
-    if not path.exists():
-        return {}
-    with path.open(newline="", encoding="utf-8") as f:
-        return {f"{r['source']}:{r['entry_id']}": r["category"] for r in csv.DictReader(f)}
+    """The sample's true categories (what a careful person would pick), by entry ref, both months."""
+    labels: dict[str, str] = {}
+    for path in (SAMPLE / "labels.csv", SAMPLE / "history" / "september_labels.csv"):
+        with path.open(newline="", encoding="utf-8") as f:
+            labels.update({f"{r['source']}:{r['entry_id']}": r["category"] for r in csv.DictReader(f)})
+    return labels
 
 
 COMMANDS = {"demo": cmd_demo, "refresh": cmd_refresh, "preview": cmd_preview, "create-invoices": cmd_create,

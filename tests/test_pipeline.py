@@ -167,7 +167,7 @@ def test_a_second_create_while_one_runs_is_told_to_wait(tmp_path):
             pipeline.create_invoices(services, OCT)
 
 
-def test_new_entries_after_invoicing_are_a_conflict_not_a_second_invoice(tmp_path):
+def test_new_entries_after_invoicing_hold_the_client_not_a_second_invoice(tmp_path):
     first = entries(3)
     services, sheet, ledger = setup(tmp_path, first)
     pipeline.refresh(services, OCT)
@@ -177,8 +177,8 @@ def test_new_entries_after_invoicing_are_a_conflict_not_a_second_invoice(tmp_pat
     services.source = ListSource(first + [entries(5)[4]])
     pipeline.refresh(services, OCT)
     approve_all(sheet)
-    with pytest.raises(Exception, match="already has invoice INV-0001"):
-        pipeline.create_invoices(services, OCT)
+    held = pipeline.create_invoices(services, OCT)
+    assert held.created == 0 and "INV-0001" in held.held["Acme"]  # held with the reason, never a 2nd invoice
     assert len(ledger.all_invoices()) == 1
 
 

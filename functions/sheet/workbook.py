@@ -58,6 +58,26 @@ class LocalWorkbook:
     def __init__(self, path: Path, contract: Contract | None = None):
         self.path = Path(path)
         self.contract = contract or load_contract()
+        # The workbook as this process last saved it, reused while the file is unchanged on disk, so a
+        # run does not parse the whole file again for every read and write. A file changed by anyone
+        # else (a different size, mtime or inode) is loaded afresh.
+        self._cached: tuple[tuple[int, int, int], Workbook, bool] | None = None
+        self._formula_free = True  # whether the workbook last loaded had no formula cells
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _cached_workbook(self, values_only: bool = False) -> Workbook | None:
+        """The cached workbook if it is still what is on disk (and, to read values, holds no formulas)."""
+        if self._cached is None or self._cached[0] != self._stat():
+            return None
+        if values_only and not self._cached[2]:
+            return None
+        return self._cached[1]
 
     def describe(self) -> str:
         return str(self.path)
@@ -68,7 +88,7 @@ class LocalWorkbook:
         if self.path.exists() and self._layout_is_current():
             return changes
         if self.path.exists():
-            wb = self._load()
+            wb = self._cached_workbook() or self._load()
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             wb = Workbook()
@@ -86,7 +106,8 @@ class LocalWorkbook:
 
     def _layout_is_current(self) -> bool:
         """A cheap read-only look: every tab there with every contract column (the common case)."""
-        wb = load_workbook(self.path, read_only=True)
+        cached = self._cached_workbook()
+        wb = cached or load_workbook(self.path, read_only=True)
         try:
             for tab in self.contract.tabs:
                 if tab.name not in wb.sheetnames:
@@ -96,7 +117,8 @@ class LocalWorkbook:
                     return False
             return True
         finally:
-            wb.close()
+            if cached is None:
+                wb.close()
 
     def _ensure_tab(self, ws: Worksheet, tab: Tab) -> list[str]:
         changes = []
@@ -163,7 +185,8 @@ class LocalWorkbook:
     def read(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
         if not self.path.exists():
             raise ConfigError(f"There is no workbook at {self.path} yet; run refresh (or demo) first.")
-        wb = load_workbook(self.path, read_only=True, data_only=True)
+        cached = self._cached_workbook(values_only=True)
+        wb = cached or load_workbook(self.path, read_only=True, data_only=True)
         try:
             out: dict[str, list[list[Cell]]] = {}
             for name in tabs:
@@ -176,12 +199,14 @@ class LocalWorkbook:
                 out[name] = rows
             return out
         finally:
-            wb.close()
+            if cached is None:
+                wb.close()
 
     def write(self, blocks: Sequence[CellBlock]) -> None:
         if not blocks:
             return
-        wb = self._load()
+        wb = self._cached_workbook() or self._load()
+        self._cached = None  # from here on the object differs from the file until it is saved
         formats = self._formats()
         col_formats: dict[str, dict[int, str | None]] = {}
         for block in blocks:
@@ -214,9 +239,12 @@ class LocalWorkbook:
 
     def _load(self) -> Workbook:
         try:
-            return load_workbook(self.path)
+            wb = load_workbook(self.path)
         except Exception as exc:  # a corrupt or foreign file: say which and why
             raise ConfigError(f"Cannot open the workbook {self.path}: {exc}") from exc
+        self._formula_free = not any(cell.data_type == "f" for ws in wb.worksheets
+                                     for row in ws.iter_rows() for cell in row)
+        return wb
 
     def _save(self, wb: Workbook) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=self.path.parent)
@@ -227,3 +255,6 @@ class LocalWorkbook:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        stat = self._stat()
+        if stat is not None:
+            self._cached = (stat, wb, self._formula_free)

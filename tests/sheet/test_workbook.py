@@ -12,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from functions.errors import ConfigError
 from functions.ports import CellBlock
+from functions.sheet.cells import parse_date
 from functions.sheet.contract import load_contract
 from functions.sheet.workbook import LocalWorkbook
 
@@ -62,8 +63,23 @@ def test_text_that_looks_like_a_formula_stays_text(wb):
 def test_values_round_trip_as_the_pipeline_reads_them(wb):
     wb.write([CellBlock("Time", 2, 1, [[date(2026, 10, 3), "Acme", "P", "T", "Ana", "Dev", "n", Decimal("1.25"), True]])])
     row = wb.read(["Time"])["Time"][1]
-    assert row[0].date() == date(2026, 10, 3)
-    assert Decimal(str(row[7])) == Decimal("1.25") and row[8] is True
+    fresh = LocalWorkbook(wb.path).read(["Time"])["Time"][1]  # another process reads it from disk
+    for r in (row, fresh):
+        assert parse_date(r[0]) == date(2026, 10, 3)
+        assert Decimal(str(r[7])) == Decimal("1.25") and r[8] is True
+
+
+def test_a_file_changed_by_someone_else_is_read_afresh(wb):
+    wb.write([CellBlock("Time", 2, 7, [["ours"]])])
+    other = load_workbook(wb.path)  # a person edits and saves the file in Excel
+    other["Time"].cell(row=2, column=7, value="theirs")
+    other["Time"].cell(row=2, column=12, value="=100*1.5")
+    other.save(wb.path)
+    assert wb.read(["Time"])["Time"][1][6] == "theirs"
+    wb.write([CellBlock("Time", 3, 7, [["next"]])])  # our write keeps their edit and their formula
+    x = load_workbook(wb.path)
+    assert x["Time"].cell(row=2, column=7).value == "theirs"
+    assert x["Time"].cell(row=2, column=12).value == "=100*1.5"
 
 
 def test_upgrading_an_older_layout_keeps_every_value_in_place(tmp_path):
