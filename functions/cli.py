@@ -26,7 +26,7 @@ from rich.table import Table
 
 from . import pipeline
 from .config import Settings, bootstrap, csv_source
-from .errors import InvoicingError
+from .errors import AuthError, InvoicingError
 from .models import Period
 from .money import fmt_money
 
@@ -176,7 +176,11 @@ def cmd_setup(args: argparse.Namespace) -> int:
 def cmd_connect(args: argparse.Namespace) -> int:
     from .accounting.quickbooks import QuickBooksSettings, connect
 
-    connect(QuickBooksSettings())
+    try:
+        connect(QuickBooksSettings())
+    except EOFError:
+        raise AuthError("No address was pasted, so QuickBooks is not connected. Run "
+                        "`python main.py connect quickbooks` in a terminal and paste the address you land on.") from None
     return 0
 
 
@@ -213,7 +217,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     created = pipeline.create_invoices(services, period)
     payload = {
         "ok": True, "period": str(period), "workbook": services.sheet.describe(),
-        "ledger": str(settings.ledger_path), "documents": str(settings.documents_dir),
+        "accounting": services.accounting.describe(),
+        **({"ledger": str(settings.ledger_path), "documents": str(settings.documents_dir)}
+           if settings.accounting == "ledger" else {}),
         "history": {"period": str(previous), "created": steps["history"].created,
                     "existing": steps["history"].existing},
         "refresh": {k: refreshed.as_json()[k] for k in ("imported", "new", "updated", "unchanged", "suggestions",
@@ -234,8 +240,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out.print(f"Review: {steps['review']['categories_fixed']} categories corrected, "
                   f"{steps['review']['approved']} billable rows approved")
         _print_invoices(created, "Invoices")
-        out.print(f"\nWorkbook:  {services.sheet.describe()}\nLedger:    {settings.ledger_path}\n"
-                  f"Documents: {settings.documents_dir}")
+        if settings.accounting == "ledger":
+            out.print(f"\nWorkbook:  {services.sheet.describe()}\nLedger:    {settings.ledger_path}\n"
+                      f"Documents: {settings.documents_dir}")
+        else:
+            out.print(f"\nSheet:      {services.sheet.describe()}\nAccounting: {services.accounting.describe()}")
         out.print("Run it again: nothing is created twice.")
 
     _emit(args, payload, show)
