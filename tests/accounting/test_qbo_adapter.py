@@ -21,14 +21,6 @@ from functions.models import InvoiceDraft, InvoiceLine, TimeEntry
 from tests.emulators.quickbooks import QuickBooksEmulator
 
 
-@pytest.fixture
-def emu():
-    e = QuickBooksEmulator(hang_seconds=0.6)
-    e.start()
-    yield e
-    e.stop()
-
-
 def make_adapter(emu: QuickBooksEmulator, tmp_path, sleep=None, **overrides) -> QuickBooksAccounting:
     tokens = emu.oauth.issue()
     store = FileTokenStore(tmp_path / "tokens.json")

@@ -20,14 +20,6 @@ from tests.accounting.test_qbo_adapter import ENTRIES, draft
 from tests.emulators.quickbooks import QuickBooksEmulator
 
 
-@pytest.fixture
-def emu():
-    e = QuickBooksEmulator()
-    e.start()
-    yield e
-    e.stop()
-
-
 def settings_for(emu: QuickBooksEmulator, tmp_path, **kw) -> QuickBooksSettings:
     return QuickBooksSettings(_env_file=None, client_id=emu.oauth.client_id, client_secret=emu.oauth.client_secret,
                               base_url=emu.base_url, token_store=f"file:{tmp_path / 'cfg' / 'tokens.json'}",

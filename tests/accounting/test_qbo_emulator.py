@@ -20,14 +20,6 @@ from tests.emulators.quickbooks import QuickBooksEmulator, parse_query
 
 
 @pytest.fixture
-def emu():
-    e = QuickBooksEmulator()
-    e.start()
-    yield e
-    e.stop()
-
-
-@pytest.fixture
 def qb(emu, tmp_path):
     return make_adapter(emu, tmp_path).qb
 

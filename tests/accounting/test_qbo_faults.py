@@ -18,14 +18,6 @@ from tests.accounting.test_qbo_adapter import CUSTOMERS, ENTRIES, draft, make_ad
 from tests.emulators.quickbooks import QuickBooksEmulator
 
 
-@pytest.fixture
-def emu():
-    e = QuickBooksEmulator(hang_seconds=0.6)
-    e.start()
-    yield e
-    e.stop()
-
-
 def one_invoice_each(emu: QuickBooksEmulator, *clients: str) -> None:
     names = sorted(i["CustomerRef"]["name"] for i in emu.all("Invoice"))
     assert names == sorted(CUSTOMERS[c] for c in clients)
