@@ -304,9 +304,18 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
         out.print(f"[yellow]Skipped[/yellow] {row}", markup=True)
     _print_warnings(s.warnings, "sheet")
     out.print(f"Sheet: {s.sheet}")
+    out.print(f"Next: review the Time tab (flagged rows first), fill in Clients and Rates, tick Approved; then "
+              f"`python main.py preview --period {s.period}`.", markup=False)
 
 
 def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
+    if not s.invoices:
+        out.print(f"No invoice is ready to create for {s.period}: only approved, billable rows that are not "
+                  "invoiced yet are billed.", markup=False)
+        for client, why in s.held.items():
+            out.print(f"[yellow]Held[/yellow] {client}: {why}", markup=True)
+        _print_warnings(s.warnings, "Preview tab" if s.command == "preview" else "sheet")
+        return
     table = Table(title=f"{title}, {s.period}")
     for col in ("Invoice", "Client", "Currency", "Total", "Lines", "Entries", "Status"):
         table.add_column(col, justify="right" if col in ("Total", "Lines", "Entries") else "left")
@@ -323,3 +332,6 @@ def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
     _print_warnings(s.warnings, "Preview tab")
     if s.documents:
         out.print(f"Invoice documents: {s.documents}")
+    if s.command == "preview" or s.dry_run:
+        out.print(f"Next: `python main.py create-invoices --period {s.period}` creates these, exactly once.",
+                  markup=False)

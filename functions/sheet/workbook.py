@@ -246,7 +246,24 @@ class LocalWorkbook:
                                      for row in ws.iter_rows() for cell in row)
         return wb
 
+    def open_in(self) -> Path | None:
+        """The lock file Excel (`~$name`) or LibreOffice (`.~lock.name#`) keeps while the workbook is open."""
+        for name in (f"~${self.path.name}", f".~lock.{self.path.name}#"):
+            lock = self.path.parent / name
+            if lock.exists():
+                return lock
+        return None
+
+    def _refuse_if_open(self) -> None:
+        lock = self.open_in()
+        if lock is not None:
+            raise ConfigError(
+                f"The workbook {self.path} is open in a spreadsheet program (it keeps {lock.name}). Save and "
+                "close it, then run again: otherwise its next save and this run would overwrite each other. "
+                f"If it is not open, delete {lock}.")
+
     def _save(self, wb: Workbook) -> None:
+        self._refuse_if_open()
         fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=self.path.parent)
         os.close(fd)
         try:

@@ -112,3 +112,14 @@ def test_a_failed_write_leaves_the_workbook_as_it_was(wb):
 def test_reading_before_any_refresh_says_what_to_do(tmp_path):
     with pytest.raises(ConfigError, match="run refresh"):
         LocalWorkbook(tmp_path / "none.xlsx").read(["Time"])
+
+
+@pytest.mark.parametrize("lock_name", ["~$invoicing.xlsx", ".~lock.invoicing.xlsx#"])
+def test_a_workbook_open_in_excel_or_libreoffice_is_not_overwritten(wb, lock_name):
+    before = hashlib.sha256(wb.path.read_bytes()).hexdigest()
+    (wb.path.parent / lock_name).write_text("someone")
+    with pytest.raises(ConfigError, match="open in a spreadsheet program.*Save and close it"):
+        wb.write([CellBlock("Time", 2, 1, [["x"]])])
+    assert hashlib.sha256(wb.path.read_bytes()).hexdigest() == before
+    (wb.path.parent / lock_name).unlink()
+    wb.write([CellBlock("Time", 2, 1, [["x"]])])  # closed again: the run goes through
