@@ -15,7 +15,6 @@ import argparse
 import csv
 import json
 import shutil
-import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path

@@ -16,7 +16,6 @@ import pytest
 
 from functions.sheet.contract import load_contract
 from tests.emulators.google_certs import GoogleIdentity, other_signer
-from tests.emulators.google_fixtures import *  # noqa: F401,F403 - the fixtures
 from tests.emulators.google_fixtures import PersonSession
 from tests.emulators.sheets import SheetsEmulator
 

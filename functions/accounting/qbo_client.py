@@ -27,7 +27,6 @@ from quickbooks import QuickBooks
 from quickbooks.exceptions import QuickbooksException
 
 from ..errors import AuthError, ConfigError, Terminal, Transient
-from ..models import CreatedInvoice
 from .qbo_tokens import DEFAULT_TOKEN_FILE, RECONNECT, TokenSet, TokenStore, utcnow
 
 APP_HOSTS = {"sandbox": "https://app.sandbox.qbo.intuit.com", "production": "https://app.qbo.intuit.com"}

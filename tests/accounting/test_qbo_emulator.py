@@ -16,7 +16,7 @@ from quickbooks.objects.item import Item
 from quickbooks.objects.term import Term
 
 from tests.accounting.test_qbo_adapter import make_adapter
-from tests.emulators.quickbooks import QuickBooksEmulator, parse_query
+from tests.emulators.quickbooks import parse_query
 
 
 @pytest.fixture

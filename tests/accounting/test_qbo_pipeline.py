@@ -5,7 +5,7 @@ exactly one invoice per client, and every approved billable row marked with its 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
+
 
 from functions import pipeline
 from functions.cli import SAMPLE, _labels

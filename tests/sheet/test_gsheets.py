@@ -21,7 +21,6 @@ from functions.sheet.gsheets import (
     quote_tab,
     to_api,
 )
-from tests.emulators.google_fixtures import *  # noqa: F401,F403
 from tests.emulators.sheets import SheetsEmulator
 
 CONTRACT = load_contract()

@@ -8,7 +8,6 @@ import gspread
 import pytest
 import requests
 
-from tests.emulators.google_fixtures import *  # noqa: F401,F403 - the fixtures
 from tests.emulators.google_fixtures import PersonSession
 from tests.emulators.sheets import SheetsEmulator, parse_cells, split_range
 
