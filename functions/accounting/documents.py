@@ -32,9 +32,9 @@ def render_invoice_html(inv: CreatedInvoice, draft: InvoiceDraft, entries: Mappi
     e = escape
     rows = []
     for no, line in enumerate(draft.lines, start=1):
-        extra = "".join(f"<div class='muted'>{e(d)}</div>" for d in line.detail)
+        # line.detail (which rate card row, which rule) is for the team, in Preview; not on the client's copy
         rows.append(
-            f"<tr><td>{no}</td><td>{e(line.description)}{extra}</td><td>{e(line.line_item)}</td>"
+            f"<tr><td>{no}</td><td>{e(line.description)}</td><td>{e(line.line_item)}</td>"
             f"<td class='num'>{line.quantity.normalize():f}</td><td class='num'>{fmt_money(line.unit_price, cur)}</td>"
             f"<td class='num'>{fmt_money(line.amount, cur)}</td></tr>")
     detail = []

@@ -76,3 +76,11 @@ def test_document_is_readable_escaped_and_rebuilt_if_missing(ledger):
     os.remove(inv.document)  # a crash between the commit and the document
     [again] = ledger.create_invoices([draft()], ENTRIES)
     assert again.status == "existing" and os.path.exists(again.document)
+
+
+def test_the_client_copy_shows_no_internal_audit_notes(ledger):
+    d = draft()
+    line = d.lines[0].model_copy(update={"detail": ("rate 150 from client+person (Rates!E20)",)})
+    [inv] = ledger.create_invoices([d.model_copy(update={"lines": (line,)})], ENTRIES)
+    html = open(inv.document, encoding="utf-8").read()
+    assert "Rates!E20" not in html and "Development — Oct 2026" in html
