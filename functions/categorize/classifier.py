@@ -22,6 +22,10 @@ from ..ports import CategorizeContext, CategorizeReport
 from .text import normalize_notes, tokens
 
 MIN_CONFIDENCE = 0.05
+# How many examples a category's meaning counts as. Measured on the sample month with no history: the same
+# accuracy (58.5 %) at weight 1 and 6, but at 6 the confidence tells right from wrong (0.8+ -> 100 % right,
+# below 0.2 -> 8 %), where at 1 nearly everything sat below 0.2. With a month of history it changes nothing.
+MEANING_WEIGHT = 6
 
 
 def features(entry: TimeEntry) -> list[str]:
@@ -50,7 +54,8 @@ class NaiveBayes:
     def train(cls, docs: Iterable[tuple[str | list[str], str]], categories: Sequence[Category]) -> "NaiveBayes":
         nb = cls()
         for c in categories:  # the Categories tab's meanings: a prior that works on day one
-            nb._add(tokens(f"{c.name} {c.meaning}"), c.name)
+            for _ in range(MEANING_WEIGHT):
+                nb._add(tokens(f"{c.name} {c.meaning}"), c.name)
         for doc, label in docs:
             nb._add(tokens(doc) if isinstance(doc, str) else doc, label)
         return nb

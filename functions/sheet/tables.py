@@ -140,7 +140,7 @@ def suggestion_cells(s: Suggestion | None) -> dict[str, Any]:
     if s is None:
         return {"suggested_category": "", "suggested_by": "none", "confidence": None, "suggested_description": ""}
     return {"suggested_category": s.category, "suggested_by": s.source,
-            "confidence": round(s.confidence, 2), "suggested_description": s.description}
+            "confidence": Decimal(str(round(s.confidence, 2))), "suggested_description": s.description}
 
 
 def row_values(hm: HeaderMap, cells: dict[str, Any], width: int | None = None) -> list[Any]:

@@ -40,7 +40,8 @@ HEADER_FILL = {
 }
 OWNED_FILL = "F5F5F5"  # body of the pipeline's columns
 FLAG_FILL = "FCE4D6"  # a row with flags
-NUMBER_FORMATS = {"date": "yyyy-mm-dd", "hours": "0.00", "money": "#,##0.00", "number": "0.00", "percent": "0.0%"}
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "hours": "0.00", "money": "#,##0.00", "number": "0.00", "percent": "0.0%",
+                  "bool": '"TRUE";"TRUE";"FALSE"'}  # without it LibreOffice shows a boolean as 1 or 0
 MAX_ROWS = 1_048_576
 
 
@@ -229,7 +230,7 @@ class LocalWorkbook:
                     if isinstance(v, str) and v.startswith("="):
                         cell.data_type = "s"  # text from a source stays text, never a formula
                     fmt = col_fmt.get(c)
-                    if fmt and isinstance(v, (int, float, Decimal, date)) and not isinstance(v, bool):
+                    if fmt and isinstance(v, (int, float, Decimal, date)):  # bool is an int too
                         cell.number_format = fmt
         self._save(wb)
 
