@@ -40,11 +40,21 @@ QBO_ENVIRONMENT: "${QBO_ENVIRONMENT:-sandbox}"
 QBO_REALM_ID: "${QBO_REALM_ID:-}"
 QBO_TOKEN_STORE: "secretmanager:projects/${PROJECT_ID}/secrets/${SECRET_QBO_TOKENS}"
 QBO_SHEET_URL: "https://docs.google.com/spreadsheets/d/${SHEET_ID}/edit"
+TIME_SOURCE: "${TIME_SOURCE}"
+HARVEST_ACCOUNT_ID: "${HARVEST_ACCOUNT_ID:-}"
+HARVEST_USER_AGENT: "${HARVEST_USER_AGENT:-}"
+TOGGL_WORKSPACE_ID: "${TOGGL_WORKSPACE_ID:-}"
 VARS
 
 secrets=()
 if [[ "${ACCOUNTING}" == "quickbooks" ]] && secret_exists "${SECRET_QBO_CLIENT_SECRET}"; then
   secrets+=("QBO_CLIENT_SECRET=${SECRET_QBO_CLIENT_SECRET}:latest")
+fi
+if [[ "${TIME_SOURCE}" == "harvest" ]] && secret_exists "${SECRET_HARVEST}"; then
+  secrets+=("HARVEST_TOKEN=${SECRET_HARVEST}:latest")
+fi
+if [[ "${TIME_SOURCE}" == "toggl" ]] && secret_exists "${SECRET_TOGGL}"; then
+  secrets+=("TOGGL_API_TOKEN=${SECRET_TOGGL}:latest")
 fi
 if [[ "${AI_ENABLED}" == "true" ]] && secret_exists "${SECRET_ANTHROPIC}"; then
   secrets+=("ANTHROPIC_API_KEY=${SECRET_ANTHROPIC}:latest")

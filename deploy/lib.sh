@@ -29,6 +29,7 @@ command -v gcloud >/dev/null 2>&1 || die "gcloud is not installed: https://cloud
 
 ACCOUNTING="${ACCOUNTING:-quickbooks}"
 AI_ENABLED="${AI_ENABLED:-true}"
+TIME_SOURCE="${TIME_SOURCE:-harvest}"
 APPS_SCRIPT_CLIENT_ID="${APPS_SCRIPT_CLIENT_ID:-}"
 RUNTIME_SA="${RUNTIME_SA_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
 SCHEDULER_SA="${SCHEDULER_SA_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
@@ -36,6 +37,8 @@ FUNCTIONS=(refresh preview create_invoices)
 SECRET_QBO_CLIENT_SECRET=qbo-client-secret
 SECRET_QBO_TOKENS=qbo-tokens
 SECRET_ANTHROPIC=anthropic-api-key
+SECRET_HARVEST=harvest-token
+SECRET_TOGGL=toggl-api-token
 
 export CLOUDSDK_CORE_PROJECT="${PROJECT_ID}"
 

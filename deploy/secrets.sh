@@ -40,6 +40,14 @@ if [[ "${ACCOUNTING}" == "quickbooks" ]]; then
   echo "  python main.py connect   (see docs/quickbooks.md)"
 fi
 
+if [[ "${TIME_SOURCE}" == "harvest" ]]; then
+  step "Harvest personal access token (id.getharvest.com/developers)"
+  store_secret "${SECRET_HARVEST}" "Harvest token"
+elif [[ "${TIME_SOURCE}" == "toggl" ]]; then
+  step "Toggl Track API token (track.toggl.com > Profile settings > API Token)"
+  store_secret "${SECRET_TOGGL}" "Toggl API token"
+fi
+
 if [[ "${AI_ENABLED}" == "true" ]]; then
   step "Anthropic API key for the Claude categorizer (console.anthropic.com > API keys)"
   store_secret "${SECRET_ANTHROPIC}" "Anthropic API key"
