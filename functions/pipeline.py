@@ -300,6 +300,8 @@ def _new_client_blocks(tables: dict[str, list[list[Cell]]], entries: Iterable[Ti
     known = {text(hm.get(r, "client")).casefold() for r in rows[1:]}
     first_seen: dict[str, TimeEntry] = {}
     for e in entries:
+        if not e.client.strip():  # time without a client (internal work): nothing to bill, no Clients row
+            continue
         if e.client.casefold() not in known and e.client.casefold() not in first_seen:
             first_seen[e.client.casefold()] = e
     blocks = []

@@ -84,6 +84,13 @@ def test_refresh_appends_suggests_and_adds_new_clients(tmp_path):
     assert sheet.tabs["Time"] == writes_before
 
 
+def test_time_without_a_client_adds_no_blank_client(tmp_path):
+    services, sheet, _ = setup(tmp_path, entries(1) + entries(1, client=""))
+    s = pipeline.refresh(services, OCT)
+    assert s.new_clients == ["Acme"]
+    assert [r[0] for r in sheet.tabs["Clients"][1:]] == ["Acme"]
+
+
 def test_one_read_and_one_write_per_refresh_whatever_the_size(tmp_path):
     services, sheet, _ = setup(tmp_path, entries(300))
     pipeline.refresh(services, OCT)
