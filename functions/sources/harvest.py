@@ -1,0 +1,375 @@
+"""Time entries from the Harvest API v2 (the production TimeSource named "harvest-api").
+
+One fetch makes: `GET /v2/users/me` (is the token allowed to see everyone's time?), `GET /v2/company` (the
+account's web address, for links to entries), one pass over `GET /v2/users` (email and role per person) and
+the pages of `GET /v2/time_entries?from=..&to=..&per_page=2000`, following `links.next` as Harvest asks.
+With 2,000 entries a page, a month of 20,000 entries is 13 calls.
+
+    >>> source = HarvestSource.from_settings(HarvestSettings())             # doctest: +SKIP
+    >>> source.fetch(Period.parse("2026-10")).descriptions                  # doctest: +SKIP
+    ('Harvest API (account 123): 812 entries in 2026-10',)
+
+Choices a user should know:
+
+- `source_id` is Harvest's entry id, so an entry edited in Harvest (hours, notes, anything) stays the same
+  row of the sheet; a deleted entry is flagged "gone" by refresh, because a completed fetch covers the source.
+- Hours are Harvest's `hours` (what was tracked), not `rounded_hours` (the account's invoice rounding), as in
+  the CSV export; JSON numbers are read straight into Decimal and rounded by `money.round_hours`.
+- A rate of 0 or null is "no rate" (as the CSV importer reads it); the currency is the client's currency.
+- Only an Administrator's token sees every person's time. A Manager's token sees only the people they
+  manage: the fetch works but does not claim to cover the source (so nothing is flagged gone), and the
+  description says so. A Member's token is refused with a ConfigError.
+- Retries: 429 waits for Retry-After, 5xx / timeouts / a broken page back off exponentially, all within
+  `retry_budget_seconds`; 400/401/403/404/422 are never retried. The token is sent only to the configured
+  base URL (a `links.next` pointing elsewhere is refused) and appears in no message, repr or log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ..errors import AuthError, ConfigError, InputError, InputErrors, Location, Terminal, Transient
+from ..models import Period, TimeEntry
+from ..money import D, NotAnAmount, round_hours
+from ..ports import ImportResult, Progress, no_progress
+
+SOURCE = "harvest-api"
+DEFAULT_BASE_URL = "https://api.harvestapp.com/v2"
+TOKEN_HELP = "https://id.getharvest.com/developers"
+MAX_PER_PAGE = 2000  # Harvest's maximum (a larger value is a 422)
+
+log = logging.getLogger(__name__)
+
+
+class HarvestSettings(BaseSettings):
+    """HARVEST_* environment variables. Only the token is secret."""
+
+    model_config = SettingsConfigDict(env_prefix="HARVEST_", env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore")
+
+    account_id: str = ""
+    token: SecretStr = SecretStr("")
+    user_agent: str = ""  # "App name (contact email)", which Harvest requires on every request
+    base_url: str = DEFAULT_BASE_URL  # the emulator's URL in tests
+    per_page: int = MAX_PER_PAGE
+    connect_timeout_seconds: float = 10.0
+    read_timeout_seconds: float = 60.0
+    retry_budget_seconds: float = 120.0  # the most a fetch spends waiting between retries
+    max_attempts: int = 6  # per request
+
+
+class HarvestApiError(Terminal):
+    """Harvest refused a request in a way a retry will not fix (400, 422, an unexpected status)."""
+
+
+class BrokenPage(Exception):
+    """A response that is not the JSON Harvest promises (truncated, HTML from a proxy); retried."""
+
+
+@dataclass(frozen=True)
+class _Person:
+    email: str
+    role: str
+
+
+def _api_root(base_url: str) -> str:
+    root = base_url.strip().rstrip("/")
+    return root if root.endswith("/v2") else root + "/v2"
+
+
+class HarvestClient:
+    """GETs against Harvest with the retry rules above, on one requests.Session (kept-alive connections)."""
+
+    def __init__(self, settings: HarvestSettings, sleep: Callable[[float], None] = time.sleep):
+        self.root = _api_root(settings.base_url)
+        self.account_id = settings.account_id
+        self.timeout = (settings.connect_timeout_seconds, settings.read_timeout_seconds)
+        self.max_attempts = max(1, settings.max_attempts)
+        self.budget = settings.retry_budget_seconds
+        self.sleep = sleep
+        self.calls = 0  # requests sent, retries included (for benchmarks and the Runs tab)
+        self.retries = 0
+        self.session = requests.Session()
+        # The token lives only in the session's headers: never in URLs, messages or reprs.
+        self.session.headers.update({
+            "Authorization": f"Bearer {settings.token.get_secret_value()}",
+            "Harvest-Account-Id": settings.account_id,
+            "User-Agent": settings.user_agent,
+            "Accept": "application/json",
+        })
+        self._spent = 0.0
+
+    def __repr__(self) -> str:
+        return f"HarvestClient(root={self.root!r}, account_id={self.account_id!r})"
+
+    def new_budget(self) -> None:
+        """Start a fresh retry budget (once per fetch: a warm cloud instance reuses the client)."""
+        self._spent = 0.0
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """GET a path under the API root (`/time_entries`) or a full `links.next` URL; the JSON body."""
+        if url.startswith("/"):
+            url = self.root + url
+        elif not _same_origin(url, self.root):
+            # A next link to another host would carry the bearer token there.
+            raise HarvestApiError(f"Harvest answered with a next-page link to {urlsplit(url).netloc}, which is not "
+                                  f"the configured API ({urlsplit(self.root).netloc}); refusing to send the token "
+                                  f"there. Check HARVEST_BASE_URL.")
+        what = urlsplit(url).path
+        attempt = 0
+        while True:
+            attempt += 1
+            self.calls += 1
+            try:
+                response = self.session.get(url, params=params, timeout=self.timeout)
+            except requests.Timeout:
+                self._backoff(attempt, None, f"Harvest did not answer GET {what} in time")
+                continue
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                # A dropped connection is as retryable as a timeout; an unreachable host, though, is usually
+                # a wrong HARVEST_BASE_URL, so the message names it.
+                self._backoff(attempt, None, f"Harvest could not be reached or dropped the connection for GET "
+                              f"{what} ({type(exc).__name__}; check HARVEST_BASE_URL if this persists)")
+                continue
+            status = response.status_code
+            if status == 200:
+                try:
+                    return _json_body(response)
+                except BrokenPage as exc:
+                    self._backoff(attempt, None, f"Harvest sent a broken page for GET {what} ({exc})")
+                    continue
+            if status == 429:
+                self._backoff(attempt, _retry_after(response), f"Harvest's rate limit (100 requests per 15 s) "
+                              f"held GET {what} back")
+                continue
+            if status >= 500:
+                self._backoff(attempt, None, f"Harvest answered GET {what} with a server error ({status})")
+                continue
+            raise self._refusal(status, what, response)
+
+    def _backoff(self, attempt: int, retry_after: float | None, why: str) -> None:
+        wait = retry_after if retry_after is not None else min(30.0, 0.5 * 2 ** (attempt - 1)) * (
+            0.5 + random.random() / 2)
+        if attempt >= self.max_attempts or self._spent + wait > self.budget:
+            raise Transient(f"{why}; gave up after {attempt} attempt(s) and {self._spent:.1f} s of waiting "
+                            f"(HARVEST_RETRY_BUDGET_SECONDS={self.budget:g}). Nothing was changed; run refresh "
+                            f"again later.")
+        log.info("%s; retrying in %.1f s (attempt %d of %d)", why, wait, attempt + 1, self.max_attempts)
+        self.retries += 1
+        self._spent += wait
+        self.sleep(wait)
+
+    def _refusal(self, status: int, what: str, response: requests.Response) -> Exception:
+        said = _error_text(response)
+        if status == 401:
+            return AuthError(f"Harvest refused the token for account {self.account_id} (401{said}). Check "
+                             f"HARVEST_TOKEN: create a Personal Access Token at {TOKEN_HELP} and make sure it "
+                             f"is not revoked or expired.")
+        if status == 403:
+            return ConfigError(f"Harvest refused GET {what} for account {self.account_id} (403{said}). Check "
+                               f"HARVEST_ACCOUNT_ID (the account id shown next to the token at {TOKEN_HELP}) and "
+                               f"that the token's user is an Administrator of that account.")
+        if status == 404:
+            return ConfigError(f"Harvest has no GET {what} at {urlsplit(self.root).netloc} (404{said}). Check "
+                               f"HARVEST_BASE_URL (normally {DEFAULT_BASE_URL}) and HARVEST_ACCOUNT_ID.")
+        if status == 400:
+            return ConfigError(f"Harvest refused GET {what} as a bad request (400{said}). Check HARVEST_USER_AGENT "
+                               f'(Harvest requires one like "Invoicing (ops@example.com)").')
+        return HarvestApiError(f"Harvest refused GET {what} with status {status}{said}; retrying will not help.")
+
+
+def _same_origin(url: str, root: str) -> bool:
+    a, b = urlsplit(url), urlsplit(root)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc)
+
+
+def _json_body(response: requests.Response) -> dict[str, Any]:
+    try:
+        # parse_float=Decimal: hours and rates never pass through a binary float.
+        body = json.loads(response.content.decode("utf-8"), parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BrokenPage(f"not JSON: {exc.msg if isinstance(exc, json.JSONDecodeError) else exc}") from None
+    if not isinstance(body, dict):
+        raise BrokenPage("not a JSON object")
+    return body
+
+
+def _retry_after(response: requests.Response) -> float:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 15.0  # Harvest's window; an HTTP-date Retry-After is not something it sends
+
+
+def _error_text(response: requests.Response) -> str:
+    """`: invalid_token - The access token ...` from Harvest's error body, if it has one (never the request)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    parts = [str(body[k]) for k in ("error", "error_description", "message") if body.get(k)]
+    text = " - ".join(parts)[:300].rstrip(". ")
+    return f": {text}" if text else ""
+
+
+class HarvestSource:
+    """The TimeSource over Harvest API v2 for one account."""
+
+    def __init__(self, settings: HarvestSettings, client: HarvestClient | None = None):
+        self.settings = settings
+        self.per_page = min(max(1, settings.per_page), MAX_PER_PAGE)
+        self.client = client or HarvestClient(settings)
+
+    @classmethod
+    def from_settings(cls, settings: HarvestSettings | None = None) -> "HarvestSource":
+        """Check the settings (all missing ones named at once) and build the source."""
+        settings = settings or HarvestSettings()
+        missing = [name for name, value in (("HARVEST_ACCOUNT_ID", settings.account_id.strip()),
+                                            ("HARVEST_TOKEN", settings.token.get_secret_value().strip()),
+                                            ("HARVEST_USER_AGENT", settings.user_agent.strip())) if not value]
+        if missing:
+            raise ConfigError(f"The Harvest time source needs {', '.join(missing)}; see docs/harvest.md (the token "
+                              f"and account id come from {TOKEN_HELP}).")
+        if not settings.account_id.strip().isdigit():
+            raise ConfigError(f'HARVEST_ACCOUNT_ID must be the numeric account id, not "{settings.account_id}".')
+        if "(" not in settings.user_agent:
+            raise ConfigError(f'HARVEST_USER_AGENT should name the app and a contact, like "Invoicing '
+                              f'(ops@example.com)"; Harvest refuses requests without one. It is '
+                              f'"{settings.user_agent}".')
+        root = _api_root(settings.base_url)
+        if urlsplit(root).scheme not in ("http", "https") or not urlsplit(root).netloc:
+            raise ConfigError(f'HARVEST_BASE_URL is not a URL: "{settings.base_url}".')
+        return cls(settings)
+
+    def __repr__(self) -> str:
+        return f"HarvestSource(account_id={self.settings.account_id!r}, base_url={self.client.root!r})"
+
+    def fetch(self, period: Period, progress: Progress = no_progress) -> ImportResult:
+        account = self.settings.account_id
+        self.client.new_budget()
+        me = self.client.get("/users/me")
+        roles = set(me.get("access_roles") or [])
+        if "administrator" in roles:
+            complete = True
+        elif "manager" in roles:
+            complete = False
+        else:
+            raise ConfigError(f"The HARVEST_TOKEN of account {account} belongs to {me.get('first_name', '')} "
+                              f"{me.get('last_name', '')}, who is not an Administrator or Manager, so Harvest shows "
+                              f"only their own time. Use an Administrator's Personal Access Token.")
+        company = self.client.get("/company")
+        web = str(company.get("base_uri") or "").rstrip("/")
+        people = self._people(progress)
+        rows: dict[str, dict[str, Any]] = {}
+        params = {"from": period.start.isoformat(), "to": period.end.isoformat(), "per_page": self.per_page}
+        for page_no, total_pages, page in self._pages("/time_entries", params, "time_entries"):
+            for raw in page:
+                if isinstance(raw, dict) and raw.get("id") is not None:
+                    rows[str(raw["id"])] = raw  # an entry seen twice (edited while paging) counts once
+            progress(page_no, total_pages, f"Harvest time entries, page {page_no} of {total_pages}")
+        entries, errors = [], []
+        for source_id, raw in rows.items():
+            try:
+                entry = _entry(source_id, raw, people, web)
+            except InputError as exc:
+                errors.append(exc)
+                continue
+            if period.contains(entry.date):
+                entries.append(entry)
+        if errors:
+            raise InputErrors(errors, what=f"Harvest time entries of account {account}")
+        entries.sort(key=lambda e: (e.date, int(e.source_id) if e.source_id.isdigit() else 0, e.source_id))
+        note = "" if complete else " (a Manager's token: only the people they manage; nothing is flagged gone)"
+        return ImportResult(
+            entries=tuple(entries),
+            covers=(SOURCE,) if complete else (),
+            descriptions=(f"Harvest API (account {account}): {len(entries)} entries in {period}{note}",),
+        )
+
+    def _people(self, progress: Progress) -> dict[int, _Person]:
+        people: dict[int, _Person] = {}
+        for page_no, total_pages, page in self._pages("/users", {"per_page": self.per_page}, "users"):
+            for user in page:
+                if isinstance(user, dict) and isinstance(user.get("id"), int):
+                    roles = [str(r) for r in (user.get("roles") or []) if str(r).strip()]
+                    people[user["id"]] = _Person(email=str(user.get("email") or ""), role=roles[0] if roles else "")
+            progress(page_no, total_pages, f"Harvest users, page {page_no} of {total_pages}")
+        return people
+
+    def _pages(self, path: str, params: dict[str, Any], key: str) -> Iterator[tuple[int, int, list[Any]]]:
+        """(page number, total pages, records) per page, following links.next until it is null."""
+        url: str | None = path
+        query: dict[str, Any] | None = params
+        page_no = 0
+        total_pages = 1
+        while url:
+            body = self.client.get(url, query)
+            page_no += 1
+            records = body.get(key)
+            if not isinstance(records, list):
+                raise Transient(f"Harvest's GET {path} page {page_no} has no {key} list; nothing was changed, "
+                                f"run refresh again later.")
+            total_pages = max(int(body.get("total_pages") or 1), page_no)
+            yield page_no, total_pages, records
+            links = body.get("links") or {}
+            url, query = (links.get("next") if isinstance(links, dict) else None), None
+            if url and page_no >= total_pages + 10:
+                raise HarvestApiError(f"Harvest kept sending next-page links for GET {path} past page {page_no} "
+                                      f"(total_pages {total_pages}); stopped.")
+
+
+def _name(raw: dict[str, Any], key: str) -> str:
+    obj = raw.get(key)
+    return str(obj.get("name") or "").strip() if isinstance(obj, dict) else ""
+
+
+def _entry(source_id: str, raw: dict[str, Any], people: dict[int, _Person], web: str) -> TimeEntry:
+    where = Location(entry=f"{SOURCE}:{source_id}")
+    try:
+        day = date.fromisoformat(str(raw.get("spent_date")))
+    except ValueError:
+        raise InputError(f'has spent_date "{raw.get("spent_date")}", which is not a date', where) from None
+    try:
+        hours = round_hours(D(raw.get("hours")))
+        rate_value = raw.get("billable_rate")
+        rate = None if rate_value is None else D(rate_value)
+    except NotAnAmount as exc:
+        raise InputError(f"has a number Harvest should not send: {exc}", where) from None
+    if hours < 0:
+        raise InputError(f"has negative hours ({hours})", where)
+    user = raw.get("user") if isinstance(raw.get("user"), dict) else {}
+    person = people.get(user.get("id")) if isinstance(user.get("id"), int) else None
+    client = raw.get("client") if isinstance(raw.get("client"), dict) else {}
+    reference = raw.get("external_reference") if isinstance(raw.get("external_reference"), dict) else {}
+    url = str(reference.get("permalink") or "")
+    if not url and web and user.get("id") is not None:
+        url = f"{web}/time/day/{day:%Y/%m/%d}/{user['id']}"
+    try:
+        return TimeEntry(
+            source=SOURCE, source_id=source_id, date=day, client=_name(raw, "client"), project=_name(raw, "project"),
+            task=_name(raw, "task"), person=str(user.get("name") or "").strip(),
+            role=person.role if person else "", email=person.email if person else "",
+            notes=str(raw.get("notes") or "").replace("\r\n", "\n"), hours=hours, billable=bool(raw.get("billable")),
+            rate=rate if rate else None, currency=(str(client.get("currency") or "") or None), url=url,
+        )
+    except ValidationError as exc:
+        raise InputError(f"cannot be read: {exc.errors()[0].get('msg', exc)}", where) from None
