@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import pipeline
-from .config import Settings, bootstrap, csv_source
-from .errors import AuthError, InvoicingError
+from .config import Settings, bootstrap, build_source, csv_source
+from .errors import AuthError, ConfigError, InvoicingError
 from .models import Period
 from .money import fmt_money
 
@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a Harvest, Toggl or Clockify detailed time export (repeat for several files)")
     p.add_argument("--skip-bad-rows", action="store_true",
                    help="import the good rows of a file with errors, and list every row skipped")
+    p.add_argument("--source", choices=["harvest", "toggl"], default=None,
+                   help="pull from the tracker's API instead of files (default: $TIME_SOURCE)")
 
     sub.add_parser("preview", parents=[common, period], help="compute the invoices into the Preview tab",
                    description="Compute every invoice of the period with each client's billing rules into the "
@@ -140,7 +142,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_refresh(args: argparse.Namespace) -> int:
     settings = _settings(args)
     period = args.period or Period.parse(default_period())
-    source = csv_source(args.csv, skip_bad_rows=args.skip_bad_rows) if args.csv else None
+    if args.csv and args.source:
+        raise ConfigError("Give either --csv files or --source, not both.")
+    source = csv_source(args.csv, skip_bad_rows=args.skip_bad_rows) if args.csv else build_source(settings, args.source)
+    if source is None and not args.json:
+        err.print("No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source harvest|toggl. "
+                  "Refreshing suggestions and flags of the rows already in the sheet.")
     services = bootstrap(settings, source=source)
     summary = pipeline.refresh(services, period, progress=_progress(args))
     _emit(args, summary.as_json(), lambda: _print_refresh(summary))

@@ -151,7 +151,7 @@ def _google_sheet() -> Any:
 
 
 def _services(cfg: CloudSettings, command: str, caller: str) -> Any:
-    from .config import Settings, bootstrap, csv_source
+    from .config import Settings, bootstrap, build_source, csv_source
 
     settings = Settings()
     overrides: dict[str, Any] = {"lock": lambda name: instance_lock(name, caller)}
@@ -162,6 +162,8 @@ def _services(cfg: CloudSettings, command: str, caller: str) -> Any:
         if not paths:
             raise ConfigError(f"INVOICING_SOURCE_CSV matches no file ({cfg.source_csv}).")
         overrides["source"] = csv_source([Path(p) for p in paths])
+    elif command == "refresh":
+        overrides["source"] = build_source(settings)  # TIME_SOURCE=harvest|toggl; None only re-syncs the sheet
     return bootstrap(settings, **overrides)
 
 

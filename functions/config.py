@@ -3,6 +3,7 @@
 Everything has an offline default: a local workbook, CSV exports, the offline categorizer and the SQLite
 ledger in a work directory. Production adapters are chosen by environment variables:
 
+    TIME_SOURCE=harvest|toggl (HARVEST_* / TOGGL_*: see docs/harvest.md, docs/toggl.md)
     SHEET=google        (GOOGLE_SHEET_ID, credentials: see docs/google.md)
     ACCOUNTING=quickbooks (QBO_*: see docs/quickbooks.md)
     AI_ENABLED=true + ANTHROPIC_API_KEY  (Claude in the categorizer chain: see docs/ai-categorization.md)
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
     workdir: Path = Path("invoicing-work")
     sheet: Literal["xlsx", "google"] = "xlsx"
     accounting: Literal["ledger", "quickbooks"] = "ledger"
+    time_source: Literal["csv", "harvest", "toggl"] = "csv"  # where refresh pulls from when no --csv is given
     ai_enabled: bool = True  # Claude is used only when this is true AND an API key is set
     invoice_prefix: str = "INV-"
     agency_name: str = ""
@@ -109,6 +111,20 @@ def build_accounting(settings: Settings, sheet: SheetStore | None = None) -> Acc
 
     return Ledger(settings.ledger_path, settings.documents_dir, prefix=settings.invoice_prefix,
                   agency=settings.agency_name)
+
+
+def build_source(settings: Settings, name: str | None = None) -> TimeSource | None:
+    """The tracker API that refresh pulls from (TIME_SOURCE, or `name`); None for csv (files come per run)."""
+    name = name or settings.time_source
+    if name == "harvest":
+        from .sources.harvest import HarvestSettings, HarvestSource
+
+        return HarvestSource.from_settings(HarvestSettings())
+    if name == "toggl":
+        from .sources.toggl import TogglSettings, TogglSource
+
+        return TogglSource.from_settings(TogglSettings())
+    return None
 
 
 def csv_source(paths: Sequence[Path], skip_bad_rows: bool = False) -> TimeSource:
