@@ -92,3 +92,29 @@ def test_a_bad_period_is_a_usage_error(capsys):
         main(["preview", "--period", "October"])
     assert exc.value.code == 2
     assert "YYYY-MM" in capsys.readouterr().err
+
+
+def test_refresh_pulls_from_the_harvest_api_with_source_flag(tmp_path, capsys, monkeypatch):
+    from tests.emulators.harvest import HarvestEmulator
+
+    emu = HarvestEmulator()
+    emu.start()
+    try:
+        for key, value in emu.env().items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("TIME_SOURCE")  # the flag chooses the source here
+        code, out, _ = run(capsys, "refresh", "--source", "harvest", "--period", "2026-10",
+                           "--workdir", str(tmp_path), "--json")
+        assert code == 0
+        s = json.loads(out)
+        assert s["new"] == s["imported"] > 0 and s["sources"][0].startswith("Harvest API")
+        code, out, _ = run(capsys, "refresh", "--source", "harvest", "--period", "2026-10",
+                           "--workdir", str(tmp_path), "--json")
+        assert json.loads(out)["new"] == 0  # same ids: nothing is added twice
+    finally:
+        emu.stop()
+
+
+def test_files_and_an_api_source_at_once_is_refused(tmp_path, capsys):
+    code, _, err = run(capsys, "refresh", "--csv", "x.csv", "--source", "toggl", "--workdir", str(tmp_path))
+    assert code == 1 and "either --csv files or --source" in err

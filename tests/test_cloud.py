@@ -271,3 +271,23 @@ def test_a_typo_in_the_sheet_is_a_422_naming_the_cell(env, identity, sheets_emul
     assert error["status"] == "INVALID_INPUT"
     assert any(d.startswith(f"Time!{rate}") and "12,5O" in d for d in error["details"]), error
     assert sheets_emulator.values(env.spreadsheet_id, "Preview") == before  # nothing was written
+
+
+def test_the_nightly_refresh_pulls_from_the_configured_tracker(env, identity, sheets_emulator, monkeypatch):
+    """What Cloud Scheduler does: POST {"period": "current"}-style calls with TIME_SOURCE=toggl set."""
+    from tests.emulators.toggl import TogglEmulator
+
+    emu = TogglEmulator()
+    emu.start()
+    try:
+        monkeypatch.delenv("INVOICING_SOURCE_CSV")
+        for key, value in emu.env().items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("TIME_SOURCE", "toggl")
+        r = client("refresh").post("/", json={"period": "2026-10"}, headers=bearer(identity, email=SCHEDULER,
+                                                                                  audience=FUNCTION_URL))
+        assert r.status_code == 200, r.get_json()
+        body = r.get_json()
+        assert body["new"] == body["imported"] > 0 and body["sources"][0].startswith("Toggl")
+    finally:
+        emu.stop()
