@@ -45,6 +45,7 @@ from quickbooks.objects.item import Item
 from quickbooks.objects.taxcode import TaxCode
 from quickbooks.objects.term import Term
 
+from ..sheet.cells import csv_safe
 from ..errors import AuthError, ConfigError, ConflictError, PartialCreateError, Terminal, Transient
 from ..models import CreatedInvoice, InvoiceDraft, InvoiceLine, Period, TimeEntry, slug
 from ..money import D, line_amount
@@ -527,11 +528,12 @@ def time_detail_csv(d: InvoiceDraft, entries: Mapping[str, TimeEntry]) -> str:
     for n, line in enumerate(d.lines, start=1):
         for ref in line.entry_refs:
             e = entries.get(ref)
+            head = [d.key, n, csv_safe(line.description), csv_safe(line.accounting_item), ref]
             if e is None:
-                w.writerow([d.key, n, line.description, line.accounting_item, ref] + [""] * 8)
+                w.writerow(head + [""] * 8)
             else:
-                w.writerow([d.key, n, line.description, line.accounting_item, ref, e.date.isoformat(), e.person,
-                            e.role, e.project, e.task, e.notes, str(e.hours), e.url])
+                w.writerow(head + [e.date.isoformat(), *map(csv_safe, (e.person, e.role, e.project, e.task, e.notes)),
+                                   str(e.hours), csv_safe(e.url)])
     return out.getvalue()
 
 

@@ -15,7 +15,14 @@ from decimal import Decimal
 
 from ..money import D, NotAnAmount
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """Text for a CSV file a person may open in a spreadsheet: a leading `'` keeps `=cmd|...` or `@SUM(...)`
+    from running as a formula (the usual CSV-injection defence). Sheets we write need none of this: they
+    store text as text."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 _EXCEL_EPOCH = date(1899, 12, 30)
 
 

@@ -217,3 +217,11 @@ def test_lines_whose_amount_is_not_quantity_times_price_are_stopped_before_sendi
     bad = bad.model_copy(update={"lines": (line,)})
     [problem] = qbo.check([bad])
     assert 'Acme Retail, line 1 ("Development - Oct 2026"): amount 299.99' in problem
+
+
+def test_the_attached_time_detail_cannot_run_as_a_formula_when_opened():
+    nasty = TimeEntry(source="harvest", source_id="9", date=date(2026, 10, 2), client="Acme Retail",
+                      person="@maria", project="Checkout Revamp", notes='=HYPERLINK("http://x","y")', hours="1")
+    text = time_detail_csv(draft(refs=("harvest:9",)), {nasty.ref: nasty})
+    row = list(csv.reader(io.StringIO(text)))[1]
+    assert row[6] == "'@maria" and row[10] == "'=HYPERLINK(\"http://x\",\"y\")" and row[11] == "1"
