@@ -47,6 +47,7 @@ class Summary(BaseModel):
     command: str
     period: str
     run_id: str
+    started: str = ""  # ISO time the run began (UTC)
     sheet: str
     seconds: float = 0.0
     warnings: list[str] = Field(default_factory=list)
@@ -107,8 +108,10 @@ CreateSummary = InvoicesSummary
 
 # --- helpers --------------------------------------------------------------------------------------------
 
-def _run_id(services: Services) -> str:
-    return services.clock().strftime("%Y%m%d-%H%M%S")
+def _run_id(services: Services) -> dict[str, str]:
+    """The run's id and start time, for the summary and the Runs tab."""
+    now = services.clock().replace(microsecond=0)
+    return {"run_id": now.strftime("%Y%m%d-%H%M%S"), "started": now.isoformat()}
 
 
 def canonical(value: Cell) -> str:
@@ -195,7 +198,7 @@ def _run_row(tables: dict[str, list[list[Cell]]], summary: Summary, status: str,
     hm = HeaderMap(load_contract().tab("Runs"), rows[0])
     return _append_row("Runs", rows, row_values(hm, {
         "run_id": summary.run_id, "command": summary.command, "period": summary.period,
-        "started": summary.run_id, "seconds": round(summary.seconds, 2), "status": status,
+        "started": summary.started, "seconds": round(summary.seconds, 2), "status": status,
         "summary": detail, "errors": errors, "ai_usage": ai_usage}))
 
 
@@ -205,7 +208,7 @@ def refresh(services: Services, period: Period, progress: Progress = no_progress
             config_dir: Path | None = None) -> RefreshSummary:
     """Pull entries from the source, suggest categories, and merge them into the Time tab."""
     started = time.perf_counter()
-    summary = RefreshSummary(command="refresh", period=str(period), run_id=_run_id(services),
+    summary = RefreshSummary(command="refresh", period=str(period), **_run_id(services),
                              sheet=services.sheet.describe())
     summary.layout_changes = services.sheet.ensure_layout()
     progress(1, 5, "reading the sheet")
@@ -353,7 +356,7 @@ def _previous_totals(rows: list[list[Cell]], period: Period) -> dict[str, Decima
 
 def _invoices_summary(command: str, services: Services, period: Period, result: BillingResult,
                       warnings: list[str]) -> InvoicesSummary:
-    summary = InvoicesSummary(command=command, period=str(period), run_id=_run_id(services),
+    summary = InvoicesSummary(command=command, period=str(period), **_run_id(services),
                               sheet=services.sheet.describe(), accounting=services.accounting.describe())
     summary.warnings = warnings + [str(i) + (f" [{i.client}]" if i.client and i.client not in str(i) else "")
                                    for i in result.issues if i.level != "info"]
