@@ -282,6 +282,8 @@ def refresh(services: Services, period: Period, progress: Progress = no_progress
     summary.seconds = time.perf_counter() - started
     detail = (f"{summary.imported} imported: {s.new} new, {s.updated} updated, {s.unchanged} unchanged, "
               f"{s.held_changes} changes held for review, {s.gone} gone from the source")
+    if summary.skipped_rows:
+        detail += f"; {len(summary.skipped_rows)} bad rows skipped: " + "; ".join(summary.skipped_rows[:20])
     if summary.suggestions:
         detail += "; suggestions " + ", ".join(f"{k} {v}" for k, v in sorted(summary.suggestions.items()))
     if summary.accuracy:

@@ -118,3 +118,19 @@ def test_refresh_pulls_from_the_harvest_api_with_source_flag(tmp_path, capsys, m
 def test_files_and_an_api_source_at_once_is_refused(tmp_path, capsys):
     code, _, err = run(capsys, "refresh", "--csv", "x.csv", "--source", "toggl", "--workdir", str(tmp_path))
     assert code == 1 and "either --csv files or --source" in err
+
+
+def test_skip_bad_rows_imports_the_rest_and_reports_every_skipped_row(tmp_path, capsys):
+    export = tmp_path / "harvest.csv"
+    export.write_text("Date,Client,Project,Task,Notes,Hours,First Name,Last Name\n"
+                      "2026-10-01,Acme,Web,Dev,ok,1.5,Ana,Ruiz\n"
+                      "2026-10-02,Acme,Web,Dev,bad,\"1,5h\",Ana,Ruiz\n"
+                      "2026-13-02,Acme,Web,Dev,bad date,2,Ana,Ruiz\n", encoding="utf-8")
+    code, out, _ = run(capsys, "refresh", "--csv", str(export), "--period", "2026-10", "--skip-bad-rows",
+                       "--workdir", str(tmp_path / "w"), "--json")
+    s = json.loads(out)
+    assert code == 0 and s["new"] == 1 and len(s["skipped_rows"]) == 2
+    assert any("harvest.csv:3" in r and "Hours" in r for r in s["skipped_rows"])
+    assert any("harvest.csv:4" in r and "Date" in r for r in s["skipped_rows"])
+    runs = list(load_workbook(tmp_path / "w" / "invoicing.xlsx", read_only=True)["Runs"].iter_rows(values_only=True))
+    assert "2 bad rows skipped" in runs[-1][6]
