@@ -30,7 +30,7 @@ from .config import Services
 from .errors import InputError, InputErrors, PartialCreateError
 from .models import CreatedInvoice, Period, TimeEntry, TimeRow
 from .ports import CategorizeContext, CategorizeReport, Cell, CellBlock, Progress, no_progress
-from .sheet.cells import is_blank, parse_decimal, text
+from .sheet.cells import is_blank, parse_bool, parse_date, parse_decimal, text
 from .sheet.contract import HeaderMap, load_contract
 from .sheet.merge import merge
 from .sheet.tables import OUTPUT_KEYS, SOURCE_KEYS, parse_time_tab, row_values
@@ -162,18 +162,30 @@ def _seed_blocks(tables: dict[str, list[list[Cell]]], names: Iterable[str], conf
             seed = list(csv.reader(f))
         if len(seed) < 2:
             continue
-        hm = HeaderMap(contract.tab(name), rows[0] if rows else contract.tab(name).headers)
-        seed_hm = HeaderMap(contract.tab(name), seed[0])
-        values = [row_values(hm, {k: _seed_value(seed_hm.get(r, k)) for k in seed_hm.index}) for r in seed[1:]]
+        tab = contract.tab(name)
+        hm = HeaderMap(tab, rows[0] if rows else tab.headers)
+        seed_hm = HeaderMap(tab, seed[0])
+        values = [row_values(hm, {k: _seed_value(tab.column(k).type, seed_hm.get(r, k)) for k in seed_hm.index})
+                  for r in seed[1:]]
         blocks.append(CellBlock(name, 2, 1, values))
         tables[name] = [rows[0] if rows else contract.tab(name).headers] + values
     return blocks
 
 
-def _seed_value(v: object) -> Cell:
-    s = "" if v is None else str(v)
-    if s.upper() in ("TRUE", "FALSE"):
-        return s.upper() == "TRUE"
+def _seed_value(kind: str, v: object) -> Cell:
+    """A CSV cell as the sheet should hold it: numbers as numbers, dates as dates, TRUE/FALSE as booleans."""
+    s = "" if v is None else str(v).strip()
+    if not s:
+        return None
+    try:
+        if kind in ("money", "hours", "number", "percent"):
+            return parse_decimal(s)
+        if kind == "date":
+            return parse_date(s)
+        if kind == "bool":
+            return parse_bool(s)
+    except ValueError:
+        pass  # left as typed: validation reports it with its cell, like anything a person types
     return s
 
 
@@ -186,6 +198,14 @@ def _book(tables: dict[str, list[list[Cell]]], stop_on: Sequence[str] = CONFIG_T
     return book, [str(e) for e in errors]
 
 
+def _rows(tables: dict[str, list[list[Cell]]], name: str) -> list[list[Cell]]:
+    """A tab's rows as read, with its header row even when the tab was empty."""
+    rows = tables.setdefault(name, [])
+    if not rows:
+        rows.append(load_contract().tab(name).headers)
+    return rows
+
+
 def _append_row(tab: str, rows: list[list[Cell]], values: list[Cell]) -> CellBlock:
     block = CellBlock(tab, max(len(rows), 1) + 1, 1, [values])
     rows.append(values)
@@ -194,7 +214,7 @@ def _append_row(tab: str, rows: list[list[Cell]], values: list[Cell]) -> CellBlo
 
 def _run_row(tables: dict[str, list[list[Cell]]], summary: Summary, status: str, detail: str,
              errors: str = "", ai_usage: str = "") -> CellBlock:
-    rows = tables.setdefault("Runs", [load_contract().tab("Runs").headers])
+    rows = _rows(tables, "Runs")
     hm = HeaderMap(load_contract().tab("Runs"), rows[0])
     return _append_row("Runs", rows, row_values(hm, {
         "run_id": summary.run_id, "command": summary.command, "period": summary.period,
@@ -298,9 +318,7 @@ def _new_client_blocks(tables: dict[str, list[list[Cell]]], entries: Iterable[Ti
                        summary: RefreshSummary) -> list[CellBlock]:
     """Clients the Clients tab does not know yet get a row, so people only have to fill in the terms."""
     tab = load_contract().tab("Clients")
-    rows = tables.setdefault("Clients", [tab.headers])
-    if not rows:
-        rows.append(tab.headers)
+    rows = _rows(tables, "Clients")
     hm = HeaderMap(tab, rows[0])
     known = {text(hm.get(r, "client")).casefold() for r in rows[1:]}
     first_seen: dict[str, TimeEntry] = {}
@@ -455,9 +473,7 @@ def _write_back_blocks(tables: dict[str, list[list[Cell]]], rows: Sequence[TimeR
     changes = {(by_ref[ref], col): inv.number for inv in created for ref in inv.entry_refs if ref in by_ref}
     blocks = changed_cell_blocks("Time", changes)
     inv_tab = load_contract().tab("Invoices")
-    inv_rows = tables.setdefault("Invoices", [inv_tab.headers])
-    if not inv_rows:
-        inv_rows.append(inv_tab.headers)
+    inv_rows = _rows(tables, "Invoices")
     ihm = HeaderMap(inv_tab, inv_rows[0])
     listed = {text(ihm.get(r, "key")) for r in inv_rows[1:]}
     for inv in created:
