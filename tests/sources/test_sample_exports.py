@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -58,13 +57,11 @@ def test_the_files_are_in_the_real_encodings() -> None:
     assert b"United States Dollar - USD" in harvest and b"Euro - EUR" in harvest and b"British Pound - GBP" in harvest
 
 
-def test_october_imports_cleanly_in_the_expected_size_and_quickly(october: list[TimeEntry]) -> None:
-    started = time.perf_counter()
+def test_october_imports_cleanly_in_the_expected_size(october: list[TimeEntry]) -> None:
+    # (its speed is measured by benchmarks/pipeline_scale.py, not asserted here)
     result = CsvSource(OCTOBER_FILES).fetch(Period.parse("2026-10"))
-    elapsed = time.perf_counter() - started
     assert 1400 <= len(result.entries) <= 1800
     assert result.skipped == () and result.covers == ("harvest", "toggl", "clockify")
-    assert elapsed < 5, f"importing the three files took {elapsed:.2f}s"
     assert {e.source for e in october} == {"harvest", "toggl", "clockify"}
 
 
