@@ -37,7 +37,7 @@ if [[ "${ACCOUNTING}" == "quickbooks" ]]; then
       --role "${role}" >/dev/null
   done
   echo "Connect QuickBooks once from your machine with QBO_TOKEN_STORE=secretmanager:projects/${PROJECT_ID}/secrets/${SECRET_QBO_TOKENS}"
-  echo "  python main.py connect   (see docs/quickbooks.md)"
+  echo "  python main.py connect quickbooks   (see docs/quickbooks.md)"
 fi
 
 if [[ "${TIME_SOURCE}" == "harvest" ]]; then
