@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn tracked time into reviewed, correct invoices: refresh time entries into a sheet, "
                     "review them there, preview the invoices, then create them exactly once.",
         epilog="Offline by default: a local workbook (invoicing.xlsx) and a local ledger with HTML invoices. "
-               "Set SHEET=google, ACCOUNTING=quickbooks, ANTHROPIC_API_KEY to use the production services "
-               "(see README.md).")
+               "Set TIME_SOURCE=harvest|toggl, SHEET=google, ACCOUNTING=quickbooks and ANTHROPIC_API_KEY to use "
+               "the production services (see README.md and .env.example).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("demo", parents=[common], help="run a whole month on the bundled sample agency",
