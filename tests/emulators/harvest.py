@@ -35,10 +35,12 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
+
+from tests.emulators._server import LocalServer
 
 AGENCY = Path(__file__).resolve().parents[2] / "functions" / "sample" / "agency.json"
 TASKS = ("Development", "Design", "Project Management", "QA Testing", "Meetings")
@@ -53,7 +55,7 @@ class FaultSwitch:
     retry_after: str = "1"
 
 
-class HarvestEmulator:
+class HarvestEmulator(LocalServer):
     def __init__(self, account_id: str = "1234567", token: str = "emu-harvest-token", latency: float = 0.0,
                  seed: bool = True, entries: int = 48, rate_limit: int = 100, window: float = 15.0,
                  hang_seconds: float = 2.0, subdomain: str = "northwind"):
@@ -73,36 +75,18 @@ class HarvestEmulator:
         self._ids = 1000
         self._lock = threading.RLock()
         self._recent: deque[float] = deque()
-        self._server: ThreadingHTTPServer | None = None
         if seed:
             self.seed(entries)
 
-    # -- lifecycle --------------------------------------------------------------------------------------
-    def start(self, port: int = 0) -> str:
-        emulator = self
-
-        class Handler(_Handler):
-            emu = emulator
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self.base_url
-
+    # -- lifecycle (start/stop: LocalServer) ----------------------------------------------------------
     @property
     def base_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v2"
+        return f"http://127.0.0.1:{self.port}/v2"
 
     def env(self) -> dict[str, str]:
         """The environment that points HarvestSettings at this emulator."""
         return {"TIME_SOURCE": "harvest", "HARVEST_BASE_URL": self.base_url, "HARVEST_ACCOUNT_ID": self.account_id,
                 "HARVEST_TOKEN": self.token, "HARVEST_USER_AGENT": "Invoicing tests (ops@northwind.example)"}
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
 
     # -- switches and inspection ----------------------------------------------------------------------
     def fail_next(self, kind: str, path: str = "", times: int = 1, retry_after: str = "1") -> None:
@@ -370,6 +354,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, payload)
 
 
+HarvestEmulator.handler = _Handler
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="Run the Harvest API v2 emulator on 127.0.0.1.")
     p.add_argument("--port", type=int, default=8766)
@@ -382,7 +369,7 @@ def main(argv: list[str] | None = None) -> None:
     emu.start(args.port)
     env = " ".join(f"{k}={shlex.quote(v)}" for k, v in emu.env().items())
     print(f"Harvest emulator on {emu.base_url} (account {emu.account_id}, {len(emu.entries)} entries). "
-          f"Point the source at it with:\n  export {env}\nthen run `python main.py refresh {args.period}`.",
+          f"Point the source at it with:\n  export {env}\nthen run `python main.py refresh --period {args.period}`.",
           flush=True)
     try:
         while True:

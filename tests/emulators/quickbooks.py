@@ -32,12 +32,14 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from tests.emulators.intuit_oauth import OAuthEmulator
+
+from tests.emulators._server import LocalServer
 
 ENTITIES = {"customer": "Customer", "item": "Item", "taxcode": "TaxCode", "term": "Term", "invoice": "Invoice",
             "attachable": "Attachable", "account": "Account"}
@@ -67,7 +69,7 @@ class QboError(Exception):
         self.status, self.body = status, fault_body(message, detail, code, kind)
 
 
-class QuickBooksEmulator:
+class QuickBooksEmulator(LocalServer):
     def __init__(self, realm_id: str = "9341453172465555", client_id: str = "emu-client-id",
                  client_secret: str = "emu-client-secret", latency: float = 0.0, seed: bool = True,
                  max_concurrent: int = 10, per_minute: int = 500, window: float = 60.0, hang_seconds: float = 3.0):
@@ -85,32 +87,10 @@ class QuickBooksEmulator:
         self._lock = threading.RLock()
         self._active = 0
         self._recent: deque[float] = deque()
-        self._server: ThreadingHTTPServer | None = None
         if seed:
             self.seed()
 
-    # -- lifecycle --------------------------------------------------------------------------------------
-    def start(self, port: int = 0) -> str:
-        emulator = self
-
-        class Handler(_Handler):
-            emu = emulator
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self.base_url
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
+    # -- lifecycle (start/stop: LocalServer) ----------------------------------------------------------
     # -- switches and inspection ----------------------------------------------------------------------
     def fail_next(self, kind: str, path: str = "", times: int = 1, retry_after: str = "0") -> None:
         with self._lock:
@@ -559,6 +539,9 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with emu._lock:
                 emu._active -= 1
+
+
+QuickBooksEmulator.handler = _Handler
 
 
 def main(argv: list[str] | None = None) -> None:

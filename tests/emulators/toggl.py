@@ -34,10 +34,12 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.emulators._server import LocalServer
 
 _SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "sample" / "agency.json"
 TOKEN = "emu-toggl-token-0123456789abcdef"
@@ -53,7 +55,7 @@ class FaultSwitch:
     retry_after: str = "0"
 
 
-class TogglEmulator:
+class TogglEmulator(LocalServer):
     def __init__(self, token: str = TOKEN, workspace_id: int = WORKSPACE_ID, latency: float = 0.0,
                  seed: bool = True, max_page_size: int = 50, hang_seconds: float = 1.0):
         self.token, self.workspace_id, self.latency = token, workspace_id, latency
@@ -73,32 +75,10 @@ class TogglEmulator:
         self.faults: list[FaultSwitch] = []
         self._ids = 1000
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
         if seed:
             self.seed()
 
-    # -- lifecycle --------------------------------------------------------------------------------------
-    def start(self, port: int = 0) -> str:
-        emulator = self
-
-        class Handler(_Handler):
-            emu = emulator
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self.base_url
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
+    # -- lifecycle (start/stop: LocalServer) ----------------------------------------------------------
     def env(self) -> dict[str, str]:
         return {"TIME_SOURCE": "toggl", "TOGGL_API_TOKEN": self.token, "TOGGL_WORKSPACE_ID": str(self.workspace_id),
                 "TOGGL_BASE_URL": self.base_url}
@@ -386,6 +366,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._handle("POST")
+
+
+TogglEmulator.handler = _Handler
 
 
 def main(argv: list[str] | None = None) -> None:
