@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar, TypeVar
 
 E = TypeVar("E", bound="LocalServer")
+T = TypeVar("T", bound="TimeSourceEmulator")
 
 
 class LocalServer:
@@ -87,6 +88,31 @@ class LocalServer:
     def instructions(self, args: argparse.Namespace) -> list[str]:
         """Lines printed after the settings: what to run next."""
         return []
+
+
+class TimeSourceEmulator(LocalServer):
+    """A time source's emulator (Harvest, Toggl): by hand, seeded with --entries entries in --period."""
+
+    entries: dict[int, dict]
+
+    def seed(self, entries: int = 48, period: str = "2026-10") -> None:
+        """The demo agency's account with `entries` entries in `period` (each emulator has its own)."""
+        raise NotImplementedError
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
+        parser.add_argument("--entries", type=int, default=48, help="entries in the period (default: %(default)s)")
+        parser.add_argument("--period", default="2026-10", help="the month they fall in (default: %(default)s)")
+
+    @classmethod
+    def from_arguments(cls: type[T], args: argparse.Namespace) -> T:
+        emu = cls(latency=args.latency, seed=False)  # type: ignore[call-arg]
+        emu.seed(args.entries, args.period)
+        return emu
+
+    def instructions(self, args: argparse.Namespace) -> list[str]:
+        return [f"then run `python main.py refresh --period {args.period}`."]
 
 
 def exports(env: dict[str, str]) -> list[str]:

@@ -23,7 +23,6 @@ a few dozen entries in 2026-10 and a few around it):
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import random
@@ -39,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from tests.emulators._server import LocalServer, serve
+from tests.emulators._server import TimeSourceEmulator, serve
 
 AGENCY = Path(__file__).resolve().parents[2] / "functions" / "sample" / "agency.json"
 TASKS = ("Development", "Design", "Project Management", "QA Testing", "Meetings")
@@ -54,7 +53,7 @@ class FaultSwitch:
     retry_after: str = "1"
 
 
-class HarvestEmulator(LocalServer):
+class HarvestEmulator(TimeSourceEmulator):
     title, default_port = "Harvest API v2", 8767
 
     def __init__(self, account_id: str = "1234567", token: str = "emu-harvest-token", latency: float = 0.0,
@@ -90,23 +89,8 @@ class HarvestEmulator(LocalServer):
                 "HARVEST_TOKEN": self.token, "HARVEST_USER_AGENT": "Invoicing tests (ops@northwind.example)"}
 
     # -- run by hand: python -m tests.emulators.harvest --------------------------------------------------
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
-        parser.add_argument("--entries", type=int, default=48, help="entries in the period (default: %(default)s)")
-        parser.add_argument("--period", default="2026-10", help="the month they fall in (default: %(default)s)")
-
-    @classmethod
-    def from_arguments(cls, args: argparse.Namespace) -> "HarvestEmulator":
-        emu = cls(latency=args.latency, seed=False)
-        emu.seed(args.entries, args.period)
-        return emu
-
     def summary(self) -> str:
         return f"account {self.account_id}, {len(self.entries)} entries"
-
-    def instructions(self, args: argparse.Namespace) -> list[str]:
-        return [f"then run `python main.py refresh --period {args.period}`."]
 
     # -- switches and inspection ----------------------------------------------------------------------
     def fail_next(self, kind: str, path: str = "", times: int = 1, retry_after: str = "1") -> None:

@@ -24,7 +24,6 @@ Run it on its own, seeded with the demo agency (functions/sample/agency.json):
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import random
@@ -39,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.emulators._server import LocalServer, serve
+from tests.emulators._server import TimeSourceEmulator, serve
 
 _SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "sample" / "agency.json"
 TOKEN = "emu-toggl-token-0123456789abcdef"
@@ -55,7 +54,7 @@ class FaultSwitch:
     retry_after: str = "0"
 
 
-class TogglEmulator(LocalServer):
+class TogglEmulator(TimeSourceEmulator):
     title, default_port = "Toggl Track API", 8768
 
     def __init__(self, token: str = TOKEN, workspace_id: int = WORKSPACE_ID, latency: float = 0.0,
@@ -86,23 +85,8 @@ class TogglEmulator(LocalServer):
                 "TOGGL_BASE_URL": self.base_url}
 
     # -- run by hand: python -m tests.emulators.toggl ----------------------------------------------------
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
-        parser.add_argument("--entries", type=int, default=48, help="entries in the period (default: %(default)s)")
-        parser.add_argument("--period", default="2026-10", help="the month they fall in (default: %(default)s)")
-
-    @classmethod
-    def from_arguments(cls, args: argparse.Namespace) -> "TogglEmulator":
-        emu = cls(latency=args.latency, seed=False)
-        emu.seed(args.entries, args.period)
-        return emu
-
     def summary(self) -> str:
         return f"workspace {self.workspace_id}, {len(self.entries)} entries"
-
-    def instructions(self, args: argparse.Namespace) -> list[str]:
-        return [f"then run `python main.py refresh --period {args.period}`."]
 
     # -- switches and inspection ----------------------------------------------------------------------
     def fail_next(self, kind: str, path: str = "", times: int = 1, retry_after: str = "0") -> None:
