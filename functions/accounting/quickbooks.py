@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import random
 import re
 import secrets
 import threading
@@ -50,9 +49,10 @@ from ..errors import AuthError, ConfigError, ConflictError, PartialCreateError, 
 from ..models import CreatedInvoice, InvoiceDraft, InvoiceLine, Period, TimeEntry, slug
 from ..money import D, line_amount
 from ..ports import Progress, no_progress
-from .qbo_client import (QuickBooksAuth, QuickBooksRejected, QuickBooksSettings,
-                         QuickBooksUnavailable, QuickBooksClient, fault_text, Transport, invoice_url, shared_throttle)
-from .qbo_tokens import RECONNECT, TokenSet, TokenStore, token_store_from_spec, utcnow
+from ..transport import GaveUp, RetryLater
+from .qbo_client import (ERRORS, QuickBooksAuth, QuickBooksClient, QuickBooksRejected, QuickBooksSettings,
+                         QuickBooksUnavailable, Transport, fault_text, invoice_url, retry_policy, shared_throttle)
+from .qbo_tokens import TokenSet, TokenStore, token_store_from_spec, utcnow
 
 T = TypeVar("T")
 KEY_NOTE = re.compile(r"Invoice key:\s*(\S+)")
@@ -85,6 +85,7 @@ class QuickBooksAccounting:
         self.settings = settings
         self.auth = QuickBooksAuth(settings, store, clock)
         self.transport = Transport(settings, self.auth)
+        self.policy = retry_policy(settings)
         self.clock, self.sleep = clock, sleep
         self._qb: QuickBooksClient | None = None
         self._checked: tuple[tuple[str, ...], _Refs] | None = None  # check() then create: resolve once
@@ -118,48 +119,36 @@ class QuickBooksAccounting:
         return self._qb
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        """Run one API operation with the retry policy: 429/5xx/timeouts back off and retry (writes carry a
-        requestid, so a repeat is replayed, not doubled); 401 refreshes once; 400 and faults never retry."""
-        refreshed = False
-        attempt = 0
+        """Run one API operation with the shared retry policy: 429/5xx/timeouts back off and retry (writes
+        carry a requestid, so a repeat is replayed, not doubled); 401 refreshes once; 400 and faults never retry.
+        The library folds a 429 into a ValidationException, so the recorded HTTP status decides, via ERRORS."""
         local = self.transport.local
-        while True:
-            attempt += 1
-            local.status = local.retry_after = None
-            try:
-                return fn()
-            except AuthorizationException as exc:
-                if local.status == 401 and not refreshed:
-                    self.auth.refresh(getattr(local, "token", ""))
-                    refreshed = True
-                    attempt -= 1  # a refresh is not a failed attempt
-                    continue
-                if local.status == 401:
-                    raise AuthError(f"QuickBooks refused the connection while {what}, even after a token refresh. "
-                                    f"{RECONNECT}") from None
-                raise AuthError(f"QuickBooks refused access while {what} ({fault_text(exc)}). "
-                                f"{RECONNECT}") from None
-            except QuickbooksException as exc:
-                status = local.status or 0
-                if status != 429 and status < 500:
-                    raise QuickBooksRejected(f"QuickBooks refused {what}: {fault_text(exc)}") from None
-                reason, retry_after = f"HTTP {status}", local.retry_after
-            except QuickBooksUnavailable as exc:
-                reason, retry_after = str(exc), None
-            if attempt >= self.settings.max_attempts:
-                raise QuickBooksUnavailable(f"QuickBooks kept failing while {what} ({reason}, {attempt} attempts); "
-                                            "nothing is lost: run create-invoices again later and it will pick "
-                                            "up where it stopped.")
-            self.sleep(self._backoff(attempt, retry_after))
+        refreshed = False
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(float(retry_after), 120.0)
-            except ValueError:
-                pass
-        base = self.settings.retry_base_seconds * (2 ** (attempt - 1))
-        return min(base, 60.0) * (0.5 + random.random() / 2)  # jitter spreads concurrent retries
+        def attempt() -> T:
+            nonlocal refreshed
+            while True:
+                local.status = local.retry_after = None
+                try:
+                    return fn()
+                except AuthorizationException as exc:
+                    if local.status != 401 or refreshed:
+                        raise ERRORS.error(401 if local.status == 401 else "auth", what=what,
+                                           fault=fault_text(exc)) from None
+                    stale = getattr(local, "token", "")
+                except QuickbooksException as exc:
+                    status = local.status or 0
+                    raise ERRORS.error(status if status == 429 or status >= 500 else "other", what=what, status=status,
+                                       fault=fault_text(exc), retry_after=local.retry_after) from None
+                except QuickBooksUnavailable as exc:  # Intuit's token service, while handing out a token
+                    raise RetryLater(str(exc)) from exc
+                self.auth.refresh(stale)  # a refresh is not a failed attempt
+                refreshed = True
+
+        def give_up(why: GaveUp) -> BaseException:
+            return ERRORS.error("gave up", what=what, last=why.last, attempts=why.attempts)
+
+        return self.policy.run(attempt, give_up=give_up, sleep=self.sleep)
 
     def _query_all(self, what: str, cls: type, where: str = "", order_by: str = "Id") -> list[Any]:
         """Every row of a query, page by page (QuickBooks answers at most 1000 per page)."""
