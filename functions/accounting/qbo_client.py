@@ -2,8 +2,9 @@
 
 python-quickbooks and intuit-oauth run unmodified. The one hook used is the client's `process_request`,
 overridden in a subclass so that every call gets a timeout (the library sets none), the current access token,
-the company's throttle (transport.Throttle: 10 in flight, 500 a minute) and its HTTP status recorded: the library folds a 429's
-fault code 3001 into a `ValidationException`, so retry decisions must follow the status, not the class.
+the company's throttle (a transport.Throttle: 10 in flight, 500 a minute) and its HTTP status recorded: the
+library folds a 429's fault code 3001 into a `ValidationException`, so retry decisions follow the status,
+through `ERRORS` below, not the class.
 
     >>> s = QuickBooksSettings(_env_file=None, environment="production")
     >>> invoice_url(s, "145")
