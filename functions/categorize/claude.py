@@ -45,6 +45,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..models import Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, CategorizeReport
+from ..transport import parse_retry_after
 from .redact import Pseudonyms, redact
 
 log = logging.getLogger(__name__)
@@ -613,12 +614,10 @@ _MAX_BACKOFF = 8.0  # the SDK's longest exponential backoff step
 
 
 def _retry_after(headers: Any) -> float | None:
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        try:
-            return float(headers.get(name)) / scale
-        except (TypeError, ValueError):
-            continue
-    return None
+    try:
+        return float(headers.get("retry-after-ms")) / 1000.0  # Anthropic's own, finer header
+    except (TypeError, ValueError):
+        return parse_retry_after(headers.get("retry-after"))
 
 
 def _retries_taken(exc: anthropic.APIError) -> int:
