@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WATCHED = ("anthropic", "rich", "flask")
 
 # The deployed configuration (deploy/functions.sh), aimed at closed ports; the secrets are placeholders.
+# GOOGLE_SHEETS_SPREADSHEET_ID is the sheet id's name before it became GOOGLE_SHEET_ID: for --root on older code.
 PRODUCTION = {
     "SHEET": "google", "GOOGLE_SHEET_ID": "bench-sheet", "GOOGLE_SHEETS_SPREADSHEET_ID": "bench-sheet",
     "GOOGLE_SHEETS_API_BASE_URL": "http://127.0.0.1:9",

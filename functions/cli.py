@@ -6,7 +6,8 @@
     python main.py create-invoices --period 2026-10
 
 Every command takes --workdir (where the workbook, ledger and documents live) and --json (print the
-summary as JSON for scripts). Errors are printed as sentences, with where they are; the exit code is 1.
+summary as JSON for scripts). Errors are printed as sentences, with where they are; the exit code is 1,
+or 2 when a setting has a value it cannot have (`ACCOUNTING=quickbook`), as for a mistyped option.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from rich.console import Console
 from rich.table import Table
 
 from . import pipeline
-from .config import Settings, bootstrap, build_source, csv_source
+from .config import bootstrap, build_source, csv_source
 from .errors import AuthError, ConfigError, InvoicingError
+from .settings import SettingError, Settings
 from .models import Period
 from .money import fmt_money
 
@@ -131,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps({"ok": False, "error": str(exc)}, indent=2))
         else:
             err.print(f"[bold red]Error:[/bold red] {exc}", markup=True, highlight=False)
-        return 1
+        return 2 if isinstance(exc, SettingError) else 1
     except KeyboardInterrupt:
         err.print("Interrupted; nothing further was written.")
         return 130
@@ -180,10 +182,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
-    from .accounting.quickbooks import QuickBooksSettings, connect
+    from .accounting.quickbooks import connect
 
     try:
-        connect(QuickBooksSettings())
+        connect(_settings(args).quickbooks)
     except EOFError:
         raise AuthError("No address was pasted, so QuickBooks is not connected. Run "
                         "`python main.py connect quickbooks` in a terminal and paste the address you land on.") from None

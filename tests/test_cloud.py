@@ -35,7 +35,7 @@ def env(monkeypatch, tmp_path, identity: GoogleIdentity, gsettings):
         "INVOICING_ID_TOKEN_CERTS_URL": identity.certs_url,
         "INVOICING_SOURCE_CSV": str(EXPORT),
         "SHEET": "google", "ACCOUNTING": "ledger", "AI_ENABLED": "false", "WORKDIR": str(tmp_path / "work"),
-        "GOOGLE_SHEETS_SPREADSHEET_ID": gsettings.spreadsheet_id,
+        "GOOGLE_SHEET_ID": gsettings.spreadsheet_id,
         "GOOGLE_SHEETS_CREDENTIALS_FILE": str(gsettings.credentials_file),
         "GOOGLE_SHEETS_API_BASE_URL": gsettings.api_base_url,
         "GOOGLE_SHEETS_BACKOFF_SECONDS": "0.01", "GOOGLE_SHEETS_MAX_BACKOFF_SECONDS": "0.05",

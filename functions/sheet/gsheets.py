@@ -36,7 +36,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,12 +50,11 @@ from gspread.urls import (
     SPREADSHEET_VALUES_BATCH_URL,
     SPREADSHEETS_API_V4_BASE_URL,
 )
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..auth import account_email, google_credentials
 from ..errors import AuthError, ConfigError, Terminal, Transient
 from ..ports import Cell, CellBlock
+from ..settings import GoogleSheetsSettings
 from .contract import Column, Contract, HeaderMap, Tab, column_letter, load_contract
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -80,21 +78,6 @@ NUMBER_FORMATS: dict[str, dict[str, str]] = {
 MAX_REQUEST_BYTES = 9_000_000
 PROTECTION_TAG = "invoicing:"  # prefix of the description of every protected range this adapter adds
 FLAG_RULE_TAG = "LEN("
-
-
-class GoogleSheetsSettings(BaseSettings):
-    """Where the spreadsheet is and how to reach it (env: GOOGLE_SHEETS_*)."""
-
-    model_config = SettingsConfigDict(env_prefix="GOOGLE_SHEETS_", extra="ignore", populate_by_name=True)
-
-    spreadsheet_id: str = Field(default="", validation_alias=AliasChoices("GOOGLE_SHEETS_SPREADSHEET_ID",
-                                                                          "GOOGLE_SHEET_ID"))
-    credentials_file: Path | None = None  # a service-account JSON key; unset -> application-default credentials
-    api_base_url: str = ""  # e.g. http://127.0.0.1:8089 for the local emulator (anonymous without a key file)
-    timeout_seconds: float = 60.0
-    max_attempts: int = 5
-    backoff_seconds: float = 1.0
-    max_backoff_seconds: float = 32.0
 
 
 class SheetsApiError(Terminal):
@@ -217,7 +200,7 @@ def _terminal(code: int, status: str, message: str, what: str) -> Terminal:
                          f"service account as an Editor (see docs/google.md).")
     if code == 404:
         return ConfigError(f"Google Sheets found no such spreadsheet for {what} ({message}); check "
-                           f"GOOGLE_SHEETS_SPREADSHEET_ID.")
+                           f"GOOGLE_SHEET_ID.")
     return SheetsApiError(f"Google Sheets refused {what} with {code} {status}: {message}", code, status)
 
 
@@ -440,7 +423,7 @@ class GoogleSheet:
     def __init__(self, spreadsheet_id: str, http: SheetsHTTPClient, contract: Contract | None = None,
                  account: str = ""):
         if not spreadsheet_id:
-            raise ConfigError("No spreadsheet is configured; set GOOGLE_SHEETS_SPREADSHEET_ID to the id in the "
+            raise ConfigError("No spreadsheet is configured; set GOOGLE_SHEET_ID to the id in the "
                               "sheet's URL (https://docs.google.com/spreadsheets/d/<id>/edit).")
         self.spreadsheet_id = spreadsheet_id
         self.http = http

@@ -713,7 +713,7 @@ def main() -> None:
     emu.create(args.spreadsheet)
     url = emu.serve(args.port)
     print(f"Sheets emulator on {url} with spreadsheet {args.spreadsheet!r}.")
-    print(f"  export SHEET=google GOOGLE_SHEETS_API_BASE_URL={url} GOOGLE_SHEETS_SPREADSHEET_ID={args.spreadsheet}")
+    print(f"  export SHEET=google GOOGLE_SHEETS_API_BASE_URL={url} GOOGLE_SHEET_ID={args.spreadsheet}")
     if args.key_dir:
         from pathlib import Path
 
