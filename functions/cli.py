@@ -147,24 +147,24 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if args.csv and args.source:
         raise ConfigError("Give either --csv files or --source, not both.")
     source = csv_source(args.csv, skip_bad_rows=args.skip_bad_rows) if args.csv else build_source(settings, args.source)
+    services = bootstrap(settings, job="refresh", source=source)
     if source is None and not args.json:
         err.print("No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source harvest|toggl. "
                   "Refreshing suggestions and flags of the rows already in the sheet.")
-    services = bootstrap(settings, source=source)
     summary = pipeline.refresh(services, period, progress=_progress(args))
     _emit(args, summary.as_json(), lambda: _print_refresh(summary))
     return 0
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    services = bootstrap(_settings(args))
+    services = bootstrap(_settings(args), job="preview")
     summary = pipeline.preview(services, args.period or Period.parse(default_period()))
     _emit(args, summary.as_json(), lambda: _print_invoices(summary, "Preview"))
     return 0
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    services = bootstrap(_settings(args))
+    services = bootstrap(_settings(args), job="create-invoices")
     summary = pipeline.create_invoices(services, args.period or Period.parse(default_period()),
                                        dry_run=args.dry_run, create_missing=args.create_missing,
                                        progress=_progress(args))

@@ -149,7 +149,7 @@ def _services(cfg: CloudSettings, command: str, caller: str) -> Any:
         overrides["source"] = csv_source([Path(p) for p in paths])
     elif command == "refresh":
         overrides["source"] = build_source(settings)  # TIME_SOURCE=harvest|toggl; None only re-syncs the sheet
-    return bootstrap(settings, **overrides)
+    return bootstrap(settings, job=command, **overrides)
 
 
 Runner = Callable[[Any, Period, dict[str, Any]], Any]

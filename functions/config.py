@@ -120,12 +120,16 @@ def csv_source(paths: Sequence[Path], skip_bad_rows: bool = False) -> TimeSource
     return CsvSource(list(paths), skip_bad_rows=skip_bad_rows)
 
 
-def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
+def bootstrap(settings: Settings | None = None, job: str | None = None, **overrides: Any) -> Services:
     """Wire the adapters the settings choose; keyword overrides replace any of them (tests, the demo).
 
-    Only what a run touches is built: the categorizer waits for its first use (see `Services`).
+    Only what a run touches is built: the categorizer waits for its first use (see `Services`). `job`
+    ("refresh", "preview", ...) says which run this is, so that the settings of what it will build later
+    are checked now, before anything is written: a mistyped AI_BATCH_SIZE stops a refresh at the start.
     """
     settings = settings or Settings()
+    if job == "refresh" and settings.ai_enabled and "categorizer" not in overrides:
+        settings.claude  # noqa: B018 - reads and checks the section; imports nothing
     parts: dict[str, Any] = {"settings": settings}
     parts["sheet"] = overrides.pop("sheet") if "sheet" in overrides else build_sheet(settings)
     parts["accounting"] = (overrides.pop("accounting") if "accounting" in overrides

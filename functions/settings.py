@@ -106,7 +106,9 @@ class GoogleSheetsSettings(Section):
 
     model_config = SettingsConfigDict(env_prefix="GOOGLE_SHEETS_")
 
-    spreadsheet_id: str = Field(default="", validation_alias="GOOGLE_SHEET_ID")  # .../spreadsheets/d/<id>/edit
+    # .../spreadsheets/d/<id>/edit. Setting by field name (in code) also reads GOOGLE_SHEETS_SPREADSHEET_ID, the
+    # name before GOOGLE_SHEET_ID: documented nowhere, it keeps older deployments and .env files working.
+    spreadsheet_id: str = Field(default="", validation_alias="GOOGLE_SHEET_ID")
     credentials_file: Path | None = None  # a service-account JSON key; unset -> application-default credentials
     api_base_url: str = ""  # e.g. http://127.0.0.1:8089 for the local emulator (anonymous without a key file)
     timeout_seconds: float = 60.0
@@ -281,17 +283,25 @@ def _allowed(info: FieldInfo, given: Any, error: Any) -> str:
     choices = [str(c) for k in kinds if typing.get_origin(k) is Literal for c in typing.get_args(k)]
     if choices:
         shown = [c if c else '"" (blank)' for c in choices]
-        close = difflib.get_close_matches(str(given).strip().lower(), [c for c in choices if c], n=1, cutoff=0.6)
+        close = _closest(str(given), [c for c in choices if c])
         hint = f' (did you mean "{close[0]}"?)' if close else ""
         return f"use one of: {', '.join(shown)}{hint}"
     if bool in kinds:
-        close = difflib.get_close_matches(str(given).strip().lower(), ["true", "false"], n=1, cutoff=0.6)
+        close = _closest(str(given), ["true", "false"])
         return "use one of: true, false" + (f' (did you mean "{close[0]}"?)' if close else "")
     if int in kinds:
         return f"use a whole number{_bounds(info)}"
     if float in kinds:
         return f"use a number{_bounds(info)}"
     return str(error.get("msg", "it is not valid")).lower()
+
+
+def _closest(given: str, choices: list[str]) -> list[str]:
+    given = given.strip().lower()
+    if not given:
+        return []
+    starts = [c for c in choices if c.startswith(given) or given.startswith(c)]
+    return starts[:1] or difflib.get_close_matches(given, choices, n=1, cutoff=0.6)
 
 
 def _bounds(info: FieldInfo) -> str:
