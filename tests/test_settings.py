@@ -176,3 +176,12 @@ def test_reading_every_section_imports_no_adapter():
             "'functions.categorize', 'functions.accounting.qbo_client', 'functions.accounting.quickbooks', 'anthropic', 'gspread', 'quickbooks', 'flask'))))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_env_example_lists_every_setting_by_its_one_name():
+    import re
+
+    names = {cls.env_name(f) for cls in (Settings, HarvestSettings, TogglSettings, GoogleSheetsSettings,
+                                         QuickBooksSettings, ClaudeSettings, CloudSettings) for f in cls.model_fields}
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert listed == names
