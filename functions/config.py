@@ -23,7 +23,7 @@ from typing import Any
 
 from .locks import FileLock
 from .ports import Accounting, Categorizer, SheetStore, TimeSource
-from .settings import DOCUMENTS_DIR, LEDGER_NAME, WORKBOOK_NAME, Settings, SettingError  # noqa: F401 (re-exported)
+from .settings import Settings  # also imported from here by callers of bootstrap(Settings(...))
 
 
 @dataclass
