@@ -29,7 +29,7 @@ audiences="${base_url}/refresh ${base_url}/preview ${base_url}/create_invoices $
 # An env-vars file, because the lists contain spaces and gcloud splits --set-env-vars on commas.
 cat >"${ENV_VARS}" <<VARS
 SHEET: "google"
-GOOGLE_SHEETS_SPREADSHEET_ID: "${SHEET_ID}"
+GOOGLE_SHEET_ID: "${SHEET_ID}"
 ACCOUNTING: "${ACCOUNTING}"
 AI_ENABLED: "${AI_ENABLED}"
 WORKDIR: "/tmp/invoicing"

@@ -6,7 +6,8 @@
     python main.py create-invoices --period 2026-10
 
 Every command takes --workdir (where the workbook, ledger and documents live) and --json (print the
-summary as JSON for scripts). Errors are printed as sentences, with where they are; the exit code is 1.
+summary as JSON for scripts). Errors are printed as sentences, with where they are; the exit code is 1,
+or 2 when a setting has a value it cannot have (`ACCOUNTING=quickbook`), as for a mistyped option.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from rich.console import Console
 from rich.table import Table
 
 from . import pipeline
-from .config import Settings, bootstrap, build_source, csv_source
+from .config import bootstrap, build_source, csv_source
 from .demo import demo_payload, run_demo
 from .errors import AuthError, ConfigError, InvoicingError
+from .settings import SettingError, Settings
 from .models import Period
 from .money import fmt_money
 
@@ -129,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps({"ok": False, "error": str(exc)}, indent=2))
         else:
             err.print(f"[bold red]Error:[/bold red] {exc}", markup=True, highlight=False)
-        return 1
+        return 2 if isinstance(exc, SettingError) else 1
     except KeyboardInterrupt:
         err.print("Interrupted; nothing further was written.")
         return 130
@@ -143,24 +145,24 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if args.csv and args.source:
         raise ConfigError("Give either --csv files or --source, not both.")
     source = csv_source(args.csv, skip_bad_rows=args.skip_bad_rows) if args.csv else build_source(settings, args.source)
+    services = bootstrap(settings, job="refresh", source=source)
     if source is None and not args.json:
         err.print("No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source harvest|toggl. "
                   "Refreshing suggestions and flags of the rows already in the sheet.")
-    services = bootstrap(settings, source=source)
     summary = pipeline.refresh(services, period, progress=_progress(args))
     _emit(args, summary.as_json(), lambda: _print_refresh(summary))
     return 0
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    services = bootstrap(_settings(args))
+    services = bootstrap(_settings(args), job="preview")
     summary = pipeline.preview(services, args.period or Period.parse(default_period()))
     _emit(args, summary.as_json(), lambda: _print_invoices(summary, "Preview"))
     return 0
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    services = bootstrap(_settings(args))
+    services = bootstrap(_settings(args), job="create-invoices")
     summary = pipeline.create_invoices(services, args.period or Period.parse(default_period()),
                                        dry_run=args.dry_run, create_missing=args.create_missing,
                                        progress=_progress(args))
@@ -178,10 +180,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
-    from .accounting.quickbooks import QuickBooksSettings, connect
+    from .accounting.quickbooks import connect
 
     try:
-        connect(QuickBooksSettings())
+        connect(_settings(args).quickbooks)
     except EOFError:
         raise AuthError("No address was pasted, so QuickBooks is not connected. Run "
                         "`python main.py connect quickbooks` in a terminal and paste the address you land on.") from None

@@ -37,32 +37,18 @@ from typing import Any
 
 import flask
 import functions_framework
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .auth import GOOGLE_CERTS_URL, CallerVerifier, Forbidden, Unauthenticated
 from .errors import AuthError, ConfigError, InputError, InputErrors, LockedError, Terminal, Transient
 from .models import Period
+from .settings import CloudSettings, GoogleSheetsSettings, SettingError, Settings
 
 log = logging.getLogger("invoicing.cloud")
 
 
-class CloudSettings(BaseSettings):
-    """Settings of the deployed functions (env: INVOICING_*). Lists are comma or space separated."""
-
-    model_config = SettingsConfigDict(env_prefix="INVOICING_", extra="ignore")
-
-    allowed_callers: str = ""  # emails: the ops people using the menu, the Cloud Scheduler service account
-    audiences: str = ""  # the functions' URLs (Scheduler's OIDC audience) and the Apps Script OAuth client id
-    id_token_certs_url: str = GOOGLE_CERTS_URL
-    source_csv: str = ""  # CSV exports to import on refresh (paths or globs, e.g. a mounted bucket)
-
-    @staticmethod
-    def split(text: str) -> list[str]:
-        return [part for part in text.replace(",", " ").split() if part]
-
-    def verifier(self) -> CallerVerifier:
-        return CallerVerifier.from_lists(self.split(self.audiences), self.split(self.allowed_callers),
-                                         certs_url=self.id_token_certs_url)
+def verifier(cfg: CloudSettings) -> CallerVerifier:
+    return CallerVerifier.from_lists(cfg.split(cfg.audiences), cfg.split(cfg.allowed_callers),
+                                     certs_url=cfg.id_token_certs_url or GOOGLE_CERTS_URL)
 
 
 # ------------------------------------------------------------------ the lock
@@ -138,11 +124,10 @@ def _flag(body: dict[str, Any], name: str) -> bool:
 _sheets: dict[str, Any] = {}
 
 
-def _google_sheet() -> Any:
+def _google_sheet(gs: GoogleSheetsSettings) -> Any:
     """One adapter per spreadsheet and instance: its credentials keep their access token between requests."""
-    from .sheet.gsheets import GoogleSheet, GoogleSheetsSettings
+    from .sheet.gsheets import GoogleSheet
 
-    gs = GoogleSheetsSettings()
     key = gs.model_dump_json()
     with _locks_guard:
         if key not in _sheets:
@@ -151,12 +136,12 @@ def _google_sheet() -> Any:
 
 
 def _services(cfg: CloudSettings, command: str, caller: str) -> Any:
-    from .config import Settings, bootstrap, build_source, csv_source
+    from .config import bootstrap, build_source, csv_source
 
     settings = Settings()
     overrides: dict[str, Any] = {"lock": lambda name: instance_lock(name, caller)}
     if settings.sheet == "google":
-        overrides["sheet"] = _google_sheet()
+        overrides["sheet"] = _google_sheet(settings.google)
     if command == "refresh" and cfg.source_csv:
         paths = sorted({p for pattern in cfg.split(cfg.source_csv) for p in glob.glob(pattern)})
         if not paths:
@@ -164,7 +149,7 @@ def _services(cfg: CloudSettings, command: str, caller: str) -> Any:
         overrides["source"] = csv_source([Path(p) for p in paths])
     elif command == "refresh":
         overrides["source"] = build_source(settings)  # TIME_SOURCE=harvest|toggl; None only re-syncs the sheet
-    return bootstrap(settings, **overrides)
+    return bootstrap(settings, job=command, **overrides)
 
 
 Runner = Callable[[Any, Period, dict[str, Any]], Any]
@@ -193,9 +178,13 @@ def handle(command: str, run: Runner, request: flask.Request) -> flask.Response:
     """Authenticate, parse, run one pipeline command, and answer in JSON; never leaks a secret or a trace."""
     if request.method != "POST":
         return _error(405, "METHOD_NOT_ALLOWED", f"Call {command} with POST and a JSON body.", {"Allow": "POST"})
-    cfg = CloudSettings()
     try:
-        caller = cfg.verifier().verify(request.headers.get("Authorization"))
+        cfg = CloudSettings()
+    except SettingError as exc:
+        log.error("%s: configuration: %s", command, exc)
+        return _error(500, "FAILED_PRECONDITION", str(exc))
+    try:
+        caller = verifier(cfg).verify(request.headers.get("Authorization"))
     except Unauthenticated as exc:
         log.warning("%s refused: %s", command, exc)
         return _error(401, "UNAUTHENTICATED", str(exc), {"WWW-Authenticate": 'Bearer realm="invoicing"'})
@@ -222,7 +211,7 @@ def handle(command: str, run: Runner, request: flask.Request) -> flask.Response:
         log.warning("%s for %s failed, retry may help: %s", command, caller, exc)
         return _error(503, "UNAVAILABLE", str(exc), {"Retry-After": "60"})
     except (ConfigError, AuthError) as exc:
-        # the deployment's own settings or access (the sheet not shared, QuickBooks disconnected): not the caller's
+        # the deployment's own settings (a mistyped SHEET=gogle is a SettingError, one sentence) or access (the sheet not shared, QuickBooks disconnected): not the caller's
         log.error("%s for %s: configuration: %s", command, caller, exc)
         return _error(500, "FAILED_PRECONDITION", str(exc))
     except Terminal as exc:

@@ -1,4 +1,4 @@
-"""Typed settings and the one place that wires adapters to ports (`bootstrap`).
+"""The one place that wires adapters to ports (`bootstrap`), from the settings in functions/settings.py.
 
 Everything has an offline default: a local workbook, CSV exports, the offline categorizer and the SQLite
 ledger in a work directory. Production adapters are chosen by environment variables:
@@ -8,7 +8,8 @@ ledger in a work directory. Production adapters are chosen by environment variab
     ACCOUNTING=quickbooks (QBO_*: see docs/quickbooks.md)
     AI_ENABLED=true + ANTHROPIC_API_KEY  (Claude in the categorizer chain: see docs/ai-categorization.md)
 
-Adapters are imported only when chosen, so the offline path needs none of their set-up.
+Adapters are imported only when chosen, and each takes its own section of the settings
+(`HarvestSource.from_settings(settings.harvest)`), so the offline path needs none of their set-up.
 """
 
 from __future__ import annotations
@@ -18,71 +19,57 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from .categorize.chain import Chain
-from .categorize.classifier import OfflineClassifier
-from .categorize.memory import MemoryCategorizer
-from .categorize.rules import RulesCategorizer
 from .locks import FileLock
 from .ports import Accounting, Categorizer, SheetStore, TimeSource
-
-WORKBOOK_NAME = "invoicing.xlsx"
-LEDGER_NAME = "ledger.sqlite"
-DOCUMENTS_DIR = "invoices"
-
-
-class Settings(BaseSettings):
-    """Settings from the environment (and a `.env` file in the working directory, if present)."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-
-    workdir: Path = Path("invoicing-work")
-    sheet: Literal["xlsx", "google"] = "xlsx"
-    accounting: Literal["ledger", "quickbooks"] = "ledger"
-    time_source: Literal["csv", "harvest", "toggl"] = "csv"  # where refresh pulls from when no --csv is given
-    ai_enabled: bool = True  # Claude is used only when this is true AND an API key is set
-    invoice_prefix: str = "INV-"
-    agency_name: str = ""
-
-    @property
-    def workbook_path(self) -> Path:
-        return self.workdir / WORKBOOK_NAME
-
-    @property
-    def ledger_path(self) -> Path:
-        return self.workdir / LEDGER_NAME
-
-    @property
-    def documents_dir(self) -> Path:
-        return self.workdir / DOCUMENTS_DIR
+from .settings import Settings  # also imported from here by callers of bootstrap(Settings(...))
 
 
 @dataclass
 class Services:
-    """The adapters one run uses. Tests and the CLI build it with `bootstrap` and may replace any part."""
+    """The adapters one run uses. Tests and the CLI build it with `bootstrap` and may replace any part.
+
+    The categorizer is built the first time it is used: only refresh categorizes, so preview and
+    create_invoices never import the Claude stage (anthropic) or read its settings.
+    """
 
     sheet: SheetStore
     source: TimeSource | None
-    categorizer: Categorizer
     accounting: Accounting
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     lock: Callable[[str], AbstractContextManager[Any]] | None = None
     settings: Settings | None = None
+    build_categorizer: Callable[[], Categorizer] | None = field(default=None, repr=False)
+    _categorizer: Categorizer | None = field(default=None, init=False, repr=False)
+
+    @property
+    def categorizer(self) -> Categorizer:
+        if self._categorizer is None:
+            if self.build_categorizer is None:
+                raise ValueError("Services has no categorizer: pass categorizer= or build_categorizer=.")
+            self._categorizer = self.build_categorizer()
+        return self._categorizer
+
+    @categorizer.setter
+    def categorizer(self, value: Categorizer) -> None:
+        self._categorizer = value
 
 
 def build_categorizer(settings: Settings) -> Categorizer:
     """rules -> memory -> (Claude, when enabled and keyed) -> offline classifier."""
+    from .categorize.chain import Chain
+    from .categorize.classifier import OfflineClassifier
+    from .categorize.memory import MemoryCategorizer
+    from .categorize.rules import RulesCategorizer
+
     stages: list[Categorizer] = [RulesCategorizer(), MemoryCategorizer()]
     if settings.ai_enabled:
-        try:
-            from .categorize.claude import ClaudeCategorizer, ClaudeSettings
-        except ImportError:  # pragma: no cover - the module ships with the package
-            ClaudeCategorizer = None  # type: ignore[assignment,misc]
-        if ClaudeCategorizer is not None:
-            claude = ClaudeCategorizer.from_settings(ClaudeSettings())
+        claude_settings = settings.claude  # read (and checked) only here, even without a key
+        if claude_settings.active:
+            from .categorize.claude import ClaudeCategorizer
+
+            claude = ClaudeCategorizer.from_settings(claude_settings)
             if claude is not None:
                 stages.append(claude)
     stages.append(OfflineClassifier())
@@ -91,9 +78,9 @@ def build_categorizer(settings: Settings) -> Categorizer:
 
 def build_sheet(settings: Settings) -> SheetStore:
     if settings.sheet == "google":
-        from .sheet.gsheets import GoogleSheet, GoogleSheetsSettings
+        from .sheet.gsheets import GoogleSheet
 
-        return GoogleSheet.from_settings(GoogleSheetsSettings())
+        return GoogleSheet.from_settings(settings.google)
     from .sheet.workbook import LocalWorkbook
 
     return LocalWorkbook(settings.workbook_path)
@@ -101,9 +88,9 @@ def build_sheet(settings: Settings) -> SheetStore:
 
 def build_accounting(settings: Settings, sheet: SheetStore | None = None) -> Accounting:
     if settings.accounting == "quickbooks":
-        from .accounting.quickbooks import QuickBooksAccounting, QuickBooksSettings
+        from .accounting.quickbooks import QuickBooksAccounting
 
-        qbo = QuickBooksSettings()
+        qbo = settings.quickbooks
         if not qbo.sheet_url and sheet is not None:  # each invoice's PrivateNote links back to the sheet
             qbo = qbo.model_copy(update={"sheet_url": sheet.describe()})
         return QuickBooksAccounting.from_settings(qbo)
@@ -117,13 +104,13 @@ def build_source(settings: Settings, name: str | None = None) -> TimeSource | No
     """The tracker API that refresh pulls from (TIME_SOURCE, or `name`); None for csv (files come per run)."""
     name = name or settings.time_source
     if name == "harvest":
-        from .sources.harvest import HarvestSettings, HarvestSource
+        from .sources.harvest import HarvestSource
 
-        return HarvestSource.from_settings(HarvestSettings())
+        return HarvestSource.from_settings(settings.harvest)
     if name == "toggl":
-        from .sources.toggl import TogglSettings, TogglSource
+        from .sources.toggl import TogglSource
 
-        return TogglSource.from_settings(TogglSettings())
+        return TogglSource.from_settings(settings.toggl)
     return None
 
 
@@ -133,16 +120,27 @@ def csv_source(paths: Sequence[Path], skip_bad_rows: bool = False) -> TimeSource
     return CsvSource(list(paths), skip_bad_rows=skip_bad_rows)
 
 
-def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
-    """Wire the adapters the settings choose; keyword overrides replace any of them (tests, the demo)."""
+def bootstrap(settings: Settings | None = None, job: str | None = None, **overrides: Any) -> Services:
+    """Wire the adapters the settings choose; keyword overrides replace any of them (tests, the demo).
+
+    Only what a run touches is built: the categorizer waits for its first use (see `Services`). `job`
+    ("refresh", "preview", ...) says which run this is, so that the settings of what it will build later
+    are checked now, before anything is written: a mistyped AI_BATCH_SIZE stops a refresh at the start.
+    """
     settings = settings or Settings()
+    if job == "refresh" and settings.ai_enabled and "categorizer" not in overrides:
+        settings.claude  # noqa: B018 - reads and checks the section; imports nothing
     parts: dict[str, Any] = {"settings": settings}
-    for name, build in (("sheet", build_sheet), ("categorizer", build_categorizer)):
-        parts[name] = overrides.pop(name) if name in overrides else build(settings)
+    parts["sheet"] = overrides.pop("sheet") if "sheet" in overrides else build_sheet(settings)
     parts["accounting"] = (overrides.pop("accounting") if "accounting" in overrides
                            else build_accounting(settings, parts["sheet"]))
     parts["source"] = overrides.pop("source", None)
     lock_dir = settings.workdir
     parts["lock"] = overrides.pop("lock", lambda name: FileLock(lock_dir / f".{name}.lock", what=name))
+    categorizer = overrides.pop("categorizer", None)
+    parts["build_categorizer"] = overrides.pop("build_categorizer", lambda: build_categorizer(settings))
     parts.update(overrides)
-    return Services(**parts)
+    services = Services(**parts)
+    if categorizer is not None:
+        services.categorizer = categorizer
+    return services

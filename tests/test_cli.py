@@ -134,3 +134,71 @@ def test_skip_bad_rows_imports_the_rest_and_reports_every_skipped_row(tmp_path, 
     assert any("harvest.csv:4" in r and "Date" in r for r in s["skipped_rows"])
     runs = list(load_workbook(tmp_path / "w" / "invoicing.xlsx", read_only=True)["Runs"].iter_rows(values_only=True))
     assert "2 bad rows skipped" in runs[-1][6]
+
+
+# --- settings: a typo is one sentence, exit status 2 ----------------------------------------------------
+
+TYPOS = [
+    ("ACCOUNTING", "quickbook", "preview",
+     'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).'),
+    ("SHEET", "gogle", "preview", 'SHEET is "gogle"; use one of: xlsx, google (did you mean "google"?).'),
+    ("TIME_SOURCE", "harvst", "refresh",
+     'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).'),
+    ("AI_ENABLED", "maybe", "preview", 'AI_ENABLED is "maybe"; use one of: true, false.'),
+    ("AI_BATCH_SIZE", "abc", "refresh", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),
+]
+
+
+@pytest.mark.parametrize("name, value, command, sentence", TYPOS)
+def test_a_mistyped_setting_is_one_sentence_and_exit_status_2(tmp_path, capsys, monkeypatch, name, value, command,
+                                                              sentence):
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, command, "--period", "2026-10", "--workdir", str(tmp_path / "w"))
+    assert code == 2
+    assert err.strip() == f"Error: {sentence}"
+    assert not (tmp_path / "w" / "invoicing.xlsx").exists()  # stopped before anything was written
+    code, out, _ = run(capsys, command, "--period", "2026-10", "--workdir", str(tmp_path / "w"), "--json")
+    assert code == 2 and json.loads(out) == {"ok": False, "error": sentence}
+
+
+def test_a_mistyped_setting_prints_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "ACCOUNTING"}
+    done = subprocess.run([sys.executable, str(root / "main.py"), "preview", "--workdir", str(tmp_path)],
+                          cwd=tmp_path, env={**env, "ACCOUNTING": "quickbook"}, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"Error: {TYPOS[0][3]}"
+
+
+# --- what each entry imports (cold start), in fresh processes ---------------------------------------------
+
+def _imported(code: str, tmp_path: Path, **env: str) -> dict[str, bool]:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    probe = code + "\nimport sys, json\nprint(json.dumps({m: m in sys.modules for m in ('anthropic', 'rich', 'flask')}))"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AI_", "ANTHROPIC_", "SHEET", "ACCOUNTING"))}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True,
+                          env={**clean, "WORKDIR": str(tmp_path), **env})
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_cloud_entry_wiring_preview_imports_neither_claude_nor_the_cli(tmp_path):
+    imported = _imported("import main\nfrom functions import cloud\nmain.preview\n"
+                         "cloud._services(cloud.CloudSettings(), 'preview', 'ops@agency.example')",
+                         tmp_path, AI_ENABLED="true", ANTHROPIC_API_KEY="sk-test")
+    assert imported == {"anthropic": False, "rich": False, "flask": True}
+
+
+def test_the_cli_help_imports_no_cloud_code(tmp_path):
+    imported = _imported("import runpy, sys, contextlib, io\nsys.argv = ['main.py', '--help']\n"
+                         "with contextlib.redirect_stdout(io.StringIO()):\n"
+                         "    try:\n        runpy.run_path('main.py', run_name='__main__')\n"
+                         "    except SystemExit:\n        pass", tmp_path)
+    assert imported == {"anthropic": False, "rich": True, "flask": False}

@@ -35,7 +35,7 @@ def env(monkeypatch, tmp_path, identity: GoogleIdentity, gsettings):
         "INVOICING_ID_TOKEN_CERTS_URL": identity.certs_url,
         "INVOICING_SOURCE_CSV": str(EXPORT),
         "SHEET": "google", "ACCOUNTING": "ledger", "AI_ENABLED": "false", "WORKDIR": str(tmp_path / "work"),
-        "GOOGLE_SHEETS_SPREADSHEET_ID": gsettings.spreadsheet_id,
+        "GOOGLE_SHEET_ID": gsettings.spreadsheet_id,
         "GOOGLE_SHEETS_CREDENTIALS_FILE": str(gsettings.credentials_file),
         "GOOGLE_SHEETS_API_BASE_URL": gsettings.api_base_url,
         "GOOGLE_SHEETS_BACKOFF_SECONDS": "0.01", "GOOGLE_SHEETS_MAX_BACKOFF_SECONDS": "0.05",
@@ -291,3 +291,27 @@ def test_the_nightly_refresh_pulls_from_the_configured_tracker(env, identity, sh
         assert body["new"] == body["imported"] > 0 and body["sources"][0].startswith("Toggl")
     finally:
         emu.stop()
+
+
+# ------------------------------------------------------------------ a mistyped setting
+
+
+@pytest.mark.parametrize("name, value, function, sentence", [
+    ("ACCOUNTING", "quickbook", "create_invoices",
+     'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).'),
+    ("SHEET", "gogle", "preview", 'SHEET is "gogle"; use one of: xlsx, google (did you mean "google"?).'),
+    ("TIME_SOURCE", "harvst", "refresh",
+     'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).'),
+    ("AI_ENABLED", "maybe", "preview", 'AI_ENABLED is "maybe"; use one of: true, false.'),
+    ("AI_BATCH_SIZE", "abc", "refresh", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),
+])
+def test_a_mistyped_setting_is_a_500_with_one_sentence(env, identity, sheets_emulator, monkeypatch, name, value,
+                                                       function, sentence):
+    monkeypatch.setenv(name, value)
+    if name == "AI_BATCH_SIZE":
+        monkeypatch.setenv("AI_ENABLED", "true")
+    sheets_emulator.reset_calls()
+    r = client(function).post("/", json={"period": "2026-10"}, headers=bearer(identity))
+    assert r.status_code == 500
+    assert r.get_json() == {"ok": False, "error": {"status": "FAILED_PRECONDITION", "message": sentence}}
+    assert sheets_emulator.calls == []  # stopped before the sheet was touched

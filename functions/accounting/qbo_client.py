@@ -16,44 +16,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import requests
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from quickbooks import QuickBooks
 from quickbooks.exceptions import QuickbooksException
 
 from ..errors import AuthError, ConfigError, Terminal, Transient
+from ..settings import QuickBooksSettings
 from ..transport import ErrorTable, RetryLater, RetryPolicy, Throttle
-from .qbo_tokens import DEFAULT_TOKEN_FILE, RECONNECT, TokenSet, TokenStore, utcnow
+from .qbo_tokens import RECONNECT, TokenSet, TokenStore, utcnow
 
 APP_HOSTS = {"sandbox": "https://app.sandbox.qbo.intuit.com", "production": "https://app.qbo.intuit.com"}
-
-
-class QuickBooksSettings(BaseSettings):
-    """QBO_* environment variables. Secrets are SecretStr and never printed."""
-
-    model_config = SettingsConfigDict(env_prefix="QBO_", extra="ignore")
-
-    client_id: str = ""
-    client_secret: SecretStr = SecretStr("")
-    redirect_uri: str = "http://localhost:8000/callback"
-    realm_id: str = ""  # the company; taken from the stored tokens when blank
-    environment: Literal["sandbox", "production"] = "sandbox"
-    base_url: str = ""  # e.g. http://127.0.0.1:8765 for the emulator: API under /v3, OAuth discovery under /.well-known
-    token_store: str = f"file:{DEFAULT_TOKEN_FILE}"
-    minor_version: int = 75
-    batch_size: int = Field(30, ge=1, le=30)  # 1 = one invoice per call
-    max_concurrency: int = Field(10, ge=1, le=10)
-    requests_per_minute: int = Field(500, ge=1, le=500)
-    rate_window_seconds: float = 60.0
-    timeout_seconds: float = 60.0
-    max_attempts: int = Field(6, ge=1)
-    retry_base_seconds: float = 1.0
-    income_account: str = "Services"  # for items made by --create-missing (Account Name or Id)
-    attach_time_detail: bool = True
-    sheet_url: str = ""  # where the Time rows are, written into each invoice's PrivateNote
 
 
 def invoice_url(settings: QuickBooksSettings, txn_id: str) -> str:

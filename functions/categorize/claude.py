@@ -40,12 +40,12 @@ from typing import Any, Literal
 
 import anthropic
 from anthropic import APIRequest, CallNext, Middleware
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, create_model, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..models import Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, CategorizeReport
 from ..transport import parse_retry_after
+from ..settings import ClaudeSettings
 from .redact import Pseudonyms, redact
 
 log = logging.getLogger(__name__)
@@ -64,38 +64,6 @@ PRICES: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]] = {
 _MTOK = Decimal(1_000_000)
 _MAX_SPLITS = 2  # a refused or cut-off batch is retried as halves, then quarters, no further
 _CACHE_VERSION = 1
-
-
-class ClaudeSettings(BaseSettings):
-    """Settings for the Claude stage, read from the environment (names are the upper-cased fields)."""
-
-    # Same sources as config.Settings: the environment, then a `.env` file in the working directory.
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      case_sensitive=False)
-
-    ai_enabled: bool = True  # only active with a key as well
-    anthropic_api_key: SecretStr | None = None
-    anthropic_base_url: str | None = None
-    ai_model: str = DEFAULT_MODEL
-    ai_batch_size: int = Field(50, ge=1, le=200)
-    ai_time_budget_seconds: float = Field(120.0, gt=0)
-    ai_request_timeout_seconds: float = Field(60.0, gt=0)
-    ai_max_retries: int = Field(3, ge=0, le=10)
-    ai_concurrency: int = Field(4, ge=1, le=16)
-    ai_pseudonymize_clients: bool = False
-    ai_cache_path: Path | None = None
-    ai_examples: int = Field(40, ge=0, le=400)
-    ai_effort: Literal["", "low", "medium", "high"] = "low"  # "" for models without the effort control
-    ai_max_output_tokens: int = Field(6000, ge=256)
-
-    @field_validator("ai_cache_path", "anthropic_base_url", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, v: object) -> object:
-        return None if isinstance(v, str) and not v.strip() else v
-
-    @property
-    def active(self) -> bool:
-        return bool(self.ai_enabled and self.anthropic_api_key and self.anthropic_api_key.get_secret_value().strip())
 
 
 class AiItem(BaseModel):

@@ -37,7 +37,6 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,12 +51,11 @@ from gspread.urls import (
     SPREADSHEET_VALUES_BATCH_URL,
     SPREADSHEETS_API_V4_BASE_URL,
 )
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..auth import account_email, google_credentials
 from ..errors import AuthError, ConfigError, Terminal, Transient
 from ..ports import Cell, CellBlock
+from ..settings import GoogleSheetsSettings
 from ..transport import ErrorTable, Http, RetryLater, RetryPolicy
 from .contract import Contract, column_letter, load_contract
 from .gsheets_layout import plan_layout
@@ -69,21 +67,6 @@ _EPOCH = date(1899, 12, 30)
 # Google refuses request bodies above 10,485,760 bytes ("Request payload size exceeds the limit");
 # the rest of the 10 MiB is room for the JSON envelope and the estimate's slack.
 MAX_REQUEST_BYTES = 9_000_000
-
-
-class GoogleSheetsSettings(BaseSettings):
-    """Where the spreadsheet is and how to reach it (env: GOOGLE_SHEETS_*)."""
-
-    model_config = SettingsConfigDict(env_prefix="GOOGLE_SHEETS_", extra="ignore", populate_by_name=True)
-
-    spreadsheet_id: str = Field(default="", validation_alias=AliasChoices("GOOGLE_SHEETS_SPREADSHEET_ID",
-                                                                          "GOOGLE_SHEET_ID"))
-    credentials_file: Path | None = None  # a service-account JSON key; unset -> application-default credentials
-    api_base_url: str = ""  # e.g. http://127.0.0.1:8089 for the local emulator (anonymous without a key file)
-    timeout_seconds: float = 60.0
-    max_attempts: int = 5
-    backoff_seconds: float = 1.0
-    max_backoff_seconds: float = 32.0
 
 
 class SheetsApiError(Terminal):
@@ -119,7 +102,7 @@ ERRORS = ErrorTable("Google Sheets", {
     403: (AuthError, "Google Sheets denied {what} ({status}: {message}); share the spreadsheet with the "
                      "service account as an Editor (see docs/google.md)."),
     404: (ConfigError, "Google Sheets found no such spreadsheet for {what} ({message}); check "
-                       "GOOGLE_SHEETS_SPREADSHEET_ID."),
+                       "GOOGLE_SHEET_ID."),
     "other": (lambda message, f: SheetsApiError(message, f.get("code", 0), f.get("status", "")),
               "Google Sheets refused {what} with {code} {status}: {message}"),
     "gave up": (SheetsUnavailable, "Google Sheets did not complete {what} after {attempts} attempts (last: {last}); "
@@ -235,7 +218,7 @@ class GoogleSheet:
     def __init__(self, spreadsheet_id: str, http: SheetsHTTPClient, contract: Contract | None = None,
                  account: str = ""):
         if not spreadsheet_id:
-            raise ConfigError("No spreadsheet is configured; set GOOGLE_SHEETS_SPREADSHEET_ID to the id in the "
+            raise ConfigError("No spreadsheet is configured; set GOOGLE_SHEET_ID to the id in the "
                               "sheet's URL (https://docs.google.com/spreadsheets/d/<id>/edit).")
         self.spreadsheet_id = spreadsheet_id
         self.http = http

@@ -36,37 +36,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from pydantic import SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ValidationError
 
 from ..errors import AuthError, ConfigError, InputError, InputErrors, Location, Terminal, Transient
 from ..models import Period, TimeEntry
 from ..money import D, NotAnAmount, round_hours
 from ..ports import ImportResult, Progress, no_progress
 from ..transport import Budget, ErrorTable, Http, RetryLater, RetryPolicy
+from ..settings import HarvestSettings
 
 SOURCE = "harvest-api"
 DEFAULT_BASE_URL = "https://api.harvestapp.com/v2"
 TOKEN_HELP = "https://id.getharvest.com/developers"
 MAX_PER_PAGE = 2000  # Harvest's maximum (a larger value is a 422)
 
-
-
-class HarvestSettings(BaseSettings):
-    """HARVEST_* environment variables. Only the token is secret."""
-
-    model_config = SettingsConfigDict(env_prefix="HARVEST_", env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore")
-
-    account_id: str = ""
-    token: SecretStr = SecretStr("")
-    user_agent: str = ""  # "App name (contact email)", which Harvest requires on every request
-    base_url: str = DEFAULT_BASE_URL  # the emulator's URL in tests
-    per_page: int = MAX_PER_PAGE
-    connect_timeout_seconds: float = 10.0
-    read_timeout_seconds: float = 60.0
-    retry_budget_seconds: float = 120.0  # the most a fetch spends waiting between retries
-    max_attempts: int = 6  # per request
 
 
 class HarvestApiError(Terminal):

@@ -34,33 +34,17 @@ from decimal import Decimal
 from typing import Any
 
 import requests
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..errors import AuthError, ConfigError, InputError, Location, Terminal, Transient
 from ..models import Period, TimeEntry
 from ..money import D, round_hours, round_money
 from ..ports import ImportResult, Progress, SkippedRow, no_progress
 from ..transport import ErrorTable, Http, RetryLater, RetryPolicy
+from ..settings import TogglSettings
 
 SOURCE = "toggl-api"
 DEFAULT_BASE_URL = "https://api.track.toggl.com"
 MAX_ATTEMPTS = 10  # per request; the retry budget is what normally ends the retries
-
-
-class TogglSettings(BaseSettings):
-    """Where the workspace is and how to reach it (env: TOGGL_*)."""
-
-    model_config = SettingsConfigDict(env_prefix="TOGGL_", env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore")
-
-    api_token: SecretStr | None = None  # Profile settings > API Token in Toggl Track
-    workspace_id: int | None = None
-    base_url: str = DEFAULT_BASE_URL  # the local emulator in tests: http://127.0.0.1:PORT
-    page_size: int = Field(50, ge=1, le=1000)  # rows per report page; Toggl's documented default is 50
-    timeout_seconds: float = Field(30.0, gt=0)
-    retry_budget_seconds: float = Field(120.0, ge=0)  # total time a fetch may spend waiting to retry
-    backoff_seconds: float = Field(1.0, ge=0)
 
 
 # ---------------------------------------------------------------------------------------------------------

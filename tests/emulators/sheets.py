@@ -363,7 +363,7 @@ class SheetsEmulator(LocalServer):
         """The environment that points the Google Sheets adapter at this emulator (and its first spreadsheet)."""
         env = {"SHEET": "google", "GOOGLE_SHEETS_API_BASE_URL": self.base_url}
         if self.spreadsheets:
-            env["GOOGLE_SHEETS_SPREADSHEET_ID"] = next(iter(self.spreadsheets))
+            env["GOOGLE_SHEET_ID"] = next(iter(self.spreadsheets))
         if self.key_file:
             env["GOOGLE_SHEETS_CREDENTIALS_FILE"] = str(self.key_file)
         return env

@@ -52,7 +52,7 @@ def _quickbooks(env: dict[str, str]) -> None:
 
 
 def _sheets(env: dict[str, str]) -> None:
-    base, sid = env["GOOGLE_SHEETS_API_BASE_URL"], env["GOOGLE_SHEETS_SPREADSHEET_ID"]
+    base, sid = env["GOOGLE_SHEETS_API_BASE_URL"], env["GOOGLE_SHEET_ID"]
     r = requests.get(f"{base}/v4/spreadsheets/{sid}", timeout=5)
     assert r.status_code == 401 and r.json()["error"]["status"] == "UNAUTHENTICATED"
     token = requests.post(f"{base}/token", timeout=5, data={
@@ -113,7 +113,7 @@ def test_starts_on_a_free_port_answers_and_stops_freeing_it(cls: type[LocalServe
 # -- run by hand: python -m tests.emulators.<name> --------------------------------------------------------
 
 BY_HAND = {  # module -> (emulator, the settings it prints)
-    "sheets": (SheetsEmulator, {"SHEET", "GOOGLE_SHEETS_API_BASE_URL", "GOOGLE_SHEETS_SPREADSHEET_ID"}),
+    "sheets": (SheetsEmulator, {"SHEET", "GOOGLE_SHEETS_API_BASE_URL", "GOOGLE_SHEET_ID"}),
     "anthropic": (AnthropicEmulator, {"AI_ENABLED", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"}),
     "quickbooks": (QuickBooksEmulator, {"ACCOUNTING", "QBO_BASE_URL", "QBO_REALM_ID", "QBO_CLIENT_ID",
                                         "QBO_CLIENT_SECRET", "QBO_REDIRECT_URI"}),

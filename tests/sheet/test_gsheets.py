@@ -242,7 +242,7 @@ def test_403_is_not_retried_and_says_to_share_the_sheet(gsheet, sheets_emulator)
 
 def test_unknown_spreadsheet_is_a_config_error(gsettings, sheets_emulator):
     sheet = GoogleSheet.from_settings(gsettings.model_copy(update={"spreadsheet_id": "no-such-sheet"}))
-    with pytest.raises(ConfigError, match="GOOGLE_SHEETS_SPREADSHEET_ID"):
+    with pytest.raises(ConfigError, match="GOOGLE_SHEET_ID"):
         sheet.ensure_layout()
 
 
@@ -264,7 +264,7 @@ def test_settings_errors_read_like_sentences(tmp_path, sheets_url):
 
 
 def test_missing_spreadsheet_id_is_a_config_error(sa_file, sheets_url):
-    with pytest.raises(ConfigError, match="GOOGLE_SHEETS_SPREADSHEET_ID"):
+    with pytest.raises(ConfigError, match="GOOGLE_SHEET_ID"):
         GoogleSheet.from_settings(GoogleSheetsSettings(spreadsheet_id="", credentials_file=sa_file,
                                                        api_base_url=sheets_url))
 

@@ -1,0 +1,326 @@
+"""Every setting of the pipeline, one rule for all of them, and the root that hands out each section.
+
+The rule (one base class, `Section`): a value given in code wins, then the environment, then a `.env`
+file in the working directory, then the default. Secrets are `SecretStr` (never printed) and reach the
+deployed functions as environment variables: deploy/functions.sh maps each Secret Manager secret to its
+variable (`--set-secrets HARVEST_TOKEN=...`). The one secret the code itself reads from and writes to
+Secret Manager is the QuickBooks token set, because Intuit rotates it: `QBO_TOKEN_STORE=secretmanager:...`
+(functions/accounting/qbo_tokens.py).
+
+Each setting has one name: the section's prefix plus the field, upper-cased (`HARVEST_TOKEN`), or the alias
+written beside the field (`GOOGLE_SHEET_ID`). A value that cannot be right (a typo) is a `SettingError`,
+one sentence per setting:
+
+    >>> import os; os.environ["ACCOUNTING"] = "quickbook"
+    >>> Settings(_env_file=None)
+    Traceback (most recent call last):
+    functions.settings.SettingError: ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).
+    >>> del os.environ["ACCOUNTING"]
+
+The root (`Settings`) holds what chooses the adapters; each adapter's section is read when first asked for
+(`settings.harvest`, `.toggl`, `.google`, `.quickbooks`, `.claude`, `.cloud`). This module imports no
+adapter, so reading settings costs milliseconds whatever the adapters need.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import annotated_types
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .accounting.qbo_tokens import DEFAULT_TOKEN_FILE
+from .errors import ConfigError
+
+WORKBOOK_NAME = "invoicing.xlsx"
+LEDGER_NAME = "ledger.sqlite"
+DOCUMENTS_DIR = "invoices"
+
+
+class SettingError(ConfigError, ValueError):
+    """A setting has a value it cannot have; the message names it, what it is and what it may be."""
+
+
+class Section(BaseSettings):
+    """The one rule every settings class follows (see the module docstring)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      populate_by_name=True)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingError(" ".join(_sentence(type(self), e) for e in exc.errors())) from None
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The one name of a field's setting: its alias, or the prefix and the field, upper-cased."""
+        alias = cls.model_fields[field].validation_alias
+        if isinstance(alias, str):
+            return alias.upper()
+        return f"{cls.model_config.get('env_prefix') or ''}{field}".upper()
+
+
+# ------------------------------------------------------------------ the sections
+
+
+class HarvestSettings(Section):
+    """HARVEST_*: the Harvest API v2 time source (docs/harvest.md). Only the token is secret."""
+
+    model_config = SettingsConfigDict(env_prefix="HARVEST_")
+
+    account_id: str = ""
+    token: SecretStr = SecretStr("")
+    user_agent: str = ""  # "App name (contact email)", which Harvest requires on every request
+    base_url: str = "https://api.harvestapp.com/v2"  # harvest.DEFAULT_BASE_URL; the emulator's URL in tests
+    per_page: int = 2000  # Harvest's maximum, harvest.MAX_PER_PAGE
+    connect_timeout_seconds: float = 10.0
+    read_timeout_seconds: float = 60.0
+    retry_budget_seconds: float = 120.0  # the most a fetch spends waiting between retries
+    max_attempts: int = 6  # per request
+
+
+class TogglSettings(Section):
+    """TOGGL_*: the Toggl Track time source (docs/toggl.md). Only the API token is secret."""
+
+    model_config = SettingsConfigDict(env_prefix="TOGGL_")
+
+    api_token: SecretStr | None = None  # Profile settings > API Token in Toggl Track
+    workspace_id: int | None = None
+    base_url: str = "https://api.track.toggl.com"  # toggl.DEFAULT_BASE_URL; the local emulator in tests
+    page_size: int = Field(50, ge=1, le=1000)  # rows per report page; Toggl's documented default is 50
+    timeout_seconds: float = Field(30.0, gt=0)
+    retry_budget_seconds: float = Field(120.0, ge=0)  # total time a fetch may spend waiting to retry
+    backoff_seconds: float = Field(1.0, ge=0)
+
+
+class GoogleSheetsSettings(Section):
+    """GOOGLE_SHEET_ID and GOOGLE_SHEETS_*: the Google Sheet (docs/google.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="GOOGLE_SHEETS_")
+
+    # .../spreadsheets/d/<id>/edit. Setting by field name (in code) also reads GOOGLE_SHEETS_SPREADSHEET_ID, the
+    # name before GOOGLE_SHEET_ID: documented nowhere, it keeps older deployments and .env files working.
+    spreadsheet_id: str = Field(default="", validation_alias="GOOGLE_SHEET_ID")
+    credentials_file: Path | None = None  # a service-account JSON key; unset -> application-default credentials
+    api_base_url: str = ""  # e.g. http://127.0.0.1:8089 for the local emulator (anonymous without a key file)
+    timeout_seconds: float = 60.0
+    max_attempts: int = 5
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 32.0
+
+
+class QuickBooksSettings(Section):
+    """QBO_*: QuickBooks Online (docs/quickbooks.md). The client secret is secret; the tokens live in
+    QBO_TOKEN_STORE (a 0600 file, or Secret Manager in the cloud)."""
+
+    model_config = SettingsConfigDict(env_prefix="QBO_")
+
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    redirect_uri: str = "http://localhost:8000/callback"
+    realm_id: str = ""  # the company; taken from the stored tokens when blank
+    environment: Literal["sandbox", "production"] = "sandbox"
+    base_url: str = ""  # e.g. http://127.0.0.1:8765 for the emulator: API under /v3, OAuth discovery under /.well-known
+    token_store: str = f"file:{DEFAULT_TOKEN_FILE}"
+    minor_version: int = 75
+    batch_size: int = Field(30, ge=1, le=30)  # 1 = one invoice per call
+    max_concurrency: int = Field(10, ge=1, le=10)
+    requests_per_minute: int = Field(500, ge=1, le=500)
+    rate_window_seconds: float = 60.0
+    timeout_seconds: float = 60.0
+    max_attempts: int = Field(6, ge=1)
+    retry_base_seconds: float = 1.0
+    income_account: str = "Services"  # for items made by --create-missing (Account Name or Id)
+    attach_time_detail: bool = True
+    sheet_url: str = ""  # where the Time rows are, written into each invoice's PrivateNote
+
+
+class ClaudeSettings(Section):
+    """AI_* and ANTHROPIC_*: the Claude stage of the categorizer (docs/ai-categorization.md)."""
+
+    ai_enabled: bool = True  # only active with a key as well
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    ai_model: str = "claude-haiku-5-5"  # categorize.claude.DEFAULT_MODEL
+    ai_batch_size: int = Field(50, ge=1, le=200)
+    ai_time_budget_seconds: float = Field(120.0, gt=0)
+    ai_request_timeout_seconds: float = Field(60.0, gt=0)
+    ai_max_retries: int = Field(3, ge=0, le=10)
+    ai_concurrency: int = Field(4, ge=1, le=16)
+    ai_pseudonymize_clients: bool = False
+    ai_cache_path: Path | None = None
+    ai_examples: int = Field(40, ge=0, le=400)
+    ai_effort: Literal["", "low", "medium", "high"] = "low"  # "" for models without the effort control
+    ai_max_output_tokens: int = Field(6000, ge=256)
+
+    @field_validator("ai_cache_path", "anthropic_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @property
+    def active(self) -> bool:
+        return bool(self.ai_enabled and self.anthropic_api_key and self.anthropic_api_key.get_secret_value().strip())
+
+
+class CloudSettings(Section):
+    """INVOICING_*: the deployed functions (deploy/ sets them). Lists are comma or space separated."""
+
+    model_config = SettingsConfigDict(env_prefix="INVOICING_")
+
+    allowed_callers: str = ""  # emails: the ops people using the menu, the Cloud Scheduler service account
+    audiences: str = ""  # the functions' URLs (Scheduler's OIDC audience) and the Apps Script OAuth client id
+    id_token_certs_url: str = ""  # blank: Google's (auth.GOOGLE_CERTS_URL); tests serve their own
+    source_csv: str = ""  # CSV exports to import on refresh (paths or globs, e.g. a mounted bucket)
+
+    @staticmethod
+    def split(text: str) -> list[str]:
+        return [part for part in text.replace(",", " ").split() if part]
+
+
+# ------------------------------------------------------------------ the root
+
+S = typing.TypeVar("S", bound=Section)
+
+
+class Settings(Section):
+    """What chooses the adapters, and each adapter's section, read when first asked for."""
+
+    workdir: Path = Path("invoicing-work")
+    sheet: Literal["xlsx", "google"] = "xlsx"
+    accounting: Literal["ledger", "quickbooks"] = "ledger"
+    time_source: Literal["csv", "harvest", "toggl"] = "csv"  # where refresh pulls from when no --csv is given
+    ai_enabled: bool = True  # Claude is used only when this is true AND an API key is set
+    invoice_prefix: str = "INV-"
+    agency_name: str = ""
+
+    _sections: dict[type[Section], Section] = PrivateAttr(default_factory=dict)
+
+    @property
+    def workbook_path(self) -> Path:
+        return self.workdir / WORKBOOK_NAME
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.workdir / LEDGER_NAME
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.workdir / DOCUMENTS_DIR
+
+    def section(self, cls: type[S]) -> S:
+        """One instance per root: the section is read (and checked) the first time it is asked for."""
+        if cls not in self._sections:
+            self._sections[cls] = cls()
+        return typing.cast(S, self._sections[cls])
+
+    @property
+    def harvest(self) -> HarvestSettings:
+        return self.section(HarvestSettings)
+
+    @property
+    def toggl(self) -> TogglSettings:
+        return self.section(TogglSettings)
+
+    @property
+    def google(self) -> GoogleSheetsSettings:
+        return self.section(GoogleSheetsSettings)
+
+    @property
+    def quickbooks(self) -> QuickBooksSettings:
+        return self.section(QuickBooksSettings)
+
+    @property
+    def claude(self) -> ClaudeSettings:
+        """The Claude section, switched by this root's AI_ENABLED (tests and the demo set it in code)."""
+        claude = self.section(ClaudeSettings)
+        if claude.ai_enabled != self.ai_enabled:
+            claude = claude.model_copy(update={"ai_enabled": self.ai_enabled})
+        return claude
+
+    @property
+    def cloud(self) -> CloudSettings:
+        return self.section(CloudSettings)
+
+
+# ------------------------------------------------------------------ one sentence per wrong setting
+
+
+def _sentence(cls: type[Section], error: Any) -> str:
+    loc = error.get("loc") or ()
+    name = str(loc[0]) if loc else ""
+    field = next((f for f, info in cls.model_fields.items()
+                  if name in (f, info.validation_alias) or name.upper() == cls.env_name(f)), None)
+    if field is None:
+        return f"{name.upper() or cls.__name__}: {error.get('msg', 'is not valid')}."
+    info = cls.model_fields[field]
+    given = error.get("input")
+    shown = "set (the value is secret and not shown)" if _is_secret(info) else f'"{given}"'
+    return f"{cls.env_name(field)} is {shown}; {_allowed(info, given, error)}."
+
+
+def _is_secret(info: FieldInfo) -> bool:
+    return "SecretStr" in repr(info.annotation)
+
+
+def _kinds(annotation: Any) -> list[Any]:
+    """The types a field accepts, with Optional and unions taken apart."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [k for arg in typing.get_args(annotation) for k in _kinds(arg)]
+    return [annotation]
+
+
+def _allowed(info: FieldInfo, given: Any, error: Any) -> str:
+    kinds = [k for k in _kinds(info.annotation) if k is not type(None)]
+    choices = [str(c) for k in kinds if typing.get_origin(k) is Literal for c in typing.get_args(k)]
+    if choices:
+        shown = [c if c else '"" (blank)' for c in choices]
+        close = _closest(str(given), [c for c in choices if c])
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        return f"use one of: {', '.join(shown)}{hint}"
+    if bool in kinds:
+        close = _closest(str(given), ["true", "false"])
+        return "use one of: true, false" + (f' (did you mean "{close[0]}"?)' if close else "")
+    if int in kinds:
+        return f"use a whole number{_bounds(info)}"
+    if float in kinds:
+        return f"use a number{_bounds(info)}"
+    return str(error.get("msg", "it is not valid")).lower()
+
+
+def _closest(given: str, choices: list[str]) -> list[str]:
+    given = given.strip().lower()
+    if not given:
+        return []
+    starts = [c for c in choices if c.startswith(given) or given.startswith(c)]
+    return starts[:1] or difflib.get_close_matches(given, choices, n=1, cutoff=0.6)
+
+
+def _bounds(info: FieldInfo) -> str:
+    low = high = None
+    low_open = high_open = False
+    for m in info.metadata:
+        if isinstance(m, annotated_types.Ge):
+            low = m.ge
+        elif isinstance(m, annotated_types.Gt):
+            low, low_open = m.gt, True
+        elif isinstance(m, annotated_types.Le):
+            high = m.le
+        elif isinstance(m, annotated_types.Lt):
+            high, high_open = m.lt, True
+    if low is not None and high is not None and not (low_open or high_open):
+        return f" from {low} to {high}"
+    parts = []
+    if low is not None:
+        parts.append(f"above {low}" if low_open else f"of at least {low}")
+    if high is not None:
+        parts.append(f"below {high}" if high_open else f"of at most {high}")
+    return " " + " and ".join(parts) if parts else ""
