@@ -82,10 +82,12 @@ TABLE = ErrorTable("Example", {
 }, fields=lambda r: {"detail": r.json().get("message", "") if r.content else ""})
 
 
-def http(server: Script, waits: list[float], **policy: float) -> Http:
+def http(server: Script, waits: list[float], timeout: float = 10.0, **policy: float) -> Http:
+    """A client of the script. The timeout is generous, so a busy machine never turns an answer into a retry;
+    the timeout tests pass a short one."""
     defaults = dict(max_attempts=4, backoff_seconds=0.5, max_backoff_seconds=8.0)
-    return Http(requests.Session(), RetryPolicy(**{**defaults, **policy}), TABLE, sleep=waits.append, timeout=0.3,
-                origin=server.url)
+    return Http(requests.Session(), RetryPolicy(**{**defaults, **policy}), TABLE, sleep=waits.append,
+                timeout=timeout, origin=server.url)
 
 
 def test_429_waits_the_retry_after_seconds_then_succeeds(server):
@@ -121,7 +123,7 @@ def test_500_then_success_backs_off_within_the_jitter(server):
 def test_a_timeout_is_retried(server):
     server.then(200, delay=1.0)
     waits: list[float] = []
-    assert http(server, waits).request("GET", server.url + "/slow").json() == {"ok": True}
+    assert http(server, waits, timeout=0.3).request("GET", server.url + "/slow").json() == {"ok": True}
     assert len(waits) == 1 and len(server.paths) == 2
 
 
@@ -129,7 +131,7 @@ def test_timeouts_that_persist_give_up_as_transient_naming_the_last_failure(serv
     for _ in range(2):
         server.then(200, delay=1.0)
     with pytest.raises(Transient, match="did not answer the report in time; gave up after 2 attempts"):
-        http(server, [], max_attempts=2).request("GET", server.url + "/slow", what="the report")
+        http(server, [], timeout=0.3, max_attempts=2).request("GET", server.url + "/slow", what="the report")
 
 
 @pytest.mark.parametrize("status,error", [(400, ExampleRefused), (404, ConfigError)])
