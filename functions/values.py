@@ -35,7 +35,7 @@ from .money import D, NotAnAmount
 # Day 0 of spreadsheet serial dates (Excel's, and Google Sheets' by design): 1899-12-30, which makes
 # 1900-03-01 day 61 despite Excel's phantom 1900-02-29.
 EXCEL_EPOCH = date(1899, 12, 30)
-_SERIAL_RANGE = (20000, 80000)  # exclusive bounds: 1954-10-03 to 2119-01-10
+_SERIAL_RANGE = (20000, 80000)  # exclusive bounds, so 1954-10-04 to 2119-01-10
 
 _TRUE = frozenset({"true", "yes", "y", "1", "x", "✓", "✔"})
 _FALSE = frozenset({"false", "no", "n", "0"})
