@@ -22,12 +22,6 @@ from typing import Any
 from ..money import round_hours
 from ..values import BadValue, parse_bool, parse_date, parse_decimal, text
 
-__all__ = [
-    "BadValue", "Clock", "Column", "Currency", "Date", "Duration", "Hours", "ListOf", "Money", "Rate", "Text",
-    "YesNo", "parse_clock", "parse_currency", "parse_duration", "parse_hours", "parse_list", "parse_money",
-    "parse_rate", "parse_required_date",
-]
-
 
 def _text(value: str) -> str:
     # Quoted newlines keep the file's line ending; normalise so a note hashes the same in CRLF and LF files.

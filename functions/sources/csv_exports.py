@@ -47,13 +47,8 @@ from pydantic import ValidationError
 from ..errors import InputError, InputErrors, Location
 from ..models import Period, TimeEntry
 from ..ports import ImportResult, Progress, SkippedRow, no_progress
-from .columns import BadValue
-from .export_formats import FORMATS, Clockify, ExportFormat, Harvest, Layout, Toggl, UnknownFormat, detect, layout_of
-
-__all__ = [
-    "FORMATS", "Clockify", "CsvSource", "ExportFormat", "Harvest", "Layout", "ParsedExport", "Toggl",
-    "UnknownFormat", "detect", "entry_id", "layout_of", "parse_export", "read_export",
-]
+from ..values import BadValue
+from .export_formats import ExportFormat, UnknownFormat, layout_of
 
 
 def entry_id(source: str, fields: Sequence[str]) -> str:

@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from ..money import round_hours, round_money
+from ..values import BadValue
 from .columns import (
-    BadValue,
     Clock,
     Column,
     Currency,

@@ -12,17 +12,8 @@ import pytest
 from functions.errors import InputError, InputErrors, Terminal
 from functions.models import Period
 from functions.ports import SkippedRow, TimeSource
-from functions.sources.csv_exports import (
-    Clockify,
-    CsvSource,
-    Harvest,
-    Toggl,
-    UnknownFormat,
-    detect,
-    entry_id,
-    layout_of,
-    read_export,
-)
+from functions.sources.csv_exports import CsvSource, entry_id, read_export
+from functions.sources.export_formats import Clockify, Harvest, Toggl, UnknownFormat, detect, layout_of
 
 GOLDEN = Path(__file__).parent / "golden"
 OCTOBER = Period.parse("2026-10")
