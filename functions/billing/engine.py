@@ -37,7 +37,7 @@ from .tax import line_tax_code
 from .terms import due_date
 from .tiers import bands
 
-LONG_ENTRY_HOURS = Decimal(12)
+from ..models import LONG_ENTRY_HOURS
 SPIKE_RATIO = Decimal("1.5")
 LABOUR_KINDS = ("hours", "fixed", "milestone", "retainer", "writeoff", "minimum")
 _NO_RATE = "(no rate)"
