@@ -90,6 +90,20 @@ class Harvest(ExportFormat):
         }
 
 
+def _timer_entry(
+    v: dict[str, Any], hours: Decimal, rate: Decimal | None, currency: str | None, **extra: Any
+) -> dict[str, Any]:
+    """The TimeEntry fields Toggl and Clockify exports share. The header's currency is the currency of the
+    tracker's rate, so an entry without a rate has none."""
+    return {
+        "date": v["start_date"], "client": v["client"], "project": v["project"], "task": v["task"],
+        "person": v["user"], "email": v["email"], "notes": v["description"],
+        "hours": hours, "billable": v["billable"], "rate": rate,
+        "currency": currency if rate is not None else None,
+        "tags": v["tags"], **extra,
+    }
+
+
 class Toggl(ExportFormat):
     """Toggl Track's Detailed report export (UTF-8 with BOM); the currency is in the `Amount (XXX)` header."""
 
@@ -116,13 +130,7 @@ class Toggl(ExportFormat):
         amount: Decimal | None = v["amount"]
         # Divide by the exact timer duration, not the rounded hours, so 1:23:47 at 95/h reads back as 95.00.
         rate = round_money(amount / exact_hours, currency) if amount and exact_hours else None
-        return {
-            "date": v["start_date"], "client": v["client"], "project": v["project"], "task": v["task"],
-            "person": v["user"], "email": v["email"], "notes": v["description"],
-            "hours": round_hours(exact_hours), "billable": v["billable"], "rate": rate,
-            "currency": currency if rate is not None else None,
-            "tags": v["tags"],
-        }
+        return _timer_entry(v, round_hours(exact_hours), rate, currency)
 
 
 class Clockify(ExportFormat):
@@ -155,13 +163,7 @@ class Clockify(ExportFormat):
             hours = round_hours(v["duration_h"]) if v["duration_h"] is not None else None
         if hours is None:
             raise BadValue("has no duration: both Duration (decimal) and Duration (h) are empty")
-        return {
-            "date": v["start_date"], "client": v["client"], "project": v["project"], "task": v["task"],
-            "person": v["user"], "role": v["group"], "email": v["email"], "notes": v["description"],
-            "hours": hours, "billable": v["billable"], "rate": v["rate"],
-            "currency": currency if v["rate"] is not None else None,
-            "tags": v["tags"],
-        }
+        return _timer_entry(v, hours, v["rate"], currency, role=v["group"])
 
 
 FORMATS: tuple[type[ExportFormat], ...] = (Harvest, Toggl, Clockify)
