@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from functions.billing.book import parse_book  # noqa: E402
+from functions.sheet.config_tabs import parse_book  # noqa: E402
 from functions.billing.engine import compute_invoices  # noqa: E402
-from functions.billing.preview import preview_rows  # noqa: E402
+from functions.sheet.preview_tab import preview_rows  # noqa: E402
 from functions.models import Period, TimeEntry, TimeRow  # noqa: E402
 
 CATEGORIES = [["Category", "Meaning", "Billable", "Line Item"],

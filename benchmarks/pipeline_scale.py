@@ -55,6 +55,7 @@ class Source:
 
 def run_size(n: int) -> dict:
     from functions import pipeline
+    from functions.demo import review_as_person
     from functions.config import Settings, bootstrap
     from functions.models import Period
     from functions.ports import CellBlock
@@ -74,7 +75,7 @@ def run_size(n: int) -> dict:
         clients = services.sheet.read(["Clients"])["Clients"]
         rate_col = clients[0].index("Default Rate") + 1
         services.sheet.write([CellBlock("Clients", 2, rate_col, [[Decimal("120")] for _ in clients[1:]])])
-        pipeline.review_as_person(services, period)
+        review_as_person(services, period)
         t = time.perf_counter()
         preview = pipeline.preview(services, period)
         times["preview"] = time.perf_counter() - t

@@ -84,7 +84,7 @@ def _approve_everything(emu: SheetsEmulator, sid: str) -> None:
 
 def measure(n: int) -> dict[str, Any]:
     emu = SheetsEmulator()
-    url = emu.serve(0)
+    url = emu.start()
     sid = f"bench-{n}"
     emu.create(sid)
     with tempfile.TemporaryDirectory() as tmp:

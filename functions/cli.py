@@ -12,7 +12,6 @@ summary as JSON for scripts). Errors are printed as sentences, with where they a
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import shutil
 from collections.abc import Sequence
@@ -25,12 +24,11 @@ from rich.table import Table
 
 from . import pipeline
 from .config import Settings, bootstrap, build_source, csv_source
+from .demo import demo_payload, run_demo
 from .errors import AuthError, ConfigError, InvoicingError
 from .models import Period
 from .money import fmt_money
 
-SAMPLE = Path(__file__).parent / "sample"
-DEMO_PERIOD = "2026-10"
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -199,43 +197,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             (settings.workdir / name).unlink(missing_ok=True)
         shutil.rmtree(settings.workdir / "invoices", ignore_errors=True)
     settings = settings.model_copy(update={"agency_name": settings.agency_name or "Northwind Digital"})
-    period = Period.parse(DEMO_PERIOD)
-    progress = _progress(args)
-    labels = _labels()
-    steps: dict[str, Any] = {}
-    # Last month first, as the agency did it: its invoices exist, its corrections teach the categorizer,
-    # and retainer rollover and the hours-spike warning have a previous month to compare with.
-    history = [p for p in sorted((SAMPLE / "history").glob("*.csv")) if "labels" not in p.name]
-    previous = period.previous()
-    services = bootstrap(settings, source=csv_source(history))
-    progress(1, 5, f"{previous.label()}: refresh, review and invoice last month")
-    pipeline.refresh(services, previous, config_dir=SAMPLE / "config")
-    pipeline.review_as_person(services, previous, labels)
-    steps["history"] = pipeline.create_invoices(services, previous)
-    services = bootstrap(settings, source=csv_source(sorted((SAMPLE / "exports").glob("*.csv"))))
-    progress(2, 5, f"{period.label()}: refresh the sample agency's exports")
-    refreshed = pipeline.refresh(services, period, config_dir=SAMPLE / "config")
-    progress(3, 5, "review: fixing categories and approving, as the ops manager would")
-    steps["review"] = pipeline.review_as_person(services, period, labels)
-    progress(4, 5, "preview")
-    previewed = pipeline.preview(services, period)
-    progress(5, 5, "create invoices")
-    created = pipeline.create_invoices(services, period)
-    payload = {
-        "ok": True, "period": str(period), "workbook": services.sheet.describe(),
-        "accounting": services.accounting.describe(),
-        **({"ledger": str(settings.ledger_path), "documents": str(settings.documents_dir)}
-           if settings.accounting == "ledger" else {}),
-        "history": {"period": str(previous), "created": steps["history"].created,
-                    "existing": steps["history"].existing},
-        "refresh": {k: refreshed.as_json()[k] for k in ("imported", "new", "updated", "unchanged", "suggestions",
-                                                        "accuracy")},
-        "review": steps["review"],
-        "preview": {"invoices": len(previewed.invoices), "held": previewed.held, "warnings": len(previewed.warnings)},
-        "invoices": [i.model_dump(mode="json") for i in created.invoices],
-        "totals": {k: str(v) for k, v in created.totals.items()},
-        "created": created.created, "existing": created.existing,
-    }
+    result = run_demo(settings, _progress(args))
+    period, previous, services = result.period, result.period.previous(), result.services
+    refreshed, created, steps = result.refreshed, result.created, {"history": result.history, "review": result.review}
+    payload = demo_payload(result, settings)
 
     def show() -> None:
         out.print(f"[bold]Demo: {settings.agency_name}, {period.label()}[/bold]")
@@ -255,15 +220,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     _emit(args, payload, show)
     return 0
-
-
-def _labels() -> dict[str, str]:
-    """The sample's true categories (what a careful person would pick), by entry ref, both months."""
-    labels: dict[str, str] = {}
-    for path in (SAMPLE / "labels.csv", SAMPLE / "history" / "september_labels.csv"):
-        with path.open(newline="", encoding="utf-8") as f:
-            labels.update({f"{r['source']}:{r['entry_id']}": r["category"] for r in csv.DictReader(f)})
-    return labels
 
 
 COMMANDS = {"demo": cmd_demo, "refresh": cmd_refresh, "preview": cmd_preview, "create-invoices": cmd_create,

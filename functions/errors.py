@@ -92,3 +92,7 @@ class PartialCreateError(Terminal):
 
 class LockedError(Transient):
     """Another run holds the lock; try again when it is done."""
+
+
+class InvariantError(InvoicingError):
+    """A guarantee of the pipeline would have been broken (a bug, not bad input); the run wrote nothing."""

@@ -18,6 +18,7 @@ import json
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
@@ -316,10 +317,19 @@ class Issue(Frozen):
     level: IssueLevel
     message: str
     client: str = ""
-    where: str = ""  # `Time!B12`, `Rates!C7`, an entry ref...
+    where: str = ""  # a place the sheet side named: `Rates!C7`, `Time!J12`
+    row: int | None = None  # a Time row (1-based, as in the sheet) and the field of it the issue is about;
+    field: str = ""  # the sheet side turns them into a cell through the tab's real header (`located`)
+
+    def located(self, cell: Callable[[int, str], str]) -> Issue:
+        """This issue with `where` named by `cell(row, field)` (the Time tab as it is laid out now)."""
+        if self.where or self.row is None:
+            return self
+        return self.model_copy(update={"where": cell(self.row, self.field)})
 
     def __str__(self) -> str:
-        prefix = f"{self.where}: " if self.where else ""
+        where = self.where or (f"Time row {self.row}" if self.row is not None else "")
+        prefix = f"{where}: " if where else ""
         return f"{prefix}{self.message}"
 
 

@@ -2,8 +2,9 @@
 
 python-quickbooks and intuit-oauth run unmodified. The one hook used is the client's `process_request`,
 overridden in a subclass so that every call gets a timeout (the library sets none), the current access token,
-the company's throttles (10 in flight, 500 a minute) and its HTTP status recorded: the library folds a 429's
-fault code 3001 into a `ValidationException`, so retry decisions must follow the status, not the class.
+the company's throttle (a transport.Throttle: 10 in flight, 500 a minute) and its HTTP status recorded: the
+library folds a 429's fault code 3001 into a `ValidationException`, so retry decisions follow the status,
+through `ERRORS` below, not the class.
 
     >>> s = QuickBooksSettings(_env_file=None, environment="production")
     >>> invoice_url(s, "145")
@@ -13,10 +14,7 @@ fault code 3001 into a `ValidationException`, so retry decisions must follow the
 from __future__ import annotations
 
 import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -27,6 +25,7 @@ from quickbooks import QuickBooks
 from quickbooks.exceptions import QuickbooksException
 
 from ..errors import AuthError, ConfigError, Terminal, Transient
+from ..transport import ErrorTable, RetryLater, RetryPolicy, Throttle
 from .qbo_tokens import DEFAULT_TOKEN_FILE, RECONNECT, TokenSet, TokenStore, utcnow
 
 APP_HOSTS = {"sandbox": "https://app.sandbox.qbo.intuit.com", "production": "https://app.qbo.intuit.com"}
@@ -150,40 +149,26 @@ class QuickBooksAuth:
 
 
 # -- HTTP: throttles, timeouts, status ---------------------------------------------------------------------
-class Throttle:
-    """At most `concurrent` requests in flight and `per_window` in any `window` seconds.
+# QuickBooks' answers as errors, for the shared transport (functions/transport.py). Retries happen per API
+# operation (QuickBooksAccounting._call), not per HTTP request: the library parses each answer's faults,
+# a 401 refreshes the token first, and an upload without a requestid must look before it sends again.
+ERRORS = ErrorTable("QuickBooks", {
+    "timeout": (RetryLater, "QuickBooks did not answer in time"),
+    "connection": (RetryLater, "the connection to QuickBooks dropped before it answered"),
+    429: (RetryLater, "HTTP 429"),
+    "5xx": (RetryLater, "HTTP {status}"),
+    401: (AuthError, "QuickBooks refused the connection while {what}, even after a token refresh. " + RECONNECT),
+    "auth": (AuthError, "QuickBooks refused access while {what} ({fault}). " + RECONNECT),
+    "other": (QuickBooksRejected, "QuickBooks refused {what}: {fault}"),
+    "gave up": (QuickBooksUnavailable, "QuickBooks kept failing while {what} ({last}, {attempts} attempts); nothing "
+                                       "is lost: run create-invoices again later and it will pick up where it stopped."),
+})
 
-    A request counts from when it starts until `window` after it *finished*: the server counts arrivals,
-    which happen somewhere in between, so this never lets more through than the server allows."""
 
-    def __init__(self, concurrent: int, per_window: int, window: float = 60.0):
-        self._slots = threading.BoundedSemaphore(concurrent)
-        self._lock = threading.Lock()
-        self._recent: deque[list[float]] = deque()  # [finish time], inf while in flight
-        self.per_window, self.window = per_window, window
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        with self._slots:
-            while True:
-                with self._lock:
-                    now = time.monotonic()
-                    while self._recent and self._recent[0][0] <= now - self.window:
-                        self._recent.popleft()
-                    if len(self._recent) < self.per_window:
-                        mine = [float("inf")]
-                        self._recent.append(mine)
-                        break
-                    oldest = min(r[0] for r in self._recent)
-                    wait = oldest + self.window - now if oldest != float("inf") else 0.01
-                time.sleep(max(wait, 0.001))
-            try:
-                yield
-            finally:
-                with self._lock:
-                    mine[0] = time.monotonic()
-                    # keep the deque ordered by finish time so the front is always the first to expire
-                    self._recent = deque(sorted(self._recent, key=lambda r: r[0]))
+def retry_policy(settings: QuickBooksSettings) -> RetryPolicy:
+    # jitter spreads the retries of concurrent workers; a Retry-After beyond two minutes is not waited out
+    return RetryPolicy(max_attempts=settings.max_attempts, backoff_seconds=settings.retry_base_seconds,
+                       max_backoff_seconds=60.0, max_retry_after=120.0)
 
 
 _THROTTLES: dict[tuple, Throttle] = {}
@@ -238,10 +223,8 @@ class Transport:
                 resp = self.http.request(method, url, headers=headers, params=params,
                                          data=data.encode("utf-8") if isinstance(data, str) else data,
                                          timeout=self.settings.timeout_seconds)
-            except requests.Timeout as exc:
-                raise QuickBooksUnavailable("QuickBooks did not answer in time") from exc
-            except requests.ConnectionError as exc:
-                raise QuickBooksUnavailable("the connection to QuickBooks dropped before it answered") from exc
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                raise ERRORS.for_exception(exc) from exc
         self.local.status = resp.status_code
         self.local.retry_after = resp.headers.get("Retry-After")
         return resp

@@ -1,7 +1,8 @@
 """QuickBooks Online as the accounting port: draft invoices created exactly once, with their time detail attached.
 
 It drives python-quickbooks (objects, JSON, batch, exceptions) and intuit-oauth (the OAuth 2.0 flow) unmodified;
-settings, tokens, throttles and the HTTP hook live in qbo_client.py, the token stores in qbo_tokens.py.
+settings, tokens, the throttle registry, the error table and the HTTP hook live in qbo_client.py, the token
+stores in qbo_tokens.py, lookups and the Invoice mapping in qbo_mapping.py; retries use functions/transport.py.
 
 Exactly once, in three layers:
   1. the invoice key (client, period, content hash) is written into the PrivateNote, and before creating,
@@ -17,17 +18,13 @@ Exactly once, in three layers:
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import random
 import re
 import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qs, urlparse
@@ -36,41 +33,27 @@ from quickbooks.batch import BatchManager
 from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from quickbooks.objects.account import Account
 from quickbooks.objects.attachable import Attachable
-from quickbooks.objects.base import AttachableRef, CustomerMemo, Ref
+from quickbooks.objects.base import AttachableRef, Ref
 from quickbooks.objects.customer import Customer
-from quickbooks.objects.detailline import (DiscountLine, DiscountLineDetail, SalesItemLine,
-                                           SalesItemLineDetail)
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.item import Item
-from quickbooks.objects.taxcode import TaxCode
-from quickbooks.objects.term import Term
 
-from ..sheet.cells import csv_safe
 from ..errors import AuthError, ConfigError, ConflictError, PartialCreateError, Terminal, Transient
-from ..models import CreatedInvoice, InvoiceDraft, InvoiceLine, Period, TimeEntry, slug
-from ..money import D, line_amount
+from ..models import CreatedInvoice, InvoiceDraft, Period, TimeEntry, slug
+from ..money import D
 from ..ports import Progress, no_progress
-from .qbo_client import (QuickBooksAuth, QuickBooksRejected, QuickBooksSettings,
-                         QuickBooksUnavailable, QuickBooksClient, fault_text, Transport, invoice_url, shared_throttle)
-from .qbo_tokens import RECONNECT, TokenSet, TokenStore, token_store_from_spec, utcnow
+from ..transport import GaveUp, RetryLater
+from .qbo_client import (ERRORS, QuickBooksAuth, QuickBooksClient, QuickBooksRejected, QuickBooksSettings,
+                         QuickBooksUnavailable, Transport, fault_text, invoice_url, retry_policy, shared_throttle)
+from .qbo_mapping import (Refs, build_invoice, chunks, customer_ref, escape, explain, make_ref, quote_list,
+                          ref_value, request_id, resolve, time_detail_csv)
+from .qbo_tokens import TokenSet, TokenStore, token_store_from_spec, utcnow
 
 T = TypeVar("T")
 KEY_NOTE = re.compile(r"Invoice key:\s*(\S+)")
-US_LINE_TAX = {"TAX", "NON"}  # US companies put these literals on lines instead of TaxCode Ids
 
 
 # -- the adapter ---------------------------------------------------------------------------------------------
-@dataclass
-class _Refs:
-    """What the drafts point at in QuickBooks, by the names the sheet uses (casefolded)."""
-
-    customers: dict[str, Customer] = field(default_factory=dict)
-    items: dict[str, Item] = field(default_factory=dict)
-    tax_codes: dict[str, str] = field(default_factory=dict)
-    terms: dict[str, str] = field(default_factory=dict)
-    term_names: list[str] = field(default_factory=list)
-
-
 @dataclass
 class _Found:
     invoice: Invoice
@@ -85,9 +68,10 @@ class QuickBooksAccounting:
         self.settings = settings
         self.auth = QuickBooksAuth(settings, store, clock)
         self.transport = Transport(settings, self.auth)
+        self.policy = retry_policy(settings)
         self.clock, self.sleep = clock, sleep
         self._qb: QuickBooksClient | None = None
-        self._checked: tuple[tuple[str, ...], _Refs] | None = None  # check() then create: resolve once
+        self._checked: tuple[tuple[str, ...], Refs] | None = None  # check() then create: resolve once
 
     @classmethod
     def from_settings(cls, settings: QuickBooksSettings) -> "QuickBooksAccounting":
@@ -118,48 +102,36 @@ class QuickBooksAccounting:
         return self._qb
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        """Run one API operation with the retry policy: 429/5xx/timeouts back off and retry (writes carry a
-        requestid, so a repeat is replayed, not doubled); 401 refreshes once; 400 and faults never retry."""
-        refreshed = False
-        attempt = 0
+        """Run one API operation with the shared retry policy: 429/5xx/timeouts back off and retry (writes
+        carry a requestid, so a repeat is replayed, not doubled); 401 refreshes once; 400 and faults never retry.
+        The library folds a 429 into a ValidationException, so the recorded HTTP status decides, via ERRORS."""
         local = self.transport.local
-        while True:
-            attempt += 1
-            local.status = local.retry_after = None
-            try:
-                return fn()
-            except AuthorizationException as exc:
-                if local.status == 401 and not refreshed:
-                    self.auth.refresh(getattr(local, "token", ""))
-                    refreshed = True
-                    attempt -= 1  # a refresh is not a failed attempt
-                    continue
-                if local.status == 401:
-                    raise AuthError(f"QuickBooks refused the connection while {what}, even after a token refresh. "
-                                    f"{RECONNECT}") from None
-                raise AuthError(f"QuickBooks refused access while {what} ({fault_text(exc)}). "
-                                f"{RECONNECT}") from None
-            except QuickbooksException as exc:
-                status = local.status or 0
-                if status != 429 and status < 500:
-                    raise QuickBooksRejected(f"QuickBooks refused {what}: {fault_text(exc)}") from None
-                reason, retry_after = f"HTTP {status}", local.retry_after
-            except QuickBooksUnavailable as exc:
-                reason, retry_after = str(exc), None
-            if attempt >= self.settings.max_attempts:
-                raise QuickBooksUnavailable(f"QuickBooks kept failing while {what} ({reason}, {attempt} attempts); "
-                                            "nothing is lost: run create-invoices again later and it will pick "
-                                            "up where it stopped.")
-            self.sleep(self._backoff(attempt, retry_after))
+        refreshed = False
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(float(retry_after), 120.0)
-            except ValueError:
-                pass
-        base = self.settings.retry_base_seconds * (2 ** (attempt - 1))
-        return min(base, 60.0) * (0.5 + random.random() / 2)  # jitter spreads concurrent retries
+        def attempt() -> T:
+            nonlocal refreshed
+            while True:
+                local.status = local.retry_after = None
+                try:
+                    return fn()
+                except AuthorizationException as exc:
+                    if local.status != 401 or refreshed:
+                        raise ERRORS.error(401 if local.status == 401 else "auth", what=what,
+                                           fault=fault_text(exc)) from None
+                    stale = getattr(local, "token", "")
+                except QuickbooksException as exc:
+                    status = local.status or 0
+                    raise ERRORS.error(status if status == 429 or status >= 500 else "other", what=what, status=status,
+                                       fault=fault_text(exc), retry_after=local.retry_after) from None
+                except QuickBooksUnavailable as exc:  # Intuit's token service, while handing out a token
+                    raise RetryLater(str(exc)) from exc
+                self.auth.refresh(stale)  # a refresh is not a failed attempt
+                refreshed = True
+
+        def give_up(why: GaveUp) -> BaseException:
+            return ERRORS.error("gave up", what=what, last=why.last, attempts=why.attempts)
+
+        return self.policy.run(attempt, give_up=give_up, sleep=self.sleep)
 
     def _query_all(self, what: str, cls: type, where: str = "", order_by: str = "Id") -> list[Any]:
         """Every row of a query, page by page (QuickBooks answers at most 1000 per page)."""
@@ -173,97 +145,27 @@ class QuickBooksAccounting:
                 return rows
             start += 1000
 
-    # -- mapping ------------------------------------------------------------------------------------------
-    def _resolve(self, drafts: Sequence[InvoiceDraft]) -> tuple[_Refs, list[str]]:
-        refs = _Refs()
-        wanted_customers = {_customer_ref(d).casefold(): _customer_ref(d) for d in drafts}
-        ids = [v for v in wanted_customers.values() if v.isdigit()]
-        names = [v for v in wanted_customers.values() if not v.isdigit()]
-        for chunk in _chunks(ids, 50):
-            for c in self._query_all("reading customers", Customer, f"Id IN ({_quote_list(chunk)})"):
-                refs.customers[str(c.Id)] = c
-        for chunk in _chunks(names, 50):
-            for c in self._query_all("reading customers", Customer, f"DisplayName IN ({_quote_list(chunk)})"):
-                refs.customers[str(c.DisplayName).casefold()] = c
-        items = sorted({l.accounting_item for d in drafts for l in d.lines if l.kind != "discount"})
-        for chunk in _chunks(items, 50):
-            for it in self._query_all("reading products and services", Item, f"Name IN ({_quote_list(chunk)})"):
-                refs.items[str(it.Name).casefold()] = it
-        if any(_tax(d, l) for d in drafts for l in d.lines):
-            for tc in self._query_all("reading tax codes", TaxCode):
-                refs.tax_codes[str(tc.Name).casefold()] = refs.tax_codes[str(tc.Id).casefold()] = str(tc.Id)
-        if any(d.terms for d in drafts):
-            for term in self._query_all("reading terms", Term):
-                refs.terms[str(term.Name).casefold()] = refs.terms[str(term.Id).casefold()] = str(term.Id)
-                refs.term_names.append(str(term.Name))
-        return refs, self._problems(drafts, refs)
-
-    def _problems(self, drafts: Sequence[InvoiceDraft], refs: _Refs) -> list[str]:
-        problems: list[str] = []
-        seen: set[str] = set()
-
-        def once(text: str) -> None:
-            if text not in seen:
-                seen.add(text)
-                problems.append(text)
-
-        missing_items: dict[str, dict[str, list[int]]] = {}  # item -> client -> line numbers
-        for d in drafts:
-            ref = _customer_ref(d)
-            customer = refs.customers.get(ref.casefold())
-            if customer is None:
-                once(f'{d.client}: no QuickBooks customer "{ref}" (by DisplayName or Id). Add it in QuickBooks, '
-                     "fix the Customer column of the Clients tab, or run create-invoices with --create-missing.")
-            else:
-                have = _ref_value(customer.CurrencyRef) or d.currency
-                if have.upper() != d.currency.upper():
-                    once(f'{d.client}: the invoice is in {d.currency} but QuickBooks customer "{ref}" is billed in '
-                         f"{have}; fix the Currency column of the Clients tab or the customer in QuickBooks.")
-            if d.terms and d.terms.casefold() not in refs.terms:
-                once(f'{d.client}: payment terms "{d.terms}" are not in QuickBooks (known: '
-                     f"{', '.join(refs.term_names) or 'none'}).")
-            for n, line in enumerate(d.lines, start=1):
-                where = f'{d.client}, line {n} ("{line.description}")'
-                if line.kind != "discount" and line.accounting_item.casefold() not in refs.items:
-                    missing_items.setdefault(line.accounting_item, {}).setdefault(d.client, []).append(n)
-                tax = _tax(d, line)
-                if tax and tax.upper() not in US_LINE_TAX and tax.casefold() not in refs.tax_codes:
-                    once(f'{where}: tax code "{tax}" is not in QuickBooks; tax codes are set up in QuickBooks '
-                         "itself, never created from here.")
-                if line.kind == "discount" and line.amount > 0:
-                    once(f"{where}: a discount must be a negative amount, not {line.amount}.")
-                elif line.kind != "discount" and line_amount(line.quantity, line.unit_price, d.currency) != line.amount:
-                    once(f"{where}: amount {line.amount} is not quantity {line.quantity} x unit price "
-                         f"{line.unit_price}; QuickBooks would refuse it.")
-        for item, users in missing_items.items():
-            where = "; ".join(f"{client} line{'s' if len(ns) > 1 else ''} {', '.join(map(str, ns))}"
-                              for client, ns in list(users.items())[:8])
-            more = f"; and {len(users) - 8} more clients" if len(users) > 8 else ""
-            problems.append(f'No QuickBooks product/service named "{item}" (used by {where}{more}). Add it in '
-                            "QuickBooks, fix the Rules tab, or run create-invoices with --create-missing.")
-        return problems
-
     def check(self, drafts: Sequence[InvoiceDraft], create_missing: bool = False) -> list[str]:
         """Everything that stops creation, at once. With create_missing, missing customers and service items
         are created here first (nothing else is), and only what is still missing is listed."""
         if not drafts:
             return []
-        refs, problems = self._resolve(drafts)
+        refs, problems = resolve(drafts, self._query_all)
         if create_missing and problems:
             self._create_missing(drafts, refs)
-            refs, problems = self._resolve(drafts)
+            refs, problems = resolve(drafts, self._query_all)
         self._checked = None if problems else (tuple(d.key for d in drafts), refs)
         return problems
 
-    def _create_missing(self, drafts: Sequence[InvoiceDraft], refs: _Refs) -> None:
+    def _create_missing(self, drafts: Sequence[InvoiceDraft], refs: Refs) -> None:
         for d in drafts:
-            ref = _customer_ref(d)
+            ref = customer_ref(d)
             if ref.casefold() in refs.customers or ref.isdigit():
                 continue
             c = Customer()
             c.DisplayName = c.CompanyName = ref
-            c.CurrencyRef = _ref(d.currency)
-            rid = _request_id("customer", self.qb.company_id, ref.casefold())
+            c.CurrencyRef = make_ref(d.currency)
+            rid = request_id("customer", self.qb.company_id, ref.casefold())
             refs.customers[ref.casefold()] = self._call(f'creating customer "{ref}"',
                                                         lambda c=c, r=rid: c.save(qb=self.qb, request_id=r))
         missing_items = sorted({l.accounting_item for d in drafts for l in d.lines
@@ -274,30 +176,30 @@ class QuickBooksAccounting:
         for name in missing_items:
             it = Item()
             it.Name, it.Type, it.IncomeAccountRef = name, "Service", account
-            rid = _request_id("item", self.qb.company_id, name.casefold())
+            rid = request_id("item", self.qb.company_id, name.casefold())
             refs.items[name.casefold()] = self._call(f'creating product/service "{name}"',
                                                      lambda it=it, r=rid: it.save(qb=self.qb, request_id=r))
 
     def _income_account(self) -> Ref:
         wanted = self.settings.income_account
         field_ = "Id" if wanted.isdigit() else "Name"
-        found = self._query_all("reading accounts", Account, f"{field_} = '{_escape(wanted)}'")
+        found = self._query_all("reading accounts", Account, f"{field_} = '{escape(wanted)}'")
         if not found:
             raise ConfigError(f'QBO_INCOME_ACCOUNT is "{wanted}", but QuickBooks has no such account; new '
                               "products/services need an income account.")
-        return _ref(str(found[0].Id), str(found[0].Name))
+        return make_ref(str(found[0].Id), str(found[0].Name))
 
     # -- exactly once ------------------------------------------------------------------------------------------
-    def _existing(self, drafts: Sequence[InvoiceDraft], refs: _Refs) -> dict[str, list[_Found]]:
+    def _existing(self, drafts: Sequence[InvoiceDraft], refs: Refs) -> dict[str, list[_Found]]:
         """Invoices already in QuickBooks for the drafts' customers, by `client-slug/period/` prefix.
 
         PrivateNote cannot be filtered on in a QuickBooks query, so we narrow by customer and date and match
         the key in the note here."""
-        customer_ids = sorted({str(refs.customers[_customer_ref(d).casefold()].Id) for d in drafts})
+        customer_ids = sorted({str(refs.customers[customer_ref(d).casefold()].Id) for d in drafts})
         since = min(Period.parse(d.period).start for d in drafts).isoformat()
         found: dict[str, list[_Found]] = {}
-        for chunk in _chunks(customer_ids, 50):
-            where = f"CustomerRef IN ({_quote_list(chunk)}) AND TxnDate >= '{since}'"
+        for chunk in chunks(customer_ids, 50):
+            where = f"CustomerRef IN ({quote_list(chunk)}) AND TxnDate >= '{since}'"
             for inv in self._query_all("looking for invoices created before", Invoice, where):
                 m = KEY_NOTE.search(str(inv.PrivateNote or ""))
                 if m:
@@ -312,7 +214,7 @@ class QuickBooksAccounting:
         if self._checked and self._checked[0] == tuple(d.key for d in drafts):
             refs, problems = self._checked[1], []
         else:
-            refs, problems = self._resolve(drafts)
+            refs, problems = resolve(drafts, self._query_all)
         self._checked = None
         if problems:
             raise ConfigError(f"QuickBooks is missing what {len(problems)} invoice detail(s) need; nothing was "
@@ -350,7 +252,7 @@ class QuickBooksAccounting:
         failures: list[str] = []
         errors: list[BaseException] = []
         with ThreadPoolExecutor(max_workers=self.settings.max_concurrency, thread_name_prefix="qbo") as pool:
-            futures = [pool.submit(self._create_chunk, chunk, refs) for chunk in _chunks(todo, self.settings.batch_size)]
+            futures = [pool.submit(self._create_chunk, chunk, refs) for chunk in chunks(todo, self.settings.batch_size)]
             for future in as_completed(futures):
                 created, refused, error = future.result()
                 for d, inv in created:
@@ -376,7 +278,7 @@ class QuickBooksAccounting:
                                      "attention:\n  - " + "\n  - ".join(failures), ordered)
         return ordered
 
-    def _create_chunk(self, chunk: list[InvoiceDraft], refs: _Refs
+    def _create_chunk(self, chunk: list[InvoiceDraft], refs: Refs
                       ) -> tuple[list[tuple[InvoiceDraft, Invoice]], list[str], BaseException | None]:
         """Create one batch (or one invoice when batch_size is 1). Errors come back as values so that one
         bad batch does not hide what the others created."""
@@ -385,21 +287,21 @@ class QuickBooksAccounting:
         try:
             if len(chunk) == 1 and self.settings.batch_size == 1:
                 d = chunk[0]
-                inv = self._build(d, refs)
-                rid = _request_id("invoice", self.qb.company_id, d.key)
+                inv = build_invoice(d, refs, self.settings.sheet_url)
+                rid = request_id("invoice", self.qb.company_id, d.key)
                 try:
                     created.append((d, self._call(f"creating the invoice for {d.client} ({d.period})",
                                                   lambda: inv.save(qb=self.qb, request_id=rid))))
                 except QuickBooksRejected as exc:
-                    refused.append(_explain(d, str(exc)))
+                    refused.append(explain(d, str(exc)))
                 return created, refused, None
             mgr = BatchManager("create")
-            batch = mgr.list_to_batch_request([self._build(d, refs) for d in chunk])
+            batch = mgr.list_to_batch_request([build_invoice(d, refs, self.settings.sheet_url) for d in chunk])
             by_bid = {}
             for item, d in zip(batch.BatchItemRequest, chunk):
-                item.bId = _request_id("bid", d.key)[:20]  # deterministic, so a replayed answer still matches
+                item.bId = request_id("bid", d.key)[:20]  # deterministic, so a replayed answer still matches
                 by_bid[item.bId] = d
-            rid = _request_id("batch", self.qb.company_id, *[d.key for d in chunk])
+            rid = request_id("batch", self.qb.company_id, *[d.key for d in chunk])
             url = f"{self.qb.api_url}/company/{self.qb.company_id}/batch"
             names = ", ".join(d.client for d in chunk[:3]) + (" ..." if len(chunk) > 3 else "")
             answer = self._call(f"creating a batch of {len(chunk)} invoices ({names})",
@@ -409,61 +311,14 @@ class QuickBooksAccounting:
                 if "Fault" in data:
                     errs = data["Fault"].get("Error") or [{}]
                     text = "; ".join(f"{e.get('Message', '')}: {e.get('Detail', '')}".strip(": ") for e in errs)
-                    refused.append(_explain(d, f"QuickBooks refused it: {text}"))
+                    refused.append(explain(d, f"QuickBooks refused it: {text}"))
                 else:
                     created.append((d, Invoice.from_json(data["Invoice"])))
             for d in by_bid.values():  # never let a draft vanish silently
-                refused.append(_explain(d, "QuickBooks gave no answer for it in the batch; run create-invoices again."))
+                refused.append(explain(d, "QuickBooks gave no answer for it in the batch; run create-invoices again."))
             return created, refused, None
         except (Transient, Terminal) as exc:
             return created, refused, exc
-
-    def _build(self, d: InvoiceDraft, refs: _Refs) -> Invoice:
-        customer = refs.customers[_customer_ref(d).casefold()]
-        inv = Invoice()
-        inv.CustomerRef = _ref(str(customer.Id), str(customer.DisplayName))
-        inv.CurrencyRef = _ref(d.currency)
-        inv.TxnDate, inv.DueDate = d.issue_date.isoformat(), d.due_date.isoformat()
-        if d.terms:
-            inv.SalesTermRef = _ref(refs.terms[d.terms.casefold()], d.terms)
-        if d.memo:
-            inv.CustomerMemo = CustomerMemo()
-            inv.CustomerMemo.value = d.memo[:1000]
-        inv.PrivateNote = self._note(d)
-        inv.EmailStatus = "NotSet"  # a draft for people to review: QuickBooks must not email it
-        inv.ShipDate = inv.TrackingNum = None  # type: ignore[assignment]
-        for n, l in enumerate(d.lines, start=1):
-            inv.Line.append(self._line(n, d, l, refs))
-        return inv
-
-    def _line(self, n: int, d: InvoiceDraft, l: InvoiceLine, refs: _Refs) -> Any:
-        if l.kind == "discount":
-            line = DiscountLine()
-            line.DiscountLineDetail = DiscountLineDetail()
-            line.DiscountLineDetail.PercentBased = False
-            line.Amount = -l.amount  # QuickBooks subtracts discount lines, given as positive amounts
-        else:
-            line = SalesItemLine()
-            detail = SalesItemLineDetail()
-            item = refs.items[l.accounting_item.casefold()]
-            detail.ItemRef = _ref(str(item.Id), str(item.Name))
-            detail.Qty, detail.UnitPrice = l.quantity, l.unit_price  # Decimal on the wire (use_decimal)
-            detail.ServiceDate = l.service_date.isoformat() if l.service_date else None
-            detail.TaxInclusiveAmt = None
-            tax = _tax(d, l)
-            if tax:
-                detail.TaxCodeRef = _ref(tax.upper() if tax.upper() in US_LINE_TAX else refs.tax_codes[tax.casefold()])
-            line.SalesItemLineDetail = detail
-            line.Amount = l.amount
-        line.LineNum = n
-        line.Description = l.description[:4000]
-        return line
-
-    def _note(self, d: InvoiceDraft) -> str:
-        rows = f" ({self.settings.sheet_url})" if self.settings.sheet_url else ""
-        return (f"Invoice key: {d.key}\n"
-                f"Time detail: {len(d.entry_refs)} entries, the Time tab rows marked with this invoice{rows}; "
-                "the CSV attached here lists them.")[:4000]
 
     def _created(self, d: InvoiceDraft, inv: Invoice, status: Literal["created", "existing"]) -> CreatedInvoice:
         meta = getattr(inv, "MetaData", None)
@@ -477,7 +332,7 @@ class QuickBooksAccounting:
         total = inv.TotalAmt if inv.TotalAmt not in ("", None) else d.total
         return CreatedInvoice(key=d.key, client=d.client, period=d.period, number=str(inv.DocNumber or inv.Id),
                               external_id=str(inv.Id), url=invoice_url(self.settings, str(inv.Id)),
-                              currency=_ref_value(inv.CurrencyRef) or d.currency, total=D(total),
+                              currency=ref_value(inv.CurrencyRef) or d.currency, total=D(total),
                               line_count=len(d.lines), entry_refs=d.entry_refs, status=status, created_at=created_at)
 
     # -- audit attachments ---------------------------------------------------------------------------------
@@ -501,7 +356,7 @@ class QuickBooksAccounting:
                 tries[0] += 1
                 att = Attachable()
                 ref = AttachableRef()
-                ref.EntityRef = _ref(inv.external_id, type_="Invoice")
+                ref.EntityRef = make_ref(inv.external_id, type_="Invoice")
                 ref.IncludeOnSend = False
                 att.AttachableRef.append(ref)
                 att.FileName, att.ContentType = name, "text/csv"
@@ -517,24 +372,6 @@ class QuickBooksAccounting:
 
         with ThreadPoolExecutor(max_workers=self.settings.max_concurrency, thread_name_prefix="qbo-att") as pool:
             return [problem for problem in pool.map(one, todo) if problem]
-
-
-def time_detail_csv(d: InvoiceDraft, entries: Mapping[str, TimeEntry]) -> str:
-    """The audit trail of one invoice: each line's entries, one row each."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(["Invoice Key", "Line", "Line Description", "Item", "Entry", "Date", "Person", "Role", "Project",
-                "Task", "Notes", "Hours", "Source Link"])
-    for n, line in enumerate(d.lines, start=1):
-        for ref in line.entry_refs:
-            e = entries.get(ref)
-            head = [d.key, n, csv_safe(line.description), csv_safe(line.accounting_item), ref]
-            if e is None:
-                w.writerow(head + [""] * 8)
-            else:
-                w.writerow(head + [e.date.isoformat(), *map(csv_safe, (e.person, e.role, e.project, e.task, e.notes)),
-                                   str(e.hours), csv_safe(e.url)])
-    return out.getvalue()
 
 
 # -- connecting ---------------------------------------------------------------------------------------------
@@ -574,56 +411,6 @@ def connect(settings: QuickBooksSettings, read_line: Callable[[str], str] = inpu
                         "minutes. Run `python main.py connect quickbooks` again.") from None
     store.save(TokenSet.from_oauth(client, realm, settings.environment, utcnow()))
     write(f"Connected to QuickBooks company {realm} ({settings.environment}); tokens saved to {store.describe()}.")
-
-
-# -- small helpers --------------------------------------------------------------------------------------------
-def _customer_ref(d: InvoiceDraft) -> str:
-    return (d.customer or d.client).strip()
-
-
-def _tax(d: InvoiceDraft, l: InvoiceLine) -> str:
-    return (l.tax_code or d.tax_code).strip()
-
-
-def _ref(value: str, name: str = "", type_: str = "") -> Ref:
-    r = Ref()
-    r.value, r.name, r.type = value, name, type_
-    return r
-
-
-def _ref_value(ref: Any) -> str:
-    if ref is None:
-        return ""
-    return str(ref.get("value", "") if isinstance(ref, dict) else getattr(ref, "value", "") or "")
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def _quote_list(values: Sequence[str]) -> str:
-    return ", ".join(f"'{_escape(v)}'" for v in values)
-
-
-def _chunks(values: Sequence[T], size: int) -> list[list[T]]:
-    return [list(values[i:i + size]) for i in range(0, len(values), size)]
-
-
-def _request_id(*parts: str) -> str:
-    """A requestid derived from what is being written: the same write always sends the same id."""
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:36]
-
-
-_LINE_NO = re.compile(r"\bLine\s*#?\s*(\d+)", re.IGNORECASE)
-
-
-def _explain(d: InvoiceDraft, text: str) -> str:
-    """Name the client, period and, when QuickBooks says which, the line and its description."""
-    m = _LINE_NO.search(text)
-    where = f"{d.client} ({d.period})"
-    if m and 1 <= int(m.group(1)) <= len(d.lines):
-        where += f', line {m.group(1)} ("{d.lines[int(m.group(1)) - 1].description}")'
-    return f"{where}: {text}"
 
 
 __all__ = ["QuickBooksAccounting", "QuickBooksSettings", "QuickBooksAuth", "connect", "invoice_url",

@@ -20,6 +20,7 @@ from typing import Any
 import anthropic
 from anthropic import APIRequest, CallNext, Middleware
 
+from ..transport import parse_retry_after
 from .claude_prompt import AiItem, Item, check_answer, user_message
 
 log = logging.getLogger(__name__)
@@ -211,12 +212,10 @@ class _BudgetGuard(Middleware):
 
 
 def _retry_after(headers: Any) -> float | None:
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        try:
-            return float(headers.get(name)) / scale
-        except (TypeError, ValueError):
-            continue
-    return None
+    try:
+        return float(headers.get("retry-after-ms")) / 1000.0  # Anthropic's own, finer header
+    except (TypeError, ValueError):
+        return parse_retry_after(headers.get("retry-after"))
 
 
 def _retries_taken(exc: anthropic.APIError) -> int:

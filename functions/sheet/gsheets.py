@@ -20,9 +20,11 @@ Values, both ways:
 Reaching the API: gspread's `HTTPClient` is the documented extension point (`Client(http_client=...)`);
 `SheetsHTTPClient` subclasses it to (1) send every request to `api_base_url` instead of
 https://sheets.googleapis.com when one is configured (the local emulator), keeping gspread's own URL
-builders and request shapes untouched, and (2) retry 429 and 5xx with capped exponential backoff that
-honours Retry-After, mapping every other failure to a Terminal error. Every call is idempotent (absolute
-ranges, whole values), so a retried write completes it; a failed batch leaves the sheet as it was.
+builders and request shapes untouched, and (2) send through the shared transport (functions/transport.py):
+429, 408 and 5xx are retried with capped, fully jittered exponential backoff that honours Retry-After, and
+`ERRORS` maps every other failure to a Terminal error. Every call is idempotent (absolute ranges, whole
+values), so a retried write completes it; a failed batch leaves the sheet as it was. What `ensure_layout`
+sends is planned in gsheets_layout.py.
 
     >>> sheet = GoogleSheet.from_settings(GoogleSheetsSettings(spreadsheet_id="1AbC..."))  # doctest: +SKIP
 """
@@ -31,9 +33,8 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -57,29 +58,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ..auth import account_email, google_credentials
 from ..errors import AuthError, ConfigError, Terminal, Transient
 from ..ports import Cell, CellBlock
-from .contract import Column, Contract, HeaderMap, Tab, column_letter, load_contract
+from ..transport import ErrorTable, Http, RetryLater, RetryPolicy
+from .contract import Contract, column_letter, load_contract
+from .gsheets_layout import plan_layout
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE_API_ROOT = SPREADSHEETS_API_V4_BASE_URL.split("/v4/")[0]  # https://sheets.googleapis.com
 _EPOCH = date(1899, 12, 30)
-_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
-# Colours people see: pipeline-owned columns are tinted so nobody mistakes them for their own.
-PIPELINE_TINT = {"red": 0.91, "green": 0.94, "blue": 0.98}
-HEADER_TINT = {"red": 0.85, "green": 0.87, "blue": 0.9}
-FLAG_TINT = {"red": 1.0, "green": 0.95, "blue": 0.8}
-NUMBER_FORMATS: dict[str, dict[str, str]] = {
-    "date": {"type": "DATE", "pattern": "yyyy-mm-dd"},
-    "hours": {"type": "NUMBER", "pattern": "0.00"},
-    "money": {"type": "NUMBER", "pattern": "#,##0.00"},
-    "number": {"type": "NUMBER", "pattern": "0.##"},
-    "percent": {"type": "PERCENT", "pattern": "0.0%"},
-}
 # Google refuses request bodies above 10,485,760 bytes ("Request payload size exceeds the limit");
 # the rest of the 10 MiB is room for the JSON envelope and the estimate's slack.
 MAX_REQUEST_BYTES = 9_000_000
-PROTECTION_TAG = "invoicing:"  # prefix of the description of every protected range this adapter adds
-FLAG_RULE_TAG = "LEN("
 
 
 class GoogleSheetsSettings(BaseSettings):
@@ -110,12 +99,32 @@ class SheetsUnavailable(Transient):
     """Google Sheets kept answering 429/5xx (or did not answer) after every retry."""
 
 
-def _google_error(response: requests.Response) -> tuple[int, str, str]:
+def _google_error(response: requests.Response) -> dict[str, Any]:
+    """`{code, status, message}` from Google's error body (`status` is Google's word, e.g. RESOURCE_EXHAUSTED)."""
     try:
         err = response.json().get("error", {})
-        return int(err.get("code", response.status_code)), str(err.get("status", "")), str(err.get("message", ""))
+        return {"code": int(err.get("code", response.status_code)), "status": str(err.get("status", "")),
+                "message": str(err.get("message", ""))}
     except (ValueError, AttributeError):
-        return response.status_code, "", response.reason or ""
+        return {"code": response.status_code, "status": "", "message": response.reason or ""}
+
+
+_RETRY = (RetryLater, "{code} {status}: {message}")
+ERRORS = ErrorTable("Google Sheets", {
+    408: _RETRY, 429: _RETRY, 500: _RETRY, 502: _RETRY, 503: _RETRY, 504: _RETRY,
+    "timeout": (RetryLater, "no answer ({exc})"),
+    "connection": (RetryLater, "no answer ({exc})"),
+    401: (AuthError, "Google Sheets refused the credentials for {what} ({status}: {message}); check the "
+                     "service-account key or application-default credentials."),
+    403: (AuthError, "Google Sheets denied {what} ({status}: {message}); share the spreadsheet with the "
+                     "service account as an Editor (see docs/google.md)."),
+    404: (ConfigError, "Google Sheets found no such spreadsheet for {what} ({message}); check "
+                       "GOOGLE_SHEETS_SPREADSHEET_ID."),
+    "other": (lambda message, f: SheetsApiError(message, f.get("code", 0), f.get("status", "")),
+              "Google Sheets refused {what} with {code} {status}: {message}"),
+    "gave up": (SheetsUnavailable, "Google Sheets did not complete {what} after {attempts} attempts (last: {last}); "
+                                   "nothing was left half-written, so run it again in a minute."),
+}, fields=_google_error)
 
 
 def _what(method: str, url: str) -> str:
@@ -145,7 +154,7 @@ class EmulatorSession(requests.Session):
 
 
 class SheetsHTTPClient(HTTPClient):
-    """gspread's HTTP client, pointed at `base_url` and retrying what Google says to retry."""
+    """gspread's HTTP client, pointed at `base_url`, sending through the shared transport (`ERRORS` above)."""
 
     def __init__(self, auth: Any, session: requests.Session | None = None, *, base_url: str = "",
                  max_attempts: int = 5, backoff_seconds: float = 1.0, max_backoff_seconds: float = 32.0,
@@ -153,72 +162,26 @@ class SheetsHTTPClient(HTTPClient):
         super().__init__(auth, session)
         self.auth = auth
         self.base_url = base_url.rstrip("/")
-        self.max_attempts = max(1, max_attempts)
-        self.backoff_seconds = backoff_seconds
-        self.max_backoff_seconds = max_backoff_seconds
-        self.sleep = sleep
         self.set_timeout(timeout)
-        self.calls = 0  # HTTP requests sent, retries included (the benchmark reads these)
-        self.bytes_sent = 0
-        self.bytes_received = 0
+        # full jitter: many sheets hitting the per-minute quota together should not retry together
+        policy = RetryPolicy(max_attempts=max_attempts, backoff_seconds=backoff_seconds,
+                             max_backoff_seconds=max_backoff_seconds, jitter=1.0, max_retry_after=max_backoff_seconds)
+        self.transport = Http(self.session, policy, ERRORS, sleep=sleep)
+
+    # what the benchmark and tests read: HTTP requests sent (retries included) and bytes each way
+    calls = property(lambda self: self.transport.calls)
+    bytes_sent = property(lambda self: self.transport.bytes_sent)
+    bytes_received = property(lambda self: self.transport.bytes_received)
 
     def url(self, endpoint: str) -> str:
         if self.base_url and endpoint.startswith(GOOGLE_API_ROOT):
             return self.base_url + endpoint[len(GOOGLE_API_ROOT):]
         return endpoint
 
-    def _wait(self, attempt: int, retry_after: str | None) -> None:
-        if retry_after and retry_after.strip().isdigit():
-            delay = float(retry_after.strip())
-        else:
-            # full jitter: many sheets hitting the per-minute quota together should not retry together
-            delay = random.uniform(0, self.backoff_seconds * 2 ** (attempt - 1))
-        self.sleep(min(delay, self.max_backoff_seconds))
-
     def request(self, method: str, endpoint: str, params: Any = None, data: Any = None, json: Any = None,
                 files: Any = None, headers: Any = None) -> requests.Response:
-        url = self.url(endpoint)
-        what = _what(method, endpoint)
-        last = ""
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                response = self.session.request(method=method, url=url, json=json, params=params, data=data,
-                                                files=files, headers=headers, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = f"no answer ({type(exc).__name__})"
-                if attempt < self.max_attempts:
-                    self._wait(attempt, None)
-                    continue
-                break
-            self.calls += 1
-            body = response.request.body if response.request is not None else None
-            self.bytes_sent += len(body or b"")
-            self.bytes_received += len(response.content or b"")
-            if response.ok:
-                return response
-            code, status, message = _google_error(response)
-            if code in _RETRY_STATUSES:
-                last = f"{code} {status}: {message}".strip()
-                if attempt < self.max_attempts:
-                    self._wait(attempt, response.headers.get("Retry-After"))
-                    continue
-                break
-            raise _terminal(code, status, message, what)
-        raise SheetsUnavailable(f"Google Sheets did not complete {what} after {self.max_attempts} attempts "
-                                f"(last: {last}); nothing was left half-written, so run it again in a minute.")
-
-
-def _terminal(code: int, status: str, message: str, what: str) -> Terminal:
-    if code == 401:
-        return AuthError(f"Google Sheets refused the credentials for {what} ({status}: {message}); check the "
-                         f"service-account key or application-default credentials.")
-    if code == 403:
-        return AuthError(f"Google Sheets denied {what} ({status}: {message}); share the spreadsheet with the "
-                         f"service account as an Editor (see docs/google.md).")
-    if code == 404:
-        return ConfigError(f"Google Sheets found no such spreadsheet for {what} ({message}); check "
-                           f"GOOGLE_SHEETS_SPREADSHEET_ID.")
-    return SheetsApiError(f"Google Sheets refused {what} with {code} {status}: {message}", code, status)
+        return self.transport.request(method, self.url(endpoint), what=_what(method, endpoint), json=json,
+                                      params=params, data=data, files=files, headers=headers, timeout=self.timeout)
 
 
 # ---------------------------------------------------------------- values
@@ -261,174 +224,6 @@ def from_api(value: Any) -> Cell:
     if value == "" or value is None:
         return None
     return value
-
-
-# ---------------------------------------------------------------- layout
-
-
-def _column_requests(sheet_id: int, index: int, col: Column, owned: bool) -> list[dict]:
-    """The formatting of one contract column at 0-based `index`: all idempotent, safe to send again."""
-    body_rows = {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": index, "endColumnIndex": index + 1}
-    reqs: list[dict] = []
-    fmt: dict[str, Any] = {}
-    if col.type in NUMBER_FORMATS:
-        fmt["numberFormat"] = NUMBER_FORMATS[col.type]
-    if owned:
-        fmt["backgroundColor"] = PIPELINE_TINT
-    if fmt:
-        reqs.append({"repeatCell": {"range": body_rows, "cell": {"userEnteredFormat": fmt},
-                                    "fields": "userEnteredFormat(" + ",".join(sorted(fmt)) + ")"}})
-    if col.type == "bool":
-        reqs.append({"setDataValidation": {"range": body_rows, "rule": {"condition": {"type": "BOOLEAN"}}}})
-    elif col.type == "category":
-        reqs.append({"setDataValidation": {"range": body_rows, "rule": {
-            "condition": {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": "=Categories!$A$2:$A"}]},
-            "inputMessage": "Choose a category from the Categories tab.",
-            "strict": False, "showCustomUi": True}}})
-    elif col.choices:
-        reqs.append({"setDataValidation": {"range": body_rows, "rule": {
-            "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": c} for c in col.choices]},
-            "strict": False, "showCustomUi": True}}})
-    reqs.append({"updateDimensionProperties": {
-        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": index, "endIndex": index + 1},
-        "properties": {"pixelSize": col.width * 7 + 5, "hiddenByUser": col.hidden},
-        "fields": "pixelSize,hiddenByUser"}})
-    return reqs
-
-
-def _runs(indexes: Sequence[int]) -> list[tuple[int, int]]:
-    """[0,1,2,5,6] -> [(0,3),(5,7)]: contiguous column runs, end-exclusive."""
-    out: list[tuple[int, int]] = []
-    for i in sorted(indexes):
-        if out and out[-1][1] == i:
-            out[-1] = (out[-1][0], i + 1)
-        else:
-            out.append((i, i + 1))
-    return out
-
-
-class LayoutPlan:
-    """What `ensure_layout` must send: structure/format requests, header cells, and sentences for people."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.headers: list[CellBlock] = []
-        self.changes: list[str] = []
-
-
-def plan_layout(contract: Contract, metadata: Mapping[str, Any], header_rows: Mapping[str, list[Any]]) -> LayoutPlan:
-    """Pure: from the spreadsheet as it is (metadata + header rows), the requests that bring it to the contract.
-
-    Values are never moved: a missing column is added after the last header; people's extra columns stay.
-    """
-    plan = LayoutPlan()
-    sheets = {s["properties"]["title"]: s for s in metadata.get("sheets", [])}
-    used_ids = {s["properties"]["sheetId"] for s in metadata.get("sheets", [])}
-    next_index = len(sheets)
-    for tab in contract.tabs:
-        existing = sheets.get(tab.name)
-        if existing is None:
-            sheet_id = _free_id(used_ids, tab.name)
-            used_ids.add(sheet_id)
-            plan.requests.append({"addSheet": {"properties": {
-                "sheetId": sheet_id, "title": tab.name, "index": next_index,
-                "gridProperties": {"rowCount": 1000, "columnCount": max(26, len(tab.columns)),
-                                   "frozenRowCount": tab.freeze_rows, "frozenColumnCount": tab.freeze_cols}}}})
-            next_index += 1
-            plan.headers.append(CellBlock(tab.name, 1, 1, [tab.headers]))
-            plan.changes.append(f"added the {tab.name} tab with {len(tab.columns)} columns")
-            _format_tab(plan, tab, sheet_id, {c.key: i for i, c in enumerate(tab.columns)}, len(tab.columns),
-                        protected=[], conditional=[])
-            continue
-        props = existing["properties"]
-        sheet_id = props["sheetId"]
-        header = list(header_rows.get(tab.name, []))
-        hm = HeaderMap(tab, header)
-        changed = False
-        if hm.missing:
-            width = len(header)
-            new = [c.header for c in hm.missing]
-            need = width + len(new)
-            if props.get("gridProperties", {}).get("columnCount", 26) < need:
-                plan.requests.append({"updateSheetProperties": {
-                    "properties": {"sheetId": sheet_id, "gridProperties": {"columnCount": need}},
-                    "fields": "gridProperties.columnCount"}})
-            plan.headers.append(CellBlock(tab.name, 1, width + 1, [new]))
-            plan.changes.append(f"added {len(new)} column(s) to {tab.name}: {', '.join(new)}")
-            for offset, col in enumerate(hm.missing):
-                hm.index[col.key] = width + offset
-            header = header + new
-            changed = True
-        grid = props.get("gridProperties", {})
-        if grid.get("frozenRowCount", 0) != tab.freeze_rows or grid.get("frozenColumnCount", 0) != tab.freeze_cols:
-            plan.requests.append({"updateSheetProperties": {
-                "properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": tab.freeze_rows,
-                                                                       "frozenColumnCount": tab.freeze_cols}},
-                "fields": "gridProperties.frozenRowCount,gridProperties.frozenColumnCount"}})
-            plan.changes.append(f"froze the header row of {tab.name}")
-        protected = [p for p in existing.get("protectedRanges", []) if str(p.get("description", "")).startswith(PROTECTION_TAG)]
-        conditional = existing.get("conditionalFormats", [])
-        before = len(plan.requests)
-        _format_tab(plan, tab, sheet_id, dict(hm.index), len(header), protected, conditional, formats=changed)
-        if len(plan.requests) > before and not changed:
-            plan.changes.append(f"restored the protections and highlighting of {tab.name}")
-    return plan
-
-
-def _free_id(used: set[int], name: str) -> int:
-    # a stable id per tab name makes a half-applied layout recognisable; fall forward on a clash
-    candidate = 1000 + sum(ord(c) for c in name) * 7 % 100000
-    while candidate in used:
-        candidate += 1
-    return candidate
-
-
-def _format_tab(plan: LayoutPlan, tab: Tab, sheet_id: int, index: dict[str, int], width: int,
-                protected: list[dict], conditional: list[dict], formats: bool = True) -> None:
-    owned_idx = [index[c.key] for c in tab.columns if c.key in index and not c.editable_by_people]
-    if formats:
-        plan.requests.append({"repeatCell": {
-            "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 0,
-                      "endColumnIndex": width},
-            "cell": {"userEnteredFormat": {"textFormat": {"bold": True}, "backgroundColor": HEADER_TINT}},
-            "fields": "userEnteredFormat(textFormat,backgroundColor)"}})
-        for col in tab.columns:
-            if col.key in index:
-                plan.requests.extend(_column_requests(sheet_id, index[col.key], col, not col.editable_by_people))
-                if col.note:
-                    # the header's note is how people learn what a column is for, right where they type
-                    i = index[col.key]
-                    plan.requests.append({"updateCells": {
-                        "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1,
-                                  "startColumnIndex": i, "endColumnIndex": i + 1},
-                        "rows": [{"values": [{"note": col.note}]}], "fields": "note"}})
-    covered = set()
-    header_protected = False
-    for p in protected:
-        rng = p.get("range", {})
-        if rng.get("endRowIndex") == 1 and "startColumnIndex" not in rng:
-            header_protected = True
-            continue
-        covered.update(range(rng.get("startColumnIndex", 0), rng.get("endColumnIndex", width)))
-    if not header_protected:
-        plan.requests.append({"addProtectedRange": {"protectedRange": {
-            "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1},
-            "description": f"{PROTECTION_TAG} {tab.name} headers: the pipeline finds columns by these names",
-            "warningOnly": True}}})
-    for start, end in _runs([i for i in owned_idx if i not in covered]):
-        names = ", ".join(c.header for c in tab.columns if c.key in index and start <= index[c.key] < end)
-        plan.requests.append({"addProtectedRange": {"protectedRange": {
-            "range": {"sheetId": sheet_id, "startColumnIndex": start, "endColumnIndex": end},
-            "description": f"{PROTECTION_TAG} {tab.name}: filled by the pipeline ({names}); edits are replaced",
-            "warningOnly": True}}})
-    if "flags" in index:
-        letter = column_letter(index["flags"] + 1)
-        formula = f"=LEN(${letter}2)>0"
-        if not any(formula in json.dumps(rule) for rule in conditional):
-            plan.requests.append({"addConditionalFormatRule": {"index": 0, "rule": {
-                "ranges": [{"sheetId": sheet_id, "startRowIndex": 1}],
-                "booleanRule": {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]},
-                                "format": {"backgroundColor": FLAG_TINT}}}}})
 
 
 # ---------------------------------------------------------------- the adapter

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import InputError, Location
-from ..models import Suggestion, TimeEntry, TimeRow
+from ..models import Period, Suggestion, TimeEntry, TimeRow
 from .cells import is_blank, parse_bool, parse_date, parse_decimal, parse_float, text
 from .contract import HeaderMap, Tab, load_contract
 
@@ -43,6 +43,23 @@ class TimeTable:
 
     def by_ref(self) -> dict[str, TimeRow]:
         return {r.entry.ref: r for r in self.rows}
+
+    @property
+    def header_errors(self) -> list[InputError]:
+        """Problems with the header row itself (a required column missing): nothing can be read."""
+        return [e for e in self.errors if e.location is not None and e.location.cell == "1:1"]
+
+    def blocking(self, period: Period) -> list[InputError]:
+        """The problems that stop billing `period`: the header's, and those of rows in the period."""
+        in_period = {r.row for r in self.rows if period.contains(r.entry.date)}
+        return [e for e in self.errors if e.location is None or e.location.cell == "1:1"
+                or _row_of(e) in in_period or _row_of(e) == 0]
+
+
+def _row_of(error: InputError) -> int:
+    cell = (error.location.cell if error.location else "") or ""
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    return int(digits) if digits else 0
 
 
 def _cell_error(hm: HeaderMap, key: str, row_number: int, message: str) -> InputError:

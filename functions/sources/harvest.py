@@ -27,8 +27,6 @@ Choices a user should know:
 from __future__ import annotations
 
 import json
-import logging
-import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -45,13 +43,13 @@ from ..errors import AuthError, ConfigError, InputError, InputErrors, Location, 
 from ..models import Period, TimeEntry
 from ..money import D, NotAnAmount, round_hours
 from ..ports import ImportResult, Progress, no_progress
+from ..transport import Budget, ErrorTable, Http, RetryLater, RetryPolicy
 
 SOURCE = "harvest-api"
 DEFAULT_BASE_URL = "https://api.harvestapp.com/v2"
 TOKEN_HELP = "https://id.getharvest.com/developers"
 MAX_PER_PAGE = 2000  # Harvest's maximum (a larger value is a 422)
 
-log = logging.getLogger(__name__)
 
 
 class HarvestSettings(BaseSettings):
@@ -75,10 +73,6 @@ class HarvestApiError(Terminal):
     """Harvest refused a request in a way a retry will not fix (400, 422, an unexpected status)."""
 
 
-class BrokenPage(Exception):
-    """A response that is not the JSON Harvest promises (truncated, HTML from a proxy); retried."""
-
-
 @dataclass(frozen=True)
 class _Person:
     email: str
@@ -90,132 +84,95 @@ def _api_root(base_url: str) -> str:
     return root if root.endswith("/v2") else root + "/v2"
 
 
+def _errors(account_id: str, root: str) -> ErrorTable:
+    """Harvest's answers as errors; `{detail}` is Harvest's own error text, when it sends one."""
+    host = urlsplit(root).netloc
+    return ErrorTable("Harvest", {
+        "timeout": (RetryLater, "Harvest did not answer GET {what} in time"),
+        # A dropped connection is as retryable as a timeout; an unreachable host, though, is usually a wrong
+        # HARVEST_BASE_URL, so the message names it.
+        "connection": (RetryLater, "Harvest could not be reached or dropped the connection for GET {what} "
+                                   "({exc}; check HARVEST_BASE_URL if this persists)"),
+        429: (RetryLater, "Harvest's rate limit (100 requests per 15 s) held GET {what} back"),
+        "5xx": (RetryLater, "Harvest answered GET {what} with a server error ({status})"),
+        401: (AuthError, f"Harvest refused the token for account {account_id} (401{{detail}}). Check HARVEST_TOKEN: "
+                         f"create a Personal Access Token at {TOKEN_HELP} and make sure it is not revoked or expired."),
+        403: (ConfigError, f"Harvest refused GET {{what}} for account {account_id} (403{{detail}}). Check "
+                           f"HARVEST_ACCOUNT_ID (the account id shown next to the token at {TOKEN_HELP}) and that "
+                           f"the token's user is an Administrator of that account."),
+        404: (ConfigError, f"Harvest has no GET {{what}} at {host} (404{{detail}}). Check HARVEST_BASE_URL "
+                           f"(normally {DEFAULT_BASE_URL}) and HARVEST_ACCOUNT_ID."),
+        400: (ConfigError, "Harvest refused GET {what} as a bad request (400{detail}). Check HARVEST_USER_AGENT "
+                           '(Harvest requires one like "Invoicing (ops@example.com)").'),
+        "other": (HarvestApiError, "Harvest refused GET {what} with status {status}{detail}; retrying will not help."),
+        "elsewhere": (HarvestApiError, "Harvest answered with a next-page link to {host}, which is not the "
+                                       "configured API ({configured}); refusing to send the token there. Check "
+                                       "HARVEST_BASE_URL."),
+        "gave up": (Transient, "{last}; gave up after {attempts} attempt(s) and {spent:.1f} s of waiting "
+                               "(HARVEST_RETRY_BUDGET_SECONDS={budget:g}). Nothing was changed; run refresh again "
+                               "later."),
+    }, fields=lambda response: {"detail": _error_text(response)},
+        default_retry_after=15.0)  # Harvest's window; an HTTP-date Retry-After is not something it sends
+
+
 class HarvestClient:
-    """GETs against Harvest with the retry rules above, on one requests.Session (kept-alive connections)."""
+    """GETs against Harvest through the shared transport, on one requests.Session (kept-alive connections)."""
 
     def __init__(self, settings: HarvestSettings, sleep: Callable[[float], None] = time.sleep):
         self.root = _api_root(settings.base_url)
         self.account_id = settings.account_id
-        self.timeout = (settings.connect_timeout_seconds, settings.read_timeout_seconds)
-        self.max_attempts = max(1, settings.max_attempts)
-        self.budget = settings.retry_budget_seconds
-        self.sleep = sleep
-        self.calls = 0  # requests sent, retries included (for benchmarks and the Runs tab)
-        self.retries = 0
-        self.session = requests.Session()
+        self.budget_seconds = settings.retry_budget_seconds
+        session = requests.Session()
         # The token lives only in the session's headers: never in URLs, messages or reprs.
-        self.session.headers.update({
+        session.headers.update({
             "Authorization": f"Bearer {settings.token.get_secret_value()}",
             "Harvest-Account-Id": settings.account_id,
             "User-Agent": settings.user_agent,
             "Accept": "application/json",
         })
-        self._spent = 0.0
+        policy = RetryPolicy(max_attempts=settings.max_attempts, backoff_seconds=0.5, max_backoff_seconds=30.0)
+        self.http = Http(session, policy, _errors(settings.account_id, self.root), sleep=sleep,
+                         timeout=(settings.connect_timeout_seconds, settings.read_timeout_seconds), origin=self.root)
+        self._budget = Budget(self.budget_seconds)
 
     def __repr__(self) -> str:
         return f"HarvestClient(root={self.root!r}, account_id={self.account_id!r})"
 
+    @property
+    def calls(self) -> int:
+        """Requests sent, retries included (for benchmarks and the Runs tab)."""
+        return self.http.calls
+
+    @property
+    def retries(self) -> int:
+        return self.http.retries
+
     def new_budget(self) -> None:
         """Start a fresh retry budget (once per fetch: a warm cloud instance reuses the client)."""
-        self._spent = 0.0
+        self._budget = Budget(self.budget_seconds)
 
     def close(self) -> None:
-        self.session.close()
+        self.http.close()
 
     def get(self, url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """GET a path under the API root (`/time_entries`) or a full `links.next` URL; the JSON body."""
         if url.startswith("/"):
             url = self.root + url
-        elif not _same_origin(url, self.root):
-            # A next link to another host would carry the bearer token there.
-            raise HarvestApiError(f"Harvest answered with a next-page link to {urlsplit(url).netloc}, which is not "
-                                  f"the configured API ({urlsplit(self.root).netloc}); refusing to send the token "
-                                  f"there. Check HARVEST_BASE_URL.")
-        what = urlsplit(url).path
-        attempt = 0
-        while True:
-            attempt += 1
-            self.calls += 1
-            try:
-                response = self.session.get(url, params=params, timeout=self.timeout)
-            except requests.Timeout:
-                self._backoff(attempt, None, f"Harvest did not answer GET {what} in time")
-                continue
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                # A dropped connection is as retryable as a timeout; an unreachable host, though, is usually
-                # a wrong HARVEST_BASE_URL, so the message names it.
-                self._backoff(attempt, None, f"Harvest could not be reached or dropped the connection for GET "
-                              f"{what} ({type(exc).__name__}; check HARVEST_BASE_URL if this persists)")
-                continue
-            status = response.status_code
-            if status == 200:
-                try:
-                    return _json_body(response)
-                except BrokenPage as exc:
-                    self._backoff(attempt, None, f"Harvest sent a broken page for GET {what} ({exc})")
-                    continue
-            if status == 429:
-                self._backoff(attempt, _retry_after(response), f"Harvest's rate limit (100 requests per 15 s) "
-                              f"held GET {what} back")
-                continue
-            if status >= 500:
-                self._backoff(attempt, None, f"Harvest answered GET {what} with a server error ({status})")
-                continue
-            raise self._refusal(status, what, response)
-
-    def _backoff(self, attempt: int, retry_after: float | None, why: str) -> None:
-        wait = retry_after if retry_after is not None else min(30.0, 0.5 * 2 ** (attempt - 1)) * (
-            0.5 + random.random() / 2)
-        if attempt >= self.max_attempts or self._spent + wait > self.budget:
-            raise Transient(f"{why}; gave up after {attempt} attempt(s) and {self._spent:.1f} s of waiting "
-                            f"(HARVEST_RETRY_BUDGET_SECONDS={self.budget:g}). Nothing was changed; run refresh "
-                            f"again later.")
-        log.info("%s; retrying in %.1f s (attempt %d of %d)", why, wait, attempt + 1, self.max_attempts)
-        self.retries += 1
-        self._spent += wait
-        self.sleep(wait)
-
-    def _refusal(self, status: int, what: str, response: requests.Response) -> Exception:
-        said = _error_text(response)
-        if status == 401:
-            return AuthError(f"Harvest refused the token for account {self.account_id} (401{said}). Check "
-                             f"HARVEST_TOKEN: create a Personal Access Token at {TOKEN_HELP} and make sure it "
-                             f"is not revoked or expired.")
-        if status == 403:
-            return ConfigError(f"Harvest refused GET {what} for account {self.account_id} (403{said}). Check "
-                               f"HARVEST_ACCOUNT_ID (the account id shown next to the token at {TOKEN_HELP}) and "
-                               f"that the token's user is an Administrator of that account.")
-        if status == 404:
-            return ConfigError(f"Harvest has no GET {what} at {urlsplit(self.root).netloc} (404{said}). Check "
-                               f"HARVEST_BASE_URL (normally {DEFAULT_BASE_URL}) and HARVEST_ACCOUNT_ID.")
-        if status == 400:
-            return ConfigError(f"Harvest refused GET {what} as a bad request (400{said}). Check HARVEST_USER_AGENT "
-                               f'(Harvest requires one like "Invoicing (ops@example.com)").')
-        return HarvestApiError(f"Harvest refused GET {what} with status {status}{said}; retrying will not help.")
-
-
-def _same_origin(url: str, root: str) -> bool:
-    a, b = urlsplit(url), urlsplit(root)
-    return (a.scheme, a.netloc) == (b.scheme, b.netloc)
+        return self.http.request("GET", url, what=urlsplit(url).path, params=params, budget=self._budget,
+                                 accept=_json_body)
 
 
 def _json_body(response: requests.Response) -> dict[str, Any]:
+    what = urlsplit(response.url).path
     try:
         # parse_float=Decimal: hours and rates never pass through a binary float.
         body = json.loads(response.content.decode("utf-8"), parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BrokenPage(f"not JSON: {exc.msg if isinstance(exc, json.JSONDecodeError) else exc}") from None
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else exc
+        raise RetryLater(f"Harvest sent a broken page for GET {what} (not JSON: {why})") from None
     if not isinstance(body, dict):
-        raise BrokenPage("not a JSON object")
+        raise RetryLater(f"Harvest sent a broken page for GET {what} (not a JSON object)")
     return body
-
-
-def _retry_after(response: requests.Response) -> float:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return 15.0  # Harvest's window; an HTTP-date Retry-After is not something it sends
 
 
 def _error_text(response: requests.Response) -> str:

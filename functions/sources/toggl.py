@@ -26,13 +26,11 @@ Choices a user should know:
 
 from __future__ import annotations
 
-import logging
-import random
+import math
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -43,10 +41,11 @@ from ..errors import AuthError, ConfigError, InputError, Location, Terminal, Tra
 from ..models import Period, TimeEntry
 from ..money import D, round_hours, round_money
 from ..ports import ImportResult, Progress, SkippedRow, no_progress
+from ..transport import ErrorTable, Http, RetryLater, RetryPolicy
 
 SOURCE = "toggl-api"
 DEFAULT_BASE_URL = "https://api.track.toggl.com"
-log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 10  # per request; the retry budget is what normally ends the retries
 
 
 class TogglSettings(BaseSettings):
@@ -65,24 +64,11 @@ class TogglSettings(BaseSettings):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# HTTP with retries.
+# Toggl's answers, for the shared transport (functions/transport.py).
 
 
 class TogglQuotaError(Transient):
     """The plan's hourly API quota is used up (HTTP 402); a later run will succeed."""
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _error_text(response: requests.Response) -> str:
@@ -97,63 +83,34 @@ def _error_text(response: requests.Response) -> str:
     return text[:200]
 
 
-class RetryingSession(requests.Session):
-    """A requests.Session whose `request` retries what can succeed later, within a time budget.
+def _fields(response: requests.Response) -> dict[str, str]:
+    resets = response.headers.get("X-Toggl-Quota-Resets-In")
+    return {"detail": _error_text(response),
+            "when": f" it resets in {resets} s" if resets else " it resets within the hour"}
 
-    The decision follows the status: 429 waits `Retry-After`; 5xx, timeouts and connection errors back off
-    exponentially (with jitter); anything else is returned to the caller at once (a 400 or 401 is never
-    retried). When the budget would be overrun, the last failure is raised as `Transient`.
-    """
 
-    RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-    def __init__(self, budget: float, backoff: float, timeout: float,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
-        super().__init__()
-        self.budget, self.backoff, self.timeout = budget, backoff, timeout
-        self._sleep, self._clock = sleep, clock
-        self.calls = 0  # HTTP requests sent, retries included (for the benchmark and tests)
-        self.retries = 0
-
-    def __repr__(self) -> str:
-        return f"RetryingSession(budget={self.budget}s)"
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
-        started = self._clock()
-        attempt = 0
-        while True:
-            attempt += 1
-            self.calls += 1
-            wait: float
-            try:
-                response = super().request(method, url, *args, **kwargs)
-            except (requests.Timeout, requests.ConnectionError) as exc:
-                what = "did not answer in time" if isinstance(exc, requests.Timeout) else "dropped the connection"
-                failure = f"Toggl {what}"
-                wait = self._backoff(attempt)
-            else:
-                if response.status_code not in self.RETRY_STATUSES:
-                    return response
-                if response.status_code == 429:
-                    failure = "Toggl is rate-limiting requests (HTTP 429)"
-                    hinted = _retry_after(response.headers.get("Retry-After"))
-                    wait = hinted if hinted is not None else self._backoff(attempt)
-                else:
-                    failure = f"Toggl had a server error (HTTP {response.status_code})"
-                    wait = self._backoff(attempt)
-                response.close()
-            spent = self._clock() - started
-            if spent + wait > self.budget:
-                raise Transient(f"{failure} and still failed after {attempt} attempts in {spent:.0f} s "
-                                f"(retry budget {self.budget:.0f} s, TOGGL_RETRY_BUDGET_SECONDS); try again later.")
-            log.info("%s; retrying in %.1f s (attempt %d)", failure, wait, attempt + 1)
-            self.retries += 1
-            self._sleep(wait)
-
-    def _backoff(self, attempt: int) -> float:
-        # Full jitter keeps several workers from retrying in step.
-        return self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+def _errors(ws: int, base_url: str) -> ErrorTable:
+    """Toggl's answers as errors. 429 and 500/502/503/504 are retried; a used-up quota (402) is not: it
+    resets within the hour, so the run stops with a sentence instead of waiting."""
+    server_error = (RetryLater, "Toggl had a server error (HTTP {status})")
+    return ErrorTable("Toggl", {
+        "timeout": (RetryLater, "Toggl did not answer in time"),
+        "connection": (RetryLater, "Toggl dropped the connection"),
+        429: (RetryLater, "Toggl is rate-limiting requests (HTTP 429)"),
+        500: server_error, 502: server_error, 503: server_error, 504: server_error,
+        401: (AuthError, "Toggl refused the API token while reading {what} (HTTP 401); check TOGGL_API_TOKEN "
+                         "(Toggl Track > Profile settings > API Token; a reset token replaces the old one)."),
+        402: (TogglQuotaError, f"Toggl's API quota for workspace {ws} is used up (HTTP 402 while reading {{what}});"
+                               "{when}. Run again later, or raise the quota with a higher Toggl plan."),
+        403: (AuthError, f"Toggl does not let this token's user read {{what}} of workspace {ws} (HTTP 403); check "
+                         "TOGGL_WORKSPACE_ID, and that the token (TOGGL_API_TOKEN) belongs to a workspace admin, "
+                         "since only admins may read everyone's time."),
+        404: (ConfigError, f"Toggl has no {{what}} for workspace {ws} (HTTP 404); check TOGGL_WORKSPACE_ID (the "
+                           f"number in track.toggl.com/{{{{id}}}}/...) and TOGGL_BASE_URL ({base_url})."),
+        "other": (Terminal, f"Toggl refused the request for {{what}} of workspace {ws} (HTTP {{status}}: {{detail}})."),
+        "gave up": (Transient, "{last} and still failed after {attempts} attempts in {spent:.0f} s (retry budget "
+                               "{budget:.0f} s, TOGGL_RETRY_BUDGET_SECONDS); try again later."),
+    }, fields=_fields)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -171,10 +128,15 @@ class TogglSource:
         self.workspace_id = workspace_id
         self.base_url = base_url.rstrip("/")
         self.page_size = page_size
-        self.session = RetryingSession(retry_budget, backoff, timeout, sleep=sleep)
+        self.session = requests.Session()
         self.session.auth = (api_token, "api_token")  # Toggl's basic auth: the token is the user name
         self.session.headers.update({"User-Agent": "invoicing-pipeline (toggl-api source)",
                                      "Accept": "application/json"})
+        # The budget is per request and counts the attempts' own time too (a slow answer uses it up).
+        policy = RetryPolicy(max_attempts=MAX_ATTEMPTS, budget_seconds=retry_budget, backoff_seconds=backoff,
+                             max_backoff_seconds=math.inf)
+        self.http = Http(self.session, policy, _errors(workspace_id, self.base_url), sleep=sleep,
+                         clock=time.monotonic, timeout=timeout, origin=self.base_url)
 
     @classmethod
     def from_settings(cls, settings: TogglSettings, sleep: Callable[[float], None] = time.sleep) -> "TogglSource":
@@ -197,28 +159,7 @@ class TogglSource:
 
     # -- HTTP ----------------------------------------------------------------------------------------
     def _call(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
-        response = self.session.request(method, f"{self.base_url}{path}", **kwargs)
-        status = response.status_code
-        if status < 400:
-            return response
-        ws = self.workspace_id
-        detail = _error_text(response)
-        if status == 401:
-            raise AuthError(f"Toggl refused the API token while reading {what} (HTTP 401); check TOGGL_API_TOKEN "
-                            f"(Toggl Track > Profile settings > API Token; a reset token replaces the old one).")
-        if status == 402:
-            resets = response.headers.get("X-Toggl-Quota-Resets-In")
-            when = f" it resets in {resets} s" if resets else " it resets within the hour"
-            raise TogglQuotaError(f"Toggl's API quota for workspace {ws} is used up (HTTP 402 while reading {what});"
-                                  f"{when}. Run again later, or raise the quota with a higher Toggl plan.")
-        if status == 403:
-            raise AuthError(f"Toggl does not let this token's user read {what} of workspace {ws} (HTTP 403); "
-                            f"check TOGGL_WORKSPACE_ID, and that the token (TOGGL_API_TOKEN) belongs to a "
-                            f"workspace admin, since only admins may read everyone's time.")
-        if status == 404:
-            raise ConfigError(f"Toggl has no {what} for workspace {ws} (HTTP 404); check TOGGL_WORKSPACE_ID "
-                              f"(the number in track.toggl.com/{{id}}/...) and TOGGL_BASE_URL ({self.base_url}).")
-        raise Terminal(f"Toggl refused the request for {what} of workspace {ws} (HTTP {status}: {detail}).")
+        return self.http.request(method, f"{self.base_url}{path}", what=what, **kwargs)
 
     def _json(self, response: requests.Response, what: str) -> Any:
         try:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from functions.accounting.qbo_tokens import FileTokenStore, TokenSet, utcnow
-from functions.accounting.quickbooks import (PartialCreateError, QuickBooksAccounting, QuickBooksSettings,
-                                             time_detail_csv)
+from functions.accounting.qbo_mapping import time_detail_csv
+from functions.accounting.quickbooks import PartialCreateError, QuickBooksAccounting, QuickBooksSettings
 from functions.errors import ConfigError, ConflictError
 from functions.models import InvoiceDraft, InvoiceLine, TimeEntry
 from tests.emulators.quickbooks import QuickBooksEmulator

@@ -108,7 +108,7 @@ def test_runs_on_its_own_with_a_sample_company():
         base = first.split(" on ", 1)[1].split(" ", 1)[0]
         doc = requests.get(f"{base}/.well-known/openid_sandbox_configuration/", timeout=5).json()
         assert doc["token_endpoint"] == f"{base}/oauth2/v1/tokens/bearer"
-        assert "QBO_BASE_URL=" + base in proc.stdout.readline()
+        assert "  export QBO_BASE_URL=" + base + "\n" in [proc.stdout.readline() for _ in range(7)]
     finally:
         proc.terminate()
         proc.wait(timeout=5)

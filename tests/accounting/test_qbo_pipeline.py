@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 
 from functions import pipeline
-from functions.cli import SAMPLE, _labels
+from functions.demo import SAMPLE, review_as_person, sample_labels
 from functions.config import Settings, bootstrap
 from functions.models import Period
 from functions.sources.csv_exports import CsvSource
@@ -29,7 +29,7 @@ def test_sample_month_into_quickbooks_survives_a_lost_answer_and_a_crash_before_
                              source=CsvSource(sorted((SAMPLE / "exports").glob("*.csv"))),
                              clock=lambda: datetime(2026, 11, 2, tzinfo=timezone.utc))
         pipeline.refresh(services, OCT, config_dir=SAMPLE / "config")
-        pipeline.review_as_person(services, OCT, _labels())
+        review_as_person(services, OCT, sample_labels())
 
         emu.fail_next("drop", path="/batch")  # QuickBooks commits, the answer is lost
         sheet.fail_next = True  # and then the sheet write-back fails

@@ -6,8 +6,11 @@ from datetime import date
 from decimal import Decimal
 from itertools import count
 
-from functions.billing.book import RuleBook, parse_book
+from functions.billing.book import RuleBook
+from functions.billing.engine import BillingResult
 from functions.models import Period, TimeEntry, TimeRow
+from functions.sheet.config_tabs import parse_book
+from functions.sheet.contract import HeaderMap, load_contract
 
 OCT = Period(year=2026, month=10)
 ISSUE = date(2026, 11, 1)
@@ -48,3 +51,11 @@ def book(clients: list[list[object]], rates: list[list[object]] | None = None,
     parsed, errors = parse_book(tables)
     assert errors == [], [str(e) for e in errors]
     return parsed
+
+
+def located(result: BillingResult) -> BillingResult:
+    """The result with its Time-row issues named as cells of a Time tab in the contract's column order (what the
+    sheet session does with the tab's real header)."""
+    tab = load_contract().tab("Time")
+    hm = HeaderMap(tab, tab.headers)
+    return result.located(lambda row, key: hm.cell(key, row))

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from functions.billing.engine import compute_invoices
-from functions.billing.preview import preview_rows
+from functions.sheet.preview_tab import preview_rows
 from functions.sheet.contract import load_contract
 
 from .helpers import ISSUE, OCT, book, row
@@ -77,9 +77,12 @@ def test_only_approved_uninvoiced_rows_in_period_are_billed():
 
 def test_row_without_category_is_an_issue():
     b = book(CLIENTS, RATES)
-    res = compute_invoices([row(category="")], b, OCT, ISSUE)
+    r = row(category="")
+    res = compute_invoices([r], b, OCT, ISSUE)
     (issue,) = [i for i in res.issues if "no category" in i.message]
-    assert issue.where.startswith("Time!J")
+    # The engine says which row and field; the sheet side names the cell through the tab's real header.
+    assert (issue.row, issue.field, issue.where) == (r.row, "category", "")
+    assert str(issue.located(lambda n, key: f"Time!Z{n}")).startswith(f"Time!Z{r.row}: ")
 
 
 def test_preview_rows_follow_the_contract_and_mark_changes():

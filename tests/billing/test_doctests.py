@@ -1,4 +1,4 @@
-"""The examples in the billing modules' docstrings run, so they cannot go stale."""
+"""The examples in the billing and settings-tab modules' docstrings run, so they cannot go stale."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import importlib
 
 import pytest
 
-MODULES = ["book", "expenses", "rollup", "rounding", "terms", "tiers"]
+MODULES = ["billing.book", "billing.expenses", "billing.rollup", "billing.rounding", "billing.terms",
+           "billing.tiers", "sheet.config_tabs", "sheet.tab_reader"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name: str):
-    module = importlib.import_module(f"functions.billing.{name}")
+    module = importlib.import_module(f"functions.{name}")
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from functions.billing.book import parse_book
+from functions.sheet.config_tabs import parse_book
 from functions.billing.engine import compute_invoices
 from functions.billing.rounding import parse_rounding
 
-from .helpers import CATEGORIES, ISSUE, OCT, book, row
+from .helpers import CATEGORIES, ISSUE, OCT, book, located, row
 
 
 @pytest.mark.parametrize("text,per,minimum,raw,billed", [
@@ -121,7 +121,7 @@ def test_unapproved_rows_are_not_billed_but_not_unseen_either():
     assert [d.client for d in result.drafts] == ["Acme"]
     assert result.drafts[0].total == Decimal("200.00")
     assert [n.hours for n in result.non_billable["Acme"]] == [Decimal("1")]
-    waiting = [str(i) for i in result.issues if "not approved yet" in i.message]
+    waiting = [str(i) for i in located(result).issues if "not approved yet" in i.message]
     assert waiting == [f"Time!M{rows[1].row}: 1 billable entry is not approved yet (1.5 h) and not on this invoice",
                        f"Time!M{rows[3].row}: 1 billable entry is not approved yet (3 h) and not on this invoice"]
     assert result.held == {}

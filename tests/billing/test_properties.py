@@ -16,7 +16,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.billing.book import parse_book
+from functions.sheet.config_tabs import parse_book
 from functions.billing.engine import compute_invoices
 from functions.models import Period, TimeEntry, TimeRow
 from functions.money import line_amount

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from functions.billing.book import parse_book
+from functions.sheet.config_tabs import parse_book
 from functions.billing.engine import BillingResult, compute_invoices
-from functions.billing.preview import preview_rows
+from functions.sheet.preview_tab import preview_rows
 from functions.models import InvoiceDraft, Period, TimeRow
 from functions.sheet.contract import load_contract
 from functions.sources.csv_exports import read_export

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from functions.billing.book import parse_book
+from functions.sheet.config_tabs import parse_book
 from functions.billing.engine import compute_invoices
 from functions.models import Period, TimeEntry, TimeRow
 from functions.money import parse_amount

@@ -397,8 +397,8 @@ def test_a_short_retry_after_within_the_budget_is_honoured(emu: AnthropicEmulato
 
 def test_an_unreachable_api_falls_back_after_the_sdk_retries() -> None:
     down = AnthropicEmulator(api_key=KEY)
-    url = down.base_url
-    down.server.server_close()  # the port was bound and released: nothing listens there now
+    url = down.start()
+    down.stop()  # the port was bound and released: nothing listens there now
     c = ClaudeCategorizer(ClaudeSettings(anthropic_api_key=KEY, anthropic_base_url=url, ai_max_retries=1))
     report = CategorizeReport()
     assert c.suggest([entry(1, "fix bug")], CTX, report) == {}

@@ -96,7 +96,7 @@ def test_offline_accuracy_on_the_sample_month_beats_a_floor():
     """Train on the labelled September sample, score October: the offline chain must be useful on its own."""
     sample = Path(__file__).resolve().parents[2] / "functions" / "sample"
     from functions.sources.csv_exports import CsvSource
-    from functions.billing.book import parse_book
+    from functions.sheet.config_tabs import parse_book
     from functions.models import Period
 
     def load(folder, labels_file, period):

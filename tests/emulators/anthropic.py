@@ -9,8 +9,8 @@ a missing, extra or duplicated id, a bad key.
 
 Run it on its own for local runs:
 
-    python -m tests.emulators.anthropic --port 8765 --api-key local-test-key
-    ANTHROPIC_BASE_URL=http://127.0.0.1:8765 ANTHROPIC_API_KEY=local-test-key python main.py refresh ...
+    python -m tests.emulators.anthropic --port 8766 --api-key local-test-key
+    ANTHROPIC_BASE_URL=http://127.0.0.1:8766 ANTHROPIC_API_KEY=local-test-key python main.py refresh ...
 
 Tokens are estimated as ceil(len(text) / 4). A system block with `cache_control` caches the prefix up to
 it when that prefix reaches the model's minimum cacheable length.
@@ -28,8 +28,10 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.emulators._server import LocalServer, serve
 
 # Minimum cacheable prompt length per model family, from the prompt-caching docs.
 MIN_CACHEABLE = {"claude-haiku-5-5": 512, "claude-haiku-4-5": 4096, "claude-opus-4-5": 4096, "claude-opus-4-6": 4096}
@@ -111,20 +113,34 @@ class EmulatorState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class AnthropicEmulator:
+class AnthropicEmulator(LocalServer):
     """Start with `with AnthropicEmulator() as emu:`; point the SDK at `emu.base_url` with `emu.api_key`."""
 
-    def __init__(self, api_key: str = "test-key", host: str = "127.0.0.1", port: int = 0):
-        self.state = EmulatorState(api_key=api_key)
-        handler = type("Handler", (_Handler,), {"state": self.state})
-        self.server = ThreadingHTTPServer((host, port), handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    title, default_port = "Anthropic Messages API", 8766
 
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+    def __init__(self, api_key: str = "test-key"):
+        self.state = EmulatorState(api_key=api_key)
+
+    # -- lifecycle (start/stop: LocalServer); run by hand: python -m tests.emulators.anthropic ----------
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--api-key", default="local-test-key",
+                            help="the key it accepts (default: %(default)s)")
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> "AnthropicEmulator":
+        return cls(api_key=args.api_key)
+
+    def summary(self) -> str:
+        return "answers from keywords and few-shot examples, not a language model"
+
+    def env(self) -> dict[str, str]:
+        """The environment that points the Claude categorizer at this emulator."""
+        return {"AI_ENABLED": "true", "ANTHROPIC_BASE_URL": self.base_url, "ANTHROPIC_API_KEY": self.api_key}
+
+    def instructions(self, args: argparse.Namespace) -> list[str]:
+        return ["then `python main.py refresh --period 2026-10 --csv functions/sample/exports/october_toggl.csv` "
+                "categorizes through it."]
 
     @property
     def api_key(self) -> str:
@@ -150,24 +166,14 @@ class AnthropicEmulator:
             raise ValueError(f"unknown fault {fault!r}")
         self.state.sticky_fault = fault
 
-    def start(self) -> "AnthropicEmulator":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> "AnthropicEmulator":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 class _Handler(BaseHTTPRequestHandler):
-    state: EmulatorState
+    emu: AnthropicEmulator
     protocol_version = "HTTP/1.1"
+
+    @property
+    def state(self) -> EmulatorState:
+        return self.emu.state
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         return None
@@ -390,20 +396,8 @@ def _answer(body: dict[str, Any], fault: str | None, state: EmulatorState) -> di
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Local emulator of the Anthropic Messages API.")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--api-key", default="local-test-key")
-    args = parser.parse_args(argv)
-    emu = AnthropicEmulator(api_key=args.api_key, port=args.port)
-    print(f"Anthropic emulator on {emu.base_url} (key: the one you passed with --api-key); Ctrl+C stops it.")
-    try:
-        emu.server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emu.server.server_close()
+AnthropicEmulator.handler = _Handler
 
 
 if __name__ == "__main__":
-    main()
+    serve(AnthropicEmulator)

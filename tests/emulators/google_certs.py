@@ -5,15 +5,17 @@ service-account key files.
 https://www.googleapis.com/oauth2/v1/certs does (`{"<kid>": "-----BEGIN CERTIFICATE-----..."}`), and signs
 real RS256 ID tokens with google-auth's own signer, so the code under test verifies them exactly as it
 would verify Google's. `service_account_file()` writes a key file whose token_uri points at an emulator.
+
+    with GoogleIdentity() as identity:    # the certificate endpoint on a free port: identity.certs_url
+        token = identity.token("ops@agency.example", audience)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
+
+from tests.emulators._server import LocalServer
 
 
 def _key_and_cert(common_name: str) -> tuple[str, str]:
@@ -36,9 +40,10 @@ def _key_and_cert(common_name: str) -> tuple[str, str]:
     return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-class GoogleIdentity:
+class GoogleIdentity(LocalServer):
     """A test issuer of Google-style ID tokens, with its certificate endpoint on 127.0.0.1."""
 
+    title = "Google ID-token certificates"
     ISSUER = "https://accounts.google.com"
 
     def __init__(self) -> None:
@@ -46,8 +51,11 @@ class GoogleIdentity:
         self.key_pem, self.cert_pem = _key_and_cert("invoicing-test-signer")
         self.signer = crypt.RSASigner.from_string(self.key_pem, key_id=self.kid)
         self.cert_fetches = 0
-        self.server: ThreadingHTTPServer | None = None
-        self.certs_url = ""
+
+    @property
+    def certs_url(self) -> str:
+        """Where the certificates are served, as https://www.googleapis.com/oauth2/v1/certs serves Google's."""
+        return self.base_url + "/oauth2/v1/certs"
 
     def token(self, email: str, audience: str, *, verified: bool = True, issuer: str | None = None,
               lifetime: int = 3600, issued_at: int | None = None, signer: crypt.RSASigner | None = None,
@@ -57,34 +65,27 @@ class GoogleIdentity:
                    "email": email, "email_verified": verified, "iat": now, "exp": now + lifetime, **claims}
         return jwt.encode(signer or self.signer, payload).decode()
 
-    def serve(self) -> str:
-        identity = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.split("?")[0] != "/oauth2/v1/certs":
-                    self.send_error(404)
-                    return
-                identity.cert_fetches += 1
-                data = json.dumps({identity.kid: identity.cert_pem}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+class _CertsHandler(BaseHTTPRequestHandler):
+    emu: GoogleIdentity
 
-            def log_message(self, *args: Any) -> None:
-                return None
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path.split("?")[0] != "/oauth2/v1/certs":
+            self.send_error(404)
+            return
+        self.emu.cert_fetches += 1
+        data = json.dumps({self.emu.kid: self.emu.cert_pem}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.certs_url = f"http://127.0.0.1:{self.server.server_address[1]}/oauth2/v1/certs"
-        return self.certs_url
+    def log_message(self, *args: Any) -> None:
+        return None
 
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
+
+GoogleIdentity.handler = _CertsHandler
 
 
 def other_signer() -> crypt.RSASigner:

@@ -37,10 +37,8 @@ class PersonSession(AuthorizedSession):
 
 @pytest.fixture(scope="module")
 def sheets_emulator() -> Iterator[SheetsEmulator]:
-    emu = SheetsEmulator()
-    emu.base_url = emu.serve(0)  # type: ignore[attr-defined]
-    yield emu
-    emu.stop()
+    with SheetsEmulator() as emu:
+        yield emu
 
 
 @pytest.fixture
@@ -48,12 +46,12 @@ def sheets_url(sheets_emulator: SheetsEmulator) -> str:
     sheets_emulator.reset_calls()
     sheets_emulator.delay = 0.0
     sheets_emulator.fail_after_commit = False
-    return sheets_emulator.base_url  # type: ignore[attr-defined]
+    return sheets_emulator.base_url
 
 
 @pytest.fixture(scope="module")
 def sa_file(sheets_emulator: SheetsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return service_account_file(tmp_path_factory.mktemp("sa"), sheets_emulator.base_url + "/token")  # type: ignore[attr-defined]
+    return service_account_file(tmp_path_factory.mktemp("sa"), sheets_emulator.base_url + "/token")
 
 
 @pytest.fixture
@@ -76,7 +74,5 @@ def gsheet(gsettings: GoogleSheetsSettings) -> GoogleSheet:
 
 @pytest.fixture(scope="module")
 def identity() -> Iterator[GoogleIdentity]:
-    ident = GoogleIdentity()
-    ident.serve()
-    yield ident
-    ident.stop()
+    with GoogleIdentity() as ident:
+        yield ident

@@ -18,17 +18,15 @@ limit of 100 requests per 15 s per token, answered with 429 and Retry-After. Swi
 Run it on its own with the demo agency's account (people, clients and projects of functions/sample/agency.json,
 a few dozen entries in 2026-10 and a few around it):
 
-    python -m tests.emulators.harvest --port 8766 [--latency 0.1] [--entries 2000]
+    python -m tests.emulators.harvest --port 8767 [--latency 0.1] [--entries 2000] [--period 2026-10]
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import random
 import re
-import shlex
 import threading
 import time
 from collections import deque
@@ -40,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from tests.emulators._server import LocalServer
+from tests.emulators._server import TimeSourceEmulator, serve
 
 AGENCY = Path(__file__).resolve().parents[2] / "functions" / "sample" / "agency.json"
 TASKS = ("Development", "Design", "Project Management", "QA Testing", "Meetings")
@@ -55,7 +53,9 @@ class FaultSwitch:
     retry_after: str = "1"
 
 
-class HarvestEmulator(LocalServer):
+class HarvestEmulator(TimeSourceEmulator):
+    title, default_port = "Harvest API v2", 8767
+
     def __init__(self, account_id: str = "1234567", token: str = "emu-harvest-token", latency: float = 0.0,
                  seed: bool = True, entries: int = 48, rate_limit: int = 100, window: float = 15.0,
                  hang_seconds: float = 2.0, subdomain: str = "northwind"):
@@ -87,6 +87,10 @@ class HarvestEmulator(LocalServer):
         """The environment that points HarvestSettings at this emulator."""
         return {"TIME_SOURCE": "harvest", "HARVEST_BASE_URL": self.base_url, "HARVEST_ACCOUNT_ID": self.account_id,
                 "HARVEST_TOKEN": self.token, "HARVEST_USER_AGENT": "Invoicing tests (ops@northwind.example)"}
+
+    # -- run by hand: python -m tests.emulators.harvest --------------------------------------------------
+    def summary(self) -> str:
+        return f"account {self.account_id}, {len(self.entries)} entries"
 
     # -- switches and inspection ----------------------------------------------------------------------
     def fail_next(self, kind: str, path: str = "", times: int = 1, retry_after: str = "1") -> None:
@@ -357,26 +361,5 @@ class _Handler(BaseHTTPRequestHandler):
 HarvestEmulator.handler = _Handler
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Run the Harvest API v2 emulator on 127.0.0.1.")
-    p.add_argument("--port", type=int, default=8766)
-    p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
-    p.add_argument("--entries", type=int, default=48, help="entries in the period")
-    p.add_argument("--period", default="2026-10")
-    args = p.parse_args(argv)
-    emu = HarvestEmulator(latency=args.latency, seed=False)
-    emu.seed(args.entries, args.period)
-    emu.start(args.port)
-    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in emu.env().items())
-    print(f"Harvest emulator on {emu.base_url} (account {emu.account_id}, {len(emu.entries)} entries). "
-          f"Point the source at it with:\n  export {env}\nthen run `python main.py refresh --period {args.period}`.",
-          flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        emu.stop()
-
-
 if __name__ == "__main__":
-    main()
+    serve(HarvestEmulator)

@@ -39,7 +39,7 @@ from urllib.parse import parse_qs, urlparse
 
 from tests.emulators.intuit_oauth import OAuthEmulator
 
-from tests.emulators._server import LocalServer
+from tests.emulators._server import LocalServer, serve
 
 ENTITIES = {"customer": "Customer", "item": "Item", "taxcode": "TaxCode", "term": "Term", "invoice": "Invoice",
             "attachable": "Attachable", "account": "Account"}
@@ -70,6 +70,8 @@ class QboError(Exception):
 
 
 class QuickBooksEmulator(LocalServer):
+    title, default_port = "QuickBooks Online + Intuit OAuth", 8765
+
     def __init__(self, realm_id: str = "9341453172465555", client_id: str = "emu-client-id",
                  client_secret: str = "emu-client-secret", latency: float = 0.0, seed: bool = True,
                  max_concurrent: int = 10, per_minute: int = 500, window: float = 60.0, hang_seconds: float = 3.0):
@@ -90,7 +92,28 @@ class QuickBooksEmulator(LocalServer):
         if seed:
             self.seed()
 
-    # -- lifecycle (start/stop: LocalServer) ----------------------------------------------------------
+    # -- lifecycle (start/stop: LocalServer); run by hand: python -m tests.emulators.quickbooks ----------
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
+        parser.add_argument("--empty", action="store_true", help="start without the sample company")
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> "QuickBooksEmulator":
+        return cls(latency=args.latency, seed=not args.empty)
+
+    def summary(self) -> str:
+        return f"company {self.realm_id}"
+
+    def env(self) -> dict[str, str]:
+        """The environment that points the QuickBooks adapter (API and OAuth discovery) at this emulator."""
+        return {"ACCOUNTING": "quickbooks", "QBO_BASE_URL": self.base_url, "QBO_REALM_ID": self.realm_id,
+                "QBO_CLIENT_ID": self.oauth.client_id, "QBO_CLIENT_SECRET": self.oauth.client_secret,
+                "QBO_REDIRECT_URI": "http://localhost:8000/callback"}
+
+    def instructions(self, args: argparse.Namespace) -> list[str]:
+        return ["then run `python main.py connect quickbooks` and open the printed URL (it approves at once)."]
+
     # -- switches and inspection ----------------------------------------------------------------------
     def fail_next(self, kind: str, path: str = "", times: int = 1, retry_after: str = "0") -> None:
         with self._lock:
@@ -544,25 +567,5 @@ class _Handler(BaseHTTPRequestHandler):
 QuickBooksEmulator.handler = _Handler
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Run the QuickBooks Online + Intuit OAuth emulator on 127.0.0.1.")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
-    p.add_argument("--empty", action="store_true", help="start without the sample company")
-    args = p.parse_args(argv)
-    emu = QuickBooksEmulator(latency=args.latency, seed=not args.empty)
-    base = emu.start(args.port)
-    print(f"QuickBooks emulator on {base} (company {emu.realm_id}). Point the adapter at it with:\n"
-          f"  export ACCOUNTING=quickbooks QBO_BASE_URL={base} QBO_REALM_ID={emu.realm_id}\n"
-          f"  export QBO_CLIENT_ID={emu.oauth.client_id} QBO_CLIENT_SECRET={emu.oauth.client_secret}\n"
-          f"  export QBO_REDIRECT_URI=http://localhost:8000/callback\n"
-          f"then run `python main.py connect quickbooks` and open the printed URL (it approves at once).")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        emu.stop()
-
-
 if __name__ == "__main__":
-    main()
+    serve(QuickBooksEmulator)

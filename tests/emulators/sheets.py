@@ -25,6 +25,9 @@ Run it on its own (state lives in memory until you stop it):
 
     python -m tests.emulators.sheets --port 8089 --spreadsheet demo-sheet --no-auth
     python -m tests.emulators.sheets --port 8089 --key-dir /tmp/emu   # with a service-account key for it
+
+In tests, `with SheetsEmulator() as emu:` (or `emu.start()` ... `emu.stop()`) serves it on a free port at
+`emu.base_url`; `SheetsEmulator(key_dir=d)` also writes a key file for its /token (`emu.key_file`) when it starts.
 """
 
 from __future__ import annotations
@@ -39,9 +42,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.emulators._server import LocalServer, serve
+from tests.emulators.google_certs import service_account_file
 
 CELL_LIMIT = 10_000_000  # Google's per-spreadsheet cell limit
 REQUEST_LIMIT = 10_485_760  # Google's request body limit ("Request payload size exceeds the limit")
@@ -308,10 +315,12 @@ def accept(value: Any, input_option: str) -> tuple[Any, dict | None]:
 # ---------------------------------------------------------------- the API
 
 
-class SheetsEmulator:
-    """The state and the operations; `serve()` puts an HTTP server in front of it."""
+class SheetsEmulator(LocalServer):
+    """The state and the operations; `start()` puts an HTTP server in front of it."""
 
-    def __init__(self, require_auth: bool = True):
+    title, default_port = "Google Sheets API v4", 8089
+
+    def __init__(self, require_auth: bool = True, key_dir: Path | str | None = None):
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self.tokens: set[str] = set()
         self.require_auth = require_auth
@@ -320,8 +329,50 @@ class SheetsEmulator:
         self._faults: list[tuple[int, int | None]] = []
         self.fail_after_commit = False
         self.delay = 0.0
-        self.server: ThreadingHTTPServer | None = None
-        self.thread: threading.Thread | None = None
+        self.key_dir = Path(key_dir) if key_dir else None
+        self.key_file: Path | None = None
+
+    # -- lifecycle (start/stop: LocalServer); run by hand: python -m tests.emulators.sheets ------------
+
+    def start(self, port: int = 0) -> str:
+        url = super().start(port)
+        if self.key_dir:
+            self.key_dir.mkdir(parents=True, exist_ok=True)
+            self.key_file = service_account_file(self.key_dir, url + "/token")
+        return url
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--spreadsheet", default="demo-sheet",
+                            help="id of an empty spreadsheet to create (default: %(default)s)")
+        parser.add_argument("--no-auth", action="store_true", help="accept requests without an access token")
+        parser.add_argument("--key-dir", help="write a service-account key for this emulator's /token into this "
+                                              "folder (the adapter then signs in as the service account)")
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> "SheetsEmulator":
+        emu = cls(require_auth=not args.no_auth, key_dir=args.key_dir)
+        emu.create(args.spreadsheet)
+        return emu
+
+    def summary(self) -> str:
+        ids = ", ".join(repr(sid) for sid in self.spreadsheets)
+        return f"spreadsheet {ids}" + ("" if self.require_auth else ", no sign-in needed")
+
+    def env(self) -> dict[str, str]:
+        """The environment that points the Google Sheets adapter at this emulator (and its first spreadsheet)."""
+        env = {"SHEET": "google", "GOOGLE_SHEETS_API_BASE_URL": self.base_url}
+        if self.spreadsheets:
+            env["GOOGLE_SHEETS_SPREADSHEET_ID"] = next(iter(self.spreadsheets))
+        if self.key_file:
+            env["GOOGLE_SHEETS_CREDENTIALS_FILE"] = str(self.key_file)
+        return env
+
+    def instructions(self, args: argparse.Namespace) -> list[str]:
+        lines = []
+        if self.require_auth and not self.key_file:
+            lines.append("(requests need an access token from /token: pass --key-dir DIR for a key file, or --no-auth)")
+        return [*lines, "then run `python main.py setup-sheet` (docs/google.md walks through the rest)."]
 
     # -- test switches
 
@@ -651,44 +702,6 @@ class SheetsEmulator:
         ss.by_id(rng["sheetId"]).dimensions.append({"range": rng, "properties": body["properties"],
                                                     "fields": body.get("fields", "")})
 
-    # -- serving
-
-    def serve(self, port: int = 0) -> str:
-        emulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _do(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                code, payload, extra = emulator.handle(self.command, self.path, headers, body)
-                data = json.dumps(payload, default=_json_default).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in extra.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = _do
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
 
 def _error_body(code: int, message: str) -> dict:
     return {"error": {"code": code, "message": message, "status": _STATUS.get(code, "UNKNOWN")}}
@@ -702,33 +715,32 @@ def _json_default(o: Any) -> Any:
     raise TypeError(type(o).__name__)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Run the Google Sheets API emulator on 127.0.0.1.")
-    parser.add_argument("--port", type=int, default=8089)
-    parser.add_argument("--spreadsheet", default="demo-sheet", help="id of an empty spreadsheet to create")
-    parser.add_argument("--no-auth", action="store_true", help="accept requests without an access token")
-    parser.add_argument("--key-dir", help="write a service-account key for this emulator's /token into this folder")
-    args = parser.parse_args()
-    emu = SheetsEmulator(require_auth=not args.no_auth)
-    emu.create(args.spreadsheet)
-    url = emu.serve(args.port)
-    print(f"Sheets emulator on {url} with spreadsheet {args.spreadsheet!r}.")
-    print(f"  export SHEET=google GOOGLE_SHEETS_API_BASE_URL={url} GOOGLE_SHEETS_SPREADSHEET_ID={args.spreadsheet}")
-    if args.key_dir:
-        from pathlib import Path
+class _Handler(BaseHTTPRequestHandler):
+    emu: SheetsEmulator
+    protocol_version = "HTTP/1.1"
 
-        from .google_certs import service_account_file
+    def _do(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        code, payload, extra = self.emu.handle(self.command, self.path, headers, body)
+        data = json.dumps(payload, default=_json_default).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in extra.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
 
-        key = service_account_file(Path(args.key_dir), url + "/token")
-        print(f"  export GOOGLE_SHEETS_CREDENTIALS_FILE={key}")
-    elif not args.no_auth:
-        print("  (requests need an access token from /token: pass --key-dir DIR for a key file, or --no-auth)")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        emu.stop()
+    do_GET = do_POST = do_PUT = _do
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+SheetsEmulator.handler = _Handler
 
 
 if __name__ == "__main__":
-    main()
+    serve(SheetsEmulator)

@@ -19,12 +19,11 @@ Shaped after Toggl's public API reference: HTTP basic auth `TOKEN:api_token`; th
 
 Run it on its own, seeded with the demo agency (functions/sample/agency.json):
 
-    python -m tests.emulators.toggl --port 8766 [--latency 0.1] [--entries 2000]
+    python -m tests.emulators.toggl --port 8768 [--latency 0.1] [--entries 2000] [--period 2026-10]
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import random
@@ -39,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.emulators._server import LocalServer
+from tests.emulators._server import TimeSourceEmulator, serve
 
 _SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "sample" / "agency.json"
 TOKEN = "emu-toggl-token-0123456789abcdef"
@@ -55,7 +54,9 @@ class FaultSwitch:
     retry_after: str = "0"
 
 
-class TogglEmulator(LocalServer):
+class TogglEmulator(TimeSourceEmulator):
+    title, default_port = "Toggl Track API", 8768
+
     def __init__(self, token: str = TOKEN, workspace_id: int = WORKSPACE_ID, latency: float = 0.0,
                  seed: bool = True, max_page_size: int = 50, hang_seconds: float = 1.0):
         self.token, self.workspace_id, self.latency = token, workspace_id, latency
@@ -82,6 +83,10 @@ class TogglEmulator(LocalServer):
     def env(self) -> dict[str, str]:
         return {"TIME_SOURCE": "toggl", "TOGGL_API_TOKEN": self.token, "TOGGL_WORKSPACE_ID": str(self.workspace_id),
                 "TOGGL_BASE_URL": self.base_url}
+
+    # -- run by hand: python -m tests.emulators.toggl ----------------------------------------------------
+    def summary(self) -> str:
+        return f"workspace {self.workspace_id}, {len(self.entries)} entries"
 
     # -- switches and inspection ----------------------------------------------------------------------
     def fail_next(self, kind: str, path: str = "", times: int = 1, retry_after: str = "0") -> None:
@@ -371,27 +376,5 @@ class _Handler(BaseHTTPRequestHandler):
 TogglEmulator.handler = _Handler
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Run the Toggl Track API emulator on 127.0.0.1.")
-    p.add_argument("--port", type=int, default=8766)
-    p.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
-    p.add_argument("--entries", type=int, default=48, help="entries seeded in the period")
-    p.add_argument("--period", default="2026-10")
-    args = p.parse_args(argv)
-    emu = TogglEmulator(latency=args.latency, seed=False)
-    emu.seed(args.entries, args.period)
-    emu.start(args.port)
-    print(f"Toggl emulator on {emu.base_url} (workspace {emu.workspace_id}, {len(emu.entries)} entries). "
-          f"Point the source at it with:")
-    for k, v in emu.env().items():
-        print(f"  export {k}={v}")
-    print("Ctrl+C stops it.")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        emu.stop()
-
-
 if __name__ == "__main__":
-    main()
+    serve(TogglEmulator)

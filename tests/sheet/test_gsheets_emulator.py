@@ -82,7 +82,7 @@ def test_a1_parsing():
 
 def test_emulator_runs_standalone_with_a_key_file(tmp_path):
     emu = SheetsEmulator()
-    url = emu.serve(0)
+    url = emu.start()
     try:
         emu.create("solo")
         from tests.emulators.google_certs import service_account_file

@@ -211,7 +211,7 @@ def test_server_errors_are_retried_with_growing_backoff(emu):
     result = source.fetch(OCTOBER)
     assert len(result.entries) == 48
     assert len(sleeps) == 3 and sleeps[0] < sleeps[2]
-    assert source.session.retries == 3
+    assert source.http.retries == 3
 
 
 def test_server_errors_that_persist_end_as_transient(emu):
@@ -229,7 +229,7 @@ def test_a_timeout_is_retried():
         source = make_source(emu, sleeps, timeout_seconds=0.3)
         result = source.fetch(OCTOBER)
         assert len(result.entries) == 48
-        assert len(sleeps) == 1 and source.session.retries == 1
+        assert len(sleeps) == 1 and source.http.retries == 1
     finally:
         emu.stop()
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from functions.billing.book import parse_book
+from functions.sheet.config_tabs import parse_book
 from functions.billing.rounding import Rounding
 from functions.errors import InputError, InputErrors
 
-from .helpers import CATEGORIES
+from tests.billing.helpers import CATEGORIES
 
 
 def messages(errors: list[InputError]) -> list[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from functions.billing.engine import compute_invoices
-from functions.billing.preview import preview_rows
+from functions.sheet.preview_tab import preview_rows
 from functions.sheet.contract import load_contract
 
-from .helpers import ISSUE, OCT, book, row
+from tests.billing.helpers import ISSUE, OCT, book, located, row
 
 HEADER = load_contract().tab("Preview").headers
 COL = {h: i for i, h in enumerate(HEADER)}
@@ -26,7 +26,7 @@ def test_one_client_block_lines_total_warnings_and_non_billable():
     b = book(CLIENTS)
     rows = [row(hours="2", notes="a"), row(hours="13", notes="b"), row(hours="1", category="Internal"),
             row(hours="1.5", billable=False)]
-    preview = preview_rows(compute_invoices(rows, b, OCT, ISSUE), None)
+    preview = preview_rows(located(compute_invoices(rows, b, OCT, ISSUE)), None)
     acme = rows_of(preview, "Acme")
     assert [r[COL["Line"]] for r in acme] == ["1", "Total", "Warning", "Non-billable"]
     line, total, warning, non_billable = acme

@@ -13,10 +13,10 @@ from typing import Any
 
 from ..models import InvoiceDraft
 from ..money import ZERO, fmt_money
-from ..sheet.cells import parse_decimal, text
-from ..sheet.contract import HeaderMap, load_contract
-from .engine import BillingResult
-from .rounding import tidy_hours
+from ..billing.engine import BillingResult
+from ..billing.rounding import tidy_hours
+from .cells import parse_decimal, text
+from .contract import HeaderMap, load_contract
 
 Cell = Any
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.billing.book import parse_book
+from functions.sheet.config_tabs import parse_book
 from functions.sheet.contract import load_contract
 
-from .helpers import CATEGORIES
+from tests.billing.helpers import CATEGORIES
 
 cell = st.one_of(
     st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),

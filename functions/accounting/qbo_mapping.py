@@ -1,0 +1,239 @@
+"""QuickBooks lookups and mapping: what the drafts name (customers, items, tax codes, terms), what is missing,
+and the python-quickbooks Invoice built from a draft. No network here: `resolve` reads through the query
+function it is given, so the adapter (quickbooks.py) keeps the client, the retries and exactly-once.
+
+    >>> request_id("invoice", "9130", "acme-retail/2026-10/3f9a1c2b7d") == request_id(
+    ...     "invoice", "9130", "acme-retail/2026-10/3f9a1c2b7d")
+    True
+    >>> quote_list(["Acme", "Bluefin"])
+    "'Acme', 'Bluefin'"
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from quickbooks.objects.base import CustomerMemo, Ref
+from quickbooks.objects.customer import Customer
+from quickbooks.objects.detailline import (DiscountLine, DiscountLineDetail, SalesItemLine,
+                                           SalesItemLineDetail)
+from quickbooks.objects.invoice import Invoice
+from quickbooks.objects.item import Item
+from quickbooks.objects.taxcode import TaxCode
+from quickbooks.objects.term import Term
+
+from ..models import InvoiceDraft, InvoiceLine, TimeEntry
+from ..money import line_amount
+from ..sheet.cells import csv_safe
+
+T = TypeVar("T")
+QueryAll = Callable[..., list[Any]]  # (what, entity class, where) -> every row of the query
+
+
+US_LINE_TAX = {"TAX", "NON"}  # US companies put these literals on lines instead of TaxCode Ids
+
+
+@dataclass
+class Refs:
+    """What the drafts point at in QuickBooks, by the names the sheet uses (casefolded)."""
+
+    customers: dict[str, Customer] = field(default_factory=dict)
+    items: dict[str, Item] = field(default_factory=dict)
+    tax_codes: dict[str, str] = field(default_factory=dict)
+    terms: dict[str, str] = field(default_factory=dict)
+    term_names: list[str] = field(default_factory=list)
+
+
+def resolve(drafts: Sequence[InvoiceDraft], query_all: QueryAll) -> tuple[Refs, list[str]]:
+    """What the drafts point at, read with `query_all(what, entity, where)`, and every problem at once."""
+    refs = Refs()
+    wanted_customers = {customer_ref(d).casefold(): customer_ref(d) for d in drafts}
+    ids = [v for v in wanted_customers.values() if v.isdigit()]
+    names = [v for v in wanted_customers.values() if not v.isdigit()]
+    for chunk in chunks(ids, 50):
+        for c in query_all("reading customers", Customer, f"Id IN ({quote_list(chunk)})"):
+            refs.customers[str(c.Id)] = c
+    for chunk in chunks(names, 50):
+        for c in query_all("reading customers", Customer, f"DisplayName IN ({quote_list(chunk)})"):
+            refs.customers[str(c.DisplayName).casefold()] = c
+    items = sorted({l.accounting_item for d in drafts for l in d.lines if l.kind != "discount"})
+    for chunk in chunks(items, 50):
+        for it in query_all("reading products and services", Item, f"Name IN ({quote_list(chunk)})"):
+            refs.items[str(it.Name).casefold()] = it
+    if any(line_tax(d, l) for d in drafts for l in d.lines):
+        for tc in query_all("reading tax codes", TaxCode):
+            refs.tax_codes[str(tc.Name).casefold()] = refs.tax_codes[str(tc.Id).casefold()] = str(tc.Id)
+    if any(d.terms for d in drafts):
+        for term in query_all("reading terms", Term):
+            refs.terms[str(term.Name).casefold()] = refs.terms[str(term.Id).casefold()] = str(term.Id)
+            refs.term_names.append(str(term.Name))
+    return refs, problems(drafts, refs)
+
+def problems(drafts: Sequence[InvoiceDraft], refs: Refs) -> list[str]:
+    """Everything that stops creation, as sentences naming the client and line."""
+    problems: list[str] = []
+    seen: set[str] = set()
+
+    def once(text: str) -> None:
+        if text not in seen:
+            seen.add(text)
+            problems.append(text)
+
+    missing_items: dict[str, dict[str, list[int]]] = {}  # item -> client -> line numbers
+    for d in drafts:
+        ref = customer_ref(d)
+        customer = refs.customers.get(ref.casefold())
+        if customer is None:
+            once(f'{d.client}: no QuickBooks customer "{ref}" (by DisplayName or Id). Add it in QuickBooks, '
+                 "fix the Customer column of the Clients tab, or run create-invoices with --create-missing.")
+        else:
+            have = ref_value(customer.CurrencyRef) or d.currency
+            if have.upper() != d.currency.upper():
+                once(f'{d.client}: the invoice is in {d.currency} but QuickBooks customer "{ref}" is billed in '
+                     f"{have}; fix the Currency column of the Clients tab or the customer in QuickBooks.")
+        if d.terms and d.terms.casefold() not in refs.terms:
+            once(f'{d.client}: payment terms "{d.terms}" are not in QuickBooks (known: '
+                 f"{', '.join(refs.term_names) or 'none'}).")
+        for n, line in enumerate(d.lines, start=1):
+            where = f'{d.client}, line {n} ("{line.description}")'
+            if line.kind != "discount" and line.accounting_item.casefold() not in refs.items:
+                missing_items.setdefault(line.accounting_item, {}).setdefault(d.client, []).append(n)
+            tax = line_tax(d, line)
+            if tax and tax.upper() not in US_LINE_TAX and tax.casefold() not in refs.tax_codes:
+                once(f'{where}: tax code "{tax}" is not in QuickBooks; tax codes are set up in QuickBooks '
+                     "itself, never created from here.")
+            if line.kind == "discount" and line.amount > 0:
+                once(f"{where}: a discount must be a negative amount, not {line.amount}.")
+            elif line.kind != "discount" and line_amount(line.quantity, line.unit_price, d.currency) != line.amount:
+                once(f"{where}: amount {line.amount} is not quantity {line.quantity} x unit price "
+                     f"{line.unit_price}; QuickBooks would refuse it.")
+    for item, users in missing_items.items():
+        where = "; ".join(f"{client} line{'s' if len(ns) > 1 else ''} {', '.join(map(str, ns))}"
+                          for client, ns in list(users.items())[:8])
+        more = f"; and {len(users) - 8} more clients" if len(users) > 8 else ""
+        problems.append(f'No QuickBooks product/service named "{item}" (used by {where}{more}). Add it in '
+                        "QuickBooks, fix the Rules tab, or run create-invoices with --create-missing.")
+    return problems
+
+
+def build_invoice(d: InvoiceDraft, refs: Refs, sheet_url: str = "") -> Invoice:
+    """The QuickBooks draft invoice for one InvoiceDraft; every reference is resolved in `refs`."""
+    customer = refs.customers[customer_ref(d).casefold()]
+    inv = Invoice()
+    inv.CustomerRef = make_ref(str(customer.Id), str(customer.DisplayName))
+    inv.CurrencyRef = make_ref(d.currency)
+    inv.TxnDate, inv.DueDate = d.issue_date.isoformat(), d.due_date.isoformat()
+    if d.terms:
+        inv.SalesTermRef = make_ref(refs.terms[d.terms.casefold()], d.terms)
+    if d.memo:
+        inv.CustomerMemo = CustomerMemo()
+        inv.CustomerMemo.value = d.memo[:1000]
+    inv.PrivateNote = private_note(d, sheet_url)
+    inv.EmailStatus = "NotSet"  # a draft for people to review: QuickBooks must not email it
+    inv.ShipDate = inv.TrackingNum = None  # type: ignore[assignment]
+    for n, l in enumerate(d.lines, start=1):
+        inv.Line.append(_line(n, d, l, refs))
+    return inv
+
+def _line(n: int, d: InvoiceDraft, l: InvoiceLine, refs: Refs) -> Any:
+    if l.kind == "discount":
+        line = DiscountLine()
+        line.DiscountLineDetail = DiscountLineDetail()
+        line.DiscountLineDetail.PercentBased = False
+        line.Amount = -l.amount  # QuickBooks subtracts discount lines, given as positive amounts
+    else:
+        line = SalesItemLine()
+        detail = SalesItemLineDetail()
+        item = refs.items[l.accounting_item.casefold()]
+        detail.ItemRef = make_ref(str(item.Id), str(item.Name))
+        detail.Qty, detail.UnitPrice = l.quantity, l.unit_price  # Decimal on the wire (use_decimal)
+        detail.ServiceDate = l.service_date.isoformat() if l.service_date else None
+        detail.TaxInclusiveAmt = None
+        tax = line_tax(d, l)
+        if tax:
+            detail.TaxCodeRef = make_ref(tax.upper() if tax.upper() in US_LINE_TAX else refs.tax_codes[tax.casefold()])
+        line.SalesItemLineDetail = detail
+        line.Amount = l.amount
+    line.LineNum = n
+    line.Description = l.description[:4000]
+    return line
+
+def private_note(d: InvoiceDraft, sheet_url: str = "") -> str:
+    """The invoice key (what makes creation exactly-once) and where the time detail is."""
+    rows = f" ({sheet_url})" if sheet_url else ""
+    return (f"Invoice key: {d.key}\n"
+            f"Time detail: {len(d.entry_refs)} entries, the Time tab rows marked with this invoice{rows}; "
+            "the CSV attached here lists them.")[:4000]
+
+
+def time_detail_csv(d: InvoiceDraft, entries: Mapping[str, TimeEntry]) -> str:
+    """The audit trail of one invoice: each line's entries, one row each."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["Invoice Key", "Line", "Line Description", "Item", "Entry", "Date", "Person", "Role", "Project",
+                "Task", "Notes", "Hours", "Source Link"])
+    for n, line in enumerate(d.lines, start=1):
+        for ref in line.entry_refs:
+            e = entries.get(ref)
+            head = [d.key, n, csv_safe(line.description), csv_safe(line.accounting_item), ref]
+            if e is None:
+                w.writerow(head + [""] * 8)
+            else:
+                w.writerow(head + [e.date.isoformat(), *map(csv_safe, (e.person, e.role, e.project, e.task, e.notes)),
+                                   str(e.hours), csv_safe(e.url)])
+    return out.getvalue()
+
+
+def customer_ref(d: InvoiceDraft) -> str:
+    return (d.customer or d.client).strip()
+
+
+def line_tax(d: InvoiceDraft, l: InvoiceLine) -> str:
+    return (l.tax_code or d.tax_code).strip()
+
+
+def make_ref(value: str, name: str = "", type_: str = "") -> Ref:
+    r = Ref()
+    r.value, r.name, r.type = value, name, type_
+    return r
+
+
+def ref_value(ref: Any) -> str:
+    if ref is None:
+        return ""
+    return str(ref.get("value", "") if isinstance(ref, dict) else getattr(ref, "value", "") or "")
+
+
+def escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def quote_list(values: Sequence[str]) -> str:
+    return ", ".join(f"'{escape(v)}'" for v in values)
+
+
+def chunks(values: Sequence[T], size: int) -> list[list[T]]:
+    return [list(values[i:i + size]) for i in range(0, len(values), size)]
+
+
+def request_id(*parts: str) -> str:
+    """A requestid derived from what is being written: the same write always sends the same id."""
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:36]
+
+
+_LINE_NO = re.compile(r"\bLine\s*#?\s*(\d+)", re.IGNORECASE)
+
+
+def explain(d: InvoiceDraft, text: str) -> str:
+    """Name the client, period and, when QuickBooks says which, the line and its description."""
+    m = _LINE_NO.search(text)
+    where = f"{d.client} ({d.period})"
+    if m and 1 <= int(m.group(1)) <= len(d.lines):
+        where += f', line {m.group(1)} ("{d.lines[int(m.group(1)) - 1].description}")'
+    return f"{where}: {text}"

@@ -1,0 +1,274 @@
+"""One client's invoice: the run of the engine's steps (see `engine`), and the hourly ones — line items,
+billed hours per entry, rates (card, tiers or retainer), and hour lines by the client's detail level.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+
+from ..models import Category, InvoiceDraft, InvoiceLine, Period, TimeRow
+from ..money import ZERO, line_amount
+from .lines import ClientSteps, Item, NonBillable, Portion, hours_text
+from .retainer import rollover
+from .rollup import UNCATEGORIZED, describe, summarize_notes
+from .rounding import tidy_hours
+from .tax import line_tax_code
+from .terms import due_date
+from .tiers import bands
+
+_NO_RATE = "(no rate)"
+
+
+def _week(d: date, period: Period) -> str:
+    """The Monday of the entry's week, or the 1st when the week began in the previous month."""
+    return max(d - timedelta(days=d.weekday()), period.start).isoformat()
+
+
+def _distinct_descriptions(lines: list[InvoiceLine]) -> list[InvoiceLine]:
+    """Two hour lines that read the same (same line item, different rates) get their rate in the text, so the
+    client can tell them apart and Preview can match them with the last run."""
+    seen = Counter(l.description for l in lines if l.kind == "hours")
+    return [l.model_copy(update={"description": f"{l.description} at {l.unit_price}/h"})
+            if l.kind == "hours" and seen[l.description] > 1 else l for l in lines]
+
+
+class ClientBilling(ClientSteps):
+    """The steps of the engine's docstring for one client; collects its lines, issues and holds."""
+
+    def run(self, rows: list[TimeRow], pending: Sequence[TimeRow] = ()) -> InvoiceDraft | None:
+        items = self._items(rows)
+        self._pending(pending)
+        fee_projects = {f.project.casefold() for f in (*self.rules.fixed_fees, *self.rules.milestones)}
+        fee_items = [i for i in items if i.row.entry.project.casefold() in fee_projects]
+        hourly = [i for i in items if i.row.entry.project.casefold() not in fee_projects]
+        portions = self._price(hourly)
+        self._hour_lines(portions)
+        self._fee_lines(fee_items)
+        self._caps(portions)
+        self._minimum(bool(items))
+        self._expenses()
+        self._discounts()
+        self._warnings(rows, items)
+        if not self.lines:
+            return None
+        lines = [self._finish(line) for line in _distinct_descriptions(self.lines)]
+        memo = self.c.memo.replace("{period}", self.period.label())
+        return InvoiceDraft(client=self.c.name, customer=self.c.accounting_customer, period=str(self.period),
+                            currency=self.currency, issue_date=self.issue_date,
+                            due_date=due_date(self.issue_date, self.c.due_days), terms=self.c.terms, memo=memo,
+                            tax_code="NON" if self.c.tax_exempt else self.c.tax_code, lines=tuple(lines))
+
+    def _finish(self, line: InvoiceLine) -> InvoiceLine:
+        return line.model_copy(update={"tax_code": line_tax_code(exempt=self.c.tax_exempt, line_code=line.tax_code,
+                                                                 client_code=self.c.tax_code)})
+
+    def _items(self, rows: list[TimeRow]) -> list[Item]:
+        items: list[Item] = []
+        for r in rows:
+            e = r.entry
+            category = r.effective_category
+            cat: Category | None = self.book.category(category) if category else None
+            if category and cat is None:
+                self.warn(f'unknown category "{category}" (not in the Categories tab); billed as its own line item',
+                          row=r.row, field="category")
+            if not e.billable or (cat is not None and not cat.billable):
+                reason = "not billable in the time tracker" if not e.billable else f'category "{cat.name}" is not billable'
+                self.non_billable.append(NonBillable(ref=e.ref, row=r.row, hours=e.hours,
+                                                     category=category, reason=reason))
+                continue
+            rollup = None
+            if r.line_item.strip():
+                line_item = r.line_item.strip()
+            else:
+                rollup = next((x for x in self.rules.rollups if x.matches(r, category)), None)
+                if rollup:
+                    line_item = rollup.line_item
+                    self.matched_rollups.add(rollup.location)
+                elif cat:
+                    line_item = cat.line_item or cat.name
+                else:
+                    line_item = category or UNCATEGORIZED
+            if not category:
+                self.warn(f"{e.ref} ({e.person}, {e.date}, {hours_text(e.hours)} h) has no category; billed under "
+                          f'"{line_item}" — pick a category before creating invoices', row=r.row, field="category")
+            if e.hours <= ZERO:
+                self.warn(f"{e.ref} has {hours_text(e.hours)} hours", row=r.row, field="hours")
+            billed = self.c.rounding.entry_hours(e.hours)
+            items.append(Item(row=r, line_item=line_item, raw=e.hours, billed=billed, category=category,
+                               rollup=rollup))
+        return items
+
+    def listing_only(self, pending: Sequence[TimeRow]) -> None:
+        """For a client already invoiced this month: list its unapproved rows, bill nothing."""
+        self._pending(pending)
+
+    def _pending(self, rows: Sequence[TimeRow]) -> None:
+        """Unapproved rows are not billed: non-billable ones are listed as such, billable ones as a warning, so
+        that nothing in the month disappears unseen."""
+        waiting: list[TimeRow] = []
+        for r in rows:
+            cat = self.book.category(r.effective_category) if r.effective_category else None
+            if not r.entry.billable or (cat is not None and not cat.billable):
+                reason = "not billable in the time tracker" if not r.entry.billable else \
+                    f'category "{cat.name}" is not billable'  # type: ignore[union-attr]
+                self.non_billable.append(NonBillable(ref=r.entry.ref, row=r.row,
+                                                     hours=r.entry.hours, category=r.effective_category,
+                                                     reason=reason))
+            else:
+                waiting.append(r)
+        if waiting:
+            hours = sum((r.entry.hours for r in waiting), ZERO)
+            self.warn(f"{len(waiting)} billable entr{'y is' if len(waiting) == 1 else 'ies are'} not approved yet "
+                      f"({hours_text(hours)} h) and not on this invoice", row=waiting[0].row, field="approved")
+
+    def _rate(self, item: Item) -> tuple[Decimal, str] | None:
+        return self.card.resolve(item.row, self.c.name, item.category, self.currency)
+
+    def _price(self, items: list[Item]) -> list[Portion]:
+        tiers = list(self.rules.tiers)
+        retainer = self.rules.retainers[0] if self.rules.retainers else None
+        missing: list[Item] = []
+        portions: list[Portion] = []
+        if tiers:
+            portions = self._fill(items, [(cap, lambda i, r=rate, n=f"tier {label} ({where})": (r, n), label)
+                                          for cap, rate, label, where in bands(tiers)])
+        elif retainer:
+            if self.prev_hours is None:
+                carried = ZERO
+                if retainer.rollover_cap:
+                    self.warn(f"no time of {self.period.previous().label()} in the Time tab, so no unused retainer "
+                              "hours were rolled over", retainer.location, level="info")
+            else:
+                carried = rollover(retainer, self.prev_hours)
+            allowance = retainer.included_hours + carried
+            self.allowance, self.carried = allowance, carried
+
+            def overage(i: Item) -> tuple[Decimal, str] | None:
+                if retainer.overage_rate is not None:
+                    return retainer.overage_rate, f"retainer overage rate ({retainer.location})"
+                return self._rate(i)
+
+            portions = self._fill(items, [(allowance, lambda i: (ZERO, "included in the retainer"), "included"),
+                                          (None, overage, "overage")])
+        else:
+            for i in items:
+                found = self._rate(i)
+                if found is None:
+                    missing.append(i)
+                    continue
+                portions.append(Portion(item=i, hours=i.billed, rate=found[0], rate_note=found[1]))
+        missing += list({id(p.item): p.item for p in portions if p.rate_note == _NO_RATE}.values())
+        portions = [p for p in portions if p.rate_note != _NO_RATE]
+        if missing:
+            who = sorted({f"{i.row.entry.person}" + (f" ({i.row.entry.role})" if i.row.entry.role else "")
+                          for i in missing})
+            msg = (f"no rate for {len(missing)} entr{'y' if len(missing) == 1 else 'ies'} of {', '.join(who)}; "
+                   "add a rate in the Rates tab, a Default Rate in the Clients tab, or a Rate Override")
+            self.warn(msg, row=missing[0].row.row, field="rate_override", level="error")
+            self.hold.append(f"missing rate ({', '.join(who)})")
+        return portions
+
+    def _fill(self, items: list[Item], ladder: list) -> list[Portion]:  # type: ignore[type-arg]
+        """Pour items, in date order, into bands of (capacity or None, price function, label)."""
+        out: list[Portion] = []
+        band, room = 0, ladder[0][0]
+        for i in items:
+            left = i.billed
+            while True:
+                _, price, label = ladder[band]
+                if room is not None and room <= ZERO:
+                    if band + 1 < len(ladder):
+                        band, room = band + 1, ladder[band + 1][0]
+                        continue
+                    room = None  # the last band takes the rest, whatever its size
+                take = left if room is None else min(left, room)
+                found = price(i)
+                rate, note = found if found is not None else (ZERO, _NO_RATE)
+                out.append(Portion(item=i, hours=take, rate=rate, rate_note=note, band=label))
+                left -= take
+                if room is not None:
+                    room -= take
+                if left <= ZERO:
+                    break
+        return out
+
+    def _hour_lines(self, portions: list[Portion]) -> None:
+        detail = self.c.detail
+        groups: dict[tuple, list[Portion]] = {}  # type: ignore[type-arg]
+        included: list[Portion] = []
+        for p in portions:
+            if p.band == "included":
+                included.append(p)
+                continue
+            e = p.item.row.entry
+            extra = {"line item": "", "line item + person": e.person, "line item + week": _week(e.date, self.period),
+                     "entry": e.ref}[detail]
+            key = (p.item.line_item.casefold(), p.rate, p.band, extra)
+            groups.setdefault(key, []).append(p)
+        retainer = self.rules.retainers[0] if self.rules.retainers else None
+        if retainer:
+            self._retainer_line(retainer, included)
+        split_refs = {ref for ref, n in Counter(p.item.row.entry.ref for p in portions).items() if n > 1}
+        bands_order = {p.band: n for n, p in reversed(list(enumerate(portions)))}
+        ordered = sorted(groups.items(), key=lambda kv: (bands_order.get(kv[0][2], 0), kv[0][0], kv[0][3], -kv[0][1]))
+        for (_, rate, band, extra), group in ordered:
+            first = group[0].item
+            raw = sum((p.item.raw * (p.hours / p.item.billed) if p.item.billed else p.item.raw for p in group), ZERO)
+            raw = tidy_hours(raw)
+            billed = sum((p.hours for p in group), ZERO)
+            qty = tidy_hours(self.c.rounding.line_hours(billed))
+            refs = tuple(dict.fromkeys(p.item.row.entry.ref for p in group))
+            e = first.row.entry
+            text = describe(self.c.description, line_item=first.line_item, count=len(refs), hours=hours_text(qty),
+                            period=self.period.label(),
+                            person=e.person if detail == "line item + person" else "",
+                            week=f"week of {extra}" if detail == "line item + week" else "",
+                            notes=summarize_notes((p.item.row.entry.notes for p in group), self.c.task_notes))
+            if detail == "entry":
+                text = describe(self.c.description or "{line_item} — {person}, {date}: {notes}",
+                                line_item=first.line_item, count=1, hours=hours_text(qty), period=self.period.label(),
+                                person=e.person, notes=e.notes.strip() or e.task).replace("{date}", e.date.isoformat())
+            elif detail == "line item + person" and "{person}" not in (self.c.description or ""):
+                text = f"{text} — {e.person}"
+            elif detail == "line item + week" and "{week}" not in (self.c.description or ""):
+                text = f"{text} — week of {extra}"
+            if band and band != "overage":
+                text = f"{text} ({band})"
+            elif band == "overage":
+                text = f"{text} (beyond retainer)"
+            notes = [f"rate {rate} from {group[0].rate_note}"]
+            if self.c.rounding.describe():
+                notes.append(f"{hours_text(raw)} h tracked, {hours_text(qty)} h billed ({self.c.rounding.describe()})")
+            splits = [r for r in refs if r in split_refs]
+            if splits:
+                notes.append(f"split across lines at a {'tier' if self.rules.tiers else 'retainer'} boundary: "
+                             + ", ".join(splits))
+            item, tax = self.item_for(first.line_item, first.rollup)
+            self.lines.append(InvoiceLine(
+                description=text, line_item=first.line_item, item=item, kind="hours", quantity=qty, unit_price=rate,
+                amount=line_amount(qty, rate, self.currency), raw_hours=raw,
+                service_date=min(p.item.row.entry.date for p in group), tax_code=tax, entry_refs=refs,
+                detail=tuple(notes)))
+
+    def _retainer_line(self, retainer, included: list[Portion]) -> None:  # type: ignore[no-untyped-def]
+        used = sum((p.hours for p in included), ZERO)
+        raw = tidy_hours(sum((p.item.raw * (p.hours / p.item.billed) if p.item.billed else p.item.raw
+                              for p in included), ZERO))
+        allowance, carried = self.allowance, self.carried
+        text = retainer.description or f"Monthly retainer, {self.period.label()}"
+        text = f"{text} — {hours_text(retainer.included_hours)} h included" + (
+            f" + {hours_text(carried)} h rolled over" if carried else "") + f", {hours_text(used)} h used"
+        notes = [f"retainer {retainer.location}: {self.money(retainer.fee)} includes {hours_text(retainer.included_hours)} h"]
+        if carried:
+            notes.append(f"{hours_text(carried)} h unused last month rolled over (cap {hours_text(retainer.rollover_cap)} h)")
+        if used < allowance and retainer.rollover_cap:
+            notes.append(f"{hours_text(allowance - used)} h unused this month")
+        item, tax = self.item_for(retainer.line_item)
+        self.lines.append(InvoiceLine(
+            description=text, line_item=retainer.line_item, item=retainer.item or item, kind="retainer",
+            quantity=Decimal(1), unit_price=retainer.fee, amount=line_amount(Decimal(1), retainer.fee, self.currency),
+            raw_hours=raw, tax_code=tax, entry_refs=tuple(dict.fromkeys(p.item.row.entry.ref for p in included)),
+            detail=tuple(notes)))

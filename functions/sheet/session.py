@@ -1,0 +1,250 @@
+"""One run's unit of work on the sheet: read the tabs once, hand out records, collect changes, write once.
+
+The pipeline never sees a cell. It asks a session for the Time rows, the rule book and the invoice history,
+tells it what changed (a merge, invoice numbers, a Preview, a Runs row) in domain terms, and `commit()`s:
+every change goes to the sheet in one write, or — when the run raises before that — none does.
+
+    session = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Runs"])
+    rows = session.time().rows
+    session.log_run(summary, "ok", "3 invoices ready")
+    session.commit()
+
+Columns are found by their header as the tab is laid out now, so a moved or inserted column is read, written
+and named in messages right (`Time!K7`, not the contract's default position).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..billing.book import RuleBook
+from ..billing.engine import BillingResult
+from ..errors import InputErrors, InvariantError
+from ..models import CreatedInvoice, Period, TimeEntry
+from ..ports import Cell, CellBlock, SheetStore
+from .cells import is_blank, parse_decimal, text
+from .config_tabs import parse_book
+from .contract import HeaderMap, load_contract
+from .merge import MergeResult
+from .preview_tab import preview_rows
+from .seed import seed_rows
+from .tables import OUTPUT_KEYS, REVIEW_KEYS, SOURCE_KEYS, TimeTable, parse_time_tab, row_values
+
+if TYPE_CHECKING:
+    from ..summaries import Summary
+
+CONFIG_TABS = ("Clients", "Rates", "Rules", "Categories")
+
+
+class SheetSession:
+    """The tabs one run read, as records, and the changes it will write (see the module docstring)."""
+
+    def __init__(self, store: SheetStore, tabs: Sequence[str]):
+        self.store = store
+        self.tables: dict[str, list[list[Cell]]] = store.read(list(tabs))
+        self.blocks: list[CellBlock] = []
+        self._time: TimeTable | None = None
+
+    # --- records ---------------------------------------------------------------------------------------------
+
+    def time(self) -> TimeTable:
+        """The Time tab parsed once: rows, problems by cell, rows without an id."""
+        if self._time is None:
+            self._time = parse_time_tab(self.tables.get("Time") or [load_contract().tab("Time").headers])
+        return self._time
+
+    def time_cell(self, row: int, key: str) -> str:
+        """`Time!K7`: the cell of a Time field at a row, through the tab's header as it is now."""
+        return self.time().header.cell(key, row)
+
+    def book(self, stop_on: Sequence[str] = CONFIG_TABS) -> tuple[RuleBook, list[str]]:
+        """The settings tabs as a rule book. Problems in the tabs of `stop_on` stop the run (InputErrors, nothing
+        written); problems elsewhere come back as warnings."""
+        book, errors = parse_book({name: self.tables.get(name) or [] for name in CONFIG_TABS})
+        fatal = [e for e in errors if e.location is None or e.location.tab in stop_on]
+        if fatal:
+            raise InputErrors(fatal, what="settings tabs")
+        return book, [str(e) for e in errors]
+
+    def located(self, result: BillingResult) -> BillingResult:
+        """The billing result with every Time-row issue named by its real cell."""
+        return result.located(self.time_cell)
+
+    def previous_totals(self, period: Period) -> dict[str, Decimal]:
+        """client -> the total of its invoice for `period`, from the Invoices tab (the spike check's baseline)."""
+        rows = self.tables.get("Invoices") or []
+        if len(rows) < 2:
+            return {}
+        hm = HeaderMap(load_contract().tab("Invoices"), rows[0])
+        out: dict[str, Decimal] = {}
+        for r in rows[1:]:
+            if text(hm.get(r, "period")) == str(period):
+                try:
+                    out[text(hm.get(r, "client"))] = parse_decimal(hm.get(r, "total")) or Decimal("0")
+                except ValueError:
+                    continue
+        return out
+
+    # --- changes ---------------------------------------------------------------------------------------------
+
+    def seed_config(self, names: Iterable[str], config_dir: Path) -> None:
+        """Fill the empty settings tabs among `names` from a folder of CSVs (`Clients.csv` ...); a tab that holds
+        anything a person typed is never touched."""
+        for name in names:
+            rows = self.tables.get(name) or []
+            if len(rows) > 1 and any(not is_blank(v) for r in rows[1:] for v in r):
+                continue
+            header = rows[0] if rows else load_contract().tab(name).headers
+            values = seed_rows(name, header, config_dir / f"{name}.csv")
+            if values:
+                self.blocks.append(CellBlock(name, 2, 1, values))
+                self.tables[name] = [header, *values]
+
+    def apply_merge(self, merged: MergeResult) -> None:
+        """Write what a refresh's merge decided: changed source/output cells, appended rows. Review cells are
+        people's: a merge that tried to write one is a bug, and the run stops before anything is written."""
+        table, raw = self.time(), self.tables.get("Time") or []
+        hm = table.header
+        owned = set(SOURCE_KEYS) | set(OUTPUT_KEYS)
+        changes: dict[tuple[int, int], Cell] = {}
+        for row_number, cells in merged.updates.items():
+            current = raw[row_number - 1] if row_number - 1 < len(raw) else []
+            for key, value in cells.items():
+                if key not in owned:
+                    raise InvariantError(f"refresh tried to write the review column {key!r} of Time row "
+                                         f"{row_number}; nothing was written")
+                i = hm.index.get(key)
+                if i is None:
+                    continue
+                old = current[i] if i < len(current) else None
+                if canonical(old) != canonical(value):
+                    changes[(row_number, i + 1)] = value
+        self.blocks += changed_cell_blocks("Time", changes)
+        if merged.appends:
+            first = max(len(raw), 1) + 1
+            self.blocks.append(CellBlock("Time", first, 1, [row_values(hm, cells) for cells in merged.appends]))
+
+    def set_review(self, changes: Mapping[int, Mapping[str, Cell]]) -> None:
+        """Review cells as a person would type them: {Time row: {review field: value}}."""
+        hm = self.time().header
+        cells: dict[tuple[int, int], Cell] = {}
+        for row_number, values in changes.items():
+            for key, value in values.items():
+                if key not in REVIEW_KEYS:
+                    raise InvariantError(f"{key!r} is not a review column of the Time tab")
+                cells[(row_number, hm.index[key] + 1)] = value
+        self.blocks += changed_cell_blocks("Time", cells)
+
+    def add_clients(self, entries: Iterable[TimeEntry]) -> list[str]:
+        """Clients the Clients tab does not know get a row (people fill in the terms); returns their names."""
+        rows = self._rows("Clients")
+        hm = HeaderMap(load_contract().tab("Clients"), rows[0])
+        known = {text(hm.get(r, "client")).casefold() for r in rows[1:]}
+        first_seen: dict[str, TimeEntry] = {}
+        for e in entries:
+            if not e.client.strip():  # time without a client (internal work): nothing to bill, no Clients row
+                continue
+            if e.client.casefold() not in known and e.client.casefold() not in first_seen:
+                first_seen[e.client.casefold()] = e
+        added = []
+        for e in sorted(first_seen.values(), key=lambda e: e.client.casefold()):
+            cells: dict[str, Cell] = {"client": e.client, "currency": e.currency or ""}
+            if "active" in hm.index:
+                cells["active"] = True
+            self._append("Clients", row_values(hm, cells))
+            added.append(e.client)
+        return added
+
+    def mark_invoiced(self, created: Sequence[CreatedInvoice], system: str) -> None:
+        """Invoice numbers into the Time rows the accounting system confirmed, and each invoice into the
+        Invoices tab once."""
+        table = self.time()
+        by_ref = {r.entry.ref: r.row for r in table.rows}
+        col = table.header.index["invoice"] + 1
+        changes = {(by_ref[ref], col): inv.number for inv in created for ref in inv.entry_refs if ref in by_ref}
+        self.blocks += changed_cell_blocks("Time", changes)
+        rows = self._rows("Invoices")
+        hm = HeaderMap(load_contract().tab("Invoices"), rows[0])
+        listed = {text(hm.get(r, "key")) for r in rows[1:]}
+        for inv in created:
+            if inv.key in listed:
+                continue
+            self._append("Invoices", row_values(hm, {
+                "number": inv.number, "client": inv.client, "period": inv.period, "currency": inv.currency,
+                "total": inv.total, "lines": inv.line_count, "entries": len(inv.entry_refs), "status": inv.status,
+                "system": system.split(" ")[0] if system.startswith("local") else system,
+                "external_id": inv.external_id, "link": inv.url,
+                "created_at": inv.created_at.isoformat() if inv.created_at else "", "key": inv.key}))
+
+    def write_preview(self, result: BillingResult) -> None:
+        """The Preview tab rewritten from the result, marking what changed since the last preview."""
+        old = self.tables.get("Preview") or []
+        new_rows = preview_rows(result, old)
+        tab = load_contract().tab("Preview")
+        blank = [[None] * len(tab.columns) for _ in range(max(0, len(old) - 1 - len(new_rows)))]
+        self.blocks.append(CellBlock("Preview", 1, 1, [tab.headers, *new_rows, *blank]))
+
+    def log_run(self, summary: Summary, status: str, detail: str, errors: str = "", ai_usage: str = "") -> None:
+        """One row of the Runs tab for this run."""
+        rows = self._rows("Runs")
+        hm = HeaderMap(load_contract().tab("Runs"), rows[0])
+        self._append("Runs", row_values(hm, {
+            "run_id": summary.run_id, "command": summary.command, "period": summary.period,
+            "started": summary.started, "seconds": round(summary.seconds, 2), "status": status,
+            "summary": detail, "errors": errors, "ai_usage": ai_usage}))
+
+    def commit(self) -> None:
+        """Everything collected, in one write; the session can collect again afterwards."""
+        if self.blocks:
+            self.store.write(self.blocks)
+        self.blocks = []
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+
+    def _rows(self, name: str) -> list[list[Cell]]:
+        rows = self.tables.setdefault(name, [])
+        if not rows:
+            rows.append(load_contract().tab(name).headers)
+        return rows
+
+    def _append(self, tab: str, values: list[Cell]) -> None:
+        rows = self._rows(tab)
+        self.blocks.append(CellBlock(tab, max(len(rows), 1) + 1, 1, [values]))
+        rows.append(values)
+
+
+def canonical(value: Cell) -> str:
+    """One text per value, so that 1.5 (a float from xlsx), "1.50" and Decimal("1.5") compare equal."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float, Decimal)):
+        d = parse_decimal(value)
+        return format(d.normalize(), "f") if d is not None else ""
+    if isinstance(value, (datetime, date)):
+        return text(value)
+    return str(value)
+
+
+def changed_cell_blocks(tab: str, changes: Mapping[tuple[int, int], Cell]) -> list[CellBlock]:
+    """Group single-cell changes {(row, col): value} (1-based) into vertical runs, one block per run."""
+    by_col: dict[int, list[int]] = defaultdict(list)
+    for (r, c) in changes:
+        by_col[c].append(r)
+    blocks = []
+    for c, rows in sorted(by_col.items()):
+        rows.sort()
+        runs: list[list[int]] = [[rows[0]]]
+        for r in rows[1:]:
+            if r == runs[-1][-1] + 1:
+                runs[-1].append(r)
+            else:
+                runs.append([r])
+        blocks += [CellBlock(tab, run[0], c, [[changes[(x, c)]] for x in run]) for run in runs]
+    return blocks

@@ -1,0 +1,107 @@
+"""What each job reports: the summaries the CLI prints, `--json` returns and the Cloud Functions answer.
+
+    >>> InvoiceSummary(number=None, client="Acme", currency="USD", total=Decimal("10.00"), lines=1, entries=2,
+    ...                status="draft").total
+    Decimal('10.00')
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .billing.engine import BillingResult
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    command: str
+    period: str
+    run_id: str
+    started: str = ""  # ISO time the run began (UTC)
+    sheet: str
+    seconds: float = 0.0
+    warnings: list[str] = Field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def run_id(clock: Callable[[], datetime]) -> dict[str, str]:
+    """The run's id and start time, for the summary and the Runs tab."""
+    now = clock().replace(microsecond=0)
+    return {"run_id": now.strftime("%Y%m%d-%H%M%S"), "started": now.isoformat()}
+
+
+class ClientHours(BaseModel):
+    entries: int
+    billable_hours: Decimal
+    non_billable_hours: Decimal
+
+
+class RefreshSummary(Summary):
+    sources: list[str] = Field(default_factory=list)
+    imported: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    held_changes: int = 0
+    gone: int = 0
+    skipped_rows: list[str] = Field(default_factory=list)
+    suggestions: dict[str, int] = Field(default_factory=dict)
+    accuracy: dict[str, str] = Field(default_factory=dict)
+    clients: dict[str, ClientHours] = Field(default_factory=dict)
+    new_clients: list[str] = Field(default_factory=list)
+    layout_changes: list[str] = Field(default_factory=list)
+    ai_usage: str = ""
+
+
+class InvoiceSummary(BaseModel):
+    number: str | None  # None in a preview: not created yet
+    client: str
+    currency: str
+    total: Decimal
+    lines: int
+    entries: int
+    status: str  # draft | created | existing
+    link: str = ""
+    document: str = ""
+
+
+class InvoicesSummary(Summary):
+    invoices: list[InvoiceSummary] = Field(default_factory=list)
+    held: dict[str, str] = Field(default_factory=dict)
+    totals: dict[str, Decimal] = Field(default_factory=dict)  # per currency
+    created: int = 0
+    existing: int = 0
+    dry_run: bool = False
+    accounting: str = ""
+    documents: str = ""
+
+    def add_result(self, result: BillingResult, warnings: list[str]) -> None:
+        """The drafts, holds and warnings of a billing result (its issues already named by cell)."""
+        self.warnings = warnings + [str(i) + (f" [{i.client}]" if i.client and i.client not in str(i) else "")
+                                    for i in result.issues if i.level != "info"]
+        self.held = dict(result.held)
+        self.invoices = [InvoiceSummary(number=None, client=d.client, currency=d.currency, total=d.total,
+                                        lines=len(d.lines), entries=len(d.entry_refs), status="draft")
+                         for d in result.drafts]
+        self.totals = totals(self.invoices)
+
+
+PreviewSummary = InvoicesSummary
+CreateSummary = InvoicesSummary
+
+
+def totals(invoices: Iterable[InvoiceSummary]) -> dict[str, Decimal]:
+    """The sum of the invoices per currency."""
+    out: dict[str, Decimal] = defaultdict(lambda: Decimal("0"))
+    for inv in invoices:
+        out[inv.currency] += inv.total
+    return dict(sorted(out.items()))
