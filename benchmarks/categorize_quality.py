@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from functions.categorize.chain import Chain  # noqa: E402
-from functions.categorize.claude import normalize  # noqa: E402
+from functions.categorize.claude_prompt import normalize  # noqa: E402
 from functions.categorize.classifier import OfflineClassifier  # noqa: E402
 from functions.categorize.memory import MemoryCategorizer  # noqa: E402
 from functions.categorize.rules import RulesCategorizer  # noqa: E402

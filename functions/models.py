@@ -143,6 +143,8 @@ class Suggestion(Frozen):
 
 
 LOW_CONFIDENCE = 0.6
+# Hours in one entry above which the Time tab flags it and the preview warns: most likely a timer left running.
+LONG_ENTRY_HOURS = Decimal("12")
 
 
 class Category(Frozen):

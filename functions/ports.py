@@ -6,7 +6,7 @@ is the one place that picks them. The core only ever sees these Protocols.
 | port            | embedded                         | production                    |
 | --------------- | -------------------------------- | ----------------------------- |
 | TimeSource      | sources.csv_exports              | Harvest / Toggl APIs          |
-| Categorizer     | categorize.offline (chain)       | categorize.claude              |
+| Categorizer     | categorize.chain (offline)       | categorize.claude             |
 | SheetStore      | sheet.workbook (xlsx)            | sheet.gsheets (gspread)       |
 | Accounting      | accounting.ledger (SQLite)       | accounting.quickbooks         |
 """

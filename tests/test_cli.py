@@ -33,6 +33,7 @@ def test_default_period_is_last_month():
     assert default_period(date(2027, 1, 3)) == "2026-12"
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_month_and_is_idempotent(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "--workdir", str(tmp_path), "--json")
     assert code == 0

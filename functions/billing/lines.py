@@ -18,7 +18,7 @@ from .rates import RateCard
 from .rollup import Rollup
 from .rounding import tidy_hours
 
-LONG_ENTRY_HOURS = Decimal(12)
+from ..models import LONG_ENTRY_HOURS
 SPIKE_RATIO = Decimal("1.5")
 LABOUR_KINDS = ("hours", "fixed", "milestone", "retainer", "writeoff", "minimum")
 

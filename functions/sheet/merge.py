@@ -25,7 +25,7 @@ from typing import Any
 from ..models import LOW_CONFIDENCE, Period, Suggestion, TimeEntry, TimeRow
 from .tables import source_cells, suggestion_cells
 
-LONG_ENTRY_HOURS = Decimal("12")
+from ..models import LONG_ENTRY_HOURS
 
 
 @dataclass

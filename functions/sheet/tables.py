@@ -168,7 +168,3 @@ def row_values(hm: HeaderMap, cells: dict[str, Any], width: int | None = None) -
         if i is not None:
             out[i] = value
     return out
-
-
-def decimal_or_blank(value: Decimal | None) -> Decimal | str:
-    return "" if value is None else value

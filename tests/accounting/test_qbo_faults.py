@@ -188,6 +188,7 @@ FAULTS = ["429", "500", "drop", "401", "validation"]
 PATHS = ["/query", "/batch", "/invoice", "/upload"]
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(schedule=st.lists(st.tuples(st.sampled_from(FAULTS), st.sampled_from(PATHS), st.integers(1, 3)),
                          max_size=4),

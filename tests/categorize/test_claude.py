@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from functions.categorize.chain import Chain
 from functions.categorize.classifier import OfflineClassifier
-from functions.categorize.claude import ClaudeCategorizer, ClaudeSettings, answer_schema, estimate_cost
+from functions.categorize.claude import ClaudeCategorizer, ClaudeSettings
+from functions.categorize.claude_cost import estimate_cost
+from functions.categorize.claude_prompt import answer_schema
 from functions.models import Category, TimeEntry, TimeRow
 from functions.ports import CategorizeContext, CategorizeReport
 from tests.emulators.anthropic import AnthropicEmulator

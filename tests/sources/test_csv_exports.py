@@ -12,17 +12,8 @@ import pytest
 from functions.errors import InputError, InputErrors, Terminal
 from functions.models import Period
 from functions.ports import SkippedRow, TimeSource
-from functions.sources.csv_exports import (
-    Clockify,
-    CsvSource,
-    Harvest,
-    Toggl,
-    UnknownFormat,
-    detect,
-    entry_id,
-    layout_of,
-    read_export,
-)
+from functions.sources.csv_exports import CsvSource, entry_id, read_export
+from functions.sources.export_formats import Clockify, Harvest, Toggl, UnknownFormat, detect, layout_of
 
 GOLDEN = Path(__file__).parent / "golden"
 OCTOBER = Period.parse("2026-10")
@@ -183,7 +174,7 @@ def test_empty_and_non_utf8_files_are_clear_errors(tmp_path: Path) -> None:
         (harvest_row(date="2026-13-01"), 'october_harvest.csv:2 (column Date): "2026-13-01" is not a date on the calendar'),
         (harvest_row(date="1.10.2026"), 'october_harvest.csv:2 (column Date): "1.10.2026" is not a date; write it as'),
         (harvest_row(date="13/10/2026"), 'october_harvest.csv:2 (column Date): "13/10/2026" is not a date: it looks day-first'),
-        (harvest_row(billable="Maybe"), 'october_harvest.csv:2 (column Billable?): "Maybe" is not Yes or No'),
+        (harvest_row(billable="Maybe"), 'october_harvest.csv:2 (column Billable?): "Maybe" is not TRUE or FALSE'),
         (harvest_row(rate='"12,5O"'), 'october_harvest.csv:2 (column Billable Rate): "12,5O" is not an amount'),
         (harvest_row(first="", last=""), "october_harvest.csv:2: has no person"),
     ],
@@ -257,7 +248,7 @@ def test_skip_bad_rows_imports_good_rows_and_reports_each_bad_one(tmp_path: Path
     fmt, entries, skipped = read_export(path, skip_bad_rows=True)
     assert fmt == "harvest" and [e.notes for e in entries] == ["a", "b"]
     assert skipped == (
-        SkippedRow("h.csv:3", 'column Hours: "1,5h" is not a number of hours; column Billable?: "?" is not Yes or No'),
+        SkippedRow("h.csv:3", 'column Hours: "1,5h" is not a number of hours; column Billable?: "?" is not TRUE or FALSE'),
         SkippedRow("h.csv:5", 'column Date: "yesterday" is not a date; write it as YYYY-MM-DD or MM/DD/YYYY'),
     )
 
