@@ -23,18 +23,34 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from functions.sheet.config_tabs import parse_book  # noqa: E402
-from functions.billing.engine import compute_invoices  # noqa: E402
-from functions.sheet.preview_tab import preview_rows  # noqa: E402
-from functions.models import Period, TimeEntry, TimeRow  # noqa: E402
+from functions.billing.engine import compute_invoices
+from functions.models import Period, TimeEntry, TimeRow
+from functions.sheet.config_tabs import parse_book
+from functions.sheet.preview_tab import preview_rows
 
-CATEGORIES = [["Category", "Meaning", "Billable", "Line Item"],
-              ["Development", "", "TRUE", ""], ["Design", "", "TRUE", ""], ["Maintenance", "", "TRUE", ""],
-              ["QA", "", "TRUE", "Quality Assurance"], ["Meetings", "", "TRUE", ""], ["Support", "", "TRUE", ""],
-              ["Internal", "", "FALSE", ""]]
+CATEGORIES = [
+    ["Category", "Meaning", "Billable", "Line Item"],
+    ["Development", "", "TRUE", ""],
+    ["Design", "", "TRUE", ""],
+    ["Maintenance", "", "TRUE", ""],
+    ["QA", "", "TRUE", "Quality Assurance"],
+    ["Meetings", "", "TRUE", ""],
+    ["Support", "", "TRUE", ""],
+    ["Internal", "", "FALSE", ""],
+]
 ROLES = ["Developer", "Senior Developer", "Designer", "QA Engineer", "Project Manager"]
-NOTES = ["bug fix in checkout", "implement search", "client call", "hotfix login", "mockups v2", "regression run",
-         "code review", "sprint planning", "support ticket", "deploy"]
+NOTES = [
+    "bug fix in checkout",
+    "implement search",
+    "client call",
+    "hotfix login",
+    "mockups v2",
+    "regression run",
+    "code review",
+    "sprint planning",
+    "support ticket",
+    "deploy",
+]
 PERIOD = Period(year=2026, month=10)
 
 
@@ -42,20 +58,61 @@ def build(entries: int, clients: int, seed: int = 7, only_october: bool = False)
     rng = random.Random(seed)
     names = [f"Client {i:03d}" for i in range(clients)]
     people = [(f"Person {i:03d}", ROLES[i % len(ROLES)]) for i in range(max(20, clients // 5))]
-    c = [["Client", "Currency", "Terms", "Default Rate", "Detail", "Rounding", "Round Per", "Minimum Entry",
-          "Minimum Fee", "Description", "Task Notes", "Tax Code"]]
+    c = [
+        [
+            "Client",
+            "Currency",
+            "Terms",
+            "Default Rate",
+            "Detail",
+            "Rounding",
+            "Round Per",
+            "Minimum Entry",
+            "Minimum Fee",
+            "Description",
+            "Task Notes",
+            "Tax Code",
+        ]
+    ]
     rates = [["Client", "Person", "Role", "Category", "Rate", "Effective From", "Effective To"]]
     rates += [["", "", role, "", str(100 + 10 * i), "", ""] for i, role in enumerate(ROLES)]
-    rules = [["Rule", "Client", "Project", "Field", "Pattern", "Category", "Line Item", "Hours", "Rate", "Amount",
-              "Percent", "Rollover Cap", "Period", "Complete", "Description"],
-             ["rollup", "", "", "notes", "bug fix|hotfix|regression", "", "Maintenance", "", "", "", "", "", "", "",
-              ""]]
+    rules = [
+        [
+            "Rule",
+            "Client",
+            "Project",
+            "Field",
+            "Pattern",
+            "Category",
+            "Line Item",
+            "Hours",
+            "Rate",
+            "Amount",
+            "Percent",
+            "Rollover Cap",
+            "Period",
+            "Complete",
+            "Description",
+        ],
+        ["rollup", "", "", "notes", "bug fix|hotfix|regression", "", "Maintenance", "", "", "", "", "", "", "", ""],
+    ]
     for i, name in enumerate(names):
-        c.append([name, rng.choice(["USD", "USD", "EUR", "GBP"]), rng.choice(["Net 15", "Net 30", "Due on receipt"]),
-                  str(rng.choice([120, 135, 150])), rng.choice(["line item", "line item", "line item + person",
-                                                                "line item + week"]),
-                  rng.choice(["", "", "15 up", "6 nearest"]), rng.choice(["entry", "line"]),
-                  rng.choice(["", "15"]), rng.choice(["", "2000"]), "", rng.choice(["none", "summary"]), "TAX"])
+        c.append(
+            [
+                name,
+                rng.choice(["USD", "USD", "EUR", "GBP"]),
+                rng.choice(["Net 15", "Net 30", "Due on receipt"]),
+                str(rng.choice([120, 135, 150])),
+                rng.choice(["line item", "line item", "line item + person", "line item + week"]),
+                rng.choice(["", "", "15 up", "6 nearest"]),
+                rng.choice(["entry", "line"]),
+                rng.choice(["", "15"]),
+                rng.choice(["", "2000"]),
+                "",
+                rng.choice(["none", "summary"]),
+                "TAX",
+            ]
+        )
         rates.append([name, people[i % len(people)][0], "", "", "175", "", ""])
         rates.append([name, "", "", "", "160", "2026-10-15", ""])
         family = i % 8
@@ -67,14 +124,33 @@ def build(entries: int, clients: int, seed: int = 7, only_october: bool = False)
         elif family == 3:
             rules.append(["cap", name, "", "", "", "", "", "", "", "8000", "", "", "", "", ""])
         elif family == 4:
-            rules.append(["fixed fee", name, "Fixed", "", "", "", "Fixed Project", "", "", "6000", "", "", "2026-10",
-                          "", "Fixed fee"])
+            rules.append(
+                [
+                    "fixed fee",
+                    name,
+                    "Fixed",
+                    "",
+                    "",
+                    "",
+                    "Fixed Project",
+                    "",
+                    "",
+                    "6000",
+                    "",
+                    "",
+                    "2026-10",
+                    "",
+                    "Fixed fee",
+                ]
+            )
         elif family == 5:
-            rules.append(["milestone", name, "Fixed", "", "", "", "", "", "", "3000", "", "", "2026-10", "TRUE",
-                          "Milestone 1"])
+            rules.append(
+                ["milestone", name, "Fixed", "", "", "", "", "", "", "3000", "", "", "2026-10", "TRUE", "Milestone 1"]
+            )
         elif family == 6:
-            rules.append(["expense", name, "", "", "", "", "Hosting", "", "", "400", "10%", "", "2026-10", "",
-                          "Hosting"])
+            rules.append(
+                ["expense", name, "", "", "", "", "Hosting", "", "", "400", "10%", "", "2026-10", "", "Hosting"]
+            )
             rules.append(["discount", name, "", "", "", "", "", "", "", "", "5%", "", "", "", "Discount"])
         elif family == 7:
             rules.append(["discount", name, "", "", "", "", "Meetings", "", "", "100", "", "", "", "", "Meetings"])
@@ -85,12 +161,23 @@ def build(entries: int, clients: int, seed: int = 7, only_october: bool = False)
     for n in range(entries):
         person, role = rng.choice(people)
         # September too by default (the engine reads last month for rollover and spikes).
-        day = date(2026, 10, 1) + timedelta(days=rng.randrange(31)) if only_october else \
-            start + timedelta(days=rng.randrange(61))
-        entry = TimeEntry(source="bench", source_id=str(n), date=day, client=rng.choice(names),
-                          project=rng.choice(["Web", "Web", "Web", "Fixed"]), person=person, role=role,
-                          notes=rng.choice(NOTES), hours=Decimal(rng.randrange(5, 600)) / 100,
-                          billable=rng.random() > 0.05)
+        day = (
+            date(2026, 10, 1) + timedelta(days=rng.randrange(31))
+            if only_october
+            else start + timedelta(days=rng.randrange(61))
+        )
+        entry = TimeEntry(
+            source="bench",
+            source_id=str(n),
+            date=day,
+            client=rng.choice(names),
+            project=rng.choice(["Web", "Web", "Web", "Fixed"]),
+            person=person,
+            role=role,
+            notes=rng.choice(NOTES),
+            hours=Decimal(rng.randrange(5, 600)) / 100,
+            billable=rng.random() > 0.05,
+        )
         rows.append(TimeRow(row=n + 2, entry=entry, category=rng.choice(cats), approved=rng.random() > 0.1))
     return tables, rows
 
@@ -122,12 +209,21 @@ def main() -> None:
     t5 = time.perf_counter()
     in_period = sum(1 for r in rows if PERIOD.contains(r.entry.date))
     report = {
-        "entries": len(rows), "entries_in_period": in_period, "clients": args.clients,
-        "rule_rows": len(tables["Rules"]) - 1, "rate_rows": len(tables["Rates"]) - 1,
-        "invoices": len(result.drafts), "held": len(result.held),
-        "lines": sum(len(d.lines) for d in result.drafts), "preview_rows": len(preview),
-        "seconds": {"generate": round(t1 - t0, 2), "parse_book": round(t2 - t1, 3),
-                    "compute_invoices": round(t4 - t3, 2), "preview_rows": round(t5 - t4, 2)},
+        "entries": len(rows),
+        "entries_in_period": in_period,
+        "clients": args.clients,
+        "rule_rows": len(tables["Rules"]) - 1,
+        "rate_rows": len(tables["Rates"]) - 1,
+        "invoices": len(result.drafts),
+        "held": len(result.held),
+        "lines": sum(len(d.lines) for d in result.drafts),
+        "preview_rows": len(preview),
+        "seconds": {
+            "generate": round(t1 - t0, 2),
+            "parse_book": round(t2 - t1, 3),
+            "compute_invoices": round(t4 - t3, 2),
+            "preview_rows": round(t5 - t4, 2),
+        },
         "entries_per_second": round(len(rows) / (t4 - t3)),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rss_before_engine_mb": round(rss_before / 1024, 1),

@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from functions.categorize.chain import Chain  # noqa: E402
-from functions.categorize.claude_prompt import normalize  # noqa: E402
 from functions.categorize.classifier import OfflineClassifier  # noqa: E402
+from functions.categorize.claude_prompt import normalize  # noqa: E402
 from functions.categorize.memory import MemoryCategorizer  # noqa: E402
 from functions.categorize.rules import RulesCategorizer  # noqa: E402
 from functions.models import LOW_CONFIDENCE, Category, TimeEntry, TimeRow  # noqa: E402
@@ -47,8 +47,12 @@ SAMPLE = ROOT / "functions" / "sample"
 
 def load_categories() -> tuple[Category, ...]:
     with open(SAMPLE / "config" / "Categories.csv", encoding="utf-8") as fh:
-        return tuple(Category(name=r["Category"], meaning=r["Meaning"], billable=r["Billable"] == "TRUE",
-                              line_item=r["Line Item"]) for r in csv.DictReader(fh))
+        return tuple(
+            Category(
+                name=r["Category"], meaning=r["Meaning"], billable=r["Billable"] == "TRUE", line_item=r["Line Item"]
+            )
+            for r in csv.DictReader(fh)
+        )
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Month:
 
 
 # -- the demo agency's months ------------------------------------------------------------------------
+
 
 def sample_months() -> tuple[Month, Month]:
     from functions.sources.csv_exports import read_export
@@ -75,63 +80,209 @@ def sample_months() -> tuple[Month, Month]:
 
 # -- a harder, messier labelled set ------------------------------------------------------------------
 
-FEATURES = ["checkout", "login", "search", "cart", "onboarding", "invoices page", "push notifs", "profile",
-            "reporting", "billing", "sso", "export", "admin panel", "pricing page", "api v2", "webhooks"]
+FEATURES = [
+    "checkout",
+    "login",
+    "search",
+    "cart",
+    "onboarding",
+    "invoices page",
+    "push notifs",
+    "profile",
+    "reporting",
+    "billing",
+    "sso",
+    "export",
+    "admin panel",
+    "pricing page",
+    "api v2",
+    "webhooks",
+]
 NEW_FEATURES = ["loyalty pts", "wishlist", "dark mode", "gift cards", "chatbot", "b2b portal"]
 PEOPLE = ["ben", "chloe", "dmitri", "maya", "sam from acme", "the PO", "jen", "raj"]
-TYPO = {"review": "reveiw", "meeting": "meetign", "deploy": "delpoy", "update": "udpate", "design": "desgin",
-        "testing": "tesitng", "fix": "fx", "client": "cleint", "report": "reprot"}
+TYPO = {
+    "review": "reveiw",
+    "meeting": "meetign",
+    "deploy": "delpoy",
+    "update": "udpate",
+    "design": "desgin",
+    "testing": "tesitng",
+    "fix": "fx",
+    "client": "cleint",
+    "report": "reprot",
+}
 
 # Each category: phrasings seen from month one, and phrasings that first appear in month two (drift).
 # Some bare words ("review", "sync", "wip", "emails", "report") belong to two categories, as in life.
 INTENTS: dict[str, tuple[list[str], list[str]]] = {
-    "Development": (["{t} impl {f}", "{f} - wip", "PR review {t}", "refactor {f} module", "{f} endpoint",
-                     "build {f} UI", "code {f}", "pairing w/ {p} on {f}", "{f}", "wip", "integration w/ stripe",
-                     "review"],
-                    ["graphql resolvers {f}", "migrate {f} to react 19", "feature flagging {f}", "{f} v2 scaffolding"]),
-    "Design": (["wireframes {f}", "mockups for {f}", "figma - {f}", "design review w/ {p}", "{f} prototype",
-                "design system tokens", "icons", "wip", "review"],
-               ["motion spec {f}", "hi-fi comps {f}", "a11y contrast pass"]),
-    "Project Management": (["status report", "backlog grooming", "sprint planning", "weekly report to client",
-                            "update jira board", "timeline/plan for {f}", "resourcing", "emails", "report"],
-                           ["raid log", "burndown review", "scope change request {f}"]),
-    "Meetings": (["mtg w/ client re: {f}", "call w/ {p}", "demo {f} to client", "kickoff", "client sync",
-                  "standup w/ client team", "workshop w/ stakeholders", "sync"],
-                 ["qbr prep + qbr", "steerco", "exec readout"]),
-    "QA": (["testing {f}", "regression run", "test plan {f}", "UAT support", "e2e tests {f}", "qa {t}",
-            "bug bash"],
-           ["playwright specs {f}", "smoke tests after release", "exploratory session {f}"]),
-    "Maintenance": (["{t} fix null ptr in {f}", "hotfix {f}", "{t} bugfix", "bump deps", "fix {f} crash",
-                     "regression in {f}", "security patch", "{t}"],
-                    ["cve-2026 remediation", "sentry errors {f}", "node 24 upgrade"]),
-    "Support": (["ticket {t}", "answer client q about {f}", "user can't login", "content update on site",
-                 "help {p} w/ export", "support", "password reset", "emails"],
-                ["zendesk queue", "triage inbox", "walkthrough for new user"]),
-    "DevOps": (["deploy {f} to prod", "ci pipeline", "terraform {f}", "k8s upgrade", "monitoring alerts",
-                "infra", "dns/ssl", "delpoy"],
-               ["argo rollout", "grafana dashboards", "cost optimization aws"]),
-    "Content": (["blog post draft", "copy for {f}", "seo copy", "edit case study", "cms entry", "newsletter"],
-                ["microcopy {f}", "content audit", "translations handoff"]),
-    "Strategy": (["roadmap", "discovery {f}", "tech audit", "analytics review", "strategy workshop prep"],
-                 ["opportunity sizing", "north star metrics", "competitive teardown"]),
-    "Data & Analytics": (["dashboard {f}", "tracking plan", "ga4 events {f}", "sql for report", "looker",
-                          "data pipeline", "report"],
-                         ["dbt models", "cohort analysis", "attribution report"]),
-    "Internal": (["internal standup", "1:1 w/ {p}", "timesheets", "all hands", "agency admin", "team mtg",
-                  "misc", "hiring interview", "sync"],
-                 ["offsite planning", "laptop setup", "okr drafting"]),
-    "Sales": (["proposal for {c}", "estimate {f}", "pitch deck", "sow draft", "rfp response"],
-              ["pricing options for {c}", "pre-sales call {c}", "renewal quote"]),
-    "Training": (["course - {f}", "conference", "tutorial", "onboarding docs reading", "learning rust"],
-                 ["certification prep", "brown bag talk", "workshop (internal) on a11y"]),
+    "Development": (
+        [
+            "{t} impl {f}",
+            "{f} - wip",
+            "PR review {t}",
+            "refactor {f} module",
+            "{f} endpoint",
+            "build {f} UI",
+            "code {f}",
+            "pairing w/ {p} on {f}",
+            "{f}",
+            "wip",
+            "integration w/ stripe",
+            "review",
+        ],
+        ["graphql resolvers {f}", "migrate {f} to react 19", "feature flagging {f}", "{f} v2 scaffolding"],
+    ),
+    "Design": (
+        [
+            "wireframes {f}",
+            "mockups for {f}",
+            "figma - {f}",
+            "design review w/ {p}",
+            "{f} prototype",
+            "design system tokens",
+            "icons",
+            "wip",
+            "review",
+        ],
+        ["motion spec {f}", "hi-fi comps {f}", "a11y contrast pass"],
+    ),
+    "Project Management": (
+        [
+            "status report",
+            "backlog grooming",
+            "sprint planning",
+            "weekly report to client",
+            "update jira board",
+            "timeline/plan for {f}",
+            "resourcing",
+            "emails",
+            "report",
+        ],
+        ["raid log", "burndown review", "scope change request {f}"],
+    ),
+    "Meetings": (
+        [
+            "mtg w/ client re: {f}",
+            "call w/ {p}",
+            "demo {f} to client",
+            "kickoff",
+            "client sync",
+            "standup w/ client team",
+            "workshop w/ stakeholders",
+            "sync",
+        ],
+        ["qbr prep + qbr", "steerco", "exec readout"],
+    ),
+    "QA": (
+        ["testing {f}", "regression run", "test plan {f}", "UAT support", "e2e tests {f}", "qa {t}", "bug bash"],
+        ["playwright specs {f}", "smoke tests after release", "exploratory session {f}"],
+    ),
+    "Maintenance": (
+        [
+            "{t} fix null ptr in {f}",
+            "hotfix {f}",
+            "{t} bugfix",
+            "bump deps",
+            "fix {f} crash",
+            "regression in {f}",
+            "security patch",
+            "{t}",
+        ],
+        ["cve-2026 remediation", "sentry errors {f}", "node 24 upgrade"],
+    ),
+    "Support": (
+        [
+            "ticket {t}",
+            "answer client q about {f}",
+            "user can't login",
+            "content update on site",
+            "help {p} w/ export",
+            "support",
+            "password reset",
+            "emails",
+        ],
+        ["zendesk queue", "triage inbox", "walkthrough for new user"],
+    ),
+    "DevOps": (
+        [
+            "deploy {f} to prod",
+            "ci pipeline",
+            "terraform {f}",
+            "k8s upgrade",
+            "monitoring alerts",
+            "infra",
+            "dns/ssl",
+            "delpoy",
+        ],
+        ["argo rollout", "grafana dashboards", "cost optimization aws"],
+    ),
+    "Content": (
+        ["blog post draft", "copy for {f}", "seo copy", "edit case study", "cms entry", "newsletter"],
+        ["microcopy {f}", "content audit", "translations handoff"],
+    ),
+    "Strategy": (
+        ["roadmap", "discovery {f}", "tech audit", "analytics review", "strategy workshop prep"],
+        ["opportunity sizing", "north star metrics", "competitive teardown"],
+    ),
+    "Data & Analytics": (
+        ["dashboard {f}", "tracking plan", "ga4 events {f}", "sql for report", "looker", "data pipeline", "report"],
+        ["dbt models", "cohort analysis", "attribution report"],
+    ),
+    "Internal": (
+        [
+            "internal standup",
+            "1:1 w/ {p}",
+            "timesheets",
+            "all hands",
+            "agency admin",
+            "team mtg",
+            "misc",
+            "hiring interview",
+            "sync",
+        ],
+        ["offsite planning", "laptop setup", "okr drafting"],
+    ),
+    "Sales": (
+        ["proposal for {c}", "estimate {f}", "pitch deck", "sow draft", "rfp response"],
+        ["pricing options for {c}", "pre-sales call {c}", "renewal quote"],
+    ),
+    "Training": (
+        ["course - {f}", "conference", "tutorial", "onboarding docs reading", "learning rust"],
+        ["certification prep", "brown bag talk", "workshop (internal) on a11y"],
+    ),
 }
-TASKS = {"Development": "Development", "Design": "Design", "Project Management": "Project Management",
-         "Meetings": "Meetings", "QA": "Testing", "Maintenance": "Development", "Support": "Support",
-         "DevOps": "Development", "Content": "Content", "Strategy": "", "Data & Analytics": "",
-         "Internal": "Non-billable", "Sales": "Business Development", "Training": "Non-billable"}
-WEIGHTS = {"Development": 24, "Design": 9, "Project Management": 8, "Meetings": 11, "QA": 7, "Maintenance": 9,
-           "Support": 6, "DevOps": 6, "Content": 4, "Strategy": 3, "Data & Analytics": 4, "Internal": 6,
-           "Sales": 2, "Training": 2}
+TASKS = {
+    "Development": "Development",
+    "Design": "Design",
+    "Project Management": "Project Management",
+    "Meetings": "Meetings",
+    "QA": "Testing",
+    "Maintenance": "Development",
+    "Support": "Support",
+    "DevOps": "Development",
+    "Content": "Content",
+    "Strategy": "",
+    "Data & Analytics": "",
+    "Internal": "Non-billable",
+    "Sales": "Business Development",
+    "Training": "Non-billable",
+}
+WEIGHTS = {
+    "Development": 24,
+    "Design": 9,
+    "Project Management": 8,
+    "Meetings": 11,
+    "QA": 7,
+    "Maintenance": 9,
+    "Support": 6,
+    "DevOps": 6,
+    "Content": 4,
+    "Strategy": 3,
+    "Data & Analytics": 4,
+    "Internal": 6,
+    "Sales": 2,
+    "Training": 2,
+}
 CLIENTS = ["Acme Retail", "Globex", "Initech", "Umbrella Health", "Harbor Bank", "Mosaic Media"]
 PROJECTS = ["Replatform", "Mobile App", "Website", "Data Platform", "Retainer"]
 
@@ -165,38 +316,56 @@ def messy_month(seed: int, n: int, drift: bool, start: date) -> Month:
         template = rng.choice(new if use_new else seen)
         feature = rng.choice(NEW_FEATURES if use_new and rng.random() < 0.6 else FEATURES)
         client = rng.choice(CLIENTS)
-        notes = template.format(t=f"{client[:4].upper()}-{rng.randint(100, 2999)}", f=feature,
-                                p=rng.choice(PEOPLE), c=client.split()[0])
+        notes = template.format(
+            t=f"{client[:4].upper()}-{rng.randint(100, 2999)}", f=feature, p=rng.choice(PEOPLE), c=client.split()[0]
+        )
         notes = "" if rng.random() < 0.04 else _mess(notes, rng)
         # Half the trackers have no task column; some people log everything under one task.
         task = TASKS[cat] if rng.random() < 0.5 else ""
         if task and rng.random() < 0.12:
             task = "Development"
-        e = TimeEntry(source="toggl" if not task else "harvest", source_id=f"m{seed}-{i}",
-                      date=start + timedelta(days=rng.randrange(28)), client=client,
-                      project=rng.choice(PROJECTS), task=task, person=rng.choice(PEOPLE).split()[0].title(),
-                      notes=notes, hours=str(rng.choice([0.25, 0.5, 1, 1.5, 2, 3, 4])))
+        e = TimeEntry(
+            source="toggl" if not task else "harvest",
+            source_id=f"m{seed}-{i}",
+            date=start + timedelta(days=rng.randrange(28)),
+            client=client,
+            project=rng.choice(PROJECTS),
+            task=task,
+            person=rng.choice(PEOPLE).split()[0].title(),
+            notes=notes,
+            hours=str(rng.choice([0.25, 0.5, 1, 1.5, 2, 3, 4])),
+        )
         entries.append(e)
         labels[e.ref] = cat
     return Month(tuple(entries), labels)
 
 
 def messy_months(n: int = 2000) -> tuple[Month, Month]:
-    return (messy_month(9, n, drift=False, start=date(2026, 9, 1)),
-            messy_month(10, n, drift=True, start=date(2026, 10, 1)))
+    return (
+        messy_month(9, n, drift=False, start=date(2026, 9, 1)),
+        messy_month(10, n, drift=True, start=date(2026, 10, 1)),
+    )
 
 
 # -- playing the sheet ------------------------------------------------------------------------------
+
 
 def reviewed_history(month: Month, categories: tuple[Category, ...]) -> tuple[TimeRow, ...]:
     """The first month as the Time tab ends up: offline suggestions (no history), corrected, approved."""
     ctx = CategorizeContext(categories=categories)
     sug = Chain([OfflineClassifier()]).suggest(month.entries, ctx, CategorizeReport())
     return tuple(
-        TimeRow(row=i + 2, entry=e, category=month.labels[e.ref], approved=True,
-                suggested_category=sug[e.ref].category, suggested_by=sug[e.ref].source,
-                confidence=sug[e.ref].confidence)
-        for i, e in enumerate(month.entries) if e.ref in month.labels
+        TimeRow(
+            row=i + 2,
+            entry=e,
+            category=month.labels[e.ref],
+            approved=True,
+            suggested_category=sug[e.ref].category,
+            suggested_by=sug[e.ref].source,
+            confidence=sug[e.ref].confidence,
+        )
+        for i, e in enumerate(month.entries)
+        if e.ref in month.labels
     )
 
 
@@ -231,12 +400,21 @@ def evaluate(name: str, train: Month, test: Month, batch_size: int = 50) -> dict
         conf[band][1] += 1
     correct = sum(v[0] for v in per_cat.values())
     return {
-        "name": name, "train": len(history), "test": len(entries), "first_month_accuracy": first_month,
-        "accuracy": correct / len(entries), "per_category": dict(per_cat), "per_source": dict(per_src),
-        "confidence": dict(conf), "to_claude": len(rest), "distinct_to_claude": len(distinct),
-        "requests": math.ceil(len(distinct) / batch_size), "seconds": seconds,
-        "confusions": Counter((test.labels[e.ref], out[e.ref].category) for e in entries
-                              if out[e.ref].category != test.labels[e.ref]).most_common(6),
+        "name": name,
+        "train": len(history),
+        "test": len(entries),
+        "first_month_accuracy": first_month,
+        "accuracy": correct / len(entries),
+        "per_category": dict(per_cat),
+        "per_source": dict(per_src),
+        "confidence": dict(conf),
+        "to_claude": len(rest),
+        "distinct_to_claude": len(distinct),
+        "requests": math.ceil(len(distinct) / batch_size),
+        "seconds": seconds,
+        "confusions": Counter(
+            (test.labels[e.ref], out[e.ref].category) for e in entries if out[e.ref].category != test.labels[e.ref]
+        ).most_common(6),
     }
 
 
@@ -257,8 +435,10 @@ def print_result(r: dict[str, object]) -> None:
     print("  by confidence (low = flagged for review):")
     for band, (ok, n) in sorted(r["confidence"].items()):  # type: ignore[union-attr]
         print(f"    {band:<20} {_pct(ok, n)}")
-    print(f"  would go to Claude (left by rules and memory): {r['to_claude']} entries, "
-          f"{r['distinct_to_claude']} distinct descriptions, {r['requests']} requests of 50")
+    print(
+        f"  would go to Claude (left by rules and memory): {r['to_claude']} entries, "
+        f"{r['distinct_to_claude']} distinct descriptions, {r['requests']} requests of 50"
+    )
     print(f"  most common confusions (truth -> suggested): {r['confusions']}")
 
 

@@ -37,8 +37,10 @@ from functions.models import TimeEntry  # noqa: E402
 from functions.ports import CategorizeContext, CategorizeReport  # noqa: E402
 from tests.emulators.anthropic import AnthropicEmulator  # noqa: E402
 
-HEADER = f"{'scenario':<44} {'model':<17} {'entries':>7} {'to AI':>6} {'reqs':>5} {'input':>8} " \
-         f"{'c.write':>8} {'c.read':>8} {'output':>8} {'USD':>9} {'secs':>5}"
+HEADER = (
+    f"{'scenario':<44} {'model':<17} {'entries':>7} {'to AI':>6} {'reqs':>5} {'input':>8} "
+    f"{'c.write':>8} {'c.read':>8} {'output':>8} {'USD':>9} {'secs':>5}"
+)
 
 
 def _row(name: str, model: str, entries: int, to_ai: int, report: CategorizeReport, seconds: float) -> str:
@@ -46,8 +48,10 @@ def _row(name: str, model: str, entries: int, to_ai: int, report: CategorizeRepo
     write = int(note.split(" cache write")[0].rsplit(" ", 1)[-1]) if "cache write" in note else 0
     plain_input = report.input_tokens - write
     usd = report.estimated_cost.split()[0] if report.estimated_cost else "0"
-    return (f"{name:<44} {model:<17} {entries:>7} {to_ai:>6} {report.requests:>5} {plain_input:>8} {write:>8} "
-            f"{report.cache_read_tokens:>8} {report.output_tokens:>8} {usd:>9} {seconds:>5.1f}")
+    return (
+        f"{name:<44} {model:<17} {entries:>7} {to_ai:>6} {report.requests:>5} {plain_input:>8} {write:>8} "
+        f"{report.cache_read_tokens:>8} {report.output_tokens:>8} {usd:>9} {seconds:>5.1f}"
+    )
 
 
 def chain_run(name: str, claude: ClaudeCategorizer, entries: list[TimeEntry], ctx: CategorizeContext) -> str:
@@ -56,8 +60,9 @@ def chain_run(name: str, claude: ClaudeCategorizer, entries: list[TimeEntry], ct
     front = Chain([RulesCategorizer(), MemoryCategorizer()]).suggest(entries, ctx, CategorizeReport())
     out = Chain([RulesCategorizer(), MemoryCategorizer(), claude, OfflineClassifier()]).suggest(entries, ctx, report)
     assert len(out) == len(entries)
-    return _row(name, claude.settings.ai_model, len(entries), len(entries) - len(front), report,
-                time.perf_counter() - t0)
+    return _row(
+        name, claude.settings.ai_model, len(entries), len(entries) - len(front), report, time.perf_counter() - t0
+    )
 
 
 def pipeline_runs(emu: AnthropicEmulator, model: str) -> list[str]:
@@ -68,8 +73,9 @@ def pipeline_runs(emu: AnthropicEmulator, model: str) -> list[str]:
 
     rows = []
     with tempfile.TemporaryDirectory() as d:
-        claude = ClaudeCategorizer(ClaudeSettings(anthropic_api_key=emu.api_key, anthropic_base_url=emu.base_url,
-                                                  ai_model=model))
+        claude = ClaudeCategorizer(
+            ClaudeSettings(anthropic_api_key=emu.api_key, anthropic_base_url=emu.base_url, ai_model=model)
+        )
         services = bootstrap(
             Settings(workdir=Path(d), ai_enabled=False),
             source=CsvSource(sorted((ROOT / "functions/sample/exports").glob("october_*.csv"))),
@@ -80,9 +86,11 @@ def pipeline_runs(emu: AnthropicEmulator, model: str) -> list[str]:
             t0 = time.perf_counter()
             summary = refresh(services, Period.parse("2026-10")).as_json()
             secs = time.perf_counter() - t0
-            rows.append(f"{label:<44} {model:<17} {summary['imported']:>7} "
-                        f"{summary['suggestions'].get('ai', 0):>6} {len(emu.requests) - before:>5}  "
-                        f"Runs tab AI Usage: {summary['ai_usage'] or '(none)'}  ({secs:.1f} s)")
+            rows.append(
+                f"{label:<44} {model:<17} {summary['imported']:>7} "
+                f"{summary['suggestions'].get('ai', 0):>6} {len(emu.requests) - before:>5}  "
+                f"Runs tab AI Usage: {summary['ai_usage'] or '(none)'}  ({secs:.1f} s)"
+            )
     return rows
 
 
@@ -95,17 +103,29 @@ def main() -> None:
     print(HEADER)
     for model in (DEFAULT_MODEL, "claude-haiku-4-5"):
         with AnthropicEmulator() as emu, tempfile.TemporaryDirectory() as d:
+
             def settings(**kw: object) -> ClaudeSettings:
-                return ClaudeSettings(anthropic_api_key=emu.api_key, anthropic_base_url=emu.base_url,
-                                      ai_model=model, ai_effort="low" if model == DEFAULT_MODEL else "", **kw)
+                return ClaudeSettings(
+                    anthropic_api_key=emu.api_key,
+                    anthropic_base_url=emu.base_url,
+                    ai_model=model,
+                    ai_effort="low" if model == DEFAULT_MODEL else "",
+                    **kw,
+                )
 
             print(chain_run("cold: first month, no history", ClaudeCategorizer(settings()), entries, cold))
             cache = Path(d) / "ai-cache.json"
             warm_claude = ClaudeCategorizer(settings(ai_cache_path=cache))
             print(chain_run("warm: previous month reviewed", warm_claude, entries, warm))
             print(chain_run("warm re-run, same process", warm_claude, entries, warm))
-            print(chain_run("warm re-run, new process + disk cache",
-                            ClaudeCategorizer(settings(ai_cache_path=cache)), entries, warm))
+            print(
+                chain_run(
+                    "warm re-run, new process + disk cache",
+                    ClaudeCategorizer(settings(ai_cache_path=cache)),
+                    entries,
+                    warm,
+                )
+            )
             for line in pipeline_runs(emu, model):
                 print(line)
 

@@ -27,17 +27,28 @@ def run(entries: int, per_page: int, latency: float) -> dict[str, object]:
     emu.start()
     try:
         env = emu.env()
-        settings = HarvestSettings(account_id=env["HARVEST_ACCOUNT_ID"], token=SecretStr(env["HARVEST_TOKEN"]),
-                                   user_agent=env["HARVEST_USER_AGENT"], base_url=env["HARVEST_BASE_URL"],
-                                   per_page=per_page, retry_budget_seconds=600, max_attempts=20)
+        settings = HarvestSettings(
+            account_id=env["HARVEST_ACCOUNT_ID"],
+            token=SecretStr(env["HARVEST_TOKEN"]),
+            user_agent=env["HARVEST_USER_AGENT"],
+            base_url=env["HARVEST_BASE_URL"],
+            per_page=per_page,
+            retry_budget_seconds=600,
+            max_attempts=20,
+        )
         client = HarvestClient(settings)
         source = HarvestSource(settings, client)
         started = time.perf_counter()
         result = source.fetch(Period.parse("2026-10"))
         wall = time.perf_counter() - started
         assert len(result.entries) == entries, (len(result.entries), entries)
-        return {"entries": entries, "per_page": per_page, "calls": client.calls, "throttled (429)": emu.throttled,
-                "wall s": f"{wall:.2f}"}
+        return {
+            "entries": entries,
+            "per_page": per_page,
+            "calls": client.calls,
+            "throttled (429)": emu.throttled,
+            "wall s": f"{wall:.2f}",
+        }
     finally:
         emu.stop()
 
@@ -48,8 +59,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--per-page", default="2000,100")
     p.add_argument("--latency", type=float, default=0.1)
     args = p.parse_args(argv)
-    rows = [run(n, pp, args.latency) for pp in (int(x) for x in args.per_page.split(","))
-            for n in (int(x) for x in args.counts.split(","))]
+    rows = [
+        run(n, pp, args.latency)
+        for pp in (int(x) for x in args.per_page.split(","))
+        for n in (int(x) for x in args.counts.split(","))
+    ]
     headers = list(rows[0])
     print(f"Harvest API source, {args.latency * 1000:.0f} ms per call, rate limit 100 requests / 15 s")
     print(" | ".join(f"{h:>15}" for h in headers))

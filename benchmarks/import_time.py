@@ -30,14 +30,22 @@ WATCHED = ("anthropic", "rich", "flask")
 # The deployed configuration (deploy/functions.sh), aimed at closed ports; the secrets are placeholders.
 # GOOGLE_SHEETS_SPREADSHEET_ID is the sheet id's name before it became GOOGLE_SHEET_ID: for --root on older code.
 PRODUCTION = {
-    "SHEET": "google", "GOOGLE_SHEET_ID": "bench-sheet", "GOOGLE_SHEETS_SPREADSHEET_ID": "bench-sheet",
+    "SHEET": "google",
+    "GOOGLE_SHEET_ID": "bench-sheet",
+    "GOOGLE_SHEETS_SPREADSHEET_ID": "bench-sheet",
     "GOOGLE_SHEETS_API_BASE_URL": "http://127.0.0.1:9",
-    "ACCOUNTING": "quickbooks", "QBO_CLIENT_ID": "bench", "QBO_CLIENT_SECRET": "bench",
+    "ACCOUNTING": "quickbooks",
+    "QBO_CLIENT_ID": "bench",
+    "QBO_CLIENT_SECRET": "bench",
     "QBO_BASE_URL": "http://127.0.0.1:9",
-    "TIME_SOURCE": "harvest", "HARVEST_ACCOUNT_ID": "1", "HARVEST_TOKEN": "bench",
-    "HARVEST_USER_AGENT": "Bench (bench@example.com)", "HARVEST_BASE_URL": "http://127.0.0.1:9",
+    "TIME_SOURCE": "harvest",
+    "HARVEST_ACCOUNT_ID": "1",
+    "HARVEST_TOKEN": "bench",
+    "HARVEST_USER_AGENT": "Bench (bench@example.com)",
+    "HARVEST_BASE_URL": "http://127.0.0.1:9",
     "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
-    "INVOICING_ALLOWED_CALLERS": "bench@example.com", "INVOICING_AUDIENCES": "https://bench.example",
+    "INVOICING_ALLOWED_CALLERS": "bench@example.com",
+    "INVOICING_AUDIENCES": "https://bench.example",
 }
 
 CLOUD = """
@@ -68,8 +76,7 @@ SCENARIOS = [
     ("preview", CLOUD.format(entry="preview", command="preview", watched=WATCHED), AI_ON),
     ("create_invoices", CLOUD.format(entry="create_invoices", command="create_invoices", watched=WATCHED), AI_ON),
     ("refresh, AI off", CLOUD.format(entry="refresh", command="refresh", watched=WATCHED), {"AI_ENABLED": "false"}),
-    ("refresh, AI on", CLOUD.format(entry="refresh", command="refresh", watched=WATCHED),
-     AI_ON),
+    ("refresh, AI on", CLOUD.format(entry="refresh", command="refresh", watched=WATCHED), AI_ON),
     ("python main.py --help", CLI.format(watched=WATCHED), {}),
 ]
 

@@ -21,25 +21,46 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTES = ["ACME-{n} fix null ptr on checkout", "mtg w/ client re: Q{q}", "PM stuff", "wireframes for cart v{n}",
-         "hotfix: login regression", "code review PR #{n}", "deploy to staging", "copy edits homepage",
-         "sprint planning", "misc", "analytics dashboard tweaks", "QA regression pass"]
+NOTES = [
+    "ACME-{n} fix null ptr on checkout",
+    "mtg w/ client re: Q{q}",
+    "PM stuff",
+    "wireframes for cart v{n}",
+    "hotfix: login regression",
+    "code review PR #{n}",
+    "deploy to staging",
+    "copy edits homepage",
+    "sprint planning",
+    "misc",
+    "analytics dashboard tweaks",
+    "QA regression pass",
+]
 
 
 def synthetic_entries(n: int, clients: int = 50, seed: int = 7):
     from functions.models import TimeEntry
 
     rnd = random.Random(seed)
-    people = [(f"Person {i}", rnd.choice(["Developer", "Designer", "Project Manager", "QA Engineer"]))
-              for i in range(40)]
+    people = [
+        (f"Person {i}", rnd.choice(["Developer", "Designer", "Project Manager", "QA Engineer"])) for i in range(40)
+    ]
     out = []
     for i in range(n):
         person, role = rnd.choice(people)
-        out.append(TimeEntry(
-            source="bench", source_id=f"b{i}", date=date(2026, 10, 1) + timedelta(days=rnd.randrange(31)),
-            client=f"Client {rnd.randrange(clients):03d}", project="Retainer", person=person, role=role,
-            notes=rnd.choice(NOTES).format(n=rnd.randrange(9999), q=rnd.randrange(1, 5)),
-            hours=Decimal(rnd.choice(["0.25", "0.5", "1", "1.5", "2", "3.75"])), currency="USD"))
+        out.append(
+            TimeEntry(
+                source="bench",
+                source_id=f"b{i}",
+                date=date(2026, 10, 1) + timedelta(days=rnd.randrange(31)),
+                client=f"Client {rnd.randrange(clients):03d}",
+                project="Retainer",
+                person=person,
+                role=role,
+                notes=rnd.choice(NOTES).format(n=rnd.randrange(9999), q=rnd.randrange(1, 5)),
+                hours=Decimal(rnd.choice(["0.25", "0.5", "1", "1.5", "2", "3.75"])),
+                currency="USD",
+            )
+        )
     return out
 
 
@@ -55,8 +76,8 @@ class Source:
 
 def run_size(n: int) -> dict:
     from functions import pipeline
-    from functions.demo import review_as_person
     from functions.config import Settings, bootstrap
+    from functions.demo import review_as_person
     from functions.models import Period
     from functions.ports import CellBlock
 
@@ -82,16 +103,21 @@ def run_size(n: int) -> dict:
         t = time.perf_counter()
         created = pipeline.create_invoices(services, period)
         times["create_invoices"] = time.perf_counter() - t
-    return {"entries": n, "invoices": created.created, "preview_invoices": len(preview.invoices),
-            **{k: round(v, 2) for k, v in times.items()},
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {
+        "entries": n,
+        "invoices": created.created,
+        "preview_invoices": len(preview.invoices),
+        **{k: round(v, 2) for k, v in times.items()},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
 
 
 def run_demo() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "main.py", "demo", "--workdir", tmp, "--json"], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "main.py", "demo", "--workdir", tmp, "--json"], cwd=ROOT, check=True, capture_output=True
+        )
         wall = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"demo_wall_s": round(wall, 2), "demo_peak_rss_mb": round(peak, 1)}
@@ -104,8 +130,13 @@ def main(argv: list[str]) -> None:
     sizes = [int(a) for a in argv] or [2000, 20000]
     print(json.dumps(run_demo()))
     for n in sizes:
-        out = subprocess.run([sys.executable, "-m", "benchmarks.pipeline_scale", "--one", str(n)], cwd=ROOT,
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.pipeline_scale", "--one", str(n)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         print(out.strip())
 
 

@@ -20,14 +20,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from functions.accounting.qbo_tokens import FileTokenStore, TokenSet, utcnow
 from functions.accounting import qbo_client
+from functions.accounting.qbo_tokens import FileTokenStore, TokenSet, utcnow
 from functions.accounting.quickbooks import QuickBooksAccounting, QuickBooksSettings
 from functions.models import InvoiceDraft, InvoiceLine, TimeEntry
 from tests.emulators.quickbooks import QuickBooksEmulator
 
-MODES = {"batch": dict(batch_size=30, max_concurrency=10), "single x10": dict(batch_size=1, max_concurrency=10),
-         "single x1": dict(batch_size=1, max_concurrency=1)}
+MODES = {
+    "batch": dict(batch_size=30, max_concurrency=10),
+    "single x10": dict(batch_size=1, max_concurrency=10),
+    "single x1": dict(batch_size=1, max_concurrency=1),
+}
 
 
 def drafts(n: int) -> tuple[list[InvoiceDraft], dict[str, TimeEntry]]:
@@ -36,15 +39,39 @@ def drafts(n: int) -> tuple[list[InvoiceDraft], dict[str, TimeEntry]]:
         client = f"Bench Client {i:03d}"
         refs = []
         for j in range(3):
-            e = TimeEntry(source="harvest", source_id=f"{i}-{j}", date=date(2026, 10, 1 + j), client=client,
-                          person="Ana Ruiz", notes="work", hours="2.5")
+            e = TimeEntry(
+                source="harvest",
+                source_id=f"{i}-{j}",
+                date=date(2026, 10, 1 + j),
+                client=client,
+                person="Ana Ruiz",
+                notes="work",
+                hours="2.5",
+            )
             entries[e.ref] = e
             refs.append(e.ref)
-        lines = (InvoiceLine(description="Development - Oct 2026", line_item="Development", quantity=Decimal("7.5"),
-                             unit_price=Decimal("150"), amount=Decimal("1125.00"), entry_refs=tuple(refs)),)
-        out.append(InvoiceDraft(client=client, customer="", period="2026-10", currency="USD",
-                                issue_date=date(2026, 11, 1), due_date=date(2026, 12, 1), terms="Net 30",
-                                lines=lines))
+        lines = (
+            InvoiceLine(
+                description="Development - Oct 2026",
+                line_item="Development",
+                quantity=Decimal("7.5"),
+                unit_price=Decimal("150"),
+                amount=Decimal("1125.00"),
+                entry_refs=tuple(refs),
+            ),
+        )
+        out.append(
+            InvoiceDraft(
+                client=client,
+                customer="",
+                period="2026-10",
+                currency="USD",
+                issue_date=date(2026, 11, 1),
+                due_date=date(2026, 12, 1),
+                terms="Net 30",
+                lines=lines,
+            )
+        )
     return out, entries
 
 
@@ -58,11 +85,22 @@ def run(n: int, mode: str, latency: float, attach: bool) -> dict:
         tmp = Path(tempfile.mkdtemp(prefix="qbo-bench-"))
         tokens = emu.oauth.issue()
         store = FileTokenStore(tmp / "tokens.json")
-        store.save(TokenSet(access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
-                            realm_id=emu.realm_id, access_expires_at=(utcnow() + timedelta(hours=1)).isoformat()))
-        settings = QuickBooksSettings(_env_file=None, client_id=emu.oauth.client_id,
-                                      client_secret=emu.oauth.client_secret, base_url=emu.base_url,
-                                      attach_time_detail=attach, **MODES[mode])
+        store.save(
+            TokenSet(
+                access_token=tokens["access_token"],
+                refresh_token=tokens["refresh_token"],
+                realm_id=emu.realm_id,
+                access_expires_at=(utcnow() + timedelta(hours=1)).isoformat(),
+            )
+        )
+        settings = QuickBooksSettings(
+            _env_file=None,
+            client_id=emu.oauth.client_id,
+            client_secret=emu.oauth.client_secret,
+            base_url=emu.base_url,
+            attach_time_detail=attach,
+            **MODES[mode],
+        )
         qbo = QuickBooksAccounting(settings, store)
         ds, entries = drafts(n)
         start = time.perf_counter()
@@ -70,8 +108,12 @@ def run(n: int, mode: str, latency: float, attach: bool) -> dict:
         created = qbo.create_invoices(ds, entries)
         wall = time.perf_counter() - start
         assert len(created) == n == len(emu.all("Invoice")), "every invoice exactly once"
-        first = {"calls": len(emu.calls), "queries": emu.count("/query"), "uploads": emu.count("/upload"),
-                 "creates": emu.count("/batch") + emu.count("/invoice")}
+        first = {
+            "calls": len(emu.calls),
+            "queries": emu.count("/query"),
+            "uploads": emu.count("/upload"),
+            "creates": emu.count("/batch") + emu.count("/invoice"),
+        }
         # The rerun comes "a minute later": QuickBooks' per-minute budget (and ours) starts afresh.
         qbo_client._THROTTLES.clear()
         emu._recent.clear()
@@ -79,8 +121,15 @@ def run(n: int, mode: str, latency: float, attach: bool) -> dict:
         calls_before = len(emu.calls)
         again = QuickBooksAccounting(settings, store).create_invoices(ds, entries)
         assert all(c.status == "existing" for c in again) and len(emu.all("Invoice")) == n
-        return {"n": n, "mode": mode, **first, "throttled": emu.throttled, "wall": wall, "rerun_calls": len(emu.calls) - calls_before,
-                "rerun_wall": time.perf_counter() - rerun_start}
+        return {
+            "n": n,
+            "mode": mode,
+            **first,
+            "throttled": emu.throttled,
+            "wall": wall,
+            "rerun_calls": len(emu.calls) - calls_before,
+            "rerun_wall": time.perf_counter() - rerun_start,
+        }
     finally:
         emu.stop()
 
@@ -98,8 +147,11 @@ def main() -> None:
     for n in args.counts:
         for mode in args.modes:
             r = run(n, mode, args.latency, not args.no_attach)
-            print(f"| {n} | {mode} | {r['calls']} | {r['queries']} | {r['creates']} | {r['uploads']} | "
-                  f"{r['throttled']} | {r['wall']:.1f} | {r['rerun_calls']} | {r['rerun_wall']:.1f} |", flush=True)
+            print(
+                f"| {n} | {mode} | {r['calls']} | {r['queries']} | {r['creates']} | {r['uploads']} | "
+                f"{r['throttled']} | {r['wall']:.1f} | {r['rerun_calls']} | {r['rerun_wall']:.1f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

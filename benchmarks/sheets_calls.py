@@ -34,10 +34,26 @@ from tests.emulators.sheets import CELL_LIMIT, SheetsEmulator
 
 PERIOD = Period.parse("2026-10")
 CLIENTS = [f"Client {c:02d}" for c in range(25)]
-PEOPLE = [("Ana Ruiz", "Principal Engineer"), ("Ben Okafor", "Senior Developer"), ("Chloe Martin", "Designer"),
-          ("Dev Patel", "Developer"), ("Eva Novak", "Project Manager"), ("Femi Adeyemi", "QA Engineer")]
-WORDS = ["fix login bug", "design review", "sprint planning", "API integration", "deploy to staging",
-         "client call", "write tests", "refactor billing", "update docs", "performance tuning"]
+PEOPLE = [
+    ("Ana Ruiz", "Principal Engineer"),
+    ("Ben Okafor", "Senior Developer"),
+    ("Chloe Martin", "Designer"),
+    ("Dev Patel", "Developer"),
+    ("Eva Novak", "Project Manager"),
+    ("Femi Adeyemi", "QA Engineer"),
+]
+WORDS = [
+    "fix login bug",
+    "design review",
+    "sprint planning",
+    "API integration",
+    "deploy to staging",
+    "client call",
+    "write tests",
+    "refactor billing",
+    "update docs",
+    "performance tuning",
+]
 
 
 class SyntheticSource:
@@ -45,12 +61,22 @@ class SyntheticSource:
 
     def __init__(self, n: int, seed: int = 7):
         rnd = random.Random(seed)
-        self.entries = tuple(TimeEntry(
-            source="bench", source_id=str(i), date=PERIOD.start + timedelta(days=rnd.randrange(28)),
-            client=CLIENTS[i % len(CLIENTS)], project="Retainer", task="Development",
-            person=(p := PEOPLE[rnd.randrange(len(PEOPLE))])[0], role=p[1],
-            notes=f"{rnd.choice(WORDS)} #{i}", hours=f"{rnd.randrange(1, 16) / 4:.2f}", currency="USD",
-        ) for i in range(n))
+        self.entries = tuple(
+            TimeEntry(
+                source="bench",
+                source_id=str(i),
+                date=PERIOD.start + timedelta(days=rnd.randrange(28)),
+                client=CLIENTS[i % len(CLIENTS)],
+                project="Retainer",
+                task="Development",
+                person=(p := PEOPLE[rnd.randrange(len(PEOPLE))])[0],
+                role=p[1],
+                notes=f"{rnd.choice(WORDS)} #{i}",
+                hours=f"{rnd.randrange(1, 16) / 4:.2f}",
+                currency="USD",
+            )
+            for i in range(n)
+        )
 
     def fetch(self, period: Period, progress: Progress = no_progress) -> ImportResult:
         return ImportResult(entries=self.entries, covers=("bench",), descriptions=(f"{len(self.entries)} synthetic",))
@@ -89,10 +115,12 @@ def measure(n: int) -> dict[str, Any]:
     emu.create(sid)
     with tempfile.TemporaryDirectory() as tmp:
         sa = service_account_file(Path(tmp), url + "/token")
-        sheet = GoogleSheet.from_settings(GoogleSheetsSettings(
-            spreadsheet_id=sid, credentials_file=sa, api_base_url=url, timeout_seconds=600))
-        services = bootstrap(Settings(workdir=Path(tmp) / "work", ai_enabled=False), sheet=sheet,
-                             source=SyntheticSource(n))
+        sheet = GoogleSheet.from_settings(
+            GoogleSheetsSettings(spreadsheet_id=sid, credentials_file=sa, api_base_url=url, timeout_seconds=600)
+        )
+        services = bootstrap(
+            Settings(workdir=Path(tmp) / "work", ai_enabled=False), sheet=sheet, source=SyntheticSource(n)
+        )
         out: dict[str, Any] = {"rows": n}
         for label, run in [
             ("refresh_first", lambda: refresh(services, PERIOD)),
@@ -118,7 +146,9 @@ def measure(n: int) -> dict[str, Any]:
         out["share_of_10M_limit"] = f"{ss.cell_count() / CELL_LIMIT:.2%}"
         # the contract's Time width decides how many rows fit before Google's limit (other tabs are small)
         width = len(load_contract().tab("Time").columns)
-        out["max_time_rows_under_limit"] = (CELL_LIMIT - (ss.cell_count() - time_tab.grid["rowCount"] * time_tab.grid["columnCount"])) // width
+        out["max_time_rows_under_limit"] = (
+            CELL_LIMIT - (ss.cell_count() - time_tab.grid["rowCount"] * time_tab.grid["columnCount"])
+        ) // width
     emu.stop()
     return out
 
@@ -127,12 +157,16 @@ def main(argv: list[str]) -> None:
     sizes = [int(a.replace(",", "")) for a in argv] or [200, 2_000, 20_000]
     results = [measure(n) for n in sizes]
     print(json.dumps(results, indent=2))
-    print("\nrows    | refresh#1 | refresh#2 | preview | create | create#2 | refresh#1 bytes | create bytes | grid cells (of 10M)")
+    print(
+        "\nrows    | refresh#1 | refresh#2 | preview | create | create#2 | refresh#1 bytes | create bytes | grid cells (of 10M)"
+    )
     for r in results:
-        print(f"{r['rows']:>7} | {r['refresh_first']['calls']:>9} | {r['refresh_again']['calls']:>9} | "
-              f"{r['preview']['calls']:>7} | {r['create']['calls']:>6} | {r['create_again']['calls']:>8} | "
-              f"{r['refresh_first']['bytes_sent']:>15,} | {r['create']['bytes_sent']:>12,} | "
-              f"{r['spreadsheet_grid_cells']:,} ({r['share_of_10M_limit']})")
+        print(
+            f"{r['rows']:>7} | {r['refresh_first']['calls']:>9} | {r['refresh_again']['calls']:>9} | "
+            f"{r['preview']['calls']:>7} | {r['create']['calls']:>6} | {r['create_again']['calls']:>8} | "
+            f"{r['refresh_first']['bytes_sent']:>15,} | {r['create']['bytes_sent']:>12,} | "
+            f"{r['spreadsheet_grid_cells']:,} ({r['share_of_10M_limit']})"
+        )
 
 
 if __name__ == "__main__":

@@ -30,15 +30,23 @@ def run(n: int, page_size: int, latency: float) -> dict:
     emu.latency = latency
     emu.start()
     try:
-        source = TogglSource.from_settings(TogglSettings(api_token=emu.token, workspace_id=emu.workspace_id,
-                                                         base_url=emu.base_url, page_size=page_size))
+        source = TogglSource.from_settings(
+            TogglSettings(
+                api_token=emu.token, workspace_id=emu.workspace_id, base_url=emu.base_url, page_size=page_size
+            )
+        )
         started = time.perf_counter()
         result = source.fetch(Period.parse("2026-10"))
         wall = time.perf_counter() - started
         assert len(result.entries) == n, (len(result.entries), n)
-        return {"entries": n, "page_size": page_size, "calls": emu.count(),
-                "report_calls": emu.count("/search/time_entries"), "name_calls": emu.count("/api/v9/"),
-                "seconds": wall}
+        return {
+            "entries": n,
+            "page_size": page_size,
+            "calls": emu.count(),
+            "report_calls": emu.count("/search/time_entries"),
+            "name_calls": emu.count("/api/v9/"),
+            "seconds": wall,
+        }
     finally:
         emu.stop()
 
@@ -55,8 +63,10 @@ def main(argv: list[str] | None = None) -> None:
         for size in args.page_sizes:
             r = run(n, size, args.latency)
             fits = ", ".join(f"{plan} {'ok' if r['calls'] <= q else 'NO'}" for plan, q in QUOTAS.items())
-            print(f"{r['entries']:>8} {r['page_size']:>5} {r['calls']:>6} {r['report_calls']:>7} "
-                  f"{r['name_calls']:>6} {r['seconds']:>8.1f}  {fits}")
+            print(
+                f"{r['entries']:>8} {r['page_size']:>5} {r['calls']:>6} {r['report_calls']:>7} "
+                f"{r['name_calls']:>6} {r['seconds']:>8.1f}  {fits}"
+            )
 
 
 if __name__ == "__main__":

@@ -35,19 +35,25 @@ def google_credentials(credentials_file: Path | str | None, scopes: Sequence[str
     if credentials_file:
         path = Path(credentials_file).expanduser()
         if not path.is_file():
-            raise ConfigError(f"The service-account key file {path} does not exist; set GOOGLE_SHEETS_CREDENTIALS_FILE "
-                              f"to the JSON key you downloaded, or unset it to use application-default credentials.")
+            raise ConfigError(
+                f"The service-account key file {path} does not exist; set GOOGLE_SHEETS_CREDENTIALS_FILE "
+                f"to the JSON key you downloaded, or unset it to use application-default credentials."
+            )
         try:
             return service_account.Credentials.from_service_account_file(str(path), scopes=list(scopes))
         except (ValueError, KeyError, json.JSONDecodeError) as exc:
             # the key file's content is secret: name the file and the kind of fault, never the content
-            raise ConfigError(f"{path} is not a service-account key file ({type(exc).__name__}); download a JSON "
-                              f"key for the service account again.") from None
+            raise ConfigError(
+                f"{path} is not a service-account key file ({type(exc).__name__}); download a JSON "
+                f"key for the service account again."
+            ) from None
     try:
         creds, _project = google.auth.default(scopes=list(scopes))
     except google.auth.exceptions.DefaultCredentialsError:
-        raise ConfigError("No Google credentials were found: set GOOGLE_SHEETS_CREDENTIALS_FILE to a service-account "
-                          "key file, or run `gcloud auth application-default login` (see docs/google.md).") from None
+        raise ConfigError(
+            "No Google credentials were found: set GOOGLE_SHEETS_CREDENTIALS_FILE to a service-account "
+            "key file, or run `gcloud auth application-default login` (see docs/google.md)."
+        ) from None
     return creds
 
 
@@ -79,26 +85,38 @@ class CallerVerifier:
     clock_skew_seconds: int = 10
 
     @classmethod
-    def from_lists(cls, audiences: Iterable[str], allowed: Iterable[str], **kw: object) -> "CallerVerifier":
-        return cls(audiences=tuple(a.strip() for a in audiences if a.strip()),
-                   allowed=tuple(e.strip().casefold() for e in allowed if e.strip()), **kw)  # type: ignore[arg-type]
+    def from_lists(cls, audiences: Iterable[str], allowed: Iterable[str], **kw: object) -> CallerVerifier:
+        return cls(
+            audiences=tuple(a.strip() for a in audiences if a.strip()),
+            allowed=tuple(e.strip().casefold() for e in allowed if e.strip()),
+            **kw,
+        )  # type: ignore[arg-type]
 
     def verify(self, authorization: str | None, session: requests.Session | None = None) -> str:
         if not self.audiences or not self.allowed:
             # refusing everyone beats accepting everyone when the deployment forgot its settings
-            raise Forbidden("This function has no allowed callers configured (INVOICING_ALLOWED_CALLERS and "
-                            "INVOICING_AUDIENCES); nobody may call it until they are set.")
+            raise Forbidden(
+                "This function has no allowed callers configured (INVOICING_ALLOWED_CALLERS and "
+                "INVOICING_AUDIENCES); nobody may call it until they are set."
+            )
         if not authorization or not authorization.startswith("Bearer ") or not authorization[7:].strip():
             raise Unauthenticated("The request has no ID token; send `Authorization: Bearer <Google ID token>`.")
         token = authorization[7:].strip()
         request = google.auth.transport.requests.Request(session=session)
         try:
-            claims = id_token.verify_token(token, request, audience=list(self.audiences), certs_url=self.certs_url,
-                                           clock_skew_in_seconds=self.clock_skew_seconds)
+            claims = id_token.verify_token(
+                token,
+                request,
+                audience=list(self.audiences),
+                certs_url=self.certs_url,
+                clock_skew_in_seconds=self.clock_skew_seconds,
+            )
         except google.auth.exceptions.TransportError:
             # Google's certificates could not be fetched: not the caller's fault, but nothing may run unverified
-            raise Unauthenticated("The ID token could not be checked because Google's signing certificates were "
-                                  "unreachable; try again in a minute.") from None
+            raise Unauthenticated(
+                "The ID token could not be checked because Google's signing certificates were "
+                "unreachable; try again in a minute."
+            ) from None
         except (ValueError, google.auth.exceptions.GoogleAuthError) as exc:
             # google-auth quotes a malformed token in its message: never echo a credential back or log it
             reason = str(exc).split("\n")[0]
@@ -110,8 +128,10 @@ class CallerVerifier:
             raise Unauthenticated(f"The ID token was issued by {claims.get('iss')!r}, not by Google.")
         email = str(claims.get("email", "")).casefold()
         if not email or claims.get("email_verified") is not True:
-            raise Forbidden("The ID token carries no verified email; the Apps Script manifest needs the "
-                            "userinfo.email scope, and Cloud Scheduler must use an OIDC token.")
+            raise Forbidden(
+                "The ID token carries no verified email; the Apps Script manifest needs the "
+                "userinfo.email scope, and Cloud Scheduler must use an OIDC token."
+            )
         if email not in self.allowed:
             raise Forbidden(f"{email} may not call this function; add it to INVOICING_ALLOWED_CALLERS.")
         return email

@@ -27,10 +27,9 @@ from . import pipeline
 from .config import bootstrap, build_source, csv_source
 from .demo import demo_payload, run_demo
 from .errors import AuthError, ConfigError, InvoicingError
-from .settings import SettingError, Settings
 from .models import Period
 from .money import fmt_money
-
+from .settings import SettingError, Settings
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -51,56 +50,101 @@ def _period(text: str) -> Period:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--workdir", type=Path, default=None, metavar="DIR",
-                        help="where the workbook, ledger and invoice documents live (default: ./invoicing-work, "
-                             "or $WORKDIR)")
+    common.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the workbook, ledger and invoice documents live (default: ./invoicing-work, or $WORKDIR)",
+    )
     common.add_argument("--json", action="store_true", help="print the summary as JSON (for scripts)")
     period = argparse.ArgumentParser(add_help=False)
-    period.add_argument("--period", type=_period, default=None, metavar="YYYY-MM",
-                        help="the month to bill (default: last month)")
+    period.add_argument(
+        "--period", type=_period, default=None, metavar="YYYY-MM", help="the month to bill (default: last month)"
+    )
 
     parser = argparse.ArgumentParser(
         prog="python main.py",
         description="Turn tracked time into reviewed, correct invoices: refresh time entries into a sheet, "
-                    "review them there, preview the invoices, then create them exactly once.",
+        "review them there, preview the invoices, then create them exactly once.",
         epilog="Offline by default: a local workbook (invoicing.xlsx) and a local ledger with HTML invoices. "
-               "Set TIME_SOURCE=harvest|toggl, SHEET=google, ACCOUNTING=quickbooks and ANTHROPIC_API_KEY to use "
-               "the production services (see README.md and .env.example).")
+        "Set TIME_SOURCE=harvest|toggl, SHEET=google, ACCOUNTING=quickbooks and ANTHROPIC_API_KEY to use "
+        "the production services (see README.md and .env.example).",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("demo", parents=[common], help="run a whole month on the bundled sample agency",
-                       description="Refresh the sample agency's October 2026 exports (Harvest, Toggl, Clockify) "
-                                   "into a workbook, categorize, review and approve as a person would, preview, "
-                                   "and create the invoices in the local ledger.")
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="run a whole month on the bundled sample agency",
+        description="Refresh the sample agency's October 2026 exports (Harvest, Toggl, Clockify) "
+        "into a workbook, categorize, review and approve as a person would, preview, "
+        "and create the invoices in the local ledger.",
+    )
     p.add_argument("--fresh", action="store_true", help="start from an empty work directory")
 
-    p = sub.add_parser("refresh", parents=[common, period], help="import time entries into the Time tab",
-                       description="Import time entries, suggest a category for each, and merge them into the "
-                                   "Time tab without overwriting anything people edited.")
-    p.add_argument("--csv", type=Path, action="append", default=[], metavar="FILE",
-                   help="a Harvest, Toggl or Clockify detailed time export (repeat for several files)")
-    p.add_argument("--skip-bad-rows", action="store_true",
-                   help="import the good rows of a file with errors, and list every row skipped")
-    p.add_argument("--source", choices=["harvest", "toggl"], default=None,
-                   help="pull from the tracker's API instead of files (default: $TIME_SOURCE)")
+    p = sub.add_parser(
+        "refresh",
+        parents=[common, period],
+        help="import time entries into the Time tab",
+        description="Import time entries, suggest a category for each, and merge them into the "
+        "Time tab without overwriting anything people edited.",
+    )
+    p.add_argument(
+        "--csv",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a Harvest, Toggl or Clockify detailed time export (repeat for several files)",
+    )
+    p.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="import the good rows of a file with errors, and list every row skipped",
+    )
+    p.add_argument(
+        "--source",
+        choices=["harvest", "toggl"],
+        default=None,
+        help="pull from the tracker's API instead of files (default: $TIME_SOURCE)",
+    )
 
-    sub.add_parser("preview", parents=[common, period], help="compute the invoices into the Preview tab",
-                   description="Compute every invoice of the period with each client's billing rules into the "
-                               "Preview tab, with warnings. Creates nothing.")
+    sub.add_parser(
+        "preview",
+        parents=[common, period],
+        help="compute the invoices into the Preview tab",
+        description="Compute every invoice of the period with each client's billing rules into the "
+        "Preview tab, with warnings. Creates nothing.",
+    )
 
-    p = sub.add_parser("create-invoices", parents=[common, period], help="create the approved invoices",
-                       description="Create one invoice per client for the approved rows of the period, exactly "
-                                   "once, and write the invoice numbers back into the sheet.")
+    p = sub.add_parser(
+        "create-invoices",
+        parents=[common, period],
+        help="create the approved invoices",
+        description="Create one invoice per client for the approved rows of the period, exactly "
+        "once, and write the invoice numbers back into the sheet.",
+    )
     p.add_argument("--dry-run", action="store_true", help="compute and check everything, create nothing")
-    p.add_argument("--create-missing", action="store_true",
-                   help="create customers and items missing in the accounting system (QuickBooks)")
+    p.add_argument(
+        "--create-missing",
+        action="store_true",
+        help="create customers and items missing in the accounting system (QuickBooks)",
+    )
 
-    sub.add_parser("setup-sheet", parents=[common], help="create or upgrade the sheet's tabs and layout",
-                   description="Create the tabs of the contract, or upgrade an older layout, without touching "
-                               "people's data.")
+    sub.add_parser(
+        "setup-sheet",
+        parents=[common],
+        help="create or upgrade the sheet's tabs and layout",
+        description="Create the tabs of the contract, or upgrade an older layout, without touching people's data.",
+    )
 
-    p = sub.add_parser("connect", parents=[common], help="connect an account (quickbooks)",
-                       description="Run the OAuth sign-in for QuickBooks Online and store the tokens.")
+    p = sub.add_parser(
+        "connect",
+        parents=[common],
+        help="connect an account (quickbooks)",
+        description="Run the OAuth sign-in for QuickBooks Online and store the tokens.",
+    )
     p.add_argument("service", choices=["quickbooks"])
     return parser
 
@@ -139,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # --- commands ------------------------------------------------------------------------------------------
 
+
 def cmd_refresh(args: argparse.Namespace) -> int:
     settings = _settings(args)
     period = args.period or Period.parse(default_period())
@@ -147,8 +192,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     source = csv_source(args.csv, skip_bad_rows=args.skip_bad_rows) if args.csv else build_source(settings, args.source)
     services = bootstrap(settings, job="refresh", source=source)
     if source is None and not args.json:
-        err.print("No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source harvest|toggl. "
-                  "Refreshing suggestions and flags of the rows already in the sheet.")
+        err.print(
+            "No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source harvest|toggl. "
+            "Refreshing suggestions and flags of the rows already in the sheet."
+        )
     summary = pipeline.refresh(services, period, progress=_progress(args))
     _emit(args, summary.as_json(), lambda: _print_refresh(summary))
     return 0
@@ -163,9 +210,13 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def cmd_create(args: argparse.Namespace) -> int:
     services = bootstrap(_settings(args), job="create-invoices")
-    summary = pipeline.create_invoices(services, args.period or Period.parse(default_period()),
-                                       dry_run=args.dry_run, create_missing=args.create_missing,
-                                       progress=_progress(args))
+    summary = pipeline.create_invoices(
+        services,
+        args.period or Period.parse(default_period()),
+        dry_run=args.dry_run,
+        create_missing=args.create_missing,
+        progress=_progress(args),
+    )
     _emit(args, summary.as_json(), lambda: _print_invoices(summary, "Dry run" if args.dry_run else "Invoices"))
     return 0
 
@@ -174,8 +225,13 @@ def cmd_setup(args: argparse.Namespace) -> int:
     services = bootstrap(_settings(args))
     changes = services.sheet.ensure_layout()
     payload = {"ok": True, "sheet": services.sheet.describe(), "changes": changes}
-    _emit(args, payload, lambda: out.print(
-        f"{services.sheet.describe()}: " + ("; ".join(changes) if changes else "the layout is up to date")))
+    _emit(
+        args,
+        payload,
+        lambda: out.print(
+            f"{services.sheet.describe()}: " + ("; ".join(changes) if changes else "the layout is up to date")
+        ),
+    )
     return 0
 
 
@@ -185,8 +241,10 @@ def cmd_connect(args: argparse.Namespace) -> int:
     try:
         connect(_settings(args).quickbooks)
     except EOFError:
-        raise AuthError("No address was pasted, so QuickBooks is not connected. Run "
-                        "`python main.py connect quickbooks` in a terminal and paste the address you land on.") from None
+        raise AuthError(
+            "No address was pasted, so QuickBooks is not connected. Run "
+            "`python main.py connect quickbooks` in a terminal and paste the address you land on."
+        ) from None
     return 0
 
 
@@ -208,14 +266,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out.print(f"[bold]Demo: {settings.agency_name}, {period.label()}[/bold]")
         h = steps["history"]
         out.print(f"{previous.label()} (last month, for history): {h.created + h.existing} invoices in the ledger")
-        out.print(f"Refresh: {refreshed.imported} entries imported ({refreshed.new} new); suggestions by "
-                  + ", ".join(f"{k} {v}" for k, v in sorted(refreshed.suggestions.items())))
-        out.print(f"Review: {steps['review']['categories_fixed']} categories corrected, "
-                  f"{steps['review']['approved']} billable rows approved")
+        out.print(
+            f"Refresh: {refreshed.imported} entries imported ({refreshed.new} new); suggestions by "
+            + ", ".join(f"{k} {v}" for k, v in sorted(refreshed.suggestions.items()))
+        )
+        out.print(
+            f"Review: {steps['review']['categories_fixed']} categories corrected, "
+            f"{steps['review']['approved']} billable rows approved"
+        )
         _print_invoices(created, "Invoices")
         if settings.accounting == "ledger":
-            out.print(f"\nWorkbook:  {services.sheet.describe()}\nLedger:    {settings.ledger_path}\n"
-                      f"Documents: {settings.documents_dir}")
+            out.print(
+                f"\nWorkbook:  {services.sheet.describe()}\nLedger:    {settings.ledger_path}\n"
+                f"Documents: {settings.documents_dir}"
+            )
         else:
             out.print(f"\nSheet:      {services.sheet.describe()}\nAccounting: {services.accounting.describe()}")
         out.print("Run it again: nothing is created twice.")
@@ -224,11 +288,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "refresh": cmd_refresh, "preview": cmd_preview, "create-invoices": cmd_create,
-            "setup-sheet": cmd_setup, "connect": cmd_connect}
+COMMANDS = {
+    "demo": cmd_demo,
+    "refresh": cmd_refresh,
+    "preview": cmd_preview,
+    "create-invoices": cmd_create,
+    "setup-sheet": cmd_setup,
+    "connect": cmd_connect,
+}
 
 
 # --- printing ------------------------------------------------------------------------------------------
+
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], show) -> None:  # type: ignore[no-untyped-def]
     if args.json:
@@ -256,8 +327,10 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
     for client, c in s.clients.items():
         table.add_row(client, str(c.entries), f"{c.billable_hours:.2f}", f"{c.non_billable_hours:.2f}")
     out.print(table)
-    out.print(f"{s.imported} imported: {s.new} new, {s.updated} updated, {s.unchanged} unchanged, "
-              f"{s.held_changes} source changes held for review (approved rows), {s.gone} gone from the source.")
+    out.print(
+        f"{s.imported} imported: {s.new} new, {s.updated} updated, {s.unchanged} unchanged, "
+        f"{s.held_changes} source changes held for review (approved rows), {s.gone} gone from the source."
+    )
     if s.suggestions:
         out.print("Suggestions: " + ", ".join(f"{k} {v}" for k, v in sorted(s.suggestions.items())))
     if s.accuracy:
@@ -268,14 +341,20 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
         out.print(f"[yellow]Skipped[/yellow] {row}", markup=True)
     _print_warnings(s.warnings, "sheet")
     out.print(f"Sheet: {s.sheet}")
-    out.print(f"Next: review the Time tab (flagged rows first), fill in Clients and Rates, tick Approved; then "
-              f"`python main.py preview --period {s.period}`.", markup=False)
+    out.print(
+        f"Next: review the Time tab (flagged rows first), fill in Clients and Rates, tick Approved; then "
+        f"`python main.py preview --period {s.period}`.",
+        markup=False,
+    )
 
 
 def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
     if not s.invoices:
-        out.print(f"No invoice is ready to create for {s.period}: only approved, billable rows that are not "
-                  "invoiced yet are billed.", markup=False)
+        out.print(
+            f"No invoice is ready to create for {s.period}: only approved, billable rows that are not "
+            "invoiced yet are billed.",
+            markup=False,
+        )
         for client, why in s.held.items():
             out.print(f"[yellow]Held[/yellow] {client}: {why}", markup=True)
         _print_warnings(s.warnings, "Preview tab" if s.command == "preview" else "sheet")
@@ -284,8 +363,15 @@ def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
     for col in ("Invoice", "Client", "Currency", "Total", "Lines", "Entries", "Status"):
         table.add_column(col, justify="right" if col in ("Total", "Lines", "Entries") else "left")
     for inv in s.invoices:
-        table.add_row(inv.number or "(draft)", inv.client, inv.currency, fmt_money(inv.total), str(inv.lines),
-                      str(inv.entries), inv.status)
+        table.add_row(
+            inv.number or "(draft)",
+            inv.client,
+            inv.currency,
+            fmt_money(inv.total),
+            str(inv.lines),
+            str(inv.entries),
+            inv.status,
+        )
     out.print(table)
     if s.totals:
         out.print("Totals: " + ", ".join(fmt_money(v, k) for k, v in s.totals.items()))
@@ -297,5 +383,6 @@ def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
     if s.documents:
         out.print(f"Invoice documents: {s.documents}")
     if s.command == "preview" or s.dry_run:
-        out.print(f"Next: `python main.py create-invoices --period {s.period}` creates these, exactly once.",
-                  markup=False)
+        out.print(
+            f"Next: `python main.py create-invoices --period {s.period}` creates these, exactly once.", markup=False
+        )

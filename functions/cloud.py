@@ -47,8 +47,9 @@ log = logging.getLogger("invoicing.cloud")
 
 
 def verifier(cfg: CloudSettings) -> CallerVerifier:
-    return CallerVerifier.from_lists(cfg.split(cfg.audiences), cfg.split(cfg.allowed_callers),
-                                     certs_url=cfg.id_token_certs_url or GOOGLE_CERTS_URL)
+    return CallerVerifier.from_lists(
+        cfg.split(cfg.audiences), cfg.split(cfg.allowed_callers), certs_url=cfg.id_token_certs_url or GOOGLE_CERTS_URL
+    )
 
 
 # ------------------------------------------------------------------ the lock
@@ -67,8 +68,10 @@ def instance_lock(name: str, holder: str = "") -> Iterator[None]:
     if not lock.acquire(blocking=False):
         who, since = _holders.get(name, ("", time.monotonic()))
         by = f" for {who}" if who else ""
-        raise LockedError(f"Another {name} run{by} started {time.monotonic() - since:.0f} s ago and is still "
-                          f"running; wait for it to finish, then try again.")
+        raise LockedError(
+            f"Another {name} run{by} started {time.monotonic() - since:.0f} s ago and is still "
+            f"running; wait for it to finish, then try again."
+        )
     _holders[name] = (holder, time.monotonic())
     try:
         yield
@@ -88,8 +91,9 @@ def _answer(status: int, payload: dict[str, Any], headers: dict[str, str] | None
     return response
 
 
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None,
-           details: list[str] | None = None) -> flask.Response:
+def _error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, details: list[str] | None = None
+) -> flask.Response:
     error: dict[str, Any] = {"status": code, "message": message}
     if details:
         error["details"] = details
@@ -170,8 +174,9 @@ def _run_preview(services: Any, period: Period, body: dict[str, Any]) -> Any:
 def _run_create(services: Any, period: Period, body: dict[str, Any]) -> Any:
     from . import pipeline
 
-    return pipeline.create_invoices(services, period, dry_run=_flag(body, "dry_run"),
-                                    create_missing=_flag(body, "create_missing"))
+    return pipeline.create_invoices(
+        services, period, dry_run=_flag(body, "dry_run"), create_missing=_flag(body, "create_missing")
+    )
 
 
 def handle(command: str, run: Runner, request: flask.Request) -> flask.Response:
@@ -193,7 +198,7 @@ def handle(command: str, run: Runner, request: flask.Request) -> flask.Response:
         return _error(403, "PERMISSION_DENIED", str(exc))
     body = request.get_json(silent=True) if request.data else {}
     if not isinstance(body, dict):
-        return _error(400, "INVALID_ARGUMENT", "The request body must be a JSON object, e.g. {\"period\": \"2026-10\"}.")
+        return _error(400, "INVALID_ARGUMENT", 'The request body must be a JSON object, e.g. {"period": "2026-10"}.')
     started = time.perf_counter()
     try:
         services = _services(cfg, command, caller)
@@ -216,10 +221,14 @@ def handle(command: str, run: Runner, request: flask.Request) -> flask.Response:
         return _error(500, "FAILED_PRECONDITION", str(exc))
     except Terminal as exc:
         return _error(422, "FAILED_PRECONDITION", str(exc))
-    except Exception as exc:  # noqa: BLE001 - the caller gets a sentence; the log gets the type and trace
+    except Exception as exc:
         log.exception("%s for %s failed unexpectedly", command, caller)
-        return _error(500, "INTERNAL", f"{command} failed unexpectedly ({type(exc).__name__}); nothing after the "
-                                       f"failure was written. The function's log has the details.")
+        return _error(
+            500,
+            "INTERNAL",
+            f"{command} failed unexpectedly ({type(exc).__name__}); nothing after the "
+            f"failure was written. The function's log has the details.",
+        )
     payload = {"ok": True, "function": command, "caller": caller, **summary.as_json()}
     log.info("%s %s for %s in %.1f s", command, period, caller, time.perf_counter() - started)
     return _answer(200, payload)
@@ -241,4 +250,3 @@ def preview(request: flask.Request) -> flask.Response:
 def create_invoices(request: flask.Request) -> flask.Response:
     """Create the period's invoices exactly once and write their numbers back."""
     return handle("create_invoices", _run_create, request)
-

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ class Services:
     sheet: SheetStore
     source: TimeSource | None
     accounting: Accounting
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     lock: Callable[[str], AbstractContextManager[Any]] | None = None
     settings: Settings | None = None
     build_categorizer: Callable[[], Categorizer] | None = field(default=None, repr=False)
@@ -96,8 +96,9 @@ def build_accounting(settings: Settings, sheet: SheetStore | None = None) -> Acc
         return QuickBooksAccounting.from_settings(qbo)
     from .accounting.ledger import Ledger
 
-    return Ledger(settings.ledger_path, settings.documents_dir, prefix=settings.invoice_prefix,
-                  agency=settings.agency_name)
+    return Ledger(
+        settings.ledger_path, settings.documents_dir, prefix=settings.invoice_prefix, agency=settings.agency_name
+    )
 
 
 def build_source(settings: Settings, name: str | None = None) -> TimeSource | None:
@@ -132,8 +133,9 @@ def bootstrap(settings: Settings | None = None, job: str | None = None, **overri
         settings.claude  # noqa: B018 - reads and checks the section; imports nothing
     parts: dict[str, Any] = {"settings": settings}
     parts["sheet"] = overrides.pop("sheet") if "sheet" in overrides else build_sheet(settings)
-    parts["accounting"] = (overrides.pop("accounting") if "accounting" in overrides
-                           else build_accounting(settings, parts["sheet"]))
+    parts["accounting"] = (
+        overrides.pop("accounting") if "accounting" in overrides else build_accounting(settings, parts["sheet"])
+    )
     parts["source"] = overrides.pop("source", None)
     lock_dir = settings.workdir
     parts["lock"] = overrides.pop("lock", lambda name: FileLock(lock_dir / f".{name}.lock", what=name))

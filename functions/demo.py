@@ -57,28 +57,49 @@ def run_demo(settings: Settings, progress: Progress = no_progress) -> DemoResult
     previewed = pipeline.preview(services, period)
     progress(5, 5, "create invoices")
     created = pipeline.create_invoices(services, period)
-    return DemoResult(period=period, services=services, history=last_month, refreshed=refreshed, review=review,
-                      previewed=previewed, created=created)
+    return DemoResult(
+        period=period,
+        services=services,
+        history=last_month,
+        refreshed=refreshed,
+        review=review,
+        previewed=previewed,
+        created=created,
+    )
 
 
 def demo_payload(result: DemoResult, settings: Settings) -> dict[str, Any]:
     """The demo's `--json` answer."""
     s = result.services
     return {
-        "ok": True, "period": str(result.period), "workbook": s.sheet.describe(),
+        "ok": True,
+        "period": str(result.period),
+        "workbook": s.sheet.describe(),
         "accounting": s.accounting.describe(),
-        **({"ledger": str(settings.ledger_path), "documents": str(settings.documents_dir)}
-           if settings.accounting == "ledger" else {}),
-        "history": {"period": str(result.period.previous()), "created": result.history.created,
-                    "existing": result.history.existing},
-        "refresh": {k: result.refreshed.as_json()[k] for k in ("imported", "new", "updated", "unchanged",
-                                                               "suggestions", "accuracy")},
+        **(
+            {"ledger": str(settings.ledger_path), "documents": str(settings.documents_dir)}
+            if settings.accounting == "ledger"
+            else {}
+        ),
+        "history": {
+            "period": str(result.period.previous()),
+            "created": result.history.created,
+            "existing": result.history.existing,
+        },
+        "refresh": {
+            k: result.refreshed.as_json()[k]
+            for k in ("imported", "new", "updated", "unchanged", "suggestions", "accuracy")
+        },
         "review": result.review,
-        "preview": {"invoices": len(result.previewed.invoices), "held": result.previewed.held,
-                    "warnings": len(result.previewed.warnings)},
+        "preview": {
+            "invoices": len(result.previewed.invoices),
+            "held": result.previewed.held,
+            "warnings": len(result.previewed.warnings),
+        },
         "invoices": [i.model_dump(mode="json") for i in result.created.invoices],
         "totals": {k: str(v) for k, v in result.created.totals.items()},
-        "created": result.created.created, "existing": result.created.existing,
+        "created": result.created.created,
+        "existing": result.created.existing,
     }
 
 

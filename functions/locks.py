@@ -47,21 +47,24 @@ class FileLock:
         self.what = what
         self._fd: int | None = None
 
-    def __enter__(self) -> "FileLock":
+    def __enter__(self) -> FileLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         if not _try_lock(fd):
             holder = os.read(fd, 200).decode(errors="replace").strip()
             os.close(fd)
-            raise LockedError(f"Another {self.what} run is in progress{f' ({holder})' if holder else ''}; "
-                              "wait for it to finish, then run it again.") from None
+            raise LockedError(
+                f"Another {self.what} run is in progress{f' ({holder})' if holder else ''}; "
+                "wait for it to finish, then run it again."
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()}".encode())
         self._fd = fd
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
             _unlock(self._fd)

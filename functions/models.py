@@ -16,9 +16,9 @@ import calendar
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
@@ -42,14 +42,14 @@ class Period(Frozen):
     month: int = Field(ge=1, le=12)
 
     @classmethod
-    def parse(cls, text: str) -> "Period":
+    def parse(cls, text: str) -> Period:
         m = _PERIOD.match(text.strip())
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise ValueError(f'"{text}" is not a period; write it as YYYY-MM, for example 2026-10')
         return cls(year=int(m.group(1)), month=int(m.group(2)))
 
     @classmethod
-    def of(cls, day: date) -> "Period":
+    def of(cls, day: date) -> Period:
         return cls(year=day.year, month=day.month)
 
     @property
@@ -63,7 +63,7 @@ class Period(Frozen):
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return Period(year=self.year - 1, month=12) if self.month == 1 else Period(year=self.year, month=self.month - 1)
 
     def label(self) -> str:
@@ -216,7 +216,9 @@ class TimeRow(Frozen):
         return self.category.strip()
 
 
-LineKind = Literal["hours", "fixed", "milestone", "retainer", "expense", "discount", "writeoff", "minimum", "adjustment"]
+LineKind = Literal[
+    "hours", "fixed", "milestone", "retainer", "expense", "discount", "writeoff", "minimum", "adjustment"
+]
 
 
 class InvoiceLine(Frozen):
@@ -276,8 +278,16 @@ class InvoiceDraft(Frozen):
             "period": self.period,
             "currency": self.currency,
             "lines": [
-                [l.description, l.accounting_item, l.kind, str(l.quantity), str(l.unit_price), str(l.amount),
-                 l.tax_code, sorted(l.entry_refs)]
+                [
+                    l.description,
+                    l.accounting_item,
+                    l.kind,
+                    str(l.quantity),
+                    str(l.unit_price),
+                    str(l.amount),
+                    l.tax_code,
+                    sorted(l.entry_refs),
+                ]
                 for l in self.lines
             ],
         }

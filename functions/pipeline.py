@@ -34,18 +34,29 @@ from .summaries import (
     totals,
 )
 
-__all__ = ["refresh", "preview", "create_invoices", "RefreshSummary", "InvoicesSummary", "PreviewSummary",
-           "CreateSummary", "no_progress"]
+__all__ = [
+    "refresh",
+    "preview",
+    "create_invoices",
+    "RefreshSummary",
+    "InvoicesSummary",
+    "PreviewSummary",
+    "CreateSummary",
+    "no_progress",
+]
 
 
 # --- refresh --------------------------------------------------------------------------------------------
 
-def refresh(services: Services, period: Period, progress: Progress = no_progress,
-            config_dir: Path | None = None) -> RefreshSummary:
+
+def refresh(
+    services: Services, period: Period, progress: Progress = no_progress, config_dir: Path | None = None
+) -> RefreshSummary:
     """Pull entries from the source, suggest categories, and merge them into the Time tab."""
     started = time.perf_counter()
-    summary = RefreshSummary(command="refresh", period=str(period), **run_id(services.clock),
-                             sheet=services.sheet.describe())
+    summary = RefreshSummary(
+        command="refresh", period=str(period), **run_id(services.clock), sheet=services.sheet.describe()
+    )
     summary.layout_changes = services.sheet.ensure_layout()
     progress(1, 5, "reading the sheet")
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Runs"])
@@ -72,18 +83,24 @@ def refresh(services: Services, period: Period, progress: Progress = no_progress
     known = table.by_ref()
     needs = [e for e in incoming if e.ref not in known]
     asked = {e.ref for e in needs}
-    needs += [r.entry for r in table.rows if not r.suggested_category and not (r.approved or r.invoiced)
-              and r.entry.ref not in asked]
+    needs += [
+        r.entry
+        for r in table.rows
+        if not r.suggested_category and not (r.approved or r.invoiced) and r.entry.ref not in asked
+    ]
     report = CategorizeReport()
     ctx = CategorizeContext(categories=book.categories, rules=book.category_rules, history=tuple(table.rows))
     suggestions = services.categorizer.suggest(needs, ctx, report) if needs else {}
     summary.suggestions = dict(report.by_source)
     summary.warnings += report.notes
     if report.requests:
-        summary.ai_usage = (f"{report.requests} requests, {report.input_tokens} input + {report.output_tokens} "
-                            f"output tokens ({report.cache_read_tokens} cached), ~{report.estimated_cost}")
-    summary.accuracy = {src: f"{kept}/{made} ({kept / made:.0%})"
-                        for src, (kept, made) in accuracy_by_source(table.rows).items()}
+        summary.ai_usage = (
+            f"{report.requests} requests, {report.input_tokens} input + {report.output_tokens} "
+            f"output tokens ({report.cache_read_tokens} cached), ~{report.estimated_cost}"
+        )
+    summary.accuracy = {
+        src: f"{kept}/{made} ({kept / made:.0%})" for src, (kept, made) in accuracy_by_source(table.rows).items()
+    }
 
     progress(4, 5, "merging")
     merged = merge(table.rows, incoming, suggestions, covers=covers, period=period)
@@ -91,9 +108,10 @@ def refresh(services: Services, period: Period, progress: Progress = no_progress
     s = merged.stats
     summary.new, summary.updated, summary.unchanged = s.new, s.updated, s.unchanged
     summary.held_changes, summary.gone = s.held_changes, s.gone
-    summary.clients = {c: ClientHours(entries=v.entries, billable_hours=v.billable_hours,
-                                      non_billable_hours=v.non_billable_hours)
-                       for c, v in sorted(merged.per_client.items())}
+    summary.clients = {
+        c: ClientHours(entries=v.entries, billable_hours=v.billable_hours, non_billable_hours=v.non_billable_hours)
+        for c, v in sorted(merged.per_client.items())
+    }
     summary.new_clients = sheet.add_clients(incoming)
 
     summary.seconds = time.perf_counter() - started
@@ -105,8 +123,10 @@ def refresh(services: Services, period: Period, progress: Progress = no_progress
 
 def _refresh_detail(summary: RefreshSummary) -> str:
     """The Runs tab's one-line account of a refresh."""
-    detail = (f"{summary.imported} imported: {summary.new} new, {summary.updated} updated, {summary.unchanged} "
-              f"unchanged, {summary.held_changes} changes held for review, {summary.gone} gone from the source")
+    detail = (
+        f"{summary.imported} imported: {summary.new} new, {summary.updated} updated, {summary.unchanged} "
+        f"unchanged, {summary.held_changes} changes held for review, {summary.gone} gone from the source"
+    )
     if summary.skipped_rows:
         detail += f"; {len(summary.skipped_rows)} bad rows skipped: " + "; ".join(summary.skipped_rows[:20])
     if summary.suggestions:
@@ -118,23 +138,30 @@ def _refresh_detail(summary: RefreshSummary) -> str:
 
 # --- preview and create ---------------------------------------------------------------------------------
 
-def _bill(services: Services, period: Period, sheet: SheetSession) -> tuple[BillingResult, list[TimeRow],
-                                                                          list[str]]:
+
+def _bill(services: Services, period: Period, sheet: SheetSession) -> tuple[BillingResult, list[TimeRow], list[str]]:
     """The period's invoices from the session's records, every issue named by its real cell."""
     book, warnings = sheet.book()
     table = sheet.time()
     blocking = table.blocking(period)
     if blocking:
         raise InputErrors(blocking, what="Time tab")
-    result = compute_invoices(table.rows, book, period, services.clock().date(),
-                              previous_totals=sheet.previous_totals(period.previous()))
+    result = compute_invoices(
+        table.rows, book, period, services.clock().date(), previous_totals=sheet.previous_totals(period.previous())
+    )
     return sheet.located(result), table.rows, warnings
 
 
-def _invoices_summary(command: str, services: Services, period: Period, result: BillingResult,
-                      warnings: list[str]) -> InvoicesSummary:
-    summary = InvoicesSummary(command=command, period=str(period), **run_id(services.clock),
-                              sheet=services.sheet.describe(), accounting=services.accounting.describe())
+def _invoices_summary(
+    command: str, services: Services, period: Period, result: BillingResult, warnings: list[str]
+) -> InvoicesSummary:
+    summary = InvoicesSummary(
+        command=command,
+        period=str(period),
+        **run_id(services.clock),
+        sheet=services.sheet.describe(),
+        accounting=services.accounting.describe(),
+    )
     summary.add_result(result, warnings)
     return summary
 
@@ -148,22 +175,32 @@ def preview(services: Services, period: Period) -> PreviewSummary:
     summary = _invoices_summary("preview", services, period, result, warnings)
     sheet.write_preview(result)
     summary.seconds = time.perf_counter() - started
-    sheet.log_run(summary, "ok", f"{len(result.drafts)} invoices ready, {len(result.held)} clients held: "
-                  + ", ".join(f"{v} {k}" for k, v in summary.totals.items()))
+    sheet.log_run(
+        summary,
+        "ok",
+        f"{len(result.drafts)} invoices ready, {len(result.held)} clients held: "
+        + ", ".join(f"{v} {k}" for k, v in summary.totals.items()),
+    )
     sheet.commit()
     return summary
 
 
-def create_invoices(services: Services, period: Period, dry_run: bool = False, create_missing: bool = False,
-                    progress: Progress = no_progress) -> CreateSummary:
+def create_invoices(
+    services: Services,
+    period: Period,
+    dry_run: bool = False,
+    create_missing: bool = False,
+    progress: Progress = no_progress,
+) -> CreateSummary:
     """Create the period's invoices exactly once, then write their numbers back into the sheet."""
     lock = services.lock("create-invoices") if services.lock and not dry_run else nullcontext()
     with lock:
         return _create(services, period, dry_run, create_missing, progress)
 
 
-def _create(services: Services, period: Period, dry_run: bool, create_missing: bool,
-            progress: Progress) -> CreateSummary:
+def _create(
+    services: Services, period: Period, dry_run: bool, create_missing: bool, progress: Progress
+) -> CreateSummary:
     started = time.perf_counter()
     services.sheet.ensure_layout()
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Invoices", "Runs"])
@@ -189,16 +226,31 @@ def _create(services: Services, period: Period, dry_run: bool, create_missing: b
         raise
     # Only now, after the accounting system confirmed, do the rows get their invoice numbers.
     sheet.mark_invoiced(created, system)
-    summary.invoices = [InvoiceSummary(
-        number=c.number, client=c.client, currency=c.currency, total=c.total, lines=c.line_count,
-        entries=len(c.entry_refs), status=c.status, link=c.url, document=c.document) for c in created]
+    summary.invoices = [
+        InvoiceSummary(
+            number=c.number,
+            client=c.client,
+            currency=c.currency,
+            total=c.total,
+            lines=c.line_count,
+            entries=len(c.entry_refs),
+            status=c.status,
+            link=c.url,
+            document=c.document,
+        )
+        for c in created
+    ]
     summary.totals = totals(summary.invoices)
     summary.created = sum(1 for c in created if c.status == "created")
     summary.existing = sum(1 for c in created if c.status == "existing")
     docs = {str(Path(c.document).parent) for c in created if c.document}
     summary.documents = docs.pop() if len(docs) == 1 else ""
     summary.seconds = time.perf_counter() - started
-    sheet.log_run(summary, "ok", f"{summary.created} created, {summary.existing} already existed: "
-                  + ", ".join(f"{v} {k}" for k, v in summary.totals.items()))
+    sheet.log_run(
+        summary,
+        "ok",
+        f"{summary.created} created, {summary.existing} already existed: "
+        + ", ".join(f"{v} {k}" for k, v in summary.totals.items()),
+    )
     sheet.commit()
     return summary

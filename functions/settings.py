@@ -50,8 +50,7 @@ class SettingError(ConfigError, ValueError):
 class Section(BaseSettings):
     """The one rule every settings class follows (see the module docstring)."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -257,8 +256,14 @@ class Settings(Section):
 def _sentence(cls: type[Section], error: Any) -> str:
     loc = error.get("loc") or ()
     name = str(loc[0]) if loc else ""
-    field = next((f for f, info in cls.model_fields.items()
-                  if name in (f, info.validation_alias) or name.upper() == cls.env_name(f)), None)
+    field = next(
+        (
+            f
+            for f, info in cls.model_fields.items()
+            if name in (f, info.validation_alias) or name.upper() == cls.env_name(f)
+        ),
+        None,
+    )
     if field is None:
         return f"{name.upper() or cls.__name__}: {error.get('msg', 'is not valid')}."
     info = cls.model_fields[field]

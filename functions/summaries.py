@@ -1,8 +1,8 @@
 """What each job reports: the summaries the CLI prints, `--json` returns and the Cloud Functions answer.
 
-    >>> InvoiceSummary(number=None, client="Acme", currency="USD", total=Decimal("10.00"), lines=1, entries=2,
-    ...                status="draft").total
-    Decimal('10.00')
+>>> InvoiceSummary(number=None, client="Acme", currency="USD", total=Decimal("10.00"), lines=1, entries=2,
+...                status="draft").total
+Decimal('10.00')
 """
 
 from __future__ import annotations
@@ -86,12 +86,24 @@ class InvoicesSummary(Summary):
 
     def add_result(self, result: BillingResult, warnings: list[str]) -> None:
         """The drafts, holds and warnings of a billing result (its issues already named by cell)."""
-        self.warnings = warnings + [str(i) + (f" [{i.client}]" if i.client and i.client not in str(i) else "")
-                                    for i in result.issues if i.level != "info"]
+        self.warnings = warnings + [
+            str(i) + (f" [{i.client}]" if i.client and i.client not in str(i) else "")
+            for i in result.issues
+            if i.level != "info"
+        ]
         self.held = dict(result.held)
-        self.invoices = [InvoiceSummary(number=None, client=d.client, currency=d.currency, total=d.total,
-                                        lines=len(d.lines), entries=len(d.entry_refs), status="draft")
-                         for d in result.drafts]
+        self.invoices = [
+            InvoiceSummary(
+                number=None,
+                client=d.client,
+                currency=d.currency,
+                total=d.total,
+                lines=len(d.lines),
+                entries=len(d.entry_refs),
+                status="draft",
+            )
+            for d in result.drafts
+        ]
         self.totals = totals(self.invoices)
 
 

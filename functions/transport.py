@@ -96,17 +96,26 @@ class ErrorTable:
     A factory that is not an exception class is called as `factory(message, fields)`.
     """
 
-    def __init__(self, service: str, rows: Mapping[int | str, tuple[ErrorFactory, str]],
-                 fields: Callable[[requests.Response], Mapping[str, Any]] | None = None,
-                 default_retry_after: float | None = None):
+    def __init__(
+        self,
+        service: str,
+        rows: Mapping[int | str, tuple[ErrorFactory, str]],
+        fields: Callable[[requests.Response], Mapping[str, Any]] | None = None,
+        default_retry_after: float | None = None,
+    ):
         self.service = service
         self.rows = dict(rows)
         self.fields = fields
         self.default_retry_after = default_retry_after  # a 429 without a readable Retry-After waits this
         self.rows.setdefault("other", (RuntimeError, service + " refused {what} (HTTP {status})"))
         self.rows.setdefault("gave up", (Transient, "{last}; gave up after {attempts} attempt(s)"))
-        self.rows.setdefault("elsewhere", (ConfigError, service + " would have sent {what} to {host}, which is not "
-                                           "the configured API ({configured}); refused."))
+        self.rows.setdefault(
+            "elsewhere",
+            (
+                ConfigError,
+                service + " would have sent {what} to {host}, which is not the configured API ({configured}); refused.",
+            ),
+        )
         for key in ("timeout", "connection"):
             self.rows.setdefault(key, (RetryLater, service + " did not answer {what} ({exc})"))
 
@@ -201,9 +210,16 @@ class RetryPolicy:
             return min(float(hinted), self.max_retry_after)
         return self.backoff(attempt)
 
-    def run(self, attempt: Callable[[], T], *, give_up: Callable[[GaveUp], BaseException],
-            sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] | None = None,
-            budget: Budget | None = None, on_retry: Callable[[BaseException, float], None] | None = None) -> T:
+    def run(
+        self,
+        attempt: Callable[[], T],
+        *,
+        give_up: Callable[[GaveUp], BaseException],
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] | None = None,
+        budget: Budget | None = None,
+        on_retry: Callable[[BaseException, float], None] | None = None,
+    ) -> T:
         """`attempt()` until it returns, raises something other than RetryLater, or the policy gives up."""
         budget = budget if budget is not None else Budget(self.budget_seconds, clock)
         max_attempts = max(1, self.max_attempts)
@@ -216,8 +232,13 @@ class RetryPolicy:
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
-            log.info("%s; retrying in %.1f s (attempt %d of %d)", error, state.upcoming_sleep,
-                     state.attempt_number + 1, max_attempts)
+            log.info(
+                "%s; retrying in %.1f s (attempt %d of %d)",
+                error,
+                state.upcoming_sleep,
+                state.attempt_number + 1,
+                max_attempts,
+            )
             budget.waited += state.upcoming_sleep
             if on_retry is not None and error is not None:
                 on_retry(error, state.upcoming_sleep)
@@ -227,8 +248,14 @@ class RetryPolicy:
             assert error is not None
             raise give_up(GaveUp(error, state.attempt_number, budget.spent(), budget.seconds)) from None
 
-        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception_type(RetryLater), stop=stop, wait=wait,
-                                     sleep=sleep, before_sleep=before_sleep, retry_error_callback=gave_up)
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(RetryLater),
+            stop=stop,
+            wait=wait,
+            sleep=sleep,
+            before_sleep=before_sleep,
+            retry_error_callback=gave_up,
+        )
         return retrying(attempt)
 
 
@@ -239,8 +266,14 @@ class Throttle:
     A request counts from when it starts until `window` after it *finished*: the server counts arrivals,
     which happen somewhere in between, so this never lets more through than the server allows."""
 
-    def __init__(self, concurrent: int, per_window: int, window: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        concurrent: int,
+        per_window: int,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self._slots = threading.BoundedSemaphore(concurrent)
         self._lock = threading.Lock()
         self._recent: deque[list[float]] = deque()  # [finish time], inf while in flight
@@ -279,10 +312,18 @@ class Http:
     a broken page) or raises the table's error. With `origin` set, a URL elsewhere is refused before any
     header (the token) leaves. Counts `calls` (requests sent, retries included), `retries` and bytes."""
 
-    def __init__(self, session: requests.Session, policy: RetryPolicy, errors: ErrorTable, *,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] | None = None,
-                 timeout: float | tuple[float, float] | None = None, throttle: Throttle | None = None,
-                 origin: str | None = None):
+    def __init__(
+        self,
+        session: requests.Session,
+        policy: RetryPolicy,
+        errors: ErrorTable,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] | None = None,
+        timeout: float | tuple[float, float] | None = None,
+        throttle: Throttle | None = None,
+        origin: str | None = None,
+    ):
         self.session, self.policy, self.errors = session, policy, errors
         self.sleep, self.clock, self.timeout, self.throttle = sleep, clock, timeout, throttle
         self.origin = _origin(origin) if origin else None
@@ -295,9 +336,17 @@ class Http:
     def close(self) -> None:
         self.session.close()
 
-    def request(self, method: str, url: str, *, what: str = "", budget: Budget | None = None,
-                accept: Callable[[requests.Response], Any] | None = None, context: Mapping[str, Any] | None = None,
-                **kwargs: Any) -> Any:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str = "",
+        budget: Budget | None = None,
+        accept: Callable[[requests.Response], Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         fields = {"what": what, **(context or {})}
         if self.origin is not None and _origin(url) != self.origin:
             # a link to another host would carry the credentials there
@@ -323,13 +372,21 @@ class Http:
                 raise error
             return accept(response) if accept is not None else response
 
-        return self.policy.run(attempt, give_up=self.give_up(fields), sleep=self.sleep, clock=self.clock,
-                               budget=budget, on_retry=self._retried)
+        return self.policy.run(
+            attempt,
+            give_up=self.give_up(fields),
+            sleep=self.sleep,
+            clock=self.clock,
+            budget=budget,
+            on_retry=self._retried,
+        )
 
     def give_up(self, fields: Mapping[str, Any]) -> Callable[[GaveUp], BaseException]:
         def build(why: GaveUp) -> BaseException:
-            return self.errors.error("gave up", last=why.last, attempts=why.attempts, spent=why.spent,
-                                     budget=why.budget, **fields)
+            return self.errors.error(
+                "gave up", last=why.last, attempts=why.attempts, spent=why.spent, budget=why.budget, **fields
+            )
+
         return build
 
     def _retried(self, error: BaseException, wait: float) -> None:

@@ -26,5 +26,8 @@ def test_manifest_has_the_scopes_the_menu_needs():
 
     manifest = json.loads((MENU / "appsscript.json").read_text())
     scopes = set(manifest["oauthScopes"])
-    assert {"openid", "https://www.googleapis.com/auth/userinfo.email",
-            "https://www.googleapis.com/auth/script.external_request"} <= scopes
+    assert {
+        "openid",
+        "https://www.googleapis.com/auth/userinfo.email",
+        "https://www.googleapis.com/auth/script.external_request",
+    } <= scopes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,7 +11,6 @@ import pytest
 from openpyxl import load_workbook
 
 from functions.cli import default_period, main
-from datetime import date
 
 
 def run(capsys, *argv):
@@ -52,7 +52,8 @@ def test_demo_runs_the_whole_month_and_is_idempotent(tmp_path, capsys):
     invoices_tab = list(wb["Invoices"].iter_rows(min_row=2, values_only=True))
     assert sorted(r[0] for r in invoices_tab if r[2] == "2026-10") == sorted(i["number"] for i in invoices)
     assert sum(Decimal(str(r[4])) for r in invoices_tab if r[2] == "2026-10") == sum(
-        Decimal(i["total"]) for i in invoices)
+        Decimal(i["total"]) for i in invoices
+    )
 
     code, out, _ = run(capsys, "demo", "--workdir", str(tmp_path), "--json")
     again = json.loads(out)
@@ -64,12 +65,15 @@ def test_refresh_json_reports_hours_per_client(tmp_path, capsys):
     export.write_text(
         "\ufeffUser,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End time,"
         "Duration,Tags,Amount (USD)\r\n"
-        "Jonas Weber,jonas@x.example,Umbra Games,Site,,\"hero banner, v2\",Yes,2026-10-05,09:00:00,2026-10-05,"
+        'Jonas Weber,jonas@x.example,Umbra Games,Site,,"hero banner, v2",Yes,2026-10-05,09:00:00,2026-10-05,'
         "10:30:00,01:30:00,,180.00\r\n"
         "Jonas Weber,jonas@x.example,Umbra Games,Site,,team lunch,No,2026-10-05,12:00:00,2026-10-05,"
-        "12:45:00,00:45:00,,0.00\r\n", encoding="utf-8")
-    code, out, _ = run(capsys, "refresh", "--csv", str(export), "--period", "2026-10", "--workdir",
-                       str(tmp_path / "w"), "--json")
+        "12:45:00,00:45:00,,0.00\r\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(
+        capsys, "refresh", "--csv", str(export), "--period", "2026-10", "--workdir", str(tmp_path / "w"), "--json"
+    )
     assert code == 0
     s = json.loads(out)
     assert s["clients"]["Umbra Games"] == {"entries": 2, "billable_hours": "1.50", "non_billable_hours": "0.75"}
@@ -78,11 +82,13 @@ def test_refresh_json_reports_hours_per_client(tmp_path, capsys):
 
 def test_a_bad_export_is_a_sentence_naming_file_line_and_column(tmp_path, capsys):
     export = tmp_path / "harvest.csv"
-    export.write_text("Date,Client,Project,Task,Notes,Hours,First Name,Last Name\n"
-                      "2026-10-01,Acme,Web,Dev,ok,1.5,Ana,Ruiz\n"
-                      "2026-10-02,Acme,Web,Dev,bad,1,5h,Ana,Ruiz\n", encoding="utf-8")
-    code, _, err = run(capsys, "refresh", "--csv", str(export), "--period", "2026-10",
-                       "--workdir", str(tmp_path / "w"))
+    export.write_text(
+        "Date,Client,Project,Task,Notes,Hours,First Name,Last Name\n"
+        "2026-10-01,Acme,Web,Dev,ok,1.5,Ana,Ruiz\n"
+        "2026-10-02,Acme,Web,Dev,bad,1,5h,Ana,Ruiz\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "refresh", "--csv", str(export), "--period", "2026-10", "--workdir", str(tmp_path / "w"))
     assert code == 1
     assert "harvest.csv:3" in err and "nothing was changed" in err
     assert not (tmp_path / "w" / "invoicing.xlsx").exists() or True  # the layout may exist; no rows were written
@@ -104,13 +110,15 @@ def test_refresh_pulls_from_the_harvest_api_with_source_flag(tmp_path, capsys, m
         for key, value in emu.env().items():
             monkeypatch.setenv(key, value)
         monkeypatch.delenv("TIME_SOURCE")  # the flag chooses the source here
-        code, out, _ = run(capsys, "refresh", "--source", "harvest", "--period", "2026-10",
-                           "--workdir", str(tmp_path), "--json")
+        code, out, _ = run(
+            capsys, "refresh", "--source", "harvest", "--period", "2026-10", "--workdir", str(tmp_path), "--json"
+        )
         assert code == 0
         s = json.loads(out)
         assert s["new"] == s["imported"] > 0 and s["sources"][0].startswith("Harvest API")
-        code, out, _ = run(capsys, "refresh", "--source", "harvest", "--period", "2026-10",
-                           "--workdir", str(tmp_path), "--json")
+        code, out, _ = run(
+            capsys, "refresh", "--source", "harvest", "--period", "2026-10", "--workdir", str(tmp_path), "--json"
+        )
         assert json.loads(out)["new"] == 0  # same ids: nothing is added twice
     finally:
         emu.stop()
@@ -123,12 +131,25 @@ def test_files_and_an_api_source_at_once_is_refused(tmp_path, capsys):
 
 def test_skip_bad_rows_imports_the_rest_and_reports_every_skipped_row(tmp_path, capsys):
     export = tmp_path / "harvest.csv"
-    export.write_text("Date,Client,Project,Task,Notes,Hours,First Name,Last Name\n"
-                      "2026-10-01,Acme,Web,Dev,ok,1.5,Ana,Ruiz\n"
-                      "2026-10-02,Acme,Web,Dev,bad,\"1,5h\",Ana,Ruiz\n"
-                      "2026-13-02,Acme,Web,Dev,bad date,2,Ana,Ruiz\n", encoding="utf-8")
-    code, out, _ = run(capsys, "refresh", "--csv", str(export), "--period", "2026-10", "--skip-bad-rows",
-                       "--workdir", str(tmp_path / "w"), "--json")
+    export.write_text(
+        "Date,Client,Project,Task,Notes,Hours,First Name,Last Name\n"
+        "2026-10-01,Acme,Web,Dev,ok,1.5,Ana,Ruiz\n"
+        '2026-10-02,Acme,Web,Dev,bad,"1,5h",Ana,Ruiz\n'
+        "2026-13-02,Acme,Web,Dev,bad date,2,Ana,Ruiz\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(
+        capsys,
+        "refresh",
+        "--csv",
+        str(export),
+        "--period",
+        "2026-10",
+        "--skip-bad-rows",
+        "--workdir",
+        str(tmp_path / "w"),
+        "--json",
+    )
     s = json.loads(out)
     assert code == 0 and s["new"] == 1 and len(s["skipped_rows"]) == 2
     assert any("harvest.csv:3" in r and "Hours" in r for r in s["skipped_rows"])
@@ -140,19 +161,28 @@ def test_skip_bad_rows_imports_the_rest_and_reports_every_skipped_row(tmp_path, 
 # --- settings: a typo is one sentence, exit status 2 ----------------------------------------------------
 
 TYPOS = [
-    ("ACCOUNTING", "quickbook", "preview",
-     'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).'),
+    (
+        "ACCOUNTING",
+        "quickbook",
+        "preview",
+        'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).',
+    ),
     ("SHEET", "gogle", "preview", 'SHEET is "gogle"; use one of: xlsx, google (did you mean "google"?).'),
-    ("TIME_SOURCE", "harvst", "refresh",
-     'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).'),
+    (
+        "TIME_SOURCE",
+        "harvst",
+        "refresh",
+        'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).',
+    ),
     ("AI_ENABLED", "maybe", "preview", 'AI_ENABLED is "maybe"; use one of: true, false.'),
     ("AI_BATCH_SIZE", "abc", "refresh", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),
 ]
 
 
 @pytest.mark.parametrize("name, value, command, sentence", TYPOS)
-def test_a_mistyped_setting_is_one_sentence_and_exit_status_2(tmp_path, capsys, monkeypatch, name, value, command,
-                                                              sentence):
+def test_a_mistyped_setting_is_one_sentence_and_exit_status_2(
+    tmp_path, capsys, monkeypatch, name, value, command, sentence
+):
     monkeypatch.chdir(tmp_path)  # no .env
     monkeypatch.setenv(name, value)
     code, out, err = run(capsys, command, "--period", "2026-10", "--workdir", str(tmp_path / "w"))
@@ -169,13 +199,19 @@ def test_a_mistyped_setting_prints_no_traceback(tmp_path):
 
     root = Path(__file__).resolve().parents[1]
     env = {k: v for k, v in __import__("os").environ.items() if k != "ACCOUNTING"}
-    done = subprocess.run([sys.executable, str(root / "main.py"), "preview", "--workdir", str(tmp_path)],
-                          cwd=tmp_path, env={**env, "ACCOUNTING": "quickbook"}, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(root / "main.py"), "preview", "--workdir", str(tmp_path)],
+        cwd=tmp_path,
+        env={**env, "ACCOUNTING": "quickbook"},
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == f"Error: {TYPOS[0][3]}"
 
 
 # --- what each entry imports (cold start), in fresh processes ---------------------------------------------
+
 
 def _imported(code: str, tmp_path: Path, **env: str) -> dict[str, bool]:
     import os
@@ -183,23 +219,38 @@ def _imported(code: str, tmp_path: Path, **env: str) -> dict[str, bool]:
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    probe = code + "\nimport sys, json\nprint(json.dumps({m: m in sys.modules for m in ('anthropic', 'rich', 'flask')}))"
+    probe = (
+        code + "\nimport sys, json\nprint(json.dumps({m: m in sys.modules for m in ('anthropic', 'rich', 'flask')}))"
+    )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AI_", "ANTHROPIC_", "SHEET", "ACCOUNTING"))}
-    done = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True,
-                          env={**clean, "WORKDIR": str(tmp_path), **env})
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**clean, "WORKDIR": str(tmp_path), **env},
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_the_cloud_entry_wiring_preview_imports_neither_claude_nor_the_cli(tmp_path):
-    imported = _imported("import main\nfrom functions import cloud\nmain.preview\n"
-                         "cloud._services(cloud.CloudSettings(), 'preview', 'ops@agency.example')",
-                         tmp_path, AI_ENABLED="true", ANTHROPIC_API_KEY="sk-test")
+    imported = _imported(
+        "import main\nfrom functions import cloud\nmain.preview\n"
+        "cloud._services(cloud.CloudSettings(), 'preview', 'ops@agency.example')",
+        tmp_path,
+        AI_ENABLED="true",
+        ANTHROPIC_API_KEY="sk-test",
+    )
     assert imported == {"anthropic": False, "rich": False, "flask": True}
 
 
 def test_the_cli_help_imports_no_cloud_code(tmp_path):
-    imported = _imported("import runpy, sys, contextlib, io\nsys.argv = ['main.py', '--help']\n"
-                         "with contextlib.redirect_stdout(io.StringIO()):\n"
-                         "    try:\n        runpy.run_path('main.py', run_name='__main__')\n"
-                         "    except SystemExit:\n        pass", tmp_path)
+    imported = _imported(
+        "import runpy, sys, contextlib, io\nsys.argv = ['main.py', '--help']\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        runpy.run_path('main.py', run_name='__main__')\n"
+        "    except SystemExit:\n        pass",
+        tmp_path,
+    )
     assert imported == {"anthropic": False, "rich": True, "flask": False}

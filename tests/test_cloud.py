@@ -34,11 +34,15 @@ def env(monkeypatch, tmp_path, identity: GoogleIdentity, gsettings):
         "INVOICING_AUDIENCES": f"{FUNCTION_URL} {SCRIPT_CLIENT_ID}",
         "INVOICING_ID_TOKEN_CERTS_URL": identity.certs_url,
         "INVOICING_SOURCE_CSV": str(EXPORT),
-        "SHEET": "google", "ACCOUNTING": "ledger", "AI_ENABLED": "false", "WORKDIR": str(tmp_path / "work"),
+        "SHEET": "google",
+        "ACCOUNTING": "ledger",
+        "AI_ENABLED": "false",
+        "WORKDIR": str(tmp_path / "work"),
         "GOOGLE_SHEET_ID": gsettings.spreadsheet_id,
         "GOOGLE_SHEETS_CREDENTIALS_FILE": str(gsettings.credentials_file),
         "GOOGLE_SHEETS_API_BASE_URL": gsettings.api_base_url,
-        "GOOGLE_SHEETS_BACKOFF_SECONDS": "0.01", "GOOGLE_SHEETS_MAX_BACKOFF_SECONDS": "0.05",
+        "GOOGLE_SHEETS_BACKOFF_SECONDS": "0.01",
+        "GOOGLE_SHEETS_MAX_BACKOFF_SECONDS": "0.05",
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)  # no stray .env from the repository
@@ -56,19 +60,23 @@ def bearer(identity: GoogleIdentity, email: str = OPS, audience: str = SCRIPT_CL
 # ------------------------------------------------------------------ who may call
 
 
-@pytest.mark.parametrize("headers_for, status, words", [
-    (lambda i: {}, 401, "no ID token"),
-    (lambda i: {"Authorization": "Basic b3BzOnNlY3JldA=="}, 401, "no ID token"),
-    (lambda i: {"Authorization": "Bearer not.a.jwt"}, 401, "refused"),
-    (lambda i: bearer(i, audience="https://someone-else.example"), 401, "refused"),
-    (lambda i: bearer(i, issued_at=int(time.time()) - 7200), 401, "refused"),
-    (lambda i: bearer(i, signer=other_signer()), 401, "refused"),
-    (lambda i: bearer(i, issuer="https://evil.example"), 401, "not by Google"),
-    (lambda i: bearer(i, email="intruder@elsewhere.example"), 403, "intruder@elsewhere.example may not call"),
-    (lambda i: bearer(i, verified=False), 403, "no verified email"),
-])
-def test_callers_without_a_valid_allowed_token_get_nothing_done(env, identity, sheets_emulator, headers_for,
-                                                                 status, words):
+@pytest.mark.parametrize(
+    "headers_for, status, words",
+    [
+        (lambda i: {}, 401, "no ID token"),
+        (lambda i: {"Authorization": "Basic b3BzOnNlY3JldA=="}, 401, "no ID token"),
+        (lambda i: {"Authorization": "Bearer not.a.jwt"}, 401, "refused"),
+        (lambda i: bearer(i, audience="https://someone-else.example"), 401, "refused"),
+        (lambda i: bearer(i, issued_at=int(time.time()) - 7200), 401, "refused"),
+        (lambda i: bearer(i, signer=other_signer()), 401, "refused"),
+        (lambda i: bearer(i, issuer="https://evil.example"), 401, "not by Google"),
+        (lambda i: bearer(i, email="intruder@elsewhere.example"), 403, "intruder@elsewhere.example may not call"),
+        (lambda i: bearer(i, verified=False), 403, "no verified email"),
+    ],
+)
+def test_callers_without_a_valid_allowed_token_get_nothing_done(
+    env, identity, sheets_emulator, headers_for, status, words
+):
     sheets_emulator.reset_calls()
     r = client("create_invoices").post("/", json={"period": "2026-10"}, headers=headers_for(identity))
     assert r.status_code == status
@@ -121,8 +129,9 @@ def person_edits(emu_url: str, settings) -> dict[str, int]:
     header = rows[0]
     col = {h: i for i, h in enumerate(header)}
     clients = ["Vertex Robotics", "Xenon Labs"]
-    picked = [i for i, r in enumerate(rows[1:], start=2)
-              if r[col["Client"]] in clients and r[col["Billable"]] == "TRUE"]
+    picked = [
+        i for i, r in enumerate(rows[1:], start=2) if r[col["Client"]] in clients and r[col["Billable"]] == "TRUE"
+    ]
     assert picked, "the export has rows for the chosen clients"
     letter = lambda name: gspread.utils.rowcol_to_a1(1, col[name] + 1)[:-1]  # noqa: E731
     updates = [{"range": f"{letter('Approved')}{i}", "values": [["TRUE"]]} for i in picked]
@@ -143,16 +152,21 @@ def test_refresh_review_preview_create_and_create_again(env, identity, sheets_em
     auth = bearer(identity)
 
     mark = len(sheets_emulator.calls)
-    r = client("refresh").post("/", json={"period": "2026-10"},
-                               headers=bearer(identity, email=SCHEDULER, audience=FUNCTION_URL))
+    r = client("refresh").post(
+        "/", json={"period": "2026-10"}, headers=bearer(identity, email=SCHEDULER, audience=FUNCTION_URL)
+    )
     assert r.status_code == 200, r.get_json()
     refreshed = r.get_json()
     assert refreshed["ok"] and refreshed["caller"] == SCHEDULER and refreshed["period"] == "2026-10"
     assert refreshed["imported"] > 100 and refreshed["new"] == refreshed["imported"]
     # first run: layout (get, batchUpdate, header write) + one batchGet + one batchUpdate of values
     assert sheets_calls_since(sheets_emulator, mark) == [
-        "GET " + sid, "POST " + sid + ":batchUpdate", "POST values:batchUpdate",
-        "GET values:batchGet", "POST values:batchUpdate"]
+        "GET " + sid,
+        "POST " + sid + ":batchUpdate",
+        "POST values:batchUpdate",
+        "GET values:batchGet",
+        "POST values:batchUpdate",
+    ]
     time_rows = sheets_emulator.values(sid, "Time")
     assert len(time_rows) == refreshed["new"] + 1
 
@@ -164,7 +178,11 @@ def test_refresh_review_preview_create_and_create_again(env, identity, sheets_em
     previewed = r.get_json()
     assert sorted(i["client"] for i in previewed["invoices"]) == ["Vertex Robotics", "Xenon Labs"]
     assert sheets_calls_since(sheets_emulator, mark) == [
-        "GET " + sid, "GET values:batchGet", "GET values:batchGet", "POST values:batchUpdate"]
+        "GET " + sid,
+        "GET values:batchGet",
+        "GET values:batchGet",
+        "POST values:batchUpdate",
+    ]
     preview_tab = sheets_emulator.values(sid, "Preview")
     assert {row[0] for row in preview_tab[1:] if row} >= {"Vertex Robotics", "Xenon Labs"}
     rate = preview_tab[0].index("Rate")
@@ -195,7 +213,7 @@ def test_refresh_review_preview_create_and_create_again(env, identity, sheets_em
     assert all(len(r) <= ii or r[ii] == "" for r in rows[1:] if not (len(r) > ai and r[ai] is True))
     invoices_tab = sheets_emulator.values(sid, "Invoices")
     assert sorted(r[0] for r in invoices_tab[1:]) == sorted(numbers.values())
-    assert rows[0][:len(header)] == header  # the person's edits did not disturb the layout
+    assert rows[0][: len(header)] == header  # the person's edits did not disturb the layout
     assert rows[edits["first"] - 1][cat] == "Design"  # nor did any run overwrite them
     assert rows[edits["second"] - 1][rows[0].index("Rate Override")] == 175
 
@@ -255,13 +273,16 @@ def test_a_typo_in_the_sheet_is_a_422_naming_the_cell(env, identity, sheets_emul
     auth = bearer(identity)
     assert client("refresh").post("/", json={"period": "2026-10"}, headers=auth).status_code == 200
     book = gspread.Client(auth=None, session=PersonSession(env.api_base_url, env.credentials_file)).open_by_key(
-        env.spreadsheet_id)
+        env.spreadsheet_id
+    )
     ws = book.worksheet("Time")
     header = ws.row_values(1)
     rate = gspread.utils.rowcol_to_a1(2, header.index("Rate Override") + 1)
     approved = gspread.utils.rowcol_to_a1(2, header.index("Approved") + 1)
-    ws.batch_update([{"range": rate, "values": [["12,5O"]]}, {"range": approved, "values": [["TRUE"]]}],
-                    value_input_option="USER_ENTERED")
+    ws.batch_update(
+        [{"range": rate, "values": [["12,5O"]]}, {"range": approved, "values": [["TRUE"]]}],
+        value_input_option="USER_ENTERED",
+    )
     before = sheets_emulator.values(env.spreadsheet_id, "Preview")
 
     r = client("preview").post("/", json={"period": "2026-10"}, headers=auth)
@@ -284,8 +305,9 @@ def test_the_nightly_refresh_pulls_from_the_configured_tracker(env, identity, sh
         for key, value in emu.env().items():
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("TIME_SOURCE", "toggl")
-        r = client("refresh").post("/", json={"period": "2026-10"}, headers=bearer(identity, email=SCHEDULER,
-                                                                                  audience=FUNCTION_URL))
+        r = client("refresh").post(
+            "/", json={"period": "2026-10"}, headers=bearer(identity, email=SCHEDULER, audience=FUNCTION_URL)
+        )
         assert r.status_code == 200, r.get_json()
         body = r.get_json()
         assert body["new"] == body["imported"] > 0 and body["sources"][0].startswith("Toggl")
@@ -296,17 +318,29 @@ def test_the_nightly_refresh_pulls_from_the_configured_tracker(env, identity, sh
 # ------------------------------------------------------------------ a mistyped setting
 
 
-@pytest.mark.parametrize("name, value, function, sentence", [
-    ("ACCOUNTING", "quickbook", "create_invoices",
-     'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).'),
-    ("SHEET", "gogle", "preview", 'SHEET is "gogle"; use one of: xlsx, google (did you mean "google"?).'),
-    ("TIME_SOURCE", "harvst", "refresh",
-     'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).'),
-    ("AI_ENABLED", "maybe", "preview", 'AI_ENABLED is "maybe"; use one of: true, false.'),
-    ("AI_BATCH_SIZE", "abc", "refresh", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),
-])
-def test_a_mistyped_setting_is_a_500_with_one_sentence(env, identity, sheets_emulator, monkeypatch, name, value,
-                                                       function, sentence):
+@pytest.mark.parametrize(
+    "name, value, function, sentence",
+    [
+        (
+            "ACCOUNTING",
+            "quickbook",
+            "create_invoices",
+            'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).',
+        ),
+        ("SHEET", "gogle", "preview", 'SHEET is "gogle"; use one of: xlsx, google (did you mean "google"?).'),
+        (
+            "TIME_SOURCE",
+            "harvst",
+            "refresh",
+            'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).',
+        ),
+        ("AI_ENABLED", "maybe", "preview", 'AI_ENABLED is "maybe"; use one of: true, false.'),
+        ("AI_BATCH_SIZE", "abc", "refresh", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),
+    ],
+)
+def test_a_mistyped_setting_is_a_500_with_one_sentence(
+    env, identity, sheets_emulator, monkeypatch, name, value, function, sentence
+):
     monkeypatch.setenv(name, value)
     if name == "AI_BATCH_SIZE":
         monkeypatch.setenv("AI_ENABLED", "true")

@@ -6,7 +6,7 @@ tests); the ledger, categorizer, merge and billing engine are the real ones.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,17 +22,31 @@ from functions.sheet.cells import parse_bool
 from tests.fakes import ListSource, MemorySheet
 
 OCT = Period.parse("2026-10")
-NOW = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 
 
 def entries(n: int = 6, client: str = "Acme", **kw) -> list[TimeEntry]:
-    notes = ["Checkout API endpoint", "Hotfix: login regression", "mtg w/ client re: Q4", "wireframes for cart",
-             "=SUM(A1) formula in notes", "-fixed header"]
+    notes = [
+        "Checkout API endpoint",
+        "Hotfix: login regression",
+        "mtg w/ client re: Q4",
+        "wireframes for cart",
+        "=SUM(A1) formula in notes",
+        "-fixed header",
+    ]
     out = []
     for i in range(n):
-        base = dict(source="csv", source_id=f"{client[:1]}{i}", date=date(2026, 10, 1) + timedelta(days=i),
-                    client=client, person="Ana Ruiz", role="Developer", notes=notes[i % len(notes)],
-                    hours=Decimal("1.5"), currency="USD")
+        base = dict(
+            source="csv",
+            source_id=f"{client[:1]}{i}",
+            date=date(2026, 10, 1) + timedelta(days=i),
+            client=client,
+            person="Ana Ruiz",
+            role="Developer",
+            notes=notes[i % len(notes)],
+            hours=Decimal("1.5"),
+            currency="USD",
+        )
         base.update(kw)
         out.append(TimeEntry(**base))
     return out
@@ -41,8 +55,9 @@ def entries(n: int = 6, client: str = "Acme", **kw) -> list[TimeEntry]:
 def setup(tmp_path, source_entries, sheet=None):
     sheet = sheet or MemorySheet()
     ledger = Ledger(tmp_path / "ledger.sqlite", tmp_path / "invoices")
-    services = bootstrap(Settings(workdir=tmp_path), sheet=sheet, accounting=ledger, source=ListSource(source_entries),
-                         clock=lambda: NOW)
+    services = bootstrap(
+        Settings(workdir=tmp_path), sheet=sheet, accounting=ledger, source=ListSource(source_entries), clock=lambda: NOW
+    )
     return services, sheet, ledger
 
 
@@ -191,16 +206,26 @@ def test_new_entries_after_invoicing_hold_the_client_not_a_second_invoice(tmp_pa
 
 # --- the property, through the real refresh: random edits and source changes lose no edit --------------
 
-EDITS = st.lists(st.tuples(st.integers(0, 7), st.sampled_from(["Category", "Line Item", "Rate Override",
-                                                                 "Approved", "Comment"]),
-                           st.one_of(st.text(max_size=8), st.booleans(), st.decimals(1, 300, places=2))),
-                 max_size=10)
+EDITS = st.lists(
+    st.tuples(
+        st.integers(0, 7),
+        st.sampled_from(["Category", "Line Item", "Rate Override", "Approved", "Comment"]),
+        st.one_of(st.text(max_size=8), st.booleans(), st.decimals(1, 300, places=2)),
+    ),
+    max_size=10,
+)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
-@given(edits=EDITS, changed=st.sets(st.integers(0, 7)), removed=st.sets(st.integers(0, 7)),
-       added=st.integers(0, 3), rounds=st.integers(1, 3))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    edits=EDITS,
+    changed=st.sets(st.integers(0, 7)),
+    removed=st.sets(st.integers(0, 7)),
+    added=st.integers(0, 3),
+    rounds=st.integers(1, 3),
+)
 def test_property_refresh_never_loses_an_edit(tmp_path, edits, changed, removed, added, rounds):
     base = entries(8)
     services, sheet, _ = setup(tmp_path / f"p{abs(hash((tuple(edits), rounds))) % 10**9}", base)
@@ -213,8 +238,11 @@ def test_property_refresh_never_loses_an_edit(tmp_path, edits, changed, removed,
         sheet.set("Time", r, header, value)
         expected[(r, header)] = value
     for k in range(rounds):
-        source = [e.model_copy(update={"hours": Decimal("3.25") + k}) if i in changed else e
-                  for i, e in enumerate(base) if i not in removed]
+        source = [
+            e.model_copy(update={"hours": Decimal("3.25") + k}) if i in changed else e
+            for i, e in enumerate(base)
+            if i not in removed
+        ]
         source += entries(added, client="Zed")
         services.source = ListSource(source)
         pipeline.refresh(services, OCT)

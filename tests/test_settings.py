@@ -11,8 +11,16 @@ from pathlib import Path
 import pytest
 
 from functions.config import build_accounting, build_categorizer, build_sheet, build_source
-from functions.settings import (ClaudeSettings, CloudSettings, GoogleSheetsSettings, HarvestSettings,
-                                QuickBooksSettings, SettingError, Settings, TogglSettings)
+from functions.settings import (
+    ClaudeSettings,
+    CloudSettings,
+    GoogleSheetsSettings,
+    HarvestSettings,
+    QuickBooksSettings,
+    SettingError,
+    Settings,
+    TogglSettings,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIXES = ("HARVEST_", "TOGGL_", "GOOGLE_SHEET", "QBO_", "AI_", "ANTHROPIC_", "INVOICING_")
@@ -38,8 +46,10 @@ def dotenv(tmp_path, monkeypatch):
 
 
 def test_harvest_from_dotenv(dotenv):
-    settings = dotenv('TIME_SOURCE=harvest\nHARVEST_ACCOUNT_ID=123\nHARVEST_TOKEN=tok-from-dotenv\n'
-                      'HARVEST_USER_AGENT="Invoicing (ops@example.com)"\n')
+    settings = dotenv(
+        "TIME_SOURCE=harvest\nHARVEST_ACCOUNT_ID=123\nHARVEST_TOKEN=tok-from-dotenv\n"
+        'HARVEST_USER_AGENT="Invoicing (ops@example.com)"\n'
+    )
     source = build_source(settings)
     assert type(source).__name__ == "HarvestSource" and source.settings.account_id == "123"
     assert source.settings.token.get_secret_value() == "tok-from-dotenv"
@@ -53,15 +63,18 @@ def test_toggl_from_dotenv(dotenv):
 
 
 def test_google_sheets_from_dotenv(dotenv):
-    settings = dotenv("SHEET=google\nGOOGLE_SHEET_ID=sheet-from-dotenv\n"
-                      "GOOGLE_SHEETS_API_BASE_URL=http://127.0.0.1:9\n")  # anonymous, as against an emulator
+    settings = dotenv(
+        "SHEET=google\nGOOGLE_SHEET_ID=sheet-from-dotenv\nGOOGLE_SHEETS_API_BASE_URL=http://127.0.0.1:9\n"
+    )  # anonymous, as against an emulator
     sheet = build_sheet(settings)
     assert sheet.describe() == "https://docs.google.com/spreadsheets/d/sheet-from-dotenv/edit"
 
 
 def test_quickbooks_from_dotenv(dotenv, tmp_path):
-    settings = dotenv(f"ACCOUNTING=quickbooks\nQBO_CLIENT_ID=abc\nQBO_CLIENT_SECRET=s3cret-from-dotenv\n"
-                      f"QBO_REALM_ID=9130\nQBO_ENVIRONMENT=production\nQBO_TOKEN_STORE=file:{tmp_path}/t.json\n")
+    settings = dotenv(
+        f"ACCOUNTING=quickbooks\nQBO_CLIENT_ID=abc\nQBO_CLIENT_SECRET=s3cret-from-dotenv\n"
+        f"QBO_REALM_ID=9130\nQBO_ENVIRONMENT=production\nQBO_TOKEN_STORE=file:{tmp_path}/t.json\n"
+    )
     qbo = build_accounting(settings)
     assert qbo.describe() == "QuickBooks Online production, company 9130"
     assert qbo.settings.client_id == "abc" and qbo.settings.client_secret.get_secret_value() == "s3cret-from-dotenv"
@@ -78,8 +91,9 @@ def test_claude_from_dotenv(dotenv):
 def test_cloud_from_dotenv(dotenv):
     from functions.cloud import verifier
 
-    settings = dotenv("INVOICING_ALLOWED_CALLERS=ops@agency.example, finance@agency.example\n"
-                      "INVOICING_AUDIENCES=https://fn.example\n")
+    settings = dotenv(
+        "INVOICING_ALLOWED_CALLERS=ops@agency.example, finance@agency.example\nINVOICING_AUDIENCES=https://fn.example\n"
+    )
     v = verifier(settings.cloud)
     assert set(v.allowed) == {"ops@agency.example", "finance@agency.example"}
     assert set(v.audiences) == {"https://fn.example"}
@@ -102,22 +116,36 @@ def test_the_old_sheet_id_name_still_works_but_the_new_one_wins(dotenv):
     assert dotenv("GOOGLE_SHEETS_SPREADSHEET_ID=old\nGOOGLE_SHEET_ID=new\n").google.spreadsheet_id == "new"
 
 
-@pytest.mark.parametrize("cls, field, name", [
-    (Settings, "time_source", "TIME_SOURCE"), (HarvestSettings, "token", "HARVEST_TOKEN"),
-    (TogglSettings, "api_token", "TOGGL_API_TOKEN"), (GoogleSheetsSettings, "spreadsheet_id", "GOOGLE_SHEET_ID"),
-    (GoogleSheetsSettings, "credentials_file", "GOOGLE_SHEETS_CREDENTIALS_FILE"),
-    (QuickBooksSettings, "token_store", "QBO_TOKEN_STORE"), (ClaudeSettings, "anthropic_api_key", "ANTHROPIC_API_KEY"),
-    (CloudSettings, "source_csv", "INVOICING_SOURCE_CSV"),
-])
+@pytest.mark.parametrize(
+    "cls, field, name",
+    [
+        (Settings, "time_source", "TIME_SOURCE"),
+        (HarvestSettings, "token", "HARVEST_TOKEN"),
+        (TogglSettings, "api_token", "TOGGL_API_TOKEN"),
+        (GoogleSheetsSettings, "spreadsheet_id", "GOOGLE_SHEET_ID"),
+        (GoogleSheetsSettings, "credentials_file", "GOOGLE_SHEETS_CREDENTIALS_FILE"),
+        (QuickBooksSettings, "token_store", "QBO_TOKEN_STORE"),
+        (ClaudeSettings, "anthropic_api_key", "ANTHROPIC_API_KEY"),
+        (CloudSettings, "source_csv", "INVOICING_SOURCE_CSV"),
+    ],
+)
 def test_each_setting_has_one_name(cls, field, name):
     assert cls.env_name(field) == name
 
 
 def test_every_secret_is_a_secret_str():
-    secrets = {(cls.__name__, f) for cls in (HarvestSettings, TogglSettings, QuickBooksSettings, ClaudeSettings)
-               for f, info in cls.model_fields.items() if "SecretStr" in repr(info.annotation)}
-    assert secrets == {("HarvestSettings", "token"), ("TogglSettings", "api_token"),
-                       ("QuickBooksSettings", "client_secret"), ("ClaudeSettings", "anthropic_api_key")}
+    secrets = {
+        (cls.__name__, f)
+        for cls in (HarvestSettings, TogglSettings, QuickBooksSettings, ClaudeSettings)
+        for f, info in cls.model_fields.items()
+        if "SecretStr" in repr(info.annotation)
+    }
+    assert secrets == {
+        ("HarvestSettings", "token"),
+        ("TogglSettings", "api_token"),
+        ("QuickBooksSettings", "client_secret"),
+        ("ClaudeSettings", "anthropic_api_key"),
+    }
 
 
 def test_defaults_agree_with_the_adapters():
@@ -139,19 +167,31 @@ def test_the_root_switches_claude_off_when_told_in_code(dotenv):
 # ------------------------------------------------------------------ a typo is one sentence
 
 
-@pytest.mark.parametrize("env, section, sentence", [
-    ("ACCOUNTING=quickbook", None,
-     'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).'),
-    ("SHEET=gogle", None, 'SHEET is "gogle"; use one of: xlsx, google (did you mean "google"?).'),
-    ("TIME_SOURCE=harvst", None,
-     'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).'),
-    ("AI_ENABLED=maybe", None, 'AI_ENABLED is "maybe"; use one of: true, false.'),
-    ("AI_BATCH_SIZE=abc", "claude", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),
-    ("QBO_ENVIRONMENT=prod", "quickbooks",
-     'QBO_ENVIRONMENT is "prod"; use one of: sandbox, production (did you mean "production"?).'),
-    ("TOGGL_WORKSPACE_ID=acme", "toggl", 'TOGGL_WORKSPACE_ID is "acme"; use a whole number.'),
-    ("TOGGL_TIMEOUT_SECONDS=0", "toggl", 'TOGGL_TIMEOUT_SECONDS is "0"; use a number above 0.'),
-])
+@pytest.mark.parametrize(
+    "env, section, sentence",
+    [
+        (
+            "ACCOUNTING=quickbook",
+            None,
+            'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).',
+        ),
+        ("SHEET=gogle", None, 'SHEET is "gogle"; use one of: xlsx, google (did you mean "google"?).'),
+        (
+            "TIME_SOURCE=harvst",
+            None,
+            'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).',
+        ),
+        ("AI_ENABLED=maybe", None, 'AI_ENABLED is "maybe"; use one of: true, false.'),
+        ("AI_BATCH_SIZE=abc", "claude", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),
+        (
+            "QBO_ENVIRONMENT=prod",
+            "quickbooks",
+            'QBO_ENVIRONMENT is "prod"; use one of: sandbox, production (did you mean "production"?).',
+        ),
+        ("TOGGL_WORKSPACE_ID=acme", "toggl", 'TOGGL_WORKSPACE_ID is "acme"; use a whole number.'),
+        ("TOGGL_TIMEOUT_SECONDS=0", "toggl", 'TOGGL_TIMEOUT_SECONDS is "0"; use a number above 0.'),
+    ],
+)
 def test_a_typo_is_one_sentence(dotenv, env, section, sentence):
     with pytest.raises(SettingError) as exc:
         settings = dotenv(env + "\n")
@@ -170,10 +210,12 @@ def test_a_wrong_secret_is_named_but_not_shown(dotenv):
 
 
 def test_reading_every_section_imports_no_adapter():
-    code = ("import sys\nfrom functions.settings import Settings\ns = Settings()\n"
-            "[getattr(s, n) for n in ('harvest', 'toggl', 'google', 'quickbooks', 'claude', 'cloud')]\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('functions.sources', 'functions.sheet', "
-            "'functions.categorize', 'functions.accounting.qbo_client', 'functions.accounting.quickbooks', 'anthropic', 'gspread', 'quickbooks', 'flask'))))")
+    code = (
+        "import sys\nfrom functions.settings import Settings\ns = Settings()\n"
+        "[getattr(s, n) for n in ('harvest', 'toggl', 'google', 'quickbooks', 'claude', 'cloud')]\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('functions.sources', 'functions.sheet', "
+        "'functions.categorize', 'functions.accounting.qbo_client', 'functions.accounting.quickbooks', 'anthropic', 'gspread', 'quickbooks', 'flask'))))"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
@@ -181,7 +223,18 @@ def test_reading_every_section_imports_no_adapter():
 def test_env_example_lists_every_setting_by_its_one_name():
     import re
 
-    names = {cls.env_name(f) for cls in (Settings, HarvestSettings, TogglSettings, GoogleSheetsSettings,
-                                         QuickBooksSettings, ClaudeSettings, CloudSettings) for f in cls.model_fields}
+    names = {
+        cls.env_name(f)
+        for cls in (
+            Settings,
+            HarvestSettings,
+            TogglSettings,
+            GoogleSheetsSettings,
+            QuickBooksSettings,
+            ClaudeSettings,
+            CloudSettings,
+        )
+        for f in cls.model_fields
+    }
     listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     assert listed == names

@@ -25,7 +25,7 @@ class Script:
         script = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+            def do_GET(self) -> None:
                 script.paths.append(self.path)
                 status, headers, body, delay = script.answers.pop(0) if script.answers else (200, {}, '{"ok": true}', 0)
                 if delay:
@@ -49,7 +49,7 @@ class Script:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def then(self, status: int, body: str = "{}", delay: float = 0, **headers: str) -> "Script":
+    def then(self, status: int, body: str = "{}", delay: float = 0, **headers: str) -> Script:
         self.answers.append((status, {k.replace("_", "-"): v for k, v in headers.items()}, body, delay))
         return self
 
@@ -71,23 +71,33 @@ class QuotaUsedUp(Transient):
     """Transient for the run, but not worth retrying now (like Toggl's hourly quota)."""
 
 
-TABLE = ErrorTable("Example", {
-    429: (RetryLater, "Example is rate-limiting {what}"),
-    "5xx": (RetryLater, "Example had a server error ({status}) on {what}"),
-    "timeout": (RetryLater, "Example did not answer {what} in time"),
-    400: (ExampleRefused, "Example refused {what} as a bad request: {detail}"),
-    402: (QuotaUsedUp, "Example's quota is used up"),
-    404: (ConfigError, "Example has no {what}"),
-    "gave up": (Transient, "{last}; gave up after {attempts} attempts and {spent:.1f} s (budget {budget:g} s)"),
-}, fields=lambda r: {"detail": r.json().get("message", "") if r.content else ""})
+TABLE = ErrorTable(
+    "Example",
+    {
+        429: (RetryLater, "Example is rate-limiting {what}"),
+        "5xx": (RetryLater, "Example had a server error ({status}) on {what}"),
+        "timeout": (RetryLater, "Example did not answer {what} in time"),
+        400: (ExampleRefused, "Example refused {what} as a bad request: {detail}"),
+        402: (QuotaUsedUp, "Example's quota is used up"),
+        404: (ConfigError, "Example has no {what}"),
+        "gave up": (Transient, "{last}; gave up after {attempts} attempts and {spent:.1f} s (budget {budget:g} s)"),
+    },
+    fields=lambda r: {"detail": r.json().get("message", "") if r.content else ""},
+)
 
 
 def http(server: Script, waits: list[float], timeout: float = 10.0, **policy: float) -> Http:
     """A client of the script. The timeout is generous, so a busy machine never turns an answer into a retry;
     the timeout tests pass a short one."""
     defaults = dict(max_attempts=4, backoff_seconds=0.5, max_backoff_seconds=8.0)
-    return Http(requests.Session(), RetryPolicy(**{**defaults, **policy}), TABLE, sleep=waits.append,
-                timeout=timeout, origin=server.url)
+    return Http(
+        requests.Session(),
+        RetryPolicy(**{**defaults, **policy}),
+        TABLE,
+        sleep=waits.append,
+        timeout=timeout,
+        origin=server.url,
+    )
 
 
 def test_429_waits_the_retry_after_seconds_then_succeeds(server):
@@ -161,8 +171,7 @@ def test_the_budget_stops_before_a_wait_that_would_overrun_it(server):
     with pytest.raises(Transient) as info:
         http(server, waits, budget_seconds=8).request("GET", server.url + "/items", what="the items")
     assert waits == [5.0] and len(server.paths) == 2
-    assert str(info.value) == ("Example is rate-limiting the items; gave up after 2 attempts and 5.0 s "
-                               "(budget 8 s)")
+    assert str(info.value) == ("Example is rate-limiting the items; gave up after 2 attempts and 5.0 s (budget 8 s)")
     assert not isinstance(info.value, RetryLater)  # the caller sees the service's sentence, not the attempt
 
 

@@ -75,7 +75,12 @@ def test_parse_date_refuses_naming_the_value(value: object, message: str) -> Non
     [
         *[(s, True) for s in ("TRUE", "true", "Yes", "YES", "y", "Y", "1", "x", "X", "✓", "✔", " yes ")],
         *[(s, False) for s in ("FALSE", "false", "No", "NO", "n", "N", "0")],
-        (True, True), (False, False), (1, True), (0, False), (1.0, True), (0.0, False),
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        (1.0, True),
+        (0.0, False),
     ],
 )
 def test_parse_bool_accepts(value: object, expected: bool) -> None:
@@ -97,10 +102,19 @@ def test_parse_bool_refuses_naming_the_value(value: object) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("12.50", Decimal("12.50")), ("1,234.50", Decimal("1234.50")), ("$95", Decimal("95")),
-        ("€ 120", Decimal("120")), ("(30.00)", Decimal("-30.00")), ("-5", Decimal("-5")), (" 7 ", Decimal("7")),
-        (95, Decimal("95")), (0.1, Decimal("0.1")), (Decimal("1.5"), Decimal("1.5")),
-        (None, None), ("", None), ("  ", None),
+        ("12.50", Decimal("12.50")),
+        ("1,234.50", Decimal("1234.50")),
+        ("$95", Decimal("95")),
+        ("€ 120", Decimal("120")),
+        ("(30.00)", Decimal("-30.00")),
+        ("-5", Decimal("-5")),
+        (" 7 ", Decimal("7")),
+        (95, Decimal("95")),
+        (0.1, Decimal("0.1")),
+        (Decimal("1.5"), Decimal("1.5")),
+        (None, None),
+        ("", None),
+        ("  ", None),
     ],
 )
 def test_parse_decimal_accepts(value: object, expected: Decimal | None) -> None:
@@ -118,9 +132,17 @@ def test_parse_decimal_refuses_naming_the_value(value: object) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (None, ""), ("  Acme ", "Acme"), (True, "TRUE"), (False, "FALSE"), (3.0, "3"), (2.5, "2.5"), (7, "7"),
-        (OCT_3, "2026-10-03"), (datetime(2026, 10, 3), "2026-10-03"),
-        (datetime(2026, 10, 3, 9, 30), "2026-10-03 09:30:00"), (Decimal("1.50"), "1.50"),
+        (None, ""),
+        ("  Acme ", "Acme"),
+        (True, "TRUE"),
+        (False, "FALSE"),
+        (3.0, "3"),
+        (2.5, "2.5"),
+        (7, "7"),
+        (OCT_3, "2026-10-03"),
+        (datetime(2026, 10, 3), "2026-10-03"),
+        (datetime(2026, 10, 3, 9, 30), "2026-10-03 09:30:00"),
+        (Decimal("1.50"), "1.50"),
     ],
 )
 def test_text(value: object, expected: str) -> None:
@@ -134,7 +156,12 @@ def test_is_blank(value: object, blank: bool) -> None:
 
 def test_the_sheet_cells_and_the_csv_columns_use_this_one_rule() -> None:
     assert (cells.parse_date, cells.parse_bool, cells.parse_decimal, cells.text, cells.is_blank) == (
-        parse_date, parse_bool, parse_decimal, text, is_blank)
+        parse_date,
+        parse_bool,
+        parse_decimal,
+        text,
+        is_blank,
+    )
     assert columns.Date("Date").parse("10/03/2026") == OCT_3
     assert columns.YesNo("Billable", default=True).parse("x") is True
     assert columns.YesNo("Billable", default=True).parse("") is True

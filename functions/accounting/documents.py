@@ -26,8 +26,9 @@ tfoot td { font-weight: bold; border-top: 2px solid #222; border-bottom: none; }
 """
 
 
-def render_invoice_html(inv: CreatedInvoice, draft: InvoiceDraft, entries: Mapping[str, TimeEntry],
-                        agency: str = "") -> str:
+def render_invoice_html(
+    inv: CreatedInvoice, draft: InvoiceDraft, entries: Mapping[str, TimeEntry], agency: str = ""
+) -> str:
     cur = draft.currency
     e = escape
     rows = []
@@ -36,7 +37,8 @@ def render_invoice_html(inv: CreatedInvoice, draft: InvoiceDraft, entries: Mappi
         rows.append(
             f"<tr><td>{no}</td><td>{e(line.description)}</td><td>{e(line.line_item)}</td>"
             f"<td class='num'>{line.quantity.normalize():f}</td><td class='num'>{fmt_money(line.unit_price, cur)}</td>"
-            f"<td class='num'>{fmt_money(line.amount, cur)}</td></tr>")
+            f"<td class='num'>{fmt_money(line.amount, cur)}</td></tr>"
+        )
     detail = []
     for no, line in enumerate(draft.lines, start=1):
         items = [entries[r] for r in line.entry_refs if r in entries]
@@ -45,13 +47,16 @@ def render_invoice_html(inv: CreatedInvoice, draft: InvoiceDraft, entries: Mappi
         items.sort(key=lambda t: (t.date, t.person))
         body = "".join(
             f"<tr><td>{t.date.isoformat()}</td><td>{e(t.person)}</td><td>{e(t.project)}</td>"
-            f"<td>{e(t.notes)}</td><td class='num'>{t.hours.normalize():f}</td></tr>" for t in items)
+            f"<td>{e(t.notes)}</td><td class='num'>{t.hours.normalize():f}</td></tr>"
+            for t in items
+        )
         hours = sum((t.hours for t in items), start=type(line.quantity)(0))
         detail.append(
             f"<h3>Line {no}: {e(line.description)}</h3><table><thead><tr><th>Date</th><th>Person</th>"
             f"<th>Project</th><th>Notes</th><th class='num'>Hours</th></tr></thead><tbody>{body}</tbody>"
             f"<tfoot><tr><td colspan='4'>{len(items)} entries</td><td class='num'>{hours.normalize():f}</td></tr>"
-            f"</tfoot></table>")
+            f"</tfoot></table>"
+        )
     memo = f"<p>{e(draft.memo)}</p>" if draft.memo else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Invoice {e(inv.number)} — {e(draft.client)}</title>
@@ -68,9 +73,9 @@ def render_invoice_html(inv: CreatedInvoice, draft: InvoiceDraft, entries: Mappi
 {memo}
 <table><thead><tr><th>#</th><th>Description</th><th>Item</th><th class="num">Qty</th><th class="num">Rate</th>
 <th class="num">Amount</th></tr></thead>
-<tbody>{''.join(rows)}</tbody>
+<tbody>{"".join(rows)}</tbody>
 <tfoot><tr><td colspan="5">Total</td><td class="num">{fmt_money(draft.total, cur)}</td></tr></tfoot></table>
 <p class="muted">Invoice key {e(inv.key)}</p>
-<div class="detail"><h2>Time detail</h2>{''.join(detail) or '<p class="muted">No time entries.</p>'}</div>
+<div class="detail"><h2>Time detail</h2>{"".join(detail) or '<p class="muted">No time entries.</p>'}</div>
 </body></html>
 """

@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -92,17 +92,20 @@ class Ledger:
         problems = []
         with closing(self._connect()) as db:
             for d in drafts:
-                row = db.execute("SELECT number, content_hash, total FROM invoices WHERE client=? AND period=?",
-                                 (d.client, d.period)).fetchone()
+                row = db.execute(
+                    "SELECT number, content_hash, total FROM invoices WHERE client=? AND period=?", (d.client, d.period)
+                ).fetchone()
                 if row and row["content_hash"] != d.content_hash():
                     problems.append(
                         f"{d.client} already has invoice {row['number']} for {d.period} (total {row['total']}), "
                         f"and what would be invoiced now differs (total {d.total}). Nothing was created for it; "
-                        "void or delete that invoice first, or move the new entries to the next period.")
+                        "void or delete that invoice first, or move the new entries to the next period."
+                    )
         return problems
 
-    def create_invoices(self, drafts: Sequence[InvoiceDraft], entries: Mapping[str, TimeEntry],
-                        progress: Progress = no_progress) -> list[CreatedInvoice]:
+    def create_invoices(
+        self, drafts: Sequence[InvoiceDraft], entries: Mapping[str, TimeEntry], progress: Progress = no_progress
+    ) -> list[CreatedInvoice]:
         problems = self.conflicts(drafts)
         if problems:
             raise ConflictError("Some invoices conflict with ones already created:\n  - " + "\n  - ".join(problems))
@@ -117,8 +120,9 @@ class Ledger:
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                row = db.execute("SELECT * FROM invoices WHERE client=? AND period=?",
-                                 (draft.client, draft.period)).fetchone()
+                row = db.execute(
+                    "SELECT * FROM invoices WHERE client=? AND period=?", (draft.client, draft.period)
+                ).fetchone()
                 if row is not None:
                     db.execute("ROLLBACK")
                     if row["content_hash"] != draft.content_hash():  # raced with another run
@@ -128,17 +132,51 @@ class Ledger:
                 n = seq["next"] if seq else 1
                 number = f"{self.prefix}{n:04d}"
                 document = self.documents_dir / f"{number}-{slug(draft.client)}.html"
-                now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-                db.execute("INSERT INTO invoices VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-                    draft.key, draft.client, draft.period, number, draft.customer, draft.currency,
-                    str(draft.total), draft.content_hash(), draft.issue_date.isoformat(), draft.due_date.isoformat(),
-                    draft.terms, draft.memo, str(document), now))
-                db.executemany("INSERT INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [
-                    (draft.key, no, l.description, l.line_item, l.accounting_item, l.kind, str(l.quantity),
-                     str(l.unit_price), str(l.amount), str(l.raw_hours), l.tax_code, json.dumps(list(l.entry_refs)))
-                    for no, l in enumerate(draft.lines, start=1)])
-                db.execute("INSERT INTO sequence(name, next) VALUES('invoice', ?) "
-                           "ON CONFLICT(name) DO UPDATE SET next=excluded.next", (n + 1,))
+                now = datetime.now(UTC).replace(microsecond=0).isoformat()
+                db.execute(
+                    "INSERT INTO invoices VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        draft.key,
+                        draft.client,
+                        draft.period,
+                        number,
+                        draft.customer,
+                        draft.currency,
+                        str(draft.total),
+                        draft.content_hash(),
+                        draft.issue_date.isoformat(),
+                        draft.due_date.isoformat(),
+                        draft.terms,
+                        draft.memo,
+                        str(document),
+                        now,
+                    ),
+                )
+                db.executemany(
+                    "INSERT INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            draft.key,
+                            no,
+                            l.description,
+                            l.line_item,
+                            l.accounting_item,
+                            l.kind,
+                            str(l.quantity),
+                            str(l.unit_price),
+                            str(l.amount),
+                            str(l.raw_hours),
+                            l.tax_code,
+                            json.dumps(list(l.entry_refs)),
+                        )
+                        for no, l in enumerate(draft.lines, start=1)
+                    ],
+                )
+                db.execute(
+                    "INSERT INTO sequence(name, next) VALUES('invoice', ?) "
+                    "ON CONFLICT(name) DO UPDATE SET next=excluded.next",
+                    (n + 1,),
+                )
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
@@ -149,18 +187,30 @@ class Ledger:
 
     def _created(self, row: sqlite3.Row, status: str) -> CreatedInvoice:
         with closing(self._connect()) as db:
-            lines = db.execute("SELECT entry_refs FROM lines WHERE invoice_key=? ORDER BY line_no",
-                               (row["key"],)).fetchall()
+            lines = db.execute(
+                "SELECT entry_refs FROM lines WHERE invoice_key=? ORDER BY line_no", (row["key"],)
+            ).fetchall()
         refs = tuple(ref for line in lines for ref in json.loads(line["entry_refs"]))
         document = Path(row["document"])
         return CreatedInvoice(
-            key=row["key"], client=row["client"], period=row["period"], number=row["number"],
-            external_id=row["number"], url=document.resolve().as_uri(), currency=row["currency"],
-            total=Decimal(row["total"]), line_count=len(lines), entry_refs=refs, document=str(document),
-            status=status, created_at=datetime.fromisoformat(row["created_at"]))
+            key=row["key"],
+            client=row["client"],
+            period=row["period"],
+            number=row["number"],
+            external_id=row["number"],
+            url=document.resolve().as_uri(),
+            currency=row["currency"],
+            total=Decimal(row["total"]),
+            line_count=len(lines),
+            entry_refs=refs,
+            document=str(document),
+            status=status,
+            created_at=datetime.fromisoformat(row["created_at"]),
+        )
 
-    def _ensure_document(self, inv: CreatedInvoice, draft: InvoiceDraft,
-                         entries: Mapping[str, TimeEntry]) -> CreatedInvoice:
+    def _ensure_document(
+        self, inv: CreatedInvoice, draft: InvoiceDraft, entries: Mapping[str, TimeEntry]
+    ) -> CreatedInvoice:
         """Render the document if it is missing (a crash between commit and rendering heals on the retry)."""
         path = Path(inv.document)
         if not path.exists():

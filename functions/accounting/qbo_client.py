@@ -72,8 +72,13 @@ class QuickBooksAuth:
             raise ConfigError("QBO_CLIENT_ID and QBO_CLIENT_SECRET must be set (the keys of your Intuit app).")
         try:
             # intuit-oauth reads the discovery document here; an environment that is a URL is used as is.
-            return AuthClient(self.settings.client_id, self.settings.client_secret.get_secret_value(),
-                              self.settings.redirect_uri, self.discovery(), refresh_token=refresh_token)
+            return AuthClient(
+                self.settings.client_id,
+                self.settings.client_secret.get_secret_value(),
+                self.settings.redirect_uri,
+                self.discovery(),
+                refresh_token=refresh_token,
+            )
         except requests.RequestException as exc:
             raise QuickBooksUnavailable("Could not reach Intuit's sign-in service; try again in a minute.") from exc
 
@@ -81,8 +86,10 @@ class QuickBooksAuth:
         if self._tokens is None:
             tokens = self.store.load()
             if tokens is None:
-                raise AuthError(f"QuickBooks is not connected yet (nothing in {self.store.describe()}). "
-                                "Connect with `python main.py connect quickbooks`.")
+                raise AuthError(
+                    f"QuickBooks is not connected yet (nothing in {self.store.describe()}). "
+                    "Connect with `python main.py connect quickbooks`."
+                )
             self._tokens = tokens
         return self._tokens
 
@@ -107,10 +114,13 @@ class QuickBooksAuth:
                 client.refresh()
             except AuthClientError as exc:
                 if exc.status_code in (400, 401):
-                    raise AuthError("QuickBooks no longer accepts the saved connection (the refresh token expired "
-                                    f"or access was revoked). {RECONNECT}") from None
-                raise QuickBooksUnavailable(f"Intuit's token service answered HTTP {exc.status_code} while "
-                                            "refreshing; try again in a minute.") from None
+                    raise AuthError(
+                        "QuickBooks no longer accepts the saved connection (the refresh token expired "
+                        f"or access was revoked). {RECONNECT}"
+                    ) from None
+                raise QuickBooksUnavailable(
+                    f"Intuit's token service answered HTTP {exc.status_code} while refreshing; try again in a minute."
+                ) from None
             except requests.RequestException as exc:
                 raise QuickBooksUnavailable("Could not reach Intuit's token service; try again.") from exc
             fresh = TokenSet.from_oauth(client, current.realm_id, self.settings.environment, self.clock())
@@ -126,23 +136,33 @@ class QuickBooksAuth:
 # QuickBooks' answers as errors, for the shared transport (functions/transport.py). Retries happen per API
 # operation (QuickBooksAccounting._call), not per HTTP request: the library parses each answer's faults,
 # a 401 refreshes the token first, and an upload without a requestid must look before it sends again.
-ERRORS = ErrorTable("QuickBooks", {
-    "timeout": (RetryLater, "QuickBooks did not answer in time"),
-    "connection": (RetryLater, "the connection to QuickBooks dropped before it answered"),
-    429: (RetryLater, "HTTP 429"),
-    "5xx": (RetryLater, "HTTP {status}"),
-    401: (AuthError, "QuickBooks refused the connection while {what}, even after a token refresh. " + RECONNECT),
-    "auth": (AuthError, "QuickBooks refused access while {what} ({fault}). " + RECONNECT),
-    "other": (QuickBooksRejected, "QuickBooks refused {what}: {fault}"),
-    "gave up": (QuickBooksUnavailable, "QuickBooks kept failing while {what} ({last}, {attempts} attempts); nothing "
-                                       "is lost: run create-invoices again later and it will pick up where it stopped."),
-})
+ERRORS = ErrorTable(
+    "QuickBooks",
+    {
+        "timeout": (RetryLater, "QuickBooks did not answer in time"),
+        "connection": (RetryLater, "the connection to QuickBooks dropped before it answered"),
+        429: (RetryLater, "HTTP 429"),
+        "5xx": (RetryLater, "HTTP {status}"),
+        401: (AuthError, "QuickBooks refused the connection while {what}, even after a token refresh. " + RECONNECT),
+        "auth": (AuthError, "QuickBooks refused access while {what} ({fault}). " + RECONNECT),
+        "other": (QuickBooksRejected, "QuickBooks refused {what}: {fault}"),
+        "gave up": (
+            QuickBooksUnavailable,
+            "QuickBooks kept failing while {what} ({last}, {attempts} attempts); nothing "
+            "is lost: run create-invoices again later and it will pick up where it stopped.",
+        ),
+    },
+)
 
 
 def retry_policy(settings: QuickBooksSettings) -> RetryPolicy:
     # jitter spreads the retries of concurrent workers; a Retry-After beyond two minutes is not waited out
-    return RetryPolicy(max_attempts=settings.max_attempts, backoff_seconds=settings.retry_base_seconds,
-                       max_backoff_seconds=60.0, max_retry_after=120.0)
+    return RetryPolicy(
+        max_attempts=settings.max_attempts,
+        backoff_seconds=settings.retry_base_seconds,
+        max_backoff_seconds=60.0,
+        max_retry_after=120.0,
+    )
 
 
 _THROTTLES: dict[tuple, Throttle] = {}
@@ -151,19 +171,25 @@ _THROTTLES_LOCK = threading.Lock()
 
 def shared_throttle(settings: QuickBooksSettings, realm: str) -> Throttle:
     """One throttle per company in this process: QuickBooks counts per company, not per client object."""
-    key = (settings.base_url or settings.environment, realm, settings.max_concurrency, settings.requests_per_minute,
-           settings.rate_window_seconds)
+    key = (
+        settings.base_url or settings.environment,
+        realm,
+        settings.max_concurrency,
+        settings.requests_per_minute,
+        settings.rate_window_seconds,
+    )
     with _THROTTLES_LOCK:
         if key not in _THROTTLES:
-            _THROTTLES[key] = Throttle(settings.max_concurrency, settings.requests_per_minute,
-                                       settings.rate_window_seconds)
+            _THROTTLES[key] = Throttle(
+                settings.max_concurrency, settings.requests_per_minute, settings.rate_window_seconds
+            )
         return _THROTTLES[key]
 
 
 class QuickBooksClient(QuickBooks):
     """python-quickbooks' client with our transport; everything else (URLs, JSON, faults) is the library's."""
 
-    transport: "Transport"
+    transport: Transport
 
     def process_request(self, request_type, url, headers="", params="", data=""):  # type: ignore[override]
         return self.transport.send(request_type, url, headers or {}, params or {}, data)
@@ -194,9 +220,14 @@ class Transport:
             with self._count_lock:
                 self.calls += 1
             try:
-                resp = self.http.request(method, url, headers=headers, params=params,
-                                         data=data.encode("utf-8") if isinstance(data, str) else data,
-                                         timeout=self.settings.timeout_seconds)
+                resp = self.http.request(
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    data=data.encode("utf-8") if isinstance(data, str) else data,
+                    timeout=self.settings.timeout_seconds,
+                )
             except (requests.Timeout, requests.ConnectionError) as exc:
                 raise ERRORS.for_exception(exc) from exc
         self.local.status = resp.status_code

@@ -21,8 +21,7 @@ from typing import Any, TypeVar
 
 from quickbooks.objects.base import CustomerMemo, Ref
 from quickbooks.objects.customer import Customer
-from quickbooks.objects.detailline import (DiscountLine, DiscountLineDetail, SalesItemLine,
-                                           SalesItemLineDetail)
+from quickbooks.objects.detailline import DiscountLine, DiscountLineDetail, SalesItemLine, SalesItemLineDetail
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.item import Item
 from quickbooks.objects.taxcode import TaxCode
@@ -75,6 +74,7 @@ def resolve(drafts: Sequence[InvoiceDraft], query_all: QueryAll) -> tuple[Refs, 
             refs.term_names.append(str(term.Name))
     return refs, problems(drafts, refs)
 
+
 def problems(drafts: Sequence[InvoiceDraft], refs: Refs) -> list[str]:
     """Everything that stops creation, as sentences naming the client and line."""
     problems: list[str] = []
@@ -90,35 +90,49 @@ def problems(drafts: Sequence[InvoiceDraft], refs: Refs) -> list[str]:
         ref = customer_ref(d)
         customer = refs.customers.get(ref.casefold())
         if customer is None:
-            once(f'{d.client}: no QuickBooks customer "{ref}" (by DisplayName or Id). Add it in QuickBooks, '
-                 "fix the Customer column of the Clients tab, or run create-invoices with --create-missing.")
+            once(
+                f'{d.client}: no QuickBooks customer "{ref}" (by DisplayName or Id). Add it in QuickBooks, '
+                "fix the Customer column of the Clients tab, or run create-invoices with --create-missing."
+            )
         else:
             have = ref_value(customer.CurrencyRef) or d.currency
             if have.upper() != d.currency.upper():
-                once(f'{d.client}: the invoice is in {d.currency} but QuickBooks customer "{ref}" is billed in '
-                     f"{have}; fix the Currency column of the Clients tab or the customer in QuickBooks.")
+                once(
+                    f'{d.client}: the invoice is in {d.currency} but QuickBooks customer "{ref}" is billed in '
+                    f"{have}; fix the Currency column of the Clients tab or the customer in QuickBooks."
+                )
         if d.terms and d.terms.casefold() not in refs.terms:
-            once(f'{d.client}: payment terms "{d.terms}" are not in QuickBooks (known: '
-                 f"{', '.join(refs.term_names) or 'none'}).")
+            once(
+                f'{d.client}: payment terms "{d.terms}" are not in QuickBooks (known: '
+                f"{', '.join(refs.term_names) or 'none'})."
+            )
         for n, line in enumerate(d.lines, start=1):
             where = f'{d.client}, line {n} ("{line.description}")'
             if line.kind != "discount" and line.accounting_item.casefold() not in refs.items:
                 missing_items.setdefault(line.accounting_item, {}).setdefault(d.client, []).append(n)
             tax = line_tax(d, line)
             if tax and tax.upper() not in US_LINE_TAX and tax.casefold() not in refs.tax_codes:
-                once(f'{where}: tax code "{tax}" is not in QuickBooks; tax codes are set up in QuickBooks '
-                     "itself, never created from here.")
+                once(
+                    f'{where}: tax code "{tax}" is not in QuickBooks; tax codes are set up in QuickBooks '
+                    "itself, never created from here."
+                )
             if line.kind == "discount" and line.amount > 0:
                 once(f"{where}: a discount must be a negative amount, not {line.amount}.")
             elif line.kind != "discount" and line_amount(line.quantity, line.unit_price, d.currency) != line.amount:
-                once(f"{where}: amount {line.amount} is not quantity {line.quantity} x unit price "
-                     f"{line.unit_price}; QuickBooks would refuse it.")
+                once(
+                    f"{where}: amount {line.amount} is not quantity {line.quantity} x unit price "
+                    f"{line.unit_price}; QuickBooks would refuse it."
+                )
     for item, users in missing_items.items():
-        where = "; ".join(f"{client} line{'s' if len(ns) > 1 else ''} {', '.join(map(str, ns))}"
-                          for client, ns in list(users.items())[:8])
+        where = "; ".join(
+            f"{client} line{'s' if len(ns) > 1 else ''} {', '.join(map(str, ns))}"
+            for client, ns in list(users.items())[:8]
+        )
         more = f"; and {len(users) - 8} more clients" if len(users) > 8 else ""
-        problems.append(f'No QuickBooks product/service named "{item}" (used by {where}{more}). Add it in '
-                        "QuickBooks, fix the Rules tab, or run create-invoices with --create-missing.")
+        problems.append(
+            f'No QuickBooks product/service named "{item}" (used by {where}{more}). Add it in '
+            "QuickBooks, fix the Rules tab, or run create-invoices with --create-missing."
+        )
     return problems
 
 
@@ -140,6 +154,7 @@ def build_invoice(d: InvoiceDraft, refs: Refs, sheet_url: str = "") -> Invoice:
     for n, l in enumerate(d.lines, start=1):
         inv.Line.append(_line(n, d, l, refs))
     return inv
+
 
 def _line(n: int, d: InvoiceDraft, l: InvoiceLine, refs: Refs) -> Any:
     if l.kind == "discount":
@@ -164,20 +179,38 @@ def _line(n: int, d: InvoiceDraft, l: InvoiceLine, refs: Refs) -> Any:
     line.Description = l.description[:4000]
     return line
 
+
 def private_note(d: InvoiceDraft, sheet_url: str = "") -> str:
     """The invoice key (what makes creation exactly-once) and where the time detail is."""
     rows = f" ({sheet_url})" if sheet_url else ""
-    return (f"Invoice key: {d.key}\n"
-            f"Time detail: {len(d.entry_refs)} entries, the Time tab rows marked with this invoice{rows}; "
-            "the CSV attached here lists them.")[:4000]
+    return (
+        f"Invoice key: {d.key}\n"
+        f"Time detail: {len(d.entry_refs)} entries, the Time tab rows marked with this invoice{rows}; "
+        "the CSV attached here lists them."
+    )[:4000]
 
 
 def time_detail_csv(d: InvoiceDraft, entries: Mapping[str, TimeEntry]) -> str:
     """The audit trail of one invoice: each line's entries, one row each."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["Invoice Key", "Line", "Line Description", "Item", "Entry", "Date", "Person", "Role", "Project",
-                "Task", "Notes", "Hours", "Source Link"])
+    w.writerow(
+        [
+            "Invoice Key",
+            "Line",
+            "Line Description",
+            "Item",
+            "Entry",
+            "Date",
+            "Person",
+            "Role",
+            "Project",
+            "Task",
+            "Notes",
+            "Hours",
+            "Source Link",
+        ]
+    )
     for n, line in enumerate(d.lines, start=1):
         for ref in line.entry_refs:
             e = entries.get(ref)
@@ -185,8 +218,15 @@ def time_detail_csv(d: InvoiceDraft, entries: Mapping[str, TimeEntry]) -> str:
             if e is None:
                 w.writerow(head + [""] * 8)
             else:
-                w.writerow(head + [e.date.isoformat(), *map(csv_safe, (e.person, e.role, e.project, e.task, e.notes)),
-                                   str(e.hours), csv_safe(e.url)])
+                w.writerow(
+                    head
+                    + [
+                        e.date.isoformat(),
+                        *map(csv_safe, (e.person, e.role, e.project, e.task, e.notes)),
+                        str(e.hours),
+                        csv_safe(e.url),
+                    ]
+                )
     return out.getvalue()
 
 
@@ -219,7 +259,7 @@ def quote_list(values: Sequence[str]) -> str:
 
 
 def chunks(values: Sequence[T], size: int) -> list[list[T]]:
-    return [list(values[i:i + size]) for i in range(0, len(values), size)]
+    return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
 
 def request_id(*parts: str) -> str:

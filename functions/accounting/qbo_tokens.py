@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,7 +41,7 @@ class TokenSet:
         return f"TokenSet(realm_id={self.realm_id!r}, access_expires_at={self.access_expires_at!r})"
 
     @classmethod
-    def from_oauth(cls, auth_client: Any, realm_id: str, environment: str, now: datetime) -> "TokenSet":
+    def from_oauth(cls, auth_client: Any, realm_id: str, environment: str, now: datetime) -> TokenSet:
         """Build from an intuit-oauth AuthClient right after a token call."""
         expires_in = int(auth_client.expires_in or 3600)
         refresh_in = int(getattr(auth_client, "x_refresh_token_expires_in", 0) or 0)
@@ -64,7 +64,7 @@ class TokenSet:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str, where: str) -> "TokenSet":
+    def from_json(cls, text: str, where: str) -> TokenSet:
         try:
             data = json.loads(text)
             return cls(**{k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__})
@@ -178,4 +178,4 @@ def token_store_from_spec(spec: str, session_factory: Callable[[], Any] | None =
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -43,10 +43,33 @@ from ..models import CreatedInvoice, InvoiceDraft, Period, TimeEntry, slug
 from ..money import D
 from ..ports import Progress, no_progress
 from ..transport import GaveUp, RetryLater
-from .qbo_client import (ERRORS, QuickBooksAuth, QuickBooksClient, QuickBooksRejected, QuickBooksSettings,
-                         QuickBooksUnavailable, Transport, fault_text, invoice_url, retry_policy, shared_throttle)
-from .qbo_mapping import (Refs, build_invoice, chunks, customer_ref, escape, explain, make_ref, quote_list,
-                          ref_value, request_id, resolve, time_detail_csv)
+from .qbo_client import (
+    ERRORS,
+    QuickBooksAuth,
+    QuickBooksClient,
+    QuickBooksRejected,
+    QuickBooksSettings,
+    QuickBooksUnavailable,
+    Transport,
+    fault_text,
+    invoice_url,
+    retry_policy,
+    shared_throttle,
+)
+from .qbo_mapping import (
+    Refs,
+    build_invoice,
+    chunks,
+    customer_ref,
+    escape,
+    explain,
+    make_ref,
+    quote_list,
+    ref_value,
+    request_id,
+    resolve,
+    time_detail_csv,
+)
 from .qbo_tokens import TokenSet, TokenStore, token_store_from_spec, utcnow
 
 T = TypeVar("T")
@@ -63,8 +86,13 @@ class _Found:
 class QuickBooksAccounting:
     """The Accounting port over QuickBooks Online."""
 
-    def __init__(self, settings: QuickBooksSettings, store: TokenStore, clock: Callable[[], datetime] = utcnow,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        settings: QuickBooksSettings,
+        store: TokenStore,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.settings = settings
         self.auth = QuickBooksAuth(settings, store, clock)
         self.transport = Transport(settings, self.auth)
@@ -74,7 +102,7 @@ class QuickBooksAccounting:
         self._checked: tuple[tuple[str, ...], Refs] | None = None  # check() then create: resolve once
 
     @classmethod
-    def from_settings(cls, settings: QuickBooksSettings) -> "QuickBooksAccounting":
+    def from_settings(cls, settings: QuickBooksSettings) -> QuickBooksAccounting:
         """No network here: bootstrap builds this eagerly; the first call connects."""
         return cls(settings, token_store_from_spec(settings.token_store))
 
@@ -116,13 +144,19 @@ class QuickBooksAccounting:
                     return fn()
                 except AuthorizationException as exc:
                     if local.status != 401 or refreshed:
-                        raise ERRORS.error(401 if local.status == 401 else "auth", what=what,
-                                           fault=fault_text(exc)) from None
+                        raise ERRORS.error(
+                            401 if local.status == 401 else "auth", what=what, fault=fault_text(exc)
+                        ) from None
                     stale = getattr(local, "token", "")
                 except QuickbooksException as exc:
                     status = local.status or 0
-                    raise ERRORS.error(status if status == 429 or status >= 500 else "other", what=what, status=status,
-                                       fault=fault_text(exc), retry_after=local.retry_after) from None
+                    raise ERRORS.error(
+                        status if status == 429 or status >= 500 else "other",
+                        what=what,
+                        status=status,
+                        fault=fault_text(exc),
+                        retry_after=local.retry_after,
+                    ) from None
                 except QuickBooksUnavailable as exc:  # Intuit's token service, while handing out a token
                     raise RetryLater(str(exc)) from exc
                 self.auth.refresh(stale)  # a refresh is not a failed attempt
@@ -138,8 +172,10 @@ class QuickBooksAccounting:
         rows: list[Any] = []
         start = 1
         while True:
-            page = self._call(what, lambda s=start: cls.where(where, order_by=order_by, start_position=s,
-                                                             max_results=1000, qb=self.qb))
+            page = self._call(
+                what,
+                lambda s=start: cls.where(where, order_by=order_by, start_position=s, max_results=1000, qb=self.qb),
+            )
             rows.extend(page)
             if len(page) < 1000:
                 return rows
@@ -166,10 +202,17 @@ class QuickBooksAccounting:
             c.DisplayName = c.CompanyName = ref
             c.CurrencyRef = make_ref(d.currency)
             rid = request_id("customer", self.qb.company_id, ref.casefold())
-            refs.customers[ref.casefold()] = self._call(f'creating customer "{ref}"',
-                                                        lambda c=c, r=rid: c.save(qb=self.qb, request_id=r))
-        missing_items = sorted({l.accounting_item for d in drafts for l in d.lines
-                                if l.kind != "discount" and l.accounting_item.casefold() not in refs.items})
+            refs.customers[ref.casefold()] = self._call(
+                f'creating customer "{ref}"', lambda c=c, r=rid: c.save(qb=self.qb, request_id=r)
+            )
+        missing_items = sorted(
+            {
+                l.accounting_item
+                for d in drafts
+                for l in d.lines
+                if l.kind != "discount" and l.accounting_item.casefold() not in refs.items
+            }
+        )
         if not missing_items:
             return
         account = self._income_account()
@@ -177,16 +220,19 @@ class QuickBooksAccounting:
             it = Item()
             it.Name, it.Type, it.IncomeAccountRef = name, "Service", account
             rid = request_id("item", self.qb.company_id, name.casefold())
-            refs.items[name.casefold()] = self._call(f'creating product/service "{name}"',
-                                                     lambda it=it, r=rid: it.save(qb=self.qb, request_id=r))
+            refs.items[name.casefold()] = self._call(
+                f'creating product/service "{name}"', lambda it=it, r=rid: it.save(qb=self.qb, request_id=r)
+            )
 
     def _income_account(self) -> Ref:
         wanted = self.settings.income_account
         field_ = "Id" if wanted.isdigit() else "Name"
         found = self._query_all("reading accounts", Account, f"{field_} = '{escape(wanted)}'")
         if not found:
-            raise ConfigError(f'QBO_INCOME_ACCOUNT is "{wanted}", but QuickBooks has no such account; new '
-                              "products/services need an income account.")
+            raise ConfigError(
+                f'QBO_INCOME_ACCOUNT is "{wanted}", but QuickBooks has no such account; new '
+                "products/services need an income account."
+            )
         return make_ref(str(found[0].Id), str(found[0].Name))
 
     # -- exactly once ------------------------------------------------------------------------------------------
@@ -207,8 +253,9 @@ class QuickBooksAccounting:
                     found.setdefault(key.rsplit("/", 1)[0] + "/", []).append(_Found(inv, key))
         return found
 
-    def create_invoices(self, drafts: Sequence[InvoiceDraft], entries: Mapping[str, TimeEntry],
-                        progress: Progress = no_progress) -> list[CreatedInvoice]:
+    def create_invoices(
+        self, drafts: Sequence[InvoiceDraft], entries: Mapping[str, TimeEntry], progress: Progress = no_progress
+    ) -> list[CreatedInvoice]:
         if not drafts:
             return []
         if self._checked and self._checked[0] == tuple(d.key for d in drafts):
@@ -217,8 +264,10 @@ class QuickBooksAccounting:
             refs, problems = resolve(drafts, self._query_all)
         self._checked = None
         if problems:
-            raise ConfigError(f"QuickBooks is missing what {len(problems)} invoice detail(s) need; nothing was "
-                              "created:\n  - " + "\n  - ".join(problems))
+            raise ConfigError(
+                f"QuickBooks is missing what {len(problems)} invoice detail(s) need; nothing was "
+                "created:\n  - " + "\n  - ".join(problems)
+            )
         existing = self._existing(drafts, refs)
         results: dict[str, CreatedInvoice] = {}
         conflicts, todo = [], []
@@ -229,14 +278,18 @@ class QuickBooksAccounting:
                 results[d.key] = self._created(d, match.invoice, "existing")
             elif same:
                 inv = same[0].invoice
-                conflicts.append(f"{d.client} already has QuickBooks invoice {inv.DocNumber or inv.Id} for {d.period} "
-                                 f"(total {inv.TotalAmt}), and what would be invoiced now differs (total {d.total}). "
-                                 "Nothing was created; void or delete that invoice in QuickBooks first, or move the "
-                                 "new entries to the next period.")
+                conflicts.append(
+                    f"{d.client} already has QuickBooks invoice {inv.DocNumber or inv.Id} for {d.period} "
+                    f"(total {inv.TotalAmt}), and what would be invoiced now differs (total {d.total}). "
+                    "Nothing was created; void or delete that invoice in QuickBooks first, or move the "
+                    "new entries to the next period."
+                )
             else:
                 todo.append(d)
         if conflicts:
-            raise ConflictError("Some invoices conflict with ones already in QuickBooks:\n  - " + "\n  - ".join(conflicts))
+            raise ConflictError(
+                "Some invoices conflict with ones already in QuickBooks:\n  - " + "\n  - ".join(conflicts)
+            )
 
         done = [0]
         done_lock = threading.Lock()
@@ -262,8 +315,11 @@ class QuickBooksAccounting:
                 if error is not None:
                     errors.append(error)
         if self.settings.attach_time_detail:
-            failures.extend(self._attach_all(drafts, results, entries,
-                                             fresh={k for k, r in results.items() if r.status == "created"}))
+            failures.extend(
+                self._attach_all(
+                    drafts, results, entries, fresh={k for k, r in results.items() if r.status == "created"}
+                )
+            )
         ordered = [results[d.key] for d in drafts if d.key in results]
         if errors and not failures:
             # Nothing was refused: surface the kind of error, so the caller's retry decision follows the type.
@@ -274,12 +330,16 @@ class QuickBooksAccounting:
                 raise auth
         failures.extend(str(e) for e in errors)
         if failures:
-            raise PartialCreateError(f"{len(ordered)} of {len(drafts)} invoices exist in QuickBooks; these need "
-                                     "attention:\n  - " + "\n  - ".join(failures), ordered)
+            raise PartialCreateError(
+                f"{len(ordered)} of {len(drafts)} invoices exist in QuickBooks; these need "
+                "attention:\n  - " + "\n  - ".join(failures),
+                ordered,
+            )
         return ordered
 
-    def _create_chunk(self, chunk: list[InvoiceDraft], refs: Refs
-                      ) -> tuple[list[tuple[InvoiceDraft, Invoice]], list[str], BaseException | None]:
+    def _create_chunk(
+        self, chunk: list[InvoiceDraft], refs: Refs
+    ) -> tuple[list[tuple[InvoiceDraft, Invoice]], list[str], BaseException | None]:
         """Create one batch (or one invoice when batch_size is 1). Errors come back as values so that one
         bad batch does not hide what the others created."""
         created: list[tuple[InvoiceDraft, Invoice]] = []
@@ -290,8 +350,15 @@ class QuickBooksAccounting:
                 inv = build_invoice(d, refs, self.settings.sheet_url)
                 rid = request_id("invoice", self.qb.company_id, d.key)
                 try:
-                    created.append((d, self._call(f"creating the invoice for {d.client} ({d.period})",
-                                                  lambda: inv.save(qb=self.qb, request_id=rid))))
+                    created.append(
+                        (
+                            d,
+                            self._call(
+                                f"creating the invoice for {d.client} ({d.period})",
+                                lambda: inv.save(qb=self.qb, request_id=rid),
+                            ),
+                        )
+                    )
                 except QuickBooksRejected as exc:
                     refused.append(explain(d, str(exc)))
                 return created, refused, None
@@ -304,8 +371,10 @@ class QuickBooksAccounting:
             rid = request_id("batch", self.qb.company_id, *[d.key for d in chunk])
             url = f"{self.qb.api_url}/company/{self.qb.company_id}/batch"
             names = ", ".join(d.client for d in chunk[:3]) + (" ..." if len(chunk) > 3 else "")
-            answer = self._call(f"creating a batch of {len(chunk)} invoices ({names})",
-                                lambda: self.qb.post(url, batch.to_json(), request_id=rid))
+            answer = self._call(
+                f"creating a batch of {len(chunk)} invoices ({names})",
+                lambda: self.qb.post(url, batch.to_json(), request_id=rid),
+            )
             for data in answer.get("BatchItemResponse", []):
                 d = by_bid.pop(data["bId"])
                 if "Fault" in data:
@@ -330,14 +399,29 @@ class QuickBooksAccounting:
             except ValueError:
                 created_at = None
         total = inv.TotalAmt if inv.TotalAmt not in ("", None) else d.total
-        return CreatedInvoice(key=d.key, client=d.client, period=d.period, number=str(inv.DocNumber or inv.Id),
-                              external_id=str(inv.Id), url=invoice_url(self.settings, str(inv.Id)),
-                              currency=ref_value(inv.CurrencyRef) or d.currency, total=D(total),
-                              line_count=len(d.lines), entry_refs=d.entry_refs, status=status, created_at=created_at)
+        return CreatedInvoice(
+            key=d.key,
+            client=d.client,
+            period=d.period,
+            number=str(inv.DocNumber or inv.Id),
+            external_id=str(inv.Id),
+            url=invoice_url(self.settings, str(inv.Id)),
+            currency=ref_value(inv.CurrencyRef) or d.currency,
+            total=D(total),
+            line_count=len(d.lines),
+            entry_refs=d.entry_refs,
+            status=status,
+            created_at=created_at,
+        )
 
     # -- audit attachments ---------------------------------------------------------------------------------
-    def _attach_all(self, drafts: Sequence[InvoiceDraft], results: dict[str, CreatedInvoice],
-                    entries: Mapping[str, TimeEntry], fresh: set[str]) -> list[str]:
+    def _attach_all(
+        self,
+        drafts: Sequence[InvoiceDraft],
+        results: dict[str, CreatedInvoice],
+        entries: Mapping[str, TimeEntry],
+        fresh: set[str],
+    ) -> list[str]:
         """Attach each invoice's time detail once; problems come back as sentences (the invoices stand)."""
         todo = [d for d in drafts if d.key in results]
 
@@ -366,8 +450,10 @@ class QuickBooksAccounting:
             try:
                 self._call(f"attaching the time detail to invoice {inv.number} ({d.client})", attach)
             except (Transient, Terminal) as exc:
-                return f"{d.client} ({d.period}): invoice {inv.number} exists, but its time detail is not attached " \
-                       f"yet ({exc}); running create-invoices again attaches it."
+                return (
+                    f"{d.client} ({d.period}): invoice {inv.number} exists, but its time detail is not attached "
+                    f"yet ({exc}); running create-invoices again attaches it."
+                )
             return None
 
         with ThreadPoolExecutor(max_workers=self.settings.max_concurrency, thread_name_prefix="qbo-att") as pool:
@@ -375,8 +461,12 @@ class QuickBooksAccounting:
 
 
 # -- connecting ---------------------------------------------------------------------------------------------
-def connect(settings: QuickBooksSettings, read_line: Callable[[str], str] = input,
-            write: Callable[[str], None] = print, store: TokenStore | None = None) -> None:
+def connect(
+    settings: QuickBooksSettings,
+    read_line: Callable[[str], str] = input,
+    write: Callable[[str], None] = print,
+    store: TokenStore | None = None,
+) -> None:
     """The OAuth 2.0 authorization-code flow, by copy and paste: print the consent URL, read back the
     address the browser was redirected to, exchange the code and store the tokens."""
     from intuitlib.enums import Scopes
@@ -393,25 +483,42 @@ def connect(settings: QuickBooksSettings, read_line: Callable[[str], str] = inpu
     pasted = read_line("Paste that whole address here: ").strip()
     params = {k: v[0] for k, v in parse_qs(urlparse(pasted).query).items()}
     if "error" in params:
-        raise AuthError(f"QuickBooks did not grant access ({params['error']}). Run `python main.py connect "
-                        "quickbooks` again and approve access.")
+        raise AuthError(
+            f"QuickBooks did not grant access ({params['error']}). Run `python main.py connect "
+            "quickbooks` again and approve access."
+        )
     if params.get("state") != state:
-        raise AuthError("The pasted address is not from this sign-in (its state does not match). Run "
-                        "`python main.py connect quickbooks` again and paste the address from that attempt.")
+        raise AuthError(
+            "The pasted address is not from this sign-in (its state does not match). Run "
+            "`python main.py connect quickbooks` again and paste the address from that attempt."
+        )
     if not params.get("code") or not params.get("realmId"):
         raise AuthError("The pasted address has no code or realmId; paste the whole address from the browser bar.")
     realm = params["realmId"]
     if settings.realm_id and settings.realm_id != realm:
-        raise ConfigError(f"You approved QuickBooks company {realm}, but QBO_REALM_ID is {settings.realm_id}. "
-                          "Connect the configured company, or change QBO_REALM_ID.")
+        raise ConfigError(
+            f"You approved QuickBooks company {realm}, but QBO_REALM_ID is {settings.realm_id}. "
+            "Connect the configured company, or change QBO_REALM_ID."
+        )
     try:
         client.get_bearer_token(params["code"], realm_id=realm)
     except AuthClientError as exc:
-        raise AuthError(f"Intuit refused the sign-in code (HTTP {exc.status_code}); codes expire after a few "
-                        "minutes. Run `python main.py connect quickbooks` again.") from None
+        raise AuthError(
+            f"Intuit refused the sign-in code (HTTP {exc.status_code}); codes expire after a few "
+            "minutes. Run `python main.py connect quickbooks` again."
+        ) from None
     store.save(TokenSet.from_oauth(client, realm, settings.environment, utcnow()))
     write(f"Connected to QuickBooks company {realm} ({settings.environment}); tokens saved to {store.describe()}.")
 
 
-__all__ = ["QuickBooksAccounting", "QuickBooksSettings", "QuickBooksAuth", "connect", "invoice_url",
-           "PartialCreateError", "QuickBooksRejected", "QuickBooksUnavailable", "time_detail_csv"]
+__all__ = [
+    "QuickBooksAccounting",
+    "QuickBooksSettings",
+    "QuickBooksAuth",
+    "connect",
+    "invoice_url",
+    "PartialCreateError",
+    "QuickBooksRejected",
+    "QuickBooksUnavailable",
+    "time_detail_csv",
+]

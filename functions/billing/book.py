@@ -87,15 +87,19 @@ class RuleBook(Frozen):
     def _categories(self) -> dict[str, Category]:
         return {c.name.casefold(): c for c in self.categories}
 
-    def for_client(self, name: str) -> "ClientRules":
+    def for_client(self, name: str) -> ClientRules:
         k = name.strip().casefold()
 
         def mine(items: Sequence[Any]) -> tuple[Any, ...]:
             return tuple(i for i in items if i.client.casefold() == k)
 
         return ClientRules(
-            tiers=mine(self.tiers), retainers=mine(self.retainers), caps=mine(self.caps),
-            fixed_fees=mine(self.fixed_fees), milestones=mine(self.milestones), expenses=mine(self.expenses),
+            tiers=mine(self.tiers),
+            retainers=mine(self.retainers),
+            caps=mine(self.caps),
+            fixed_fees=mine(self.fixed_fees),
+            milestones=mine(self.milestones),
+            expenses=mine(self.expenses),
             discounts=mine(self.discounts),
             rollups=tuple(r for r in self.rollups if not r.client or r.client.casefold() == k),
         )
@@ -113,6 +117,7 @@ class ClientRules(Frozen):
 
 
 # --- reading cells -------------------------------------------------------------------------------------------
+
 
 class BookIndex:
     """Case-insensitive lookups into the book, built once per run (the book itself stays a plain value)."""

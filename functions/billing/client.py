@@ -31,8 +31,12 @@ def _distinct_descriptions(lines: list[InvoiceLine]) -> list[InvoiceLine]:
     """Two hour lines that read the same (same line item, different rates) get their rate in the text, so the
     client can tell them apart and Preview can match them with the last run."""
     seen = Counter(l.description for l in lines if l.kind == "hours")
-    return [l.model_copy(update={"description": f"{l.description} at {l.unit_price}/h"})
-            if l.kind == "hours" and seen[l.description] > 1 else l for l in lines]
+    return [
+        l.model_copy(update={"description": f"{l.description} at {l.unit_price}/h"})
+        if l.kind == "hours" and seen[l.description] > 1
+        else l
+        for l in lines
+    ]
 
 
 class ClientBilling(ClientSteps):
@@ -56,14 +60,27 @@ class ClientBilling(ClientSteps):
             return None
         lines = [self._finish(line) for line in _distinct_descriptions(self.lines)]
         memo = self.c.memo.replace("{period}", self.period.label())
-        return InvoiceDraft(client=self.c.name, customer=self.c.accounting_customer, period=str(self.period),
-                            currency=self.currency, issue_date=self.issue_date,
-                            due_date=due_date(self.issue_date, self.c.due_days), terms=self.c.terms, memo=memo,
-                            tax_code="NON" if self.c.tax_exempt else self.c.tax_code, lines=tuple(lines))
+        return InvoiceDraft(
+            client=self.c.name,
+            customer=self.c.accounting_customer,
+            period=str(self.period),
+            currency=self.currency,
+            issue_date=self.issue_date,
+            due_date=due_date(self.issue_date, self.c.due_days),
+            terms=self.c.terms,
+            memo=memo,
+            tax_code="NON" if self.c.tax_exempt else self.c.tax_code,
+            lines=tuple(lines),
+        )
 
     def _finish(self, line: InvoiceLine) -> InvoiceLine:
-        return line.model_copy(update={"tax_code": line_tax_code(exempt=self.c.tax_exempt, line_code=line.tax_code,
-                                                                 client_code=self.c.tax_code)})
+        return line.model_copy(
+            update={
+                "tax_code": line_tax_code(
+                    exempt=self.c.tax_exempt, line_code=line.tax_code, client_code=self.c.tax_code
+                )
+            }
+        )
 
     def _items(self, rows: list[TimeRow]) -> list[Item]:
         items: list[Item] = []
@@ -72,12 +89,18 @@ class ClientBilling(ClientSteps):
             category = r.effective_category
             cat: Category | None = self.book.category(category) if category else None
             if category and cat is None:
-                self.warn(f'unknown category "{category}" (not in the Categories tab); billed as its own line item',
-                          row=r.row, field="category")
+                self.warn(
+                    f'unknown category "{category}" (not in the Categories tab); billed as its own line item',
+                    row=r.row,
+                    field="category",
+                )
             if not e.billable or (cat is not None and not cat.billable):
-                reason = "not billable in the time tracker" if not e.billable else f'category "{cat.name}" is not billable'
-                self.non_billable.append(NonBillable(ref=e.ref, row=r.row, hours=e.hours,
-                                                     category=category, reason=reason))
+                reason = (
+                    "not billable in the time tracker" if not e.billable else f'category "{cat.name}" is not billable'
+                )
+                self.non_billable.append(
+                    NonBillable(ref=e.ref, row=r.row, hours=e.hours, category=category, reason=reason)
+                )
                 continue
             rollup = None
             if r.line_item.strip():
@@ -92,13 +115,16 @@ class ClientBilling(ClientSteps):
                 else:
                     line_item = category or UNCATEGORIZED
             if not category:
-                self.warn(f"{e.ref} ({e.person}, {e.date}, {hours_text(e.hours)} h) has no category; billed under "
-                          f'"{line_item}" — pick a category before creating invoices', row=r.row, field="category")
+                self.warn(
+                    f"{e.ref} ({e.person}, {e.date}, {hours_text(e.hours)} h) has no category; billed under "
+                    f'"{line_item}" — pick a category before creating invoices',
+                    row=r.row,
+                    field="category",
+                )
             if e.hours <= ZERO:
                 self.warn(f"{e.ref} has {hours_text(e.hours)} hours", row=r.row, field="hours")
             billed = self.c.rounding.entry_hours(e.hours)
-            items.append(Item(row=r, line_item=line_item, raw=e.hours, billed=billed, category=category,
-                               rollup=rollup))
+            items.append(Item(row=r, line_item=line_item, raw=e.hours, billed=billed, category=category, rollup=rollup))
         return items
 
     def listing_only(self, pending: Sequence[TimeRow]) -> None:
@@ -112,17 +138,26 @@ class ClientBilling(ClientSteps):
         for r in rows:
             cat = self.book.category(r.effective_category) if r.effective_category else None
             if not r.entry.billable or (cat is not None and not cat.billable):
-                reason = "not billable in the time tracker" if not r.entry.billable else \
-                    f'category "{cat.name}" is not billable'  # type: ignore[union-attr]
-                self.non_billable.append(NonBillable(ref=r.entry.ref, row=r.row,
-                                                     hours=r.entry.hours, category=r.effective_category,
-                                                     reason=reason))
+                reason = (
+                    "not billable in the time tracker"
+                    if not r.entry.billable
+                    else f'category "{cat.name}" is not billable'
+                )  # type: ignore[union-attr]
+                self.non_billable.append(
+                    NonBillable(
+                        ref=r.entry.ref, row=r.row, hours=r.entry.hours, category=r.effective_category, reason=reason
+                    )
+                )
             else:
                 waiting.append(r)
         if waiting:
             hours = sum((r.entry.hours for r in waiting), ZERO)
-            self.warn(f"{len(waiting)} billable entr{'y is' if len(waiting) == 1 else 'ies are'} not approved yet "
-                      f"({hours_text(hours)} h) and not on this invoice", row=waiting[0].row, field="approved")
+            self.warn(
+                f"{len(waiting)} billable entr{'y is' if len(waiting) == 1 else 'ies are'} not approved yet "
+                f"({hours_text(hours)} h) and not on this invoice",
+                row=waiting[0].row,
+                field="approved",
+            )
 
     def _rate(self, item: Item) -> tuple[Decimal, str] | None:
         return self.card.resolve(item.row, self.c.name, item.category, self.currency)
@@ -133,14 +168,23 @@ class ClientBilling(ClientSteps):
         missing: list[Item] = []
         portions: list[Portion] = []
         if tiers:
-            portions = self._fill(items, [(cap, lambda i, r=rate, n=f"tier {label} ({where})": (r, n), label)
-                                          for cap, rate, label, where in bands(tiers)])
+            portions = self._fill(
+                items,
+                [
+                    (cap, lambda i, r=rate, n=f"tier {label} ({where})": (r, n), label)
+                    for cap, rate, label, where in bands(tiers)
+                ],
+            )
         elif retainer:
             if self.prev_hours is None:
                 carried = ZERO
                 if retainer.rollover_cap:
-                    self.warn(f"no time of {self.period.previous().label()} in the Time tab, so no unused retainer "
-                              "hours were rolled over", retainer.location, level="info")
+                    self.warn(
+                        f"no time of {self.period.previous().label()} in the Time tab, so no unused retainer "
+                        "hours were rolled over",
+                        retainer.location,
+                        level="info",
+                    )
             else:
                 carried = rollover(retainer, self.prev_hours)
             allowance = retainer.included_hours + carried
@@ -151,8 +195,10 @@ class ClientBilling(ClientSteps):
                     return retainer.overage_rate, f"retainer overage rate ({retainer.location})"
                 return self._rate(i)
 
-            portions = self._fill(items, [(allowance, lambda i: (ZERO, "included in the retainer"), "included"),
-                                          (None, overage, "overage")])
+            portions = self._fill(
+                items,
+                [(allowance, lambda i: (ZERO, "included in the retainer"), "included"), (None, overage, "overage")],
+            )
         else:
             for i in items:
                 found = self._rate(i)
@@ -163,10 +209,13 @@ class ClientBilling(ClientSteps):
         missing += list({id(p.item): p.item for p in portions if p.rate_note == _NO_RATE}.values())
         portions = [p for p in portions if p.rate_note != _NO_RATE]
         if missing:
-            who = sorted({f"{i.row.entry.person}" + (f" ({i.row.entry.role})" if i.row.entry.role else "")
-                          for i in missing})
-            msg = (f"no rate for {len(missing)} entr{'y' if len(missing) == 1 else 'ies'} of {', '.join(who)}; "
-                   "add a rate in the Rates tab, a Default Rate in the Clients tab, or a Rate Override")
+            who = sorted(
+                {f"{i.row.entry.person}" + (f" ({i.row.entry.role})" if i.row.entry.role else "") for i in missing}
+            )
+            msg = (
+                f"no rate for {len(missing)} entr{'y' if len(missing) == 1 else 'ies'} of {', '.join(who)}; "
+                "add a rate in the Rates tab, a Default Rate in the Clients tab, or a Rate Override"
+            )
             self.warn(msg, row=missing[0].row.row, field="rate_override", level="error")
             self.hold.append(f"missing rate ({', '.join(who)})")
         return portions
@@ -204,8 +253,12 @@ class ClientBilling(ClientSteps):
                 included.append(p)
                 continue
             e = p.item.row.entry
-            extra = {"line item": "", "line item + person": e.person, "line item + week": _week(e.date, self.period),
-                     "entry": e.ref}[detail]
+            extra = {
+                "line item": "",
+                "line item + person": e.person,
+                "line item + week": _week(e.date, self.period),
+                "entry": e.ref,
+            }[detail]
             key = (p.item.line_item.casefold(), p.rate, p.band, extra)
             groups.setdefault(key, []).append(p)
         retainer = self.rules.retainers[0] if self.rules.retainers else None
@@ -222,15 +275,26 @@ class ClientBilling(ClientSteps):
             qty = tidy_hours(self.c.rounding.line_hours(billed))
             refs = tuple(dict.fromkeys(p.item.row.entry.ref for p in group))
             e = first.row.entry
-            text = describe(self.c.description, line_item=first.line_item, count=len(refs), hours=hours_text(qty),
-                            period=self.period.label(),
-                            person=e.person if detail == "line item + person" else "",
-                            week=f"week of {extra}" if detail == "line item + week" else "",
-                            notes=summarize_notes((p.item.row.entry.notes for p in group), self.c.task_notes))
+            text = describe(
+                self.c.description,
+                line_item=first.line_item,
+                count=len(refs),
+                hours=hours_text(qty),
+                period=self.period.label(),
+                person=e.person if detail == "line item + person" else "",
+                week=f"week of {extra}" if detail == "line item + week" else "",
+                notes=summarize_notes((p.item.row.entry.notes for p in group), self.c.task_notes),
+            )
             if detail == "entry":
-                text = describe(self.c.description or "{line_item} — {person}, {date}: {notes}",
-                                line_item=first.line_item, count=1, hours=hours_text(qty), period=self.period.label(),
-                                person=e.person, notes=e.notes.strip() or e.task).replace("{date}", e.date.isoformat())
+                text = describe(
+                    self.c.description or "{line_item} — {person}, {date}: {notes}",
+                    line_item=first.line_item,
+                    count=1,
+                    hours=hours_text(qty),
+                    period=self.period.label(),
+                    person=e.person,
+                    notes=e.notes.strip() or e.task,
+                ).replace("{date}", e.date.isoformat())
             elif detail == "line item + person" and "{person}" not in (self.c.description or ""):
                 text = f"{text} — {e.person}"
             elif detail == "line item + week" and "{week}" not in (self.c.description or ""):
@@ -244,31 +308,62 @@ class ClientBilling(ClientSteps):
                 notes.append(f"{hours_text(raw)} h tracked, {hours_text(qty)} h billed ({self.c.rounding.describe()})")
             splits = [r for r in refs if r in split_refs]
             if splits:
-                notes.append(f"split across lines at a {'tier' if self.rules.tiers else 'retainer'} boundary: "
-                             + ", ".join(splits))
+                notes.append(
+                    f"split across lines at a {'tier' if self.rules.tiers else 'retainer'} boundary: "
+                    + ", ".join(splits)
+                )
             item, tax = self.item_for(first.line_item, first.rollup)
-            self.lines.append(InvoiceLine(
-                description=text, line_item=first.line_item, item=item, kind="hours", quantity=qty, unit_price=rate,
-                amount=line_amount(qty, rate, self.currency), raw_hours=raw,
-                service_date=min(p.item.row.entry.date for p in group), tax_code=tax, entry_refs=refs,
-                detail=tuple(notes)))
+            self.lines.append(
+                InvoiceLine(
+                    description=text,
+                    line_item=first.line_item,
+                    item=item,
+                    kind="hours",
+                    quantity=qty,
+                    unit_price=rate,
+                    amount=line_amount(qty, rate, self.currency),
+                    raw_hours=raw,
+                    service_date=min(p.item.row.entry.date for p in group),
+                    tax_code=tax,
+                    entry_refs=refs,
+                    detail=tuple(notes),
+                )
+            )
 
     def _retainer_line(self, retainer, included: list[Portion]) -> None:  # type: ignore[no-untyped-def]
         used = sum((p.hours for p in included), ZERO)
-        raw = tidy_hours(sum((p.item.raw * (p.hours / p.item.billed) if p.item.billed else p.item.raw
-                              for p in included), ZERO))
+        raw = tidy_hours(
+            sum((p.item.raw * (p.hours / p.item.billed) if p.item.billed else p.item.raw for p in included), ZERO)
+        )
         allowance, carried = self.allowance, self.carried
         text = retainer.description or f"Monthly retainer, {self.period.label()}"
-        text = f"{text} — {hours_text(retainer.included_hours)} h included" + (
-            f" + {hours_text(carried)} h rolled over" if carried else "") + f", {hours_text(used)} h used"
-        notes = [f"retainer {retainer.location}: {self.money(retainer.fee)} includes {hours_text(retainer.included_hours)} h"]
+        text = (
+            f"{text} — {hours_text(retainer.included_hours)} h included"
+            + (f" + {hours_text(carried)} h rolled over" if carried else "")
+            + f", {hours_text(used)} h used"
+        )
+        notes = [
+            f"retainer {retainer.location}: {self.money(retainer.fee)} includes {hours_text(retainer.included_hours)} h"
+        ]
         if carried:
-            notes.append(f"{hours_text(carried)} h unused last month rolled over (cap {hours_text(retainer.rollover_cap)} h)")
+            notes.append(
+                f"{hours_text(carried)} h unused last month rolled over (cap {hours_text(retainer.rollover_cap)} h)"
+            )
         if used < allowance and retainer.rollover_cap:
             notes.append(f"{hours_text(allowance - used)} h unused this month")
         item, tax = self.item_for(retainer.line_item)
-        self.lines.append(InvoiceLine(
-            description=text, line_item=retainer.line_item, item=retainer.item or item, kind="retainer",
-            quantity=Decimal(1), unit_price=retainer.fee, amount=line_amount(Decimal(1), retainer.fee, self.currency),
-            raw_hours=raw, tax_code=tax, entry_refs=tuple(dict.fromkeys(p.item.row.entry.ref for p in included)),
-            detail=tuple(notes)))
+        self.lines.append(
+            InvoiceLine(
+                description=text,
+                line_item=retainer.line_item,
+                item=retainer.item or item,
+                kind="retainer",
+                quantity=Decimal(1),
+                unit_price=retainer.fee,
+                amount=line_amount(Decimal(1), retainer.fee, self.currency),
+                raw_hours=raw,
+                tax_code=tax,
+                entry_refs=tuple(dict.fromkeys(p.item.row.entry.ref for p in included)),
+                detail=tuple(notes),
+            )
+        )

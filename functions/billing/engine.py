@@ -60,8 +60,13 @@ class BillingResult:
         return replace(self, issues=tuple(i.located(cell) for i in self.issues))
 
 
-def compute_invoices(rows: Sequence[TimeRow], book: RuleBook, period: Period, issue_date: date,
-                     previous_totals: Mapping[str, Decimal] | None = None) -> BillingResult:
+def compute_invoices(
+    rows: Sequence[TimeRow],
+    book: RuleBook,
+    period: Period,
+    issue_date: date,
+    previous_totals: Mapping[str, Decimal] | None = None,
+) -> BillingResult:
     """Compute every client's invoice for `period` from the Time rows (all of them; the engine picks)."""
     card = book.rate_card()
     index = BookIndex(book)
@@ -101,9 +106,12 @@ def compute_invoices(rows: Sequence[TimeRow], book: RuleBook, period: Period, is
     # Clients billed this month even without time: retainers, fees, milestones and expenses due.
     for c in book.clients:
         rules = index.rules(c.name)
-        if c.active and (rules.retainers or any(f.due_in(period) for f in rules.fixed_fees)
-                         or any(m.due_in(period) for m in rules.milestones)
-                         or any(e.due_in(period) for e in rules.expenses)):
+        if c.active and (
+            rules.retainers
+            or any(f.due_in(period) for f in rules.fixed_fees)
+            or any(m.due_in(period) for m in rules.milestones)
+            or any(e.due_in(period) for e in rules.expenses)
+        ):
             key = c.name.casefold()
             names.setdefault(key, c.name)
             current.setdefault(key, [])
@@ -115,18 +123,36 @@ def compute_invoices(rows: Sequence[TimeRow], book: RuleBook, period: Period, is
         if settings is None:
             if client_rows:
                 hours = sum((r.entry.hours for r in client_rows), ZERO)
-                held[name] = (f'"{name}" is not in the Clients tab ({len(client_rows)} approved entries, '
-                              f"{hours_text(hours)} h); add it there to invoice it")
-                issues.append(Issue(level="error", client=name, row=client_rows[0].row, field="client",
-                                    message=held[name]))
+                held[name] = (
+                    f'"{name}" is not in the Clients tab ({len(client_rows)} approved entries, '
+                    f"{hours_text(hours)} h); add it there to invoice it"
+                )
+                issues.append(
+                    Issue(level="error", client=name, row=client_rows[0].row, field="client", message=held[name])
+                )
             else:
                 waiting = pending.get(key, [])
-                issues.append(Issue(level="warning", client=name, row=waiting[0].row, field="client",
-                                    message=f'"{name}" is not in the Clients tab ({len(waiting)} entries, none '
-                                            "approved yet); add it there before approving its time"))
+                issues.append(
+                    Issue(
+                        level="warning",
+                        client=name,
+                        row=waiting[0].row,
+                        field="client",
+                        message=f'"{name}" is not in the Clients tab ({len(waiting)} entries, none '
+                        "approved yet); add it there before approving its time",
+                    )
+                )
             continue
-        billing = ClientBilling(settings, index.rules(name), index, card, period, issue_date,
-                                 prev_hours.get(key), (previous_totals or {}).get(name))
+        billing = ClientBilling(
+            settings,
+            index.rules(name),
+            index,
+            card,
+            period,
+            issue_date,
+            prev_hours.get(key),
+            (previous_totals or {}).get(name),
+        )
         if name in invoiced and not client_rows:
             billing.listing_only(pending.get(key, []))  # done for the month: only what is still unseen
             draft = None
@@ -135,10 +161,13 @@ def compute_invoices(rows: Sequence[TimeRow], book: RuleBook, period: Period, is
         if name in invoiced and client_rows:
             # One invoice per client and month: fees, retainer and expenses are already on it, so late time is
             # never billed as a second invoice by accident. People decide: next month, or void and redo.
-            billing.hold.insert(0, f"already invoiced for {period} ({', '.join(invoiced[name])}); "
-                                   f"{len(client_rows)} approved "
-                                   f"{'entry' if len(client_rows) == 1 else 'entries'} came in after it — move "
-                                   "them to next month or void that invoice to bill them")
+            billing.hold.insert(
+                0,
+                f"already invoiced for {period} ({', '.join(invoiced[name])}); "
+                f"{len(client_rows)} approved "
+                f"{'entry' if len(client_rows) == 1 else 'entries'} came in after it — move "
+                "them to next month or void that invoice to bill them",
+            )
         issues.extend(billing.issues)
         if billing.non_billable:
             non_billable[name] = tuple(billing.non_billable)
@@ -153,11 +182,15 @@ def compute_invoices(rows: Sequence[TimeRow], book: RuleBook, period: Period, is
             held_drafts[name] = draft
         else:
             drafts.append(draft)
-    return BillingResult(drafts=tuple(drafts), issues=tuple(issues), held=held, non_billable=non_billable,
-                         held_drafts=held_drafts, invoiced={k: tuple(v) for k, v in invoiced.items()},
-                         period=str(period))
-
-
+    return BillingResult(
+        drafts=tuple(drafts),
+        issues=tuple(issues),
+        held=held,
+        non_billable=non_billable,
+        held_drafts=held_drafts,
+        invoiced={k: tuple(v) for k, v in invoiced.items()},
+        period=str(period),
+    )
 
 
 def _billable(r: TimeRow, book: BookIndex) -> bool:

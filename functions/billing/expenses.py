@@ -1,8 +1,8 @@
 """Expenses and pass-through items: a fixed line on a client's invoice for a month, optionally marked up.
 
-    >>> e = Expense(client="A", description="Hosting", amount=Decimal("200"), markup=Decimal("10"))
-    >>> e.billed
-    Decimal('220')
+>>> e = Expense(client="A", description="Hosting", amount=Decimal("200"), markup=Decimal("10"))
+>>> e.billed
+Decimal('220')
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from ..models import InvoiceLine, Issue, Period, TimeRow
+from ..models import LONG_ENTRY_HOURS, InvoiceLine, Issue, Period, TimeRow
 from ..money import ZERO, fmt_money, line_amount, round_money
 from .book import BookIndex, ClientRules, ClientSettings
 from .caps import Cap
@@ -18,7 +18,6 @@ from .rates import RateCard
 from .rollup import Rollup
 from .rounding import tidy_hours
 
-from ..models import LONG_ENTRY_HOURS
 SPIKE_RATIO = Decimal("1.5")
 LABOUR_KINDS = ("hours", "fixed", "milestone", "retainer", "writeoff", "minimum")
 
@@ -65,8 +64,17 @@ def hours_text(hours: Decimal) -> str:
 class ClientSteps:
     """A client's invoice being built: its settings and rules, the lines so far, its issues and holds."""
 
-    def __init__(self, settings: ClientSettings, rules: ClientRules, book: BookIndex, card: RateCard, period: Period,
-                 issue_date: date, prev_hours: Decimal | None, prev_total: Decimal | None):
+    def __init__(
+        self,
+        settings: ClientSettings,
+        rules: ClientRules,
+        book: BookIndex,
+        card: RateCard,
+        period: Period,
+        issue_date: date,
+        prev_hours: Decimal | None,
+        prev_total: Decimal | None,
+    ):
         self.c, self.rules, self.book, self.card = settings, rules, book, card
         self.period, self.issue_date = period, issue_date
         self.prev_hours, self.prev_total = prev_hours, prev_total
@@ -80,11 +88,20 @@ class ClientSteps:
         self.allowance = self.carried = ZERO
 
     # -- helpers ------------------------------------------------------------------------------------------------
-    def warn(self, message: str, where: str = "", level: str = "warning", row: int | None = None,
-             field: str = "") -> None:
+    def warn(
+        self, message: str, where: str = "", level: str = "warning", row: int | None = None, field: str = ""
+    ) -> None:
         """An issue of this client: at a config cell (`where`), or at a Time row's field."""
-        self.issues.append(Issue(level=level, message=message, client=self.c.name, where=where,  # type: ignore[arg-type]
-                                 row=row, field=field))
+        self.issues.append(
+            Issue(
+                level=level,
+                message=message,
+                client=self.c.name,
+                where=where,  # type: ignore[arg-type]
+                row=row,
+                field=field,
+            )
+        )
 
     def money(self, amount: Decimal) -> str:
         return fmt_money(amount, self.currency)
@@ -117,31 +134,54 @@ class ClientSteps:
             first = True
             for f in [*due, *due_m]:
                 kind = "fixed" if f in due else "milestone"
-                text = f.description or (f"{project} — fixed fee, {self.period.label()}" if kind == "fixed"
-                                         else f"{project} — milestone")
+                text = f.description or (
+                    f"{project} — fixed fee, {self.period.label()}" if kind == "fixed" else f"{project} — milestone"
+                )
                 item, tax = self.item_for(f.line_item or project)
                 notes = [f"{kind} {f.location}: {self.money(f.amount)}"]
                 if first and items:
                     notes.append(f"{hours_text(raw)} h logged on {project} this month (not billed by the hour)")
-                self.lines.append(InvoiceLine(
-                    description=text, line_item=f.line_item or project, item=f.item or item, kind=kind,
-                    quantity=Decimal(1), unit_price=f.amount, amount=line_amount(Decimal(1), f.amount, self.currency),
-                    raw_hours=raw if first else ZERO, tax_code=f.tax_code or tax, entry_refs=refs if first else (),
-                    detail=tuple(notes)))
+                self.lines.append(
+                    InvoiceLine(
+                        description=text,
+                        line_item=f.line_item or project,
+                        item=f.item or item,
+                        kind=kind,
+                        quantity=Decimal(1),
+                        unit_price=f.amount,
+                        amount=line_amount(Decimal(1), f.amount, self.currency),
+                        raw_hours=raw if first else ZERO,
+                        tax_code=f.tax_code or tax,
+                        entry_refs=refs if first else (),
+                        detail=tuple(notes),
+                    )
+                )
                 self.fees_by_project[key] += self.lines[-1].amount
                 first = False
             if first and items:
-                self.lines.append(InvoiceLine(
-                    description=f"{project} — {hours_text(raw)} h logged, {self.period.label()} (fixed fee, not billed by "
-                                "the hour)", line_item=project, kind="fixed", quantity=raw, unit_price=ZERO,
-                    amount=ZERO, raw_hours=raw, entry_refs=refs, detail=("hours shown for the audit",)))
+                self.lines.append(
+                    InvoiceLine(
+                        description=f"{project} — {hours_text(raw)} h logged, {self.period.label()} (fixed fee, not billed by "
+                        "the hour)",
+                        line_item=project,
+                        kind="fixed",
+                        quantity=raw,
+                        unit_price=ZERO,
+                        amount=ZERO,
+                        raw_hours=raw,
+                        entry_refs=refs,
+                        detail=("hours shown for the audit",),
+                    )
+                )
 
     def _caps(self, portions: list[Portion]) -> None:
         for cap in self.rules.caps:
             if cap.project:
                 key = cap.project.casefold()
-                value = round_money(sum((p.hours * p.rate for p in portions
-                                         if p.item.row.entry.project.casefold() == key), ZERO), self.currency)
+                value = round_money(
+                    sum((p.hours * p.rate for p in portions if p.item.row.entry.project.casefold() == key), ZERO),
+                    self.currency,
+                )
                 value += self.fees_by_project.get(key, ZERO)
                 self._writeoff(cap, value, cap.project)
         for cap in self.rules.caps:
@@ -153,11 +193,18 @@ class ClientSteps:
         excess = value - cap.amount
         if excess <= ZERO:
             return
-        self.lines.append(InvoiceLine(
-            description=f"Not-to-exceed adjustment: {what} capped at {self.money(cap.amount)} "
-                        f"(value delivered {self.money(value)})",
-            line_item="Write-off", kind="writeoff", quantity=Decimal(1), unit_price=-excess,
-            amount=line_amount(Decimal(1), -excess, self.currency), detail=(f"cap {cap.location}",)))
+        self.lines.append(
+            InvoiceLine(
+                description=f"Not-to-exceed adjustment: {what} capped at {self.money(cap.amount)} "
+                f"(value delivered {self.money(value)})",
+                line_item="Write-off",
+                kind="writeoff",
+                quantity=Decimal(1),
+                unit_price=-excess,
+                amount=line_amount(Decimal(1), -excess, self.currency),
+                detail=(f"cap {cap.location}",),
+            )
+        )
 
     def _minimum(self, has_time: bool) -> None:
         if self.c.minimum_fee is None or not has_time:
@@ -165,11 +212,18 @@ class ClientSteps:
         labour = sum((l.amount for l in self.lines if l.kind in LABOUR_KINDS), ZERO)
         if labour < self.c.minimum_fee:
             diff = self.c.minimum_fee - labour
-            self.lines.append(InvoiceLine(
-                description=f"Minimum monthly fee {self.money(self.c.minimum_fee)} (work this month "
-                            f"{self.money(labour)})", line_item="Minimum fee", kind="minimum", quantity=Decimal(1),
-                unit_price=diff, amount=line_amount(Decimal(1), diff, self.currency),
-                detail=(f"minimum fee {self.c.location}",)))
+            self.lines.append(
+                InvoiceLine(
+                    description=f"Minimum monthly fee {self.money(self.c.minimum_fee)} (work this month "
+                    f"{self.money(labour)})",
+                    line_item="Minimum fee",
+                    kind="minimum",
+                    quantity=Decimal(1),
+                    unit_price=diff,
+                    amount=line_amount(Decimal(1), diff, self.currency),
+                    detail=(f"minimum fee {self.c.location}",),
+                )
+            )
 
     def _expenses(self) -> None:
         for x in self.rules.expenses:
@@ -180,10 +234,19 @@ class ClientSteps:
             if x.markup:
                 notes.append(f"markup {x.markup.normalize():f}%")
             item, tax = self.item_for(x.line_item)
-            self.lines.append(InvoiceLine(
-                description=x.description, line_item=x.line_item, item=x.item or item, kind="expense",
-                quantity=Decimal(1), unit_price=price, amount=line_amount(Decimal(1), price, self.currency),
-                tax_code=x.tax_code or tax, detail=tuple(notes)))
+            self.lines.append(
+                InvoiceLine(
+                    description=x.description,
+                    line_item=x.line_item,
+                    item=x.item or item,
+                    kind="expense",
+                    quantity=Decimal(1),
+                    unit_price=price,
+                    amount=line_amount(Decimal(1), price, self.currency),
+                    tax_code=x.tax_code or tax,
+                    detail=tuple(notes),
+                )
+            )
 
     def _discounts(self) -> None:
         if not self.lines:
@@ -191,8 +254,14 @@ class ClientSteps:
         due = [d for d in self.rules.discounts if d.due_in(self.period)]
         for d in [d for d in due if d.line_item] + [d for d in due if not d.line_item]:
             if d.line_item:
-                base = sum((l.amount for l in self.lines if l.kind not in ("expense", "discount")
-                            and l.line_item.casefold() == d.line_item.casefold()), ZERO)
+                base = sum(
+                    (
+                        l.amount
+                        for l in self.lines
+                        if l.kind not in ("expense", "discount") and l.line_item.casefold() == d.line_item.casefold()
+                    ),
+                    ZERO,
+                )
                 scope = d.line_item
             else:
                 base = sum((l.amount for l in self.lines if l.kind != "expense"), ZERO)
@@ -208,35 +277,52 @@ class ClientSteps:
                 label = f"{self.money(off)} off {scope}"
             # A line-item discount reduces that line item's tax base, so it carries the line item's tax code.
             _, tax = self.item_for(d.line_item) if d.line_item else ("", "")
-            self.lines.append(InvoiceLine(
-                description=d.description or f"Discount: {label}", line_item=d.line_item or "Discount",
-                kind="discount", quantity=Decimal(1), unit_price=-off, tax_code=tax,
-                amount=line_amount(Decimal(1), -off, self.currency), detail=(f"discount {d.location}",)))
+            self.lines.append(
+                InvoiceLine(
+                    description=d.description or f"Discount: {label}",
+                    line_item=d.line_item or "Discount",
+                    kind="discount",
+                    quantity=Decimal(1),
+                    unit_price=-off,
+                    tax_code=tax,
+                    amount=line_amount(Decimal(1), -off, self.currency),
+                    detail=(f"discount {d.location}",),
+                )
+            )
 
     def _warnings(self, rows: list[TimeRow], items: list[Item]) -> None:
         for r in rows:
             if r.entry.hours > LONG_ENTRY_HOURS:
-                self.warn(f"{r.entry.ref} is {hours_text(r.entry.hours)} h in one entry (over {LONG_ENTRY_HOURS} h); check it",
-                          row=r.row, field="hours")
+                self.warn(
+                    f"{r.entry.ref} is {hours_text(r.entry.hours)} h in one entry (over {LONG_ENTRY_HOURS} h); check it",
+                    row=r.row,
+                    field="hours",
+                )
         seen: dict[tuple, TimeRow] = {}  # type: ignore[type-arg]
         for r in rows:
             e = r.entry
             key = (e.date, e.person.casefold(), e.project.casefold(), e.hours, " ".join(e.notes.split()).casefold())
             if key in seen:
-                self.warn(f"{e.ref} looks like a duplicate of {seen[key].entry.ref} (same person, date, project, "
-                          f"hours and notes)", row=r.row, field="notes")
+                self.warn(
+                    f"{e.ref} looks like a duplicate of {seen[key].entry.ref} (same person, date, project, "
+                    f"hours and notes)",
+                    row=r.row,
+                    field="notes",
+                )
             else:
                 seen[key] = r
         for rule in self.rules.rollups:
             if rule.client and rule.has_criteria and rule.location not in self.matched_rollups and items:
-                self.warn("this rollup rule matched no entry of the client this month", rule.location,
-                          level="info")
+                self.warn("this rollup rule matched no entry of the client this month", rule.location, level="info")
         hours = sum((i.raw for i in items), ZERO)
         if self.prev_hours and hours > self.prev_hours * SPIKE_RATIO:
             pct = (hours / self.prev_hours - 1) * 100
-            self.warn(f"{hours_text(hours)} h billable this month, up {pct:.0f}% on last month ({hours_text(self.prev_hours)} h)")
+            self.warn(
+                f"{hours_text(hours)} h billable this month, up {pct:.0f}% on last month ({hours_text(self.prev_hours)} h)"
+            )
         if self.prev_total and self.prev_total > ZERO:
             total = sum((l.amount for l in self.lines), ZERO)
             if total > self.prev_total * SPIKE_RATIO:
-                self.warn(f"total {self.money(total)} is up more than 50% on the last invoice "
-                          f"({self.money(self.prev_total)})")
+                self.warn(
+                    f"total {self.money(total)} is up more than 50% on the last invoice ({self.money(self.prev_total)})"
+                )

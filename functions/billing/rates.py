@@ -29,7 +29,8 @@ class RateRow(Frozen):
 
     def covers(self, day: date) -> bool:
         return (self.effective_from is None or self.effective_from <= day) and (
-            self.effective_to is None or day <= self.effective_to)
+            self.effective_to is None or day <= self.effective_to
+        )
 
     @property
     def level(self) -> str:

@@ -103,11 +103,28 @@ class _Blank(dict):
         return "{" + key + "}"
 
 
-def describe(template: str, *, line_item: str, count: int, hours: str, period: str, person: str = "",
-             week: str = "", notes: str = "") -> str:
+def describe(
+    template: str,
+    *,
+    line_item: str,
+    count: int,
+    hours: str,
+    period: str,
+    person: str = "",
+    week: str = "",
+    notes: str = "",
+) -> str:
     """Fill a description template; unknown {fields} stay as typed so the mistake is visible."""
-    fields = _Blank(line_item=line_item, count=str(count), tasks=f"{count} task" + ("" if count == 1 else "s"),
-                    hours=hours, period=period, person=person, week=week, notes=notes)
+    fields = _Blank(
+        line_item=line_item,
+        count=str(count),
+        tasks=f"{count} task" + ("" if count == 1 else "s"),
+        hours=hours,
+        period=period,
+        person=person,
+        week=week,
+        notes=notes,
+    )
     text = (template or DEFAULT_TEMPLATE).format_map(fields)
     if notes and "{notes}" not in (template or DEFAULT_TEMPLATE):
         text = f"{text}: {notes}"

@@ -1,9 +1,9 @@
 """Payment terms: `Net 30` or `Due on receipt` -> days until the invoice is due.
 
-    >>> parse_terms("net 45")
-    ('Net 45', 45)
-    >>> due_date(date(2026, 11, 1), 15)
-    datetime.date(2026, 11, 16)
+>>> parse_terms("net 45")
+('Net 45', 45)
+>>> due_date(date(2026, 11, 1), 15)
+datetime.date(2026, 11, 16)
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from ..models import Suggestion, TimeEntry, TimeRow
-from ..ports import CategorizeContext, CategorizeReport, Categorizer
+from ..ports import CategorizeContext, Categorizer, CategorizeReport
 from .classifier import OfflineClassifier
 from .memory import MemoryCategorizer
 from .rules import RulesCategorizer
@@ -21,8 +21,9 @@ class Chain:
     def __init__(self, stages: Sequence[Categorizer]):
         self.stages = list(stages)
 
-    def suggest(self, entries: Sequence[TimeEntry], ctx: CategorizeContext,
-                report: CategorizeReport) -> dict[str, Suggestion]:
+    def suggest(
+        self, entries: Sequence[TimeEntry], ctx: CategorizeContext, report: CategorizeReport
+    ) -> dict[str, Suggestion]:
         out: dict[str, Suggestion] = {}
         left = list(entries)
         for stage in self.stages:

@@ -51,7 +51,7 @@ class NaiveBayes:
         self.vocab: set[str] = set()
 
     @classmethod
-    def train(cls, docs: Iterable[tuple[str | list[str], str]], categories: Sequence[Category]) -> "NaiveBayes":
+    def train(cls, docs: Iterable[tuple[str | list[str], str]], categories: Sequence[Category]) -> NaiveBayes:
         nb = cls()
         for c in categories:  # the Categories tab's meanings: a prior that works on day one
             for _ in range(MEANING_WEIGHT):
@@ -94,20 +94,25 @@ class NaiveBayes:
 
 def training_rows(history: Iterable[TimeRow], allowed: set[str]) -> list[TimeRow]:
     """Approved rows, plus rows a person corrected: the labels people vouched for."""
-    return [r for r in history if r.category in allowed and (
-        r.approved or (r.suggested_category and r.category != r.suggested_category))]
+    return [
+        r
+        for r in history
+        if r.category in allowed and (r.approved or (r.suggested_category and r.category != r.suggested_category))
+    ]
 
 
 class OfflineClassifier:
     """The Categorizer port over NaiveBayes: places every entry (it is the last stage)."""
 
-    def suggest(self, entries: Sequence[TimeEntry], ctx: CategorizeContext,
-                report: CategorizeReport) -> dict[str, Suggestion]:
+    def suggest(
+        self, entries: Sequence[TimeEntry], ctx: CategorizeContext, report: CategorizeReport
+    ) -> dict[str, Suggestion]:
         if not entries or not ctx.categories:
             return {}
         allowed = {c.name for c in ctx.categories}
-        nb = NaiveBayes.train(((features(r.entry), r.category) for r in training_rows(ctx.history, allowed)),
-                              ctx.categories)
+        nb = NaiveBayes.train(
+            ((features(r.entry), r.category) for r in training_rows(ctx.history, allowed)), ctx.categories
+        )
         out = {}
         for entry in entries:
             label, conf = nb.predict(features(entry))

@@ -73,7 +73,7 @@ class ClaudeCategorizer:
         self._cache = AnswerCache(settings.ai_cache_path)
 
     @classmethod
-    def from_settings(cls, settings: ClaudeSettings | None = None) -> "ClaudeCategorizer | None":
+    def from_settings(cls, settings: ClaudeSettings | None = None) -> ClaudeCategorizer | None:
         """The categorizer, or None when AI is disabled or there is no key (then nothing is sent)."""
         settings = settings or ClaudeSettings()
         return cls(settings) if settings.active else None
@@ -120,19 +120,29 @@ class ClaudeCategorizer:
         if todo:
             s = self.settings
             req = Request(
-                client=self.client, clock=self.clock, model=model,
+                client=self.client,
+                clock=self.clock,
+                model=model,
                 system=system_prompt(ctx, pseudo, s.ai_examples, secrets),
-                schema=anthropic.transform_schema(answer_schema(allowed)), allowed=allowed, line_items=line_items,
-                effort=s.ai_effort, max_retries=s.ai_max_retries, request_timeout=s.ai_request_timeout_seconds,
+                schema=anthropic.transform_schema(answer_schema(allowed)),
+                allowed=allowed,
+                line_items=line_items,
+                effort=s.ai_effort,
+                max_retries=s.ai_max_retries,
+                request_timeout=s.ai_request_timeout_seconds,
                 max_output_tokens=s.ai_max_output_tokens,
             )
             size = s.ai_batch_size
-            batches = [todo[i: i + size] for i in range(0, len(todo), size)]
+            batches = [todo[i : i + size] for i in range(0, len(todo), size)]
             for r in run_batches(req, batches, started, s.ai_time_budget_seconds, s.ai_concurrency):
                 totals.add(r)
                 for key, ai in r.answers.items():
-                    value = {"category": ai.category, "line_item": ai.line_item or "",
-                             "description": ai.description, "confidence": ai.confidence}
+                    value = {
+                        "category": ai.category,
+                        "line_item": ai.line_item or "",
+                        "description": ai.description,
+                        "confidence": ai.confidence,
+                    }
                     answers[key] = value
                     self._cache.put(sig, key, value)
             self._cache.save()
@@ -143,7 +153,9 @@ class ClaudeCategorizer:
             if value is None:
                 continue
             suggestion = Suggestion(
-                category=value["category"], source="ai", confidence=round(float(value["confidence"]), 2),
+                category=value["category"],
+                source="ai",
+                confidence=round(float(value["confidence"]), 2),
                 line_item=value.get("line_item") or "",
                 description=pseudo.reveal(value["description"]) if pseudo else value["description"],
             )
@@ -155,8 +167,16 @@ class ClaudeCategorizer:
 
     # -- reporting --------------------------------------------------------------------------------
     def _report(
-        self, report: CategorizeReport, model: str, entries: Sequence[TimeEntry], out: dict[str, Suggestion],
-        distinct: int, asked: int, cached: int, skipped: int, t: BatchResult,
+        self,
+        report: CategorizeReport,
+        model: str,
+        entries: Sequence[TimeEntry],
+        out: dict[str, Suggestion],
+        distinct: int,
+        asked: int,
+        cached: int,
+        skipped: int,
+        t: BatchResult,
     ) -> None:
         report.requests += t.requests
         # Tokens written to the prompt cache are input too (billed at 1.25x); reads are kept apart.
@@ -168,18 +188,24 @@ class ClaudeCategorizer:
             before = parse_cost(report.estimated_cost)
             report.estimated_cost = f"{before + cost:.6f} USD"
         left = len(entries) - len(out)
-        note = (f"Claude ({model}): {len(out)} of {len(entries)} entries categorized; {distinct} distinct "
-                f"descriptions, {cached} from the answer cache, {asked} asked in {t.requests} requests; tokens: "
-                f"{t.input_tokens} input, {t.cache_write_tokens} cache write, {t.cache_read_tokens} cache read, "
-                f"{t.output_tokens} output"
-                + (f"; about {cost:.4f} USD" if cost is not None else "; cost unknown for this model") + ".")
+        note = (
+            f"Claude ({model}): {len(out)} of {len(entries)} entries categorized; {distinct} distinct "
+            f"descriptions, {cached} from the answer cache, {asked} asked in {t.requests} requests; tokens: "
+            f"{t.input_tokens} input, {t.cache_write_tokens} cache write, {t.cache_read_tokens} cache read, "
+            f"{t.output_tokens} output"
+            + (f"; about {cost:.4f} USD" if cost is not None else "; cost unknown for this model")
+            + "."
+        )
         report.notes.append(note)
         if t.problems:
             report.notes.append("Claude: " + "; ".join(dict.fromkeys(t.problems)) + ".")
         if t.stop_reason:
-            report.notes.append(f"Claude stopped early: {t.stop_reason}. {left} entries fell back to the "
-                                "offline classifier.")
+            report.notes.append(
+                f"Claude stopped early: {t.stop_reason}. {left} entries fell back to the offline classifier."
+            )
         elif left:
-            report.notes.append(f"Claude left {left} entries to the offline classifier"
-                                + (f" ({skipped} had no text)." if skipped else "."))
+            report.notes.append(
+                f"Claude left {left} entries to the offline classifier"
+                + (f" ({skipped} had no text)." if skipped else ".")
+            )
         log.info("claude: %s requests, %s entries placed, %s left", t.requests, len(out), left)

@@ -1,9 +1,9 @@
 """What a Claude run costs at list prices: the price table per model and the estimate from token counts.
 
-    >>> estimate_cost("claude-haiku-4-5-20251001", 1_000_000, 0, 0, 0)
-    Decimal('1.00')
-    >>> estimate_cost("some-other-model", 10, 10, 0, 0) is None
-    True
+>>> estimate_cost("claude-haiku-4-5-20251001", 1_000_000, 0, 0, 0)
+Decimal('1.00')
+>>> estimate_cost("some-other-model", 10, 10, 0, 0) is None
+True
 """
 
 from __future__ import annotations

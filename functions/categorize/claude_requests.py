@@ -41,7 +41,7 @@ class BatchResult:
     stop_reason: str = ""  # set when no further request should be made this run
     split: bool = False  # the batch as a whole failed in a way a smaller batch may not (refusal, cut off)
 
-    def add(self, other: "BatchResult") -> None:
+    def add(self, other: BatchResult) -> None:
         self.answers.update(other.answers)
         self.requests += other.requests
         self.input_tokens += other.input_tokens
@@ -69,8 +69,9 @@ class Request:
     max_output_tokens: int
 
 
-def run_batches(req: Request, batches: list[list[Item]], started: float, budget: float,
-                concurrency: int) -> list[BatchResult]:
+def run_batches(
+    req: Request, batches: list[list[Item]], started: float, budget: float, concurrency: int
+) -> list[BatchResult]:
     """Ask for every batch within `budget` seconds from `started`; the first request goes alone, since it
     writes the prompt cache the others read."""
     stop = threading.Event()
@@ -137,8 +138,10 @@ def ask(req: Request, batch: list[Item], remaining: float) -> BatchResult:
         else:
             # 400, 404, 413, 422: the request itself is wrong; retrying or sending more will not help.
             kind = _error_type(exc)
-            result.stop_reason = (f"the Anthropic API rejected the request (HTTP {status}"
-                                  f"{', ' + kind if kind else ''}); check AI_MODEL and AI_EFFORT")
+            result.stop_reason = (
+                f"the Anthropic API rejected the request (HTTP {status}"
+                f"{', ' + kind if kind else ''}); check AI_MODEL and AI_EFFORT"
+            )
         return result
     except anthropic.APIConnectionError as exc:
         retries = _retries_taken(exc)
@@ -146,7 +149,7 @@ def ask(req: Request, batch: list[Item], remaining: float) -> BatchResult:
         what = "a timeout" if isinstance(exc, anthropic.APITimeoutError) else "a connection error"
         result.stop_reason = f"the Anthropic API kept failing ({what}) {_after(retries)}"
         return result
-    except Exception as exc:  # noqa: BLE001 - a categorizer must never crash the refresh
+    except Exception as exc:
         log.warning("Claude request failed unexpectedly: %s", type(exc).__name__)
         result.requests = 1
         result.stop_reason = f"an unexpected {type(exc).__name__} while calling the Anthropic API"
@@ -164,8 +167,10 @@ def ask(req: Request, batch: list[Item], remaining: float) -> BatchResult:
         return result
     text = "".join(getattr(b, "text", "") for b in message.content if getattr(b, "type", "") == "text")
     if message.stop_reason == "max_tokens":
-        result.problems.append(f"Claude's answer for {n} entries was cut off (AI_MAX_OUTPUT_TOKENS is "
-                               f"{req.max_output_tokens}); lower AI_BATCH_SIZE")
+        result.problems.append(
+            f"Claude's answer for {n} entries was cut off (AI_MAX_OUTPUT_TOKENS is "
+            f"{req.max_output_tokens}); lower AI_BATCH_SIZE"
+        )
         result.split = True
         return result
     try:
@@ -180,8 +185,9 @@ def ask(req: Request, batch: list[Item], remaining: float) -> BatchResult:
     result.answers, outside = check_answer(raw_items, ids, req.allowed, req.line_items)
     missing = n - len(result.answers)
     if missing or outside:
-        result.problems.append(f"{outside} answer items were outside the schema and {missing} of {n} "
-                               "entries got no usable answer")
+        result.problems.append(
+            f"{outside} answer items were outside the schema and {missing} of {n} entries got no usable answer"
+        )
     return result
 
 

@@ -18,8 +18,11 @@ from .text import normalize_notes
 
 def corrections(history: Iterable[TimeRow]) -> list[TimeRow]:
     """Rows where a person chose a category other than the one suggested."""
-    return [r for r in history
-            if r.category and r.suggested_category and r.category.casefold() != r.suggested_category.casefold()]
+    return [
+        r
+        for r in history
+        if r.category and r.suggested_category and r.category.casefold() != r.suggested_category.casefold()
+    ]
 
 
 class Memory:
@@ -56,8 +59,9 @@ class Memory:
 
 
 class MemoryCategorizer:
-    def suggest(self, entries: Sequence[TimeEntry], ctx: CategorizeContext,
-                report: CategorizeReport) -> dict[str, Suggestion]:
+    def suggest(
+        self, entries: Sequence[TimeEntry], ctx: CategorizeContext, report: CategorizeReport
+    ) -> dict[str, Suggestion]:
         allowed = {c.name for c in ctx.categories}
         memory = Memory(corrections(ctx.history), allowed)
         out: dict[str, Suggestion] = {}

@@ -123,9 +123,7 @@ class Pseudonyms:
         for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
             self._alias[name] = "client-" + hashlib.sha256(name.casefold().encode()).hexdigest()[:4]
         # Longest names first so "Acme Retail" wins over "Acme" inside the same text.
-        self._hide_rx = (
-            re.compile("|".join(re.escape(n) for n in self._alias), re.IGNORECASE) if self._alias else None
-        )
+        self._hide_rx = re.compile("|".join(re.escape(n) for n in self._alias), re.IGNORECASE) if self._alias else None
         self._by_alias = {a: n for n, a in self._alias.items()}
         self._lookup = {n.casefold(): a for n, a in self._alias.items()}
 

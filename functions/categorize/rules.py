@@ -11,15 +11,17 @@ from ..ports import CategorizeContext, CategorizeReport
 
 
 class RulesCategorizer:
-    def suggest(self, entries: Sequence[TimeEntry], ctx: CategorizeContext,
-                report: CategorizeReport) -> dict[str, Suggestion]:
+    def suggest(
+        self, entries: Sequence[TimeEntry], ctx: CategorizeContext, report: CategorizeReport
+    ) -> dict[str, Suggestion]:
         out: dict[str, Suggestion] = {}
         if not ctx.rules:
             return out
         for entry in entries:
             for rule in ctx.rules:
                 if rule.matches(entry):
-                    out[entry.ref] = Suggestion(category=rule.category, source="rule", confidence=1.0,
-                                                line_item=rule.line_item)
+                    out[entry.ref] = Suggestion(
+                        category=rule.category, source="rule", confidence=1.0, line_item=rule.line_item
+                    )
                     break
         return out

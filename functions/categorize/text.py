@@ -1,9 +1,9 @@
 """Normalizing task notes so that the same work written two ways looks the same.
 
-    >>> normalize_notes("ACME-1423 Fix null ptr on checkout!!")
-    'fix null pointer on checkout'
-    >>> normalize_notes("mtg w/ client re: Q4")
-    'meeting with client re q#'
+>>> normalize_notes("ACME-1423 Fix null ptr on checkout!!")
+'fix null pointer on checkout'
+>>> normalize_notes("mtg w/ client re: Q4")
+'meeting with client re q#'
 """
 
 from __future__ import annotations
@@ -17,11 +17,32 @@ _HASHREF = re.compile(r"#\d+")
 _NUMBER = re.compile(r"\d+")
 _NONWORD = re.compile(r"[^\w#&]+")
 _ABBREVIATIONS = {
-    "mtg": "meeting", "mtgs": "meetings", "w": "with", "ptr": "pointer", "pm": "project management",
-    "qa": "qa", "req": "request", "reqs": "requests", "reqts": "requirements", "impl": "implement",
-    "cfg": "config", "conf": "config", "env": "environment", "deps": "dependencies", "dep": "dependency",
-    "prod": "production", "stg": "staging", "db": "database", "perf": "performance", "ux": "ux", "ui": "ui",
-    "wip": "work in progress", "fu": "follow up", "f/u": "follow up", "sync": "sync", "1:1": "one on one",
+    "mtg": "meeting",
+    "mtgs": "meetings",
+    "w": "with",
+    "ptr": "pointer",
+    "pm": "project management",
+    "qa": "qa",
+    "req": "request",
+    "reqs": "requests",
+    "reqts": "requirements",
+    "impl": "implement",
+    "cfg": "config",
+    "conf": "config",
+    "env": "environment",
+    "deps": "dependencies",
+    "dep": "dependency",
+    "prod": "production",
+    "stg": "staging",
+    "db": "database",
+    "perf": "performance",
+    "ux": "ux",
+    "ui": "ui",
+    "wip": "work in progress",
+    "fu": "follow up",
+    "f/u": "follow up",
+    "sync": "sync",
+    "1:1": "one on one",
 }
 STOPWORDS = frozenset("a an the and or of to for on in at by re with from is it this that".split())
 

@@ -52,17 +52,61 @@ HERE = Path(__file__).resolve().parent
 AGENCY = HERE / "agency.json"
 
 HARVEST_HEADER = [
-    "Date", "Client", "Project", "Project Code", "Task", "Notes", "Hours", "Hours Rounded", "Billable?",
-    "Invoiced?", "Approved?", "First Name", "Last Name", "Roles", "Employee?", "Billable Rate", "Billable Amount",
-    "Cost Rate", "Cost Amount", "Currency", "External Reference URL",
+    "Date",
+    "Client",
+    "Project",
+    "Project Code",
+    "Task",
+    "Notes",
+    "Hours",
+    "Hours Rounded",
+    "Billable?",
+    "Invoiced?",
+    "Approved?",
+    "First Name",
+    "Last Name",
+    "Roles",
+    "Employee?",
+    "Billable Rate",
+    "Billable Amount",
+    "Cost Rate",
+    "Cost Amount",
+    "Currency",
+    "External Reference URL",
 ]
 TOGGL_HEADER = [
-    "User", "Email", "Client", "Project", "Task", "Description", "Billable", "Start date", "Start time",
-    "End date", "End time", "Duration", "Tags", "Amount (USD)",
+    "User",
+    "Email",
+    "Client",
+    "Project",
+    "Task",
+    "Description",
+    "Billable",
+    "Start date",
+    "Start time",
+    "End date",
+    "End time",
+    "Duration",
+    "Tags",
+    "Amount (USD)",
 ]
 CLOCKIFY_HEADER = [
-    "Project", "Client", "Description", "Task", "User", "Group", "Email", "Tags", "Billable", "Start Date",
-    "Start Time", "End Date", "End Time", "Duration (h)", "Duration (decimal)", "Billable Rate (USD)",
+    "Project",
+    "Client",
+    "Description",
+    "Task",
+    "User",
+    "Group",
+    "Email",
+    "Tags",
+    "Billable",
+    "Start Date",
+    "Start Time",
+    "End Date",
+    "End Time",
+    "Duration (h)",
+    "Duration (decimal)",
+    "Billable Rate (USD)",
     "Billable Amount (USD)",
 ]
 
@@ -130,7 +174,7 @@ def _typo(text: str, rng: random.Random) -> str:
     if not letters:
         return text
     i = rng.choice(letters)
-    return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
 
 
 def make_note(category: str, client: dict, rng: random.Random) -> str:
@@ -138,7 +182,10 @@ def make_note(category: str, client: dict, rng: random.Random) -> str:
     template = rng.choice(pool)
     note = template.format(
         t=f"{ticket_prefix(client['name'])}-{rng.randint(100, 1999)}",
-        f=rng.choice(FEATURES), w=rng.choice(NAMES), c=short_name(client["name"]), n=rng.randint(2, 48),
+        f=rng.choice(FEATURES),
+        w=rng.choice(NAMES),
+        c=short_name(client["name"]),
+        n=rng.randint(2, 48),
     )
     roll = rng.random()
     if roll < 0.05:
@@ -172,8 +219,9 @@ def rate_for(person: dict, client: dict) -> Decimal:
     return (scaled / 5).quantize(Decimal("1")) * 5
 
 
-def plan_month(agency: dict, clients_of: dict[str, list[dict]], year: int, month: int,
-               rng: random.Random) -> list[Planned]:
+def plan_month(
+    agency: dict, clients_of: dict[str, list[dict]], year: int, month: int, rng: random.Random
+) -> list[Planned]:
     """Every entry of the month, before formatting, with its true category."""
     days = working_days(year, month)
     out: list[Planned] = []
@@ -196,8 +244,16 @@ def plan_month(agency: dict, clients_of: dict[str, list[dict]], year: int, month
     return out
 
 
-def _make(person: dict, client: dict, day: date, category: str, notes: str, hours: Decimal, start: datetime,
-          rng: random.Random) -> Planned:
+def _make(
+    person: dict,
+    client: dict,
+    day: date,
+    category: str,
+    notes: str,
+    hours: Decimal,
+    start: datetime,
+    rng: random.Random,
+) -> Planned:
     tracker = client["tracker"]
     project = rng.choice(client["projects"])
     billable = category not in NON_BILLABLE
@@ -227,8 +283,9 @@ def _make(person: dict, client: dict, day: date, category: str, notes: str, hour
     if hours <= 4:  # entries stay within 0.25-4 h, timer noise or not
         seconds = min(max(seconds, 900), 4 * 3600)
     if tracker == "toggl":
-        tags = tuple(rng.sample(TOGGL_TAGS.get(category, []), k=min(len(TOGGL_TAGS.get(category, [])),
-                                                                    rng.randint(0, 2))))
+        tags = tuple(
+            rng.sample(TOGGL_TAGS.get(category, []), k=min(len(TOGGL_TAGS.get(category, [])), rng.randint(0, 2)))
+        )
         # Toggl's workspace bills in USD; the CAD client has no tracker rate.
         rate_out = rate if billable and client["currency"] == "USD" else None
         return replace(p, seconds=seconds, tags=tags, rate=rate_out, billable=billable)
@@ -237,8 +294,9 @@ def _make(person: dict, client: dict, day: date, category: str, notes: str, hour
     return replace(p, seconds=seconds, task=task, tags=tags, rate=rate if billable else None, billable=billable)
 
 
-def add_special_cases(entries: list[Planned], agency: dict, clients_of: dict[str, list[dict]], year: int,
-                      month: int, rng: random.Random) -> list[Planned]:
+def add_special_cases(
+    entries: list[Planned], agency: dict, clients_of: dict[str, list[dict]], year: int, month: int, rng: random.Random
+) -> list[Planned]:
     """The cases a pipeline must handle: long entry, exact duplicate, weekend work, nasty notes."""
     people = {p["name"]: p for p in agency["people"]}
     out = list(entries)
@@ -256,16 +314,39 @@ def add_special_cases(entries: list[Planned], agency: dict, clients_of: dict[str
     day = working_days(year, month)[9]
     out = [e for e in out if not (e.person is hugo and e.day == day)]
     start = datetime.combine(day, datetime.min.time()) + timedelta(hours=8)
-    out.append(_make(hugo, client, day, "DevOps", "prod outage - DB failover, restore + postmortem",
-                     Decimal("12.5"), start, rng))
+    out.append(
+        _make(
+            hugo, client, day, "DevOps", "prod outage - DB failover, restore + postmortem", Decimal("12.5"), start, rng
+        )
+    )
     # Weekend work: a Saturday hotfix and a Sunday deploy window.
     weekend = [d for d in (date(year, month, x) for x in range(1, 29)) if d.weekday() >= 5]
     ben, ben_client = people["Ben Okafor"], clients_of["Ben Okafor"][0]
-    out.append(_make(ben, ben_client, weekend[2], "Maintenance", "weekend hotfix - payment step 500s",
-                     Decimal("2"), datetime.combine(weekend[2], datetime.min.time()) + timedelta(hours=10), rng))
+    out.append(
+        _make(
+            ben,
+            ben_client,
+            weekend[2],
+            "Maintenance",
+            "weekend hotfix - payment step 500s",
+            Decimal("2"),
+            datetime.combine(weekend[2], datetime.min.time()) + timedelta(hours=10),
+            rng,
+        )
+    )
     noah, noah_client = people["Noah Schmidt"], clients_of["Noah Schmidt"][0]
-    out.append(_make(noah, noah_client, weekend[5], "DevOps", "deploy window sunday (planned w/ client)",
-                     Decimal("3"), datetime.combine(weekend[5], datetime.min.time()) + timedelta(hours=9), rng))
+    out.append(
+        _make(
+            noah,
+            noah_client,
+            weekend[5],
+            "DevOps",
+            "deploy window sunday (planned w/ client)",
+            Decimal("3"),
+            datetime.combine(weekend[5], datetime.min.time()) + timedelta(hours=9),
+            rng,
+        )
+    )
     out.sort(key=lambda e: (e.tracker, e.day, e.person["name"], e.start or datetime.min))
     # One exact duplicate row (the same entry saved twice), right after its original.
     harvest = [i for i, e in enumerate(out) if e.tracker == "harvest" and e.notes and e.category == "Development"]
@@ -288,15 +369,31 @@ def harvest_rows(entries: list[Planned]) -> list[list[str]]:
         first, last = e.person["name"].split(" ", 1)
         rounded = (e.hours * 4).to_integral_value(rounding="ROUND_CEILING") / 4
         cost = Decimal(COST_RATES[e.person["role"]])
-        rows.append([
-            e.day.isoformat(), e.client["name"], e.project,
-            f"{ticket_prefix(e.client['name'])}-{e.project[:3].upper()}",
-            e.task, e.notes, str(e.hours), f"{rounded:.2f}", "Yes" if e.billable else "No", "No",
-            "Yes" if e.day.day < 25 else "No", first, last, e.person["role"], "Yes",
-            "" if e.rate is None else _money(e.rate),
-            "" if e.rate is None else _money(round_money(e.rate * e.hours)),
-            _money(cost), _money(round_money(cost * e.hours)), CURRENCY_NAMES[e.client["currency"]], e.url,
-        ])
+        rows.append(
+            [
+                e.day.isoformat(),
+                e.client["name"],
+                e.project,
+                f"{ticket_prefix(e.client['name'])}-{e.project[:3].upper()}",
+                e.task,
+                e.notes,
+                str(e.hours),
+                f"{rounded:.2f}",
+                "Yes" if e.billable else "No",
+                "No",
+                "Yes" if e.day.day < 25 else "No",
+                first,
+                last,
+                e.person["role"],
+                "Yes",
+                "" if e.rate is None else _money(e.rate),
+                "" if e.rate is None else _money(round_money(e.rate * e.hours)),
+                _money(cost),
+                _money(round_money(cost * e.hours)),
+                CURRENCY_NAMES[e.client["currency"]],
+                e.url,
+            ]
+        )
     return rows
 
 
@@ -306,12 +403,24 @@ def toggl_rows(entries: list[Planned]) -> list[list[str]]:
         assert e.start is not None
         end = e.start + timedelta(seconds=e.seconds)
         amount = "" if e.rate is None else _money(round_money(e.rate * e.seconds / Decimal(3600)))
-        rows.append([
-            e.person["name"], e.person["email"], e.client["name"], e.project, e.task, e.notes,
-            "Yes" if e.billable else "No", e.day.isoformat(), e.start.strftime("%H:%M:%S"),
-            end.date().isoformat(), end.strftime("%H:%M:%S"), _hhmmss(e.seconds), ", ".join(e.tags),
-            amount if e.billable else "0.00",
-        ])
+        rows.append(
+            [
+                e.person["name"],
+                e.person["email"],
+                e.client["name"],
+                e.project,
+                e.task,
+                e.notes,
+                "Yes" if e.billable else "No",
+                e.day.isoformat(),
+                e.start.strftime("%H:%M:%S"),
+                end.date().isoformat(),
+                end.strftime("%H:%M:%S"),
+                _hhmmss(e.seconds),
+                ", ".join(e.tags),
+                amount if e.billable else "0.00",
+            ]
+        )
     return rows
 
 
@@ -321,13 +430,27 @@ def clockify_rows(entries: list[Planned]) -> list[list[str]]:
         assert e.start is not None
         end = e.start + timedelta(seconds=e.seconds)
         hours = (Decimal(e.seconds) / 3600).quantize(Decimal("0.01"))
-        rows.append([
-            e.project, e.client["name"], e.notes, e.task, e.person["name"], e.person["role"], e.person["email"],
-            ", ".join(e.tags), "Yes" if e.billable else "No", e.day.strftime("%m/%d/%Y"),
-            e.start.strftime("%I:%M %p"), end.strftime("%m/%d/%Y"), end.strftime("%I:%M %p"), _hhmmss(e.seconds),
-            f"{hours:.2f}", "" if e.rate is None else _money(e.rate),
-            "" if e.rate is None else _money(round_money(e.rate * hours)),
-        ])
+        rows.append(
+            [
+                e.project,
+                e.client["name"],
+                e.notes,
+                e.task,
+                e.person["name"],
+                e.person["role"],
+                e.person["email"],
+                ", ".join(e.tags),
+                "Yes" if e.billable else "No",
+                e.day.strftime("%m/%d/%Y"),
+                e.start.strftime("%I:%M %p"),
+                end.strftime("%m/%d/%Y"),
+                end.strftime("%I:%M %p"),
+                _hhmmss(e.seconds),
+                f"{hours:.2f}",
+                "" if e.rate is None else _money(e.rate),
+                "" if e.rate is None else _money(round_money(e.rate * hours)),
+            ]
+        )
     return rows
 
 
@@ -341,8 +464,16 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], *, crlf: boo
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
 
 
-def generate_month(agency: dict, clients_of: dict[str, list[dict]], year: int, month: int, rng: random.Random,
-                   out_dir: Path, prefix: str, labels_path: Path) -> dict[str, int]:
+def generate_month(
+    agency: dict,
+    clients_of: dict[str, list[dict]],
+    year: int,
+    month: int,
+    rng: random.Random,
+    out_dir: Path,
+    prefix: str,
+    labels_path: Path,
+) -> dict[str, int]:
     """Write the three exports of one month and their labels; returns entries per file."""
     planned = add_special_cases(plan_month(agency, clients_of, year, month, rng), agency, clients_of, year, month, rng)
     files = {
@@ -376,8 +507,16 @@ def write_all(root: Path = HERE) -> dict[str, int]:
     clients_of = staffing(agency, rng)
     october = generate_month(agency, clients_of, 2026, 10, rng, root / "exports", "october", root / "labels.csv")
     # A separate seed, so September is not October with other dates (a classifier must generalise).
-    history = generate_month(agency, clients_of, 2026, 9, random.Random(202609), root / "history", "september",
-                             root / "history" / "september_labels.csv")
+    history = generate_month(
+        agency,
+        clients_of,
+        2026,
+        9,
+        random.Random(202609),
+        root / "history",
+        "september",
+        root / "history" / "september_labels.csv",
+    )
     return {**october, **history}
 
 

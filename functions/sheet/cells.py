@@ -13,8 +13,16 @@ from __future__ import annotations
 
 from ..values import is_blank, parse_bool, parse_date, parse_decimal, text
 
-__all__ = ["FORMULA_PREFIXES", "csv_safe", "is_blank", "parse_bool", "parse_date", "parse_decimal", "parse_float",
-           "text"]
+__all__ = [
+    "FORMULA_PREFIXES",
+    "csv_safe",
+    "is_blank",
+    "parse_bool",
+    "parse_date",
+    "parse_decimal",
+    "parse_float",
+    "text",
+]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

@@ -39,9 +39,13 @@ def parse_book(tables: dict[str, list[list[Cell]]]) -> tuple[RuleBook, list[Inpu
         client = next((c for c in clients if c.name == cap.client), None)
         if not cap.project and client and client.minimum_fee is not None and client.minimum_fee > cap.amount:
             tab, cell = cap.location.split("!")
-            errors.append(InputError(f'the cap for "{cap.client}" ({cap.amount}) is below its Minimum Fee '
-                                     f"({client.minimum_fee}) at {client.location}; they cannot both hold",
-                                     Location(tab=tab, cell=cell)))
+            errors.append(
+                InputError(
+                    f'the cap for "{cap.client}" ({cap.amount}) is below its Minimum Fee '
+                    f"({client.minimum_fee}) at {client.location}; they cannot both hold",
+                    Location(tab=tab, cell=cell),
+                )
+            )
     book = RuleBook(categories=tuple(categories), clients=tuple(clients), rates=tuple(rates), **rules)
     return book, sorted(errors, key=reading_order)
 
@@ -60,8 +64,14 @@ def _categories(t: TabReader) -> list[Category]:
             t.error("category", row, f'the category "{name}" is listed twice')
             continue
         seen.add(name.casefold())
-        out.append(Category(name=name, meaning=t.text(r, "meaning"), billable=t.boolean(r, row, "billable", True),
-                            line_item=t.text(r, "line_item")))
+        out.append(
+            Category(
+                name=name,
+                meaning=t.text(r, "meaning"),
+                billable=t.boolean(r, row, "billable", True),
+                line_item=t.text(r, "line_item"),
+            )
+        )
     return out
 
 
@@ -91,27 +101,46 @@ def _clients(t: TabReader) -> list[ClientSettings]:
         try:
             rounding = parse_rounding(t.text(r, "rounding"), t.text(r, "round_per"), t.text(r, "minimum_entry"))
         except ValueError as exc:
-            bad = "round_per" if "entry or line" in str(exc) else "minimum_entry" if "minute" in str(exc) and \
-                "rounding" not in str(exc) else "rounding"
+            bad = (
+                "round_per"
+                if "entry or line" in str(exc)
+                else "minimum_entry"
+                if "minute" in str(exc) and "rounding" not in str(exc)
+                else "rounding"
+            )
             t.error(bad, row, str(exc))
             rounding = NO_ROUNDING
         template = t.text(r, "description")
         if template:
             try:
                 describe(template, line_item="X", count=1, hours="1", period="Oct 2026")
-            except Exception:  # noqa: BLE001 - any template that does not format is a typing mistake to report
-                t.error("description", row, f'"{template}" is not a usable description template; '
-                        f'use fields in braces like {DEFAULT_TEMPLATE}')
+            except Exception:
+                t.error(
+                    "description",
+                    row,
+                    f'"{template}" is not a usable description template; use fields in braces like {DEFAULT_TEMPLATE}',
+                )
                 template = ""
-        out.append(ClientSettings(
-            name=name, customer=t.text(r, "customer"), currency=currency, terms=terms, due_days=days,
-            default_rate=t.money(r, row, "default_rate"), tax_code=t.text(r, "tax_code"),
-            tax_exempt=t.boolean(r, row, "tax_exempt", False), memo=t.text(r, "memo"),
-            active=t.boolean(r, row, "active", True),
-            detail=t.choice(r, row, "detail", DETAILS, "line item"), description=template,
-            task_notes=t.choice(r, row, "task_notes", TASK_NOTES, "none"), rounding=rounding,
-            minimum_fee=t.money(r, row, "minimum_fee"), location=t.loc("client", row),
-        ))
+        out.append(
+            ClientSettings(
+                name=name,
+                customer=t.text(r, "customer"),
+                currency=currency,
+                terms=terms,
+                due_days=days,
+                default_rate=t.money(r, row, "default_rate"),
+                tax_code=t.text(r, "tax_code"),
+                tax_exempt=t.boolean(r, row, "tax_exempt", False),
+                memo=t.text(r, "memo"),
+                active=t.boolean(r, row, "active", True),
+                detail=t.choice(r, row, "detail", DETAILS, "line item"),
+                description=template,
+                task_notes=t.choice(r, row, "task_notes", TASK_NOTES, "none"),
+                rounding=rounding,
+                minimum_fee=t.money(r, row, "minimum_fee"),
+                location=t.loc("client", row),
+            )
+        )
     return out
 
 
@@ -138,8 +167,18 @@ def _rates(t: TabReader, clients: dict[str, str], categories: dict[str, str]) ->
             continue
         if client is None or category is None or rate is None:
             continue
-        out.append(RateRow(client=client, person=person, role=role, category=category, rate=rate,
-                           effective_from=start, effective_to=end, location=t.loc("rate", row)))
+        out.append(
+            RateRow(
+                client=client,
+                person=person,
+                role=role,
+                category=category,
+                rate=rate,
+                effective_from=start,
+                effective_to=end,
+                location=t.loc("rate", row),
+            )
+        )
     _overlaps(t, out)
     return out
 
@@ -148,19 +187,24 @@ def _overlaps(t: TabReader, rates: list[RateRow]) -> None:
     """Two rows for the same who with overlapping dates leave the rate ambiguous: say so."""
     groups: dict[tuple[str, ...], list[RateRow]] = {}
     for r in rates:
-        groups.setdefault((r.client.casefold(), r.person.casefold(), r.role.casefold(), r.category.casefold()),
-                          []).append(r)
+        groups.setdefault(
+            (r.client.casefold(), r.person.casefold(), r.role.casefold(), r.category.casefold()), []
+        ).append(r)
     for rows in groups.values():
         for i, a in enumerate(rows):
-            for b in rows[i + 1:]:
+            for b in rows[i + 1 :]:
                 if (a.effective_from == b.effective_from) and _overlap(a, b):
                     tab, cell = b.location.split("!")
-                    t.errors.append(InputError(f"this rate overlaps the one at {a.location} for the same dates; "
-                                               "give one of them an Effective From", Location(tab=tab, cell=cell)))
+                    t.errors.append(
+                        InputError(
+                            f"this rate overlaps the one at {a.location} for the same dates; "
+                            "give one of them an Effective From",
+                            Location(tab=tab, cell=cell),
+                        )
+                    )
 
 
 def _overlap(a: RateRow, b: RateRow) -> bool:
     a0, a1 = a.effective_from or date.min, a.effective_to or date.max
     b0, b1 = b.effective_from or date.min, b.effective_to or date.max
     return a0 <= b1 and b0 <= a1
-

@@ -57,12 +57,13 @@ from ..errors import AuthError, ConfigError, Terminal, Transient
 from ..ports import Cell, CellBlock
 from ..settings import GoogleSheetsSettings
 from ..transport import ErrorTable, Http, RetryLater, RetryPolicy
+from ..values import EXCEL_EPOCH
 from .contract import Contract, column_letter, load_contract
 from .gsheets_layout import plan_layout
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE_API_ROOT = SPREADSHEETS_API_V4_BASE_URL.split("/v4/")[0]  # https://sheets.googleapis.com
-_EPOCH = date(1899, 12, 30)
+
 
 # Google refuses request bodies above 10,485,760 bytes ("Request payload size exceeds the limit");
 # the rest of the 10 MiB is room for the JSON envelope and the estimate's slack.
@@ -86,28 +87,50 @@ def _google_error(response: requests.Response) -> dict[str, Any]:
     """`{code, status, message}` from Google's error body (`status` is Google's word, e.g. RESOURCE_EXHAUSTED)."""
     try:
         err = response.json().get("error", {})
-        return {"code": int(err.get("code", response.status_code)), "status": str(err.get("status", "")),
-                "message": str(err.get("message", ""))}
+        return {
+            "code": int(err.get("code", response.status_code)),
+            "status": str(err.get("status", "")),
+            "message": str(err.get("message", "")),
+        }
     except (ValueError, AttributeError):
         return {"code": response.status_code, "status": "", "message": response.reason or ""}
 
 
 _RETRY = (RetryLater, "{code} {status}: {message}")
-ERRORS = ErrorTable("Google Sheets", {
-    408: _RETRY, 429: _RETRY, 500: _RETRY, 502: _RETRY, 503: _RETRY, 504: _RETRY,
-    "timeout": (RetryLater, "no answer ({exc})"),
-    "connection": (RetryLater, "no answer ({exc})"),
-    401: (AuthError, "Google Sheets refused the credentials for {what} ({status}: {message}); check the "
-                     "service-account key or application-default credentials."),
-    403: (AuthError, "Google Sheets denied {what} ({status}: {message}); share the spreadsheet with the "
-                     "service account as an Editor (see docs/google.md)."),
-    404: (ConfigError, "Google Sheets found no such spreadsheet for {what} ({message}); check "
-                       "GOOGLE_SHEET_ID."),
-    "other": (lambda message, f: SheetsApiError(message, f.get("code", 0), f.get("status", "")),
-              "Google Sheets refused {what} with {code} {status}: {message}"),
-    "gave up": (SheetsUnavailable, "Google Sheets did not complete {what} after {attempts} attempts (last: {last}); "
-                                   "nothing was left half-written, so run it again in a minute."),
-}, fields=_google_error)
+ERRORS = ErrorTable(
+    "Google Sheets",
+    {
+        408: _RETRY,
+        429: _RETRY,
+        500: _RETRY,
+        502: _RETRY,
+        503: _RETRY,
+        504: _RETRY,
+        "timeout": (RetryLater, "no answer ({exc})"),
+        "connection": (RetryLater, "no answer ({exc})"),
+        401: (
+            AuthError,
+            "Google Sheets refused the credentials for {what} ({status}: {message}); check the "
+            "service-account key or application-default credentials.",
+        ),
+        403: (
+            AuthError,
+            "Google Sheets denied {what} ({status}: {message}); share the spreadsheet with the "
+            "service account as an Editor (see docs/google.md).",
+        ),
+        404: (ConfigError, "Google Sheets found no such spreadsheet for {what} ({message}); check GOOGLE_SHEET_ID."),
+        "other": (
+            lambda message, f: SheetsApiError(message, f.get("code", 0), f.get("status", "")),
+            "Google Sheets refused {what} with {code} {status}: {message}",
+        ),
+        "gave up": (
+            SheetsUnavailable,
+            "Google Sheets did not complete {what} after {attempts} attempts (last: {last}); "
+            "nothing was left half-written, so run it again in a minute.",
+        ),
+    },
+    fields=_google_error,
+)
 
 
 def _what(method: str, url: str) -> str:
@@ -139,16 +162,30 @@ class EmulatorSession(requests.Session):
 class SheetsHTTPClient(HTTPClient):
     """gspread's HTTP client, pointed at `base_url`, sending through the shared transport (`ERRORS` above)."""
 
-    def __init__(self, auth: Any, session: requests.Session | None = None, *, base_url: str = "",
-                 max_attempts: int = 5, backoff_seconds: float = 1.0, max_backoff_seconds: float = 32.0,
-                 timeout: float | None = 60.0, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        auth: Any,
+        session: requests.Session | None = None,
+        *,
+        base_url: str = "",
+        max_attempts: int = 5,
+        backoff_seconds: float = 1.0,
+        max_backoff_seconds: float = 32.0,
+        timeout: float | None = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         super().__init__(auth, session)
         self.auth = auth
         self.base_url = base_url.rstrip("/")
         self.set_timeout(timeout)
         # full jitter: many sheets hitting the per-minute quota together should not retry together
-        policy = RetryPolicy(max_attempts=max_attempts, backoff_seconds=backoff_seconds,
-                             max_backoff_seconds=max_backoff_seconds, jitter=1.0, max_retry_after=max_backoff_seconds)
+        policy = RetryPolicy(
+            max_attempts=max_attempts,
+            backoff_seconds=backoff_seconds,
+            max_backoff_seconds=max_backoff_seconds,
+            jitter=1.0,
+            max_retry_after=max_backoff_seconds,
+        )
         self.transport = Http(self.session, policy, ERRORS, sleep=sleep)
 
     # what the benchmark and tests read: HTTP requests sent (retries included) and bytes each way
@@ -158,13 +195,30 @@ class SheetsHTTPClient(HTTPClient):
 
     def url(self, endpoint: str) -> str:
         if self.base_url and endpoint.startswith(GOOGLE_API_ROOT):
-            return self.base_url + endpoint[len(GOOGLE_API_ROOT):]
+            return self.base_url + endpoint[len(GOOGLE_API_ROOT) :]
         return endpoint
 
-    def request(self, method: str, endpoint: str, params: Any = None, data: Any = None, json: Any = None,
-                files: Any = None, headers: Any = None) -> requests.Response:
-        return self.transport.request(method, self.url(endpoint), what=_what(method, endpoint), json=json,
-                                      params=params, data=data, files=files, headers=headers, timeout=self.timeout)
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        params: Any = None,
+        data: Any = None,
+        json: Any = None,
+        files: Any = None,
+        headers: Any = None,
+    ) -> requests.Response:
+        return self.transport.request(
+            method,
+            self.url(endpoint),
+            what=_what(method, endpoint),
+            json=json,
+            params=params,
+            data=data,
+            files=files,
+            headers=headers,
+            timeout=self.timeout,
+        )
 
 
 # ---------------------------------------------------------------- values
@@ -176,7 +230,9 @@ def quote_tab(name: str) -> str:
 
 
 def a1_block(tab: str, row: int, col: int, height: int, width: int) -> str:
-    return f"{quote_tab(tab)}!{column_letter(col)}{row}:{column_letter(col + max(width, 1) - 1)}{row + max(height, 1) - 1}"
+    return (
+        f"{quote_tab(tab)}!{column_letter(col)}{row}:{column_letter(col + max(width, 1) - 1)}{row + max(height, 1) - 1}"
+    )
 
 
 def to_api(value: Cell) -> Any:
@@ -198,7 +254,7 @@ def to_api(value: Cell) -> Any:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):
-        return (value - _EPOCH).days
+        return (value - EXCEL_EPOCH).days
     return value if isinstance(value, str) else str(value)
 
 
@@ -215,11 +271,14 @@ def from_api(value: Any) -> Cell:
 class GoogleSheet:
     """The `SheetStore` port on a Google Sheet (see the module docstring for calls and value types)."""
 
-    def __init__(self, spreadsheet_id: str, http: SheetsHTTPClient, contract: Contract | None = None,
-                 account: str = ""):
+    def __init__(
+        self, spreadsheet_id: str, http: SheetsHTTPClient, contract: Contract | None = None, account: str = ""
+    ):
         if not spreadsheet_id:
-            raise ConfigError("No spreadsheet is configured; set GOOGLE_SHEET_ID to the id in the "
-                              "sheet's URL (https://docs.google.com/spreadsheets/d/<id>/edit).")
+            raise ConfigError(
+                "No spreadsheet is configured; set GOOGLE_SHEET_ID to the id in the "
+                "sheet's URL (https://docs.google.com/spreadsheets/d/<id>/edit)."
+            )
         self.spreadsheet_id = spreadsheet_id
         self.http = http
         self.contract = contract or load_contract()
@@ -227,8 +286,9 @@ class GoogleSheet:
         self.max_request_bytes = MAX_REQUEST_BYTES
 
     @classmethod
-    def from_settings(cls, s: GoogleSheetsSettings, contract: Contract | None = None,
-                      sleep: Callable[[float], None] = time.sleep) -> "GoogleSheet":
+    def from_settings(
+        cls, s: GoogleSheetsSettings, contract: Contract | None = None, sleep: Callable[[float], None] = time.sleep
+    ) -> GoogleSheet:
         if s.api_base_url and not s.credentials_file:
             # an emulator started with --no-auth: nothing to sign in to, and no Google account to look for
             creds = AnonymousCredentials()
@@ -239,9 +299,16 @@ class GoogleSheet:
             # google-auth also calls Google itself (the token's regional access boundary lookup at
             # iamcredentials.googleapis.com); against an emulator those calls go to the emulator too
             session = AuthorizedSession(creds, auth_request=Request(EmulatorSession(s.api_base_url)))
-        http = SheetsHTTPClient(creds, session, base_url=s.api_base_url, max_attempts=s.max_attempts,
-                                backoff_seconds=s.backoff_seconds, max_backoff_seconds=s.max_backoff_seconds,
-                                timeout=s.timeout_seconds, sleep=sleep)
+        http = SheetsHTTPClient(
+            creds,
+            session,
+            base_url=s.api_base_url,
+            max_attempts=s.max_attempts,
+            backoff_seconds=s.backoff_seconds,
+            max_backoff_seconds=s.max_backoff_seconds,
+            timeout=s.timeout_seconds,
+            sleep=sleep,
+        )
         return cls(s.spreadsheet_id, http, contract, account=account_email(creds))
 
     def describe(self) -> str:
@@ -252,9 +319,10 @@ class GoogleSheet:
     def ensure_layout(self) -> list[str]:
         changes: list[str] = []
         for attempt in (1, 2):
-            meta = self.http.fetch_sheet_metadata(self.spreadsheet_id, params={
-                "includeGridData": "false",
-                "fields": "sheets(properties,protectedRanges,conditionalFormats)"})
+            meta = self.http.fetch_sheet_metadata(
+                self.spreadsheet_id,
+                params={"includeGridData": "false", "fields": "sheets(properties,protectedRanges,conditionalFormats)"},
+            )
             titles = {s["properties"]["title"] for s in meta.get("sheets", [])}
             present = [t.name for t in self.contract.tabs if t.name in titles]
             headers: dict[str, list[Any]] = {}
@@ -265,8 +333,9 @@ class GoogleSheet:
             changes = changes or plan.changes
             if plan.requests:
                 try:
-                    self.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id,
-                                      json={"requests": plan.requests})
+                    self.http.request(
+                        "post", SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id, json={"requests": plan.requests}
+                    )
                 except SheetsApiError as exc:
                     # addSheet is the one request that cannot be sent twice: if a retry after a lost answer
                     # (or a concurrent setup) finds the tab made, look again and finish from there
@@ -281,9 +350,16 @@ class GoogleSheet:
     # -- values
 
     def _batch_get(self, ranges: list[str], render: str) -> list[list[list[Any]]]:
-        response = self.http.request("get", SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id, params={
-            "ranges": ranges, "majorDimension": "ROWS", "valueRenderOption": render,
-            "dateTimeRenderOption": "FORMATTED_STRING"})
+        response = self.http.request(
+            "get",
+            SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id,
+            params={
+                "ranges": ranges,
+                "majorDimension": "ROWS",
+                "valueRenderOption": render,
+                "dateTimeRenderOption": "FORMATTED_STRING",
+            },
+        )
         # Decimal straight from the JSON text: an amount never passes through a binary float
         body = json.loads(response.content, parse_float=Decimal)
         return [vr.get("values", []) for vr in body.get("valueRanges", [])]
@@ -303,8 +379,11 @@ class GoogleSheet:
             meta = self.http.fetch_sheet_metadata(self.spreadsheet_id, params={"fields": "sheets(properties(title))"})
             titles = {s["properties"]["title"] for s in meta.get("sheets", [])}
             present = [t for t in tabs if t in titles]
-            found = dict(zip(present, self._batch_get([quote_tab(t) for t in present], "UNFORMATTED_VALUE"))) \
-                if present else {}
+            found = (
+                dict(zip(present, self._batch_get([quote_tab(t) for t in present], "UNFORMATTED_VALUE")))
+                if present
+                else {}
+            )
         return {t: [[from_api(v) for v in row] for row in found.get(t, [])] for t in tabs}
 
     def write(self, blocks: Sequence[CellBlock]) -> None:
@@ -315,8 +394,11 @@ class GoogleSheet:
         one fails, running the command again completes the write: the rows that landed are recognised.
         """
         for data in self._payloads(blocks):
-            self.http.request("post", SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.spreadsheet_id, json={
-                "valueInputOption": "RAW", "data": data, "includeValuesInResponse": False})
+            self.http.request(
+                "post",
+                SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.spreadsheet_id,
+                json={"valueInputOption": "RAW", "data": data, "includeValuesInResponse": False},
+            )
 
     def _payloads(self, blocks: Sequence[CellBlock]) -> list[list[dict[str, Any]]]:
         budget = self.max_request_bytes
@@ -331,8 +413,16 @@ class GoogleSheet:
                 if row is None or (size + row_size > budget and i > start):
                     part = values[start:i]
                     width = max(len(r) for r in part)
-                    ranges.append(({"range": a1_block(b.tab, b.row + start, b.col, len(part), width),
-                                    "majorDimension": "ROWS", "values": part}, size + 100))
+                    ranges.append(
+                        (
+                            {
+                                "range": a1_block(b.tab, b.row + start, b.col, len(part), width),
+                                "majorDimension": "ROWS",
+                                "values": part,
+                            },
+                            size + 100,
+                        )
+                    )
                     start, size = i, 0
                 size += row_size
         payloads: list[list[dict[str, Any]]] = []

@@ -45,23 +45,53 @@ def _column_requests(sheet_id: int, index: int, col: Column, owned: bool) -> lis
     if owned:
         fmt["backgroundColor"] = PIPELINE_TINT
     if fmt:
-        reqs.append({"repeatCell": {"range": body_rows, "cell": {"userEnteredFormat": fmt},
-                                    "fields": "userEnteredFormat(" + ",".join(sorted(fmt)) + ")"}})
+        reqs.append(
+            {
+                "repeatCell": {
+                    "range": body_rows,
+                    "cell": {"userEnteredFormat": fmt},
+                    "fields": "userEnteredFormat(" + ",".join(sorted(fmt)) + ")",
+                }
+            }
+        )
     if col.type == "bool":
         reqs.append({"setDataValidation": {"range": body_rows, "rule": {"condition": {"type": "BOOLEAN"}}}})
     elif col.type == "category":
-        reqs.append({"setDataValidation": {"range": body_rows, "rule": {
-            "condition": {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": "=Categories!$A$2:$A"}]},
-            "inputMessage": "Choose a category from the Categories tab.",
-            "strict": False, "showCustomUi": True}}})
+        reqs.append(
+            {
+                "setDataValidation": {
+                    "range": body_rows,
+                    "rule": {
+                        "condition": {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": "=Categories!$A$2:$A"}]},
+                        "inputMessage": "Choose a category from the Categories tab.",
+                        "strict": False,
+                        "showCustomUi": True,
+                    },
+                }
+            }
+        )
     elif col.choices:
-        reqs.append({"setDataValidation": {"range": body_rows, "rule": {
-            "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": c} for c in col.choices]},
-            "strict": False, "showCustomUi": True}}})
-    reqs.append({"updateDimensionProperties": {
-        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": index, "endIndex": index + 1},
-        "properties": {"pixelSize": col.width * 7 + 5, "hiddenByUser": col.hidden},
-        "fields": "pixelSize,hiddenByUser"}})
+        reqs.append(
+            {
+                "setDataValidation": {
+                    "range": body_rows,
+                    "rule": {
+                        "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": c} for c in col.choices]},
+                        "strict": False,
+                        "showCustomUi": True,
+                    },
+                }
+            }
+        )
+    reqs.append(
+        {
+            "updateDimensionProperties": {
+                "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": index, "endIndex": index + 1},
+                "properties": {"pixelSize": col.width * 7 + 5, "hiddenByUser": col.hidden},
+                "fields": "pixelSize,hiddenByUser",
+            }
+        }
+    )
     return reqs
 
 
@@ -99,15 +129,35 @@ def plan_layout(contract: Contract, metadata: Mapping[str, Any], header_rows: Ma
         if existing is None:
             sheet_id = _free_id(used_ids, tab.name)
             used_ids.add(sheet_id)
-            plan.requests.append({"addSheet": {"properties": {
-                "sheetId": sheet_id, "title": tab.name, "index": next_index,
-                "gridProperties": {"rowCount": 1000, "columnCount": max(26, len(tab.columns)),
-                                   "frozenRowCount": tab.freeze_rows, "frozenColumnCount": tab.freeze_cols}}}})
+            plan.requests.append(
+                {
+                    "addSheet": {
+                        "properties": {
+                            "sheetId": sheet_id,
+                            "title": tab.name,
+                            "index": next_index,
+                            "gridProperties": {
+                                "rowCount": 1000,
+                                "columnCount": max(26, len(tab.columns)),
+                                "frozenRowCount": tab.freeze_rows,
+                                "frozenColumnCount": tab.freeze_cols,
+                            },
+                        }
+                    }
+                }
+            )
             next_index += 1
             plan.headers.append(CellBlock(tab.name, 1, 1, [tab.headers]))
             plan.changes.append(f"added the {tab.name} tab with {len(tab.columns)} columns")
-            _format_tab(plan, tab, sheet_id, {c.key: i for i, c in enumerate(tab.columns)}, len(tab.columns),
-                        protected=[], conditional=[])
+            _format_tab(
+                plan,
+                tab,
+                sheet_id,
+                {c.key: i for i, c in enumerate(tab.columns)},
+                len(tab.columns),
+                protected=[],
+                conditional=[],
+            )
             continue
         props = existing["properties"]
         sheet_id = props["sheetId"]
@@ -119,9 +169,14 @@ def plan_layout(contract: Contract, metadata: Mapping[str, Any], header_rows: Ma
             new = [c.header for c in hm.missing]
             need = width + len(new)
             if props.get("gridProperties", {}).get("columnCount", 26) < need:
-                plan.requests.append({"updateSheetProperties": {
-                    "properties": {"sheetId": sheet_id, "gridProperties": {"columnCount": need}},
-                    "fields": "gridProperties.columnCount"}})
+                plan.requests.append(
+                    {
+                        "updateSheetProperties": {
+                            "properties": {"sheetId": sheet_id, "gridProperties": {"columnCount": need}},
+                            "fields": "gridProperties.columnCount",
+                        }
+                    }
+                )
             plan.headers.append(CellBlock(tab.name, 1, width + 1, [new]))
             plan.changes.append(f"added {len(new)} column(s) to {tab.name}: {', '.join(new)}")
             for offset, col in enumerate(hm.missing):
@@ -130,12 +185,21 @@ def plan_layout(contract: Contract, metadata: Mapping[str, Any], header_rows: Ma
             changed = True
         grid = props.get("gridProperties", {})
         if grid.get("frozenRowCount", 0) != tab.freeze_rows or grid.get("frozenColumnCount", 0) != tab.freeze_cols:
-            plan.requests.append({"updateSheetProperties": {
-                "properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": tab.freeze_rows,
-                                                                       "frozenColumnCount": tab.freeze_cols}},
-                "fields": "gridProperties.frozenRowCount,gridProperties.frozenColumnCount"}})
+            plan.requests.append(
+                {
+                    "updateSheetProperties": {
+                        "properties": {
+                            "sheetId": sheet_id,
+                            "gridProperties": {"frozenRowCount": tab.freeze_rows, "frozenColumnCount": tab.freeze_cols},
+                        },
+                        "fields": "gridProperties.frozenRowCount,gridProperties.frozenColumnCount",
+                    }
+                }
+            )
             plan.changes.append(f"froze the header row of {tab.name}")
-        protected = [p for p in existing.get("protectedRanges", []) if str(p.get("description", "")).startswith(PROTECTION_TAG)]
+        protected = [
+            p for p in existing.get("protectedRanges", []) if str(p.get("description", "")).startswith(PROTECTION_TAG)
+        ]
         conditional = existing.get("conditionalFormats", [])
         before = len(plan.requests)
         _format_tab(plan, tab, sheet_id, dict(hm.index), len(header), protected, conditional, formats=changed)
@@ -152,25 +216,54 @@ def _free_id(used: set[int], name: str) -> int:
     return candidate
 
 
-def _format_tab(plan: LayoutPlan, tab: Tab, sheet_id: int, index: dict[str, int], width: int,
-                protected: list[dict], conditional: list[dict], formats: bool = True) -> None:
+def _format_tab(
+    plan: LayoutPlan,
+    tab: Tab,
+    sheet_id: int,
+    index: dict[str, int],
+    width: int,
+    protected: list[dict],
+    conditional: list[dict],
+    formats: bool = True,
+) -> None:
     owned_idx = [index[c.key] for c in tab.columns if c.key in index and not c.editable_by_people]
     if formats:
-        plan.requests.append({"repeatCell": {
-            "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 0,
-                      "endColumnIndex": width},
-            "cell": {"userEnteredFormat": {"textFormat": {"bold": True}, "backgroundColor": HEADER_TINT}},
-            "fields": "userEnteredFormat(textFormat,backgroundColor)"}})
+        plan.requests.append(
+            {
+                "repeatCell": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "startRowIndex": 0,
+                        "endRowIndex": 1,
+                        "startColumnIndex": 0,
+                        "endColumnIndex": width,
+                    },
+                    "cell": {"userEnteredFormat": {"textFormat": {"bold": True}, "backgroundColor": HEADER_TINT}},
+                    "fields": "userEnteredFormat(textFormat,backgroundColor)",
+                }
+            }
+        )
         for col in tab.columns:
             if col.key in index:
                 plan.requests.extend(_column_requests(sheet_id, index[col.key], col, not col.editable_by_people))
                 if col.note:
                     # the header's note is how people learn what a column is for, right where they type
                     i = index[col.key]
-                    plan.requests.append({"updateCells": {
-                        "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1,
-                                  "startColumnIndex": i, "endColumnIndex": i + 1},
-                        "rows": [{"values": [{"note": col.note}]}], "fields": "note"}})
+                    plan.requests.append(
+                        {
+                            "updateCells": {
+                                "range": {
+                                    "sheetId": sheet_id,
+                                    "startRowIndex": 0,
+                                    "endRowIndex": 1,
+                                    "startColumnIndex": i,
+                                    "endColumnIndex": i + 1,
+                                },
+                                "rows": [{"values": [{"note": col.note}]}],
+                                "fields": "note",
+                            }
+                        }
+                    )
     covered = set()
     header_protected = False
     for p in protected:
@@ -180,21 +273,45 @@ def _format_tab(plan: LayoutPlan, tab: Tab, sheet_id: int, index: dict[str, int]
             continue
         covered.update(range(rng.get("startColumnIndex", 0), rng.get("endColumnIndex", width)))
     if not header_protected:
-        plan.requests.append({"addProtectedRange": {"protectedRange": {
-            "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1},
-            "description": f"{PROTECTION_TAG} {tab.name} headers: the pipeline finds columns by these names",
-            "warningOnly": True}}})
+        plan.requests.append(
+            {
+                "addProtectedRange": {
+                    "protectedRange": {
+                        "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1},
+                        "description": f"{PROTECTION_TAG} {tab.name} headers: the pipeline finds columns by these names",
+                        "warningOnly": True,
+                    }
+                }
+            }
+        )
     for start, end in _runs([i for i in owned_idx if i not in covered]):
         names = ", ".join(c.header for c in tab.columns if c.key in index and start <= index[c.key] < end)
-        plan.requests.append({"addProtectedRange": {"protectedRange": {
-            "range": {"sheetId": sheet_id, "startColumnIndex": start, "endColumnIndex": end},
-            "description": f"{PROTECTION_TAG} {tab.name}: filled by the pipeline ({names}); edits are replaced",
-            "warningOnly": True}}})
+        plan.requests.append(
+            {
+                "addProtectedRange": {
+                    "protectedRange": {
+                        "range": {"sheetId": sheet_id, "startColumnIndex": start, "endColumnIndex": end},
+                        "description": f"{PROTECTION_TAG} {tab.name}: filled by the pipeline ({names}); edits are replaced",
+                        "warningOnly": True,
+                    }
+                }
+            }
+        )
     if "flags" in index:
         letter = column_letter(index["flags"] + 1)
         formula = f"=LEN(${letter}2)>0"
         if not any(formula in json.dumps(rule) for rule in conditional):
-            plan.requests.append({"addConditionalFormatRule": {"index": 0, "rule": {
-                "ranges": [{"sheetId": sheet_id, "startRowIndex": 1}],
-                "booleanRule": {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]},
-                                "format": {"backgroundColor": FLAG_TINT}}}}})
+            plan.requests.append(
+                {
+                    "addConditionalFormatRule": {
+                        "index": 0,
+                        "rule": {
+                            "ranges": [{"sheetId": sheet_id, "startRowIndex": 1}],
+                            "booleanRule": {
+                                "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]},
+                                "format": {"backgroundColor": FLAG_TINT},
+                            },
+                        },
+                    }
+                }
+            )

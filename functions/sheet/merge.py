@@ -22,10 +22,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..models import LOW_CONFIDENCE, Period, Suggestion, TimeEntry, TimeRow
+from ..models import LONG_ENTRY_HOURS, LOW_CONFIDENCE, Period, Suggestion, TimeEntry, TimeRow
 from .tables import source_cells, suggestion_cells
-
-from ..models import LONG_ENTRY_HOURS
 
 
 @dataclass
@@ -73,8 +71,15 @@ def _clip(s: str, n: int = 30) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def row_flags(entry: TimeEntry, suggestion: Suggestion | None, *, held_change: str = "", invoice: str = "",
-              gone: bool = False, confidence: float | None = None) -> str:
+def row_flags(
+    entry: TimeEntry,
+    suggestion: Suggestion | None,
+    *,
+    held_change: str = "",
+    invoice: str = "",
+    gone: bool = False,
+    confidence: float | None = None,
+) -> str:
     flags = []
     if held_change:
         when = f"after invoicing ({invoice})" if invoice else "after approval"
@@ -140,8 +145,14 @@ def merge(
                     shown = new
                 owned["sync_hash"] = new.sync_hash()
         reviewed = row.approved or row.invoiced
-        owned["flags"] = row_flags(shown, suggestion, held_change=held, invoice=row.invoice, gone=gone,
-                                   confidence=None if reviewed else row.confidence)
+        owned["flags"] = row_flags(
+            shown,
+            suggestion,
+            held_change=held,
+            invoice=row.invoice,
+            gone=gone,
+            confidence=None if reviewed else row.confidence,
+        )
         result.updates[row.row] = owned
         _count(result, shown, period)
 
@@ -151,12 +162,18 @@ def merge(
         suggestion = suggestions.get(entry.ref)
         cells = source_cells(entry)
         cells.update(suggestion_cells(suggestion))
-        cells.update({
-            "category": suggestion.category if suggestion else "",
-            "line_item": suggestion.line_item if suggestion else "",
-            "rate_override": None, "approved": False, "comment": "", "invoice": "",
-            "flags": row_flags(entry, suggestion), "sync_hash": entry.sync_hash(),
-        })
+        cells.update(
+            {
+                "category": suggestion.category if suggestion else "",
+                "line_item": suggestion.line_item if suggestion else "",
+                "rate_override": None,
+                "approved": False,
+                "comment": "",
+                "invoice": "",
+                "flags": row_flags(entry, suggestion),
+                "sync_hash": entry.sync_hash(),
+            }
+        )
         result.appends.append(cells)
         result.stats.new += 1
         _count(result, entry, period)

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..models import InvoiceDraft
-from ..money import ZERO, fmt_money
 from ..billing.engine import BillingResult
 from ..billing.rounding import tidy_hours
+from ..models import InvoiceDraft
+from ..money import ZERO, fmt_money
 from .cells import parse_decimal, text
 from .contract import HeaderMap, load_contract
 
@@ -67,9 +67,12 @@ def _previous(previous: Sequence[Sequence[Cell]] | None) -> dict[str, dict[str, 
             slot["total"] = _dec(hm.get(r, "amount"))
             slot["status"] = text(hm.get(r, "status"))
         elif line.isdigit():
-            slot["rows"].append(((text(hm.get(r, "line_item")), text(hm.get(r, "kind")), _dec(hm.get(r, "rate"))),
-                                 (text(hm.get(r, "description")), _dec(hm.get(r, "quantity")),
-                                  _dec(hm.get(r, "amount")))))
+            slot["rows"].append(
+                (
+                    (text(hm.get(r, "line_item")), text(hm.get(r, "kind")), _dec(hm.get(r, "rate"))),
+                    (text(hm.get(r, "description")), _dec(hm.get(r, "quantity")), _dec(hm.get(r, "amount"))),
+                )
+            )
     for slot in out.values():
         rows = slot.pop("rows")
         slot["lines"] = dict(zip(_line_keys([k for k, _ in rows]), (v for _, v in rows)))
@@ -83,15 +86,28 @@ def _h(d: Decimal) -> Decimal:
 def preview_rows(result: BillingResult, previous: list[list[Cell]] | None) -> list[list[Cell]]:
     """The Preview tab's rows for a billing result (header excluded)."""
     before = _previous(previous)
-    clients = sorted({d.client for d in result.drafts} | set(result.held) | set(result.held_drafts)
-                     | set(result.non_billable) | set(result.invoiced) | {i.client for i in result.issues if i.client},
-                     key=str.casefold)
+    clients = sorted(
+        {d.client for d in result.drafts}
+        | set(result.held)
+        | set(result.held_drafts)
+        | set(result.non_billable)
+        | set(result.invoiced)
+        | {i.client for i in result.issues if i.client},
+        key=str.casefold,
+    )
     drafts = {d.client: d for d in result.drafts}
     out: list[list[Cell]] = []
     for client in clients:
         draft = drafts.get(client) or result.held_drafts.get(client)
-        status = "held" if client in result.held else "ready" if client in drafts else \
-            "invoiced" if client in result.invoiced else ""
+        status = (
+            "held"
+            if client in result.held
+            else "ready"
+            if client in drafts
+            else "invoiced"
+            if client in result.invoiced
+            else ""
+        )
         prev = before.get(client)
         if draft is not None:
             out.extend(_lines(draft, status, prev))
@@ -99,21 +115,48 @@ def preview_rows(result: BillingResult, previous: list[list[Cell]] | None) -> li
             out.append(_row(client=client, line="Held", status="held", notes=result.held[client]))
         if client in result.invoiced:
             numbers = ", ".join(result.invoiced[client])
-            out.append(_row(client=client, line="Invoiced", status="invoiced",
-                            notes=f"already on invoice {numbers} for {result.period}" if result.period else
-                            f"already on invoice {numbers}"))
+            out.append(
+                _row(
+                    client=client,
+                    line="Invoiced",
+                    status="invoiced",
+                    notes=f"already on invoice {numbers} for {result.period}"
+                    if result.period
+                    else f"already on invoice {numbers}",
+                )
+            )
         for issue in result.issues_for(client):
-            out.append(_row(client=client, line="Warning" if issue.level != "error" else "Error",
-                            status=status, notes=str(issue)))
+            out.append(
+                _row(
+                    client=client,
+                    line="Warning" if issue.level != "error" else "Error",
+                    status=status,
+                    notes=str(issue),
+                )
+            )
         nb = result.non_billable.get(client, ())
         if nb:
             hours = sum((n.hours for n in nb), ZERO)
             reasons = sorted({n.reason for n in nb})
-            out.append(_row(client=client, line="Non-billable", hours=_h(hours), entries=len(nb), status=status,
-                            notes="not invoiced: " + "; ".join(reasons)))
+            out.append(
+                _row(
+                    client=client,
+                    line="Non-billable",
+                    hours=_h(hours),
+                    entries=len(nb),
+                    status=status,
+                    notes="not invoiced: " + "; ".join(reasons),
+                )
+            )
     for client in sorted(set(before) - set(clients), key=str.casefold):
-        out.append(_row(client=client, line="Removed", changed="gone since the last preview",
-                        notes="was in the last preview; nothing to invoice now"))
+        out.append(
+            _row(
+                client=client,
+                line="Removed",
+                changed="gone since the last preview",
+                notes="was in the last preview; nothing to invoice now",
+            )
+        )
     for issue in result.issues:
         if not issue.client:
             out.append(_row(line="Warning", notes=str(issue)))
@@ -133,15 +176,30 @@ def _lines(draft: InvoiceDraft, status: str, prev: dict[str, Any] | None) -> lis
                 changed = "new line"
             elif (old[1], old[2]) != (line.quantity, line.amount):
                 _, q, a = old
-                changed = f"was {_h(q)} h, {fmt_money(a, draft.currency)}" if q is not None and a is not None \
-                    else "changed"
+                changed = (
+                    f"was {_h(q)} h, {fmt_money(a, draft.currency)}" if q is not None and a is not None else "changed"
+                )
             elif old[0] != line.description:
                 changed = f"was: {old[0]}"
-        rows.append(_row(client=draft.client, line=str(n), description=line.description, line_item=line.line_item,
-                         hours=_h(line.raw_hours) if line.raw_hours else "", quantity=line.quantity,
-                         rate=line.unit_price, amount=line.amount, currency=draft.currency,
-                         entries=len(line.entry_refs) or "", status=status, notes="; ".join(line.detail),
-                         kind=line.kind, tax_code=line.tax_code, changed=changed))
+        rows.append(
+            _row(
+                client=draft.client,
+                line=str(n),
+                description=line.description,
+                line_item=line.line_item,
+                hours=_h(line.raw_hours) if line.raw_hours else "",
+                quantity=line.quantity,
+                rate=line.unit_price,
+                amount=line.amount,
+                currency=draft.currency,
+                entries=len(line.entry_refs) or "",
+                status=status,
+                notes="; ".join(line.detail),
+                kind=line.kind,
+                tax_code=line.tax_code,
+                changed=changed,
+            )
+        )
     raw = sum((l.raw_hours for l in draft.lines), ZERO)
     qty = sum((l.quantity for l in draft.lines if l.kind == "hours"), ZERO)
     changed = ""
@@ -155,11 +213,20 @@ def _lines(draft: InvoiceDraft, status: str, prev: dict[str, Any] | None) -> lis
         changed = "lines changed"
     if prev is not None and prev.get("status") and prev["status"] != status and not changed:
         changed = f"was {prev['status']}"
-    rows.append(_row(client=draft.client, line="Total", description=f"Due {draft.due_date.isoformat()} "
-                     f"({draft.terms})", hours=_h(raw), quantity=_h(qty), amount=draft.total,
-                     currency=draft.currency, entries=len(draft.entry_refs), status=status,
-                     notes=draft.memo, tax_code=draft.tax_code, changed=changed))
+    rows.append(
+        _row(
+            client=draft.client,
+            line="Total",
+            description=f"Due {draft.due_date.isoformat()} ({draft.terms})",
+            hours=_h(raw),
+            quantity=_h(qty),
+            amount=draft.total,
+            currency=draft.currency,
+            entries=len(draft.entry_refs),
+            status=status,
+            notes=draft.memo,
+            tax_code=draft.tax_code,
+            changed=changed,
+        )
+    )
     return rows
-
-
-

@@ -21,9 +21,18 @@ from .cells import is_blank
 from .tab_reader import Cell, TabReader, did_you_mean, known_name
 
 RULE_KINDS = ("categorize", "rollup", "tier", "retainer", "cap", "fixed fee", "milestone", "expense", "discount")
-_KIND_ALIASES = {"category": "categorize", "roll-up": "rollup", "roll up": "rollup", "fixed": "fixed fee",
-                 "fixed-fee": "fixed fee", "fixedfee": "fixed fee", "pass-through": "expense", "tiers": "tier",
-                 "nte": "cap", "not-to-exceed": "cap"}
+_KIND_ALIASES = {
+    "category": "categorize",
+    "roll-up": "rollup",
+    "roll up": "rollup",
+    "fixed": "fixed fee",
+    "fixed-fee": "fixed fee",
+    "fixedfee": "fixed fee",
+    "pass-through": "expense",
+    "tiers": "tier",
+    "nte": "cap",
+    "not-to-exceed": "cap",
+}
 
 
 def _kind(t: TabReader, r: list[Cell], row: int) -> str | None:
@@ -39,8 +48,20 @@ def _kind(t: TabReader, r: list[Cell], row: int) -> str | None:
 
 
 def parse_rules(t: TabReader, clients: dict[str, str], categories: dict[str, str]) -> dict[str, tuple[Any, ...]]:
-    out: dict[str, list[Any]] = {k: [] for k in ("category_rules", "rollups", "tiers", "retainers", "caps",
-                                                 "fixed_fees", "milestones", "expenses", "discounts")}
+    out: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "category_rules",
+            "rollups",
+            "tiers",
+            "retainers",
+            "caps",
+            "fixed_fees",
+            "milestones",
+            "expenses",
+            "discounts",
+        )
+    }
     if not t.require("rule"):
         return {k: tuple(v) for k, v in out.items()}
     for row, r in t.body:
@@ -52,8 +73,12 @@ def parse_rules(t: TabReader, clients: dict[str, str], categories: dict[str, str
         loc = t.loc("rule", row)
         field = t.text(r, "field").casefold() or "any"
         if field not in ("notes", "task", "project", "any"):
-            t.error("field", row, f'"{t.text(r, "field")}" is not a field to match; write notes, task, project or any'
-                    f'{did_you_mean(field, ("notes", "task", "project", "any"))}')
+            t.error(
+                "field",
+                row,
+                f'"{t.text(r, "field")}" is not a field to match; write notes, task, project or any'
+                f"{did_you_mean(field, ('notes', 'task', 'project', 'any'))}",
+            )
             continue
         pattern, project = t.text(r, "pattern"), t.text(r, "project")
         line_item, item, tax = t.text(r, "line_item"), t.text(r, "accounting_item"), t.text(r, "tax_code")
@@ -72,18 +97,40 @@ def parse_rules(t: TabReader, clients: dict[str, str], categories: dict[str, str
             if not category:
                 t.error("category", row, "a categorize rule needs the Category to suggest")
             if len(t.errors) == n_errors:
-                out["category_rules"].append(CategoryRule(category=category, pattern=pattern, field=field,
-                                                          client=client, line_item=line_item, location=loc))
+                out["category_rules"].append(
+                    CategoryRule(
+                        category=category,
+                        pattern=pattern,
+                        field=field,
+                        client=client,
+                        line_item=line_item,
+                        location=loc,
+                    )
+                )
         elif kind == "rollup":
             if not line_item:
                 t.error("line_item", row, "a rollup rule needs the Line Item the entries go to")
             elif not (category or project or pattern or item or tax):
-                t.error("line_item", row, "this rollup matches nothing and maps nothing: fill Category, Project or "
-                        "Pattern, or an Accounting Item")
+                t.error(
+                    "line_item",
+                    row,
+                    "this rollup matches nothing and maps nothing: fill Category, Project or "
+                    "Pattern, or an Accounting Item",
+                )
             else:
-                out["rollups"].append(Rollup(client=client, category=category, project=project, field=field,
-                                             pattern=pattern, line_item=line_item, item=item, tax_code=tax,
-                                             location=loc))
+                out["rollups"].append(
+                    Rollup(
+                        client=client,
+                        category=category,
+                        project=project,
+                        field=field,
+                        pattern=pattern,
+                        line_item=line_item,
+                        item=item,
+                        tax_code=tax,
+                        location=loc,
+                    )
+                )
         elif kind == "tier":
             rate = t.money(r, row, "rate")
             if rate is None and len(t.errors) == n_errors:
@@ -99,9 +146,19 @@ def parse_rules(t: TabReader, clients: dict[str, str], categories: dict[str, str
             if hours is None and is_blank(t.hm.get(r, "hours")):
                 t.error("hours", row, "a retainer needs the hours its fee includes in Hours")
             if len(t.errors) == n_errors and fee is not None and hours is not None:
-                out["retainers"].append(Retainer(client=client, fee=fee, included_hours=hours, overage_rate=over,
-                                                 rollover_cap=cap, line_item=line_item or "Retainer", item=item,
-                                                 description=description, location=loc))
+                out["retainers"].append(
+                    Retainer(
+                        client=client,
+                        fee=fee,
+                        included_hours=hours,
+                        overage_rate=over,
+                        rollover_cap=cap,
+                        line_item=line_item or "Retainer",
+                        item=item,
+                        description=description,
+                        location=loc,
+                    )
+                )
         elif kind == "cap":
             amount = t.money(r, row, "amount")
             if amount is None and len(t.errors) == n_errors:
@@ -119,8 +176,16 @@ def parse_rules(t: TabReader, clients: dict[str, str], categories: dict[str, str
                 t.error("period", row, "a milestone needs the Period (YYYY-MM) it is billed in")
             complete = t.boolean(r, row, "complete", False)
             if len(t.errors) == n_errors and amount is not None:
-                common = dict(client=client, project=project, amount=amount, line_item=line_item, item=item,
-                              tax_code=tax, description=description, location=loc)
+                common = dict(
+                    client=client,
+                    project=project,
+                    amount=amount,
+                    line_item=line_item,
+                    item=item,
+                    tax_code=tax,
+                    description=description,
+                    location=loc,
+                )
                 if kind == "fixed fee":
                     out["fixed_fees"].append(FixedFee(period=period, **common))
                 else:
@@ -133,10 +198,19 @@ def parse_rules(t: TabReader, clients: dict[str, str], categories: dict[str, str
             if amount is None and is_blank(t.hm.get(r, "amount")):
                 t.error("amount", row, "an expense needs its cost in Amount")
             if len(t.errors) == n_errors and amount is not None:
-                out["expenses"].append(Expense(client=client, description=description, amount=amount,
-                                               markup=markup or Decimal(0), period=period,
-                                               line_item=line_item or "Expenses", item=item, tax_code=tax,
-                                               location=loc))
+                out["expenses"].append(
+                    Expense(
+                        client=client,
+                        description=description,
+                        amount=amount,
+                        markup=markup or Decimal(0),
+                        period=period,
+                        line_item=line_item or "Expenses",
+                        item=item,
+                        tax_code=tax,
+                        location=loc,
+                    )
+                )
         elif kind == "discount":
             percent, amount = t.percent(r, row, "percent"), t.money(r, row, "amount")
             period = t.period(r, row, "period")
@@ -146,15 +220,24 @@ def parse_rules(t: TabReader, clients: dict[str, str], categories: dict[str, str
                 elif percent is not None and percent > 100:
                     t.error("percent", row, f"a discount of {percent}% is more than the whole invoice")
                 else:
-                    out["discounts"].append(Discount(client=client, line_item=line_item, percent=percent,
-                                                     amount=amount, period=period, description=description,
-                                                     location=loc))
+                    out["discounts"].append(
+                        Discount(
+                            client=client,
+                            line_item=line_item,
+                            percent=percent,
+                            amount=amount,
+                            period=period,
+                            description=description,
+                            location=loc,
+                        )
+                    )
     _cross_checks(t, out)
     return {k: tuple(v) for k, v in out.items()}
 
 
 def _cross_checks(t: TabReader, out: dict[str, list[Any]]) -> None:
     """Rules that are fine alone but contradict each other."""
+
     def err(location: str, message: str) -> None:
         tab, cell = location.split("!")
         t.errors.append(InputError(message, Location(tab=tab, cell=cell)))

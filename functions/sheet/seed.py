@@ -30,8 +30,9 @@ def seed_rows(tab_name: str, header: Sequence[Cell], path: Path) -> list[list[Ce
     tab = load_contract().tab(tab_name)
     hm = HeaderMap(tab, list(header))
     seed_hm = HeaderMap(tab, list(seed[0]))
-    return [row_values(hm, {k: seed_value(tab.column(k).type, seed_hm.get(r, k)) for k in seed_hm.index})
-            for r in seed[1:]]
+    return [
+        row_values(hm, {k: seed_value(tab.column(k).type, seed_hm.get(r, k)) for k in seed_hm.index}) for r in seed[1:]
+    ]
 
 
 def seed_value(kind: str, v: object) -> Cell:

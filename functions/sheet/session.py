@@ -116,8 +116,10 @@ class SheetSession:
             current = raw[row_number - 1] if row_number - 1 < len(raw) else []
             for key, value in cells.items():
                 if key not in owned:
-                    raise InvariantError(f"refresh tried to write the review column {key!r} of Time row "
-                                         f"{row_number}; nothing was written")
+                    raise InvariantError(
+                        f"refresh tried to write the review column {key!r} of Time row "
+                        f"{row_number}; nothing was written"
+                    )
                 i = hm.index.get(key)
                 if i is None:
                     continue
@@ -174,12 +176,27 @@ class SheetSession:
         for inv in created:
             if inv.key in listed:
                 continue
-            self._append("Invoices", row_values(hm, {
-                "number": inv.number, "client": inv.client, "period": inv.period, "currency": inv.currency,
-                "total": inv.total, "lines": inv.line_count, "entries": len(inv.entry_refs), "status": inv.status,
-                "system": system.split(" ")[0] if system.startswith("local") else system,
-                "external_id": inv.external_id, "link": inv.url,
-                "created_at": inv.created_at.isoformat() if inv.created_at else "", "key": inv.key}))
+            self._append(
+                "Invoices",
+                row_values(
+                    hm,
+                    {
+                        "number": inv.number,
+                        "client": inv.client,
+                        "period": inv.period,
+                        "currency": inv.currency,
+                        "total": inv.total,
+                        "lines": inv.line_count,
+                        "entries": len(inv.entry_refs),
+                        "status": inv.status,
+                        "system": system.split(" ")[0] if system.startswith("local") else system,
+                        "external_id": inv.external_id,
+                        "link": inv.url,
+                        "created_at": inv.created_at.isoformat() if inv.created_at else "",
+                        "key": inv.key,
+                    },
+                ),
+            )
 
     def write_preview(self, result: BillingResult) -> None:
         """The Preview tab rewritten from the result, marking what changed since the last preview."""
@@ -193,10 +210,23 @@ class SheetSession:
         """One row of the Runs tab for this run."""
         rows = self._rows("Runs")
         hm = HeaderMap(load_contract().tab("Runs"), rows[0])
-        self._append("Runs", row_values(hm, {
-            "run_id": summary.run_id, "command": summary.command, "period": summary.period,
-            "started": summary.started, "seconds": round(summary.seconds, 2), "status": status,
-            "summary": detail, "errors": errors, "ai_usage": ai_usage}))
+        self._append(
+            "Runs",
+            row_values(
+                hm,
+                {
+                    "run_id": summary.run_id,
+                    "command": summary.command,
+                    "period": summary.period,
+                    "started": summary.started,
+                    "seconds": round(summary.seconds, 2),
+                    "status": status,
+                    "summary": detail,
+                    "errors": errors,
+                    "ai_usage": ai_usage,
+                },
+            ),
+        )
 
     def commit(self) -> None:
         """Everything collected, in one write; the session can collect again afterwards."""
@@ -235,7 +265,7 @@ def canonical(value: Cell) -> str:
 def changed_cell_blocks(tab: str, changes: Mapping[tuple[int, int], Cell]) -> list[CellBlock]:
     """Group single-cell changes {(row, col): value} (1-based) into vertical runs, one block per run."""
     by_col: dict[int, list[int]] = defaultdict(list)
-    for (r, c) in changes:
+    for r, c in changes:
         by_col[c].append(r)
     blocks = []
     for c, rows in sorted(by_col.items()):

@@ -49,8 +49,11 @@ class TabReader:
         missing = [self.tab.column(k).header for k in keys if k not in self.hm.index]
         if self.present and missing:
             for header in missing:
-                self.errors.append(InputError(f'the column "{header}" is missing from the header row',
-                                              Location(tab=self.name, cell="1:1")))
+                self.errors.append(
+                    InputError(
+                        f'the column "{header}" is missing from the header row', Location(tab=self.name, cell="1:1")
+                    )
+                )
             return False
         return self.present
 
@@ -111,7 +114,7 @@ class TabReader:
     def boolean(self, r: list[Cell], row: int, key: str, default: bool) -> bool:
         return self._parse(r, row, key, lambda v: parse_bool(v, default), default)
 
-    def date(self, r: list[Cell], row: int, key: str):  # noqa: ANN201
+    def date(self, r: list[Cell], row: int, key: str):
         return self._parse(r, row, key, parse_date)
 
     def period(self, r: list[Cell], row: int, key: str) -> Period | None:

@@ -20,11 +20,33 @@ from ..models import Period, Suggestion, TimeEntry, TimeRow
 from .cells import is_blank, parse_bool, parse_date, parse_decimal, parse_float, text
 from .contract import HeaderMap, Tab, load_contract
 
-SOURCE_KEYS = ("date", "client", "project", "task", "person", "role", "notes", "hours", "billable",
-               "tracker_rate", "currency", "link", "email", "source", "entry_id")
+SOURCE_KEYS = (
+    "date",
+    "client",
+    "project",
+    "task",
+    "person",
+    "role",
+    "notes",
+    "hours",
+    "billable",
+    "tracker_rate",
+    "currency",
+    "link",
+    "email",
+    "source",
+    "entry_id",
+)
 REVIEW_KEYS = ("category", "line_item", "rate_override", "approved", "comment")
-OUTPUT_KEYS = ("suggested_category", "suggested_by", "confidence", "suggested_description", "flags", "invoice",
-               "sync_hash")
+OUTPUT_KEYS = (
+    "suggested_category",
+    "suggested_by",
+    "confidence",
+    "suggested_description",
+    "flags",
+    "invoice",
+    "sync_hash",
+)
 
 
 def time_tab() -> Tab:
@@ -52,8 +74,11 @@ class TimeTable:
     def blocking(self, period: Period) -> list[InputError]:
         """The problems that stop billing `period`: the header's, and those of rows in the period."""
         in_period = {r.row for r in self.rows if period.contains(r.entry.date)}
-        return [e for e in self.errors if e.location is None or e.location.cell == "1:1"
-                or _row_of(e) in in_period or _row_of(e) == 0]
+        return [
+            e
+            for e in self.errors
+            if e.location is None or e.location.cell == "1:1" or _row_of(e) in in_period or _row_of(e) == 0
+        ]
 
 
 def _row_of(error: InputError) -> int:
@@ -74,8 +99,11 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
     table = TimeTable(header=hm)
     for missing in hm.missing:
         if missing.key in ("source", "entry_id", "date", "client", "person", "hours"):
-            table.errors.append(InputError(f'the column "{missing.header}" is missing from the header row',
-                                           Location(tab="Time", cell="1:1")))
+            table.errors.append(
+                InputError(
+                    f'the column "{missing.header}" is missing from the header row', Location(tab="Time", cell="1:1")
+                )
+            )
     if table.errors:
         return table
     for offset, raw in enumerate(values[1:], start=2):
@@ -116,23 +144,44 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
             approved = True if approved is None else approved
         try:
             entry = TimeEntry(
-                source=text(get("source")), source_id=text(get("entry_id")), date=day, client=text(get("client")),
-                project=text(get("project")), task=text(get("task")), person=text(get("person")),
-                role=text(get("role")), email=text(get("email")), notes=_raw_text(get("notes")), hours=hours,
-                billable=True if billable is None else billable, rate=tracker_rate,
-                currency=text(get("currency")) or None, url=text(get("link")),
+                source=text(get("source")),
+                source_id=text(get("entry_id")),
+                date=day,
+                client=text(get("client")),
+                project=text(get("project")),
+                task=text(get("task")),
+                person=text(get("person")),
+                role=text(get("role")),
+                email=text(get("email")),
+                notes=_raw_text(get("notes")),
+                hours=hours,
+                billable=True if billable is None else billable,
+                rate=tracker_rate,
+                currency=text(get("currency")) or None,
+                url=text(get("link")),
             )
             row = TimeRow(
-                row=offset, entry=entry, category=text(get("category")), line_item=text(get("line_item")),
-                rate_override=rate_override, approved=bool(approved), comment=_raw_text(get("comment")),
-                suggested_category=text(get("suggested_category")), suggested_by=text(get("suggested_by")),
+                row=offset,
+                entry=entry,
+                category=text(get("category")),
+                line_item=text(get("line_item")),
+                rate_override=rate_override,
+                approved=bool(approved),
+                comment=_raw_text(get("comment")),
+                suggested_category=text(get("suggested_category")),
+                suggested_by=text(get("suggested_by")),
                 confidence=confidence if confidence is None or 0 <= confidence <= 1 else None,
-                suggested_description=_raw_text(get("suggested_description")), flags=_raw_text(get("flags")),
-                invoice=text(get("invoice")), sync_hash=text(get("sync_hash")),
+                suggested_description=_raw_text(get("suggested_description")),
+                flags=_raw_text(get("flags")),
+                invoice=text(get("invoice")),
+                sync_hash=text(get("sync_hash")),
             )
         except ValidationError as exc:
-            table.errors.append(InputError(f"the row cannot be read ({exc.errors()[0]['msg']})",
-                                           Location(tab="Time", cell=f"A{offset}")))
+            table.errors.append(
+                InputError(
+                    f"the row cannot be read ({exc.errors()[0]['msg']})", Location(tab="Time", cell=f"A{offset}")
+                )
+            )
             continue
         table.rows.append(row)
     return table
@@ -146,18 +195,33 @@ def _raw_text(value: object) -> str:
 def source_cells(entry: TimeEntry) -> dict[str, Any]:
     """The values of the source columns for an entry (native types; the sheet writer formats them)."""
     return {
-        "date": entry.date, "client": entry.client, "project": entry.project, "task": entry.task,
-        "person": entry.person, "role": entry.role, "notes": entry.notes, "hours": entry.hours,
-        "billable": entry.billable, "tracker_rate": entry.rate, "currency": entry.currency or "",
-        "link": entry.url, "email": entry.email, "source": entry.source, "entry_id": entry.source_id,
+        "date": entry.date,
+        "client": entry.client,
+        "project": entry.project,
+        "task": entry.task,
+        "person": entry.person,
+        "role": entry.role,
+        "notes": entry.notes,
+        "hours": entry.hours,
+        "billable": entry.billable,
+        "tracker_rate": entry.rate,
+        "currency": entry.currency or "",
+        "link": entry.url,
+        "email": entry.email,
+        "source": entry.source,
+        "entry_id": entry.source_id,
     }
 
 
 def suggestion_cells(s: Suggestion | None) -> dict[str, Any]:
     if s is None:
         return {"suggested_category": "", "suggested_by": "none", "confidence": None, "suggested_description": ""}
-    return {"suggested_category": s.category, "suggested_by": s.source,
-            "confidence": Decimal(str(round(s.confidence, 2))), "suggested_description": s.description}
+    return {
+        "suggested_category": s.category,
+        "suggested_by": s.source,
+        "confidence": Decimal(str(round(s.confidence, 2))),
+        "suggested_description": s.description,
+    }
 
 
 def row_values(hm: HeaderMap, cells: dict[str, Any], width: int | None = None) -> list[Any]:

@@ -40,8 +40,14 @@ HEADER_FILL = {
 }
 OWNED_FILL = "F5F5F5"  # body of the pipeline's columns
 FLAG_FILL = "FCE4D6"  # a row with flags
-NUMBER_FORMATS = {"date": "yyyy-mm-dd", "hours": "0.00", "money": "#,##0.00", "number": "0.00", "percent": "0.0%",
-                  "bool": '"TRUE";"TRUE";"FALSE"'}  # without it LibreOffice shows a boolean as 1 or 0
+NUMBER_FORMATS = {
+    "date": "yyyy-mm-dd",
+    "hours": "0.00",
+    "money": "#,##0.00",
+    "number": "0.00",
+    "percent": "0.0%",
+    "bool": '"TRUE";"TRUE";"FALSE"',
+}  # without it LibreOffice shows a boolean as 1 or 0
 MAX_ROWS = 1_048_576
 
 
@@ -158,7 +164,8 @@ class LocalWorkbook:
             body = f"{letter}2:{letter}{MAX_ROWS}"
             if col.owner in ("source", "output") and tab.kind == "data":
                 ws.conditional_formatting.add(
-                    body, FormulaRule(formula=["TRUE"], fill=PatternFill("solid", bgColor=OWNED_FILL)))
+                    body, FormulaRule(formula=["TRUE"], fill=PatternFill("solid", bgColor=OWNED_FILL))
+                )
             validation = self._validation(col)
             if validation is not None:
                 validation.add(body)
@@ -167,17 +174,24 @@ class LocalWorkbook:
             flags = get_column_letter(hm.index["flags"] + 1)
             ws.conditional_formatting.add(
                 f"A2:{last}{MAX_ROWS}",
-                FormulaRule(formula=[f'LEN(${flags}2)>0'], fill=PatternFill("solid", bgColor=FLAG_FILL)))
+                FormulaRule(formula=[f"LEN(${flags}2)>0"], fill=PatternFill("solid", bgColor=FLAG_FILL)),
+            )
         ws.auto_filter.ref = f"A1:{last}1" if tab.kind == "data" else None
 
     def _validation(self, col: Column) -> DataValidation | None:
         if col.type == "category":
-            return DataValidation(type="list", formula1="Categories!$A$2:$A$500", allow_blank=True,
-                                  showErrorMessage=True, errorStyle="warning",
-                                  error="Pick a category from the Categories tab.")
+            return DataValidation(
+                type="list",
+                formula1="Categories!$A$2:$A$500",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="warning",
+                error="Pick a category from the Categories tab.",
+            )
         if col.type == "bool" and col.owner in ("review", "config"):
-            return DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True, showErrorMessage=True,
-                                  error="TRUE or FALSE")
+            return DataValidation(
+                type="list", formula1='"TRUE,FALSE"', allow_blank=True, showErrorMessage=True, error="TRUE or FALSE"
+            )
         if col.choices:
             return DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True)
         return None
@@ -217,8 +231,9 @@ class LocalWorkbook:
             if block.tab not in col_formats:  # the header is read once per tab (max_column is slow)
                 header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
                 tab_formats = formats.get(block.tab, {})
-                col_formats[block.tab] = {i + 1: tab_formats.get(str(h).strip().casefold())
-                                          for i, h in enumerate(header) if h}
+                col_formats[block.tab] = {
+                    i + 1: tab_formats.get(str(h).strip().casefold()) for i, h in enumerate(header) if h
+                }
             col_fmt = col_formats[block.tab]
             for r_off, values in enumerate(block.values):
                 r = block.row + r_off
@@ -235,16 +250,19 @@ class LocalWorkbook:
         self._save(wb)
 
     def _formats(self) -> dict[str, dict[str, str]]:
-        return {t.name: {c.header.casefold(): NUMBER_FORMATS[c.type] for c in t.columns if c.type in NUMBER_FORMATS}
-                for t in self.contract.tabs}
+        return {
+            t.name: {c.header.casefold(): NUMBER_FORMATS[c.type] for c in t.columns if c.type in NUMBER_FORMATS}
+            for t in self.contract.tabs
+        }
 
     def _load(self) -> Workbook:
         try:
             wb = load_workbook(self.path)
         except Exception as exc:  # a corrupt or foreign file: say which and why
             raise ConfigError(f"Cannot open the workbook {self.path}: {exc}") from exc
-        self._formula_free = not any(cell.data_type == "f" for ws in wb.worksheets
-                                     for row in ws.iter_rows() for cell in row)
+        self._formula_free = not any(
+            cell.data_type == "f" for ws in wb.worksheets for row in ws.iter_rows() for cell in row
+        )
         return wb
 
     def open_in(self) -> Path | None:
@@ -261,7 +279,8 @@ class LocalWorkbook:
             raise ConfigError(
                 f"The workbook {self.path} is open in a spreadsheet program (it keeps {lock.name}). Save and "
                 "close it, then run again: otherwise its next save and this run would overwrite each other. "
-                f"If it is not open, delete {lock}.")
+                f"If it is not open, delete {lock}."
+            )
 
     def _save(self, wb: Workbook) -> None:
         self._refuse_if_open()

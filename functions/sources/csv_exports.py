@@ -145,12 +145,15 @@ def parse_export(path: Path, skip_bad_rows: bool = False) -> ParsedExport:
                 v[name] = col.default if value is None and col.default is not None else value
             # Spreadsheets pad rows with empty cells, so a count that differs only matters when values spill
             # past the header or a cell failed (most likely shifted by an unquoted comma).
-            spilled = len(row) > len(header) and any(c.strip() for c in row[len(header):])
+            spilled = len(row) > len(header) and any(c.strip() for c in row[len(header) :])
             if spilled or (problems and len(row) != len(header)):
-                problems.insert(0, InputError(
-                    f"has {len(row)} values but the header has {len(header)} columns (an unquoted comma in a value?)",
-                    Location(file=path.name, line=line),
-                ))
+                problems.insert(
+                    0,
+                    InputError(
+                        f"has {len(row)} values but the header has {len(header)} columns (an unquoted comma in a value?)",
+                        Location(file=path.name, line=line),
+                    ),
+                )
             entry = None
             if not problems:
                 try:
@@ -161,15 +164,22 @@ def parse_export(path: Path, skip_bad_rows: bool = False) -> ParsedExport:
                 except BadValue as exc:
                     problems.append(InputError(str(exc), Location(file=path.name, line=line)))
                 except ValidationError as exc:  # pragma: no cover - the parsers above already hold the line
-                    problems.append(InputError(f"cannot be read ({exc.errors()[0]['msg']})",
-                                               Location(file=path.name, line=line)))
+                    problems.append(
+                        InputError(f"cannot be read ({exc.errors()[0]['msg']})", Location(file=path.name, line=line))
+                    )
             if problems:
                 errors.extend(problems)
-                skipped.append(SkippedRow(
-                    f"{path.name}:{line}",
-                    "; ".join(f"column {p.location.column}: {p.message}" if p.location and p.location.column
-                              else p.message for p in problems),
-                ))
+                skipped.append(
+                    SkippedRow(
+                        f"{path.name}:{line}",
+                        "; ".join(
+                            f"column {p.location.column}: {p.message}"
+                            if p.location and p.location.column
+                            else p.message
+                            for p in problems
+                        ),
+                    )
+                )
                 continue
             assert entry is not None
             base = entry_id(fmt.source, _identity(fmt, entry, v))
@@ -236,11 +246,13 @@ class CsvSource:
                 elif prior[0] == e:
                     overlap += 1  # the same entry in two overlapping exports
                 else:
-                    errors.append(InputError(
-                        f"has an entry that {prior[1]} also has, with different values ({e.date}, {e.person}, "
-                        f"{e.client}); export the period once",
-                        Location(file=p.path.name, entry=e.ref),
-                    ))
+                    errors.append(
+                        InputError(
+                            f"has an entry that {prior[1]} also has, with different values ({e.date}, {e.person}, "
+                            f"{e.client}); export the period once",
+                            Location(file=p.path.name, entry=e.ref),
+                        )
+                    )
             rows = f"{p.rows} row" if p.rows == 1 else f"{p.rows} rows"
             text = f"{p.path.name}: {p.format.label}, {rows}, {len(in_period)} in {period}"
             if overlap:

@@ -82,11 +82,18 @@ class Harvest(ExportFormat):
     @classmethod
     def entry_fields(cls, v: dict[str, Any], currency: str | None) -> dict[str, Any]:
         return {
-            "date": v["date"], "client": v["client"], "project": v["project"], "task": v["task"],
+            "date": v["date"],
+            "client": v["client"],
+            "project": v["project"],
+            "task": v["task"],
             "person": " ".join(p for p in (v["first_name"], v["last_name"]) if p),
             "role": v["roles"][0] if v["roles"] else "",
-            "notes": v["notes"], "hours": v["hours"], "billable": v["billable"], "rate": v["rate"],
-            "currency": v["currency"], "url": v["url"],
+            "notes": v["notes"],
+            "hours": v["hours"],
+            "billable": v["billable"],
+            "rate": v["rate"],
+            "currency": v["currency"],
+            "url": v["url"],
         }
 
 
@@ -96,11 +103,19 @@ def _timer_entry(
     """The TimeEntry fields Toggl and Clockify exports share. The header's currency is the currency of the
     tracker's rate, so an entry without a rate has none."""
     return {
-        "date": v["start_date"], "client": v["client"], "project": v["project"], "task": v["task"],
-        "person": v["user"], "email": v["email"], "notes": v["description"],
-        "hours": hours, "billable": v["billable"], "rate": rate,
+        "date": v["start_date"],
+        "client": v["client"],
+        "project": v["project"],
+        "task": v["task"],
+        "person": v["user"],
+        "email": v["email"],
+        "notes": v["description"],
+        "hours": hours,
+        "billable": v["billable"],
+        "rate": rate,
         "currency": currency if rate is not None else None,
-        "tags": v["tags"], **extra,
+        "tags": v["tags"],
+        **extra,
     }
 
 
@@ -209,8 +224,8 @@ def _match(fmt: type[ExportFormat], header: Sequence[str]) -> tuple[Layout | Non
 def detect(header: Sequence[str]) -> type[ExportFormat]:
     """The export format of a header row; raises UnknownFormat naming what each format missed.
 
-        >>> detect(["Date", "Client", "Project", "Task", "Notes", "Hours", "First Name", "Last Name"]).label
-        'Harvest detailed export'
+    >>> detect(["Date", "Client", "Project", "Task", "Notes", "Hours", "First Name", "Last Name"]).label
+    'Harvest detailed export'
     """
     return layout_of(header).format
 

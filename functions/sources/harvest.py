@@ -42,14 +42,13 @@ from ..errors import AuthError, ConfigError, InputError, InputErrors, Location, 
 from ..models import Period, TimeEntry
 from ..money import D, NotAnAmount, round_hours
 from ..ports import ImportResult, Progress, no_progress
-from ..transport import Budget, ErrorTable, Http, RetryLater, RetryPolicy
 from ..settings import HarvestSettings
+from ..transport import Budget, ErrorTable, Http, RetryLater, RetryPolicy
 
 SOURCE = "harvest-api"
 DEFAULT_BASE_URL = "https://api.harvestapp.com/v2"
 TOKEN_HELP = "https://id.getharvest.com/developers"
 MAX_PER_PAGE = 2000  # Harvest's maximum (a larger value is a 422)
-
 
 
 class HarvestApiError(Terminal):
@@ -70,32 +69,60 @@ def _api_root(base_url: str) -> str:
 def _errors(account_id: str, root: str) -> ErrorTable:
     """Harvest's answers as errors; `{detail}` is Harvest's own error text, when it sends one."""
     host = urlsplit(root).netloc
-    return ErrorTable("Harvest", {
-        "timeout": (RetryLater, "Harvest did not answer GET {what} in time"),
-        # A dropped connection is as retryable as a timeout; an unreachable host, though, is usually a wrong
-        # HARVEST_BASE_URL, so the message names it.
-        "connection": (RetryLater, "Harvest could not be reached or dropped the connection for GET {what} "
-                                   "({exc}; check HARVEST_BASE_URL if this persists)"),
-        429: (RetryLater, "Harvest's rate limit (100 requests per 15 s) held GET {what} back"),
-        "5xx": (RetryLater, "Harvest answered GET {what} with a server error ({status})"),
-        401: (AuthError, f"Harvest refused the token for account {account_id} (401{{detail}}). Check HARVEST_TOKEN: "
-                         f"create a Personal Access Token at {TOKEN_HELP} and make sure it is not revoked or expired."),
-        403: (ConfigError, f"Harvest refused GET {{what}} for account {account_id} (403{{detail}}). Check "
-                           f"HARVEST_ACCOUNT_ID (the account id shown next to the token at {TOKEN_HELP}) and that "
-                           f"the token's user is an Administrator of that account."),
-        404: (ConfigError, f"Harvest has no GET {{what}} at {host} (404{{detail}}). Check HARVEST_BASE_URL "
-                           f"(normally {DEFAULT_BASE_URL}) and HARVEST_ACCOUNT_ID."),
-        400: (ConfigError, "Harvest refused GET {what} as a bad request (400{detail}). Check HARVEST_USER_AGENT "
-                           '(Harvest requires one like "Invoicing (ops@example.com)").'),
-        "other": (HarvestApiError, "Harvest refused GET {what} with status {status}{detail}; retrying will not help."),
-        "elsewhere": (HarvestApiError, "Harvest answered with a next-page link to {host}, which is not the "
-                                       "configured API ({configured}); refusing to send the token there. Check "
-                                       "HARVEST_BASE_URL."),
-        "gave up": (Transient, "{last}; gave up after {attempts} attempt(s) and {spent:.1f} s of waiting "
-                               "(HARVEST_RETRY_BUDGET_SECONDS={budget:g}). Nothing was changed; run refresh again "
-                               "later."),
-    }, fields=lambda response: {"detail": _error_text(response)},
-        default_retry_after=15.0)  # Harvest's window; an HTTP-date Retry-After is not something it sends
+    return ErrorTable(
+        "Harvest",
+        {
+            "timeout": (RetryLater, "Harvest did not answer GET {what} in time"),
+            # A dropped connection is as retryable as a timeout; an unreachable host, though, is usually a wrong
+            # HARVEST_BASE_URL, so the message names it.
+            "connection": (
+                RetryLater,
+                "Harvest could not be reached or dropped the connection for GET {what} "
+                "({exc}; check HARVEST_BASE_URL if this persists)",
+            ),
+            429: (RetryLater, "Harvest's rate limit (100 requests per 15 s) held GET {what} back"),
+            "5xx": (RetryLater, "Harvest answered GET {what} with a server error ({status})"),
+            401: (
+                AuthError,
+                f"Harvest refused the token for account {account_id} (401{{detail}}). Check HARVEST_TOKEN: "
+                f"create a Personal Access Token at {TOKEN_HELP} and make sure it is not revoked or expired.",
+            ),
+            403: (
+                ConfigError,
+                f"Harvest refused GET {{what}} for account {account_id} (403{{detail}}). Check "
+                f"HARVEST_ACCOUNT_ID (the account id shown next to the token at {TOKEN_HELP}) and that "
+                f"the token's user is an Administrator of that account.",
+            ),
+            404: (
+                ConfigError,
+                f"Harvest has no GET {{what}} at {host} (404{{detail}}). Check HARVEST_BASE_URL "
+                f"(normally {DEFAULT_BASE_URL}) and HARVEST_ACCOUNT_ID.",
+            ),
+            400: (
+                ConfigError,
+                "Harvest refused GET {what} as a bad request (400{detail}). Check HARVEST_USER_AGENT "
+                '(Harvest requires one like "Invoicing (ops@example.com)").',
+            ),
+            "other": (
+                HarvestApiError,
+                "Harvest refused GET {what} with status {status}{detail}; retrying will not help.",
+            ),
+            "elsewhere": (
+                HarvestApiError,
+                "Harvest answered with a next-page link to {host}, which is not the "
+                "configured API ({configured}); refusing to send the token there. Check "
+                "HARVEST_BASE_URL.",
+            ),
+            "gave up": (
+                Transient,
+                "{last}; gave up after {attempts} attempt(s) and {spent:.1f} s of waiting "
+                "(HARVEST_RETRY_BUDGET_SECONDS={budget:g}). Nothing was changed; run refresh again "
+                "later.",
+            ),
+        },
+        fields=lambda response: {"detail": _error_text(response)},
+        default_retry_after=15.0,
+    )  # Harvest's window; an HTTP-date Retry-After is not something it sends
 
 
 class HarvestClient:
@@ -107,15 +134,23 @@ class HarvestClient:
         self.budget_seconds = settings.retry_budget_seconds
         session = requests.Session()
         # The token lives only in the session's headers: never in URLs, messages or reprs.
-        session.headers.update({
-            "Authorization": f"Bearer {settings.token.get_secret_value()}",
-            "Harvest-Account-Id": settings.account_id,
-            "User-Agent": settings.user_agent,
-            "Accept": "application/json",
-        })
+        session.headers.update(
+            {
+                "Authorization": f"Bearer {settings.token.get_secret_value()}",
+                "Harvest-Account-Id": settings.account_id,
+                "User-Agent": settings.user_agent,
+                "Accept": "application/json",
+            }
+        )
         policy = RetryPolicy(max_attempts=settings.max_attempts, backoff_seconds=0.5, max_backoff_seconds=30.0)
-        self.http = Http(session, policy, _errors(settings.account_id, self.root), sleep=sleep,
-                         timeout=(settings.connect_timeout_seconds, settings.read_timeout_seconds), origin=self.root)
+        self.http = Http(
+            session,
+            policy,
+            _errors(settings.account_id, self.root),
+            sleep=sleep,
+            timeout=(settings.connect_timeout_seconds, settings.read_timeout_seconds),
+            origin=self.root,
+        )
         self._budget = Budget(self.budget_seconds)
 
     def __repr__(self) -> str:
@@ -141,8 +176,9 @@ class HarvestClient:
         """GET a path under the API root (`/time_entries`) or a full `links.next` URL; the JSON body."""
         if url.startswith("/"):
             url = self.root + url
-        return self.http.request("GET", url, what=urlsplit(url).path, params=params, budget=self._budget,
-                                 accept=_json_body)
+        return self.http.request(
+            "GET", url, what=urlsplit(url).path, params=params, budget=self._budget, accept=_json_body
+        )
 
 
 def _json_body(response: requests.Response) -> dict[str, Any]:
@@ -180,21 +216,31 @@ class HarvestSource:
         self.client = client or HarvestClient(settings)
 
     @classmethod
-    def from_settings(cls, settings: HarvestSettings | None = None) -> "HarvestSource":
+    def from_settings(cls, settings: HarvestSettings | None = None) -> HarvestSource:
         """Check the settings (all missing ones named at once) and build the source."""
         settings = settings or HarvestSettings()
-        missing = [name for name, value in (("HARVEST_ACCOUNT_ID", settings.account_id.strip()),
-                                            ("HARVEST_TOKEN", settings.token.get_secret_value().strip()),
-                                            ("HARVEST_USER_AGENT", settings.user_agent.strip())) if not value]
+        missing = [
+            name
+            for name, value in (
+                ("HARVEST_ACCOUNT_ID", settings.account_id.strip()),
+                ("HARVEST_TOKEN", settings.token.get_secret_value().strip()),
+                ("HARVEST_USER_AGENT", settings.user_agent.strip()),
+            )
+            if not value
+        ]
         if missing:
-            raise ConfigError(f"The Harvest time source needs {', '.join(missing)}; see docs/harvest.md (the token "
-                              f"and account id come from {TOKEN_HELP}).")
+            raise ConfigError(
+                f"The Harvest time source needs {', '.join(missing)}; see docs/harvest.md (the token "
+                f"and account id come from {TOKEN_HELP})."
+            )
         if not settings.account_id.strip().isdigit():
             raise ConfigError(f'HARVEST_ACCOUNT_ID must be the numeric account id, not "{settings.account_id}".')
         if "(" not in settings.user_agent:
-            raise ConfigError(f'HARVEST_USER_AGENT should name the app and a contact, like "Invoicing '
-                              f'(ops@example.com)"; Harvest refuses requests without one. It is '
-                              f'"{settings.user_agent}".')
+            raise ConfigError(
+                f'HARVEST_USER_AGENT should name the app and a contact, like "Invoicing '
+                f'(ops@example.com)"; Harvest refuses requests without one. It is '
+                f'"{settings.user_agent}".'
+            )
         root = _api_root(settings.base_url)
         if urlsplit(root).scheme not in ("http", "https") or not urlsplit(root).netloc:
             raise ConfigError(f'HARVEST_BASE_URL is not a URL: "{settings.base_url}".')
@@ -213,9 +259,11 @@ class HarvestSource:
         elif "manager" in roles:
             complete = False
         else:
-            raise ConfigError(f"The HARVEST_TOKEN of account {account} belongs to {me.get('first_name', '')} "
-                              f"{me.get('last_name', '')}, who is not an Administrator or Manager, so Harvest shows "
-                              f"only their own time. Use an Administrator's Personal Access Token.")
+            raise ConfigError(
+                f"The HARVEST_TOKEN of account {account} belongs to {me.get('first_name', '')} "
+                f"{me.get('last_name', '')}, who is not an Administrator or Manager, so Harvest shows "
+                f"only their own time. Use an Administrator's Personal Access Token."
+            )
         company = self.client.get("/company")
         web = str(company.get("base_uri") or "").rstrip("/")
         people = self._people(progress)
@@ -266,15 +314,19 @@ class HarvestSource:
             page_no += 1
             records = body.get(key)
             if not isinstance(records, list):
-                raise Transient(f"Harvest's GET {path} page {page_no} has no {key} list; nothing was changed, "
-                                f"run refresh again later.")
+                raise Transient(
+                    f"Harvest's GET {path} page {page_no} has no {key} list; nothing was changed, "
+                    f"run refresh again later."
+                )
             total_pages = max(int(body.get("total_pages") or 1), page_no)
             yield page_no, total_pages, records
             links = body.get("links") or {}
             url, query = (links.get("next") if isinstance(links, dict) else None), None
             if url and page_no >= total_pages + 10:
-                raise HarvestApiError(f"Harvest kept sending next-page links for GET {path} past page {page_no} "
-                                      f"(total_pages {total_pages}); stopped.")
+                raise HarvestApiError(
+                    f"Harvest kept sending next-page links for GET {path} past page {page_no} "
+                    f"(total_pages {total_pages}); stopped."
+                )
 
 
 def _name(raw: dict[str, Any], key: str) -> str:
@@ -305,11 +357,21 @@ def _entry(source_id: str, raw: dict[str, Any], people: dict[int, _Person], web:
         url = f"{web}/time/day/{day:%Y/%m/%d}/{user['id']}"
     try:
         return TimeEntry(
-            source=SOURCE, source_id=source_id, date=day, client=_name(raw, "client"), project=_name(raw, "project"),
-            task=_name(raw, "task"), person=str(user.get("name") or "").strip(),
-            role=person.role if person else "", email=person.email if person else "",
-            notes=str(raw.get("notes") or "").replace("\r\n", "\n"), hours=hours, billable=bool(raw.get("billable")),
-            rate=rate if rate else None, currency=(str(client.get("currency") or "") or None), url=url,
+            source=SOURCE,
+            source_id=source_id,
+            date=day,
+            client=_name(raw, "client"),
+            project=_name(raw, "project"),
+            task=_name(raw, "task"),
+            person=str(user.get("name") or "").strip(),
+            role=person.role if person else "",
+            email=person.email if person else "",
+            notes=str(raw.get("notes") or "").replace("\r\n", "\n"),
+            hours=hours,
+            billable=bool(raw.get("billable")),
+            rate=rate if rate else None,
+            currency=(str(client.get("currency") or "") or None),
+            url=url,
         )
     except ValidationError as exc:
         raise InputError(f"cannot be read: {exc.errors()[0].get('msg', exc)}", where) from None

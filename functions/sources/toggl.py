@@ -39,8 +39,8 @@ from ..errors import AuthError, ConfigError, InputError, Location, Terminal, Tra
 from ..models import Period, TimeEntry
 from ..money import D, round_hours, round_money
 from ..ports import ImportResult, Progress, SkippedRow, no_progress
-from ..transport import ErrorTable, Http, RetryLater, RetryPolicy
 from ..settings import TogglSettings
+from ..transport import ErrorTable, Http, RetryLater, RetryPolicy
 
 SOURCE = "toggl-api"
 DEFAULT_BASE_URL = "https://api.track.toggl.com"
@@ -69,32 +69,59 @@ def _error_text(response: requests.Response) -> str:
 
 def _fields(response: requests.Response) -> dict[str, str]:
     resets = response.headers.get("X-Toggl-Quota-Resets-In")
-    return {"detail": _error_text(response),
-            "when": f" it resets in {resets} s" if resets else " it resets within the hour"}
+    return {
+        "detail": _error_text(response),
+        "when": f" it resets in {resets} s" if resets else " it resets within the hour",
+    }
 
 
 def _errors(ws: int, base_url: str) -> ErrorTable:
     """Toggl's answers as errors. 429 and 500/502/503/504 are retried; a used-up quota (402) is not: it
     resets within the hour, so the run stops with a sentence instead of waiting."""
     server_error = (RetryLater, "Toggl had a server error (HTTP {status})")
-    return ErrorTable("Toggl", {
-        "timeout": (RetryLater, "Toggl did not answer in time"),
-        "connection": (RetryLater, "Toggl dropped the connection"),
-        429: (RetryLater, "Toggl is rate-limiting requests (HTTP 429)"),
-        500: server_error, 502: server_error, 503: server_error, 504: server_error,
-        401: (AuthError, "Toggl refused the API token while reading {what} (HTTP 401); check TOGGL_API_TOKEN "
-                         "(Toggl Track > Profile settings > API Token; a reset token replaces the old one)."),
-        402: (TogglQuotaError, f"Toggl's API quota for workspace {ws} is used up (HTTP 402 while reading {{what}});"
-                               "{when}. Run again later, or raise the quota with a higher Toggl plan."),
-        403: (AuthError, f"Toggl does not let this token's user read {{what}} of workspace {ws} (HTTP 403); check "
-                         "TOGGL_WORKSPACE_ID, and that the token (TOGGL_API_TOKEN) belongs to a workspace admin, "
-                         "since only admins may read everyone's time."),
-        404: (ConfigError, f"Toggl has no {{what}} for workspace {ws} (HTTP 404); check TOGGL_WORKSPACE_ID (the "
-                           f"number in track.toggl.com/{{{{id}}}}/...) and TOGGL_BASE_URL ({base_url})."),
-        "other": (Terminal, f"Toggl refused the request for {{what}} of workspace {ws} (HTTP {{status}}: {{detail}})."),
-        "gave up": (Transient, "{last} and still failed after {attempts} attempts in {spent:.0f} s (retry budget "
-                               "{budget:.0f} s, TOGGL_RETRY_BUDGET_SECONDS); try again later."),
-    }, fields=_fields)
+    return ErrorTable(
+        "Toggl",
+        {
+            "timeout": (RetryLater, "Toggl did not answer in time"),
+            "connection": (RetryLater, "Toggl dropped the connection"),
+            429: (RetryLater, "Toggl is rate-limiting requests (HTTP 429)"),
+            500: server_error,
+            502: server_error,
+            503: server_error,
+            504: server_error,
+            401: (
+                AuthError,
+                "Toggl refused the API token while reading {what} (HTTP 401); check TOGGL_API_TOKEN "
+                "(Toggl Track > Profile settings > API Token; a reset token replaces the old one).",
+            ),
+            402: (
+                TogglQuotaError,
+                f"Toggl's API quota for workspace {ws} is used up (HTTP 402 while reading {{what}});"
+                "{when}. Run again later, or raise the quota with a higher Toggl plan.",
+            ),
+            403: (
+                AuthError,
+                f"Toggl does not let this token's user read {{what}} of workspace {ws} (HTTP 403); check "
+                "TOGGL_WORKSPACE_ID, and that the token (TOGGL_API_TOKEN) belongs to a workspace admin, "
+                "since only admins may read everyone's time.",
+            ),
+            404: (
+                ConfigError,
+                f"Toggl has no {{what}} for workspace {ws} (HTTP 404); check TOGGL_WORKSPACE_ID (the "
+                f"number in track.toggl.com/{{{{id}}}}/...) and TOGGL_BASE_URL ({base_url}).",
+            ),
+            "other": (
+                Terminal,
+                f"Toggl refused the request for {{what}} of workspace {ws} (HTTP {{status}}: {{detail}}).",
+            ),
+            "gave up": (
+                Transient,
+                "{last} and still failed after {attempts} attempts in {spent:.0f} s (retry budget "
+                "{budget:.0f} s, TOGGL_RETRY_BUDGET_SECONDS); try again later.",
+            ),
+        },
+        fields=_fields,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -106,34 +133,65 @@ class TogglSource:
 
     name = SOURCE
 
-    def __init__(self, api_token: str, workspace_id: int, base_url: str = DEFAULT_BASE_URL, page_size: int = 50,
-                 timeout: float = 30.0, retry_budget: float = 120.0, backoff: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        api_token: str,
+        workspace_id: int,
+        base_url: str = DEFAULT_BASE_URL,
+        page_size: int = 50,
+        timeout: float = 30.0,
+        retry_budget: float = 120.0,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.workspace_id = workspace_id
         self.base_url = base_url.rstrip("/")
         self.page_size = page_size
         self.session = requests.Session()
         self.session.auth = (api_token, "api_token")  # Toggl's basic auth: the token is the user name
-        self.session.headers.update({"User-Agent": "invoicing-pipeline (toggl-api source)",
-                                     "Accept": "application/json"})
+        self.session.headers.update(
+            {"User-Agent": "invoicing-pipeline (toggl-api source)", "Accept": "application/json"}
+        )
         # The budget is per request and counts the attempts' own time too (a slow answer uses it up).
-        policy = RetryPolicy(max_attempts=MAX_ATTEMPTS, budget_seconds=retry_budget, backoff_seconds=backoff,
-                             max_backoff_seconds=math.inf)
-        self.http = Http(self.session, policy, _errors(workspace_id, self.base_url), sleep=sleep,
-                         clock=time.monotonic, timeout=timeout, origin=self.base_url)
+        policy = RetryPolicy(
+            max_attempts=MAX_ATTEMPTS,
+            budget_seconds=retry_budget,
+            backoff_seconds=backoff,
+            max_backoff_seconds=math.inf,
+        )
+        self.http = Http(
+            self.session,
+            policy,
+            _errors(workspace_id, self.base_url),
+            sleep=sleep,
+            clock=time.monotonic,
+            timeout=timeout,
+            origin=self.base_url,
+        )
 
     @classmethod
-    def from_settings(cls, settings: TogglSettings, sleep: Callable[[float], None] = time.sleep) -> "TogglSource":
+    def from_settings(cls, settings: TogglSettings, sleep: Callable[[float], None] = time.sleep) -> TogglSource:
         """No network here: the first fetch connects. Missing settings are named at once."""
-        missing = [name for name, value in (("TOGGL_API_TOKEN", settings.api_token),
-                                            ("TOGGL_WORKSPACE_ID", settings.workspace_id)) if not value]
+        missing = [
+            name
+            for name, value in (("TOGGL_API_TOKEN", settings.api_token), ("TOGGL_WORKSPACE_ID", settings.workspace_id))
+            if not value
+        ]
         if missing or settings.api_token is None or settings.workspace_id is None:
             raise ConfigError(f"Set {' and '.join(missing)} to pull time from Toggl Track (see docs/toggl.md).")
         token = settings.api_token.get_secret_value().strip()
         if not token:
             raise ConfigError("TOGGL_API_TOKEN is empty; copy the API token from Toggl Track's Profile settings.")
-        return cls(token, settings.workspace_id, settings.base_url or DEFAULT_BASE_URL, settings.page_size,
-                   settings.timeout_seconds, settings.retry_budget_seconds, settings.backoff_seconds, sleep=sleep)
+        return cls(
+            token,
+            settings.workspace_id,
+            settings.base_url or DEFAULT_BASE_URL,
+            settings.page_size,
+            settings.timeout_seconds,
+            settings.retry_budget_seconds,
+            settings.backoff_seconds,
+            sleep=sleep,
+        )
 
     def __repr__(self) -> str:
         return f"TogglSource(workspace={self.workspace_id}, base_url={self.base_url!r})"
@@ -149,12 +207,16 @@ class TogglSource:
         try:
             return response.json()
         except ValueError:
-            raise InputError(f"answered {what} with something that is not JSON; nothing was imported",
-                             Location(entry=f"{SOURCE} workspace {self.workspace_id}")) from None
+            raise InputError(
+                f"answered {what} with something that is not JSON; nothing was imported",
+                Location(entry=f"{SOURCE} workspace {self.workspace_id}"),
+            ) from None
 
     def _malformed(self, what: str, why: str) -> InputError:
-        return InputError(f"answered {what} with data that cannot be read ({why}); nothing was imported",
-                          Location(entry=f"{SOURCE} workspace {self.workspace_id}"))
+        return InputError(
+            f"answered {what} with data that cannot be read ({why}); nothing was imported",
+            Location(entry=f"{SOURCE} workspace {self.workspace_id}"),
+        )
 
     def _list(self, path: str, what: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """A v9 list; pages with page/per_page while pages come back full. Tasks come wrapped in `data`."""
@@ -185,8 +247,9 @@ class TogglSource:
             # Archived projects, clients and tasks still carry last month's time, so ask for them too.
             "projects": {p["id"]: p for p in self._list(f"{base}/projects", "the projects", {"active": "both"})},
             "clients": {c["id"]: c for c in self._list(f"{base}/clients", "the clients", {"status": "both"})},
-            "users": {u.get("user_id", u["id"]): u
-                      for u in self._list(f"{base}/workspace_users", "the workspace users")},
+            "users": {
+                u.get("user_id", u["id"]): u for u in self._list(f"{base}/workspace_users", "the workspace users")
+            },
             "tasks": {t["id"]: t for t in self._list(f"{base}/tasks", "the tasks", {"active": "both"})},
             "tags": {t["id"]: t for t in self._list(f"{base}/tags", "the tags")},
         }
@@ -194,9 +257,15 @@ class TogglSource:
     def _pages(self, period: Period, progress: Progress) -> Iterator[list[dict[str, Any]]]:
         path = f"/reports/api/v3/workspace/{self.workspace_id}/search/time_entries"
         body: dict[str, Any] = {
-            "start_date": period.start.isoformat(), "end_date": period.end.isoformat(),
-            "grouped": False, "page_size": self.page_size, "order_by": "date", "order_dir": "ASC",
-            "hide_amounts": False, "rounding": 0, "rounding_minutes": 0,
+            "start_date": period.start.isoformat(),
+            "end_date": period.end.isoformat(),
+            "grouped": False,
+            "page_size": self.page_size,
+            "order_by": "date",
+            "order_dir": "ASC",
+            "hide_amounts": False,
+            "rounding": 0,
+            "rounding_minutes": 0,
         }
         page = 0
         seen_cursors: set[tuple[str, str]] = set()
@@ -277,17 +346,26 @@ class TogglSource:
         rate, currency = self._rate(row, project, workspace) if billable else (None, None)
         tags = tuple(names["tags"][t]["name"] for t in row.get("tag_ids") or () if t in names["tags"])
         return TimeEntry(
-            source=SOURCE, source_id=str(te["id"]), date=start.date(),
-            client=client.get("name", ""), project=project.get("name", ""), task=task.get("name", ""),
+            source=SOURCE,
+            source_id=str(te["id"]),
+            date=start.date(),
+            client=client.get("name", ""),
+            project=project.get("name", ""),
+            task=task.get("name", ""),
             person=row.get("username") or user.get("name") or user.get("fullname") or f"user {row.get('user_id')}",
-            email=user.get("email") or "", notes=row.get("description") or "",
-            hours=round_hours(Decimal(int(te["seconds"])) / Decimal(3600)), billable=billable,
-            rate=rate, currency=currency, tags=tags,
+            email=user.get("email") or "",
+            notes=row.get("description") or "",
+            hours=round_hours(Decimal(int(te["seconds"])) / Decimal(3600)),
+            billable=billable,
+            rate=rate,
+            currency=currency,
+            tags=tags,
         )
 
     @staticmethod
-    def _rate(row: dict[str, Any], project: dict[str, Any], workspace: dict[str, Any]
-              ) -> tuple[Decimal | None, str | None]:
+    def _rate(
+        row: dict[str, Any], project: dict[str, Any], workspace: dict[str, Any]
+    ) -> tuple[Decimal | None, str | None]:
         currency = row.get("currency") or project.get("currency") or workspace.get("default_currency") or None
         cents = row.get("hourly_rate_in_cents")
         if cents:

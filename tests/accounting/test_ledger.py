@@ -16,17 +16,46 @@ from functions.money import line_amount
 
 def draft(client="Acme Retail", hours="10", rate="150", refs=("csv:a", "csv:b"), notes_period="2026-10"):
     q, p = Decimal(hours), Decimal(rate)
-    line = InvoiceLine(description="Development — Oct 2026", line_item="Development", quantity=q, unit_price=p,
-                       amount=line_amount(q, p), raw_hours=q, entry_refs=refs)
-    return InvoiceDraft(client=client, customer=client, period=notes_period, currency="USD",
-                        issue_date=date(2026, 11, 2), due_date=date(2026, 12, 2), terms="Net 30", lines=(line,))
+    line = InvoiceLine(
+        description="Development — Oct 2026",
+        line_item="Development",
+        quantity=q,
+        unit_price=p,
+        amount=line_amount(q, p),
+        raw_hours=q,
+        entry_refs=refs,
+    )
+    return InvoiceDraft(
+        client=client,
+        customer=client,
+        period=notes_period,
+        currency="USD",
+        issue_date=date(2026, 11, 2),
+        due_date=date(2026, 12, 2),
+        terms="Net 30",
+        lines=(line,),
+    )
 
 
 ENTRIES = {
-    "csv:a": TimeEntry(source="csv", source_id="a", date=date(2026, 10, 1), client="Acme Retail", person="Ana",
-                       notes="<script>alert(1)</script> checkout", hours=Decimal("4")),
-    "csv:b": TimeEntry(source="csv", source_id="b", date=date(2026, 10, 2), client="Acme Retail", person="Ben",
-                       notes="=SUM(A1)", hours=Decimal("6")),
+    "csv:a": TimeEntry(
+        source="csv",
+        source_id="a",
+        date=date(2026, 10, 1),
+        client="Acme Retail",
+        person="Ana",
+        notes="<script>alert(1)</script> checkout",
+        hours=Decimal("4"),
+    ),
+    "csv:b": TimeEntry(
+        source="csv",
+        source_id="b",
+        date=date(2026, 10, 2),
+        client="Acme Retail",
+        person="Ben",
+        notes="=SUM(A1)",
+        hours=Decimal("6"),
+    ),
 }
 
 
@@ -73,6 +102,7 @@ def test_document_is_readable_escaped_and_rebuilt_if_missing(ledger):
     assert "&lt;script&gt;" in html and "<script>" not in html  # notes are escaped
     assert "=SUM(A1)" in html and "Ben" in html  # the time detail is there
     import os
+
     os.remove(inv.document)  # a crash between the commit and the document
     [again] = ledger.create_invoices([draft()], ENTRIES)
     assert again.status == "existing" and os.path.exists(again.document)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from functions.accounting.qbo_tokens import FileTokenStore, TokenSet, utcnow
 from functions.accounting.qbo_mapping import time_detail_csv
+from functions.accounting.qbo_tokens import FileTokenStore, TokenSet, utcnow
 from functions.accounting.quickbooks import PartialCreateError, QuickBooksAccounting, QuickBooksSettings
 from functions.errors import ConfigError, ConflictError
 from functions.models import InvoiceDraft, InvoiceLine, TimeEntry
@@ -24,13 +24,25 @@ from tests.emulators.quickbooks import QuickBooksEmulator
 def make_adapter(emu: QuickBooksEmulator, tmp_path, sleep=None, **overrides) -> QuickBooksAccounting:
     tokens = emu.oauth.issue()
     store = FileTokenStore(tmp_path / "tokens.json")
-    store.save(TokenSet(access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
-                        realm_id=emu.realm_id, access_expires_at=(utcnow() + timedelta(hours=1)).isoformat()))
-    settings = QuickBooksSettings(_env_file=None, client_id=emu.oauth.client_id,
-                                  client_secret=emu.oauth.client_secret, base_url=emu.base_url,
-                                  token_store=f"file:{tmp_path / 'tokens.json'}", retry_base_seconds=0.01,
-                                  timeout_seconds=0.3, sheet_url="https://docs.google.com/spreadsheets/d/abc",
-                                  **overrides)
+    store.save(
+        TokenSet(
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            realm_id=emu.realm_id,
+            access_expires_at=(utcnow() + timedelta(hours=1)).isoformat(),
+        )
+    )
+    settings = QuickBooksSettings(
+        _env_file=None,
+        client_id=emu.oauth.client_id,
+        client_secret=emu.oauth.client_secret,
+        base_url=emu.base_url,
+        token_store=f"file:{tmp_path / 'tokens.json'}",
+        retry_base_seconds=0.01,
+        timeout_seconds=0.3,
+        sheet_url="https://docs.google.com/spreadsheets/d/abc",
+        **overrides,
+    )
     return QuickBooksAccounting(settings, store, sleep=sleep) if sleep else QuickBooksAccounting(settings, store)
 
 
@@ -49,24 +61,69 @@ CUSTOMERS = _sample_customers()  # client -> QuickBooks DisplayName, as the samp
 
 
 def entry(n: int, client: str = "Acme Retail", hours: str = "2") -> TimeEntry:
-    return TimeEntry(source="harvest", source_id=str(n), date=date(2026, 10, 1 + n % 28), client=client,
-                     person="Ana Ruiz", role="Principal Engineer", project="Checkout Revamp", task="Build",
-                     notes=f"checkout step {n}", hours=hours)
+    return TimeEntry(
+        source="harvest",
+        source_id=str(n),
+        date=date(2026, 10, 1 + n % 28),
+        client=client,
+        person="Ana Ruiz",
+        role="Principal Engineer",
+        project="Checkout Revamp",
+        task="Build",
+        notes=f"checkout step {n}",
+        hours=hours,
+    )
 
 
-def draft(client: str = "Acme Retail", *, period: str = "2026-10", hours: str = "2", rate: str = "150",
-          item: str = "Development", terms: str = "Net 30", tax: str = "", discount: str = "", customer: str = "",
-          currency: str = "USD", refs: tuple[str, ...] = ("harvest:1", "harvest:2")) -> InvoiceDraft:
+def draft(
+    client: str = "Acme Retail",
+    *,
+    period: str = "2026-10",
+    hours: str = "2",
+    rate: str = "150",
+    item: str = "Development",
+    terms: str = "Net 30",
+    tax: str = "",
+    discount: str = "",
+    customer: str = "",
+    currency: str = "USD",
+    refs: tuple[str, ...] = ("harvest:1", "harvest:2"),
+) -> InvoiceDraft:
     qty, price = Decimal(hours), Decimal(rate)
-    lines = [InvoiceLine(description=f"{item} - Oct 2026", line_item=item, quantity=qty, unit_price=price,
-                         amount=(qty * price).quantize(Decimal("0.01")), service_date=date(2026, 10, 31),
-                         tax_code=tax, entry_refs=refs)]
+    lines = [
+        InvoiceLine(
+            description=f"{item} - Oct 2026",
+            line_item=item,
+            quantity=qty,
+            unit_price=price,
+            amount=(qty * price).quantize(Decimal("0.01")),
+            service_date=date(2026, 10, 31),
+            tax_code=tax,
+            entry_refs=refs,
+        )
+    ]
     if discount:
-        lines.append(InvoiceLine(description="Loyalty discount", line_item="Discount", kind="discount",
-                                 quantity=1, unit_price=f"-{discount}", amount=f"-{discount}"))
-    return InvoiceDraft(client=client, customer=customer or CUSTOMERS.get(client, ""), period=period, currency=currency,
-                        issue_date=date(2026, 11, 1), due_date=date(2026, 12, 1), terms=terms,
-                        memo="Thank you for your business.", lines=tuple(lines))
+        lines.append(
+            InvoiceLine(
+                description="Loyalty discount",
+                line_item="Discount",
+                kind="discount",
+                quantity=1,
+                unit_price=f"-{discount}",
+                amount=f"-{discount}",
+            )
+        )
+    return InvoiceDraft(
+        client=client,
+        customer=customer or CUSTOMERS.get(client, ""),
+        period=period,
+        currency=currency,
+        issue_date=date(2026, 11, 1),
+        due_date=date(2026, 12, 1),
+        terms=terms,
+        memo="Thank you for your business.",
+        lines=tuple(lines),
+    )
 
 
 ENTRIES = {e.ref: e for e in (entry(1), entry(2))}
@@ -122,8 +179,12 @@ def test_running_twice_leaves_one_invoice_and_returns_it_as_existing(emu, qbo, t
     assert len(emu.all("Invoice")) == 1 and len(emu.all("Attachable")) == 1
     assert emu.count("/batch") == batches
     assert second.status == "existing"
-    assert (second.number, second.external_id, second.url, second.key) == (first.number, first.external_id,
-                                                                           first.url, first.key)
+    assert (second.number, second.external_id, second.url, second.key) == (
+        first.number,
+        first.external_id,
+        first.url,
+        first.key,
+    )
 
 
 def test_changed_contents_after_an_invoice_exists_is_a_conflict_and_creates_nothing(emu, qbo):
@@ -144,8 +205,13 @@ def test_the_same_client_in_another_period_is_not_a_conflict(emu, qbo):
 
 
 def test_check_lists_everything_missing_at_once_and_creates_nothing(emu, qbo):
-    drafts = [draft("Nowhere Ltd"), draft(item="Underwater Welding"), draft("Cedar Health", tax="GST9"),
-              draft("Bluefin Logistics", terms="Net 99"), draft("Evergreen Foods", currency="EUR")]
+    drafts = [
+        draft("Nowhere Ltd"),
+        draft(item="Underwater Welding"),
+        draft("Cedar Health", tax="GST9"),
+        draft("Bluefin Logistics", terms="Net 99"),
+        draft("Evergreen Foods", currency="EUR"),
+    ]
     problems = qbo.check(drafts)
     assert len(problems) == 5
     joined = "\n".join(problems)
@@ -161,10 +227,14 @@ def test_check_lists_everything_missing_at_once_and_creates_nothing(emu, qbo):
 def test_create_missing_creates_customers_and_items_only(emu, qbo):
     drafts = [draft("Nowhere Ltd", item="Underwater Welding"), draft("Acme Retail", tax="GST9")]
     problems = qbo.check(drafts, create_missing=True)
-    assert problems == ['Acme Retail, line 1 ("Development - Oct 2026"): tax code "GST9" is not in '
-                        "QuickBooks; tax codes are set up in QuickBooks itself, never created from here."]
-    assert any(c["DisplayName"] == "Nowhere Ltd" and c["CurrencyRef"] == {"value": "USD", "name": "", "type": ""}
-               for c in emu.all("Customer"))
+    assert problems == [
+        'Acme Retail, line 1 ("Development - Oct 2026"): tax code "GST9" is not in '
+        "QuickBooks; tax codes are set up in QuickBooks itself, never created from here."
+    ]
+    assert any(
+        c["DisplayName"] == "Nowhere Ltd" and c["CurrencyRef"] == {"value": "USD", "name": "", "type": ""}
+        for c in emu.all("Customer")
+    )
     item = next(i for i in emu.all("Item") if i["Name"] == "Underwater Welding")
     assert item["Type"] == "Service" and item["IncomeAccountRef"]["name"] == "Services"
     assert not any(t["Name"] == "GST9" for t in emu.all("TaxCode"))
@@ -220,8 +290,16 @@ def test_lines_whose_amount_is_not_quantity_times_price_are_stopped_before_sendi
 
 
 def test_the_attached_time_detail_cannot_run_as_a_formula_when_opened():
-    nasty = TimeEntry(source="harvest", source_id="9", date=date(2026, 10, 2), client="Acme Retail",
-                      person="@maria", project="Checkout Revamp", notes='=HYPERLINK("http://x","y")', hours="1")
+    nasty = TimeEntry(
+        source="harvest",
+        source_id="9",
+        date=date(2026, 10, 2),
+        client="Acme Retail",
+        person="@maria",
+        project="Checkout Revamp",
+        notes='=HYPERLINK("http://x","y")',
+        hours="1",
+    )
     text = time_detail_csv(draft(refs=("harvest:9",)), {nasty.ref: nasty})
     row = list(csv.reader(io.StringIO(text)))[1]
-    assert row[6] == "'@maria" and row[10] == "'=HYPERLINK(\"http://x\",\"y\")" and row[11] == "1"
+    assert row[6] == "'@maria" and row[10] == '\'=HYPERLINK("http://x","y")' and row[11] == "1"

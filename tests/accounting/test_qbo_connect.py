@@ -12,8 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from functions.accounting.qbo_tokens import (FileTokenStore, SecretManagerTokenStore, TokenSet,
-                                             token_store_from_spec, utcnow)
+from functions.accounting.qbo_tokens import (
+    FileTokenStore,
+    SecretManagerTokenStore,
+    TokenSet,
+    token_store_from_spec,
+    utcnow,
+)
 from functions.accounting.quickbooks import QuickBooksAccounting, QuickBooksSettings, connect
 from functions.errors import AuthError, ConfigError
 from tests.accounting.test_qbo_adapter import ENTRIES, draft
@@ -21,18 +26,27 @@ from tests.emulators.quickbooks import QuickBooksEmulator
 
 
 def settings_for(emu: QuickBooksEmulator, tmp_path, **kw) -> QuickBooksSettings:
-    return QuickBooksSettings(_env_file=None, client_id=emu.oauth.client_id, client_secret=emu.oauth.client_secret,
-                              base_url=emu.base_url, token_store=f"file:{tmp_path / 'cfg' / 'tokens.json'}",
-                              redirect_uri="http://localhost:8000/callback", retry_base_seconds=0.01, **kw)
+    return QuickBooksSettings(
+        _env_file=None,
+        client_id=emu.oauth.client_id,
+        client_secret=emu.oauth.client_secret,
+        base_url=emu.base_url,
+        token_store=f"file:{tmp_path / 'cfg' / 'tokens.json'}",
+        redirect_uri="http://localhost:8000/callback",
+        retry_base_seconds=0.01,
+        **kw,
+    )
 
 
 def browser(printed: list[str]):
     """Stands in for the person: opens the printed consent URL and pastes back where it redirected."""
+
     def read_line(prompt: str) -> str:
         url = next(line for line in printed if line.startswith("http"))
         resp = requests.get(url, allow_redirects=False, timeout=5)
         assert resp.status_code == 302
         return resp.headers["Location"]
+
     return read_line
 
 
@@ -79,8 +93,11 @@ def test_connect_refuses_a_redirect_from_another_attempt(emu, tmp_path):
 
 def test_connect_reports_a_denied_consent(emu, tmp_path):
     with pytest.raises(AuthError) as err:
-        connect(settings_for(emu, tmp_path),
-                read_line=lambda p: "http://localhost:8000/callback?error=access_denied&state=s", write=lambda s: None)
+        connect(
+            settings_for(emu, tmp_path),
+            read_line=lambda p: "http://localhost:8000/callback?error=access_denied&state=s",
+            write=lambda s: None,
+        )
     assert "did not grant access (access_denied)" in str(err.value)
 
 
@@ -94,8 +111,14 @@ def test_connect_refuses_another_company_than_configured(emu, tmp_path):
 def test_an_expired_access_token_is_refreshed_before_the_first_call(emu, tmp_path):
     tokens = emu.oauth.issue()
     store = FileTokenStore(tmp_path / "cfg" / "tokens.json")
-    store.save(TokenSet(access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
-                        realm_id=emu.realm_id, access_expires_at=(utcnow() - timedelta(minutes=5)).isoformat()))
+    store.save(
+        TokenSet(
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            realm_id=emu.realm_id,
+            access_expires_at=(utcnow() - timedelta(minutes=5)).isoformat(),
+        )
+    )
     qbo = QuickBooksAccounting(settings_for(emu, tmp_path), store)
     qbo.create_invoices([draft()], ENTRIES)
     assert emu.oauth.refresh_calls == 1 and qbo.auth.refreshes == 1
@@ -105,9 +128,15 @@ def test_an_expired_access_token_is_refreshed_before_the_first_call(emu, tmp_pat
 def test_a_connection_past_its_refresh_expiry_says_when_and_how_to_reconnect(emu, tmp_path):
     tokens = emu.oauth.issue()
     store = FileTokenStore(tmp_path / "cfg" / "tokens.json")
-    store.save(TokenSet(access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
-                        realm_id=emu.realm_id, access_expires_at="2026-01-01T00:00:00+00:00",
-                        refresh_expires_at="2026-04-10T00:00:00+00:00"))
+    store.save(
+        TokenSet(
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            realm_id=emu.realm_id,
+            access_expires_at="2026-01-01T00:00:00+00:00",
+            refresh_expires_at="2026-04-10T00:00:00+00:00",
+        )
+    )
     with pytest.raises(AuthError) as err:
         QuickBooksAccounting(settings_for(emu, tmp_path), store).check([draft()])
     assert "expired on 2026-04-10" in str(err.value) and "python main.py connect quickbooks" in str(err.value)
@@ -122,8 +151,14 @@ class _FailingStore(FileTokenStore):
 def test_a_refresh_that_cannot_be_stored_is_never_used(emu, tmp_path):
     tokens = emu.oauth.issue()
     good = FileTokenStore(tmp_path / "cfg" / "tokens.json")
-    good.save(TokenSet(access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
-                       realm_id=emu.realm_id, access_expires_at=(utcnow() - timedelta(minutes=5)).isoformat()))
+    good.save(
+        TokenSet(
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            realm_id=emu.realm_id,
+            access_expires_at=(utcnow() - timedelta(minutes=5)).isoformat(),
+        )
+    )
     qbo = QuickBooksAccounting(settings_for(emu, tmp_path), _FailingStore(good.path))
     with pytest.raises(OSError):
         qbo.create_invoices([draft()], ENTRIES)
@@ -198,8 +233,11 @@ def test_secret_manager_store_round_trip():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _SecretManager)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
-        store = SecretManagerTokenStore("projects/p1/secrets/qbo", session=requests.Session(),
-                                        endpoint=f"http://127.0.0.1:{server.server_address[1]}")
+        store = SecretManagerTokenStore(
+            "projects/p1/secrets/qbo",
+            session=requests.Session(),
+            endpoint=f"http://127.0.0.1:{server.server_address[1]}",
+        )
         assert store.load() is None
         t1 = TokenSet(access_token="a1", refresh_token="r1", realm_id="9", access_expires_at="2026-01-01T00:00:00")
         t2 = TokenSet(access_token="a2", refresh_token="r2", realm_id="9", access_expires_at="2026-01-01T01:00:00")

@@ -87,10 +87,13 @@ def test_batch_of_more_than_30_is_refused_and_library_batches_split(emu, qb):
     result = batch_create(customers, qb=qb)  # the library splits into 30 + 1
     assert len(result.successes) == 31 and emu.count("/batch") == 2
     with pytest.raises(QuickbooksException) as err:
-        qb.post(f"{qb.api_url}/company/{qb.company_id}/batch",
-                '{"BatchItemRequest": [%s]}' % ",".join(
-                    '{"bId": "%d", "operation": "create", "Customer": {"DisplayName": "X%d"}}' % (n, n)
-                    for n in range(31)))
+        qb.post(
+            f"{qb.api_url}/company/{qb.company_id}/batch",
+            '{"BatchItemRequest": [%s]}'
+            % ",".join(
+                '{"bId": "%d", "operation": "create", "Customer": {"DisplayName": "X%d"}}' % (n, n) for n in range(31)
+            ),
+        )
     assert "at most 30" in str(err.value)
 
 
@@ -101,8 +104,9 @@ def test_minorversion_is_sent_and_recorded(emu, qb):
 
 def test_runs_on_its_own_with_a_sample_company():
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-m", "tests.emulators.quickbooks", "--port", "0"], cwd=root,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulators.quickbooks", "--port", "0"], cwd=root, stdout=subprocess.PIPE, text=True
+    )
     try:
         first = proc.stdout.readline()
         base = first.split(" on ", 1)[1].split(" ", 1)[0]

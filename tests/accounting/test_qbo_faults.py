@@ -190,12 +190,15 @@ PATHS = ["/query", "/batch", "/invoice", "/upload"]
 
 @pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(schedule=st.lists(st.tuples(st.sampled_from(FAULTS), st.sampled_from(PATHS), st.integers(1, 3)),
-                         max_size=4),
-       batch_size=st.sampled_from([1, 2, 30]))
+@given(
+    schedule=st.lists(st.tuples(st.sampled_from(FAULTS), st.sampled_from(PATHS), st.integers(1, 3)), max_size=4),
+    batch_size=st.sampled_from([1, 2, 30]),
+)
 # Seven faults on /query drain two per run (max_attempts=2): it takes more runs than a fixed six allowed.
-@example(schedule=[("429", "/query", 1), ("429", "/query", 2), ("429", "/query", 3), ("validation", "/query", 3)],
-         batch_size=30)
+@example(
+    schedule=[("429", "/query", 1), ("429", "/query", 2), ("429", "/query", 3), ("validation", "/query", 3)],
+    batch_size=30,
+)
 def test_any_fault_schedule_ends_with_exactly_one_invoice_each(tmp_path_factory, schedule, batch_size):
     """Whatever fails, and however often the run must be repeated, each client ends with one invoice, one
     attachment, and the last run returns them all."""

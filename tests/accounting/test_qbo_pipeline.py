@@ -4,12 +4,11 @@ exactly one invoice per client, and every approved billable row marked with its 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 
 from functions import pipeline
-from functions.demo import SAMPLE, review_as_person, sample_labels
 from functions.config import Settings, bootstrap
+from functions.demo import SAMPLE, review_as_person, sample_labels
 from functions.models import Period
 from functions.sources.csv_exports import CsvSource
 from tests.accounting.test_qbo_adapter import make_adapter
@@ -25,9 +24,13 @@ def test_sample_month_into_quickbooks_survives_a_lost_answer_and_a_crash_before_
     try:
         sheet = FailingWriteSheet()
         qbo = make_adapter(emu, tmp_path)
-        services = bootstrap(Settings(workdir=tmp_path), sheet=sheet, accounting=qbo,
-                             source=CsvSource(sorted((SAMPLE / "exports").glob("*.csv"))),
-                             clock=lambda: datetime(2026, 11, 2, tzinfo=timezone.utc))
+        services = bootstrap(
+            Settings(workdir=tmp_path),
+            sheet=sheet,
+            accounting=qbo,
+            source=CsvSource(sorted((SAMPLE / "exports").glob("*.csv"))),
+            clock=lambda: datetime(2026, 11, 2, tzinfo=UTC),
+        )
         pipeline.refresh(services, OCT, config_dir=SAMPLE / "config")
         review_as_person(services, OCT, sample_labels())
 
@@ -58,8 +61,7 @@ def test_sample_month_into_quickbooks_survives_a_lost_answer_and_a_crash_before_
                 assert sheet.get("Time", r, "Invoice") == numbers[row[client_col]]
                 marked += 1
         assert marked > 1000
-        assert all(i.link.startswith("https://app.sandbox.qbo.intuit.com/app/invoice?txnId=")
-                   for i in healed.invoices)
+        assert all(i.link.startswith("https://app.sandbox.qbo.intuit.com/app/invoice?txnId=") for i in healed.invoices)
 
         third = pipeline.create_invoices(services, OCT)
         assert third.created == 0 and third.invoices == [] and len(emu.all("Invoice")) == 25

@@ -27,22 +27,60 @@ CATEGORIES = [
 ]
 
 
-def row(client: str = "Acme", hours: str | Decimal = "1", *, person: str = "Ana Ruiz", role: str = "Developer",
-        day: str | date = "2026-10-05", category: str = "Development", approved: bool = True,
-        billable: bool = True, notes: str = "work", project: str = "Web", task: str = "", rate: str | None = None,
-        currency: str | None = None, override: str | None = None, line_item: str = "", invoice: str = "",
-        source: str = "harvest", ref: str | None = None) -> TimeRow:
+def row(
+    client: str = "Acme",
+    hours: str | Decimal = "1",
+    *,
+    person: str = "Ana Ruiz",
+    role: str = "Developer",
+    day: str | date = "2026-10-05",
+    category: str = "Development",
+    approved: bool = True,
+    billable: bool = True,
+    notes: str = "work",
+    project: str = "Web",
+    task: str = "",
+    rate: str | None = None,
+    currency: str | None = None,
+    override: str | None = None,
+    line_item: str = "",
+    invoice: str = "",
+    source: str = "harvest",
+    ref: str | None = None,
+) -> TimeRow:
     n = next(_ids)
-    entry = TimeEntry(source=source, source_id=ref or f"e{n}", date=day, client=client, project=project,
-                      task=task, person=person, role=role, notes=notes, hours=hours, billable=billable,
-                      rate=rate, currency=currency)
-    return TimeRow(row=n + 1, entry=entry, category=category, line_item=line_item,
-                   rate_override=None if override is None else Decimal(override), approved=approved,
-                   invoice=invoice)
+    entry = TimeEntry(
+        source=source,
+        source_id=ref or f"e{n}",
+        date=day,
+        client=client,
+        project=project,
+        task=task,
+        person=person,
+        role=role,
+        notes=notes,
+        hours=hours,
+        billable=billable,
+        rate=rate,
+        currency=currency,
+    )
+    return TimeRow(
+        row=n + 1,
+        entry=entry,
+        category=category,
+        line_item=line_item,
+        rate_override=None if override is None else Decimal(override),
+        approved=approved,
+        invoice=invoice,
+    )
 
 
-def book(clients: list[list[object]], rates: list[list[object]] | None = None,
-         rules: list[list[object]] | None = None, categories: list[list[object]] | None = None) -> RuleBook:
+def book(
+    clients: list[list[object]],
+    rates: list[list[object]] | None = None,
+    rules: list[list[object]] | None = None,
+    categories: list[list[object]] | None = None,
+) -> RuleBook:
     tables = {"Clients": clients, "Categories": categories or CATEGORIES}
     if rates is not None:
         tables["Rates"] = rates

@@ -6,35 +6,43 @@ from datetime import date
 from decimal import Decimal
 
 from functions.billing.engine import compute_invoices
-from functions.sheet.preview_tab import preview_rows
 from functions.sheet.contract import load_contract
+from functions.sheet.preview_tab import preview_rows
 
 from .helpers import ISSUE, OCT, book, row
 
-CLIENTS = [["Client", "Customer", "Currency", "Terms", "Default Rate", "Tax Code", "Memo"],
-           ["Acme", "Acme Corp", "USD", "Net 15", "100", "TAX", "Work for {period}"],
-           ["Bolt", "", "EUR", "Due on receipt", "", "", ""]]
-RATES = [["Client", "Person", "Role", "Category", "Rate"],
-         ["Acme", "Ana Ruiz", "", "", "150"],
-         ["Acme", "", "Designer", "", "120"],
-         ["", "", "Developer", "", "90"]]
+CLIENTS = [
+    ["Client", "Customer", "Currency", "Terms", "Default Rate", "Tax Code", "Memo"],
+    ["Acme", "Acme Corp", "USD", "Net 15", "100", "TAX", "Work for {period}"],
+    ["Bolt", "", "EUR", "Due on receipt", "", "", ""],
+]
+RATES = [
+    ["Client", "Person", "Role", "Category", "Rate"],
+    ["Acme", "Ana Ruiz", "", "", "150"],
+    ["Acme", "", "Designer", "", "120"],
+    ["", "", "Developer", "", "90"],
+]
 
 
 def test_rate_precedence_and_one_line_per_line_item_and_rate():
     b = book(CLIENTS, RATES)
-    rows = [row(hours="2", person="Ana Ruiz"),  # client+person 150
-            row(hours="1.5", person="Ben", role="Designer", category="Design"),  # client+role 120
-            row(hours="3", person="Cleo", role="Tester"),  # client default 100
-            row(hours="1", person="Dan", override="200"),  # override
-            row(hours="1", person="Ana Ruiz", notes="more")]
+    rows = [
+        row(hours="2", person="Ana Ruiz"),  # client+person 150
+        row(hours="1.5", person="Ben", role="Designer", category="Design"),  # client+role 120
+        row(hours="3", person="Cleo", role="Tester"),  # client default 100
+        row(hours="1", person="Dan", override="200"),  # override
+        row(hours="1", person="Ana Ruiz", notes="more"),
+    ]
     res = compute_invoices(rows, b, OCT, ISSUE)
     assert res.held == {}
     (draft,) = res.drafts
     got = sorted((l.line_item, l.unit_price, l.quantity, l.amount) for l in draft.lines)
-    assert got == [("Design", Decimal("120"), Decimal("1.5"), Decimal("180.00")),
-                   ("Development", Decimal("100"), Decimal("3"), Decimal("300.00")),
-                   ("Development", Decimal("150"), Decimal("3"), Decimal("450.00")),
-                   ("Development", Decimal("200"), Decimal("1"), Decimal("200.00"))]
+    assert got == [
+        ("Design", Decimal("120"), Decimal("1.5"), Decimal("180.00")),
+        ("Development", Decimal("100"), Decimal("3"), Decimal("300.00")),
+        ("Development", Decimal("150"), Decimal("3"), Decimal("450.00")),
+        ("Development", Decimal("200"), Decimal("1"), Decimal("200.00")),
+    ]
     assert draft.total == Decimal("1130.00")
     assert draft.due_date == date(2026, 11, 16) and draft.terms == "Net 15"
     assert draft.customer == "Acme Corp" and draft.memo == "Work for Oct 2026"
@@ -43,15 +51,19 @@ def test_rate_precedence_and_one_line_per_line_item_and_rate():
 
 def test_tracker_rate_beats_role_default_and_missing_rate_holds_client():
     b = book(CLIENTS, RATES)
-    rows = [row("Bolt", "2", person="Eve", role="Developer", rate="80", currency="EUR"),
-            row("Bolt", "1", person="Fay", role="Developer"),  # role default 90
-            row("Bolt", "1", person="Gus", role="Strategist")]  # nothing applies
+    rows = [
+        row("Bolt", "2", person="Eve", role="Developer", rate="80", currency="EUR"),
+        row("Bolt", "1", person="Fay", role="Developer"),  # role default 90
+        row("Bolt", "1", person="Gus", role="Strategist"),
+    ]  # nothing applies
     res = compute_invoices(rows, b, OCT, ISSUE)
     assert "Bolt" in res.held and "Gus" in res.held["Bolt"]
     assert res.drafts == ()
     held = res.held_drafts["Bolt"]
-    assert sorted((l.unit_price, l.quantity) for l in held.lines) == [(Decimal("80"), Decimal("2")),
-                                                                      (Decimal("90"), Decimal("1"))]
+    assert sorted((l.unit_price, l.quantity) for l in held.lines) == [
+        (Decimal("80"), Decimal("2")),
+        (Decimal("90"), Decimal("1")),
+    ]
     assert held.due_date == ISSUE
     assert any(i.level == "error" and "no rate" in i.message for i in res.issues)
 
@@ -65,8 +77,14 @@ def test_unknown_client_is_held_and_others_still_computed():
 
 def test_only_approved_uninvoiced_rows_in_period_are_billed():
     b = book(CLIENTS, RATES)
-    rows = [row(hours="1"), row(hours="2", approved=False), row("Bolt", "4", invoice="INV-7"),
-            row(hours="8", day="2026-09-30"), row(hours="3", billable=False), row(hours="5", category="Internal")]
+    rows = [
+        row(hours="1"),
+        row(hours="2", approved=False),
+        row("Bolt", "4", invoice="INV-7"),
+        row(hours="8", day="2026-09-30"),
+        row(hours="3", billable=False),
+        row(hours="5", category="Internal"),
+    ]
     res = compute_invoices(rows, b, OCT, ISSUE)
     (draft,) = res.drafts
     assert sum(l.quantity for l in draft.lines) == Decimal("1")

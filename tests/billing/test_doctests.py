@@ -7,8 +7,16 @@ import importlib
 
 import pytest
 
-MODULES = ["billing.book", "billing.expenses", "billing.rollup", "billing.rounding", "billing.terms",
-           "billing.tiers", "sheet.config_tabs", "sheet.tab_reader"]
+MODULES = [
+    "billing.book",
+    "billing.expenses",
+    "billing.rollup",
+    "billing.rounding",
+    "billing.terms",
+    "billing.tiers",
+    "sheet.config_tabs",
+    "sheet.tab_reader",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

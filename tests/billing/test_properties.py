@@ -16,10 +16,10 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.sheet.config_tabs import parse_book
 from functions.billing.engine import compute_invoices
 from functions.models import Period, TimeEntry, TimeRow
 from functions.money import line_amount
+from functions.sheet.config_tabs import parse_book
 
 from .helpers import CATEGORIES
 
@@ -33,7 +33,7 @@ hours = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9"), places=2)
 
 
 @st.composite
-def client_config(draw, name: str) -> dict:  # noqa: ANN001
+def client_config(draw, name: str) -> dict:
     pricing = draw(st.sampled_from(["rates", "rates", "tiers", "retainer"]))
     return {
         "name": name,
@@ -57,34 +57,81 @@ def client_config(draw, name: str) -> dict:  # noqa: ANN001
 
 
 @st.composite
-def month(draw) -> tuple[list[dict], list[TimeRow]]:  # noqa: ANN001
+def month(draw) -> tuple[list[dict], list[TimeRow]]:
     clients = [draw(client_config(n)) for n in ("Acme", "Bolt", "Crux")[: draw(st.integers(1, 3))]]
     n = draw(st.integers(0, 30))
     rows = []
     for i in range(n):
         person, role = draw(st.sampled_from(PEOPLE))
-        day = draw(st.sampled_from([date(2026, 9, 20), date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 14),
-                                    date(2026, 10, 15), date(2026, 10, 31)]))
-        entry = TimeEntry(source="t", source_id=f"e{i}", date=day, client=draw(st.sampled_from([k["name"] for k in clients] + ["Ghost"])),
-                          project=draw(st.sampled_from(["Web", "Web", "Fixed"])), person=person, role=role,
-                          notes=draw(st.sampled_from(["bug fix", "work", "call"])), hours=draw(hours),
-                          billable=draw(st.booleans().map(lambda b: b or draw(st.booleans()))),
-                          rate=draw(st.sampled_from([None, Decimal("95")])))
-        rows.append(TimeRow(row=i + 2, entry=entry, category=draw(st.sampled_from(CATS)),
-                            approved=draw(st.sampled_from([True, True, True, False])),
-                            rate_override=draw(st.sampled_from([None, None, None, Decimal("210")]))))
+        day = draw(
+            st.sampled_from(
+                [
+                    date(2026, 9, 20),
+                    date(2026, 10, 1),
+                    date(2026, 10, 2),
+                    date(2026, 10, 14),
+                    date(2026, 10, 15),
+                    date(2026, 10, 31),
+                ]
+            )
+        )
+        entry = TimeEntry(
+            source="t",
+            source_id=f"e{i}",
+            date=day,
+            client=draw(st.sampled_from([k["name"] for k in clients] + ["Ghost"])),
+            project=draw(st.sampled_from(["Web", "Web", "Fixed"])),
+            person=person,
+            role=role,
+            notes=draw(st.sampled_from(["bug fix", "work", "call"])),
+            hours=draw(hours),
+            billable=draw(st.booleans().map(lambda b: b or draw(st.booleans()))),
+            rate=draw(st.sampled_from([None, Decimal("95")])),
+        )
+        rows.append(
+            TimeRow(
+                row=i + 2,
+                entry=entry,
+                category=draw(st.sampled_from(CATS)),
+                approved=draw(st.sampled_from([True, True, True, False])),
+                rate_override=draw(st.sampled_from([None, None, None, Decimal("210")])),
+            )
+        )
     return clients, rows
 
 
 def tables(clients: list[dict]) -> dict:
     c = [["Client", "Currency", "Default Rate", "Rounding", "Round Per", "Minimum Entry", "Detail", "Minimum Fee"]]
     rates = [["Client", "Person", "Role", "Rate"], ["", "", "Designer", "80"]]
-    rules = [["Rule", "Client", "Project", "Hours", "Rate", "Amount", "Percent", "Rollover Cap", "Field", "Pattern",
-              "Line Item"],
-             ["rollup", "", "", "", "", "", "", "", "notes", "bug fix", "Maintenance"]]
+    rules = [
+        [
+            "Rule",
+            "Client",
+            "Project",
+            "Hours",
+            "Rate",
+            "Amount",
+            "Percent",
+            "Rollover Cap",
+            "Field",
+            "Pattern",
+            "Line Item",
+        ],
+        ["rollup", "", "", "", "", "", "", "", "notes", "bug fix", "Maintenance"],
+    ]
     for k in clients:
-        c.append([k["name"], "USD", k["default_rate"], k["rounding"], k["round_per"], k["minimum_entry"],
-                  k["detail"], k["minimum_fee"]])
+        c.append(
+            [
+                k["name"],
+                "USD",
+                k["default_rate"],
+                k["rounding"],
+                k["round_per"],
+                k["minimum_entry"],
+                k["detail"],
+                k["minimum_fee"],
+            ]
+        )
         if k["person_rate"]:
             rates.append([k["name"], "Ana Ruiz", "", k["person_rate"]])
         if k["role_rate"]:
@@ -93,8 +140,9 @@ def tables(clients: list[dict]) -> dict:
             rules.append(["tier", k["name"], "", k["tier_hours"], "150", "", "", "", "", "", ""])
             rules.append(["tier", k["name"], "", "", "110", "", "", "", "", "", ""])
         if k["pricing"] == "retainer":
-            rules.append(["retainer", k["name"], "", k["retainer_hours"], k["overage"], "1000", "", k["rollover"],
-                          "", "", ""])
+            rules.append(
+                ["retainer", k["name"], "", k["retainer_hours"], k["overage"], "1000", "", k["rollover"], "", "", ""]
+            )
         if k["cap"]:
             rules.append(["cap", k["name"], "", "", "", k["cap"], "", "", "", "", ""])
         if k["discount"]:
@@ -126,7 +174,7 @@ def expected_rate(row: TimeRow, k: dict) -> Decimal | None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(month())
-def test_conservation(world):  # noqa: ANN001
+def test_conservation(world):
     clients, rows = world
     book, errors = parse_book(tables(clients))
     assert errors == []
@@ -134,7 +182,7 @@ def test_conservation(world):  # noqa: ANN001
     by_name = {k["name"]: k for k in clients}
     billable = {c: set() for c in [*by_name, "Ghost"]}
     for r in rows:
-        if (OCT.contains(r.entry.date) and r.approved and r.entry.billable and r.category != "Internal"):
+        if OCT.contains(r.entry.date) and r.approved and r.entry.billable and r.category != "Internal":
             billable[r.entry.client].add(r.entry.ref)
     drafts = {d.client: d for d in result.drafts}
     assert set(drafts).isdisjoint(result.held)
@@ -147,8 +195,11 @@ def test_conservation(world):  # noqa: ANN001
             assert "missing rate" in result.held[name]
             # Held only when hours had to come from the rate card and some had no rate: tiers price everything.
             assert k["pricing"] == "rates" or (k["pricing"] == "retainer" and not k["overage"])
-            assert any(expected_rate(r, k) is None for r in rows if r.entry.ref in billable[name]
-                       and not (k["fixed"] and r.entry.project == "Fixed"))
+            assert any(
+                expected_rate(r, k) is None
+                for r in rows
+                if r.entry.ref in billable[name] and not (k["fixed"] and r.entry.project == "Fixed")
+            )
             continue
         draft = drafts.get(name)
         if draft is None:

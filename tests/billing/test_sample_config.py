@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from functions.sheet.config_tabs import parse_book
 from functions.billing.engine import BillingResult, compute_invoices
-from functions.sheet.preview_tab import preview_rows
 from functions.models import InvoiceDraft, Period, TimeRow
+from functions.sheet.config_tabs import parse_book
 from functions.sheet.contract import load_contract
+from functions.sheet.preview_tab import preview_rows
 from functions.sources.csv_exports import read_export
 
 SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "sample"
@@ -34,7 +34,7 @@ def tables() -> dict[str, list[list[str]]]:
 
 
 @pytest.fixture(scope="module")
-def result(tables) -> BillingResult:  # noqa: ANN001
+def result(tables) -> BillingResult:
     book, errors = parse_book(tables)
     assert errors == []
     labels: dict[tuple[str, str], str] = {}
@@ -46,8 +46,9 @@ def result(tables) -> BillingResult:  # noqa: ANN001
     for path in files:
         _, entries, _ = read_export(path)
         for e in entries:
-            rows.append(TimeRow(row=len(rows) + 2, entry=e, category=labels.get((e.source, e.source_id), ""),
-                                approved=True))
+            rows.append(
+                TimeRow(row=len(rows) + 2, entry=e, category=labels.get((e.source, e.source_id), ""), approved=True)
+            )
     return compute_invoices(rows, book, Period(year=2026, month=10), ISSUE)
 
 
@@ -55,7 +56,7 @@ def draft(result: BillingResult, client: str) -> InvoiceDraft:
     return next(d for d in result.drafts if d.client == client)
 
 
-def test_headers_are_the_tab_headers_and_every_setting_has_a_note(tables):  # noqa: ANN001
+def test_headers_are_the_tab_headers_and_every_setting_has_a_note(tables):
     contract = load_contract()
     for name in TABS:
         assert tables[name][0] == contract.tab(name).headers, name
@@ -65,14 +66,14 @@ def test_headers_are_the_tab_headers_and_every_setting_has_a_note(tables):  # no
                 assert col.note, f"{name}.{col.header} has no header note"
 
 
-def test_the_clients_are_the_agencys(tables):  # noqa: ANN001
+def test_the_clients_are_the_agencys(tables):
     agency = json.loads((SAMPLE / "agency.json").read_text(encoding="utf-8"))
     expected = {c["name"]: c["currency"] for c in agency["clients"]}
     got = {r[0]: r[2] for r in tables["Clients"][1:]}
     assert got == expected
 
 
-def test_every_client_is_invoiced_and_nothing_is_held(result):  # noqa: ANN001
+def test_every_client_is_invoiced_and_nothing_is_held(result):
     assert result.held == {}
     assert len(result.drafts) == 25
     assert all(d.total > 0 for d in result.drafts)
@@ -82,14 +83,16 @@ def kinds(d: InvoiceDraft) -> set[str]:
     return {line.kind for line in d.lines}
 
 
-def test_every_rule_family_shows_up(result):  # noqa: ANN001
+def test_every_rule_family_shows_up(result):
     # retainers, fees, milestones, caps, minimum, expenses, discounts
     assert "retainer" in kinds(draft(result, "Nimbus Cloud")) and "retainer" in kinds(draft(result, "Evergreen Foods"))
     assert "fixed" in kinds(draft(result, "Cedar Health"))
     milestones = [l for l in draft(result, "Harbor Museum").lines if l.kind == "milestone"]
     assert [l.amount for l in milestones] == [Decimal("6000.00")]  # milestone 2 is not complete
     assert draft(result, "Granite Capital").total == Decimal("9000.00")
-    assert "writeoff" in kinds(draft(result, "Granite Capital")) and "writeoff" in kinds(draft(result, "Ironclad Security"))
+    assert "writeoff" in kinds(draft(result, "Granite Capital")) and "writeoff" in kinds(
+        draft(result, "Ironclad Security")
+    )
     assert draft(result, "Riverside Clinic").total == Decimal("6000.00")
     assert "minimum" in kinds(draft(result, "Riverside Clinic"))
     kestrel = [l for l in draft(result, "Kestrel Aviation").lines if l.kind == "expense"]
@@ -105,11 +108,13 @@ def test_every_rule_family_shows_up(result):  # noqa: ANN001
     assert sum(l.quantity for l in bluefin.lines if l.unit_price == 150) == Decimal("40")
     assert {l.unit_price for l in draft(result, "Fjord Analytics").lines} >= {Decimal("120"), Decimal("130")}
     # rates by precedence: client + category, client + role, client + person
-    assert {l.unit_price for l in draft(result, "Lumen Energy").lines if l.line_item == "Meetings"
-            and l.kind == "hours"} == {Decimal("95")}
+    assert {
+        l.unit_price for l in draft(result, "Lumen Energy").lines if l.line_item == "Meetings" and l.kind == "hours"
+    } == {Decimal("95")}
     assert {l.unit_price for l in draft(result, "Vertex Robotics").lines} == {Decimal(x) for x in ("140", "125", "105")}
     assert {l.unit_price for l in draft(result, "Pioneer Outdoors").lines if l.kind == "hours"} == {
-        Decimal(x) for x in ("115", "145", "100")}
+        Decimal(x) for x in ("115", "145", "100")
+    }
     # roll-ups and accounting items
     acme = draft(result, "Acme Retail")
     assert "Support & Maintenance" in {l.line_item for l in acme.lines}
@@ -138,7 +143,7 @@ def test_every_rule_family_shows_up(result):  # noqa: ANN001
     assert len(result.non_billable) >= 20
 
 
-def test_preview_of_the_demo_has_a_total_row_per_client(result):  # noqa: ANN001
+def test_preview_of_the_demo_has_a_total_row_per_client(result):
     rows = preview_rows(result, None)
     col = {h: i for i, h in enumerate(load_contract().tab("Preview").headers)}
     totals = [r for r in rows if r[col["Line"]] == "Total"]

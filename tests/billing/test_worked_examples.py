@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from functions.sheet.config_tabs import parse_book
 from functions.billing.engine import compute_invoices
 from functions.models import Period, TimeEntry, TimeRow
 from functions.money import parse_amount
 from functions.sheet.cells import parse_bool
+from functions.sheet.config_tabs import parse_book
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "billing-rules.md"
@@ -97,21 +97,54 @@ def _rows(table: list[list[str]], default_client: str) -> list[TimeRow]:
     for n, cells in enumerate(body, start=2):
         v = dict(zip(header, cells))
         entry = TimeEntry(
-            source="doc", source_id=v.get("Ref") or f"t{n - 1}", date=v["Date"],
-            client=v.get("Client") or default_client, project=v.get("Project", ""), task=v.get("Task", ""),
-            person=v.get("Person") or "Ana Ruiz", role=v.get("Role", ""), notes=v.get("Notes", ""),
-            hours=v["Hours"], billable=parse_bool(v.get("Billable"), True),
-            rate=v.get("Tracker Rate") or None, currency=v.get("Tracker Currency") or None)
-        rows.append(TimeRow(row=n, entry=entry, category=v.get("Category", ""), line_item=v.get("Line Item", ""),
-                            rate_override=parse_amount(v["Rate Override"]) if v.get("Rate Override") else None,
-                            approved=parse_bool(v.get("Approved"), True), invoice=v.get("Invoice", "")))
+            source="doc",
+            source_id=v.get("Ref") or f"t{n - 1}",
+            date=v["Date"],
+            client=v.get("Client") or default_client,
+            project=v.get("Project", ""),
+            task=v.get("Task", ""),
+            person=v.get("Person") or "Ana Ruiz",
+            role=v.get("Role", ""),
+            notes=v.get("Notes", ""),
+            hours=v["Hours"],
+            billable=parse_bool(v.get("Billable"), True),
+            rate=v.get("Tracker Rate") or None,
+            currency=v.get("Tracker Currency") or None,
+        )
+        rows.append(
+            TimeRow(
+                row=n,
+                entry=entry,
+                category=v.get("Category", ""),
+                line_item=v.get("Line Item", ""),
+                rate_override=parse_amount(v["Rate Override"]) if v.get("Rate Override") else None,
+                approved=parse_bool(v.get("Approved"), True),
+                invoice=v.get("Invoice", ""),
+            )
+        )
     return rows
 
 
 def test_the_document_has_examples_for_every_rule_family():
     titles = " ".join(e.title.casefold() for e in EXAMPLES)
-    for word in ("precedence", "effective", "roll-up", "detail", "rounding", "tier", "retainer", "cap",
-                 "fixed fee", "milestone", "discount", "tax", "terms", "non-billable", "expense", "validation"):
+    for word in (
+        "precedence",
+        "effective",
+        "roll-up",
+        "detail",
+        "rounding",
+        "tier",
+        "retainer",
+        "cap",
+        "fixed fee",
+        "milestone",
+        "discount",
+        "tax",
+        "terms",
+        "non-billable",
+        "expense",
+        "validation",
+    ):
         assert word in titles, f"no worked example about {word}"
     assert len(EXAMPLES) >= 16
 
@@ -164,9 +197,16 @@ def _norm(header: str, cell: str) -> object:
     return cell
 
 
-def _shown(line, header: str) -> object:  # noqa: ANN001
+def _shown(line, header: str) -> object:
     return {
-        "Kind": line.kind, "Description": line.description, "Line Item": line.line_item, "Item": line.item,
-        "Quantity": line.quantity, "Hours": line.raw_hours, "Rate": line.unit_price, "Amount": line.amount,
-        "Tax": line.tax_code, "Entries": len(line.entry_refs),
+        "Kind": line.kind,
+        "Description": line.description,
+        "Line Item": line.line_item,
+        "Item": line.item,
+        "Quantity": line.quantity,
+        "Hours": line.raw_hours,
+        "Rate": line.unit_price,
+        "Amount": line.amount,
+        "Tax": line.tax_code,
+        "Entries": len(line.entry_refs),
     }[header]

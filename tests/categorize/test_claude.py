@@ -31,8 +31,9 @@ KEY = "sk-ant-test-0123456789abcdefSECRET"
 def _categories() -> tuple[Category, ...]:
     with open(ROOT / "functions/sample/config/Categories.csv", encoding="utf-8") as fh:
         return tuple(
-            Category(name=r["Category"], meaning=r["Meaning"], billable=r["Billable"] == "TRUE",
-                     line_item=r["Line Item"])
+            Category(
+                name=r["Category"], meaning=r["Meaning"], billable=r["Billable"] == "TRUE", line_item=r["Line Item"]
+            )
             for r in csv.DictReader(fh)
         )
 
@@ -42,8 +43,17 @@ CTX = CategorizeContext(categories=CATEGORIES)
 
 
 def entry(i: int | str, notes: str, client: str = "Acme Retail", task: str = "", project: str = "") -> TimeEntry:
-    return TimeEntry(source="harvest", source_id=str(i), date=date(2026, 10, 1), client=client, person="Ana Ruiz",
-                     hours="1.5", notes=notes, task=task, project=project)
+    return TimeEntry(
+        source="harvest",
+        source_id=str(i),
+        date=date(2026, 10, 1),
+        client=client,
+        person="Ana Ruiz",
+        hours="1.5",
+        notes=notes,
+        task=task,
+        project=project,
+    )
 
 
 @pytest.fixture
@@ -53,8 +63,9 @@ def emu() -> Iterator[AnthropicEmulator]:
 
 
 def claude(emu: AnthropicEmulator, **overrides: object) -> ClaudeCategorizer:
-    values: dict[str, object] = dict(anthropic_api_key=KEY, anthropic_base_url=emu.base_url, ai_max_retries=2,
-                                     ai_request_timeout_seconds=5)
+    values: dict[str, object] = dict(
+        anthropic_api_key=KEY, anthropic_base_url=emu.base_url, ai_max_retries=2, ai_request_timeout_seconds=5
+    )
     values.update(overrides)
     c = ClaudeCategorizer.from_settings(ClaudeSettings(**values))  # type: ignore[arg-type]
     assert c is not None
@@ -66,13 +77,17 @@ ISSUE_NOTES = ["ACME-1423 fix null ptr on checkout", "mtg w/ client re: Q4", "mi
 
 # -- the happy path ---------------------------------------------------------------------------------
 
+
 def test_messy_notes_get_a_category_a_clean_description_and_a_confidence(emu: AnthropicEmulator) -> None:
     entries = [entry(i, n) for i, n in enumerate(ISSUE_NOTES)]
     report = CategorizeReport()
     out = claude(emu).suggest(entries, CTX, report)
 
     assert {ref: (s.category, s.source) for ref, s in out.items()} == {
-        "harvest:0": ("Maintenance", "ai"), "harvest:1": ("Meetings", "ai"), "harvest:2": ("Internal", "ai")}
+        "harvest:0": ("Maintenance", "ai"),
+        "harvest:1": ("Meetings", "ai"),
+        "harvest:2": ("Internal", "ai"),
+    }
     assert out["harvest:0"].description == "ACME-1423: fix null pointer on checkout"
     assert out["harvest:1"].description == "Meeting with client about Q4"
     assert not out["harvest:0"].low_confidence and out["harvest:2"].low_confidence  # "misc" is flagged
@@ -100,23 +115,33 @@ def test_request_has_the_real_shape_structured_output_and_a_cached_system_prompt
 def test_the_schema_limits_category_to_the_categories_tab() -> None:
     schema = answer_schema(["Design", "QA"])
     with pytest.raises(ValueError):
-        schema.model_validate({"suggestions": [{"id": "e1", "category": "Astrology", "description": "x",
-                                                "confidence": 0.5, "line_item": None}]})
+        schema.model_validate(
+            {
+                "suggestions": [
+                    {"id": "e1", "category": "Astrology", "description": "x", "confidence": 0.5, "line_item": None}
+                ]
+            }
+        )
 
 
 # -- cheap --------------------------------------------------------------------------------------------
 
+
 def test_each_distinct_description_is_sent_once_many_per_request(emu: AnthropicEmulator) -> None:
     distinct = [f"TASK-{i} implement endpoint {i}" for i in range(120)]
-    entries = [entry(f"{i}-{k}", "  " + n.upper() + " ") if k else entry(f"{i}-{k}", n)
-               for i, n in enumerate(distinct) for k in range(3)]  # same note, other case and spacing
+    entries = [
+        entry(f"{i}-{k}", "  " + n.upper() + " ") if k else entry(f"{i}-{k}", n)
+        for i, n in enumerate(distinct)
+        for k in range(3)
+    ]  # same note, other case and spacing
     report = CategorizeReport()
     out = claude(emu, ai_batch_size=50).suggest(entries, CTX, report)
 
     assert len(out) == 360 and {s.category for s in out.values()} == {"Development"}
     assert report.requests == 3 == len(emu.requests)
-    sent = [json.loads(r.body["messages"][0]["content"].split("<entries>")[1].split("</entries>")[0])
-            for r in emu.requests]
+    sent = [
+        json.loads(r.body["messages"][0]["content"].split("<entries>")[1].split("</entries>")[0]) for r in emu.requests
+    ]
     # The first request goes alone (it writes the prompt cache); the other two run concurrently.
     assert len(sent[0]) == 50 and sorted(len(b) for b in sent[1:]) == [20, 50]
     assert len({item["notes"].casefold() for batch in sent for item in batch}) == 120
@@ -152,16 +177,37 @@ def test_a_changed_category_list_is_not_answered_from_the_cache(emu: AnthropicEm
 
 def _history(n: int) -> tuple[TimeRow, ...]:
     """Approved rows for many categories, plus one correction (suggested Meetings, person chose PM)."""
-    words = {"Design": "mockups for screen", "QA": "regression run on build", "Content": "blog copy draft",
-             "DevOps": "terraform module for env", "Development": "implement feature flag",
-             "Support": "answer ticket from user"}
+    words = {
+        "Design": "mockups for screen",
+        "QA": "regression run on build",
+        "Content": "blog copy draft",
+        "DevOps": "terraform module for env",
+        "Development": "implement feature flag",
+        "Support": "answer ticket from user",
+    }
     rows = []
     for i in range(n):
         cat = list(words)[i % len(words)]
-        rows.append(TimeRow(row=i + 2, entry=entry(f"h{i}", f"{words[cat]} {i}"), category=cat, approved=True,
-                            suggested_category=cat, suggested_by="model"))
-    rows.append(TimeRow(row=n + 2, entry=entry("h-fix", "weekly sync w/ acme"), category="Project Management",
-                        suggested_category="Meetings", suggested_by="ai", approved=True))
+        rows.append(
+            TimeRow(
+                row=i + 2,
+                entry=entry(f"h{i}", f"{words[cat]} {i}"),
+                category=cat,
+                approved=True,
+                suggested_category=cat,
+                suggested_by="model",
+            )
+        )
+    rows.append(
+        TimeRow(
+            row=n + 2,
+            entry=entry("h-fix", "weekly sync w/ acme"),
+            category="Project Management",
+            suggested_category="Meetings",
+            suggested_by="ai",
+            approved=True,
+        )
+    )
     return tuple(rows)
 
 
@@ -180,6 +226,7 @@ def test_the_system_prompt_is_cached_across_requests(emu: AnthropicEmulator) -> 
 
 # -- learns ------------------------------------------------------------------------------------------
 
+
 def test_corrections_become_few_shot_examples_and_change_the_answer(emu: AnthropicEmulator) -> None:
     plain = claude(emu).suggest([entry(1, "weekly sync w/ acme")], CTX, CategorizeReport())
     assert plain["harvest:1"].category == "Meetings"
@@ -193,14 +240,18 @@ def test_corrections_become_few_shot_examples_and_change_the_answer(emu: Anthrop
 
 # -- anything outside the schema falls back, per entry -------------------------------------------------
 
-@pytest.mark.parametrize("fault,placed,note", [
-    ("unknown_category", 2, "outside the schema"),
-    ("missing_id", 2, "outside the schema"),
-    ("duplicate_id", 2, "outside the schema"),
-    ("extra_id", 3, "outside the schema"),
-    ("malformed", 0, "not the JSON asked for"),
-    ("empty", 0, "not the JSON asked for"),
-])
+
+@pytest.mark.parametrize(
+    "fault,placed,note",
+    [
+        ("unknown_category", 2, "outside the schema"),
+        ("missing_id", 2, "outside the schema"),
+        ("duplicate_id", 2, "outside the schema"),
+        ("extra_id", 3, "outside the schema"),
+        ("malformed", 0, "not the JSON asked for"),
+        ("empty", 0, "not the JSON asked for"),
+    ],
+)
 def test_answers_outside_the_schema_are_dropped_not_fatal(
     emu: AnthropicEmulator, fault: str, placed: int, note: str
 ) -> None:
@@ -245,6 +296,7 @@ def test_in_the_chain_what_claude_drops_gets_an_offline_suggestion(emu: Anthropi
 
 # -- resilient ------------------------------------------------------------------------------------------
 
+
 def test_429_and_500_are_retried_by_the_sdk(emu: AnthropicEmulator) -> None:
     emu.fail_next("429", "500")
     report = CategorizeReport()
@@ -257,7 +309,8 @@ def test_a_slow_answer_times_out_and_is_retried(emu: AnthropicEmulator) -> None:
     emu.state.slow_seconds = 1.5
     emu.fail_next("timeout")
     out = claude(emu, ai_request_timeout_seconds=0.5, ai_max_retries=1).suggest(
-        [entry(1, "fix checkout bug")], CTX, CategorizeReport())
+        [entry(1, "fix checkout bug")], CTX, CategorizeReport()
+    )
     assert out["harvest:1"].category == "Maintenance" and len(emu.requests) == 2
 
 
@@ -269,26 +322,37 @@ def test_an_outage_stops_claude_for_the_run_and_the_chain_completes_offline(emu:
     assert len(out) == 120 and report.by_source == {"model": 120}
     assert len(emu.requests) == 2  # the first batch and its one retry; the other batches were not sent
     assert report.requests == 2
-    assert any("stopped early" in n and "HTTP 529) after 1 retry" in n and "120 entries fell back" in n
-               for n in report.notes), report.notes
+    assert any(
+        "stopped early" in n and "HTTP 529) after 1 retry" in n and "120 entries fell back" in n for n in report.notes
+    ), report.notes
 
 
 def test_the_time_budget_stops_further_requests() -> None:
     ticks = iter(range(0, 1000, 40))  # every clock read is 40 s later than the previous one
     with AnthropicEmulator(api_key=KEY) as e:
-        c = ClaudeCategorizer(ClaudeSettings(anthropic_api_key=KEY, anthropic_base_url=e.base_url,
-                                             ai_time_budget_seconds=100, ai_batch_size=10, ai_concurrency=1),
-                              clock=lambda: float(next(ticks)))
+        c = ClaudeCategorizer(
+            ClaudeSettings(
+                anthropic_api_key=KEY,
+                anthropic_base_url=e.base_url,
+                ai_time_budget_seconds=100,
+                ai_batch_size=10,
+                ai_concurrency=1,
+            ),
+            clock=lambda: float(next(ticks)),
+        )
         report = CategorizeReport()
         out = c.suggest([entry(i, f"implement thing {i}") for i in range(50)], CTX, report)
         assert 0 < len(e.requests) < 5 and len(out) == 10 * len(e.requests)
     assert any("time budget of 100 s" in n for n in report.notes)
 
 
-@pytest.mark.parametrize("overrides,status,hint", [
-    ({"anthropic_api_key": "sk-ant-wrong-key-000000000000"}, 401, "ANTHROPIC_API_KEY"),
-    ({"ai_model": "gpt-5"}, 404, "AI_MODEL"),
-])
+@pytest.mark.parametrize(
+    "overrides,status,hint",
+    [
+        ({"anthropic_api_key": "sk-ant-wrong-key-000000000000"}, 401, "ANTHROPIC_API_KEY"),
+        ({"ai_model": "gpt-5"}, 404, "AI_MODEL"),
+    ],
+)
 def test_a_rejected_request_is_not_retried_and_no_secret_is_reported(
     emu: AnthropicEmulator, caplog: pytest.LogCaptureFixture, overrides: dict[str, object], status: int, hint: str
 ) -> None:
@@ -303,6 +367,7 @@ def test_a_rejected_request_is_not_retried_and_no_secret_is_reported(
 
 
 # -- private -----------------------------------------------------------------------------------------------
+
 
 def test_disabled_or_keyless_means_no_categorizer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
@@ -325,8 +390,11 @@ def test_disabled_or_keyless_means_no_categorizer(monkeypatch: pytest.MonkeyPatc
 
 def test_personal_data_secrets_and_pseudonymized_clients_never_reach_the_api(emu: AnthropicEmulator) -> None:
     entries = [
-        entry(1, "mtg w/ jane.doe@acme-retail.com re: Acme Retail Q4 plan, call +1 (415) 555-0134",
-              project="Acme Retail replatform"),
+        entry(
+            1,
+            "mtg w/ jane.doe@acme-retail.com re: Acme Retail Q4 plan, call +1 (415) 555-0134",
+            project="Acme Retail replatform",
+        ),
         entry(2, f"debug staging login, pwd: Hunter22 key {KEY} https://x.acme.com/r?token=abc123", client="Globex"),
     ]
     out = claude(emu, ai_pseudonymize_clients=True).suggest(entries, CTX, CategorizeReport())
@@ -352,13 +420,27 @@ def test_cost_estimate_uses_list_prices() -> None:
 
 # -- never crashes ---------------------------------------------------------------------------------------
 
-FAULT_NAMES = ["429", "500", "529", "malformed", "refusal", "unknown_category", "missing_id", "extra_id",
-               "duplicate_id", "max_tokens", "empty", None]
+FAULT_NAMES = [
+    "429",
+    "500",
+    "529",
+    "malformed",
+    "refusal",
+    "unknown_category",
+    "missing_id",
+    "extra_id",
+    "duplicate_id",
+    "max_tokens",
+    "empty",
+    None,
+]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(faults=st.lists(st.sampled_from(FAULT_NAMES), max_size=4),
-       notes=st.lists(st.sampled_from(ISSUE_NOTES + ["fix bug", "", "figma", "deploy"]), min_size=1, max_size=12))
+@given(
+    faults=st.lists(st.sampled_from(FAULT_NAMES), max_size=4),
+    notes=st.lists(st.sampled_from(ISSUE_NOTES + ["fix bug", "", "figma", "deploy"]), min_size=1, max_size=12),
+)
 def test_whatever_the_api_does_suggest_returns_valid_suggestions_or_nothing(
     emu: AnthropicEmulator, faults: list[str | None], notes: list[str]
 ) -> None:
@@ -416,13 +498,23 @@ def test_the_emulator_speaks_the_sdks_error_and_usage_shapes(emu: AnthropicEmula
     assert caught.value.request_id and caught.value.request_id.startswith("req_")
     assert caught.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
     message = client.messages.create(
-        model="claude-haiku-5-5", max_tokens=50, messages=[{"role": "user", "content": "hi"}],
-        system=[{"type": "text", "text": "x" * 4000, "cache_control": {"type": "ephemeral"}}])
+        model="claude-haiku-5-5",
+        max_tokens=50,
+        messages=[{"role": "user", "content": "hi"}],
+        system=[{"type": "text", "text": "x" * 4000, "cache_control": {"type": "ephemeral"}}],
+    )
     assert message.usage.cache_creation_input_tokens == 1000 and message.usage.cache_read_input_tokens == 0
     again = client.messages.create(
-        model="claude-haiku-5-5", max_tokens=50, messages=[{"role": "user", "content": "hello"}],
-        system=[{"type": "text", "text": "x" * 4000, "cache_control": {"type": "ephemeral"}}])
+        model="claude-haiku-5-5",
+        max_tokens=50,
+        messages=[{"role": "user", "content": "hello"}],
+        system=[{"type": "text", "text": "x" * 4000, "cache_control": {"type": "ephemeral"}}],
+    )
     assert again.usage.cache_read_input_tokens == 1000 and again.usage.cache_creation_input_tokens == 0
     with pytest.raises(anthropic.BadRequestError):
-        client.messages.create(model="claude-haiku-5-5", max_tokens=50, extra_body={"temperature": 0.2},
-                               messages=[{"role": "user", "content": "hi"}])
+        client.messages.create(
+            model="claude-haiku-5-5",
+            max_tokens=50,
+            extra_body={"temperature": 0.2},
+            messages=[{"role": "user", "content": "hi"}],
+        )

@@ -38,10 +38,14 @@ def export(tmp_path: Path, name: str, rows: int, extra: list[str] = ()) -> Path:
 
 
 def services(tmp_path: Path, emu: AnthropicEmulator, *exports: Path, **ai: object) -> Services:
-    claude = ClaudeCategorizer(ClaudeSettings(anthropic_api_key=emu.api_key, anthropic_base_url=emu.base_url,
-                                              ai_max_retries=1, **ai))  # type: ignore[arg-type]
-    return bootstrap(Settings(workdir=tmp_path / "work", ai_enabled=False), source=CsvSource(exports),
-                     categorizer=Chain([RulesCategorizer(), MemoryCategorizer(), claude, OfflineClassifier()]))
+    claude = ClaudeCategorizer(
+        ClaudeSettings(anthropic_api_key=emu.api_key, anthropic_base_url=emu.base_url, ai_max_retries=1, **ai)
+    )  # type: ignore[arg-type]
+    return bootstrap(
+        Settings(workdir=tmp_path / "work", ai_enabled=False),
+        source=CsvSource(exports),
+        categorizer=Chain([RulesCategorizer(), MemoryCategorizer(), claude, OfflineClassifier()]),
+    )
 
 
 def time_tab(svc: Services) -> tuple[dict[str, int], list[list[object]]]:
@@ -50,8 +54,9 @@ def time_tab(svc: Services) -> tuple[dict[str, int], list[list[object]]]:
     return header, [r for r in values[1:] if any(c not in (None, "") for c in r)]
 
 
-def test_first_refresh_asks_claude_and_a_rerun_of_the_month_makes_no_call(tmp_path: Path,
-                                                                           emu: AnthropicEmulator) -> None:
+def test_first_refresh_asks_claude_and_a_rerun_of_the_month_makes_no_call(
+    tmp_path: Path, emu: AnthropicEmulator
+) -> None:
     svc = services(tmp_path, emu, export(tmp_path, "oct.csv", 60))
     first = refresh(svc, OCTOBER).as_json()
     asked = len(emu.requests)
@@ -73,14 +78,19 @@ def test_a_persons_correction_reaches_the_next_prompt_as_an_example(tmp_path: Pa
     svc = services(tmp_path, emu, export(tmp_path, "oct.csv", 30))
     refresh(svc, OCTOBER)
     header, rows = time_tab(svc)
-    target = next(i for i, r in enumerate(rows) if r[header["Suggested By"]] == "ai" and r[header["Notes"]]
-                  and r[header["Suggested Category"]] != "Strategy")
+    target = next(
+        i
+        for i, r in enumerate(rows)
+        if r[header["Suggested By"]] == "ai" and r[header["Notes"]] and r[header["Suggested Category"]] != "Strategy"
+    )
     notes = str(rows[target][header["Notes"]])
     svc.sheet.write([CellBlock(tab="Time", row=target + 2, col=header["Category"] + 1, values=[["Strategy"]])])
 
-    newline = ("2026-10-30,Mosaic Media,CMS Migration,MOSA-CMS,Development,totally new kind of note,1.0,1.00,"
-               "Yes,No,Yes,Ana,Ruiz,Principal Engineer,Yes,185.00,185.00,95.00,95.00,"
-               "United States Dollar - USD,")
+    newline = (
+        "2026-10-30,Mosaic Media,CMS Migration,MOSA-CMS,Development,totally new kind of note,1.0,1.00,"
+        "Yes,No,Yes,Ana,Ruiz,Principal Engineer,Yes,185.00,185.00,95.00,95.00,"
+        "United States Dollar - USD,"
+    )
     svc2 = services(tmp_path, emu, export(tmp_path, "oct2.csv", 30, [newline]))
     before = len(emu.requests)
     summary = refresh(svc2, OCTOBER).as_json()
@@ -91,8 +101,7 @@ def test_a_persons_correction_reaches_the_next_prompt_as_an_example(tmp_path: Pa
     assert notes.strip()[:20] in example
 
 
-def test_when_claude_is_down_the_refresh_completes_offline_and_says_so(tmp_path: Path,
-                                                                       emu: AnthropicEmulator) -> None:
+def test_when_claude_is_down_the_refresh_completes_offline_and_says_so(tmp_path: Path, emu: AnthropicEmulator) -> None:
     emu.outage("500")
     svc = services(tmp_path, emu, export(tmp_path, "oct.csv", 40))
     summary = refresh(svc, OCTOBER).as_json()

@@ -14,8 +14,10 @@ REDACTED = [
     ("call 415-555-0134", "call [phone]"),
     ("UK office +44 20 7946 0958", "UK office [phone]"),
     ("ring (020) 7946 0958", "ring [phone]"),
-    ("reset link https://app.acme.com/reset?token=abc123XYZ&u=7 sent",
-     "reset link https://app.acme.com/reset?[redacted] sent"),
+    (
+        "reset link https://app.acme.com/reset?token=abc123XYZ&u=7 sent",
+        "reset link https://app.acme.com/reset?[redacted] sent",
+    ),
     ("s3 https://b.s3.amazonaws.com/f.pdf?X-Amz-Signature=deadbeef", "s3 https://b.s3.amazonaws.com/f.pdf?[redacted]"),
     ("login https://admin:hunter2@staging.acme.com/", "login [url]"),
     ("key sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv", "key [secret]"),

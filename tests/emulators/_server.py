@@ -126,9 +126,14 @@ def serve(emulator: type[LocalServer], argv: Sequence[str] | None = None) -> Non
     parser = argparse.ArgumentParser(
         prog=f"python -m {spec.name}" if spec else None,
         description=f"Run the {emulator.title} emulator on 127.0.0.1. It prints its URL and the settings that "
-                    f"point the product at it; state lives in memory until Ctrl+C stops it.")
-    parser.add_argument("--port", type=int, default=emulator.default_port,
-                        help="port to listen on; 0 picks a free one (default: %(default)s)")
+        f"point the product at it; state lives in memory until Ctrl+C stops it.",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=emulator.default_port,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
     emulator.add_arguments(parser)
     args = parser.parse_args(argv)
     emu = emulator.from_arguments(args)
@@ -137,12 +142,19 @@ def serve(emulator: type[LocalServer], argv: Sequence[str] | None = None) -> Non
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             raise
-        parser.exit(1, f"{parser.prog}: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); "
-                       f"pick another --port, or 0 for any free one\n")
+        parser.exit(
+            1,
+            f"{parser.prog}: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); "
+            f"pick another --port, or 0 for any free one\n",
+        )
     env = emu.env()
     point = " Point the adapter at it with:" if env else ""
-    lines = [f"{emulator.title} emulator on {emu.base_url} ({emu.summary()}).{point}", *exports(env),
-             *emu.instructions(args), "Ctrl+C stops it."]
+    lines = [
+        f"{emulator.title} emulator on {emu.base_url} ({emu.summary()}).{point}",
+        *exports(env),
+        *emu.instructions(args),
+        "Ctrl+C stops it.",
+    ]
     print("\n".join(lines), flush=True)
     try:
         while True:

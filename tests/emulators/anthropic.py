@@ -38,20 +38,53 @@ MIN_CACHEABLE = {"claude-haiku-5-5": 512, "claude-haiku-4-5": 4096, "claude-opus
 DEFAULT_MIN_CACHEABLE = 1024
 
 FAULTS = {
-    "429", "500", "529", "401", "timeout", "malformed", "refusal", "unknown_category", "missing_id",
-    "extra_id", "duplicate_id", "max_tokens", "empty",
+    "429",
+    "500",
+    "529",
+    "401",
+    "timeout",
+    "malformed",
+    "refusal",
+    "unknown_category",
+    "missing_id",
+    "extra_id",
+    "duplicate_id",
+    "max_tokens",
+    "empty",
 }
 
 # (keywords, category, confidence): first match wins, checked against notes, then task, then project.
 KEYWORDS: list[tuple[tuple[str, ...], str, float]] = [
-    (("standup w/ team", "1:1", "internal", "timesheet", "admin", "all-hands", "all hands", "team mtg"),
-     "Internal", 0.85),
+    (
+        ("standup w/ team", "1:1", "internal", "timesheet", "admin", "all-hands", "all hands", "team mtg"),
+        "Internal",
+        0.85,
+    ),
     (("proposal", "estimate", "pitch", "sow", "rfp", "pre-sales"), "Sales", 0.85),
     (("course", "conference", "training", "onboarding", "learning", "webinar"), "Training", 0.8),
-    (("hotfix", "null ptr", "fix", "bug", "regression", "patch", "crash", "cve", "upgrade dep", "bump"),
-     "Maintenance", 0.9),
-    (("deploy", "ci/cd", "ci ", "pipeline", "k8s", "terraform", "docker", "aws", "dns", "ssl", "monitoring",
-      "infra"), "DevOps", 0.88),
+    (
+        ("hotfix", "null ptr", "fix", "bug", "regression", "patch", "crash", "cve", "upgrade dep", "bump"),
+        "Maintenance",
+        0.9,
+    ),
+    (
+        (
+            "deploy",
+            "ci/cd",
+            "ci ",
+            "pipeline",
+            "k8s",
+            "terraform",
+            "docker",
+            "aws",
+            "dns",
+            "ssl",
+            "monitoring",
+            "infra",
+        ),
+        "DevOps",
+        0.88,
+    ),
     (("test", "qa", "uat", "regression run", "test plan", "e2e"), "QA", 0.88),
     (("wireframe", "mockup", "figma", "prototype", "design", "ux", "ui ", "logo", "style guide"), "Design", 0.9),
     (("dashboard", "report", "analytics", "sql", "ga4", "tracking", "looker", "data"), "Data & Analytics", 0.85),
@@ -59,16 +92,41 @@ KEYWORDS: list[tuple[tuple[str, ...], str, float]] = [
     (("roadmap", "discovery", "audit", "strategy", "workshop"), "Strategy", 0.8),
     (("mtg", "meeting", "call", "demo", "kickoff", "sync", "standup", "catch-up", "catchup"), "Meetings", 0.9),
     (("ticket", "support", "help", "question", "password reset", "config change", "user request"), "Support", 0.85),
-    (("plan", "status", "backlog", "grooming", "sprint", "schedule", "pm ", "coordination", "invoice review"),
-     "Project Management", 0.8),
-    (("feature", "implement", "refactor", "api", "code", "pr ", "review pr", "endpoint", "build", "dev",
-      "integration"), "Development", 0.85),
+    (
+        ("plan", "status", "backlog", "grooming", "sprint", "schedule", "pm ", "coordination", "invoice review"),
+        "Project Management",
+        0.8,
+    ),
+    (
+        (
+            "feature",
+            "implement",
+            "refactor",
+            "api",
+            "code",
+            "pr ",
+            "review pr",
+            "endpoint",
+            "build",
+            "dev",
+            "integration",
+        ),
+        "Development",
+        0.85,
+    ),
 ]
 
 _ABBREVIATIONS = [
-    (r"\bmtg\b", "meeting"), (r"\bw/", "with "), (r"\bre:", "about"), (r"\bptr\b", "pointer"),
-    (r"\bdeps?\b", "dependencies"), (r"\bimpl\b", "implementation"), (r"\bpr\b", "pull request"),
-    (r"\bconfig\b", "configuration"), (r"\bmisc\b", "miscellaneous work"), (r"\bq(\d)\b", r"Q\1"),
+    (r"\bmtg\b", "meeting"),
+    (r"\bw/", "with "),
+    (r"\bre:", "about"),
+    (r"\bptr\b", "pointer"),
+    (r"\bdeps?\b", "dependencies"),
+    (r"\bimpl\b", "implementation"),
+    (r"\bpr\b", "pull request"),
+    (r"\bconfig\b", "configuration"),
+    (r"\bmisc\b", "miscellaneous work"),
+    (r"\bq(\d)\b", r"Q\1"),
 ]
 
 
@@ -124,11 +182,10 @@ class AnthropicEmulator(LocalServer):
     # -- lifecycle (start/stop: LocalServer); run by hand: python -m tests.emulators.anthropic ----------
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--api-key", default="local-test-key",
-                            help="the key it accepts (default: %(default)s)")
+        parser.add_argument("--api-key", default="local-test-key", help="the key it accepts (default: %(default)s)")
 
     @classmethod
-    def from_arguments(cls, args: argparse.Namespace) -> "AnthropicEmulator":
+    def from_arguments(cls, args: argparse.Namespace) -> AnthropicEmulator:
         return cls(api_key=args.api_key)
 
     def summary(self) -> str:
@@ -139,8 +196,10 @@ class AnthropicEmulator(LocalServer):
         return {"AI_ENABLED": "true", "ANTHROPIC_BASE_URL": self.base_url, "ANTHROPIC_API_KEY": self.api_key}
 
     def instructions(self, args: argparse.Namespace) -> list[str]:
-        return ["then `python main.py refresh --period 2026-10 --csv functions/sample/exports/october_toggl.csv` "
-                "categorizes through it."]
+        return [
+            "then `python main.py refresh --period 2026-10 --csv functions/sample/exports/october_toggl.csv` "
+            "categorizes through it."
+        ]
 
     @property
     def api_key(self) -> str:
@@ -194,10 +253,17 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _error(self, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
-        self._send(status, {"type": "error", "error": {"type": kind, "message": message},
-                            "request_id": "req_" + uuid.uuid4().hex[:24]}, headers)
+        self._send(
+            status,
+            {
+                "type": "error",
+                "error": {"type": kind, "message": message},
+                "request_id": "req_" + uuid.uuid4().hex[:24],
+            },
+            headers,
+        )
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -230,8 +296,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(404, "not_found_error", f"model: {body['model']}")
         if fault == "429":
             rec.status = 429
-            return self._error(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute "
-                               "rate limit.", {"retry-after": self.state.retry_after})
+            return self._error(
+                429,
+                "rate_limit_error",
+                "Number of request tokens has exceeded your per-minute rate limit.",
+                {"retry-after": self.state.retry_after},
+            )
         if fault == "500":
             rec.status = 500
             return self._error(500, "api_error", "Internal server error")
@@ -254,7 +324,7 @@ def _validate(body: dict[str, Any]) -> str:
         return "This model does not support assistant message prefill."
     if str(body["model"]).startswith("claude-haiku-5") and any(k in body for k in ("temperature", "top_p", "top_k")):
         return "temperature, top_p and top_k are not supported for this model."
-    fmt = ((body.get("output_config") or {}).get("format") or {})
+    fmt = (body.get("output_config") or {}).get("format") or {}
     if fmt and (fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), dict)):
         return "output_config.format: expected {type: json_schema, schema: {...}}"
     return ""
@@ -349,21 +419,23 @@ def _answer(body: dict[str, Any], fault: str | None, state: EmulatorState) -> di
     out = []
     for item in items if isinstance(items, list) else []:
         category, confidence = _classify(item, allowed, examples)
-        out.append({
-            "id": str(item.get("id")),
-            "category": category,
-            "line_item": None,
-            "description": describe(str(item.get("notes") or ""), str(item.get("task") or ""),
-                                    str(item.get("project") or "")),
-            "confidence": confidence,
-        })
+        out.append(
+            {
+                "id": str(item.get("id")),
+                "category": category,
+                "line_item": None,
+                "description": describe(
+                    str(item.get("notes") or ""), str(item.get("task") or ""), str(item.get("project") or "")
+                ),
+                "confidence": confidence,
+            }
+        )
     if fault == "unknown_category" and out:
         out[0]["category"] = "Astrology"
     if fault == "missing_id" and out:
         out.pop(0)
     if fault == "extra_id":
-        out.append({"id": "e999", "category": allowed[0], "line_item": None, "description": "Extra",
-                    "confidence": 0.9})
+        out.append({"id": "e999", "category": allowed[0], "line_item": None, "description": "Extra", "confidence": 0.9})
     if fault == "duplicate_id" and out:
         out.append(dict(out[0], category=allowed[-1]))
     text = json.dumps({"suggestions": out})

@@ -31,12 +31,20 @@ from tests.emulators._server import LocalServer
 def _key_and_cert(common_name: str) -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=2)).sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
@@ -57,19 +65,36 @@ class GoogleIdentity(LocalServer):
         """Where the certificates are served, as https://www.googleapis.com/oauth2/v1/certs serves Google's."""
         return self.base_url + "/oauth2/v1/certs"
 
-    def token(self, email: str, audience: str, *, verified: bool = True, issuer: str | None = None,
-              lifetime: int = 3600, issued_at: int | None = None, signer: crypt.RSASigner | None = None,
-              **claims: Any) -> str:
+    def token(
+        self,
+        email: str,
+        audience: str,
+        *,
+        verified: bool = True,
+        issuer: str | None = None,
+        lifetime: int = 3600,
+        issued_at: int | None = None,
+        signer: crypt.RSASigner | None = None,
+        **claims: Any,
+    ) -> str:
         now = int(time.time()) if issued_at is None else issued_at
-        payload = {"iss": issuer or self.ISSUER, "aud": audience, "sub": str(abs(hash(email)) % 10**20),
-                   "email": email, "email_verified": verified, "iat": now, "exp": now + lifetime, **claims}
+        payload = {
+            "iss": issuer or self.ISSUER,
+            "aud": audience,
+            "sub": str(abs(hash(email)) % 10**20),
+            "email": email,
+            "email_verified": verified,
+            "iat": now,
+            "exp": now + lifetime,
+            **claims,
+        }
         return jwt.encode(signer or self.signer, payload).decode()
 
 
 class _CertsHandler(BaseHTTPRequestHandler):
     emu: GoogleIdentity
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if self.path.split("?")[0] != "/oauth2/v1/certs":
             self.send_error(404)
             return
@@ -94,13 +119,22 @@ def other_signer() -> crypt.RSASigner:
     return crypt.RSASigner.from_string(key_pem, key_id="test-key-1")
 
 
-def service_account_file(directory: Path, token_uri: str, email: str = "invoicing@test-project.iam.gserviceaccount.com") -> Path:
+def service_account_file(
+    directory: Path, token_uri: str, email: str = "invoicing@test-project.iam.gserviceaccount.com"
+) -> Path:
     """A service-account JSON key, shaped like the one the Cloud console downloads, for an emulator's /token."""
     key_pem, _ = _key_and_cert(email)
-    info = {"type": "service_account", "project_id": "test-project", "private_key_id": "0123abcd",
-            "private_key": key_pem, "client_email": email, "client_id": "1234567890",
-            "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": token_uri,
-            "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs"}
+    info = {
+        "type": "service_account",
+        "project_id": "test-project",
+        "private_key_id": "0123abcd",
+        "private_key": key_pem,
+        "client_email": email,
+        "client_id": "1234567890",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": token_uri,
+        "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+    }
     path = directory / "service-account.json"
     path.write_text(json.dumps(info), encoding="utf-8")
     return path

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from google.auth.transport.requests import AuthorizedSession, Request
 
 from functions.auth import google_credentials
@@ -19,8 +18,16 @@ from functions.sheet.gsheets import SCOPES, EmulatorSession, GoogleSheet, Google
 from .google_certs import GoogleIdentity, service_account_file
 from .sheets import SheetsEmulator
 
-__all__ = ["sheets_emulator", "sheets_url", "sa_file", "new_sheet_id", "gsheet", "identity", "gsettings",
-           "PersonSession"]
+__all__ = [
+    "sheets_emulator",
+    "sheets_url",
+    "sa_file",
+    "new_sheet_id",
+    "gsheet",
+    "identity",
+    "gsettings",
+    "PersonSession",
+]
 
 
 class PersonSession(AuthorizedSession):
@@ -63,8 +70,15 @@ def new_sheet_id(sheets_emulator: SheetsEmulator) -> str:
 
 @pytest.fixture
 def gsettings(sheets_url: str, sa_file: Path, new_sheet_id: str) -> GoogleSheetsSettings:
-    return GoogleSheetsSettings(spreadsheet_id=new_sheet_id, credentials_file=sa_file, api_base_url=sheets_url,
-                                max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05, timeout_seconds=10)
+    return GoogleSheetsSettings(
+        spreadsheet_id=new_sheet_id,
+        credentials_file=sa_file,
+        api_base_url=sheets_url,
+        max_attempts=4,
+        backoff_seconds=0.01,
+        max_backoff_seconds=0.05,
+        timeout_seconds=10,
+    )
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -56,9 +56,18 @@ class FaultSwitch:
 class HarvestEmulator(TimeSourceEmulator):
     title, default_port = "Harvest API v2", 8767
 
-    def __init__(self, account_id: str = "1234567", token: str = "emu-harvest-token", latency: float = 0.0,
-                 seed: bool = True, entries: int = 48, rate_limit: int = 100, window: float = 15.0,
-                 hang_seconds: float = 2.0, subdomain: str = "northwind"):
+    def __init__(
+        self,
+        account_id: str = "1234567",
+        token: str = "emu-harvest-token",
+        latency: float = 0.0,
+        seed: bool = True,
+        entries: int = 48,
+        rate_limit: int = 100,
+        window: float = 15.0,
+        hang_seconds: float = 2.0,
+        subdomain: str = "northwind",
+    ):
         self.account_id, self.token, self.latency = account_id, token, latency
         self.rate_limit, self.window, self.hang_seconds = rate_limit, window, hang_seconds
         self.subdomain = subdomain
@@ -85,8 +94,13 @@ class HarvestEmulator(TimeSourceEmulator):
 
     def env(self) -> dict[str, str]:
         """The environment that points HarvestSettings at this emulator."""
-        return {"TIME_SOURCE": "harvest", "HARVEST_BASE_URL": self.base_url, "HARVEST_ACCOUNT_ID": self.account_id,
-                "HARVEST_TOKEN": self.token, "HARVEST_USER_AGENT": "Invoicing tests (ops@northwind.example)"}
+        return {
+            "TIME_SOURCE": "harvest",
+            "HARVEST_BASE_URL": self.base_url,
+            "HARVEST_ACCOUNT_ID": self.account_id,
+            "HARVEST_TOKEN": self.token,
+            "HARVEST_USER_AGENT": "Invoicing tests (ops@northwind.example)",
+        }
 
     # -- run by hand: python -m tests.emulators.harvest --------------------------------------------------
     def summary(self) -> str:
@@ -113,13 +127,23 @@ class HarvestEmulator(TimeSourceEmulator):
             for i, person in enumerate(agency["people"]):
                 first, _, last = person["name"].partition(" ")
                 uid = self._next_id()
-                self.users[uid] = {"id": uid, "first_name": first, "last_name": last, "email": person["email"],
-                                   "telephone": "", "timezone": "Eastern Time (US & Canada)", "is_contractor": False,
-                                   "is_active": True, "weekly_capacity": 126000,
-                                   "default_hourly_rate": float(RATES.get(person["role"], "120")),
-                                   "cost_rate": None, "roles": [person["role"]] if person.get("role") else [],
-                                   "access_roles": ["administrator"] if i == 0 else ["member"],
-                                   "created_at": "2024-01-08T09:00:00Z", "updated_at": "2026-09-01T09:00:00Z"}
+                self.users[uid] = {
+                    "id": uid,
+                    "first_name": first,
+                    "last_name": last,
+                    "email": person["email"],
+                    "telephone": "",
+                    "timezone": "Eastern Time (US & Canada)",
+                    "is_contractor": False,
+                    "is_active": True,
+                    "weekly_capacity": 126000,
+                    "default_hourly_rate": float(RATES.get(person["role"], "120")),
+                    "cost_rate": None,
+                    "roles": [person["role"]] if person.get("role") else [],
+                    "access_roles": ["administrator"] if i == 0 else ["member"],
+                    "created_at": "2024-01-08T09:00:00Z",
+                    "updated_at": "2026-09-01T09:00:00Z",
+                }
                 if i == 0:
                     self.me_id = uid
             for c in agency["clients"]:
@@ -144,7 +168,7 @@ class HarvestEmulator(TimeSourceEmulator):
         rng = random.Random(rng_seed)
         year, month = (int(x) for x in period.split("-"))
         first = date(year, month, 1)
-        days = ((date(year + (month == 12), month % 12 + 1, 1) - first).days)
+        days = (date(year + (month == 12), month % 12 + 1, 1) - first).days
         with self._lock:
             for _ in range(n):
                 self._random_entry(rng, first + timedelta(days=rng.randrange(days)))
@@ -156,30 +180,69 @@ class HarvestEmulator(TimeSourceEmulator):
         billable = rng.random() > 0.15
         role = user["roles"][0] if user["roles"] else ""
         hours = Decimal(rng.randrange(1, 33)) / 4  # quarter hours, 0.25 .. 8
-        notes = rng.choice(["Checkout flow fixes", "Sprint planning", "Code review — payments", "QA of release 2.3",
-                            "Wireframes for onboarding", "Client call re: scope", ""])
-        return self.add_entry(user_id=user["id"], project_id=project["id"], task_id=task["id"], spent_date=day,
-                              hours=hours, notes=notes, billable=billable,
-                              billable_rate=Decimal(RATES.get(role, "120")) if billable else None,
-                              permalink=(f"https://github.com/northwind/app/issues/{rng.randrange(1, 900)}"
-                                         if rng.random() < 0.2 else None))
+        notes = rng.choice(
+            [
+                "Checkout flow fixes",
+                "Sprint planning",
+                "Code review — payments",
+                "QA of release 2.3",
+                "Wireframes for onboarding",
+                "Client call re: scope",
+                "",
+            ]
+        )
+        return self.add_entry(
+            user_id=user["id"],
+            project_id=project["id"],
+            task_id=task["id"],
+            spent_date=day,
+            hours=hours,
+            notes=notes,
+            billable=billable,
+            billable_rate=Decimal(RATES.get(role, "120")) if billable else None,
+            permalink=(
+                f"https://github.com/northwind/app/issues/{rng.randrange(1, 900)}" if rng.random() < 0.2 else None
+            ),
+        )
 
-    def add_entry(self, user_id: int, project_id: int, task_id: int, spent_date: date, hours: Decimal,
-                  notes: str = "", billable: bool = True, billable_rate: Decimal | None = None,
-                  permalink: str | None = None) -> dict:
+    def add_entry(
+        self,
+        user_id: int,
+        project_id: int,
+        task_id: int,
+        spent_date: date,
+        hours: Decimal,
+        notes: str = "",
+        billable: bool = True,
+        billable_rate: Decimal | None = None,
+        permalink: str | None = None,
+    ) -> dict:
         with self._lock:
             eid = self._next_id()
             user, project, task = self.users[user_id], self.projects[project_id], self.tasks[task_id]
             client = self.clients[project["client_id"]]
             stamp = _now()
             self.entries[eid] = {
-                "id": eid, "spent_date": spent_date.isoformat(),
-                "hours": hours, "hours_without_timer": hours, "rounded_hours": _round_up(hours),
-                "notes": notes or None, "is_locked": False, "locked_reason": None, "is_closed": False,
-                "is_billed": False, "timer_started_at": None, "started_time": None, "ended_time": None,
-                "is_running": False, "billable": billable, "budgeted": True,
-                "billable_rate": billable_rate, "cost_rate": None,
-                "created_at": stamp, "updated_at": stamp,
+                "id": eid,
+                "spent_date": spent_date.isoformat(),
+                "hours": hours,
+                "hours_without_timer": hours,
+                "rounded_hours": _round_up(hours),
+                "notes": notes or None,
+                "is_locked": False,
+                "locked_reason": None,
+                "is_closed": False,
+                "is_billed": False,
+                "timer_started_at": None,
+                "started_time": None,
+                "ended_time": None,
+                "is_running": False,
+                "billable": billable,
+                "budgeted": True,
+                "billable_rate": billable_rate,
+                "cost_rate": None,
+                "created_at": stamp,
+                "updated_at": stamp,
                 "user": {"id": user["id"], "name": f"{user['first_name']} {user['last_name']}"},
                 "client": {"id": client["id"], "name": client["name"], "currency": client["currency"]},
                 "project": {"id": project["id"], "name": project["name"], "code": project["code"]},
@@ -187,9 +250,16 @@ class HarvestEmulator(TimeSourceEmulator):
                 "user_assignment": {"id": user["id"] * 10, "is_project_manager": False, "is_active": True},
                 "task_assignment": {"id": task["id"] * 10, "billable": billable, "is_active": True},
                 "invoice": None,
-                "external_reference": None if not permalink else {
-                    "id": str(eid), "group_id": "1", "account_id": "1", "permalink": permalink,
-                    "service": "github.com", "service_icon_url": "https://proxy.harvestfiles.net/github.png"},
+                "external_reference": None
+                if not permalink
+                else {
+                    "id": str(eid),
+                    "group_id": "1",
+                    "account_id": "1",
+                    "permalink": permalink,
+                    "service": "github.com",
+                    "service_icon_url": "https://proxy.harvestfiles.net/github.png",
+                },
             }
             return self.entries[eid]
 
@@ -214,10 +284,17 @@ class HarvestEmulator(TimeSourceEmulator):
         if path == "/v2/users/me":
             return 200, self.users[self.me_id]
         if path == "/v2/company":
-            return 200, {"base_uri": f"https://{self.subdomain}.harvestapp.com",
-                         "full_domain": f"{self.subdomain}.harvestapp.com", "name": "Northwind Digital",
-                         "is_active": True, "week_start_day": "Monday", "time_format": "decimal",
-                         "currency": "USD", "wants_timestamp_timers": False, "plan_type": "business-v4"}
+            return 200, {
+                "base_uri": f"https://{self.subdomain}.harvestapp.com",
+                "full_domain": f"{self.subdomain}.harvestapp.com",
+                "name": "Northwind Digital",
+                "is_active": True,
+                "week_start_day": "Monday",
+                "time_format": "decimal",
+                "currency": "USD",
+                "wants_timestamp_timers": False,
+                "plan_type": "business-v4",
+            }
         if path == "/v2/users":
             users = sorted(self.users.values(), key=lambda u: u["id"])
             if query.get("is_active") in ("true", "false"):
@@ -257,7 +334,7 @@ class HarvestEmulator(TimeSourceEmulator):
             page = int(query.get("page") or 1)
             offset = (page - 1) * per_page
             by_cursor = False
-        chunk = rows[offset:offset + per_page]
+        chunk = rows[offset : offset + per_page]
         filters = {k: v for k, v in query.items() if k not in ("page", "cursor", "per_page", "ref")}
 
         def link(**extra: Any) -> str:
@@ -267,15 +344,20 @@ class HarvestEmulator(TimeSourceEmulator):
         first_or_last = page in (1, total_pages)
         cursor = base64.urlsafe_b64encode(json.dumps({"after": {"offset": offset + per_page}}).encode()).decode()
         return 200, {
-            key: chunk, "per_page": per_page, "total_pages": total_pages, "total_entries": total,
+            key: chunk,
+            "per_page": per_page,
+            "total_pages": total_pages,
+            "total_entries": total,
             # Harvest leaves page/next/previous null on cursor pages other than the first and last.
             "next_page": (page + 1 if has_next else None) if (first_or_last or not by_cursor) else None,
             "previous_page": (page - 1 if page > 1 else None) if (first_or_last or not by_cursor) else None,
             "page": page if (first_or_last or not by_cursor) else None,
-            "links": {"first": link(page=1, ref="first"),
-                      "next": link(cursor=cursor, ref="next_cursor") if has_next else None,
-                      "previous": link(page=page - 1, ref="previous") if page > 1 else None,
-                      "last": link(page=total_pages, ref="last")},
+            "links": {
+                "first": link(page=1, ref="first"),
+                "next": link(cursor=cursor, ref="next_cursor") if has_next else None,
+                "previous": link(page=page - 1, ref="previous") if page > 1 else None,
+                "last": link(page=total_pages, ref="last"),
+            },
         }
 
 
@@ -286,7 +368,7 @@ def _round_up(hours: Decimal) -> Decimal:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _dumps(obj: Any) -> bytes:
@@ -331,18 +413,27 @@ class _Handler(BaseHTTPRequestHandler):
         if emu.latency:
             time.sleep(emu.latency)
         if not self.headers.get("User-Agent"):
-            return self._send(400, {"status": 400, "error": "Bad Request",
-                                    "message": "Missing User-Agent header"})
+            return self._send(400, {"status": 400, "error": "Bad Request", "message": "Missing User-Agent header"})
         if self.headers.get("Authorization", "") != f"Bearer {emu.token}" or (fault and fault.kind == "401"):
-            return self._send(401, {"error": "invalid_token", "error_description": "The access token provided is "
-                                    "expired, revoked, malformed or invalid for other reasons."})
+            return self._send(
+                401,
+                {
+                    "error": "invalid_token",
+                    "error_description": "The access token provided is "
+                    "expired, revoked, malformed or invalid for other reasons.",
+                },
+            )
         if self.headers.get("Harvest-Account-Id", "") != emu.account_id or (fault and fault.kind == "403"):
-            return self._send(403, {"error": "forbidden", "error_description": "The token is not authorized for "
-                                    "this account."})
+            return self._send(
+                403, {"error": "forbidden", "error_description": "The token is not authorized for this account."}
+            )
         if over or (fault and fault.kind == "429"):
             emu.throttled += 1
-            return self._send(429, {"status": 429, "error": "Too Many Requests"},
-                              {"Retry-After": str(wait) if over else fault.retry_after})  # type: ignore[union-attr]
+            return self._send(
+                429,
+                {"status": 429, "error": "Too Many Requests"},
+                {"Retry-After": str(wait) if over else fault.retry_after},
+            )  # type: ignore[union-attr]
         if fault and fault.kind == "500":
             return self._send(500, {"status": 500, "error": "Internal Server Error"})
         if fault and fault.kind == "timeout":

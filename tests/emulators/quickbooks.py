@@ -30,19 +30,25 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from tests.emulators._server import LocalServer, serve
 from tests.emulators.intuit_oauth import OAuthEmulator
 
-from tests.emulators._server import LocalServer, serve
-
-ENTITIES = {"customer": "Customer", "item": "Item", "taxcode": "TaxCode", "term": "Term", "invoice": "Invoice",
-            "attachable": "Attachable", "account": "Account"}
+ENTITIES = {
+    "customer": "Customer",
+    "item": "Item",
+    "taxcode": "TaxCode",
+    "term": "Term",
+    "invoice": "Invoice",
+    "attachable": "Attachable",
+    "account": "Account",
+}
 _SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "sample"
 
 
@@ -55,12 +61,11 @@ class FaultSwitch:
 
 
 def fault_body(message: str, detail: str, code: str, kind: str = "ValidationFault") -> dict:
-    return {"Fault": {"Error": [{"Message": message, "Detail": detail, "code": code}], "type": kind},
-            "time": _now()}
+    return {"Fault": {"Error": [{"Message": message, "Detail": detail, "code": code}], "type": kind}, "time": _now()}
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
+    return datetime.now(UTC).astimezone().isoformat(timespec="milliseconds")
 
 
 class QboError(Exception):
@@ -72,9 +77,18 @@ class QboError(Exception):
 class QuickBooksEmulator(LocalServer):
     title, default_port = "QuickBooks Online + Intuit OAuth", 8765
 
-    def __init__(self, realm_id: str = "9341453172465555", client_id: str = "emu-client-id",
-                 client_secret: str = "emu-client-secret", latency: float = 0.0, seed: bool = True,
-                 max_concurrent: int = 10, per_minute: int = 500, window: float = 60.0, hang_seconds: float = 3.0):
+    def __init__(
+        self,
+        realm_id: str = "9341453172465555",
+        client_id: str = "emu-client-id",
+        client_secret: str = "emu-client-secret",
+        latency: float = 0.0,
+        seed: bool = True,
+        max_concurrent: int = 10,
+        per_minute: int = 500,
+        window: float = 60.0,
+        hang_seconds: float = 3.0,
+    ):
         self.realm_id, self.latency, self.hang_seconds = realm_id, latency, hang_seconds
         self.max_concurrent, self.per_minute, self.window = max_concurrent, per_minute, window
         self.oauth = OAuthEmulator(client_id, client_secret, realm_id)
@@ -99,7 +113,7 @@ class QuickBooksEmulator(LocalServer):
         parser.add_argument("--empty", action="store_true", help="start without the sample company")
 
     @classmethod
-    def from_arguments(cls, args: argparse.Namespace) -> "QuickBooksEmulator":
+    def from_arguments(cls, args: argparse.Namespace) -> QuickBooksEmulator:
         return cls(latency=args.latency, seed=not args.empty)
 
     def summary(self) -> str:
@@ -107,9 +121,14 @@ class QuickBooksEmulator(LocalServer):
 
     def env(self) -> dict[str, str]:
         """The environment that points the QuickBooks adapter (API and OAuth discovery) at this emulator."""
-        return {"ACCOUNTING": "quickbooks", "QBO_BASE_URL": self.base_url, "QBO_REALM_ID": self.realm_id,
-                "QBO_CLIENT_ID": self.oauth.client_id, "QBO_CLIENT_SECRET": self.oauth.client_secret,
-                "QBO_REDIRECT_URI": "http://localhost:8000/callback"}
+        return {
+            "ACCOUNTING": "quickbooks",
+            "QBO_BASE_URL": self.base_url,
+            "QBO_REALM_ID": self.realm_id,
+            "QBO_CLIENT_ID": self.oauth.client_id,
+            "QBO_CLIENT_SECRET": self.oauth.client_secret,
+            "QBO_REDIRECT_URI": "http://localhost:8000/callback",
+        }
 
     def instructions(self, args: argparse.Namespace) -> list[str]:
         return ["then run `python main.py connect quickbooks` and open the printed URL (it approves at once)."]
@@ -147,37 +166,63 @@ class QuickBooksEmulator(LocalServer):
             self._insert("TaxCode", {"Name": name, "Description": desc, "Active": True, "Taxable": name != "NON"})
         for row in clients:
             name = (row.get("Customer") or row["Client"]).strip()
-            self._insert("Customer", {"DisplayName": name, "CompanyName": name, "Active": True,
-                                      "CurrencyRef": {"value": row.get("Currency", "").strip() or "USD"}})
+            self._insert(
+                "Customer",
+                {
+                    "DisplayName": name,
+                    "CompanyName": name,
+                    "Active": True,
+                    "CurrencyRef": {"value": row.get("Currency", "").strip() or "USD"},
+                },
+            )
         items = {r.get("Line Item", "").strip() for r in categories}
         items |= {r.get(k, "").strip() for r in rules for k in ("Line Item", "Accounting Item")}
         for name in sorted(items - {""}) + ["Fixed Fee", "Retainer", "Expenses", "Write-off", "Minimum fee"]:
             if not any(i["Name"] == name for i in self.db["Item"].values()):
-                self._insert("Item", {"Name": name, "Type": "Service", "Active": True,
-                                      "IncomeAccountRef": {"value": "1", "name": "Services"}})
+                self._insert(
+                    "Item",
+                    {
+                        "Name": name,
+                        "Type": "Service",
+                        "Active": True,
+                        "IncomeAccountRef": {"value": "1", "name": "Services"},
+                    },
+                )
 
     # -- the API ----------------------------------------------------------------------------------------
     def _insert(self, entity: str, obj: dict) -> dict:
         with self._lock:
             self._ids += 1
             stamp = _now()
-            obj = {**obj, "Id": str(self._ids), "SyncToken": "0", "domain": "QBO", "sparse": False,
-                   "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp}}
+            obj = {
+                **obj,
+                "Id": str(self._ids),
+                "SyncToken": "0",
+                "domain": "QBO",
+                "sparse": False,
+                "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
+            }
             self.db[entity][obj["Id"]] = obj
             return obj
 
     def handle_api(self, method: str, path: str, query: dict[str, str], body: bytes, ctype: str) -> tuple[int, Any]:
         parts = path.split("/")  # ['', 'v3', 'company', realm, resource, id?]
         if len(parts) < 5 or parts[3] != self.realm_id:
-            raise QboError(403, "ApplicationAuthorizationFailed", "The realm is not this company", "003100",
-                           "AUTHORIZATION")
+            raise QboError(
+                403, "ApplicationAuthorizationFailed", "The realm is not this company", "003100", "AUTHORIZATION"
+            )
         resource = parts[4].lower()
         if method == "GET" and len(parts) == 6 and resource in ENTITIES:
             obj = self.db[ENTITIES[resource]].get(parts[5])
             if obj is None:
-                raise QboError(400, "Object Not Found", f"Object Not Found : Something you're trying to use has "
-                               f"been made inactive. Check the fields with accounts, {ENTITIES[resource]} Id "
-                               f"{parts[5]}.", "610")
+                raise QboError(
+                    400,
+                    "Object Not Found",
+                    f"Object Not Found : Something you're trying to use has "
+                    f"been made inactive. Check the fields with accounts, {ENTITIES[resource]} Id "
+                    f"{parts[5]}.",
+                    "610",
+                )
             return 200, {ENTITIES[resource]: obj, "time": _now()}
         if method != "POST":
             raise QboError(405, "Unsupported Operation", f"{method} {path}", "500", "SERVICE")
@@ -199,11 +244,18 @@ class QuickBooksEmulator(LocalServer):
                 if current is None:
                     raise QboError(400, "Object Not Found", f"{entity} {obj['Id']} does not exist.", "610")
                 if str(obj.get("SyncToken")) != current["SyncToken"]:
-                    raise QboError(400, "Stale Object Error", f"You and {current.get('DisplayName', 'someone')} "
-                                   "were working on this at the same time.", "5010")
+                    raise QboError(
+                        400,
+                        "Stale Object Error",
+                        f"You and {current.get('DisplayName', 'someone')} were working on this at the same time.",
+                        "5010",
+                    )
                 merged = {**current, **obj} if obj.get("sparse") else {**obj}
-                merged.update(Id=current["Id"], SyncToken=str(int(current["SyncToken"]) + 1),
-                              MetaData={**current["MetaData"], "LastUpdatedTime": _now()})
+                merged.update(
+                    Id=current["Id"],
+                    SyncToken=str(int(current["SyncToken"]) + 1),
+                    MetaData={**current["MetaData"], "LastUpdatedTime": _now()},
+                )
                 self.db[entity][current["Id"]] = merged
                 return merged
             check = getattr(self, f"_check_{entity.lower()}", None)
@@ -213,8 +265,12 @@ class QuickBooksEmulator(LocalServer):
     def _check_customer(self, obj: dict) -> dict:
         name = str(obj.get("DisplayName") or "").strip()
         if not name:
-            raise QboError(400, "Required param missing, need to supply the required value for the API",
-                           "Required parameter DisplayName is missing in the request", "2020")
+            raise QboError(
+                400,
+                "Required param missing, need to supply the required value for the API",
+                "Required parameter DisplayName is missing in the request",
+                "2020",
+            )
         if any(c["DisplayName"].casefold() == name.casefold() for c in self.db["Customer"].values()):
             raise QboError(400, "Duplicate Name Exists Error", f"The name supplied already exists. : {name}", "6240")
         return {**_clean(obj), "DisplayName": name, "CurrencyRef": obj.get("CurrencyRef") or {"value": "USD"}}
@@ -229,13 +285,21 @@ class QuickBooksEmulator(LocalServer):
         obj = _clean(obj)
         customer = self.db["Customer"].get(str((obj.get("CustomerRef") or {}).get("value", "")))
         if customer is None:
-            raise QboError(400, "Invalid Reference Id", "Invalid Reference Id : Customer assigned to this "
-                           "transaction has been deleted or does not exist.", "2500")
+            raise QboError(
+                400,
+                "Invalid Reference Id",
+                "Invalid Reference Id : Customer assigned to this transaction has been deleted or does not exist.",
+                "2500",
+            )
         currency = (obj.get("CurrencyRef") or {}).get("value") or customer["CurrencyRef"]["value"]
         if currency != customer["CurrencyRef"]["value"]:
-            raise QboError(400, "A business validation error has occurred while processing your request",
-                           f"Business Validation Error: The currency {currency} does not match the currency "
-                           f"{customer['CurrencyRef']['value']} of customer {customer['DisplayName']}.", "6000")
+            raise QboError(
+                400,
+                "A business validation error has occurred while processing your request",
+                f"Business Validation Error: The currency {currency} does not match the currency "
+                f"{customer['CurrencyRef']['value']} of customer {customer['DisplayName']}.",
+                "6000",
+            )
         if obj.get("SalesTermRef") and str(obj["SalesTermRef"].get("value")) not in self.db["Term"]:
             raise QboError(400, "Invalid Reference Id", "Invalid Reference Id : SalesTermRef", "2500")
         lines, total, discount = [], Decimal("0"), Decimal("0")
@@ -245,24 +309,35 @@ class QuickBooksEmulator(LocalServer):
             if kind == "SalesItemLineDetail":
                 d = line["SalesItemLineDetail"]
                 if str((d.get("ItemRef") or {}).get("value", "")) not in self.db["Item"]:
-                    raise QboError(400, "Invalid Reference Id", f"Line {n}: Invalid Reference Id : Item "
-                                   f"{(d.get('ItemRef') or {}).get('value')} does not exist.", "2500")
+                    raise QboError(
+                        400,
+                        "Invalid Reference Id",
+                        f"Line {n}: Invalid Reference Id : Item "
+                        f"{(d.get('ItemRef') or {}).get('value')} does not exist.",
+                        "2500",
+                    )
                 tax = (d.get("TaxCodeRef") or {}).get("value")
                 if tax and tax not in self.db["TaxCode"] and tax not in ("TAX", "NON"):
-                    raise QboError(400, "Invalid Reference Id", f"Line {n}: Invalid Reference Id : TaxCode {tax}",
-                                   "2500")
+                    raise QboError(
+                        400, "Invalid Reference Id", f"Line {n}: Invalid Reference Id : TaxCode {tax}", "2500"
+                    )
                 qty, price = Decimal(str(d.get("Qty", 0))), Decimal(str(d.get("UnitPrice", 0)))
                 if abs((qty * price).quantize(Decimal("0.01"), ROUND_HALF_UP) - amount) > Decimal("0.01"):
-                    raise QboError(400, "Amount calculation incorrect", f"Line {n}: Amount is not equal to "
-                                   f"UnitPrice * Qty. Supplied value:{amount}", "6070")
+                    raise QboError(
+                        400,
+                        "Amount calculation incorrect",
+                        f"Line {n}: Amount is not equal to UnitPrice * Qty. Supplied value:{amount}",
+                        "6070",
+                    )
                 total += amount
                 line = {**line, "Amount": amount, "SalesItemLineDetail": {**d, "Qty": qty, "UnitPrice": price}}
             elif kind == "DiscountLineDetail":
                 line = {**line, "Amount": amount}
                 discount += amount
             elif kind != "DescriptionOnly":
-                raise QboError(400, "Request has invalid or unsupported property", f"Line {n}: DetailType "
-                               f"{kind}", "2010")
+                raise QboError(
+                    400, "Request has invalid or unsupported property", f"Line {n}: DetailType {kind}", "2010"
+                )
             lines.append({**line, "Id": str(n), "LineNum": n})
         if not lines:
             raise QboError(400, "Required param missing", "An invoice needs at least one line.", "2020")
@@ -275,9 +350,18 @@ class QuickBooksEmulator(LocalServer):
         if not due and obj.get("SalesTermRef"):
             days = int(self.db["Term"][str(obj["SalesTermRef"]["value"])].get("DueDays") or 0)
             due = (date.fromisoformat(txn) + timedelta(days=days)).isoformat()
-        return {**obj, "Line": lines, "TotalAmt": amount, "Balance": amount, "DocNumber": obj.get("DocNumber") or number,
-                "TxnDate": txn, "DueDate": due or txn, "CurrencyRef": {"value": currency},
-                "EmailStatus": "NotSet", "CustomerRef": {"value": customer["Id"], "name": customer["DisplayName"]}}
+        return {
+            **obj,
+            "Line": lines,
+            "TotalAmt": amount,
+            "Balance": amount,
+            "DocNumber": obj.get("DocNumber") or number,
+            "TxnDate": txn,
+            "DueDate": due or txn,
+            "CurrencyRef": {"value": currency},
+            "EmailStatus": "NotSet",
+            "CustomerRef": {"value": customer["Id"], "name": customer["DisplayName"]},
+        }
 
     def batch(self, body: dict) -> dict:
         items = body.get("BatchItemRequest") or []
@@ -302,8 +386,12 @@ class QuickBooksEmulator(LocalServer):
         for ref in meta.get("AttachableRef") or []:
             entity = (ref.get("EntityRef") or {}).get("type", "")
             if str(ref["EntityRef"].get("value")) not in self.db.get(entity.capitalize(), {}):
-                raise QboError(400, "Invalid Reference Id", f"Invalid Reference Id : {entity} "
-                               f"{ref['EntityRef'].get('value')}", "2500")
+                raise QboError(
+                    400,
+                    "Invalid Reference Id",
+                    f"Invalid Reference Id : {entity} {ref['EntityRef'].get('value')}",
+                    "2500",
+                )
         att = self._insert("Attachable", {**_clean(meta), "Size": len(data)})
         self.files[att["Id"]] = data
         return {"AttachableResponse": [{"Attachable": att}], "time": _now()}
@@ -312,7 +400,7 @@ class QuickBooksEmulator(LocalServer):
         q = parse_query(sql)
         entity = {e.lower(): e for e in ENTITIES.values()}.get(q["entity"].lower())
         if entity is None:
-            raise QboError(400, "QueryParserError", f"Encountered \"{q['entity']}\": not an entity", "4000")
+            raise QboError(400, "QueryParserError", f'Encountered "{q["entity"]}": not an entity', "4000")
         with self._lock:
             rows = [r for r in self.db[entity].values() if all(_test(r, *cond) for cond in q["where"])]
         if q["count"]:
@@ -321,7 +409,7 @@ class QuickBooksEmulator(LocalServer):
             field, desc = q["order"]
             rows.sort(key=lambda r: _sort_key(_values(r, field)), reverse=desc)
         start, limit = q["start"], min(q["max"], 1000)
-        page = rows[start - 1:start - 1 + limit]
+        page = rows[start - 1 : start - 1 + limit]
         return {entity: page, "startPosition": start, "maxResults": len(page)} if page else {}
 
 
@@ -333,8 +421,10 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 
 
 # -- the query language subset -------------------------------------------------------------------------
-_TOKEN = re.compile(r"\s*(?:(?P<str>'(?:\\.|[^'\\])*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op><=|>=|!=|=|<|>|\(|\)|,|\*)"
-                    r"|(?P<word>[A-Za-z_][\w.]*))")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:\\.|[^'\\])*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op><=|>=|!=|=|<|>|\(|\)|,|\*)"
+    r"|(?P<word>[A-Za-z_][\w.]*))"
+)
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -343,8 +433,9 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise QboError(400, "QueryParserError", f"Encountered an unexpected character at {pos}: {text[pos:]}",
-                           "4000")
+            raise QboError(
+                400, "QueryParserError", f"Encountered an unexpected character at {pos}: {text[pos:]}", "4000"
+            )
         kind = m.lastgroup or ""
         value = m.group(kind)
         if kind == "str":
@@ -360,8 +451,14 @@ def parse_query(sql: str) -> dict:
     if not words or words[0] != "SELECT" or "FROM" not in words:
         raise QboError(400, "QueryParserError", "Expected SELECT ... FROM ...", "4000")
     i = words.index("FROM")
-    q: dict[str, Any] = {"count": "COUNT" in words[1:i], "entity": toks[i + 1][1], "where": [], "order": None,
-                         "start": 1, "max": 100}
+    q: dict[str, Any] = {
+        "count": "COUNT" in words[1:i],
+        "entity": toks[i + 1][1],
+        "where": [],
+        "order": None,
+        "start": 1,
+        "max": 100,
+    }
     i += 2
     while i < len(toks):
         w = words[i]
@@ -389,7 +486,7 @@ def parse_query(sql: str) -> dict:
             q["start" if w == "STARTPOSITION" else "max"] = int(toks[i + 1][1])
             i += 2
         else:
-            raise QboError(400, "QueryParserError", f"Encountered \"{toks[i][1]}\" in the query", "4000")
+            raise QboError(400, "QueryParserError", f'Encountered "{toks[i][1]}" in the query', "4000")
     return q
 
 
@@ -399,7 +496,7 @@ def _values(obj: Any, field: str) -> list[Any]:
     for part in field.split("."):
         nxt = []
         for o in current:
-            for item in (o if isinstance(o, list) else [o]):
+            for item in o if isinstance(o, list) else [o]:
                 if isinstance(item, dict):
                     key = next((k for k in item if k.lower() == part.lower()), None)
                     if key is not None:
@@ -407,7 +504,7 @@ def _values(obj: Any, field: str) -> list[Any]:
         current = nxt
     flat = []
     for v in current:
-        for item in (v if isinstance(v, list) else [v]):
+        for item in v if isinstance(v, list) else [v]:
             flat.append(item.get("value") if isinstance(item, dict) else item)
     return flat
 
@@ -422,8 +519,14 @@ def _test(obj: dict, field: str, op: str, want: Any) -> bool:
         w = str(want).casefold()
         if isinstance(have, (int, Decimal)) and not isinstance(have, bool) and re.fullmatch(r"-?\d+(\.\d+)?", w):
             h, w = Decimal(str(have)), Decimal(w)  # type: ignore[assignment]
-        if (op == "=" and h == w) or (op == "!=" and h != w) or (op == "<" and h < w) or (op == ">" and h > w) \
-                or (op == "<=" and h <= w) or (op == ">=" and h >= w):
+        if (
+            (op == "=" and h == w)
+            or (op == "!=" and h != w)
+            or (op == "<" and h < w)
+            or (op == ">" and h > w)
+            or (op == "<=" and h <= w)
+            or (op == ">=" and h >= w)
+        ):
             return True
     return False
 
@@ -435,8 +538,11 @@ def _sort_key(values: list[Any]) -> tuple:
 
 def _clean(obj: dict) -> dict:
     """Drop what a client may not set (python-quickbooks sends defaults such as TotalAmt "" and Id None)."""
-    return {k: v for k, v in obj.items() if v is not None and v != "" and k not in ("Id", "SyncToken", "MetaData",
-                                                                                   "TotalAmt", "Balance")}
+    return {
+        k: v
+        for k, v in obj.items()
+        if v is not None and v != "" and k not in ("Id", "SyncToken", "MetaData", "TotalAmt", "Balance")
+    }
 
 
 def _multipart(body: bytes, ctype: str) -> dict[str, tuple[str, str]]:
@@ -522,24 +628,56 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(emu.latency)
             if over or (fault and fault.kind == "429"):
                 emu.throttled += 1
-                return self._send(429, fault_body("message=ThrottleExceeded; errorCode=003001; statusCode=429",
-                                                  "The request limit was reached.", "3001", "SERVICE"),
-                                  {"Retry-After": str(wait) if over else fault.retry_after})  # type: ignore[union-attr]
+                return self._send(
+                    429,
+                    fault_body(
+                        "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+                        "The request limit was reached.",
+                        "3001",
+                        "SERVICE",
+                    ),
+                    {"Retry-After": str(wait) if over else fault.retry_after},
+                )  # type: ignore[union-attr]
             if not emu.oauth.bearer_ok(self.headers.get("Authorization", "")) or (fault and fault.kind == "401"):
-                return self._send(401, {"fault": {"error": [{"message": "message=AuthenticationFailed; "
-                                  "errorCode=003200; statusCode=401", "detail": "Token expired", "code": "3200"}],
-                                  "type": "AUTHENTICATION"}, "time": _now()})
+                return self._send(
+                    401,
+                    {
+                        "fault": {
+                            "error": [
+                                {
+                                    "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+                                    "detail": "Token expired",
+                                    "code": "3200",
+                                }
+                            ],
+                            "type": "AUTHENTICATION",
+                        },
+                        "time": _now(),
+                    },
+                )
             minor = query.get("minorversion", "")
             if minor and not minor.isdigit():
                 return self._send(400, fault_body("Invalid minorversion", f"minorversion {minor}", "2070"))
             emu.minorversions.add(minor)
             if fault and fault.kind == "500":
-                return self._send(500, fault_body("An application error has occurred while processing your "
-                                                  "request", "System Failure Error", "10000", "SystemFault"))
+                return self._send(
+                    500,
+                    fault_body(
+                        "An application error has occurred while processing your request",
+                        "System Failure Error",
+                        "10000",
+                        "SystemFault",
+                    ),
+                )
             if fault and fault.kind == "validation":
-                return self._send(400, fault_body("A business validation error has occurred while processing "
-                                                  "your request", "Line 1: The emulator was told to refuse this "
-                                                  "request.", "6000"))
+                return self._send(
+                    400,
+                    fault_body(
+                        "A business validation error has occurred while processing your request",
+                        "Line 1: The emulator was told to refuse this request.",
+                        "6000",
+                    ),
+                )
             rid = query.get("requestid")
             with emu._lock:
                 cached = emu.replay.get(rid) if rid else None

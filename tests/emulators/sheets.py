@@ -53,8 +53,16 @@ from tests.emulators.google_certs import service_account_file
 CELL_LIMIT = 10_000_000  # Google's per-spreadsheet cell limit
 REQUEST_LIMIT = 10_485_760  # Google's request body limit ("Request payload size exceeds the limit")
 _EPOCH = date(1899, 12, 30)
-_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-           409: "ABORTED", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
 
 
 class ApiError(Exception):
@@ -97,7 +105,7 @@ def split_range(a1: str) -> tuple[str, str]:
                     continue
                 break
             title, i = title + a1[i], i + 1
-        rest = a1[i + 1:]
+        rest = a1[i + 1 :]
         return title, rest[1:] if rest.startswith("!") else rest
     if "!" in a1:
         title, _, cells = a1.rpartition("!")
@@ -178,8 +186,9 @@ class Sheet:
 
 
 def _inside(rng: dict, r: int, c: int) -> bool:
-    return (rng.get("startRowIndex", 0) <= r < rng.get("endRowIndex", 10**9)
-            and rng.get("startColumnIndex", 0) <= c < rng.get("endColumnIndex", 10**9))
+    return rng.get("startRowIndex", 0) <= r < rng.get("endRowIndex", 10**9) and rng.get(
+        "startColumnIndex", 0
+    ) <= c < rng.get("endColumnIndex", 10**9)
 
 
 @dataclass
@@ -190,14 +199,24 @@ class Spreadsheet:
     next_id: int = 1
     next_protected: int = 1
 
-    def clone(self) -> "Spreadsheet":
+    def clone(self) -> Spreadsheet:
         """A copy to apply a batch on; stored cell values and format entries are never mutated in place."""
-        sheets = [Sheet(props=copy.deepcopy(s.props), cells=dict(s.cells), formats=list(s.formats),
-                        validations=list(s.validations), protected=list(s.protected),
-                        conditional=list(s.conditional), dimensions=list(s.dimensions),
-                        notes=dict(s.notes)) for s in self.sheets]
-        return Spreadsheet(id=self.id, title=self.title, sheets=sheets, next_id=self.next_id,
-                           next_protected=self.next_protected)
+        sheets = [
+            Sheet(
+                props=copy.deepcopy(s.props),
+                cells=dict(s.cells),
+                formats=list(s.formats),
+                validations=list(s.validations),
+                protected=list(s.protected),
+                conditional=list(s.conditional),
+                dimensions=list(s.dimensions),
+                notes=dict(s.notes),
+            )
+            for s in self.sheets
+        ]
+        return Spreadsheet(
+            id=self.id, title=self.title, sheets=sheets, next_id=self.next_id, next_protected=self.next_protected
+        )
 
     def sheet(self, title: str) -> Sheet:
         for s in self.sheets:
@@ -216,19 +235,32 @@ class Spreadsheet:
 
     def check_limit(self) -> None:
         if self.cell_count() > CELL_LIMIT:
-            raise ApiError(400, f"This action would increase the number of cells in the workbook above the limit "
-                                f"of {CELL_LIMIT} cells.")
+            raise ApiError(
+                400,
+                f"This action would increase the number of cells in the workbook above the limit "
+                f"of {CELL_LIMIT} cells.",
+            )
 
     def add_sheet(self, props: dict) -> Sheet:
         title = props.get("title") or f"Sheet{len(self.sheets) + 1}"
         if any(s.title == title for s in self.sheets):
-            raise ApiError(400, f'Invalid requests[0].addSheet: A sheet with the name "{title}" already exists. '
-                                f"Please enter another name.")
+            raise ApiError(
+                400,
+                f'Invalid requests[0].addSheet: A sheet with the name "{title}" already exists. '
+                f"Please enter another name.",
+            )
         sheet_id = props.get("sheetId", self.next_id)
         self.next_id = max(self.next_id, sheet_id) + 1
         grid = {"rowCount": 1000, "columnCount": 26, **props.get("gridProperties", {})}
-        s = Sheet(props={"sheetId": sheet_id, "title": title, "index": len(self.sheets), "sheetType": "GRID",
-                         "gridProperties": grid})
+        s = Sheet(
+            props={
+                "sheetId": sheet_id,
+                "title": title,
+                "index": len(self.sheets),
+                "sheetType": "GRID",
+                "gridProperties": grid,
+            }
+        )
         self.sheets.append(s)
         self.check_limit()
         return s
@@ -246,8 +278,11 @@ def _format_date(serial: float, pattern: str) -> str:
     out = pattern.replace("yyyy", f"{d.year:04d}").replace("mm", f"{d.month:02d}").replace("dd", f"{d.day:02d}")
     if "hh" in out:
         seconds = round((serial - int(serial)) * 86400)
-        out = out.replace("hh", f"{seconds // 3600:02d}").replace("mm", f"{seconds // 60 % 60:02d}").replace(
-            "ss", f"{seconds % 60:02d}")
+        out = (
+            out.replace("hh", f"{seconds // 3600:02d}")
+            .replace("mm", f"{seconds // 60 % 60:02d}")
+            .replace("ss", f"{seconds % 60:02d}")
+        )
     return out
 
 
@@ -264,7 +299,9 @@ def render(sheet: Sheet, r: int, c: int, value: Any, value_render: str, date_ren
             return value["formula"]
         value = value.get("value", "")
     fmt = sheet.number_format(r, c) or {}
-    is_date = fmt.get("type") in ("DATE", "DATE_TIME") and isinstance(value, (int, float)) and not isinstance(value, bool)
+    is_date = (
+        fmt.get("type") in ("DATE", "DATE_TIME") and isinstance(value, (int, float)) and not isinstance(value, bool)
+    )
     if value_render == "FORMATTED_VALUE":
         if isinstance(value, bool):
             return "TRUE" if value else "FALSE"
@@ -343,14 +380,18 @@ class SheetsEmulator(LocalServer):
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--spreadsheet", default="demo-sheet",
-                            help="id of an empty spreadsheet to create (default: %(default)s)")
+        parser.add_argument(
+            "--spreadsheet", default="demo-sheet", help="id of an empty spreadsheet to create (default: %(default)s)"
+        )
         parser.add_argument("--no-auth", action="store_true", help="accept requests without an access token")
-        parser.add_argument("--key-dir", help="write a service-account key for this emulator's /token into this "
-                                              "folder (the adapter then signs in as the service account)")
+        parser.add_argument(
+            "--key-dir",
+            help="write a service-account key for this emulator's /token into this "
+            "folder (the adapter then signs in as the service account)",
+        )
 
     @classmethod
-    def from_arguments(cls, args: argparse.Namespace) -> "SheetsEmulator":
+    def from_arguments(cls, args: argparse.Namespace) -> SheetsEmulator:
         emu = cls(require_auth=not args.no_auth, key_dir=args.key_dir)
         emu.create(args.spreadsheet)
         return emu
@@ -418,14 +459,21 @@ class SheetsEmulator(LocalServer):
             if self.require_auth:
                 auth = headers.get("authorization", "")
                 if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
-                    raise ApiError(401, "Request had invalid authentication credentials. Expected OAuth 2 access "
-                                        "token, login cookie or other valid authentication credential.")
+                    raise ApiError(
+                        401,
+                        "Request had invalid authentication credentials. Expected OAuth 2 access "
+                        "token, login cookie or other valid authentication credential.",
+                    )
             with self.lock:
                 if self._faults:
                     code, retry_after = self._faults.pop(0)
                     extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-                    message = ("Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute "
-                               "per user'." if code == 429 else "Internal error encountered.")
+                    message = (
+                        "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute "
+                        "per user'."
+                        if code == 429
+                        else "Internal error encountered."
+                    )
                     return code, _error_body(code, message), extra
                 payload = json.loads(body or b"{}") if body else {}
                 result = self._route(method, path, query, payload)
@@ -466,19 +514,31 @@ class SheetsEmulator(LocalServer):
             return self._batch_update(ss, payload)
         if method == "GET" and rest == "/values:batchGet":
             vr, dr = q("valueRenderOption", "FORMATTED_VALUE"), q("dateTimeRenderOption", "SERIAL_NUMBER")
-            return {"spreadsheetId": ss.id,
-                    "valueRanges": [self._get(ss, r, vr, dr, q("majorDimension", "ROWS")) for r in query.get("ranges", [])]}
+            return {
+                "spreadsheetId": ss.id,
+                "valueRanges": [self._get(ss, r, vr, dr, q("majorDimension", "ROWS")) for r in query.get("ranges", [])],
+            }
         if method == "POST" and rest == "/values:batchUpdate":
             return self._values_batch_update(ss, payload)
         if method == "POST" and rest == "/values:batchClear":
-            return self._atomic(ss, lambda work: {"spreadsheetId": ss.id, "clearedRanges": [
-                self._clear(work, r) for r in payload.get("ranges", [])]})
+            return self._atomic(
+                ss,
+                lambda work: {
+                    "spreadsheetId": ss.id,
+                    "clearedRanges": [self._clear(work, r) for r in payload.get("ranges", [])],
+                },
+            )
         vm = re.match(r"^/values/(.+?)(:append|:clear)?$", rest)
         if vm:
             rng, action = vm.group(1), vm.group(2)
             if method == "GET" and not action:
-                return self._get(ss, rng, q("valueRenderOption", "FORMATTED_VALUE"),
-                                 q("dateTimeRenderOption", "SERIAL_NUMBER"), q("majorDimension", "ROWS"))
+                return self._get(
+                    ss,
+                    rng,
+                    q("valueRenderOption", "FORMATTED_VALUE"),
+                    q("dateTimeRenderOption", "SERIAL_NUMBER"),
+                    q("majorDimension", "ROWS"),
+                )
             option = q("valueInputOption")
             if method == "PUT" and not action:
                 self._need_input_option(option)
@@ -512,8 +572,12 @@ class SheetsEmulator(LocalServer):
             if s.conditional:
                 entry["conditionalFormats"] = copy.deepcopy(s.conditional)
             sheets.append(entry)
-        return {"spreadsheetId": ss.id, "properties": {"title": ss.title, "locale": "en_US", "timeZone": "Etc/GMT"},
-                "sheets": sheets, "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{ss.id}/edit"}
+        return {
+            "spreadsheetId": ss.id,
+            "properties": {"title": ss.title, "locale": "en_US", "timeZone": "Etc/GMT"},
+            "sheets": sheets,
+            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{ss.id}/edit",
+        }
 
     # -- values
 
@@ -540,16 +604,21 @@ class SheetsEmulator(LocalServer):
         box = parse_cells(cells)
         g = s.grid
         if (box.r2 or 0) > g["rowCount"] or (box.c2 or 0) > g["columnCount"] or box.r1 >= g["rowCount"]:
-            raise ApiError(400, f"Range ('{title}'!{cells}) exceeds grid limits. Max rows: {g['rowCount']}, "
-                                f"max columns: {g['columnCount']}")
+            raise ApiError(
+                400,
+                f"Range ('{title}'!{cells}) exceeds grid limits. Max rows: {g['rowCount']}, "
+                f"max columns: {g['columnCount']}",
+            )
         values = self._read(s, box, value_render, date_render)
         if major == "COLUMNS":
             width = max((len(r) for r in values), default=0)
             values = [[r[i] if i < len(r) else "" for r in values] for i in range(width)]
         r2 = box.r2 if box.r2 is not None else g["rowCount"]
         c2 = box.c2 if box.c2 is not None else g["columnCount"]
-        out = {"range": f"'{title}'!{col_letters(box.c1)}{box.r1 + 1}:{col_letters(c2 - 1)}{r2}",
-               "majorDimension": major}
+        out = {
+            "range": f"'{title}'!{col_letters(box.c1)}{box.r1 + 1}:{col_letters(c2 - 1)}{r2}",
+            "majorDimension": major,
+        }
         if values:
             out["values"] = values
         return out
@@ -564,9 +633,17 @@ class SheetsEmulator(LocalServer):
             values = [[col[i] if i < len(col) else None for col in values] for i in range(width)]
         height = len(values)
         width = max((len(r) for r in values), default=0)
-        if not box.anchor and box.r2 is not None and box.c2 is not None and (box.r1 + height > box.r2 or box.c1 + width > box.c2):
-            raise ApiError(400, f"Requested writing within range [{vr['range']}], but tried writing to row "
-                                f"[{box.r1 + height}] or column [{col_letters(box.c1 + width - 1)}]")
+        if (
+            not box.anchor
+            and box.r2 is not None
+            and box.c2 is not None
+            and (box.r1 + height > box.r2 or box.c1 + width > box.c2)
+        ):
+            raise ApiError(
+                400,
+                f"Requested writing within range [{vr['range']}], but tried writing to row "
+                f"[{box.r1 + height}] or column [{col_letters(box.c1 + width - 1)}]",
+            )
         for i, row in enumerate(values):
             for j, v in enumerate(row):
                 stored, implied = accept(v, option)
@@ -578,16 +655,29 @@ class SheetsEmulator(LocalServer):
                 else:
                     s.cells[key] = stored
                 if implied and not s.number_format(*key):
-                    s.formats.append(({"startRowIndex": key[0], "endRowIndex": key[0] + 1,
-                                       "startColumnIndex": key[1], "endColumnIndex": key[1] + 1},
-                                      {"numberFormat": implied}))
+                    s.formats.append(
+                        (
+                            {
+                                "startRowIndex": key[0],
+                                "endRowIndex": key[0] + 1,
+                                "startColumnIndex": key[1],
+                                "endColumnIndex": key[1] + 1,
+                            },
+                            {"numberFormat": implied},
+                        )
+                    )
         # writing past the grid grows it, as the real API does for values.update
         g = s.grid
         g["rowCount"] = max(g["rowCount"], box.r1 + height)
         g["columnCount"] = max(g["columnCount"], box.c1 + width)
         end = f"{col_letters(box.c1 + max(width, 1) - 1)}{box.r1 + max(height, 1)}"
-        return {"spreadsheetId": ss.id, "updatedRange": f"'{title}'!{col_letters(box.c1)}{box.r1 + 1}:{end}",
-                "updatedRows": height, "updatedColumns": width, "updatedCells": sum(len(r) for r in values)}
+        return {
+            "spreadsheetId": ss.id,
+            "updatedRange": f"'{title}'!{col_letters(box.c1)}{box.r1 + 1}:{end}",
+            "updatedRows": height,
+            "updatedColumns": width,
+            "updatedCells": sum(len(r) for r in values),
+        }
 
     def _values_batch_update(self, ss: Spreadsheet, payload: dict) -> dict:
         option = payload.get("valueInputOption", "")
@@ -595,12 +685,14 @@ class SheetsEmulator(LocalServer):
 
         def apply(work: Spreadsheet) -> dict:
             responses = [self._update(work, vr, option) for vr in payload.get("data", [])]
-            return {"spreadsheetId": ss.id,
-                    "totalUpdatedRows": sum(r["updatedRows"] for r in responses),
-                    "totalUpdatedColumns": sum(r["updatedColumns"] for r in responses),
-                    "totalUpdatedCells": sum(r["updatedCells"] for r in responses),
-                    "totalUpdatedSheets": len({r["updatedRange"].rsplit("!", 1)[0] for r in responses}),
-                    "responses": responses}
+            return {
+                "spreadsheetId": ss.id,
+                "totalUpdatedRows": sum(r["updatedRows"] for r in responses),
+                "totalUpdatedColumns": sum(r["updatedColumns"] for r in responses),
+                "totalUpdatedCells": sum(r["updatedCells"] for r in responses),
+                "totalUpdatedSheets": len({r["updatedRange"].rsplit("!", 1)[0] for r in responses}),
+                "responses": responses,
+            }
 
         return self._atomic(ss, apply)
 
@@ -629,7 +721,7 @@ class SheetsEmulator(LocalServer):
                 kind, body = next(iter(req.items()))
                 handler = getattr(self, f"_req_{kind}", None)
                 if handler is None:
-                    raise ApiError(400, f'Invalid JSON payload received. Unknown name "{kind}" at \'requests[{i}]\'')
+                    raise ApiError(400, f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[{i}]'")
                 replies.append(handler(work, body) or {})
             return {"spreadsheetId": ss.id, "replies": replies}
 
@@ -699,8 +791,9 @@ class SheetsEmulator(LocalServer):
 
     def _req_updateDimensionProperties(self, ss: Spreadsheet, body: dict) -> None:
         rng = body["range"]
-        ss.by_id(rng["sheetId"]).dimensions.append({"range": rng, "properties": body["properties"],
-                                                    "fields": body.get("fields", "")})
+        ss.by_id(rng["sheetId"]).dimensions.append(
+            {"range": rng, "properties": body["properties"], "fields": body.get("fields", "")}
+        )
 
 
 def _error_body(code: int, message: str) -> dict:

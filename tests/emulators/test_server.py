@@ -28,17 +28,27 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Each check drives an emulator through the settings it prints for the adapter (its env()), so they are true.
 
+
 def _harvest(env: dict[str, str]) -> None:
-    r = requests.get(f"{env['HARVEST_BASE_URL']}/users/me", timeout=5, headers={
-        "Authorization": f"Bearer {env['HARVEST_TOKEN']}", "Harvest-Account-Id": env["HARVEST_ACCOUNT_ID"],
-        "User-Agent": env["HARVEST_USER_AGENT"]})
+    r = requests.get(
+        f"{env['HARVEST_BASE_URL']}/users/me",
+        timeout=5,
+        headers={
+            "Authorization": f"Bearer {env['HARVEST_TOKEN']}",
+            "Harvest-Account-Id": env["HARVEST_ACCOUNT_ID"],
+            "User-Agent": env["HARVEST_USER_AGENT"],
+        },
+    )
     assert r.status_code == 200 and r.json()["is_active"] is True
 
 
 def _toggl(env: dict[str, str]) -> None:
     auth = base64.b64encode(f"{env['TOGGL_API_TOKEN']}:api_token".encode()).decode()
-    r = requests.get(f"{env['TOGGL_BASE_URL']}/api/v9/workspaces/{env['TOGGL_WORKSPACE_ID']}", timeout=5,
-                     headers={"Authorization": f"Basic {auth}"})
+    r = requests.get(
+        f"{env['TOGGL_BASE_URL']}/api/v9/workspaces/{env['TOGGL_WORKSPACE_ID']}",
+        timeout=5,
+        headers={"Authorization": f"Basic {auth}"},
+    )
     assert r.status_code == 200 and r.json()["id"] == int(env["TOGGL_WORKSPACE_ID"])
 
 
@@ -46,8 +56,12 @@ def _quickbooks(env: dict[str, str]) -> None:
     base = env["QBO_BASE_URL"]
     doc = requests.get(f"{base}/.well-known/openid_sandbox_configuration/", timeout=5).json()
     assert doc["token_endpoint"] == f"{base}/oauth2/v1/tokens/bearer"
-    r = requests.post(doc["token_endpoint"], auth=(env["QBO_CLIENT_ID"], env["QBO_CLIENT_SECRET"]), timeout=5,
-                      data={"grant_type": "refresh_token", "refresh_token": "never-issued"})
+    r = requests.post(
+        doc["token_endpoint"],
+        auth=(env["QBO_CLIENT_ID"], env["QBO_CLIENT_SECRET"]),
+        timeout=5,
+        data={"grant_type": "refresh_token", "refresh_token": "never-issued"},
+    )
     assert r.status_code == 400 and r.json() == {"error": "invalid_grant"}  # the client is known, the grant not
 
 
@@ -55,21 +69,28 @@ def _sheets(env: dict[str, str]) -> None:
     base, sid = env["GOOGLE_SHEETS_API_BASE_URL"], env["GOOGLE_SHEET_ID"]
     r = requests.get(f"{base}/v4/spreadsheets/{sid}", timeout=5)
     assert r.status_code == 401 and r.json()["error"]["status"] == "UNAUTHENTICATED"
-    token = requests.post(f"{base}/token", timeout=5, data={
-        "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "x"}).json()["access_token"]
+    token = requests.post(
+        f"{base}/token", timeout=5, data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "x"}
+    ).json()["access_token"]
     r = requests.get(f"{base}/v4/spreadsheets/{sid}", timeout=5, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.json()["spreadsheetId"] == sid
 
 
 def _anthropic(env: dict[str, str]) -> None:
-    r = requests.post(f"{env['ANTHROPIC_BASE_URL']}/v1/messages", timeout=5, json={
-        "model": "claude-haiku-4-5", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]},
-        headers={"x-api-key": env["ANTHROPIC_API_KEY"], "anthropic-version": "2023-06-01"})
+    r = requests.post(
+        f"{env['ANTHROPIC_BASE_URL']}/v1/messages",
+        timeout=5,
+        json={"model": "claude-haiku-4-5", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]},
+        headers={"x-api-key": env["ANTHROPIC_API_KEY"], "anthropic-version": "2023-06-01"},
+    )
     assert r.status_code == 200 and r.json()["type"] == "message" and r.headers["request-id"].startswith("req_")
 
 
 CHECKS: dict[type[LocalServer], Callable[[dict[str, str]], None]] = {
-    HarvestEmulator: _harvest, TogglEmulator: _toggl, QuickBooksEmulator: _quickbooks, SheetsEmulator: _sheets,
+    HarvestEmulator: _harvest,
+    TogglEmulator: _toggl,
+    QuickBooksEmulator: _quickbooks,
+    SheetsEmulator: _sheets,
     AnthropicEmulator: _anthropic,
 }
 
@@ -115,10 +136,14 @@ def test_starts_on_a_free_port_answers_and_stops_freeing_it(cls: type[LocalServe
 BY_HAND = {  # module -> (emulator, the settings it prints)
     "sheets": (SheetsEmulator, {"SHEET", "GOOGLE_SHEETS_API_BASE_URL", "GOOGLE_SHEET_ID"}),
     "anthropic": (AnthropicEmulator, {"AI_ENABLED", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"}),
-    "quickbooks": (QuickBooksEmulator, {"ACCOUNTING", "QBO_BASE_URL", "QBO_REALM_ID", "QBO_CLIENT_ID",
-                                        "QBO_CLIENT_SECRET", "QBO_REDIRECT_URI"}),
-    "harvest": (HarvestEmulator, {"TIME_SOURCE", "HARVEST_BASE_URL", "HARVEST_ACCOUNT_ID", "HARVEST_TOKEN",
-                                  "HARVEST_USER_AGENT"}),
+    "quickbooks": (
+        QuickBooksEmulator,
+        {"ACCOUNTING", "QBO_BASE_URL", "QBO_REALM_ID", "QBO_CLIENT_ID", "QBO_CLIENT_SECRET", "QBO_REDIRECT_URI"},
+    ),
+    "harvest": (
+        HarvestEmulator,
+        {"TIME_SOURCE", "HARVEST_BASE_URL", "HARVEST_ACCOUNT_ID", "HARVEST_TOKEN", "HARVEST_USER_AGENT"},
+    ),
     "toggl": (TogglEmulator, {"TIME_SOURCE", "TOGGL_BASE_URL", "TOGGL_WORKSPACE_ID", "TOGGL_API_TOKEN"}),
 }
 
@@ -132,8 +157,16 @@ def _printed(proc: subprocess.Popen) -> list[str]:
 
 
 def test_each_emulator_module_runs_it_by_hand_prints_true_settings_and_stops_on_ctrl_c() -> None:
-    procs = {name: subprocess.Popen([sys.executable, "-m", f"tests.emulators.{name}", "--port", "0"], cwd=ROOT,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in BY_HAND}
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", f"tests.emulators.{name}", "--port", "0"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in BY_HAND
+    }
     try:
         for name, proc in procs.items():
             cls, names = BY_HAND[name]
@@ -142,8 +175,11 @@ def test_each_emulator_module_runs_it_by_hand_prints_true_settings_and_stops_on_
             assert lines[0].startswith(f"{cls.title} emulator on http://127.0.0.1:"), lines[0]
             assert lines[0].rstrip().endswith("Point the adapter at it with:"), lines[0]
             url = lines[0].split(" on ", 1)[1].split(" ", 1)[0]
-            env = dict(shlex.split(line.removeprefix("  export "))[0].split("=", 1)
-                       for line in lines if line.startswith("  export "))
+            env = dict(
+                shlex.split(line.removeprefix("  export "))[0].split("=", 1)
+                for line in lines
+                if line.startswith("  export ")
+            )
             assert set(env) == names, name
             assert any(value.startswith(url) for value in env.values()), (name, url, env)
             CHECKS[cls](env)  # the printed settings reach it and it answers as the API would
@@ -167,8 +203,13 @@ def test_help_names_port_and_the_emulators_own_options(module: str, capsys: pyte
     assert done.value.code == 0
     assert f"Run the {cls.title} emulator on 127.0.0.1" in out and "Ctrl+C" in out
     assert f"(default: {cls.default_port})" in out
-    options = {"sheets": "--key-dir", "anthropic": "--api-key", "quickbooks": "--empty", "harvest": "--period",
-               "toggl": "--entries"}
+    options = {
+        "sheets": "--key-dir",
+        "anthropic": "--api-key",
+        "quickbooks": "--empty",
+        "harvest": "--period",
+        "toggl": "--entries",
+    }
     assert options[module] in out
 
 

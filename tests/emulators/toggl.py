@@ -32,7 +32,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -57,12 +57,25 @@ class FaultSwitch:
 class TogglEmulator(TimeSourceEmulator):
     title, default_port = "Toggl Track API", 8768
 
-    def __init__(self, token: str = TOKEN, workspace_id: int = WORKSPACE_ID, latency: float = 0.0,
-                 seed: bool = True, max_page_size: int = 50, hang_seconds: float = 1.0):
+    def __init__(
+        self,
+        token: str = TOKEN,
+        workspace_id: int = WORKSPACE_ID,
+        latency: float = 0.0,
+        seed: bool = True,
+        max_page_size: int = 50,
+        hang_seconds: float = 1.0,
+    ):
         self.token, self.workspace_id, self.latency = token, workspace_id, latency
         self.max_page_size, self.hang_seconds = max_page_size, hang_seconds
-        self.workspace: dict[str, Any] = {"id": workspace_id, "name": "Northwind Digital", "default_currency": "USD",
-                                          "default_hourly_rate": 110, "rounding": 0, "rounding_minutes": 0}
+        self.workspace: dict[str, Any] = {
+            "id": workspace_id,
+            "name": "Northwind Digital",
+            "default_currency": "USD",
+            "default_hourly_rate": 110,
+            "rounding": 0,
+            "rounding_minutes": 0,
+        }
         self.users: dict[int, dict] = {}
         self.clients: dict[int, dict] = {}
         self.projects: dict[int, dict] = {}
@@ -81,8 +94,12 @@ class TogglEmulator(TimeSourceEmulator):
 
     # -- lifecycle (start/stop: LocalServer) ----------------------------------------------------------
     def env(self) -> dict[str, str]:
-        return {"TIME_SOURCE": "toggl", "TOGGL_API_TOKEN": self.token, "TOGGL_WORKSPACE_ID": str(self.workspace_id),
-                "TOGGL_BASE_URL": self.base_url}
+        return {
+            "TIME_SOURCE": "toggl",
+            "TOGGL_API_TOKEN": self.token,
+            "TOGGL_WORKSPACE_ID": str(self.workspace_id),
+            "TOGGL_BASE_URL": self.base_url,
+        }
 
     # -- run by hand: python -m tests.emulators.toggl ----------------------------------------------------
     def summary(self) -> str:
@@ -114,28 +131,63 @@ class TogglEmulator(TimeSourceEmulator):
 
     def add_user(self, name: str, email: str) -> int:
         uid = self._id()
-        self.users[uid] = {"id": self._id(), "user_id": uid, "workspace_id": self.workspace_id, "name": name,
-                           "email": email, "active": True, "admin": False, "rate": None}
+        self.users[uid] = {
+            "id": self._id(),
+            "user_id": uid,
+            "workspace_id": self.workspace_id,
+            "name": name,
+            "email": email,
+            "active": True,
+            "admin": False,
+            "rate": None,
+        }
         return uid
 
     def add_client(self, name: str, archived: bool = False) -> int:
         cid = self._id()
-        self.clients[cid] = {"id": cid, "wid": self.workspace_id, "name": name, "archived": archived,
-                             "at": "2026-01-05T10:00:00+00:00"}
+        self.clients[cid] = {
+            "id": cid,
+            "wid": self.workspace_id,
+            "name": name,
+            "archived": archived,
+            "at": "2026-01-05T10:00:00+00:00",
+        }
         return cid
 
-    def add_project(self, name: str, client_id: int | None, rate: float | None = None,
-                    currency: str | None = None, billable: bool = True, active: bool = True) -> int:
+    def add_project(
+        self,
+        name: str,
+        client_id: int | None,
+        rate: float | None = None,
+        currency: str | None = None,
+        billable: bool = True,
+        active: bool = True,
+    ) -> int:
         pid = self._id()
-        self.projects[pid] = {"id": pid, "workspace_id": self.workspace_id, "client_id": client_id, "cid": client_id,
-                              "name": name, "billable": billable, "active": active, "rate": rate,
-                              "currency": currency, "at": "2026-01-05T10:00:00+00:00"}
+        self.projects[pid] = {
+            "id": pid,
+            "workspace_id": self.workspace_id,
+            "client_id": client_id,
+            "cid": client_id,
+            "name": name,
+            "billable": billable,
+            "active": active,
+            "rate": rate,
+            "currency": currency,
+            "at": "2026-01-05T10:00:00+00:00",
+        }
         return pid
 
     def add_task(self, name: str, project_id: int) -> int:
         tid = self._id()
-        self.tasks[tid] = {"id": tid, "name": name, "project_id": project_id, "workspace_id": self.workspace_id,
-                           "active": True, "estimated_seconds": None}
+        self.tasks[tid] = {
+            "id": tid,
+            "name": name,
+            "project_id": project_id,
+            "workspace_id": self.workspace_id,
+            "active": True,
+            "estimated_seconds": None,
+        }
         return tid
 
     def add_tag(self, name: str) -> int:
@@ -143,21 +195,39 @@ class TogglEmulator(TimeSourceEmulator):
         self.tags[tid] = {"id": tid, "name": name, "workspace_id": self.workspace_id}
         return tid
 
-    def add_entry(self, user_id: int, start: datetime, seconds: int, project_id: int | None = None,
-                  task_id: int | None = None, description: str = "", billable: bool = True,
-                  tag_ids: tuple[int, ...] = (), running: bool = False) -> int:
+    def add_entry(
+        self,
+        user_id: int,
+        start: datetime,
+        seconds: int,
+        project_id: int | None = None,
+        task_id: int | None = None,
+        description: str = "",
+        billable: bool = True,
+        tag_ids: tuple[int, ...] = (),
+        running: bool = False,
+    ) -> int:
         eid = self._id() + 4_000_000_000  # Toggl's entry ids are large (int64)
-        self.entries[eid] = {"id": eid, "user_id": user_id, "project_id": project_id, "task_id": task_id,
-                             "billable": billable, "description": description, "tag_ids": list(tag_ids),
-                             "start": start, "seconds": -int(start.timestamp()) if running else seconds,
-                             "running": running, "at": "2026-11-01T08:00:00+00:00"}
+        self.entries[eid] = {
+            "id": eid,
+            "user_id": user_id,
+            "project_id": project_id,
+            "task_id": task_id,
+            "billable": billable,
+            "description": description,
+            "tag_ids": list(tag_ids),
+            "start": start,
+            "seconds": -int(start.timestamp()) if running else seconds,
+            "running": running,
+            "at": "2026-11-01T08:00:00+00:00",
+        }
         return eid
 
     def edit_entry(self, entry_id: int, **changes: Any) -> None:
         """Change an entry as a person would in Toggl (seconds, description, project_id, billable...)."""
         with self._lock:
             self.entries[entry_id].update(changes)
-            self.entries[entry_id]["at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            self.entries[entry_id]["at"] = datetime.now(UTC).isoformat(timespec="seconds")
 
     def delete_entry(self, entry_id: int) -> None:
         with self._lock:
@@ -186,27 +256,56 @@ class TogglEmulator(TimeSourceEmulator):
         rng = random.Random(7)
         first = datetime(year, month, 1, 10, 0, tzinfo=CEST)
         for offset in (-3, -1, 32, 35):  # outside the period, for the period filter
-            self.add_entry(rng.choice(self.people), first + timedelta(days=offset), 3600,
-                           rng.choice(self.project_ids), description="outside the period")
+            self.add_entry(
+                rng.choice(self.people),
+                first + timedelta(days=offset),
+                3600,
+                rng.choice(self.project_ids),
+                description="outside the period",
+            )
 
     def generate(self, n: int, period: str = "2026-10", rng: random.Random | None = None) -> list[int]:
         rng = rng or random.Random(n)
         year, month = map(int, period.split("-"))
         days = ((date(year + month // 12, month % 12 + 1, 1)) - date(year, month, 1)).days
         task_ids, tag_ids = list(self.tasks), list(self.tags)
-        notes = ["Sprint planning", "Code review", "Bug fix: checkout totals", "Design review", "Client call",
-                 "Deploy to staging", "Write tests", "Wireframes", "Standup", "Support ticket"]
+        notes = [
+            "Sprint planning",
+            "Code review",
+            "Bug fix: checkout totals",
+            "Design review",
+            "Client call",
+            "Deploy to staging",
+            "Write tests",
+            "Wireframes",
+            "Standup",
+            "Support ticket",
+        ]
         made = []
         for _ in range(n):
             pid = rng.choice(self.project_ids + [self.internal])
             tasks = [t for t in task_ids if self.tasks[t]["project_id"] == pid]
-            start = datetime(year, month, rng.randint(1, days), rng.randint(7, 18), rng.choice((0, 15, 30, 45)),
-                             rng.randint(0, 59), tzinfo=CEST)
-            made.append(self.add_entry(
-                rng.choice(self.people), start, rng.randint(6, 480) * 60 + rng.randint(0, 59), pid,
-                rng.choice(tasks) if tasks and rng.random() < 0.6 else None, rng.choice(notes),
-                billable=pid != self.internal and rng.random() < 0.9,
-                tag_ids=tuple(rng.sample(tag_ids, rng.randint(0, 2))) if tag_ids else ()))
+            start = datetime(
+                year,
+                month,
+                rng.randint(1, days),
+                rng.randint(7, 18),
+                rng.choice((0, 15, 30, 45)),
+                rng.randint(0, 59),
+                tzinfo=CEST,
+            )
+            made.append(
+                self.add_entry(
+                    rng.choice(self.people),
+                    start,
+                    rng.randint(6, 480) * 60 + rng.randint(0, 59),
+                    pid,
+                    rng.choice(tasks) if tasks and rng.random() < 0.6 else None,
+                    rng.choice(notes),
+                    billable=pid != self.internal and rng.random() < 0.9,
+                    tag_ids=tuple(rng.sample(tag_ids, rng.randint(0, 2))) if tag_ids else (),
+                )
+            )
         return made
 
     # -- API answers ----------------------------------------------------------------------------------
@@ -218,14 +317,26 @@ class TogglEmulator(TimeSourceEmulator):
         stop = None if running else (e["start"] + timedelta(seconds=e["seconds"])).isoformat()
         cents = int(round(rate * 100)) if e["billable"] else 0
         row = {
-            "user_id": e["user_id"], "username": user["name"], "project_id": e["project_id"],
-            "task_id": e["task_id"], "billable": e["billable"], "description": e["description"],
+            "user_id": e["user_id"],
+            "username": user["name"],
+            "project_id": e["project_id"],
+            "task_id": e["task_id"],
+            "billable": e["billable"],
+            "description": e["description"],
             "tag_ids": list(e["tag_ids"]),
             "billable_amount_in_cents": (cents * max(e["seconds"], 0)) // 3600 if e["billable"] else None,
             "hourly_rate_in_cents": cents or None,
             "currency": project.get("currency") or self.workspace["default_currency"],
-            "time_entries": [{"id": e["id"], "seconds": e["seconds"], "start": e["start"].isoformat(),
-                              "stop": stop, "at": e["at"], "at_tz": e["at"]}],
+            "time_entries": [
+                {
+                    "id": e["id"],
+                    "seconds": e["seconds"],
+                    "start": e["start"].isoformat(),
+                    "stop": stop,
+                    "at": e["at"],
+                    "at_tz": e["at"],
+                }
+            ],
             "row_number": row_number,
         }
         if not self.include_stop:
@@ -248,9 +359,11 @@ class TogglEmulator(TimeSourceEmulator):
         size = min(int(body.get("page_size") or 50), self.max_page_size)
         first = int(body.get("first_row_number") or 1)
         with self._lock:
-            chosen = sorted((e for e in self.entries.values() if start <= e["start"].date() <= end),
-                            key=lambda e: (e["start"], e["id"]))
-        page = chosen[first - 1:first - 1 + size]
+            chosen = sorted(
+                (e for e in self.entries.values() if start <= e["start"].date() <= end),
+                key=lambda e: (e["start"], e["id"]),
+            )
+        page = chosen[first - 1 : first - 1 + size]
         rows = [self.report_row(e, first + i) for i, e in enumerate(page)]
         headers = {}
         if first - 1 + size < len(chosen):
@@ -318,8 +431,11 @@ class _Handler(BaseHTTPRequestHandler):
             elif fault.kind == "401":
                 return self._send(401, "Incorrect username and/or password")
             elif fault.kind == "402":
-                return self._send(402, "You have hit your API quota", {"X-Toggl-Quota-Remaining": "0",
-                                                                        "X-Toggl-Quota-Resets-In": "1800"})
+                return self._send(
+                    402,
+                    "You have hit your API quota",
+                    {"X-Toggl-Quota-Remaining": "0", "X-Toggl-Quota-Resets-In": "1800"},
+                )
             elif fault.kind == "403":
                 return self._send(403, "Forbidden")
             elif fault.kind == "404":
@@ -331,8 +447,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif fault.kind == "400":
                 return self._send(400, "Invalid page_size")
         if not self._authorized():
-            return self._send(403 if self.headers.get("Authorization") else 401,
-                              "Incorrect username and/or password")
+            return self._send(403 if self.headers.get("Authorization") else 401, "Incorrect username and/or password")
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         m = _SEARCH.match(url.path)
         if m and method == "POST":
@@ -351,18 +466,33 @@ class _Handler(BaseHTTPRequestHandler):
             what = m.group(2)
             if what is None:
                 return self._send(200, emu.workspace)
-            items = {"projects": emu.projects, "clients": emu.clients, "workspace_users": emu.users,
-                     "users": emu.users, "tasks": emu.tasks, "tags": emu.tags}[what]
+            items = {
+                "projects": emu.projects,
+                "clients": emu.clients,
+                "workspace_users": emu.users,
+                "users": emu.users,
+                "tasks": emu.tasks,
+                "tags": emu.tags,
+            }[what]
             values = list(items.values())
             if what == "clients" and query.get("status", "active") != "both":
                 values = [c for c in values if c["archived"] == (query.get("status") == "archived")]
             if what in ("projects", "tasks") and query.get("active", "true") != "both":
                 values = [v for v in values if v["active"] == (query.get("active", "true") == "true")]
             page, per_page = int(query.get("page") or 1), min(int(query.get("per_page") or 151), 200)
-            chunk = values[(page - 1) * per_page:page * per_page]
+            chunk = values[(page - 1) * per_page : page * per_page]
             if what == "tasks":
-                return self._send(200, {"data": chunk, "page": page, "per_page": per_page,
-                                        "total_count": len(values), "sort_field": "name", "sort_order": "ASC"})
+                return self._send(
+                    200,
+                    {
+                        "data": chunk,
+                        "page": page,
+                        "per_page": per_page,
+                        "total_count": len(values),
+                        "sort_field": "name",
+                        "sort_order": "ASC",
+                    },
+                )
             return self._send(200, chunk)
         return self._send(404, "Not Found")
 

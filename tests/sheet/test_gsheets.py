@@ -31,7 +31,9 @@ def api_calls(emu: SheetsEmulator) -> list[str]:
     out = []
     for c in emu.sheets_calls():
         tail = c["path"].split("/v4/spreadsheets/", 1)[1]
-        out.append(f"{c['method']} {tail.split('/', 1)[1] if '/' in tail else tail.split(':', 1)[-1] if ':' in tail else 'get'}")
+        out.append(
+            f"{c['method']} {tail.split('/', 1)[1] if '/' in tail else tail.split(':', 1)[-1] if ':' in tail else 'get'}"
+        )
     return out
 
 
@@ -51,7 +53,8 @@ def test_setup_creates_every_tab_with_headers_formats_and_protections(gsheet, sh
     changes = gsheet.ensure_layout()
 
     assert [c for c in changes if c.startswith("added the")] == [
-        f"added the {t.name} tab with {len(t.columns)} columns" for t in CONTRACT.tabs]
+        f"added the {t.name} tab with {len(t.columns)} columns" for t in CONTRACT.tabs
+    ]
     # structure and formats in one batchUpdate, headers in one values:batchUpdate, after one metadata read
     assert api_calls(sheets_emulator) == ["GET get", "POST batchUpdate", "POST values:batchUpdate"]
     time_tab = CONTRACT.tab("Time")
@@ -72,8 +75,12 @@ def test_setup_creates_every_tab_with_headers_formats_and_protections(gsheet, sh
 
     # protections: warning only, on every pipeline column and never on a review column
     assert s.protected and all(p["warningOnly"] for p in s.protected)
-    protected_cols = {i for p in s.protected if "startColumnIndex" in p["range"]
-                      for i in range(p["range"]["startColumnIndex"], p["range"]["endColumnIndex"])}
+    protected_cols = {
+        i
+        for p in s.protected
+        if "startColumnIndex" in p["range"]
+        for i in range(p["range"]["startColumnIndex"], p["range"]["endColumnIndex"])
+    }
     for col in time_tab.columns:
         assert (idx[col.key] in protected_cols) == (col.owner in ("source", "output")), col.key
     # flagged rows are highlighted by a formula on the Flags column
@@ -85,8 +92,9 @@ def test_setup_creates_every_tab_with_headers_formats_and_protections(gsheet, sh
     assert [d["range"]["startIndex"] for d in hidden] == [idx["sync_hash"]]
     # config tabs are people's: only their header row is protected
     rates = sheet_of(sheets_emulator, new_sheet_id, "Rates")
-    assert [p["range"] for p in rates.protected] == [{"sheetId": rates.props["sheetId"], "startRowIndex": 0,
-                                                      "endRowIndex": 1}]
+    assert [p["range"] for p in rates.protected] == [
+        {"sheetId": rates.props["sheetId"], "startRowIndex": 0, "endRowIndex": 1}
+    ]
 
 
 def test_setup_again_changes_nothing_in_two_calls(gsheet, sheets_emulator, new_sheet_id):
@@ -141,11 +149,30 @@ def test_setup_restores_a_protection_someone_removed(gsheet, sheets_emulator, ne
 def test_values_round_trip_through_raw_input(gsheet, sheets_emulator, new_sheet_id):
     gsheet.ensure_layout()
     sheets_emulator.reset_calls()
-    row = [date(2026, 10, 3), "Acme Corp", "=IMPORTXML(\"http://x\")", "+1 555 0100", "-rm", "@here",
-           "Ana Ruiz", "Dev", "notes", Decimal("1.25"), True, "Design", None, Decimal("150.50"), False]
-    gsheet.write([CellBlock("Time", 2, 1, [row]),
-                  CellBlock("Runs", 2, 1, [["r1", "refresh", "2026-10", datetime(2026, 11, 1, 2, 0), Decimal("3")]]),
-                  CellBlock("Time", 3, 2, [["Beta LLC"]])])
+    row = [
+        date(2026, 10, 3),
+        "Acme Corp",
+        '=IMPORTXML("http://x")',
+        "+1 555 0100",
+        "-rm",
+        "@here",
+        "Ana Ruiz",
+        "Dev",
+        "notes",
+        Decimal("1.25"),
+        True,
+        "Design",
+        None,
+        Decimal("150.50"),
+        False,
+    ]
+    gsheet.write(
+        [
+            CellBlock("Time", 2, 1, [row]),
+            CellBlock("Runs", 2, 1, [["r1", "refresh", "2026-10", datetime(2026, 11, 1, 2, 0), Decimal("3")]]),
+            CellBlock("Time", 3, 2, [["Beta LLC"]]),
+        ]
+    )
 
     calls = sheets_emulator.sheets_calls()
     assert len(calls) == 1 and calls[0]["path"].endswith("values:batchUpdate")
@@ -153,7 +180,7 @@ def test_values_round_trip_through_raw_input(gsheet, sheets_emulator, new_sheet_
     assert len(sheets_emulator.sheets_calls()) == 2  # one batchGet for both tabs
     t = got["Time"][1]
     assert parse_date(t[0]) == date(2026, 10, 3) and t[0] == "2026-10-03"
-    assert t[1:6] == ["Acme Corp", "=IMPORTXML(\"http://x\")", "+1 555 0100", "-rm", "@here"]
+    assert t[1:6] == ["Acme Corp", '=IMPORTXML("http://x")', "+1 555 0100", "-rm", "@here"]
     assert t[9] == Decimal("1.25") and isinstance(t[9], Decimal)
     assert t[10] is True and t[14] is False
     assert t[12] is None  # None cleared the cell
@@ -162,7 +189,7 @@ def test_values_round_trip_through_raw_input(gsheet, sheets_emulator, new_sheet_
     assert got["Runs"][1] == ["r1", "refresh", "2026-10", "2026-11-01 02:00:00", 3]
     # the formula-looking text is stored as text, not as a formula
     stored = sheets_emulator.spreadsheets[new_sheet_id].sheet("Time").cells[(1, 2)]
-    assert stored == "=IMPORTXML(\"http://x\")"
+    assert stored == '=IMPORTXML("http://x")'
 
 
 def test_write_sends_one_call_whatever_the_block_count(gsheet, sheets_emulator):
@@ -265,17 +292,28 @@ def test_settings_errors_read_like_sentences(tmp_path, sheets_url):
 
 def test_missing_spreadsheet_id_is_a_config_error(sa_file, sheets_url):
     with pytest.raises(ConfigError, match="GOOGLE_SHEET_ID"):
-        GoogleSheet.from_settings(GoogleSheetsSettings(spreadsheet_id="", credentials_file=sa_file,
-                                                       api_base_url=sheets_url))
+        GoogleSheet.from_settings(
+            GoogleSheetsSettings(spreadsheet_id="", credentials_file=sa_file, api_base_url=sheets_url)
+        )
 
 
 # ------------------------------------------------------------------ pure helpers
 
 
-@pytest.mark.parametrize("value, sent", [
-    (None, ""), (True, True), (Decimal("12.50"), 12.5), (Decimal("3"), 3), (7, 7), (0.5, 0.5),
-    (date(2026, 10, 1), 46296), (datetime(2026, 10, 1, 9, 30), "2026-10-01 09:30:00"), ("=1+1", "=1+1"),
-])
+@pytest.mark.parametrize(
+    "value, sent",
+    [
+        (None, ""),
+        (True, True),
+        (Decimal("12.50"), 12.5),
+        (Decimal("3"), 3),
+        (7, 7),
+        (0.5, 0.5),
+        (date(2026, 10, 1), 46296),
+        (datetime(2026, 10, 1, 9, 30), "2026-10-01 09:30:00"),
+        ("=1+1", "=1+1"),
+    ],
+)
 def test_to_api(value, sent):
     assert to_api(value) == sent and type(to_api(value)) is type(sent)
 

@@ -47,7 +47,10 @@ def test_errors_have_googles_shape(book, sheets_url, sheets_emulator, new_sheet_
     with pytest.raises(gspread.exceptions.APIError) as exc:
         book.values_get("'Nope'!A1")
     assert exc.value.response.json()["error"] == {
-        "code": 400, "message": "Unable to parse range: Nope", "status": "INVALID_ARGUMENT"}
+        "code": 400,
+        "message": "Unable to parse range: Nope",
+        "status": "INVALID_ARGUMENT",
+    }
     with pytest.raises(gspread.exceptions.APIError) as exc:
         book.values_get("Sheet1!A1:A5000")
     assert "exceeds grid limits. Max rows: 1000" in exc.value.response.json()["error"]["message"]
@@ -63,10 +66,19 @@ def test_errors_have_googles_shape(book, sheets_url, sheets_emulator, new_sheet_
 def test_the_ten_million_cell_limit_is_enforced_atomically(book, sheets_emulator, new_sheet_id):
     sheet_id = book.sheet1.id
     with pytest.raises(gspread.exceptions.APIError) as exc:
-        book.batch_update({"requests": [
-            {"addSheet": {"properties": {"title": "Big"}}},
-            {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": {"rowCount": 400_000}},
-                                       "fields": "gridProperties.rowCount"}}]})
+        book.batch_update(
+            {
+                "requests": [
+                    {"addSheet": {"properties": {"title": "Big"}}},
+                    {
+                        "updateSheetProperties": {
+                            "properties": {"sheetId": sheet_id, "gridProperties": {"rowCount": 400_000}},
+                            "fields": "gridProperties.rowCount",
+                        }
+                    },
+                ]
+            }
+        )
     assert "above the limit of 10000000 cells" in str(exc.value)
     assert [s.title for s in book.worksheets()] == ["Sheet1"]  # the addSheet before it did not land either
 

@@ -16,15 +16,23 @@ OCT = Period.parse("2026-10")
 
 
 def entry(i: int, **kw) -> TimeEntry:
-    base = dict(source="csv", source_id=f"e{i}", date=date(2026, 10, 1) + timedelta(days=i % 28),
-                client=f"Client {i % 3}", person="Ana", notes=f"work {i}", hours=Decimal("1.5"))
+    base = dict(
+        source="csv",
+        source_id=f"e{i}",
+        date=date(2026, 10, 1) + timedelta(days=i % 28),
+        client=f"Client {i % 3}",
+        person="Ana",
+        notes=f"work {i}",
+        hours=Decimal("1.5"),
+    )
     base.update(kw)
     return TimeEntry(**base)
 
 
 def row(n: int, e: TimeEntry, **kw) -> TimeRow:
-    return TimeRow(row=n, entry=e, sync_hash=e.sync_hash(), suggested_category="Development",
-                   category="Development", **kw)
+    return TimeRow(
+        row=n, entry=e, sync_hash=e.sync_hash(), suggested_category="Development", category="Development", **kw
+    )
 
 
 def test_new_entries_are_appended_with_the_suggestion_as_category():
@@ -78,8 +86,9 @@ def test_rows_of_other_sources_or_periods_are_not_flagged_gone():
 
 def test_a_person_typing_over_a_source_cell_gets_the_source_value_back():
     shown = entry(1, hours=Decimal("9"))  # what the sheet shows after the person's typing
-    r = TimeRow(row=2, entry=shown, sync_hash=entry(1).sync_hash(), category="Development",
-                suggested_category="Development")
+    r = TimeRow(
+        row=2, entry=shown, sync_hash=entry(1).sync_hash(), category="Development", suggested_category="Development"
+    )
     result = merge([r], [entry(1)], {}, covers=["csv"], period=OCT)
     assert result.updates[2]["hours"] == Decimal("1.5")
 
@@ -98,13 +107,15 @@ def test_duplicate_refs_in_one_import_are_counted_once():
 
 # --- the property: random edits and source changes lose no edit ------------------------------------------
 
-review_values = st.fixed_dictionaries({
-    "category": st.sampled_from(["Design", "QA", "Maintenance", ""]),
-    "line_item": st.sampled_from(["", "Retainer", "Sprint 4"]),
-    "rate_override": st.one_of(st.none(), st.decimals(min_value=1, max_value=500, places=2)),
-    "approved": st.booleans(),
-    "comment": st.text(max_size=12),
-})
+review_values = st.fixed_dictionaries(
+    {
+        "category": st.sampled_from(["Design", "QA", "Maintenance", ""]),
+        "line_item": st.sampled_from(["", "Retainer", "Sprint 4"]),
+        "rate_override": st.one_of(st.none(), st.decimals(min_value=1, max_value=500, places=2)),
+        "approved": st.booleans(),
+        "comment": st.text(max_size=12),
+    }
+)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
@@ -120,8 +131,15 @@ def test_property_no_edit_is_ever_lost(n, edits, changed, removed, added):
     for i in range(n):
         e = entry(i)
         review = edits.get(i, {})
-        rows.append(TimeRow(row=i + 2, entry=e, sync_hash=e.sync_hash(), suggested_category="Development",
-                            **{k: v for k, v in review.items()}))
+        rows.append(
+            TimeRow(
+                row=i + 2,
+                entry=e,
+                sync_hash=e.sync_hash(),
+                suggested_category="Development",
+                **{k: v for k, v in review.items()},
+            )
+        )
     incoming = [entry(i, hours=Decimal("4.75")) if i in changed else entry(i) for i in range(n) if i not in removed]
     incoming += [entry(100 + k) for k in range(added)]
     result = merge(rows, incoming, {}, covers=["csv"], period=OCT)

@@ -4,7 +4,7 @@ workbook and in Google Sheets (the emulator, through gspread)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import openpyxl
@@ -20,10 +20,21 @@ from tests.emulators.sheets import SheetsEmulator
 from tests.fakes import ListSource
 
 OCT = Period.parse("2026-10")
-NOW = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)
-ENTRIES = [TimeEntry(source="csv", source_id=f"e{i}", date=date(2026, 10, 1 + i), client="Acme", person="Ana Ruiz",
-                     role="Developer", notes=f"checkout work {i}", hours=Decimal(h), currency="USD")
-           for i, h in enumerate(["2", "13", "1"])]
+NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+ENTRIES = [
+    TimeEntry(
+        source="csv",
+        source_id=f"e{i}",
+        date=date(2026, 10, 1 + i),
+        client="Acme",
+        person="Ana Ruiz",
+        role="Developer",
+        notes=f"checkout work {i}",
+        hours=Decimal(h),
+        currency="USD",
+    )
+    for i, h in enumerate(["2", "13", "1"])
+]
 
 
 def moved(grid: list[list[object]]) -> list[list[object]]:
@@ -88,8 +99,13 @@ def set_cell(grid: list[list[object]], row: int, header: str, value: object) -> 
 
 def test_warnings_name_the_cell_where_a_moved_column_now_is(sheet_and_person, tmp_path):
     sheet, person_for = sheet_and_person
-    services = bootstrap(Settings(workdir=tmp_path), sheet=sheet, source=ListSource(ENTRIES),
-                         accounting=Ledger(tmp_path / "ledger.sqlite", tmp_path / "invoices"), clock=lambda: NOW)
+    services = bootstrap(
+        Settings(workdir=tmp_path),
+        sheet=sheet,
+        source=ListSource(ENTRIES),
+        accounting=Ledger(tmp_path / "ledger.sqlite", tmp_path / "invoices"),
+        clock=lambda: NOW,
+    )
     pipeline.refresh(services, OCT)
     person = person_for()
 
@@ -111,11 +127,15 @@ def test_warnings_name_the_cell_where_a_moved_column_now_is(sheet_and_person, tm
     hours_col = column_letter(header.index("Hours") + 1)
     approved_col = column_letter(header.index("Approved") + 1)
     assert (hours_col, approved_col) == (column_letter(len(header)), "A")
-    assert [(i.client, i.total) for i in summary.invoices] == [("Acme", Decimal("1500.00"))], (summary.held, summary.warnings)
+    assert [(i.client, i.total) for i in summary.invoices] == [("Acme", Decimal("1500.00"))], (
+        summary.held,
+        summary.warnings,
+    )
     long_entry = f"Time!{hours_col}{row_of['e1']}: csv:e1 is 13 h in one entry"
     waiting = f"Time!{approved_col}{row_of['e2']}: 1 billable entry is not approved yet (1 h)"
     assert any(w.startswith(long_entry) for w in summary.warnings), summary.warnings
     assert any(w.startswith(waiting) for w in summary.warnings), summary.warnings
-    preview_notes = [str(r[[str(h) for h in person.grid("Preview")[0]].index("Notes")])
-                     for r in person.grid("Preview")[1:]]
+    preview_notes = [
+        str(r[[str(h) for h in person.grid("Preview")[0]].index("Notes")]) for r in person.grid("Preview")[1:]
+    ]
     assert any(n.startswith(long_entry) for n in preview_notes)

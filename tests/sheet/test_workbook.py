@@ -48,7 +48,7 @@ def test_a_second_ensure_layout_changes_nothing(wb):
 
 
 def test_text_that_looks_like_a_formula_stays_text(wb):
-    nasty = ["=SUM(A1:A9)", "+1 555 0100", "-fixed header", "@maria review", "=HYPERLINK(\"http://x\")"]
+    nasty = ["=SUM(A1:A9)", "+1 555 0100", "-fixed header", "@maria review", '=HYPERLINK("http://x")']
     wb.write([CellBlock("Time", 2, 7, [[v] for v in nasty])])
     x = load_workbook(wb.path)
     cells = [x["Time"].cell(row=r, column=7) for r in range(2, 2 + len(nasty))]
@@ -61,7 +61,9 @@ def test_text_that_looks_like_a_formula_stays_text(wb):
 
 
 def test_values_round_trip_as_the_pipeline_reads_them(wb):
-    wb.write([CellBlock("Time", 2, 1, [[date(2026, 10, 3), "Acme", "P", "T", "Ana", "Dev", "n", Decimal("1.25"), True]])])
+    wb.write(
+        [CellBlock("Time", 2, 1, [[date(2026, 10, 3), "Acme", "P", "T", "Ana", "Dev", "n", Decimal("1.25"), True]])]
+    )
     row = wb.read(["Time"])["Time"][1]
     fresh = LocalWorkbook(wb.path).read(["Time"])["Time"][1]  # another process reads it from disk
     for r in (row, fresh):
@@ -97,7 +99,7 @@ def test_upgrading_an_older_layout_keeps_every_value_in_place(tmp_path):
     rows = book.read(["Time"])["Time"]
     assert rows[0][: len(old_headers) + 1] == old_headers + ["My notes"]  # nothing moved
     assert rows[1][: len(old_headers) + 1] == [f"v{i}" for i in range(len(old_headers))] + ["keep me"]
-    assert set(rows[0][len(old_headers) + 1:]) == {"Suggested Description", "Email"}
+    assert set(rows[0][len(old_headers) + 1 :]) == {"Suggested Description", "Email"}
     assert "Clients" in load_workbook(path).sheetnames
 
 

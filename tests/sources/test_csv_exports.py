@@ -32,10 +32,20 @@ CLOCKIFY_HEADER = (
 )
 
 
-def harvest_row(date="2026-10-01", notes="dev work", hours="1.5", billable="Yes", rate="150.00",
-                first="Ana", last="Ruiz", client="Acme Retail") -> str:
-    return (f"{date},{client},Checkout Revamp,AC-1,Development,{notes},{hours},{hours},{billable},No,No,{first},"
-            f"{last},Principal Engineer,Yes,{rate},,80.00,,United States Dollar - USD,")
+def harvest_row(
+    date="2026-10-01",
+    notes="dev work",
+    hours="1.5",
+    billable="Yes",
+    rate="150.00",
+    first="Ana",
+    last="Ruiz",
+    client="Acme Retail",
+) -> str:
+    return (
+        f"{date},{client},Checkout Revamp,AC-1,Development,{notes},{hours},{hours},{billable},No,No,{first},"
+        f"{last},Principal Engineer,Yes,{rate},,80.00,,United States Dollar - USD,"
+    )
 
 
 def write(tmp_path: Path, name: str, text: str, *, bom: bool = False) -> Path:
@@ -100,8 +110,10 @@ def test_clockify_falls_back_to_duration_h_and_reads_12_hour_times(tmp_path: Pat
     assert entries[2].hours == Decimal("2.33")  # blank Duration (decimal), 02:20:00
     assert entries[0].role == "Developer" and entries[0].tags == ("billable", "backend")
     # 12:30 AM and 12:30 PM are different starts, so different entries.
-    row = ("Fleet API,Vertex Robotics,deploy,,Noah Schmidt,Developer,n@x.example,,Yes,10/03/2026,{t},"
-           "10/03/2026,,00:30:00,0.50,135.00,67.50")
+    row = (
+        "Fleet API,Vertex Robotics,deploy,,Noah Schmidt,Developer,n@x.example,,Yes,10/03/2026,{t},"
+        "10/03/2026,,00:30:00,0.50,135.00,67.50"
+    )
     path = write(tmp_path, "c.csv", "\n".join([CLOCKIFY_HEADER, row.format(t="12:30 AM"), row.format(t="12:30 PM")]))
     night, noon = read_export(path)[1]
     assert night.source_id != noon.source_id and "#" not in noon.source_id
@@ -171,9 +183,15 @@ def test_empty_and_non_utf8_files_are_clear_errors(tmp_path: Path) -> None:
         (harvest_row(hours='"1,5h"'), 'october_harvest.csv:2 (column Hours): "1,5h" is not a number of hours'),
         (harvest_row(hours="-1"), 'october_harvest.csv:2 (column Hours): "-1" is not a number of hours'),
         (harvest_row(hours=""), "october_harvest.csv:2 (column Hours): is empty; a number of hours is needed"),
-        (harvest_row(date="2026-13-01"), 'october_harvest.csv:2 (column Date): "2026-13-01" is not a date on the calendar'),
+        (
+            harvest_row(date="2026-13-01"),
+            'october_harvest.csv:2 (column Date): "2026-13-01" is not a date on the calendar',
+        ),
         (harvest_row(date="1.10.2026"), 'october_harvest.csv:2 (column Date): "1.10.2026" is not a date; write it as'),
-        (harvest_row(date="13/10/2026"), 'october_harvest.csv:2 (column Date): "13/10/2026" is not a date: it looks day-first'),
+        (
+            harvest_row(date="13/10/2026"),
+            'october_harvest.csv:2 (column Date): "13/10/2026" is not a date: it looks day-first',
+        ),
         (harvest_row(billable="Maybe"), 'october_harvest.csv:2 (column Billable?): "Maybe" is not TRUE or FALSE'),
         (harvest_row(rate='"12,5O"'), 'october_harvest.csv:2 (column Billable Rate): "12,5O" is not an amount'),
         (harvest_row(first="", last=""), "october_harvest.csv:2: has no person"),
@@ -199,13 +217,18 @@ def test_toggl_and_clockify_bad_values(tmp_path: Path) -> None:
     clockify = write(tmp_path, "c.csv", CLOCKIFY_HEADER + "\nP,C,d,,Noah,,,,Yes,10/01/2026,13:00 PM,,,,,,\n")
     with pytest.raises(InputErrors) as info:
         read_export(clockify)
-    assert str(info.value.errors[0]) == 'c.csv:2 (column Start Time): "13:00 PM" is not a time of day; write it as HH:MM or HH:MM AM/PM'
+    assert (
+        str(info.value.errors[0])
+        == 'c.csv:2 (column Start Time): "13:00 PM" is not a time of day; write it as HH:MM or HH:MM AM/PM'
+    )
     assert "c.csv:2: has no duration" not in str(info.value)  # the row already failed on its start time
 
 
 def test_clockify_row_without_any_duration(tmp_path: Path) -> None:
     path = write(tmp_path, "c.csv", CLOCKIFY_HEADER + "\nP,C,d,,Noah,,,,Yes,10/01/2026,01:00 PM,,,,,,\n")
-    with pytest.raises(InputErrors, match=r"c.csv:2: has no duration: both Duration \(decimal\) and Duration \(h\) are empty"):
+    with pytest.raises(
+        InputErrors, match=r"c.csv:2: has no duration: both Duration \(decimal\) and Duration \(h\) are empty"
+    ):
         read_export(path)
 
 
@@ -224,7 +247,10 @@ def test_unquoted_comma_is_explained(tmp_path: Path) -> None:
     path = write(tmp_path, "h.csv", HARVEST_HEADER + "\n" + harvest_row(notes="a, b", rate="abc") + "\n")
     with pytest.raises(InputErrors) as info:
         read_export(path)
-    assert str(info.value.errors[0]) == "h.csv:2: has 22 values but the header has 21 columns (an unquoted comma in a value?)"
+    assert (
+        str(info.value.errors[0])
+        == "h.csv:2: has 22 values but the header has 21 columns (an unquoted comma in a value?)"
+    )
 
 
 def test_line_numbers_count_physical_lines_after_multiline_notes(tmp_path: Path) -> None:
@@ -242,13 +268,19 @@ def test_line_numbers_count_physical_lines_after_multiline_notes(tmp_path: Path)
 
 
 def test_skip_bad_rows_imports_good_rows_and_reports_each_bad_one(tmp_path: Path) -> None:
-    rows = [harvest_row(notes="a"), harvest_row(hours='"1,5h"', billable="?"), harvest_row(notes="b"),
-            harvest_row(date="yesterday")]
+    rows = [
+        harvest_row(notes="a"),
+        harvest_row(hours='"1,5h"', billable="?"),
+        harvest_row(notes="b"),
+        harvest_row(date="yesterday"),
+    ]
     path = write(tmp_path, "h.csv", "\n".join([HARVEST_HEADER, *rows]))
     fmt, entries, skipped = read_export(path, skip_bad_rows=True)
     assert fmt == "harvest" and [e.notes for e in entries] == ["a", "b"]
     assert skipped == (
-        SkippedRow("h.csv:3", 'column Hours: "1,5h" is not a number of hours; column Billable?: "?" is not TRUE or FALSE'),
+        SkippedRow(
+            "h.csv:3", 'column Hours: "1,5h" is not a number of hours; column Billable?: "?" is not TRUE or FALSE'
+        ),
         SkippedRow("h.csv:5", 'column Date: "yesterday" is not a date; write it as YYYY-MM-DD or MM/DD/YYYY'),
     )
 
@@ -271,8 +303,9 @@ def test_identity_ignores_hours_so_a_changed_entry_keeps_its_id(tmp_path: Path) 
     (a,), (b,), (c,) = (read_export(p)[1] for p in (before, after, renamed))
     assert a.source_id == b.source_id and a.sync_hash() != b.sync_hash()
     assert c.source_id != a.source_id
-    assert a.source_id == entry_id("harvest", ["2026-10-01", "Ana Ruiz", "Acme Retail", "Checkout Revamp",
-                                               "Development", "dev work"])
+    assert a.source_id == entry_id(
+        "harvest", ["2026-10-01", "Ana Ruiz", "Acme Retail", "Checkout Revamp", "Development", "dev work"]
+    )
 
 
 def test_identity_is_the_same_in_crlf_and_lf_files(tmp_path: Path) -> None:

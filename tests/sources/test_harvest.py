@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from functions.errors import AuthError, ConfigError, InputErrors, Transient
 from functions.models import Period, TimeEntry
 from functions.ports import TimeSource
-from functions.sources.harvest import (HarvestApiError, HarvestClient, HarvestSettings, HarvestSource)
+from functions.sources.harvest import HarvestApiError, HarvestClient, HarvestSettings, HarvestSource
 from tests.emulators.harvest import HarvestEmulator
 
 OCT = Period.parse("2026-10")
@@ -28,9 +28,14 @@ def emu():
 
 def settings_for(emu: HarvestEmulator, **kw) -> HarvestSettings:
     env = emu.env()
-    base = dict(account_id=env["HARVEST_ACCOUNT_ID"], token=SecretStr(env["HARVEST_TOKEN"]),
-                user_agent=env["HARVEST_USER_AGENT"], base_url=env["HARVEST_BASE_URL"], read_timeout_seconds=0.4,
-                retry_budget_seconds=10)
+    base = dict(
+        account_id=env["HARVEST_ACCOUNT_ID"],
+        token=SecretStr(env["HARVEST_TOKEN"]),
+        user_agent=env["HARVEST_USER_AGENT"],
+        base_url=env["HARVEST_BASE_URL"],
+        read_timeout_seconds=0.4,
+        retry_budget_seconds=10,
+    )
     base.update(kw)
     return HarvestSettings(**base)
 
@@ -62,36 +67,97 @@ def empty_account(emu: HarvestEmulator) -> dict[str, int]:
 
 def test_every_field_is_mapped_golden(emu):
     ids = empty_account(emu)
-    a = emu.add_entry(ids["Ana Ruiz"], ids["Checkout Revamp"], ids["Development"], date(2026, 10, 5), Decimal("1.5"),
-                      notes="Checkout — payment retries\r\nand tests", billable=True, billable_rate=Decimal("185.00"),
-                      permalink="https://github.com/northwind/app/issues/42")
-    b = emu.add_entry(ids["Ben Okafor"], ids["Brand Site"], ids["Meetings"], date(2026, 10, 31), Decimal("0.125"),
-                      notes="", billable=False, billable_rate=None)
-    c = emu.add_entry(ids["Ben Okafor"], ids["Data Pipeline"], ids["QA Testing"], date(2026, 10, 1),
-                      Decimal("2.3333"), notes="Zero rate", billable=True, billable_rate=Decimal("0"))
+    a = emu.add_entry(
+        ids["Ana Ruiz"],
+        ids["Checkout Revamp"],
+        ids["Development"],
+        date(2026, 10, 5),
+        Decimal("1.5"),
+        notes="Checkout — payment retries\r\nand tests",
+        billable=True,
+        billable_rate=Decimal("185.00"),
+        permalink="https://github.com/northwind/app/issues/42",
+    )
+    b = emu.add_entry(
+        ids["Ben Okafor"],
+        ids["Brand Site"],
+        ids["Meetings"],
+        date(2026, 10, 31),
+        Decimal("0.125"),
+        notes="",
+        billable=False,
+        billable_rate=None,
+    )
+    c = emu.add_entry(
+        ids["Ben Okafor"],
+        ids["Data Pipeline"],
+        ids["QA Testing"],
+        date(2026, 10, 1),
+        Decimal("2.3333"),
+        notes="Zero rate",
+        billable=True,
+        billable_rate=Decimal("0"),
+    )
     emu.users[ids["Ben Okafor"]]["roles"] = []  # a person without a role in Harvest
     result = make_source(emu).fetch(OCT)
 
     expected = (
-        TimeEntry(source="harvest-api", source_id=str(c["id"]), date=date(2026, 10, 1), client="Fjord Analytics",
-                  project="Data Pipeline", task="QA Testing", person="Ben Okafor", role="",
-                  email="ben.okafor@northwind.example", notes="Zero rate", hours=Decimal("2.33"), billable=True,
-                  rate=None, currency="EUR",
-                  url=f"https://northwind.harvestapp.com/time/day/2026/10/01/{ids['Ben Okafor']}"),
-        TimeEntry(source="harvest-api", source_id=str(a["id"]), date=date(2026, 10, 5), client="Acme Retail",
-                  project="Checkout Revamp", task="Development", person="Ana Ruiz", role="Principal Engineer",
-                  email="ana.ruiz@northwind.example", notes="Checkout — payment retries\nand tests",
-                  hours=Decimal("1.50"), billable=True, rate=Decimal("185.00"), currency="USD",
-                  url="https://github.com/northwind/app/issues/42"),
-        TimeEntry(source="harvest-api", source_id=str(b["id"]), date=date(2026, 10, 31), client="Dunmore & Co.",
-                  project="Brand Site", task="Meetings", person="Ben Okafor", role="",
-                  email="ben.okafor@northwind.example", notes="", hours=Decimal("0.13"), billable=False, rate=None,
-                  currency="GBP",
-                  url=f"https://northwind.harvestapp.com/time/day/2026/10/31/{ids['Ben Okafor']}"),
+        TimeEntry(
+            source="harvest-api",
+            source_id=str(c["id"]),
+            date=date(2026, 10, 1),
+            client="Fjord Analytics",
+            project="Data Pipeline",
+            task="QA Testing",
+            person="Ben Okafor",
+            role="",
+            email="ben.okafor@northwind.example",
+            notes="Zero rate",
+            hours=Decimal("2.33"),
+            billable=True,
+            rate=None,
+            currency="EUR",
+            url=f"https://northwind.harvestapp.com/time/day/2026/10/01/{ids['Ben Okafor']}",
+        ),
+        TimeEntry(
+            source="harvest-api",
+            source_id=str(a["id"]),
+            date=date(2026, 10, 5),
+            client="Acme Retail",
+            project="Checkout Revamp",
+            task="Development",
+            person="Ana Ruiz",
+            role="Principal Engineer",
+            email="ana.ruiz@northwind.example",
+            notes="Checkout — payment retries\nand tests",
+            hours=Decimal("1.50"),
+            billable=True,
+            rate=Decimal("185.00"),
+            currency="USD",
+            url="https://github.com/northwind/app/issues/42",
+        ),
+        TimeEntry(
+            source="harvest-api",
+            source_id=str(b["id"]),
+            date=date(2026, 10, 31),
+            client="Dunmore & Co.",
+            project="Brand Site",
+            task="Meetings",
+            person="Ben Okafor",
+            role="",
+            email="ben.okafor@northwind.example",
+            notes="",
+            hours=Decimal("0.13"),
+            billable=False,
+            rate=None,
+            currency="GBP",
+            url=f"https://northwind.harvestapp.com/time/day/2026/10/31/{ids['Ben Okafor']}",
+        ),
     )
     assert result.entries == expected
-    assert all(isinstance(e.hours, Decimal) and str(e.hours) == str(x.hours)
-               for e, x in zip(result.entries, expected))  # 1.50 not 1.5000000001: no float on the way
+    assert all(
+        isinstance(e.hours, Decimal) and str(e.hours) == str(x.hours) for e, x in zip(result.entries, expected)
+    )  # 1.50 not 1.5000000001: no float on the way
     assert result.covers == ("harvest-api",)
     assert result.descriptions == ("Harvest API (account 1234567): 3 entries in 2026-10",)
     assert result.skipped == ()
@@ -140,7 +206,9 @@ def test_the_period_filter_asks_harvest_for_the_month_only(emu):
     assert sorted(e.date for e in sep.entries) == [date(2026, 9, 27), date(2026, 9, 30)]
     assert sep.descriptions == ("Harvest API (account 1234567): 2 entries in 2026-09",)
     assert {(q["from"], q["to"]) for _, p, q in emu.calls if p == "/v2/time_entries"} == {
-        ("2026-10-01", "2026-10-31"), ("2026-09-01", "2026-09-30")}
+        ("2026-10-01", "2026-10-31"),
+        ("2026-09-01", "2026-09-30"),
+    }
     assert make_source(emu).fetch(Period.parse("2027-03")).entries == ()
 
 
@@ -185,6 +253,7 @@ def test_the_emulated_rate_limit_is_honoured_for_real():
     emu.start()
     try:
         import time as _time
+
         started = _time.monotonic()
         result = make_source(emu, sleep=_time.sleep, per_page=20).fetch(OCT)  # 3 + 3 pages = 6 calls
         assert len(result.entries) == 48
@@ -223,6 +292,7 @@ def test_timeouts_that_persist_are_transient(emu):
 
 def test_an_unreachable_api_is_transient_and_names_the_base_url(emu):
     import socket
+
     with socket.socket() as probe:  # a port nothing listens on once the probe closes
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
@@ -258,8 +328,16 @@ def test_a_wrong_token_is_refused_and_the_token_never_shows(emu, caplog):
     with pytest.raises(AuthError) as info:
         source.fetch(OCT)
     assert len(emu.calls) == 1
-    shown = [str(info.value), repr(info.value), repr(source), repr(source.client), repr(source.settings),
-             str(source.settings), str(source.settings.model_dump()), caplog.text]
+    shown = [
+        str(info.value),
+        repr(info.value),
+        repr(source),
+        repr(source.client),
+        repr(source.settings),
+        str(source.settings),
+        str(source.settings.model_dump()),
+        caplog.text,
+    ]
     assert not any(secret in s for s in shown)
 
 

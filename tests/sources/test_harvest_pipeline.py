@@ -9,8 +9,8 @@ import pytest
 from functions import pipeline
 from functions.config import Settings, bootstrap
 from functions.models import Period
-from tests.fakes import MemorySheet
 from tests.emulators.harvest import HarvestEmulator
+from tests.fakes import MemorySheet
 from tests.sources.test_harvest import make_source
 
 OCT = Period.parse("2026-10")
@@ -39,8 +39,9 @@ def test_refresh_pulls_the_month_then_updates_an_edited_entry_in_place(emu, tmp_
     assert (first.imported, first.new, first.updated) == (48, 48, 0)
     assert first.sources == ["Harvest API (account 1234567): 48 entries in 2026-10"]
     rows = time_rows(sheet)
-    assert len(rows) == 48 and set(rows) == {str(e["id"]) for e in emu.entries.values()
-                                             if e["spent_date"].startswith("2026-10")}
+    assert len(rows) == 48 and set(rows) == {
+        str(e["id"]) for e in emu.entries.values() if e["spent_date"].startswith("2026-10")
+    }
 
     target = next(iter(rows))
     old_hours = emu.entries[int(target)]["hours"]

@@ -40,9 +40,14 @@ def test_generator_rewrites_the_checked_in_files_byte_for_byte(tmp_path: Path) -
     counts = generate.write_all(tmp_path)
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.csv"))
     assert [str(p) for p in written] == [
-        "exports/october_clockify.csv", "exports/october_harvest.csv", "exports/october_toggl.csv",
-        "history/september_clockify.csv", "history/september_harvest.csv", "history/september_labels.csv",
-        "history/september_toggl.csv", "labels.csv",
+        "exports/october_clockify.csv",
+        "exports/october_harvest.csv",
+        "exports/october_toggl.csv",
+        "history/september_clockify.csv",
+        "history/september_harvest.csv",
+        "history/september_labels.csv",
+        "history/september_toggl.csv",
+        "labels.csv",
     ]
     for rel in written:
         assert (tmp_path / rel).read_bytes() == (SAMPLE / rel).read_bytes(), f"{rel} differs from the checked-in file"
@@ -65,8 +70,10 @@ def test_october_imports_cleanly_in_the_expected_size(october: list[TimeEntry]) 
     assert {e.source for e in october} == {"harvest", "toggl", "clockify"}
 
 
-@pytest.mark.parametrize(("files", "label_file"), [(OCTOBER_FILES, SAMPLE / "labels.csv"),
-                                                   (SEPTEMBER_FILES, SAMPLE / "history" / "september_labels.csv")])
+@pytest.mark.parametrize(
+    ("files", "label_file"),
+    [(OCTOBER_FILES, SAMPLE / "labels.csv"), (SEPTEMBER_FILES, SAMPLE / "history" / "september_labels.csv")],
+)
 def test_every_entry_has_exactly_one_true_label_from_the_vocabulary(files: list[Path], label_file: Path) -> None:
     entries = load(files)
     truth = labels(label_file)

@@ -35,8 +35,14 @@ class Sleeps(list):
 
 
 def make_source(emu: TogglEmulator, sleeps: Sleeps | None = None, **overrides) -> TogglSource:
-    values = dict(api_token=emu.token, workspace_id=emu.workspace_id, base_url=emu.base_url,
-                  backoff_seconds=0.01, retry_budget_seconds=30, timeout_seconds=5)
+    values = dict(
+        api_token=emu.token,
+        workspace_id=emu.workspace_id,
+        base_url=emu.base_url,
+        backoff_seconds=0.01,
+        retry_budget_seconds=30,
+        timeout_seconds=5,
+    )
     settings = TogglSettings(**{**values, **overrides})
     return TogglSource.from_settings(settings, sleep=sleeps if sleeps is not None else Sleeps())
 
@@ -64,12 +70,19 @@ def small():
     dev = emulator.add_task("Development", checkout)
     urgent, onsite = emulator.add_tag("urgent"), emulator.add_tag("onsite")
     ids = {
-        "a": emulator.add_entry(ana, datetime(2026, 10, 5, 9, 0, 0, tzinfo=CEST), 5027, checkout, dev,
-                                "Fix rounding in cart totals", tag_ids=(urgent, onsite)),
-        "b": emulator.add_entry(jonas, datetime(2026, 10, 31, 23, 30, tzinfo=CEST), 1800, legacy, None,
-                                "Late deploy"),
-        "c": emulator.add_entry(ana, datetime(2026, 10, 1, 0, 15, tzinfo=CEST), 2700, internal, None,
-                                "Team standup", billable=False),
+        "a": emulator.add_entry(
+            ana,
+            datetime(2026, 10, 5, 9, 0, 0, tzinfo=CEST),
+            5027,
+            checkout,
+            dev,
+            "Fix rounding in cart totals",
+            tag_ids=(urgent, onsite),
+        ),
+        "b": emulator.add_entry(jonas, datetime(2026, 10, 31, 23, 30, tzinfo=CEST), 1800, legacy, None, "Late deploy"),
+        "c": emulator.add_entry(
+            ana, datetime(2026, 10, 1, 0, 15, tzinfo=CEST), 2700, internal, None, "Team standup", billable=False
+        ),
         "d": emulator.add_entry(jonas, datetime(2026, 10, 12, 14, 0, tzinfo=CEST), 600, None, None, ""),
     }
     emulator.start()
@@ -78,19 +91,70 @@ def small():
 
 
 GOLDEN = {
-    "a": dict(date="2026-10-05", client="Acme Retail", project="Checkout Revamp", task="Development",
-              person="Ana Ruiz", role="", email="ana.ruiz@northwind.example", notes="Fix rounding in cart totals",
-              hours=Decimal("1.40"), billable=True, rate=Decimal("150.00"), currency="USD", url="",
-              tags=("urgent", "onsite")),
-    "b": dict(date="2026-10-31", client="Old Client", project="Legacy Site", task="", person="Jonas Weber",
-              role="", email="jonas.weber@northwind.example", notes="Late deploy", hours=Decimal("0.50"),
-              billable=True, rate=Decimal("100.00"), currency="EUR", url="", tags=()),
-    "c": dict(date="2026-10-01", client="", project="Internal", task="", person="Ana Ruiz", role="",
-              email="ana.ruiz@northwind.example", notes="Team standup", hours=Decimal("0.75"), billable=False,
-              rate=None, currency=None, url="", tags=()),
-    "d": dict(date="2026-10-12", client="", project="", task="", person="Jonas Weber", role="",
-              email="jonas.weber@northwind.example", notes="", hours=Decimal("0.17"), billable=True,
-              rate=Decimal("100.00"), currency="EUR", url="", tags=()),
+    "a": dict(
+        date="2026-10-05",
+        client="Acme Retail",
+        project="Checkout Revamp",
+        task="Development",
+        person="Ana Ruiz",
+        role="",
+        email="ana.ruiz@northwind.example",
+        notes="Fix rounding in cart totals",
+        hours=Decimal("1.40"),
+        billable=True,
+        rate=Decimal("150.00"),
+        currency="USD",
+        url="",
+        tags=("urgent", "onsite"),
+    ),
+    "b": dict(
+        date="2026-10-31",
+        client="Old Client",
+        project="Legacy Site",
+        task="",
+        person="Jonas Weber",
+        role="",
+        email="jonas.weber@northwind.example",
+        notes="Late deploy",
+        hours=Decimal("0.50"),
+        billable=True,
+        rate=Decimal("100.00"),
+        currency="EUR",
+        url="",
+        tags=(),
+    ),
+    "c": dict(
+        date="2026-10-01",
+        client="",
+        project="Internal",
+        task="",
+        person="Ana Ruiz",
+        role="",
+        email="ana.ruiz@northwind.example",
+        notes="Team standup",
+        hours=Decimal("0.75"),
+        billable=False,
+        rate=None,
+        currency=None,
+        url="",
+        tags=(),
+    ),
+    "d": dict(
+        date="2026-10-12",
+        client="",
+        project="",
+        task="",
+        person="Jonas Weber",
+        role="",
+        email="jonas.weber@northwind.example",
+        notes="",
+        hours=Decimal("0.17"),
+        billable=True,
+        rate=Decimal("100.00"),
+        currency="EUR",
+        url="",
+        tags=(),
+    ),
 }
 
 
@@ -100,8 +164,11 @@ def as_golden(entry) -> dict:
     return d
 
 
-@pytest.mark.parametrize("amounts,stop", [(True, True), (False, True), (True, False)],
-                         ids=["report-rates", "project-and-workspace-rates", "rows-without-stop"])
+@pytest.mark.parametrize(
+    "amounts,stop",
+    [(True, True), (False, True), (True, False)],
+    ids=["report-rates", "project-and-workspace-rates", "rows-without-stop"],
+)
 def test_every_field_maps_as_the_golden_says(small, amounts, stop):
     emu, ids = small
     emu.show_amounts = amounts  # without report rates, the project's and then the workspace's rate apply
@@ -234,11 +301,14 @@ def test_a_timeout_is_retried():
         emu.stop()
 
 
-@pytest.mark.parametrize("kind,error,setting", [
-    ("401", AuthError, "TOGGL_API_TOKEN"),
-    ("403", AuthError, "TOGGL_WORKSPACE_ID"),
-    ("404", ConfigError, "TOGGL_WORKSPACE_ID"),
-])
+@pytest.mark.parametrize(
+    "kind,error,setting",
+    [
+        ("401", AuthError, "TOGGL_API_TOKEN"),
+        ("403", AuthError, "TOGGL_WORKSPACE_ID"),
+        ("404", ConfigError, "TOGGL_WORKSPACE_ID"),
+    ],
+)
 def test_auth_and_config_refusals_are_never_retried(emu, kind, error, setting, caplog):
     caplog.set_level(logging.DEBUG)
     emu.fail_next(kind, path="search")
@@ -310,15 +380,19 @@ def test_missing_settings_are_named():
 
 
 def test_the_emulator_runs_on_its_own():
-    proc = subprocess.Popen([sys.executable, "-m", "tests.emulators.toggl", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulators.toggl", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(5)]
         env = dict(line.split("export ", 1)[1].strip().split("=", 1) for line in lines if "export " in line)
         assert set(env) == {"TIME_SOURCE", "TOGGL_API_TOKEN", "TOGGL_WORKSPACE_ID", "TOGGL_BASE_URL"}
-        settings = TogglSettings(api_token=env["TOGGL_API_TOKEN"], workspace_id=int(env["TOGGL_WORKSPACE_ID"]),
-                                 base_url=env["TOGGL_BASE_URL"])
+        settings = TogglSettings(
+            api_token=env["TOGGL_API_TOKEN"],
+            workspace_id=int(env["TOGGL_WORKSPACE_ID"]),
+            base_url=env["TOGGL_BASE_URL"],
+        )
         assert len(TogglSource.from_settings(settings).fetch(OCTOBER).entries) == 48
     finally:
         proc.terminate()

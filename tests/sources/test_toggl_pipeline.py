@@ -25,8 +25,9 @@ def test_refresh_pulls_the_month_and_an_edit_updates_the_same_row(tmp_path):
     emu = TogglEmulator()
     emu.start()
     try:
-        source = TogglSource.from_settings(TogglSettings(api_token=emu.token, workspace_id=emu.workspace_id,
-                                                         base_url=emu.base_url))
+        source = TogglSource.from_settings(
+            TogglSettings(api_token=emu.token, workspace_id=emu.workspace_id, base_url=emu.base_url)
+        )
         sheet = MemorySheet()
         services = bootstrap(Settings(workdir=tmp_path, ai_enabled=False), source=source, sheet=sheet)
 
