@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
-from .money import D, round_money
+from .money import D, exact_hours, round_money
 
 
 class Frozen(BaseModel):
@@ -98,6 +98,12 @@ class TimeEntry(Frozen):
     @classmethod
     def _decimal(cls, v: object) -> object:
         return None if v is None else D(v)
+
+    @field_validator("hours")
+    @classmethod
+    def _exact(cls, v: Decimal) -> Decimal:
+        """A whole number of seconds read back from a sheet as a float is those seconds again (money.exact_hours)."""
+        return exact_hours(v)
 
     @property
     def ref(self) -> str:

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import decimal
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 # The rounding rule for money: an invoice line amount is quantized once, to the cent, half up
 # (the rule accountants and QuickBooks use for line amounts). Totals are sums of rounded lines.
 MONEY_ROUNDING = ROUND_HALF_UP
 CENT = Decimal("0.01")
-# Hours are kept to the hundredth of an hour (36 seconds) after conversion from a source.
-HOURS_QUANTUM = Decimal("0.01")
-HOURS_ROUNDING = ROUND_HALF_UP
+# Hours are exact. Every tracker records whole seconds (or minutes), so hours that are a whole number of seconds
+# to within float noise are that many seconds (`exact_hours`), kept as seconds / 3600 to 28 digits and, for
+# arithmetic, as the exact fraction (`hours_fraction`). Nothing cuts them to 0.01 h on the way in.
+SECONDS_PER_HOUR = 3600
+_SECOND_SNAP = Decimal("0.000001")  # seconds: a value this close to a whole second is that second
+_HOURS_LIMIT = Decimal(10) ** 9  # beyond any real entry; bounds are the sheet side's to report
 
 # Currencies without minor units (ISO 4217 exponent 0) that agencies meet.
 _ZERO_DECIMAL = {"JPY", "KRW", "ISK", "CLP", "VND", "UGX"}
@@ -86,9 +90,67 @@ def round_money(amount: Decimal, currency: str | None = None) -> Decimal:
     return amount.quantize(minor_unit(currency), rounding=MONEY_ROUNDING)
 
 
-def round_hours(hours: Decimal) -> Decimal:
-    """Quantize hours converted from a source (minutes, HH:MM:SS) to HOURS_QUANTUM, half up."""
-    return hours.quantize(HOURS_QUANTUM, rounding=HOURS_ROUNDING)
+def hours_from_seconds(seconds: int) -> Decimal:
+    """Hours of a duration in whole seconds: 450 -> 0.125, 420 -> 0.11666... (28 digits, the same every time).
+
+    >>> hours_from_seconds(450), hours_from_seconds(5400)
+    (Decimal('0.125'), Decimal('1.5'))
+    """
+    with decimal.localcontext() as ctx:
+        ctx.prec = 28
+        ctx.rounding = decimal.ROUND_HALF_EVEN
+        return Decimal(seconds) / Decimal(SECONDS_PER_HOUR)
+
+
+def whole_seconds(hours: Decimal) -> int | None:
+    """The number of seconds `hours` stands for, when it is a whole number of them to within float noise
+    (0.11666666666666667 h is 420 s); None for hours that are not (0.1234 h is 444.24 s, kept as typed)."""
+    if not hours.is_finite() or abs(hours) > _HOURS_LIMIT:
+        return None
+    with decimal.localcontext() as ctx:
+        ctx.prec = 40
+        seconds = hours * SECONDS_PER_HOUR
+        nearest = seconds.to_integral_value(rounding=decimal.ROUND_HALF_EVEN)
+        return int(nearest) if abs(seconds - nearest) <= _SECOND_SNAP else None
+
+
+def exact_hours(hours: Decimal) -> Decimal:
+    """Hours as the source meant them: whole seconds as `hours_from_seconds`, anything else unchanged.
+
+    >>> exact_hours(Decimal("0.11666666666666667")) == hours_from_seconds(420), exact_hours(Decimal("0.1234"))
+    (True, Decimal('0.1234'))
+    """
+    seconds = whole_seconds(hours)
+    return hours if seconds is None else hours_from_seconds(seconds)
+
+
+def hours_fraction(hours: Decimal) -> Fraction:
+    """The exact value of hours for arithmetic: 7 minutes is 7/60, not 0.1167.
+
+    >>> hours_fraction(hours_from_seconds(420)), hours_fraction(Decimal("0.1234"))
+    (Fraction(7, 60), Fraction(617, 5000))
+    """
+    seconds = whole_seconds(hours)
+    return Fraction(hours) if seconds is None else Fraction(seconds, SECONDS_PER_HOUR)
+
+
+def hours_shown(hours: Decimal) -> Decimal:
+    """Hours for people to read in a summary (to the hundredth, half up). Never billed from."""
+    return hours.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def round_fraction(amount: Fraction, currency: str | None = None) -> Decimal:
+    """An exact amount (a Fraction) quantized once to the currency's minor unit with MONEY_ROUNDING.
+
+    >>> round_fraction(Fraction(11, 6) * 300), round_fraction(Fraction(1, 200))
+    (Decimal('550.00'), Decimal('0.01'))
+    """
+    unit = Fraction(minor_unit(currency))
+    steps, rest = divmod(abs(amount), unit)
+    if rest * 2 >= unit:  # half up: away from zero at exactly half a unit
+        steps += 1
+    value = Decimal(int(steps)) * minor_unit(currency)
+    return -value if amount < 0 else value
 
 
 def line_amount(quantity: Decimal, unit_price: Decimal, currency: str | None = None) -> Decimal:

@@ -19,6 +19,7 @@ from .categorize.chain import accuracy_by_source
 from .config import Services
 from .errors import InputError, InputErrors, PartialCreateError
 from .models import Period, TimeEntry, TimeRow
+from .money import hours_shown
 from .ports import CategorizeContext, CategorizeReport, Progress, no_progress
 from .sheet.merge import merge
 from .sheet.seed import DEFAULT_CONFIG
@@ -109,7 +110,11 @@ def refresh(
     summary.new, summary.updated, summary.unchanged = s.new, s.updated, s.unchanged
     summary.held_changes, summary.gone = s.held_changes, s.gone
     summary.clients = {
-        c: ClientHours(entries=v.entries, billable_hours=v.billable_hours, non_billable_hours=v.non_billable_hours)
+        c: ClientHours(
+            entries=v.entries,
+            billable_hours=hours_shown(v.billable_hours),
+            non_billable_hours=hours_shown(v.non_billable_hours),
+        )
         for c, v in sorted(merged.per_client.items())
     }
     summary.new_clients = sheet.add_clients(incoming)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from ..money import round_hours
+from ..money import hours_from_seconds
 from ..values import BadValue, parse_bool, parse_date, parse_decimal, text
 
 
@@ -76,18 +76,18 @@ def parse_hours(value: str) -> Decimal:
         return Decimal(value)
     seconds = _duration_seconds(value)
     if seconds is not None:
-        return round_hours(Decimal(seconds) / Decimal(3600))
+        return hours_from_seconds(seconds)
     raise BadValue(f'"{value}" is not a number of hours')
 
 
 def parse_duration(value: str) -> Decimal:
-    """A timer duration `HH:MM:SS` (or `HH:MM`), as exact hours; rounded by the caller."""
+    """A timer duration `HH:MM:SS` (or `HH:MM`), as exact hours (seconds / 3600); only a client's rule rounds."""
     if not value:
         raise BadValue("is empty; a duration is needed")
     seconds = _duration_seconds(value)
     if seconds is None:
         raise BadValue(f'"{value}" is not a duration; write it as HH:MM:SS')
-    return Decimal(seconds) / Decimal(3600)
+    return hours_from_seconds(seconds)
 
 
 def parse_money(value: str) -> Decimal | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from ..money import round_hours, round_money
+from ..money import round_money
 from ..values import BadValue
 from .columns import (
     Clock,
@@ -143,9 +143,9 @@ class Toggl(ExportFormat):
     def entry_fields(cls, v: dict[str, Any], currency: str | None) -> dict[str, Any]:
         exact_hours: Decimal = v["duration"]
         amount: Decimal | None = v["amount"]
-        # Divide by the exact timer duration, not the rounded hours, so 1:23:47 at 95/h reads back as 95.00.
+        # The timer's seconds are the hours, exactly (7:30 is 0.125 h); 1:23:47 at 95/h reads back as 95.00.
         rate = round_money(amount / exact_hours, currency) if amount and exact_hours else None
-        return _timer_entry(v, round_hours(exact_hours), rate, currency)
+        return _timer_entry(v, exact_hours, rate, currency)
 
 
 class Clockify(ExportFormat):
@@ -173,9 +173,8 @@ class Clockify(ExportFormat):
 
     @classmethod
     def entry_fields(cls, v: dict[str, Any], currency: str | None) -> dict[str, Any]:
-        hours = v["duration_decimal"]
-        if hours is None:
-            hours = round_hours(v["duration_h"]) if v["duration_h"] is not None else None
+        # The HH:MM:SS duration is exact; the decimal column is the same time cut to 0.01 h, the fallback.
+        hours = v["duration_h"] if v["duration_h"] is not None else v["duration_decimal"]
         if hours is None:
             raise BadValue("has no duration: both Duration (decimal) and Duration (h) are empty")
         return _timer_entry(v, hours, v["rate"], currency, role=v["group"])

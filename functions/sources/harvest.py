@@ -14,7 +14,7 @@ Choices a user should know:
 - `source_id` is Harvest's entry id, so an entry edited in Harvest (hours, notes, anything) stays the same
   row of the sheet; a deleted entry is flagged "gone" by refresh, because a completed fetch covers the source.
 - Hours are Harvest's `hours` (what was tracked), not `rounded_hours` (the account's invoice rounding), as in
-  the CSV export; JSON numbers are read straight into Decimal and rounded by `money.round_hours`.
+  the CSV export; JSON numbers are read straight into Decimal, kept as Harvest gives them.
 - A rate of 0 or null is "no rate" (as the CSV importer reads it); the currency is the client's currency.
 - Only an Administrator's token sees every person's time. A Manager's token sees only the people they
   manage: the fetch works but does not claim to cover the source (so nothing is flagged gone), and the
@@ -40,7 +40,7 @@ from pydantic import ValidationError
 
 from ..errors import AuthError, ConfigError, InputError, InputErrors, Location, Terminal, Transient
 from ..models import Period, TimeEntry
-from ..money import D, NotAnAmount, round_hours
+from ..money import D, NotAnAmount
 from ..ports import ImportResult, Progress, no_progress
 from ..settings import HarvestSettings
 from ..transport import Budget, ErrorTable, Http, RetryLater, RetryPolicy
@@ -341,7 +341,7 @@ def _entry(source_id: str, raw: dict[str, Any], people: dict[int, _Person], web:
     except ValueError:
         raise InputError(f'has spent_date "{raw.get("spent_date")}", which is not a date', where) from None
     try:
-        hours = round_hours(D(raw.get("hours")))
+        hours = D(raw.get("hours"))  # as Harvest gives them; only a client's rule rounds
         rate_value = raw.get("billable_rate")
         rate = None if rate_value is None else D(rate_value)
     except NotAnAmount as exc:

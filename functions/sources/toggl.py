@@ -13,7 +13,7 @@ Choices a user should know:
 
 - `source_id` is Toggl's time entry id, so an entry edited in Toggl (hours, notes, project) is the same row.
 - The date is the calendar date of the entry's start as Toggl reports it (in the entry owner's time zone).
-- Hours are the timer's seconds / 3600, rounded by `money.round_hours`. Running timers are skipped (and
+- Hours are the timer's seconds / 3600, exactly (`money.hours_from_seconds`); only a client's rule rounds. Running timers are skipped (and
   listed as skipped rows); they arrive with the next refresh once stopped.
 - Rate and currency: the report row's `hourly_rate_in_cents` / `currency` when Toggl sends them, else the
   project's rate, else the workspace's default rate, with the project's or workspace's currency. A
@@ -37,7 +37,7 @@ import requests
 
 from ..errors import AuthError, ConfigError, InputError, Location, Terminal, Transient
 from ..models import Period, TimeEntry
-from ..money import D, round_hours, round_money
+from ..money import D, hours_from_seconds, round_money
 from ..ports import ImportResult, Progress, SkippedRow, no_progress
 from ..settings import TogglSettings
 from ..transport import ErrorTable, Http, RetryLater, RetryPolicy
@@ -355,7 +355,7 @@ class TogglSource:
             person=row.get("username") or user.get("name") or user.get("fullname") or f"user {row.get('user_id')}",
             email=user.get("email") or "",
             notes=row.get("description") or "",
-            hours=round_hours(Decimal(int(te["seconds"])) / Decimal(3600)),
+            hours=hours_from_seconds(int(te["seconds"])),
             billable=billable,
             rate=rate,
             currency=currency,

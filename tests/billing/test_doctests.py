@@ -16,6 +16,9 @@ MODULES = [
     "billing.tiers",
     "sheet.config_tabs",
     "sheet.tab_reader",
+    "money",
+    "values",
+    "summaries",
 ]
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from functions.errors import InputError, InputErrors, Terminal
 from functions.models import Period
+from functions.money import hours_fraction
 from functions.ports import SkippedRow, TimeSource
 from functions.sources.csv_exports import CsvSource, entry_id, read_export
 from functions.sources.export_formats import Clockify, Harvest, Toggl, UnknownFormat, detect, layout_of
@@ -100,14 +102,15 @@ def test_harvest_values_normalise_as_documented() -> None:
 def test_toggl_rate_is_amount_over_exact_duration() -> None:
     _, entries, _ = read_export(GOLDEN / "toggl_detailed.csv")
     timer = entries[0]
-    # 01:23:47 is 1.3964 h, shown as 1.40; 132.66 / 1.3964 = 95.00 (dividing by 1.40 would give 94.76).
-    assert timer.hours == Decimal("1.40") and timer.rate == Decimal("95.00") and timer.currency == "EUR"
+    # 01:23:47 is 5027 s, exactly 5027/3600 h (never cut to 1.40); 132.66 / 1.3964 = 95.00.
+    assert hours_fraction(timer.hours) == Fraction(5027, 3600)
+    assert timer.rate == Decimal("95.00") and timer.currency == "EUR"
     assert entries[3].billable is False and entries[3].rate is None and entries[3].currency is None
 
 
 def test_clockify_falls_back_to_duration_h_and_reads_12_hour_times(tmp_path: Path) -> None:
     _, entries, _ = read_export(GOLDEN / "clockify_detailed.csv")
-    assert entries[2].hours == Decimal("2.33")  # blank Duration (decimal), 02:20:00
+    assert hours_fraction(entries[2].hours) == Fraction(7, 3)  # blank Duration (decimal), 02:20:00 exactly
     assert entries[0].role == "Developer" and entries[0].tags == ("billable", "backend")
     # 12:30 AM and 12:30 PM are different starts, so different entries.
     row = (
