@@ -207,10 +207,10 @@ class QuickBooksAccounting:
             )
         missing_items = sorted(
             {
-                l.accounting_item
+                line.accounting_item
                 for d in drafts
-                for l in d.lines
-                if l.kind != "discount" and l.accounting_item.casefold() not in refs.items
+                for line in d.lines
+                if line.kind != "discount" and line.accounting_item.casefold() not in refs.items
             }
         )
         if not missing_items:

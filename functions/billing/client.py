@@ -30,12 +30,12 @@ def _week(d: date, period: Period) -> str:
 def _distinct_descriptions(lines: list[InvoiceLine]) -> list[InvoiceLine]:
     """Two hour lines that read the same (same line item, different rates) get their rate in the text, so the
     client can tell them apart and Preview can match them with the last run."""
-    seen = Counter(l.description for l in lines if l.kind == "hours")
+    seen = Counter(line.description for line in lines if line.kind == "hours")
     return [
-        l.model_copy(update={"description": f"{l.description} at {l.unit_price}/h"})
-        if l.kind == "hours" and seen[l.description] > 1
-        else l
-        for l in lines
+        line.model_copy(update={"description": f"{line.description} at {line.unit_price}/h"})
+        if line.kind == "hours" and seen[line.description] > 1
+        else line
+        for line in lines
     ]
 
 

@@ -186,7 +186,7 @@ class ClientSteps:
                 self._writeoff(cap, value, cap.project)
         for cap in self.rules.caps:
             if not cap.project:
-                value = sum((l.amount for l in self.lines if l.kind in LABOUR_KINDS), ZERO)
+                value = sum((line.amount for line in self.lines if line.kind in LABOUR_KINDS), ZERO)
                 self._writeoff(cap, value, "this month's work")
 
     def _writeoff(self, cap: Cap, value: Decimal, what: str) -> None:
@@ -209,7 +209,7 @@ class ClientSteps:
     def _minimum(self, has_time: bool) -> None:
         if self.c.minimum_fee is None or not has_time:
             return
-        labour = sum((l.amount for l in self.lines if l.kind in LABOUR_KINDS), ZERO)
+        labour = sum((line.amount for line in self.lines if line.kind in LABOUR_KINDS), ZERO)
         if labour < self.c.minimum_fee:
             diff = self.c.minimum_fee - labour
             self.lines.append(
@@ -256,15 +256,16 @@ class ClientSteps:
             if d.line_item:
                 base = sum(
                     (
-                        l.amount
-                        for l in self.lines
-                        if l.kind not in ("expense", "discount") and l.line_item.casefold() == d.line_item.casefold()
+                        line.amount
+                        for line in self.lines
+                        if line.kind not in ("expense", "discount")
+                        and line.line_item.casefold() == d.line_item.casefold()
                     ),
                     ZERO,
                 )
                 scope = d.line_item
             else:
-                base = sum((l.amount for l in self.lines if l.kind != "expense"), ZERO)
+                base = sum((line.amount for line in self.lines if line.kind != "expense"), ZERO)
                 scope = "the invoice"
             if base <= ZERO:
                 self.warn(f"the discount at {d.location} found nothing to discount ({scope})", d.location)
@@ -321,7 +322,7 @@ class ClientSteps:
                 f"{hours_text(hours)} h billable this month, up {pct:.0f}% on last month ({hours_text(self.prev_hours)} h)"
             )
         if self.prev_total and self.prev_total > ZERO:
-            total = sum((l.amount for l in self.lines), ZERO)
+            total = sum((line.amount for line in self.lines), ZERO)
             if total > self.prev_total * SPIKE_RATIO:
                 self.warn(
                     f"total {self.money(total)} is up more than 50% on the last invoice ({self.money(self.prev_total)})"
