@@ -365,7 +365,7 @@ class QuickBooksAccounting:
             mgr = BatchManager("create")
             batch = mgr.list_to_batch_request([build_invoice(d, refs, self.settings.sheet_url) for d in chunk])
             by_bid = {}
-            for item, d in zip(batch.BatchItemRequest, chunk):
+            for item, d in zip(batch.BatchItemRequest, chunk, strict=True):
                 item.bId = request_id("bid", d.key)[:20]  # deterministic, so a replayed answer still matches
                 by_bid[item.bId] = d
             rid = request_id("batch", self.qb.company_id, *[d.key for d in chunk])

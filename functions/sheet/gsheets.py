@@ -328,7 +328,7 @@ class GoogleSheet:
             headers: dict[str, list[Any]] = {}
             if present:
                 got = self._batch_get([f"{quote_tab(t)}!1:1" for t in present], "FORMATTED_VALUE")
-                headers = {t: (rows[0] if rows else []) for t, rows in zip(present, got)}
+                headers = {t: (rows[0] if rows else []) for t, rows in zip(present, got, strict=True)}
             plan = plan_layout(self.contract, meta, headers)
             changes = changes or plan.changes
             if plan.requests:
@@ -371,7 +371,7 @@ class GoogleSheet:
             return {}
         try:
             got = self._batch_get([quote_tab(t) for t in tabs], "UNFORMATTED_VALUE")
-            found = dict(zip(tabs, got))
+            found = dict(zip(tabs, got, strict=True))
         except SheetsApiError as exc:
             if not (exc.code == 400 and "Unable to parse range" in str(exc)):
                 raise
@@ -380,7 +380,7 @@ class GoogleSheet:
             titles = {s["properties"]["title"] for s in meta.get("sheets", [])}
             present = [t for t in tabs if t in titles]
             found = (
-                dict(zip(present, self._batch_get([quote_tab(t) for t in present], "UNFORMATTED_VALUE")))
+                dict(zip(present, self._batch_get([quote_tab(t) for t in present], "UNFORMATTED_VALUE"), strict=True))
                 if present
                 else {}
             )

@@ -75,7 +75,7 @@ def _previous(previous: Sequence[Sequence[Cell]] | None) -> dict[str, dict[str, 
             )
     for slot in out.values():
         rows = slot.pop("rows")
-        slot["lines"] = dict(zip(_line_keys([k for k, _ in rows]), (v for _, v in rows)))
+        slot["lines"] = dict(zip(_line_keys([k for k, _ in rows]), (v for _, v in rows), strict=True))
     return out
 
 
@@ -166,7 +166,7 @@ def preview_rows(result: BillingResult, previous: list[list[Cell]] | None) -> li
 def _lines(draft: InvoiceDraft, status: str, prev: dict[str, Any] | None) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     keys = _line_keys([(line.line_item, line.kind, line.unit_price) for line in draft.lines])
-    for n, (line, key) in enumerate(zip(draft.lines, keys), start=1):
+    for n, (line, key) in enumerate(zip(draft.lines, keys, strict=True), start=1):
         changed = ""
         if prev is None:
             changed = "new"
