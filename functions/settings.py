@@ -11,11 +11,11 @@ Each setting has one name: the section's prefix plus the field, upper-cased (`HA
 written beside the field (`GOOGLE_SHEET_ID`). A value that cannot be right (a typo) is a `SettingError`,
 one sentence per setting:
 
-    >>> import os; os.environ["ACCOUNTING"] = "quickbook"
-    >>> Settings(_env_file=None)
-    Traceback (most recent call last):
-    functions.settings.SettingError: ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).
-    >>> del os.environ["ACCOUNTING"]
+>>> import os; os.environ["ACCOUNTING"] = "quickbook"
+>>> Settings(_env_file=None)
+Traceback (most recent call last):
+functions.settings.SettingError: ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).
+>>> del os.environ["ACCOUNTING"]
 
 The root (`Settings`) holds what chooses the adapters; each adapter's section is read when first asked for
 (`settings.harvest`, `.toggl`, `.google`, `.quickbooks`, `.claude`, `.cloud`). This module imports no

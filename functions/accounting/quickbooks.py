@@ -434,7 +434,10 @@ class QuickBooksAccounting:
                 # A fresh invoice cannot have the file yet; anything else (an earlier run, a retry of a lost
                 # upload) looks first, because an upload has no requestid to make a repeat harmless.
                 if d.key not in fresh or tries[0] > 0:
-                    where = f"AttachableRef.EntityRef.Type = 'Invoice' AND AttachableRef.EntityRef.value = '{inv.external_id}'"
+                    where = (
+                        "AttachableRef.EntityRef.Type = 'Invoice' "
+                        f"AND AttachableRef.EntityRef.value = '{inv.external_id}'"
+                    )
                     if any(a.FileName == name for a in Attachable.where(where, qb=self.qb)):
                         return
                 tries[0] += 1

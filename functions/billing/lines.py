@@ -161,8 +161,8 @@ class ClientSteps:
             if first and items:
                 self.lines.append(
                     InvoiceLine(
-                        description=f"{project} — {hours_text(raw)} h logged, {self.period.label()} (fixed fee, not billed by "
-                        "the hour)",
+                        description=f"{project} — {hours_text(raw)} h logged, {self.period.label()} "
+                        "(fixed fee, not billed by the hour)",
                         line_item=project,
                         kind="fixed",
                         quantity=raw,
@@ -295,7 +295,8 @@ class ClientSteps:
         for r in rows:
             if r.entry.hours > LONG_ENTRY_HOURS:
                 self.warn(
-                    f"{r.entry.ref} is {hours_text(r.entry.hours)} h in one entry (over {LONG_ENTRY_HOURS} h); check it",
+                    f"{r.entry.ref} is {hours_text(r.entry.hours)} h in one entry "
+                    f"(over {LONG_ENTRY_HOURS} h); check it",
                     row=r.row,
                     field="hours",
                 )
@@ -319,7 +320,8 @@ class ClientSteps:
         if self.prev_hours and hours > self.prev_hours * SPIKE_RATIO:
             pct = (hours / self.prev_hours - 1) * 100
             self.warn(
-                f"{hours_text(hours)} h billable this month, up {pct:.0f}% on last month ({hours_text(self.prev_hours)} h)"
+                f"{hours_text(hours)} h billable this month, "
+                f"up {pct:.0f}% on last month ({hours_text(self.prev_hours)} h)"
             )
         if self.prev_total and self.prev_total > ZERO:
             total = sum((line.amount for line in self.lines), ZERO)

@@ -150,7 +150,8 @@ def parse_export(path: Path, skip_bad_rows: bool = False) -> ParsedExport:
                 problems.insert(
                     0,
                     InputError(
-                        f"has {len(row)} values but the header has {len(header)} columns (an unquoted comma in a value?)",
+                        f"has {len(row)} values but the header has {len(header)} columns "
+                        "(an unquoted comma in a value?)",
                         Location(file=path.name, line=line),
                     ),
                 )
