@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from ..models import LONG_ENTRY_HOURS, InvoiceLine, Issue, Period, TimeRow
+from ..models import LONG_ENTRY_HOURS, InvoiceLine, Issue, IssueLevel, Period, TimeRow
 from ..money import ZERO, fmt_money, line_amount, round_money
 from .book import BookIndex, ClientRules, ClientSettings
 from .caps import Cap
+from .fixed import FixedFee, Milestone
 from .rates import RateCard
 from .rollup import Rollup
 from .rounding import tidy_hours
@@ -89,7 +90,7 @@ class ClientSteps:
 
     # -- helpers ------------------------------------------------------------------------------------------------
     def warn(
-        self, message: str, where: str = "", level: str = "warning", row: int | None = None, field: str = ""
+        self, message: str, where: str = "", level: IssueLevel = "warning", row: int | None = None, field: str = ""
     ) -> None:
         """An issue of this client: at a config cell (`where`), or at a Time row's field."""
         self.issues.append(
@@ -97,7 +98,7 @@ class ClientSteps:
                 level=level,
                 message=message,
                 client=self.c.name,
-                where=where,  # type: ignore[arg-type]
+                where=where,
                 row=row,
                 field=field,
             )
@@ -123,7 +124,7 @@ class ClientSteps:
         for i in fee_items:
             by_project[i.row.entry.project.casefold()].append(i)
         projects: dict[str, str] = {}
-        for f in (*self.rules.fixed_fees, *self.rules.milestones):
+        for f in self.rules.fees:
             projects.setdefault(f.project.casefold(), f.project)
         for key, project in projects.items():
             items = by_project.get(key, [])
@@ -132,7 +133,8 @@ class ClientSteps:
             due = [f for f in self.rules.fixed_fees if f.project.casefold() == key and f.due_in(self.period)]
             due_m = [m for m in self.rules.milestones if m.project.casefold() == key and m.due_in(self.period)]
             first = True
-            for f in [*due, *due_m]:
+            fees: list[FixedFee | Milestone] = [*due, *due_m]
+            for f in fees:
                 kind = "fixed" if f in due else "milestone"
                 text = f.description or (
                     f"{project} — fixed fee, {self.period.label()}" if kind == "fixed" else f"{project} — milestone"
@@ -300,7 +302,7 @@ class ClientSteps:
                     row=r.row,
                     field="hours",
                 )
-        seen: dict[tuple, TimeRow] = {}  # type: ignore[type-arg]
+        seen: dict[tuple[date, str, str, Decimal, str], TimeRow] = {}
         for r in rows:
             e = r.entry
             key = (e.date, e.person.casefold(), e.project.casefold(), e.hours, " ".join(e.notes.split()).casefold())
