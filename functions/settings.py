@@ -310,7 +310,8 @@ def _closest(given: str, choices: list[str]) -> list[str]:
 
 
 def _bounds(info: FieldInfo) -> str:
-    low = high = None
+    low: object = None  # the bounds as the field declares them (int, float or Decimal)
+    high: object = None
     low_open = high_open = False
     for m in info.metadata:
         if isinstance(m, annotated_types.Ge):

@@ -150,7 +150,7 @@ def build_invoice(d: InvoiceDraft, refs: Refs, sheet_url: str = "") -> Invoice:
         inv.CustomerMemo.value = d.memo[:1000]
     inv.PrivateNote = private_note(d, sheet_url)
     inv.EmailStatus = "NotSet"  # a draft for people to review: QuickBooks must not email it
-    inv.ShipDate = inv.TrackingNum = None  # type: ignore[assignment]
+    inv.ShipDate = inv.TrackingNum = None
     for n, line in enumerate(d.lines, start=1):
         inv.Line.append(_line(n, d, line, refs))
     return inv

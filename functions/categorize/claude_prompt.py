@@ -39,7 +39,7 @@ class AiItem(BaseModel):
 def answer_schema(categories: Sequence[str]) -> type[BaseModel]:
     """The output schema sent to Claude: `{suggestions: [{id, category (enum), line_item, description,
     confidence}]}`, category limited to the Categories tab."""
-    category_type: Any = Literal[tuple(categories)]  # type: ignore[valid-type]
+    category_type: Any = Literal[tuple(categories)]
     item = create_model(
         "CategorySuggestion",
         __config__=ConfigDict(extra="forbid"),
@@ -52,7 +52,7 @@ def answer_schema(categories: Sequence[str]) -> type[BaseModel]:
     return create_model(
         "CategorySuggestions",
         __config__=ConfigDict(extra="forbid"),
-        suggestions=(list[item], ...),  # type: ignore[valid-type]
+        suggestions=(list[item], ...),
     )
 
 

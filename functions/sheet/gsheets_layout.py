@@ -264,7 +264,7 @@ def _format_tab(
                             }
                         }
                     )
-    covered = set()
+    covered: set[int] = set()  # column indexes already under one of our protections
     header_protected = False
     for p in protected:
         rng = p.get("range", {})
