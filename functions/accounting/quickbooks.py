@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qs, urlparse
 
@@ -167,14 +168,14 @@ class QuickBooksAccounting:
 
         return self.policy.run(attempt, give_up=give_up, sleep=self.sleep)
 
-    def _query_all(self, what: str, cls: type, where: str = "", order_by: str = "Id") -> list[Any]:
+    def _query_all(self, what: str, cls: type[Any], where: str = "", order_by: str = "Id") -> list[Any]:
         """Every row of a query, page by page (QuickBooks answers at most 1000 per page)."""
         rows: list[Any] = []
         start = 1
         while True:
             page = self._call(
                 what,
-                lambda s=start: cls.where(where, order_by=order_by, start_position=s, max_results=1000, qb=self.qb),
+                partial(cls.where, where, order_by=order_by, start_position=start, max_results=1000, qb=self.qb),
             )
             rows.extend(page)
             if len(page) < 1000:
@@ -203,7 +204,7 @@ class QuickBooksAccounting:
             c.CurrencyRef = make_ref(d.currency)
             rid = request_id("customer", self.qb.company_id, ref.casefold())
             refs.customers[ref.casefold()] = self._call(
-                f'creating customer "{ref}"', lambda c=c, r=rid: c.save(qb=self.qb, request_id=r)
+                f'creating customer "{ref}"', partial(c.save, qb=self.qb, request_id=rid)
             )
         missing_items = sorted(
             {
@@ -221,7 +222,7 @@ class QuickBooksAccounting:
             it.Name, it.Type, it.IncomeAccountRef = name, "Service", account
             rid = request_id("item", self.qb.company_id, name.casefold())
             refs.items[name.casefold()] = self._call(
-                f'creating product/service "{name}"', lambda it=it, r=rid: it.save(qb=self.qb, request_id=r)
+                f'creating product/service "{name}"', partial(it.save, qb=self.qb, request_id=rid)
             )
 
     def _income_account(self) -> Ref:
@@ -258,6 +259,7 @@ class QuickBooksAccounting:
     ) -> list[CreatedInvoice]:
         if not drafts:
             return []
+        problems: list[str]
         if self._checked and self._checked[0] == tuple(d.key for d in drafts):
             refs, problems = self._checked[1], []
         else:

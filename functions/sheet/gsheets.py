@@ -41,7 +41,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from google.auth.credentials import AnonymousCredentials
+from google.auth.credentials import AnonymousCredentials, Credentials
 from google.auth.transport.requests import AuthorizedSession, Request
 from gspread.http_client import HTTPClient
 from gspread.urls import (
@@ -152,7 +152,7 @@ class EmulatorSession(requests.Session):
         super().__init__()
         self.base_url = base_url.rstrip("/")
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         parts = urlsplit(str(url))
         if (parts.hostname or "").endswith("googleapis.com"):
             url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
@@ -289,6 +289,7 @@ class GoogleSheet:
     def from_settings(
         cls, s: GoogleSheetsSettings, contract: Contract | None = None, sleep: Callable[[float], None] = time.sleep
     ) -> GoogleSheet:
+        creds: Credentials
         if s.api_base_url and not s.credentials_file:
             # an emulator started with --no-auth: nothing to sign in to, and no Google account to look for
             creds = AnonymousCredentials()
@@ -408,7 +409,7 @@ class GoogleSheet:
             if not any(values):
                 continue
             start, size = 0, 0
-            for i, row in enumerate(values + [None]):  # type: ignore[list-item]
+            for i, row in enumerate(values + [None]):
                 row_size = len(json.dumps(row)) + 2 if row is not None else 0
                 if row is None or (size + row_size > budget and i > start):
                     part = values[start:i]
