@@ -104,7 +104,7 @@ def main() -> None:
     for model in (DEFAULT_MODEL, "claude-haiku-4-5"):
         with AnthropicEmulator() as emu, tempfile.TemporaryDirectory() as d:
 
-            def settings(**kw: object) -> ClaudeSettings:
+            def settings(model: str = model, emu: AnthropicEmulator = emu, **kw: object) -> ClaudeSettings:
                 return ClaudeSettings(
                     anthropic_api_key=emu.api_key,
                     anthropic_base_url=emu.base_url,

@@ -158,7 +158,8 @@ def main(argv: list[str]) -> None:
     results = [measure(n) for n in sizes]
     print(json.dumps(results, indent=2))
     print(
-        "\nrows    | refresh#1 | refresh#2 | preview | create | create#2 | refresh#1 bytes | create bytes | grid cells (of 10M)"
+        "\nrows    | refresh#1 | refresh#2 | preview | create | create#2 "
+        "| refresh#1 bytes | create bytes | grid cells (of 10M)"
     )
     for r in results:
         print(

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import google.auth
 import google.auth.exceptions
@@ -70,6 +71,14 @@ class Forbidden(AuthError):
     """A valid token, but its email may not call this function (HTTP 403)."""
 
 
+class VerifierOptions(TypedDict, total=False):
+    """The optional fields of `CallerVerifier`, for `from_lists`."""
+
+    certs_url: str
+    issuers: tuple[str, ...]
+    clock_skew_seconds: int
+
+
 @dataclass(frozen=True)
 class CallerVerifier:
     """Verifies `Authorization: Bearer <Google ID token>` and the caller's email against an allowlist.
@@ -85,12 +94,14 @@ class CallerVerifier:
     clock_skew_seconds: int = 10
 
     @classmethod
-    def from_lists(cls, audiences: Iterable[str], allowed: Iterable[str], **kw: object) -> CallerVerifier:
+    def from_lists(
+        cls, audiences: Iterable[str], allowed: Iterable[str], **kw: Unpack[VerifierOptions]
+    ) -> CallerVerifier:
         return cls(
             audiences=tuple(a.strip() for a in audiences if a.strip()),
             allowed=tuple(e.strip().casefold() for e in allowed if e.strip()),
             **kw,
-        )  # type: ignore[arg-type]
+        )
 
     def verify(self, authorization: str | None, session: requests.Session | None = None) -> str:
         if not self.audiences or not self.allowed:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from .demo import demo_payload, run_demo
 from .errors import AuthError, ConfigError, InvoicingError
 from .models import Period
 from .money import fmt_money
+from .ports import Progress
 from .settings import SettingError, Settings
 
 out = Console(highlight=False, soft_wrap=True)
@@ -156,7 +157,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _progress(args: argparse.Namespace) -> Progress:
     if args.json or not err.is_terminal:
         return pipeline.no_progress
 
@@ -259,20 +260,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = settings.model_copy(update={"agency_name": settings.agency_name or "Northwind Digital"})
     result = run_demo(settings, _progress(args))
     period, previous, services = result.period, result.period.previous(), result.services
-    refreshed, created, steps = result.refreshed, result.created, {"history": result.history, "review": result.review}
+    refreshed, created, history, review = result.refreshed, result.created, result.history, result.review
     payload = demo_payload(result, settings)
 
     def show() -> None:
         out.print(f"[bold]Demo: {settings.agency_name}, {period.label()}[/bold]")
-        h = steps["history"]
-        out.print(f"{previous.label()} (last month, for history): {h.created + h.existing} invoices in the ledger")
+        out.print(
+            f"{previous.label()} (last month, for history): {history.created + history.existing} invoices in the ledger"
+        )
         out.print(
             f"Refresh: {refreshed.imported} entries imported ({refreshed.new} new); suggestions by "
             + ", ".join(f"{k} {v}" for k, v in sorted(refreshed.suggestions.items()))
         )
         out.print(
-            f"Review: {steps['review']['categories_fixed']} categories corrected, "
-            f"{steps['review']['approved']} billable rows approved"
+            f"Review: {review['categories_fixed']} categories corrected, {review['approved']} billable rows approved"
         )
         _print_invoices(created, "Invoices")
         if settings.accounting == "ledger":
@@ -301,7 +302,7 @@ COMMANDS = {
 # --- printing ------------------------------------------------------------------------------------------
 
 
-def _emit(args: argparse.Namespace, payload: dict[str, Any], show) -> None:  # type: ignore[no-untyped-def]
+def _emit(args: argparse.Namespace, payload: dict[str, Any], show: Callable[[], None]) -> None:
     if args.json:
         print(json.dumps(payload, indent=2, default=str))
     else:

@@ -216,7 +216,8 @@ def handle(command: str, run: Runner, request: flask.Request) -> flask.Response:
         log.warning("%s for %s failed, retry may help: %s", command, caller, exc)
         return _error(503, "UNAVAILABLE", str(exc), {"Retry-After": "60"})
     except (ConfigError, AuthError) as exc:
-        # the deployment's own settings (a mistyped SHEET=gogle is a SettingError, one sentence) or access (the sheet not shared, QuickBooks disconnected): not the caller's
+        # the deployment's own settings (a mistyped SHEET=gogle is a SettingError, one sentence) or access
+        # (the sheet not shared, QuickBooks disconnected): not the caller's
         log.error("%s for %s: configuration: %s", command, caller, exc)
         return _error(500, "FAILED_PRECONDITION", str(exc))
     except Terminal as exc:

@@ -285,16 +285,16 @@ class InvoiceDraft(Frozen):
             "currency": self.currency,
             "lines": [
                 [
-                    l.description,
-                    l.accounting_item,
-                    l.kind,
-                    str(l.quantity),
-                    str(l.unit_price),
-                    str(l.amount),
-                    l.tax_code,
-                    sorted(l.entry_refs),
+                    line.description,
+                    line.accounting_item,
+                    line.kind,
+                    str(line.quantity),
+                    str(line.unit_price),
+                    str(line.amount),
+                    line.tax_code,
+                    sorted(line.entry_refs),
                 ]
-                for l in self.lines
+                for line in self.lines
             ],
         }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)

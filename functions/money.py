@@ -164,5 +164,8 @@ def line_amount(quantity: Decimal, unit_price: Decimal, currency: str | None = N
 def fmt_money(amount: Decimal, currency: str | None = None) -> str:
     """`1,234.50 USD` for people (documents, tables). Never parsed back."""
     q = round_money(amount, currency)
-    text = f"{q:,.{max(0, -q.as_tuple().exponent)}f}"
+    exponent = q.as_tuple().exponent
+    if not isinstance(exponent, int):  # "n", "N" or "F": NaN or infinity, which no document may show
+        raise ValueError(f"not a finite amount: {amount}")
+    text = f"{q:,.{max(0, -exponent)}f}"
     return f"{text} {currency}" if currency else text

@@ -11,11 +11,11 @@ Each setting has one name: the section's prefix plus the field, upper-cased (`HA
 written beside the field (`GOOGLE_SHEET_ID`). A value that cannot be right (a typo) is a `SettingError`,
 one sentence per setting:
 
-    >>> import os; os.environ["ACCOUNTING"] = "quickbook"
-    >>> Settings(_env_file=None)
-    Traceback (most recent call last):
-    functions.settings.SettingError: ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).
-    >>> del os.environ["ACCOUNTING"]
+>>> import os; os.environ["ACCOUNTING"] = "quickbook"
+>>> Settings(_env_file=None)
+Traceback (most recent call last):
+functions.settings.SettingError: ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).
+>>> del os.environ["ACCOUNTING"]
 
 The root (`Settings`) holds what chooses the adapters; each adapter's section is read when first asked for
 (`settings.harvest`, `.toggl`, `.google`, `.quickbooks`, `.claude`, `.cloud`). This module imports no
@@ -310,7 +310,8 @@ def _closest(given: str, choices: list[str]) -> list[str]:
 
 
 def _bounds(info: FieldInfo) -> str:
-    low = high = None
+    low: object = None  # the bounds as the field declares them (int, float or Decimal)
+    high: object = None
     low_open = high_open = False
     for m in info.metadata:
         if isinstance(m, annotated_types.Ge):

@@ -396,7 +396,8 @@ class Http:
     def _measure(self, response: requests.Response) -> None:
         body = response.request.body if response.request is not None else None
         with self._count:
-            self.bytes_sent += len(body or b"")
+            # bytes or text: our adapters never stream a request body, so there is nothing else to count
+            self.bytes_sent += len(body) if isinstance(body, bytes | str) else 0
             self.bytes_received += len(response.content or b"")
 
 

@@ -214,7 +214,8 @@ def test_reading_every_section_imports_no_adapter():
         "import sys\nfrom functions.settings import Settings\ns = Settings()\n"
         "[getattr(s, n) for n in ('harvest', 'toggl', 'google', 'quickbooks', 'claude', 'cloud')]\n"
         "print(sorted(m for m in sys.modules if m.startswith(('functions.sources', 'functions.sheet', "
-        "'functions.categorize', 'functions.accounting.qbo_client', 'functions.accounting.quickbooks', 'anthropic', 'gspread', 'quickbooks', 'flask'))))"
+        "'functions.categorize', 'functions.accounting.qbo_client', 'functions.accounting.quickbooks', "
+        "'anthropic', 'gspread', 'quickbooks', 'flask'))))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

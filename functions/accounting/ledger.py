@@ -158,18 +158,18 @@ class Ledger:
                         (
                             draft.key,
                             no,
-                            l.description,
-                            l.line_item,
-                            l.accounting_item,
-                            l.kind,
-                            str(l.quantity),
-                            str(l.unit_price),
-                            str(l.amount),
-                            str(l.raw_hours),
-                            l.tax_code,
-                            json.dumps(list(l.entry_refs)),
+                            line.description,
+                            line.line_item,
+                            line.accounting_item,
+                            line.kind,
+                            str(line.quantity),
+                            str(line.unit_price),
+                            str(line.amount),
+                            str(line.raw_hours),
+                            line.tax_code,
+                            json.dumps(list(line.entry_refs)),
                         )
-                        for no, l in enumerate(draft.lines, start=1)
+                        for no, line in enumerate(draft.lines, start=1)
                     ],
                 )
                 db.execute(

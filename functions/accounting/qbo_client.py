@@ -14,7 +14,7 @@ through `ERRORS` below, not the class.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -191,8 +191,21 @@ class QuickBooksClient(QuickBooks):
 
     transport: Transport
 
-    def process_request(self, request_type, url, headers="", params="", data=""):  # type: ignore[override]
-        return self.transport.send(request_type, url, headers or {}, params or {}, data)
+    def process_request(
+        self,
+        request_type: str,
+        url: str,
+        headers: dict[str, str] | str = "",  # the library's defaults are "" for "none"
+        params: dict[str, Any] | str = "",
+        data: Any = "",
+    ) -> requests.Response:
+        return self.transport.send(
+            request_type,
+            url,
+            headers if isinstance(headers, dict) else {},
+            params if isinstance(params, dict) else {},
+            data,
+        )
 
 
 class Transport:
@@ -209,7 +222,9 @@ class Transport:
         self.calls = 0
         self._count_lock = threading.Lock()
 
-    def send(self, method: str, url: str, headers: dict, params: dict, data: Any) -> requests.Response:
+    def send(
+        self, method: str, url: str, headers: Mapping[str, str], params: Mapping[str, Any], data: Any
+    ) -> requests.Response:
         self.local.status, self.local.retry_after = None, None
         token = self.auth.access_token()
         self.local.token = token

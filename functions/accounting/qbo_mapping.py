@@ -61,11 +61,11 @@ def resolve(drafts: Sequence[InvoiceDraft], query_all: QueryAll) -> tuple[Refs, 
     for chunk in chunks(names, 50):
         for c in query_all("reading customers", Customer, f"DisplayName IN ({quote_list(chunk)})"):
             refs.customers[str(c.DisplayName).casefold()] = c
-    items = sorted({l.accounting_item for d in drafts for l in d.lines if l.kind != "discount"})
+    items = sorted({line.accounting_item for d in drafts for line in d.lines if line.kind != "discount"})
     for chunk in chunks(items, 50):
         for it in query_all("reading products and services", Item, f"Name IN ({quote_list(chunk)})"):
             refs.items[str(it.Name).casefold()] = it
-    if any(line_tax(d, l) for d in drafts for l in d.lines):
+    if any(line_tax(d, line) for d in drafts for line in d.lines):
         for tc in query_all("reading tax codes", TaxCode):
             refs.tax_codes[str(tc.Name).casefold()] = refs.tax_codes[str(tc.Id).casefold()] = str(tc.Id)
     if any(d.terms for d in drafts):
@@ -150,34 +150,34 @@ def build_invoice(d: InvoiceDraft, refs: Refs, sheet_url: str = "") -> Invoice:
         inv.CustomerMemo.value = d.memo[:1000]
     inv.PrivateNote = private_note(d, sheet_url)
     inv.EmailStatus = "NotSet"  # a draft for people to review: QuickBooks must not email it
-    inv.ShipDate = inv.TrackingNum = None  # type: ignore[assignment]
-    for n, l in enumerate(d.lines, start=1):
-        inv.Line.append(_line(n, d, l, refs))
+    inv.ShipDate = inv.TrackingNum = None
+    for n, line in enumerate(d.lines, start=1):
+        inv.Line.append(_line(n, d, line, refs))
     return inv
 
 
-def _line(n: int, d: InvoiceDraft, l: InvoiceLine, refs: Refs) -> Any:
-    if l.kind == "discount":
-        line = DiscountLine()
-        line.DiscountLineDetail = DiscountLineDetail()
-        line.DiscountLineDetail.PercentBased = False
-        line.Amount = -l.amount  # QuickBooks subtracts discount lines, given as positive amounts
+def _line(n: int, d: InvoiceDraft, line: InvoiceLine, refs: Refs) -> Any:
+    if line.kind == "discount":
+        qbo_line = DiscountLine()
+        qbo_line.DiscountLineDetail = DiscountLineDetail()
+        qbo_line.DiscountLineDetail.PercentBased = False
+        qbo_line.Amount = -line.amount  # QuickBooks subtracts discount lines, given as positive amounts
     else:
-        line = SalesItemLine()
+        qbo_line = SalesItemLine()
         detail = SalesItemLineDetail()
-        item = refs.items[l.accounting_item.casefold()]
+        item = refs.items[line.accounting_item.casefold()]
         detail.ItemRef = make_ref(str(item.Id), str(item.Name))
-        detail.Qty, detail.UnitPrice = l.quantity, l.unit_price  # Decimal on the wire (use_decimal)
-        detail.ServiceDate = l.service_date.isoformat() if l.service_date else None
+        detail.Qty, detail.UnitPrice = line.quantity, line.unit_price  # Decimal on the wire (use_decimal)
+        detail.ServiceDate = line.service_date.isoformat() if line.service_date else None
         detail.TaxInclusiveAmt = None
-        tax = line_tax(d, l)
+        tax = line_tax(d, line)
         if tax:
             detail.TaxCodeRef = make_ref(tax.upper() if tax.upper() in US_LINE_TAX else refs.tax_codes[tax.casefold()])
-        line.SalesItemLineDetail = detail
-        line.Amount = l.amount
-    line.LineNum = n
-    line.Description = l.description[:4000]
-    return line
+        qbo_line.SalesItemLineDetail = detail
+        qbo_line.Amount = line.amount
+    qbo_line.LineNum = n
+    qbo_line.Description = line.description[:4000]
+    return qbo_line
 
 
 def private_note(d: InvoiceDraft, sheet_url: str = "") -> str:
@@ -234,8 +234,8 @@ def customer_ref(d: InvoiceDraft) -> str:
     return (d.customer or d.client).strip()
 
 
-def line_tax(d: InvoiceDraft, l: InvoiceLine) -> str:
-    return (l.tax_code or d.tax_code).strip()
+def line_tax(d: InvoiceDraft, line: InvoiceLine) -> str:
+    return (line.tax_code or d.tax_code).strip()
 
 
 def make_ref(value: str, name: str = "", type_: str = "") -> Ref:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qs, urlparse
 
@@ -167,14 +168,14 @@ class QuickBooksAccounting:
 
         return self.policy.run(attempt, give_up=give_up, sleep=self.sleep)
 
-    def _query_all(self, what: str, cls: type, where: str = "", order_by: str = "Id") -> list[Any]:
+    def _query_all(self, what: str, cls: type[Any], where: str = "", order_by: str = "Id") -> list[Any]:
         """Every row of a query, page by page (QuickBooks answers at most 1000 per page)."""
         rows: list[Any] = []
         start = 1
         while True:
             page = self._call(
                 what,
-                lambda s=start: cls.where(where, order_by=order_by, start_position=s, max_results=1000, qb=self.qb),
+                partial(cls.where, where, order_by=order_by, start_position=start, max_results=1000, qb=self.qb),
             )
             rows.extend(page)
             if len(page) < 1000:
@@ -203,14 +204,14 @@ class QuickBooksAccounting:
             c.CurrencyRef = make_ref(d.currency)
             rid = request_id("customer", self.qb.company_id, ref.casefold())
             refs.customers[ref.casefold()] = self._call(
-                f'creating customer "{ref}"', lambda c=c, r=rid: c.save(qb=self.qb, request_id=r)
+                f'creating customer "{ref}"', partial(c.save, qb=self.qb, request_id=rid)
             )
         missing_items = sorted(
             {
-                l.accounting_item
+                line.accounting_item
                 for d in drafts
-                for l in d.lines
-                if l.kind != "discount" and l.accounting_item.casefold() not in refs.items
+                for line in d.lines
+                if line.kind != "discount" and line.accounting_item.casefold() not in refs.items
             }
         )
         if not missing_items:
@@ -221,7 +222,7 @@ class QuickBooksAccounting:
             it.Name, it.Type, it.IncomeAccountRef = name, "Service", account
             rid = request_id("item", self.qb.company_id, name.casefold())
             refs.items[name.casefold()] = self._call(
-                f'creating product/service "{name}"', lambda it=it, r=rid: it.save(qb=self.qb, request_id=r)
+                f'creating product/service "{name}"', partial(it.save, qb=self.qb, request_id=rid)
             )
 
     def _income_account(self) -> Ref:
@@ -258,6 +259,7 @@ class QuickBooksAccounting:
     ) -> list[CreatedInvoice]:
         if not drafts:
             return []
+        problems: list[str]
         if self._checked and self._checked[0] == tuple(d.key for d in drafts):
             refs, problems = self._checked[1], []
         else:
@@ -365,7 +367,7 @@ class QuickBooksAccounting:
             mgr = BatchManager("create")
             batch = mgr.list_to_batch_request([build_invoice(d, refs, self.settings.sheet_url) for d in chunk])
             by_bid = {}
-            for item, d in zip(batch.BatchItemRequest, chunk):
+            for item, d in zip(batch.BatchItemRequest, chunk, strict=True):
                 item.bId = request_id("bid", d.key)[:20]  # deterministic, so a replayed answer still matches
                 by_bid[item.bId] = d
             rid = request_id("batch", self.qb.company_id, *[d.key for d in chunk])
@@ -434,7 +436,10 @@ class QuickBooksAccounting:
                 # A fresh invoice cannot have the file yet; anything else (an earlier run, a retry of a lost
                 # upload) looks first, because an upload has no requestid to make a repeat harmless.
                 if d.key not in fresh or tries[0] > 0:
-                    where = f"AttachableRef.EntityRef.Type = 'Invoice' AND AttachableRef.EntityRef.value = '{inv.external_id}'"
+                    where = (
+                        "AttachableRef.EntityRef.Type = 'Invoice' "
+                        f"AND AttachableRef.EntityRef.value = '{inv.external_id}'"
+                    )
                     if any(a.FileName == name for a in Attachable.where(where, qb=self.qb)):
                         return
                 tries[0] += 1

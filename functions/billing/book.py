@@ -115,6 +115,11 @@ class ClientRules(Frozen):
     discounts: tuple[Discount, ...] = ()
     rollups: tuple[Rollup, ...] = ()
 
+    @property
+    def fees(self) -> tuple[FixedFee | Milestone, ...]:
+        """The fixed fees, then the milestones: what bills a project by fee instead of hours."""
+        return (*self.fixed_fees, *self.milestones)
+
 
 # --- reading cells -------------------------------------------------------------------------------------------
 

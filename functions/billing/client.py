@@ -5,14 +5,14 @@ billed hours per entry, rates (card, tiers or retainer), and hour lines by the c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
 from ..models import Category, InvoiceDraft, InvoiceLine, Period, TimeRow
 from ..money import ZERO, line_amount
 from .lines import ClientSteps, Item, NonBillable, Portion, hours_text
-from .retainer import rollover
+from .retainer import Retainer, rollover
 from .rollup import UNCATEGORIZED, describe, summarize_notes
 from .rounding import tidy_hours
 from .tax import line_tax_code
@@ -20,6 +20,14 @@ from .terms import due_date
 from .tiers import bands
 
 _NO_RATE = "(no rate)"
+
+Price = Callable[[Item], tuple[Decimal, str] | None]  # an item's (rate, note), None when it has no rate
+Band = tuple[Decimal | None, Price, str]  # (capacity in hours or None for the rest, price, label)
+
+
+def _same_price(rate: Decimal, note: str) -> Price:
+    """A band's price when every item in it pays the same."""
+    return lambda _item: (rate, note)
 
 
 def _week(d: date, period: Period) -> str:
@@ -30,13 +38,22 @@ def _week(d: date, period: Period) -> str:
 def _distinct_descriptions(lines: list[InvoiceLine]) -> list[InvoiceLine]:
     """Two hour lines that read the same (same line item, different rates) get their rate in the text, so the
     client can tell them apart and Preview can match them with the last run."""
-    seen = Counter(l.description for l in lines if l.kind == "hours")
+    seen = Counter(line.description for line in lines if line.kind == "hours")
     return [
-        l.model_copy(update={"description": f"{l.description} at {l.unit_price}/h"})
-        if l.kind == "hours" and seen[l.description] > 1
-        else l
-        for l in lines
+        line.model_copy(update={"description": f"{line.description} at {line.unit_price}/h"})
+        if line.kind == "hours" and seen[line.description] > 1
+        else line
+        for line in lines
     ]
+
+
+def _not_billable(billable_in_tracker: bool, cat: Category | None) -> str:
+    """Why a row is not billed at all, or "" when it is billable."""
+    if not billable_in_tracker:
+        return "not billable in the time tracker"
+    if cat is not None and not cat.billable:
+        return f'category "{cat.name}" is not billable'
+    return ""
 
 
 class ClientBilling(ClientSteps):
@@ -45,7 +62,7 @@ class ClientBilling(ClientSteps):
     def run(self, rows: list[TimeRow], pending: Sequence[TimeRow] = ()) -> InvoiceDraft | None:
         items = self._items(rows)
         self._pending(pending)
-        fee_projects = {f.project.casefold() for f in (*self.rules.fixed_fees, *self.rules.milestones)}
+        fee_projects = {f.project.casefold() for f in self.rules.fees}
         fee_items = [i for i in items if i.row.entry.project.casefold() in fee_projects]
         hourly = [i for i in items if i.row.entry.project.casefold() not in fee_projects]
         portions = self._price(hourly)
@@ -94,10 +111,8 @@ class ClientBilling(ClientSteps):
                     row=r.row,
                     field="category",
                 )
-            if not e.billable or (cat is not None and not cat.billable):
-                reason = (
-                    "not billable in the time tracker" if not e.billable else f'category "{cat.name}" is not billable'
-                )
+            reason = _not_billable(e.billable, cat)
+            if reason:
                 self.non_billable.append(
                     NonBillable(ref=e.ref, row=r.row, hours=e.hours, category=category, reason=reason)
                 )
@@ -137,12 +152,8 @@ class ClientBilling(ClientSteps):
         waiting: list[TimeRow] = []
         for r in rows:
             cat = self.book.category(r.effective_category) if r.effective_category else None
-            if not r.entry.billable or (cat is not None and not cat.billable):
-                reason = (
-                    "not billable in the time tracker"
-                    if not r.entry.billable
-                    else f'category "{cat.name}" is not billable'
-                )  # type: ignore[union-attr]
+            reason = _not_billable(r.entry.billable, cat)
+            if reason:
                 self.non_billable.append(
                     NonBillable(
                         ref=r.entry.ref, row=r.row, hours=r.entry.hours, category=r.effective_category, reason=reason
@@ -171,7 +182,7 @@ class ClientBilling(ClientSteps):
             portions = self._fill(
                 items,
                 [
-                    (cap, lambda i, r=rate, n=f"tier {label} ({where})": (r, n), label)
+                    (cap, _same_price(rate, f"tier {label} ({where})"), label)
                     for cap, rate, label, where in bands(tiers)
                 ],
             )
@@ -197,7 +208,7 @@ class ClientBilling(ClientSteps):
 
             portions = self._fill(
                 items,
-                [(allowance, lambda i: (ZERO, "included in the retainer"), "included"), (None, overage, "overage")],
+                [(allowance, _same_price(ZERO, "included in the retainer"), "included"), (None, overage, "overage")],
             )
         else:
             for i in items:
@@ -220,7 +231,7 @@ class ClientBilling(ClientSteps):
             self.hold.append(f"missing rate ({', '.join(who)})")
         return portions
 
-    def _fill(self, items: list[Item], ladder: list) -> list[Portion]:  # type: ignore[type-arg]
+    def _fill(self, items: list[Item], ladder: list[Band]) -> list[Portion]:
         """Pour items, in date order, into bands of (capacity or None, price function, label)."""
         out: list[Portion] = []
         band, room = 0, ladder[0][0]
@@ -246,7 +257,7 @@ class ClientBilling(ClientSteps):
 
     def _hour_lines(self, portions: list[Portion]) -> None:
         detail = self.c.detail
-        groups: dict[tuple, list[Portion]] = {}  # type: ignore[type-arg]
+        groups: dict[tuple[str, Decimal, str, str], list[Portion]] = {}
         included: list[Portion] = []
         for p in portions:
             if p.band == "included":
@@ -330,7 +341,7 @@ class ClientBilling(ClientSteps):
                 )
             )
 
-    def _retainer_line(self, retainer, included: list[Portion]) -> None:  # type: ignore[no-untyped-def]
+    def _retainer_line(self, retainer: Retainer, included: list[Portion]) -> None:
         used = sum((p.hours for p in included), ZERO)
         raw = tidy_hours(
             sum((p.item.raw * (p.hours / p.item.billed) if p.item.billed else p.item.raw for p in included), ZERO)
@@ -345,7 +356,7 @@ class ClientBilling(ClientSteps):
         notes = [
             f"retainer {retainer.location}: {self.money(retainer.fee)} includes {hours_text(retainer.included_hours)} h"
         ]
-        if carried:
+        if carried and retainer.rollover_cap:  # hours are carried only under a cap (see `rollover`)
             notes.append(
                 f"{hours_text(carried)} h unused last month rolled over (cap {hours_text(retainer.rollover_cap)} h)"
             )

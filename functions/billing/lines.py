@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from ..models import LONG_ENTRY_HOURS, InvoiceLine, Issue, Period, TimeRow
+from ..models import LONG_ENTRY_HOURS, InvoiceLine, Issue, IssueLevel, Period, TimeRow
 from ..money import ZERO, fmt_money, line_amount, round_money
 from .book import BookIndex, ClientRules, ClientSettings
 from .caps import Cap
+from .fixed import FixedFee, Milestone
 from .rates import RateCard
 from .rollup import Rollup
 from .rounding import tidy_hours
@@ -89,7 +90,7 @@ class ClientSteps:
 
     # -- helpers ------------------------------------------------------------------------------------------------
     def warn(
-        self, message: str, where: str = "", level: str = "warning", row: int | None = None, field: str = ""
+        self, message: str, where: str = "", level: IssueLevel = "warning", row: int | None = None, field: str = ""
     ) -> None:
         """An issue of this client: at a config cell (`where`), or at a Time row's field."""
         self.issues.append(
@@ -97,7 +98,7 @@ class ClientSteps:
                 level=level,
                 message=message,
                 client=self.c.name,
-                where=where,  # type: ignore[arg-type]
+                where=where,
                 row=row,
                 field=field,
             )
@@ -123,7 +124,7 @@ class ClientSteps:
         for i in fee_items:
             by_project[i.row.entry.project.casefold()].append(i)
         projects: dict[str, str] = {}
-        for f in (*self.rules.fixed_fees, *self.rules.milestones):
+        for f in self.rules.fees:
             projects.setdefault(f.project.casefold(), f.project)
         for key, project in projects.items():
             items = by_project.get(key, [])
@@ -132,7 +133,8 @@ class ClientSteps:
             due = [f for f in self.rules.fixed_fees if f.project.casefold() == key and f.due_in(self.period)]
             due_m = [m for m in self.rules.milestones if m.project.casefold() == key and m.due_in(self.period)]
             first = True
-            for f in [*due, *due_m]:
+            fees: list[FixedFee | Milestone] = [*due, *due_m]
+            for f in fees:
                 kind = "fixed" if f in due else "milestone"
                 text = f.description or (
                     f"{project} — fixed fee, {self.period.label()}" if kind == "fixed" else f"{project} — milestone"
@@ -161,8 +163,8 @@ class ClientSteps:
             if first and items:
                 self.lines.append(
                     InvoiceLine(
-                        description=f"{project} — {hours_text(raw)} h logged, {self.period.label()} (fixed fee, not billed by "
-                        "the hour)",
+                        description=f"{project} — {hours_text(raw)} h logged, {self.period.label()} "
+                        "(fixed fee, not billed by the hour)",
                         line_item=project,
                         kind="fixed",
                         quantity=raw,
@@ -186,7 +188,7 @@ class ClientSteps:
                 self._writeoff(cap, value, cap.project)
         for cap in self.rules.caps:
             if not cap.project:
-                value = sum((l.amount for l in self.lines if l.kind in LABOUR_KINDS), ZERO)
+                value = sum((line.amount for line in self.lines if line.kind in LABOUR_KINDS), ZERO)
                 self._writeoff(cap, value, "this month's work")
 
     def _writeoff(self, cap: Cap, value: Decimal, what: str) -> None:
@@ -209,7 +211,7 @@ class ClientSteps:
     def _minimum(self, has_time: bool) -> None:
         if self.c.minimum_fee is None or not has_time:
             return
-        labour = sum((l.amount for l in self.lines if l.kind in LABOUR_KINDS), ZERO)
+        labour = sum((line.amount for line in self.lines if line.kind in LABOUR_KINDS), ZERO)
         if labour < self.c.minimum_fee:
             diff = self.c.minimum_fee - labour
             self.lines.append(
@@ -256,15 +258,16 @@ class ClientSteps:
             if d.line_item:
                 base = sum(
                     (
-                        l.amount
-                        for l in self.lines
-                        if l.kind not in ("expense", "discount") and l.line_item.casefold() == d.line_item.casefold()
+                        line.amount
+                        for line in self.lines
+                        if line.kind not in ("expense", "discount")
+                        and line.line_item.casefold() == d.line_item.casefold()
                     ),
                     ZERO,
                 )
                 scope = d.line_item
             else:
-                base = sum((l.amount for l in self.lines if l.kind != "expense"), ZERO)
+                base = sum((line.amount for line in self.lines if line.kind != "expense"), ZERO)
                 scope = "the invoice"
             if base <= ZERO:
                 self.warn(f"the discount at {d.location} found nothing to discount ({scope})", d.location)
@@ -294,11 +297,12 @@ class ClientSteps:
         for r in rows:
             if r.entry.hours > LONG_ENTRY_HOURS:
                 self.warn(
-                    f"{r.entry.ref} is {hours_text(r.entry.hours)} h in one entry (over {LONG_ENTRY_HOURS} h); check it",
+                    f"{r.entry.ref} is {hours_text(r.entry.hours)} h in one entry "
+                    f"(over {LONG_ENTRY_HOURS} h); check it",
                     row=r.row,
                     field="hours",
                 )
-        seen: dict[tuple, TimeRow] = {}  # type: ignore[type-arg]
+        seen: dict[tuple[date, str, str, Decimal, str], TimeRow] = {}
         for r in rows:
             e = r.entry
             key = (e.date, e.person.casefold(), e.project.casefold(), e.hours, " ".join(e.notes.split()).casefold())
@@ -318,10 +322,11 @@ class ClientSteps:
         if self.prev_hours and hours > self.prev_hours * SPIKE_RATIO:
             pct = (hours / self.prev_hours - 1) * 100
             self.warn(
-                f"{hours_text(hours)} h billable this month, up {pct:.0f}% on last month ({hours_text(self.prev_hours)} h)"
+                f"{hours_text(hours)} h billable this month, "
+                f"up {pct:.0f}% on last month ({hours_text(self.prev_hours)} h)"
             )
         if self.prev_total and self.prev_total > ZERO:
-            total = sum((l.amount for l in self.lines), ZERO)
+            total = sum((line.amount for line in self.lines), ZERO)
             if total > self.prev_total * SPIKE_RATIO:
                 self.warn(
                     f"total {self.money(total)} is up more than 50% on the last invoice ({self.money(self.prev_total)})"

@@ -137,14 +137,14 @@ class ClaudeCategorizer:
             for r in run_batches(req, batches, started, s.ai_time_budget_seconds, s.ai_concurrency):
                 totals.add(r)
                 for key, ai in r.answers.items():
-                    value = {
+                    answer: dict[str, Any] = {
                         "category": ai.category,
                         "line_item": ai.line_item or "",
                         "description": ai.description,
                         "confidence": ai.confidence,
                     }
-                    answers[key] = value
-                    self._cache.put(sig, key, value)
+                    answers[key] = answer
+                    self._cache.put(sig, key, answer)
             self._cache.save()
 
         out: dict[str, Suggestion] = {}

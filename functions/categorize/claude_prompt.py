@@ -15,13 +15,16 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..models import TimeEntry, TimeRow
 from ..ports import CategorizeContext
 from .redact import Pseudonyms, redact
+
+if TYPE_CHECKING:  # the SDK's request types only: importing this module must not load the SDK
+    from anthropic.types import TextBlockParam
 
 
 class AiItem(BaseModel):
@@ -39,7 +42,7 @@ class AiItem(BaseModel):
 def answer_schema(categories: Sequence[str]) -> type[BaseModel]:
     """The output schema sent to Claude: `{suggestions: [{id, category (enum), line_item, description,
     confidence}]}`, category limited to the Categories tab."""
-    category_type: Any = Literal[tuple(categories)]  # type: ignore[valid-type]
+    category_type: Any = Literal[tuple(categories)]
     item = create_model(
         "CategorySuggestion",
         __config__=ConfigDict(extra="forbid"),
@@ -52,7 +55,7 @@ def answer_schema(categories: Sequence[str]) -> type[BaseModel]:
     return create_model(
         "CategorySuggestions",
         __config__=ConfigDict(extra="forbid"),
-        suggestions=(list[item], ...),  # type: ignore[valid-type]
+        suggestions=(list[item], ...),
     )
 
 
@@ -106,7 +109,7 @@ def distinct_items(
 
 def system_prompt(
     ctx: CategorizeContext, pseudo: Pseudonyms | None, examples: int, secrets: Sequence[str]
-) -> list[dict[str, Any]]:
+) -> list[TextBlockParam]:
     """The system block: instructions, the Categories tab and up to `examples` few-shot lines, marked for
     prompt caching (identical for every request of a run)."""
     lines = [

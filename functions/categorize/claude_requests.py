@@ -15,10 +15,11 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import anthropic
 from anthropic import APIRequest, CallNext, Middleware
+from anthropic.types import MessageParam, OutputConfigParam, TextBlockParam, ThinkingConfigDisabledParam
 
 from ..transport import parse_retry_after
 from .claude_prompt import AiItem, Item, check_answer, user_message
@@ -59,11 +60,11 @@ class Request:
     client: anthropic.Anthropic
     clock: Callable[[], float]
     model: str
-    system: list[dict[str, Any]]
+    system: list[TextBlockParam]
     schema: dict[str, Any]
     allowed: Sequence[str]
     line_items: set[str]
-    effort: str
+    effort: Literal["", "low", "medium", "high"]  # "" for models without the effort control
     max_retries: int
     request_timeout: float
     max_output_tokens: int
@@ -105,7 +106,7 @@ def ask(req: Request, batch: list[Item], remaining: float) -> BatchResult:
     """One request for one batch, with `remaining` seconds of the budget left."""
     result = BatchResult()
     ids = {f"e{i + 1}": item for i, item in enumerate(batch)}
-    output_config: dict[str, Any] = {"format": {"type": "json_schema", "schema": req.schema}}
+    output_config: OutputConfigParam = {"format": {"type": "json_schema", "schema": req.schema}}
     if req.effort:
         output_config["effort"] = req.effort
     # Share what is left of the budget between the attempts the SDK may make, so retries cannot run
@@ -114,16 +115,18 @@ def ask(req: Request, batch: list[Item], remaining: float) -> BatchResult:
     timeout = min(req.request_timeout, max(1.0, remaining / attempts))
     deadline = req.clock() + remaining
     n = len(batch)
+    messages: list[MessageParam] = [{"role": "user", "content": user_message(ids)}]
+    thinking: ThinkingConfigDisabledParam = {"type": "disabled"}
     try:
         guard = _BudgetGuard(deadline, req.clock)
         client = req.client.with_options(timeout=timeout, middleware=[*req.client.middleware, guard])
         raw = client.messages.with_raw_response.create(
             model=req.model,
             max_tokens=req.max_output_tokens,
-            system=req.system,  # type: ignore[arg-type]
-            messages=[{"role": "user", "content": user_message(ids)}],
-            output_config=output_config,  # type: ignore[arg-type]
-            thinking={"type": "disabled"},
+            system=req.system,
+            messages=messages,
+            output_config=output_config,
+            thinking=thinking,
         )
         message = raw.parse()
         result.requests = 1 + raw.retries_taken

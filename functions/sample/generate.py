@@ -490,7 +490,7 @@ def generate_month(
         source, entries, _ = read_export(path)
         if source != tracker or len(entries) != len(mine):
             raise RuntimeError(f"{path.name}: the importer read {len(entries)} entries, {len(mine)} were written")
-        labels.extend((source, e.source_id, p.category) for e, p in zip(entries, mine))
+        labels.extend((source, e.source_id, p.category) for e, p in zip(entries, mine, strict=True))
         counts[path.name] = len(entries)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")

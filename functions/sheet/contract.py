@@ -11,6 +11,7 @@ the pipeline reads and writes columns by their header (a column added by an upgr
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -104,7 +105,7 @@ class HeaderMap:
     Columns a person added are kept; contract columns that are missing are reported by `missing`.
     """
 
-    def __init__(self, tab: Tab, header_row: list[object]):
+    def __init__(self, tab: Tab, header_row: Sequence[object]):
         self.tab = tab
         norm = {str(h).strip().casefold(): i for i, h in enumerate(header_row) if h is not None and str(h).strip()}
         self.index: dict[str, int] = {}
@@ -118,7 +119,7 @@ class HeaderMap:
     def missing(self) -> list[Column]:
         return [c for c in self.tab.columns if c.key not in self.index]
 
-    def get(self, row: list[object], key: str) -> object:
+    def get(self, row: Sequence[object], key: str) -> object:
         i = self.index.get(key)
         if i is None or i >= len(row):
             return None

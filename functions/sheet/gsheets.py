@@ -41,7 +41,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from google.auth.credentials import AnonymousCredentials
+from google.auth.credentials import AnonymousCredentials, Credentials
 from google.auth.transport.requests import AuthorizedSession, Request
 from gspread.http_client import HTTPClient
 from gspread.urls import (
@@ -152,7 +152,7 @@ class EmulatorSession(requests.Session):
         super().__init__()
         self.base_url = base_url.rstrip("/")
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         parts = urlsplit(str(url))
         if (parts.hostname or "").endswith("googleapis.com"):
             url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
@@ -289,6 +289,7 @@ class GoogleSheet:
     def from_settings(
         cls, s: GoogleSheetsSettings, contract: Contract | None = None, sleep: Callable[[float], None] = time.sleep
     ) -> GoogleSheet:
+        creds: Credentials
         if s.api_base_url and not s.credentials_file:
             # an emulator started with --no-auth: nothing to sign in to, and no Google account to look for
             creds = AnonymousCredentials()
@@ -328,7 +329,7 @@ class GoogleSheet:
             headers: dict[str, list[Any]] = {}
             if present:
                 got = self._batch_get([f"{quote_tab(t)}!1:1" for t in present], "FORMATTED_VALUE")
-                headers = {t: (rows[0] if rows else []) for t, rows in zip(present, got)}
+                headers = {t: (rows[0] if rows else []) for t, rows in zip(present, got, strict=True)}
             plan = plan_layout(self.contract, meta, headers)
             changes = changes or plan.changes
             if plan.requests:
@@ -371,7 +372,7 @@ class GoogleSheet:
             return {}
         try:
             got = self._batch_get([quote_tab(t) for t in tabs], "UNFORMATTED_VALUE")
-            found = dict(zip(tabs, got))
+            found = dict(zip(tabs, got, strict=True))
         except SheetsApiError as exc:
             if not (exc.code == 400 and "Unable to parse range" in str(exc)):
                 raise
@@ -380,7 +381,7 @@ class GoogleSheet:
             titles = {s["properties"]["title"] for s in meta.get("sheets", [])}
             present = [t for t in tabs if t in titles]
             found = (
-                dict(zip(present, self._batch_get([quote_tab(t) for t in present], "UNFORMATTED_VALUE")))
+                dict(zip(present, self._batch_get([quote_tab(t) for t in present], "UNFORMATTED_VALUE"), strict=True))
                 if present
                 else {}
             )
@@ -408,7 +409,7 @@ class GoogleSheet:
             if not any(values):
                 continue
             start, size = 0, 0
-            for i, row in enumerate(values + [None]):  # type: ignore[list-item]
+            for i, row in enumerate(values + [None]):
                 row_size = len(json.dumps(row)) + 2 if row is not None else 0
                 if row is None or (size + row_size > budget and i > start):
                     part = values[start:i]

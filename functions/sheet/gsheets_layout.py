@@ -264,7 +264,7 @@ def _format_tab(
                             }
                         }
                     )
-    covered = set()
+    covered: set[int] = set()  # column indexes already under one of our protections
     header_protected = False
     for p in protected:
         rng = p.get("range", {})
@@ -278,7 +278,8 @@ def _format_tab(
                 "addProtectedRange": {
                     "protectedRange": {
                         "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1},
-                        "description": f"{PROTECTION_TAG} {tab.name} headers: the pipeline finds columns by these names",
+                        "description": f"{PROTECTION_TAG} {tab.name} headers: "
+                        "the pipeline finds columns by these names",
                         "warningOnly": True,
                     }
                 }
@@ -291,7 +292,8 @@ def _format_tab(
                 "addProtectedRange": {
                     "protectedRange": {
                         "range": {"sheetId": sheet_id, "startColumnIndex": start, "endColumnIndex": end},
-                        "description": f"{PROTECTION_TAG} {tab.name}: filled by the pipeline ({names}); edits are replaced",
+                        "description": f"{PROTECTION_TAG} {tab.name}: "
+                        f"filled by the pipeline ({names}); edits are replaced",
                         "warningOnly": True,
                     }
                 }

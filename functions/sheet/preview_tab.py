@@ -75,7 +75,7 @@ def _previous(previous: Sequence[Sequence[Cell]] | None) -> dict[str, dict[str, 
             )
     for slot in out.values():
         rows = slot.pop("rows")
-        slot["lines"] = dict(zip(_line_keys([k for k, _ in rows]), (v for _, v in rows)))
+        slot["lines"] = dict(zip(_line_keys([k for k, _ in rows]), (v for _, v in rows), strict=True))
     return out
 
 
@@ -165,8 +165,8 @@ def preview_rows(result: BillingResult, previous: list[list[Cell]] | None) -> li
 
 def _lines(draft: InvoiceDraft, status: str, prev: dict[str, Any] | None) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
-    keys = _line_keys([(l.line_item, l.kind, l.unit_price) for l in draft.lines])
-    for n, (line, key) in enumerate(zip(draft.lines, keys), start=1):
+    keys = _line_keys([(line.line_item, line.kind, line.unit_price) for line in draft.lines])
+    for n, (line, key) in enumerate(zip(draft.lines, keys, strict=True), start=1):
         changed = ""
         if prev is None:
             changed = "new"
@@ -200,8 +200,8 @@ def _lines(draft: InvoiceDraft, status: str, prev: dict[str, Any] | None) -> lis
                 changed=changed,
             )
         )
-    raw = sum((l.raw_hours for l in draft.lines), ZERO)
-    qty = sum((l.quantity for l in draft.lines if l.kind == "hours"), ZERO)
+    raw = sum((line.raw_hours for line in draft.lines), ZERO)
+    qty = sum((line.quantity for line in draft.lines if line.kind == "hours"), ZERO)
     changed = ""
     if prev is None:
         changed = "new"

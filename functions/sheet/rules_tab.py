@@ -266,7 +266,7 @@ def _cross_checks(t: TabReader, out: dict[str, list[Any]]) -> None:
         fee_projects.setdefault((f.client.casefold(), f.project.casefold()), f.location)
     caps_seen: dict[tuple[str, str], str] = {}
     for c in out["caps"]:
-        key = (c.client.casefold(), c.project.casefold())
-        if key in caps_seen:
-            err(c.location, f"this cap repeats the one at {caps_seen[key]}; keep one")
-        caps_seen[key] = c.location
+        cap_key = (c.client.casefold(), c.project.casefold())
+        if cap_key in caps_seen:
+            err(c.location, f"this cap repeats the one at {caps_seen[cap_key]}; keep one")
+        caps_seen[cap_key] = c.location

@@ -8,10 +8,10 @@ they are; preview and create-invoices stop on them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -19,6 +19,8 @@ from ..errors import InputError, Location
 from ..models import Period, Suggestion, TimeEntry, TimeRow
 from .cells import is_blank, parse_bool, parse_date, parse_decimal, parse_float, text
 from .contract import HeaderMap, Tab, load_contract
+
+T = TypeVar("T")
 
 SOURCE_KEYS = (
     "date",
@@ -87,6 +89,26 @@ def _row_of(error: InputError) -> int:
     return int(digits) if digits else 0
 
 
+@dataclass
+class _RowCells:
+    """One row's cells by contract key; a cell that does not parse adds an error naming it and reads as None."""
+
+    hm: HeaderMap
+    raw: list[Any]
+    row_number: int
+    errors: list[InputError] = field(default_factory=list)
+
+    def get(self, key: str) -> object:
+        return self.hm.get(self.raw, key)
+
+    def parse(self, key: str, fn: Callable[..., T], *args: object) -> T | None:
+        try:
+            return fn(self.get(key), *args)
+        except ValueError as exc:
+            self.errors.append(_cell_error(self.hm, key, self.row_number, str(exc)))
+            return None
+
+
 def _cell_error(hm: HeaderMap, key: str, row_number: int, message: str) -> InputError:
     tab, cell = hm.cell(key, row_number).split("!")
     return InputError(message, Location(tab=tab, cell=cell))
@@ -111,18 +133,11 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
         if all(is_blank(v) for v in raw):
             continue
         table.last_row = offset
-        get = lambda key: hm.get(raw, key)  # noqa: E731 - a tiny local accessor reads best here
+        cells = _RowCells(hm, raw, offset)
+        get, parse, errors = cells.get, cells.parse, cells.errors
         if is_blank(get("source")) or is_blank(get("entry_id")):
             table.ignored.append(f"{hm.cell('entry_id', offset)}")
             continue
-        errors: list[InputError] = []
-
-        def parse(key: str, fn, *args):  # type: ignore[no-untyped-def]
-            try:
-                return fn(get(key), *args)
-            except ValueError as exc:
-                errors.append(_cell_error(hm, key, offset, str(exc)))
-                return None
 
         day = parse("date", parse_date)
         hours = parse("hours", parse_decimal, "a number of hours")

@@ -136,9 +136,12 @@ def parse_export(path: Path, skip_bad_rows: bool = False) -> ParsedExport:
             v: dict[str, Any] = {}
             for name, col in columns.items():
                 i = layout.index[name]
-                cell = row[i].strip() if i is not None and i < len(row) else ""
+                if i is None:  # a column this export's layout does not have
+                    v[name] = col.default
+                    continue
+                cell = row[i].strip() if i < len(row) else ""
                 try:
-                    value = col.parse(cell) if i is not None else col.default
+                    value = col.parse(cell)
                 except BadValue as exc:
                     problems.append(InputError(str(exc), Location(file=path.name, line=line, column=header[i].strip())))
                     continue
@@ -150,7 +153,8 @@ def parse_export(path: Path, skip_bad_rows: bool = False) -> ParsedExport:
                 problems.insert(
                     0,
                     InputError(
-                        f"has {len(row)} values but the header has {len(header)} columns (an unquoted comma in a value?)",
+                        f"has {len(row)} values but the header has {len(header)} columns "
+                        "(an unquoted comma in a value?)",
                         Location(file=path.name, line=line),
                     ),
                 )

@@ -329,9 +329,14 @@ class HarvestSource:
                 )
 
 
-def _name(raw: dict[str, Any], key: str) -> str:
+def _obj(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    """The nested object `raw[key]` (Harvest's `{"id": ..., "name": ...}`), {} when absent or not an object."""
     obj = raw.get(key)
-    return str(obj.get("name") or "").strip() if isinstance(obj, dict) else ""
+    return obj if isinstance(obj, dict) else {}
+
+
+def _name(raw: dict[str, Any], key: str) -> str:
+    return str(_obj(raw, key).get("name") or "").strip()
 
 
 def _entry(source_id: str, raw: dict[str, Any], people: dict[int, _Person], web: str) -> TimeEntry:
@@ -348,13 +353,12 @@ def _entry(source_id: str, raw: dict[str, Any], people: dict[int, _Person], web:
         raise InputError(f"has a number Harvest should not send: {exc}", where) from None
     if hours < 0:
         raise InputError(f"has negative hours ({hours})", where)
-    user = raw.get("user") if isinstance(raw.get("user"), dict) else {}
-    person = people.get(user.get("id")) if isinstance(user.get("id"), int) else None
-    client = raw.get("client") if isinstance(raw.get("client"), dict) else {}
-    reference = raw.get("external_reference") if isinstance(raw.get("external_reference"), dict) else {}
+    user, client, reference = _obj(raw, "user"), _obj(raw, "client"), _obj(raw, "external_reference")
+    user_id = user.get("id")
+    person = people.get(user_id) if isinstance(user_id, int) else None
     url = str(reference.get("permalink") or "")
-    if not url and web and user.get("id") is not None:
-        url = f"{web}/time/day/{day:%Y/%m/%d}/{user['id']}"
+    if not url and web and user_id is not None:
+        url = f"{web}/time/day/{day:%Y/%m/%d}/{user_id}"
     try:
         return TimeEntry(
             source=SOURCE,

@@ -3,6 +3,7 @@ updates, uploads, and running on its own."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -87,13 +88,8 @@ def test_batch_of_more_than_30_is_refused_and_library_batches_split(emu, qb):
     result = batch_create(customers, qb=qb)  # the library splits into 30 + 1
     assert len(result.successes) == 31 and emu.count("/batch") == 2
     with pytest.raises(QuickbooksException) as err:
-        qb.post(
-            f"{qb.api_url}/company/{qb.company_id}/batch",
-            '{"BatchItemRequest": [%s]}'
-            % ",".join(
-                '{"bId": "%d", "operation": "create", "Customer": {"DisplayName": "X%d"}}' % (n, n) for n in range(31)
-            ),
-        )
+        items = [{"bId": str(n), "operation": "create", "Customer": {"DisplayName": f"X{n}"}} for n in range(31)]
+        qb.post(f"{qb.api_url}/company/{qb.company_id}/batch", json.dumps({"BatchItemRequest": items}))
     assert "at most 30" in str(err.value)
 
 

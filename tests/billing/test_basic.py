@@ -36,7 +36,7 @@ def test_rate_precedence_and_one_line_per_line_item_and_rate():
     res = compute_invoices(rows, b, OCT, ISSUE)
     assert res.held == {}
     (draft,) = res.drafts
-    got = sorted((l.line_item, l.unit_price, l.quantity, l.amount) for l in draft.lines)
+    got = sorted((line.line_item, line.unit_price, line.quantity, line.amount) for line in draft.lines)
     assert got == [
         ("Design", Decimal("120"), Decimal("1.5"), Decimal("180.00")),
         ("Development", Decimal("100"), Decimal("3"), Decimal("300.00")),
@@ -60,7 +60,7 @@ def test_tracker_rate_beats_role_default_and_missing_rate_holds_client():
     assert "Bolt" in res.held and "Gus" in res.held["Bolt"]
     assert res.drafts == ()
     held = res.held_drafts["Bolt"]
-    assert sorted((l.unit_price, l.quantity) for l in held.lines) == [
+    assert sorted((line.unit_price, line.quantity) for line in held.lines) == [
         (Decimal("80"), Decimal("2")),
         (Decimal("90"), Decimal("1")),
     ]
@@ -87,7 +87,7 @@ def test_only_approved_uninvoiced_rows_in_period_are_billed():
     ]
     res = compute_invoices(rows, b, OCT, ISSUE)
     (draft,) = res.drafts
-    assert sum(l.quantity for l in draft.lines) == Decimal("1")
+    assert sum(line.quantity for line in draft.lines) == Decimal("1")
     nb = res.non_billable["Acme"]
     assert sorted(n.hours for n in nb) == [Decimal("3"), Decimal("5")]
     assert res.invoiced == {"Bolt": ("INV-7",)}

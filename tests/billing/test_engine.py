@@ -55,7 +55,10 @@ def test_retainer_without_last_months_rows_rolls_nothing_over_and_says_so():
     )
     result = compute_invoices([row("Nimbus", "12")], b, OCT, ISSUE)
     (draft,) = result.drafts
-    assert [(l.kind, l.amount) for l in draft.lines] == [("retainer", Decimal("1000.00")), ("hours", Decimal("300.00"))]
+    assert [(line.kind, line.amount) for line in draft.lines] == [
+        ("retainer", Decimal("1000.00")),
+        ("hours", Decimal("300.00")),
+    ]
     assert any("no time of Sep 2026" in i.message for i in result.issues)
 
 
@@ -87,7 +90,7 @@ def test_discount_with_nothing_to_discount_is_a_warning():
         rules=[["Rule", "Client", "Line Item", "Percent"], ["discount", "Acme", "Design", "10%"]],
     )
     result = compute_invoices([row()], b, OCT, ISSUE)
-    assert [l.kind for l in result.drafts[0].lines] == ["hours"]
+    assert [line.kind for line in result.drafts[0].lines] == ["hours"]
     assert any("found nothing to discount" in i.message for i in result.issues)
 
 
@@ -124,9 +127,15 @@ def test_minimum_fee_tops_up_work_after_the_cap():
         rules=[["Rule", "Client", "Amount"], ["cap", "Acme", "400"]],
     )
     (draft,) = compute_invoices([row(hours="5")], b, OCT, ISSUE).drafts
-    assert [(l.kind, l.amount) for l in draft.lines] == [("hours", Decimal("500.00")), ("writeoff", Decimal("-100.00"))]
+    assert [(line.kind, line.amount) for line in draft.lines] == [
+        ("hours", Decimal("500.00")),
+        ("writeoff", Decimal("-100.00")),
+    ]
     (small,) = compute_invoices([row(hours="2")], b, OCT, ISSUE).drafts
-    assert [(l.kind, l.amount) for l in small.lines] == [("hours", Decimal("200.00")), ("minimum", Decimal("100.00"))]
+    assert [(line.kind, line.amount) for line in small.lines] == [
+        ("hours", Decimal("200.00")),
+        ("minimum", Decimal("100.00")),
+    ]
 
 
 def test_unapproved_rows_are_not_billed_but_not_unseen_either():

@@ -219,7 +219,7 @@ def test_conservation(world):
                 for ref in line.entry_refs:
                     assert expected_rate(entries[ref], k) == line.unit_price
             if k["rounding"].endswith("up"):
-                assert sum(l.quantity for l in hour_lines) >= sum(l.raw_hours for l in hour_lines)
-            billed_raw = sum(l.raw_hours for l in hour_lines)
-            fixed_raw = sum(l.raw_hours for l in draft.lines if l.kind == "fixed")
+                assert sum(line.quantity for line in hour_lines) >= sum(line.raw_hours for line in hour_lines)
+            billed_raw = sum(line.raw_hours for line in hour_lines)
+            fixed_raw = sum(line.raw_hours for line in draft.lines if line.kind == "fixed")
             assert billed_raw + fixed_raw == sum(entries[ref].entry.hours for ref in billable[name])

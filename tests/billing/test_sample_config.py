@@ -87,54 +87,58 @@ def test_every_rule_family_shows_up(result):
     # retainers, fees, milestones, caps, minimum, expenses, discounts
     assert "retainer" in kinds(draft(result, "Nimbus Cloud")) and "retainer" in kinds(draft(result, "Evergreen Foods"))
     assert "fixed" in kinds(draft(result, "Cedar Health"))
-    milestones = [l for l in draft(result, "Harbor Museum").lines if l.kind == "milestone"]
-    assert [l.amount for l in milestones] == [Decimal("6000.00")]  # milestone 2 is not complete
+    milestones = [line for line in draft(result, "Harbor Museum").lines if line.kind == "milestone"]
+    assert [line.amount for line in milestones] == [Decimal("6000.00")]  # milestone 2 is not complete
     assert draft(result, "Granite Capital").total == Decimal("9000.00")
     assert "writeoff" in kinds(draft(result, "Granite Capital")) and "writeoff" in kinds(
         draft(result, "Ironclad Security")
     )
     assert draft(result, "Riverside Clinic").total == Decimal("6000.00")
     assert "minimum" in kinds(draft(result, "Riverside Clinic"))
-    kestrel = [l for l in draft(result, "Kestrel Aviation").lines if l.kind == "expense"]
-    assert sorted(l.amount for l in kestrel) == [Decimal("300.00"), Decimal("1364.00")]
+    kestrel = [line for line in draft(result, "Kestrel Aviation").lines if line.kind == "expense"]
+    assert sorted(line.amount for line in kestrel) == [Decimal("300.00"), Decimal("1364.00")]
     assert "expense" in kinds(draft(result, "Willow Insurance"))
     for client in ("Dunmore & Co.", "Lumen Energy", "Pioneer Outdoors"):
         assert "discount" in kinds(draft(result, client)), client
-    lumen = [l for l in draft(result, "Lumen Energy").lines if l.kind == "discount"]
+    lumen = [line for line in draft(result, "Lumen Energy").lines if line.kind == "discount"]
     assert lumen[0].line_item == "Meetings"
     # tiers and effective dates
     bluefin = draft(result, "Bluefin Logistics")
-    assert {l.unit_price for l in bluefin.lines} == {Decimal("150"), Decimal("120")}
-    assert sum(l.quantity for l in bluefin.lines if l.unit_price == 150) == Decimal("40")
-    assert {l.unit_price for l in draft(result, "Fjord Analytics").lines} >= {Decimal("120"), Decimal("130")}
+    assert {line.unit_price for line in bluefin.lines} == {Decimal("150"), Decimal("120")}
+    assert sum(line.quantity for line in bluefin.lines if line.unit_price == 150) == Decimal("40")
+    assert {line.unit_price for line in draft(result, "Fjord Analytics").lines} >= {Decimal("120"), Decimal("130")}
     # rates by precedence: client + category, client + role, client + person
     assert {
-        l.unit_price for l in draft(result, "Lumen Energy").lines if l.line_item == "Meetings" and l.kind == "hours"
+        line.unit_price
+        for line in draft(result, "Lumen Energy").lines
+        if line.line_item == "Meetings" and line.kind == "hours"
     } == {Decimal("95")}
-    assert {l.unit_price for l in draft(result, "Vertex Robotics").lines} == {Decimal(x) for x in ("140", "125", "105")}
-    assert {l.unit_price for l in draft(result, "Pioneer Outdoors").lines if l.kind == "hours"} == {
+    assert {line.unit_price for line in draft(result, "Vertex Robotics").lines} == {
+        Decimal(x) for x in ("140", "125", "105")
+    }
+    assert {line.unit_price for line in draft(result, "Pioneer Outdoors").lines if line.kind == "hours"} == {
         Decimal(x) for x in ("115", "145", "100")
     }
     # roll-ups and accounting items
     acme = draft(result, "Acme Retail")
-    assert "Support & Maintenance" in {l.line_item for l in acme.lines}
-    maintenance = [l for d in result.drafts for l in d.lines if l.line_item == "Maintenance"]
-    assert maintenance and all(l.item == "Maintenance" for l in maintenance)
-    assert "Project Management & Meetings" in {l.line_item for l in draft(result, "Mosaic Media").lines}
+    assert "Support & Maintenance" in {line.line_item for line in acme.lines}
+    maintenance = [line for d in result.drafts for line in d.lines if line.line_item == "Maintenance"]
+    assert maintenance and all(line.item == "Maintenance" for line in maintenance)
+    assert "Project Management & Meetings" in {line.line_item for line in draft(result, "Mosaic Media").lines}
     assert any("matched no entry" in i.message for i in result.issues_for("Xenon Labs"))
     # rounding: billed >= raw for a round-up client, and something was actually rounded
-    assert all(l.quantity >= l.raw_hours for l in acme.lines)
-    assert any(l.quantity > l.raw_hours for l in acme.lines)
+    assert all(line.quantity >= line.raw_hours for line in acme.lines)
+    assert any(line.quantity > line.raw_hours for line in acme.lines)
     # detail levels
     tidewater = draft(result, "Tidewater Hotels")
-    assert all(len(l.entry_refs) == 1 for l in tidewater.lines)
-    assert any("week of" in l.description for l in draft(result, "Fjord Analytics").lines)
-    assert any("Chloe Martin" in l.description for l in draft(result, "Cedar Health").lines)
+    assert all(len(line.entry_refs) == 1 for line in tidewater.lines)
+    assert any("week of" in line.description for line in draft(result, "Fjord Analytics").lines)
+    assert any("Chloe Martin" in line.description for line in draft(result, "Cedar Health").lines)
     # tax codes
-    assert {l.tax_code for l in draft(result, "Cedar Health").lines} == {"NON"}
+    assert {line.tax_code for line in draft(result, "Cedar Health").lines} == {"NON"}
     orchard = draft(result, "Orchard Bank")
-    assert {l.tax_code for l in orchard.lines if l.line_item == "Support"} == {"NON"}
-    assert {l.tax_code for l in orchard.lines if l.line_item != "Support"} == {"TAX"}
+    assert {line.tax_code for line in orchard.lines if line.line_item == "Support"} == {"NON"}
+    assert {line.tax_code for line in orchard.lines if line.line_item != "Support"} == {"TAX"}
     # currencies and terms
     assert {d.currency for d in result.drafts} == {"USD", "EUR", "GBP", "CAD"}
     assert draft(result, "Mosaic Media").due_date == ISSUE

@@ -95,7 +95,7 @@ def _rows(table: list[list[str]], default_client: str) -> list[TimeRow]:
     header, body = table[0], table[1:]
     rows = []
     for n, cells in enumerate(body, start=2):
-        v = dict(zip(header, cells))
+        v = dict(zip(header, cells, strict=True))
         entry = TimeEntry(
             source="doc",
             source_id=v.get("Ref") or f"t{n - 1}",
@@ -171,7 +171,7 @@ def test_worked_example(example: Example):
         header, body = table[0], table[1:]
         got = drafts[client].lines
         shown = [[_shown(line, h) for h in header] for line in got]
-        want = [[_norm(h, c) for h, c in zip(header, cells)] for cells in body]
+        want = [[_norm(h, c) for h, c in zip(header, cells, strict=True)] for cells in body]
         assert shown == want
     for what, client, value in example.expects:
         client = client or default_client

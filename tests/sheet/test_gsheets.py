@@ -31,9 +31,8 @@ def api_calls(emu: SheetsEmulator) -> list[str]:
     out = []
     for c in emu.sheets_calls():
         tail = c["path"].split("/v4/spreadsheets/", 1)[1]
-        out.append(
-            f"{c['method']} {tail.split('/', 1)[1] if '/' in tail else tail.split(':', 1)[-1] if ':' in tail else 'get'}"
-        )
+        call = tail.split("/", 1)[1] if "/" in tail else tail.split(":", 1)[-1] if ":" in tail else "get"
+        out.append(f"{c['method']} {call}")
     return out
 
 

@@ -46,7 +46,7 @@ def _read_back(header: list[str], rows: list[list[str]], *, crlf: bool = False, 
 def _same(written: list[TimeEntry], read: tuple[TimeEntry, ...]) -> None:
     assert len(read) == len(written)
     assert len({e.source_id for e in read}) == len(read)
-    for w, r in zip(written, read):
+    for w, r in zip(written, read, strict=True):
         assert r == w.model_copy(update={"source_id": r.source_id})
 
 

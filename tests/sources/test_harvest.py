@@ -156,7 +156,8 @@ def test_every_field_is_mapped_golden(emu):
     )
     assert result.entries == expected
     assert all(
-        isinstance(e.hours, Decimal) and str(e.hours) == str(x.hours) for e, x in zip(result.entries, expected)
+        isinstance(e.hours, Decimal) and str(e.hours) == str(x.hours)
+        for e, x in zip(result.entries, expected, strict=True)
     )  # 1.50 not 1.5000000001: no float on the way
     assert result.covers == ("harvest-api",)
     assert result.descriptions == ("Harvest API (account 1234567): 3 entries in 2026-10",)
