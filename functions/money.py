@@ -161,6 +161,41 @@ def line_amount(quantity: Decimal, unit_price: Decimal, currency: str | None = N
         return round_money(quantity * unit_price, currency)
 
 
+QUANTITY_PLACES = (4, 5, 6, 7)  # QuickBooks keeps 7 decimals of Qty and UnitPrice; 4 reads best
+
+
+def exact_line(quantity: Fraction, unit_price: Decimal, currency: str | None = None) -> tuple[Decimal, Decimal]:
+    """(quantity to show, amount) of a line billed at an exact quantity: the amount is quantity x unit price
+    rounded once (MONEY_ROUNDING); the quantity shown has the fewest places, from 4 to 7, at which
+    shown quantity x unit price rounds to that same amount, the check QuickBooks makes (error 6070). At each
+    precision the nearest value is tried first, then the one on the other side of the exact quantity (an exact
+    amount on a half cent needs the quantity just above it: 17/6 h at 359.37 is 1,018.215 -> 2.8333334).
+
+    >>> exact_line(Fraction(11, 6), Decimal(300))  # 110 minutes at 300/h
+    (Decimal('1.83333'), Decimal('550.00'))
+    >>> exact_line(Fraction(3, 1), Decimal("95.50"))
+    (Decimal('3'), Decimal('286.50'))
+    """
+    amount = round_fraction(quantity * Fraction(unit_price), currency)
+    exact = Decimal(quantity.numerator) / Decimal(quantity.denominator)
+    shown = exact
+    found = False
+    for places in QUANTITY_PLACES:
+        step = Decimal(1).scaleb(-places)
+        for rounding in (ROUND_HALF_UP, decimal.ROUND_CEILING, decimal.ROUND_FLOOR):
+            shown = exact.quantize(step, rounding=rounding)
+            if line_amount(shown, unit_price, currency) == amount:
+                found = True
+                break
+        if found:
+            break
+    if not found:  # no quantity of 7 places makes it (a huge rate): show the nearest; the amount stays exact
+        shown = exact.quantize(Decimal(1).scaleb(-QUANTITY_PLACES[-1]), rounding=ROUND_HALF_UP)
+    if shown == shown.to_integral_value():
+        return shown.quantize(Decimal(1)), amount
+    return shown.normalize(), amount
+
+
 def fmt_money(amount: Decimal, currency: str | None = None) -> str:
     """`1,234.50 USD` for people (documents, tables). Never parsed back."""
     q = round_money(amount, currency)

@@ -8,9 +8,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from ..models import Category, InvoiceDraft, InvoiceLine, Period, TimeRow
-from ..money import ZERO, line_amount
+from ..money import ZERO, exact_line, hours_fraction, line_amount
 from .lines import ClientSteps, Item, NonBillable, Portion, hours_text
 from .retainer import Retainer, rollover
 from .rollup import UNCATEGORIZED, describe, summarize_notes
@@ -22,7 +23,7 @@ from .tiers import bands
 _NO_RATE = "(no rate)"
 
 Price = Callable[[Item], tuple[Decimal, str] | None]  # an item's (rate, note), None when it has no rate
-Band = tuple[Decimal | None, Price, str]  # (capacity in hours or None for the rest, price, label)
+Band = tuple[Fraction | None, Price, str]  # (capacity in hours or None for the rest, price, label)
 
 
 def _same_price(rate: Decimal, note: str) -> Price:
@@ -68,7 +69,7 @@ class ClientBilling(ClientSteps):
         portions = self._price(hourly)
         self._hour_lines(portions)
         self._fee_lines(fee_items)
-        self._caps(portions)
+        self._caps()
         self._minimum(bool(items))
         self._expenses()
         self._discounts()
@@ -138,8 +139,9 @@ class ClientBilling(ClientSteps):
                 )
             if e.hours <= ZERO:
                 self.warn(f"{e.ref} has {hours_text(e.hours)} hours", row=r.row, field="hours")
-            billed = self.c.rounding.entry_hours(e.hours)
-            items.append(Item(row=r, line_item=line_item, raw=e.hours, billed=billed, category=category, rollup=rollup))
+            raw = hours_fraction(e.hours)
+            billed = self.c.rounding.entry_hours(raw)
+            items.append(Item(row=r, line_item=line_item, raw=raw, billed=billed, category=category, rollup=rollup))
         return items
 
     def listing_only(self, pending: Sequence[TimeRow]) -> None:
@@ -182,13 +184,13 @@ class ClientBilling(ClientSteps):
             portions = self._fill(
                 items,
                 [
-                    (cap, _same_price(rate, f"tier {label} ({where})"), label)
+                    (None if cap is None else Fraction(cap), _same_price(rate, f"tier {label} ({where})"), label)
                     for cap, rate, label, where in bands(tiers)
                 ],
             )
         elif retainer:
-            if self.prev_hours is None:
-                carried = ZERO
+            if self.prev_used is None:
+                carried = Fraction(0)
                 if retainer.rollover_cap:
                     self.warn(
                         f"no time of {self.period.previous().label()} in the Time tab, so no unused retainer "
@@ -197,8 +199,8 @@ class ClientBilling(ClientSteps):
                         level="info",
                     )
             else:
-                carried = rollover(retainer, self.prev_hours)
-            allowance = retainer.included_hours + carried
+                carried = rollover(retainer, self.prev_used)
+            allowance = Fraction(retainer.included_hours) + carried
             self.allowance, self.carried = allowance, carried
 
             def overage(i: Item) -> tuple[Decimal, str] | None:
@@ -239,7 +241,7 @@ class ClientBilling(ClientSteps):
             left = i.billed
             while True:
                 _, price, label = ladder[band]
-                if room is not None and room <= ZERO:
+                if room is not None and room <= 0:
                     if band + 1 < len(ladder):
                         band, room = band + 1, ladder[band + 1][0]
                         continue
@@ -251,13 +253,13 @@ class ClientBilling(ClientSteps):
                 left -= take
                 if room is not None:
                     room -= take
-                if left <= ZERO:
+                if left <= 0:
                     break
         return out
 
     def _hour_lines(self, portions: list[Portion]) -> None:
         detail = self.c.detail
-        groups: dict[tuple[str, Decimal, str, str], list[Portion]] = {}
+        groups: dict[tuple[str, Decimal, str, str, str], list[Portion]] = {}
         included: list[Portion] = []
         for p in portions:
             if p.band == "included":
@@ -270,27 +272,35 @@ class ClientBilling(ClientSteps):
                 "line item + week": _week(e.date, self.period),
                 "entry": e.ref,
             }[detail]
-            key = (p.item.line_item.casefold(), p.rate, p.band, extra)
+            project = e.project.casefold() if e.project.casefold() in self.capped_projects else ""
+            key = (p.item.line_item.casefold(), p.rate, p.band, extra, project)
             groups.setdefault(key, []).append(p)
         retainer = self.rules.retainers[0] if self.rules.retainers else None
         if retainer:
             self._retainer_line(retainer, included)
         split_refs = {ref for ref, n in Counter(p.item.row.entry.ref for p in portions).items() if n > 1}
         bands_order = {p.band: n for n, p in reversed(list(enumerate(portions)))}
-        ordered = sorted(groups.items(), key=lambda kv: (bands_order.get(kv[0][2], 0), kv[0][0], kv[0][3], -kv[0][1]))
-        for (_, rate, band, extra), group in ordered:
+        ordered = sorted(
+            groups.items(), key=lambda kv: (bands_order.get(kv[0][2], 0), kv[0][0], kv[0][4], kv[0][3], -kv[0][1])
+        )
+        for (_, rate, band, extra, project), group in ordered:
             first = group[0].item
-            raw = sum((p.item.raw * (p.hours / p.item.billed) if p.item.billed else p.item.raw for p in group), ZERO)
-            raw = tidy_hours(raw)
-            billed = sum((p.hours for p in group), ZERO)
-            qty = tidy_hours(self.c.rounding.line_hours(billed))
+            # Exact throughout: the tracked hours of the portions, the billed hours after the line's rounding,
+            # and the amount rounded once from those (`exact_line`); `qty` is what the line shows.
+            raw = sum(
+                (p.item.raw * (p.hours / p.item.billed) if p.item.billed else p.item.raw for p in group), Fraction(0)
+            )
+            billed = self.c.rounding.line_hours(sum((p.hours for p in group), Fraction(0)))
+            qty, amount = exact_line(billed, rate, self.currency)
+            if project:
+                self.hours_by_project[project] += amount
             refs = tuple(dict.fromkeys(p.item.row.entry.ref for p in group))
             e = first.row.entry
             text = describe(
                 self.c.description,
                 line_item=first.line_item,
                 count=len(refs),
-                hours=hours_text(qty),
+                hours=hours_text(billed),
                 period=self.period.label(),
                 person=e.person if detail == "line item + person" else "",
                 week=f"week of {extra}" if detail == "line item + week" else "",
@@ -301,7 +311,7 @@ class ClientBilling(ClientSteps):
                     self.c.description or "{line_item} — {person}, {date}: {notes}",
                     line_item=first.line_item,
                     count=1,
-                    hours=hours_text(qty),
+                    hours=hours_text(billed),
                     period=self.period.label(),
                     person=e.person,
                     notes=e.notes.strip() or e.task,
@@ -310,13 +320,17 @@ class ClientBilling(ClientSteps):
                 text = f"{text} — {e.person}"
             elif detail == "line item + week" and "{week}" not in (self.c.description or ""):
                 text = f"{text} — week of {extra}"
+            if project:
+                text = f"{text} — {e.project}"  # a capped project's time is a line of its own
             if band and band != "overage":
                 text = f"{text} ({band})"
             elif band == "overage":
                 text = f"{text} (beyond retainer)"
             notes = [f"rate {rate} from {group[0].rate_note}"]
             if self.c.rounding.describe():
-                notes.append(f"{hours_text(raw)} h tracked, {hours_text(qty)} h billed ({self.c.rounding.describe()})")
+                notes.append(
+                    f"{hours_text(raw)} h tracked, {hours_text(billed)} h billed ({self.c.rounding.describe()})"
+                )
             splits = [r for r in refs if r in split_refs]
             if splits:
                 notes.append(
@@ -332,8 +346,8 @@ class ClientBilling(ClientSteps):
                     kind="hours",
                     quantity=qty,
                     unit_price=rate,
-                    amount=line_amount(qty, rate, self.currency),
-                    raw_hours=raw,
+                    amount=amount,
+                    raw_hours=tidy_hours(raw),
                     service_date=min(p.item.row.entry.date for p in group),
                     tax_code=tax,
                     entry_refs=refs,
@@ -342,9 +356,12 @@ class ClientBilling(ClientSteps):
             )
 
     def _retainer_line(self, retainer: Retainer, included: list[Portion]) -> None:
-        used = sum((p.hours for p in included), ZERO)
+        used = sum((p.hours for p in included), Fraction(0))
         raw = tidy_hours(
-            sum((p.item.raw * (p.hours / p.item.billed) if p.item.billed else p.item.raw for p in included), ZERO)
+            sum(
+                (p.item.raw * (p.hours / p.item.billed) if p.item.billed else p.item.raw for p in included),
+                Fraction(0),
+            )
         )
         allowance, carried = self.allowance, self.carried
         text = retainer.description or f"Monthly retainer, {self.period.label()}"

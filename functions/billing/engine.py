@@ -28,10 +28,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from ..models import InvoiceDraft, Issue, Period, TimeRow
-from ..money import ZERO
-from .book import BookIndex, RuleBook
+from ..money import ZERO, hours_fraction
+from .book import BookIndex, ClientSettings, RuleBook
 from .client import ClientBilling
 from .lines import NonBillable, hours_text
 
@@ -80,6 +81,7 @@ def compute_invoices(
     current: dict[str, list[TimeRow]] = defaultdict(list)
     pending: dict[str, list[TimeRow]] = defaultdict(list)  # in the period, not approved yet
     prev_hours: dict[str, Decimal] = {}  # only clients with rows last month: no rows is not "nothing used"
+    prev_used: dict[str, Fraction] = {}  # hours billed against a retainer last month, as that invoice billed them
     prev_period = period.previous()
     names: dict[str, str] = {}
     for r in rows:
@@ -89,8 +91,10 @@ def compute_invoices(
         names.setdefault(key, name)
         if prev_period.contains(r.entry.date):
             prev_hours.setdefault(key, ZERO)
+            prev_used.setdefault(key, Fraction(0))
             if r.approved and _billable(r, index):
                 prev_hours[key] += r.entry.hours
+                prev_used[key] += _retainer_use(r, settings, index)
         if not period.contains(r.entry.date):
             continue
         if r.invoiced:
@@ -152,6 +156,7 @@ def compute_invoices(
             issue_date,
             prev_hours.get(key),
             (previous_totals or {}).get(name),
+            prev_used.get(key),
         )
         if name in invoiced and not client_rows:
             billing.listing_only(pending.get(key, []))  # done for the month: only what is still unseen
@@ -191,6 +196,16 @@ def compute_invoices(
         invoiced={k: tuple(v) for k, v in invoiced.items()},
         period=str(period),
     )
+
+
+def _retainer_use(r: TimeRow, settings: ClientSettings | None, book: BookIndex) -> Fraction:
+    """The hours a billable row drew on its client's retainer: billed as the client rounds each entry, nothing
+    for a fixed-fee or milestone project (billed outside hourly billing)."""
+    if settings is None:
+        return Fraction(0)
+    if r.entry.project.casefold() in {f.project.casefold() for f in book.rules(settings.name).fees}:
+        return Fraction(0)
+    return settings.rounding.entry_hours(hours_fraction(r.entry.hours))
 
 
 def _billable(r: TimeRow, book: BookIndex) -> bool:

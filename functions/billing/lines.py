@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from ..models import LONG_ENTRY_HOURS, InvoiceLine, Issue, IssueLevel, Period, TimeRow
 from ..money import ZERO, fmt_money, line_amount, round_money
@@ -40,8 +41,8 @@ class Item:
 
     row: TimeRow
     line_item: str
-    raw: Decimal
-    billed: Decimal
+    raw: Fraction  # exact hours as tracked
+    billed: Fraction  # exact hours billed, after the client's per-entry rounding and minimum
     category: str
     rollup: Rollup | None = None
 
@@ -51,13 +52,13 @@ class Portion:
     """Billed hours of one item at one price (an item is split only at a tier or retainer boundary)."""
 
     item: Item
-    hours: Decimal
+    hours: Fraction  # exact billed hours
     rate: Decimal
     rate_note: str
     band: str = ""  # tier label, "overage", or "included" (retainer)
 
 
-def hours_text(hours: Decimal) -> str:
+def hours_text(hours: Decimal | Fraction) -> str:
     """Hours as a person reads them: `1.5`, `13`."""
     return f"{tidy_hours(hours):f}"
 
@@ -75,10 +76,13 @@ class ClientSteps:
         issue_date: date,
         prev_hours: Decimal | None,
         prev_total: Decimal | None,
+        prev_used: Fraction | None = None,
     ):
         self.c, self.rules, self.book, self.card = settings, rules, book, card
         self.period, self.issue_date = period, issue_date
-        self.prev_hours, self.prev_total = prev_hours, prev_total
+        # Last month: the hours tracked (for the spike check) and the hours billed against a retainer (for its
+        # rollover: what last month's invoice showed as used). None when the Time tab has no row of last month.
+        self.prev_hours, self.prev_total, self.prev_used = prev_hours, prev_total, prev_used
         self.currency = settings.currency
         self.issues: list[Issue] = []
         self.hold: list[str] = []
@@ -86,7 +90,13 @@ class ClientSteps:
         self.lines: list[InvoiceLine] = []
         self.matched_rollups: set[str] = set()
         self.fees_by_project: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        self.allowance = self.carried = ZERO
+        self.hours_by_project: dict[str, Decimal] = defaultdict(lambda: ZERO)  # billed amounts of capped projects
+        self.allowance = self.carried = Fraction(0)
+
+    @property
+    def capped_projects(self) -> set[str]:
+        """Projects with their own cap: their hour lines never mix with other projects' time."""
+        return {cap.project.casefold() for cap in self.rules.caps if cap.project}
 
     # -- helpers ------------------------------------------------------------------------------------------------
     def warn(
@@ -128,7 +138,7 @@ class ClientSteps:
             projects.setdefault(f.project.casefold(), f.project)
         for key, project in projects.items():
             items = by_project.get(key, [])
-            raw = tidy_hours(sum((i.raw for i in items), ZERO))
+            raw = tidy_hours(sum((i.raw for i in items), Fraction(0)))
             refs = tuple(i.row.entry.ref for i in items)
             due = [f for f in self.rules.fixed_fees if f.project.casefold() == key and f.due_in(self.period)]
             due_m = [m for m in self.rules.milestones if m.project.casefold() == key and m.due_in(self.period)]
@@ -176,15 +186,13 @@ class ClientSteps:
                     )
                 )
 
-    def _caps(self, portions: list[Portion]) -> None:
+    def _caps(self) -> None:
+        """A cap is a promise: what the capped project (or client) is billed, after every line's rounding, is
+        exactly the cap when the work is worth more. The write-off is the billed lines' sum less the cap."""
         for cap in self.rules.caps:
             if cap.project:
                 key = cap.project.casefold()
-                value = round_money(
-                    sum((p.hours * p.rate for p in portions if p.item.row.entry.project.casefold() == key), ZERO),
-                    self.currency,
-                )
-                value += self.fees_by_project.get(key, ZERO)
+                value = self.hours_by_project.get(key, ZERO) + self.fees_by_project.get(key, ZERO)
                 self._writeoff(cap, value, cap.project)
         for cap in self.rules.caps:
             if not cap.project:
@@ -318,9 +326,9 @@ class ClientSteps:
         for rule in self.rules.rollups:
             if rule.client and rule.has_criteria and rule.location not in self.matched_rollups and items:
                 self.warn("this rollup rule matched no entry of the client this month", rule.location, level="info")
-        hours = sum((i.raw for i in items), ZERO)
-        if self.prev_hours and hours > self.prev_hours * SPIKE_RATIO:
-            pct = (hours / self.prev_hours - 1) * 100
+        hours = sum((i.raw for i in items), Fraction(0))
+        if self.prev_hours and hours > Fraction(self.prev_hours) * Fraction(SPIKE_RATIO):
+            pct = float((hours / Fraction(self.prev_hours) - 1) * 100)
             self.warn(
                 f"{hours_text(hours)} h billable this month, "
                 f"up {pct:.0f}% on last month ({hours_text(self.prev_hours)} h)"

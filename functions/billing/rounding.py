@@ -1,24 +1,28 @@
 """Rounding billed time: to an increment of minutes, up / nearest / down, per entry or per line, with a
 minimum per entry. Raw hours are always kept next to the billed ones.
 
+Billed time is exact: hours are `Fraction`s (10 minutes is 1/6 h, never 0.1667), so three 20-minute entries
+are exactly 1 h and 110 minutes at 300/h is exactly 550.00. Only money is rounded, once per line.
+
     >>> r = parse_rounding("15 up", "entry", "")
-    >>> r.entry_hours(Decimal("1.05"))
-    Decimal('1.25')
+    >>> r.entry_hours(Fraction("1.05"))
+    Fraction(5, 4)
+    >>> parse_rounding("10 up", "entry", "").entry_hours(Fraction(1, 60))
+    Fraction(1, 6)
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from math import ceil, floor
 from typing import Literal
 
-from ..money import ZERO
-
 Mode = Literal["up", "nearest", "down"]
-_MODES = {"up": ROUND_CEILING, "nearest": ROUND_HALF_UP, "down": ROUND_FLOOR}
 _TEXT = re.compile(r"^(\d{1,3})\s*(?:min(?:utes?)?)?\s*(up|nearest|down)?$", re.IGNORECASE)
-SIXTY = Decimal(60)
+SIXTY = 60
 
 
 @dataclass(frozen=True)
@@ -30,20 +34,26 @@ class Rounding:
     per: Literal["entry", "line"] = "entry"
     minimum: int = 0
 
-    def _round(self, hours: Decimal) -> Decimal:
+    def _round(self, hours: Fraction) -> Fraction:
         if not self.increment:
             return hours
-        steps = (hours * SIXTY / Decimal(self.increment)).quantize(Decimal(1), rounding=_MODES[self.mode])
-        return tidy_hours(steps * Decimal(self.increment) / SIXTY)
+        steps = hours * SIXTY / self.increment
+        if self.mode == "up":
+            whole = ceil(steps)
+        elif self.mode == "down":
+            whole = floor(steps)
+        else:  # nearest: half a step rounds up
+            whole = floor(steps + Fraction(1, 2))
+        return Fraction(whole * self.increment, SIXTY)
 
-    def entry_hours(self, raw: Decimal) -> Decimal:
+    def entry_hours(self, raw: Fraction) -> Fraction:
         """Billed hours of one entry: rounded when rounding is per entry, then the minimum applied."""
         billed = self._round(raw) if self.per == "entry" else raw
-        if self.minimum and raw > ZERO:
-            billed = max(billed, tidy_hours(Decimal(self.minimum) / SIXTY))
+        if self.minimum and raw > 0:
+            billed = max(billed, Fraction(self.minimum, SIXTY))
         return billed
 
-    def line_hours(self, hours: Decimal) -> Decimal:
+    def line_hours(self, hours: Fraction) -> Fraction:
         """Billed hours of a line: rounded only when rounding is per line."""
         return self._round(hours) if self.per == "line" else hours
 
@@ -62,8 +72,11 @@ NO_ROUNDING = Rounding()
 HOURS_PLACES = Decimal("0.0001")
 
 
-def tidy_hours(hours: Decimal) -> Decimal:
-    """Hours to at most 4 places (10 minutes is 0.1667 h), without trailing zeros or an exponent."""
+def tidy_hours(hours: Decimal | Fraction) -> Decimal:
+    """Hours for people to read, to at most 4 places (10 minutes shows as 0.1667 h), without trailing zeros or
+    an exponent. Display only: nothing is billed from it."""
+    if isinstance(hours, Fraction):
+        hours = Decimal(hours.numerator) / Decimal(hours.denominator)
     q = hours.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
     if q == q.to_integral_value():
         return q.quantize(Decimal(1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -28,7 +29,7 @@ from .helpers import CATEGORIES, ISSUE, OCT, book, located, row
     ],
 )
 def test_entry_rounding(text: str, per: str, minimum: str, raw: str, billed: str):
-    assert parse_rounding(text, per, minimum).entry_hours(Decimal(raw)) == Decimal(billed)
+    assert parse_rounding(text, per, minimum).entry_hours(Fraction(raw)) == Fraction(billed)
 
 
 @pytest.mark.parametrize("text", ["15 sideways", "0 up", "up", "999 up"])
