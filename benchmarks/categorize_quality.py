@@ -34,13 +34,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from functions.categorize.chain import Chain  # noqa: E402
-from functions.categorize.classifier import OfflineClassifier  # noqa: E402
-from functions.categorize.claude_prompt import normalize  # noqa: E402
-from functions.categorize.memory import MemoryCategorizer  # noqa: E402
-from functions.categorize.rules import RulesCategorizer  # noqa: E402
-from functions.models import LOW_CONFIDENCE, Category, TimeEntry, TimeRow  # noqa: E402
-from functions.ports import CategorizeContext, CategorizeReport  # noqa: E402
+from functions.categorize.chain import Chain  # noqa: E402 - imported after the sys.path setup above
+from functions.categorize.classifier import OfflineClassifier  # noqa: E402 - imported after the sys.path setup above
+from functions.categorize.claude_prompt import normalize  # noqa: E402 - imported after the sys.path setup above
+from functions.categorize.memory import MemoryCategorizer  # noqa: E402 - imported after the sys.path setup above
+from functions.categorize.rules import RulesCategorizer  # noqa: E402 - imported after the sys.path setup above
+from functions.models import LOW_CONFIDENCE, Category, TimeEntry, TimeRow  # noqa: E402 - imported after the sys.path setup above
+from functions.ports import CategorizeContext, CategorizeReport  # noqa: E402 - imported after the sys.path setup above
 
 SAMPLE = ROOT / "functions" / "sample"
 

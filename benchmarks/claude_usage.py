@@ -26,16 +26,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from categorize_quality import load_categories, messy_months, reviewed_history  # noqa: E402
+from categorize_quality import load_categories, messy_months, reviewed_history  # noqa: E402 - imported after the sys.path setup above
 
-from functions.categorize.chain import Chain  # noqa: E402
-from functions.categorize.classifier import OfflineClassifier  # noqa: E402
-from functions.categorize.claude import DEFAULT_MODEL, ClaudeCategorizer, ClaudeSettings  # noqa: E402
-from functions.categorize.memory import MemoryCategorizer  # noqa: E402
-from functions.categorize.rules import RulesCategorizer  # noqa: E402
-from functions.models import TimeEntry  # noqa: E402
-from functions.ports import CategorizeContext, CategorizeReport  # noqa: E402
-from tests.emulators.anthropic import AnthropicEmulator  # noqa: E402
+from functions.categorize.chain import Chain  # noqa: E402 - imported after the sys.path setup above
+from functions.categorize.classifier import OfflineClassifier  # noqa: E402 - imported after the sys.path setup above
+from functions.categorize.claude import DEFAULT_MODEL, ClaudeCategorizer, ClaudeSettings  # noqa: E402 - imported after the sys.path setup above
+from functions.categorize.memory import MemoryCategorizer  # noqa: E402 - imported after the sys.path setup above
+from functions.categorize.rules import RulesCategorizer  # noqa: E402 - imported after the sys.path setup above
+from functions.models import TimeEntry  # noqa: E402 - imported after the sys.path setup above
+from functions.ports import CategorizeContext, CategorizeReport  # noqa: E402 - imported after the sys.path setup above
+from tests.emulators.anthropic import AnthropicEmulator  # noqa: E402 - imported after the sys.path setup above
 
 HEADER = (
     f"{'scenario':<44} {'model':<17} {'entries':>7} {'to AI':>6} {'reqs':>5} {'input':>8} "

@@ -267,7 +267,7 @@ class InvoiceDraft(Frozen):
     tax_code: str = ""
     lines: tuple[InvoiceLine, ...]
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy refuses any decorator over @property; pydantic's documented way
     @property
     def total(self) -> Decimal:
         return round_money(sum((line.amount for line in self.lines), Decimal("0")), self.currency)

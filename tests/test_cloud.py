@@ -133,7 +133,10 @@ def person_edits(emu_url: str, settings) -> dict[str, int]:
         i for i, r in enumerate(rows[1:], start=2) if r[col["Client"]] in clients and r[col["Billable"]] == "TRUE"
     ]
     assert picked, "the export has rows for the chosen clients"
-    letter = lambda name: gspread.utils.rowcol_to_a1(1, col[name] + 1)[:-1]  # noqa: E731
+
+    def letter(name: str) -> str:
+        return gspread.utils.rowcol_to_a1(1, col[name] + 1)[:-1]
+
     updates = [{"range": f"{letter('Approved')}{i}", "values": [["TRUE"]]} for i in picked]
     updates.append({"range": f"{letter('Category')}{picked[0]}", "values": [["Design"]]})
     updates.append({"range": f"{letter('Rate Override')}{picked[1]}", "values": [["175"]]})

@@ -21,6 +21,9 @@ from math import ceil, floor
 from typing import Literal
 
 Mode = Literal["up", "nearest", "down"]
+Per = Literal["entry", "line"]
+_MODE_NAMES: dict[str, Mode] = {"up": "up", "nearest": "nearest", "down": "down"}
+_PER_NAMES: dict[str, Per] = {"entry": "entry", "line": "line"}
 _TEXT = re.compile(r"^(\d{1,3})\s*(?:min(?:utes?)?)?\s*(up|nearest|down)?$", re.IGNORECASE)
 SIXTY = 60
 
@@ -31,7 +34,7 @@ class Rounding:
 
     increment: int = 0
     mode: Mode = "up"
-    per: Literal["entry", "line"] = "entry"
+    per: Per = "entry"
     minimum: int = 0
 
     def _round(self, hours: Fraction) -> Fraction:
@@ -86,14 +89,14 @@ def tidy_hours(hours: Decimal | Fraction) -> Decimal:
 def parse_rounding(text: str, per: str, minimum: str) -> Rounding:
     """From the Clients columns Rounding (`15 up`), Round Per (`entry`/`line`) and Minimum Entry (`15`)."""
     s = " ".join(text.split())
-    increment, mode = 0, "up"
+    increment, mode = 0, _MODE_NAMES["up"]
     if s and s.casefold() not in ("none", "no", "0"):
         m = _TEXT.match(s)
         if not m or not 1 <= int(m.group(1)) <= 240:
             raise ValueError(f'"{text}" is not a rounding (write minutes and a direction, like "15 up", "6 nearest")')
-        increment, mode = int(m.group(1)), (m.group(2) or "up").casefold()
-    p = per.strip().casefold() or "entry"
-    if p not in ("entry", "line"):
+        increment, mode = int(m.group(1)), _MODE_NAMES[(m.group(2) or "up").casefold()]  # _TEXT allows no other
+    p = _PER_NAMES.get(per.strip().casefold() or "entry")
+    if p is None:
         raise ValueError(f'"{per}" is not entry or line')
     mins = 0
     if minimum.strip():
@@ -103,4 +106,4 @@ def parse_rounding(text: str, per: str, minimum: str) -> Rounding:
             raise ValueError(f'"{minimum}" is not a number of minutes') from None
         if not 0 <= mins <= 480:
             raise ValueError(f'"{minimum}" minutes is not a sensible minimum per entry (0 to 480)')
-    return Rounding(increment=increment, mode=mode, per=p, minimum=mins)  # type: ignore[arg-type]
+    return Rounding(increment=increment, mode=mode, per=p, minimum=mins)

@@ -59,10 +59,11 @@ class ClaudeCategorizer:
         client: anthropic.Anthropic | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
-        if not settings.active:
+        key = settings.anthropic_api_key
+        if not settings.active or key is None:
             raise ValueError("ClaudeCategorizer needs AI_ENABLED and ANTHROPIC_API_KEY; use from_settings().")
         self.settings = settings
-        self._key = settings.anthropic_api_key.get_secret_value().strip()  # type: ignore[union-attr]
+        self._key = key.get_secret_value().strip()
         self.client = client or anthropic.Anthropic(
             api_key=self._key,
             base_url=settings.anthropic_base_url or None,

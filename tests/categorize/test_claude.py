@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -63,11 +64,11 @@ def emu() -> Iterator[AnthropicEmulator]:
 
 
 def claude(emu: AnthropicEmulator, **overrides: object) -> ClaudeCategorizer:
-    values: dict[str, object] = dict(
+    values: dict[str, Any] = dict(
         anthropic_api_key=KEY, anthropic_base_url=emu.base_url, ai_max_retries=2, ai_request_timeout_seconds=5
     )
     values.update(overrides)
-    c = ClaudeCategorizer.from_settings(ClaudeSettings(**values))  # type: ignore[arg-type]
+    c = ClaudeCategorizer.from_settings(ClaudeSettings(**values))
     assert c is not None
     return c
 
@@ -496,7 +497,8 @@ def test_the_emulator_speaks_the_sdks_error_and_usage_shapes(emu: AnthropicEmula
     with pytest.raises(anthropic.RateLimitError) as caught:
         client.messages.create(model="claude-haiku-5-5", max_tokens=50, messages=[{"role": "user", "content": "hi"}])
     assert caught.value.request_id and caught.value.request_id.startswith("req_")
-    assert caught.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
+    body = caught.value.body
+    assert isinstance(body, dict) and body["error"]["type"] == "rate_limit_error"
     message = client.messages.create(
         model="claude-haiku-5-5",
         max_tokens=50,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def emu() -> Iterator[AnthropicEmulator]:
         yield e
 
 
-def export(tmp_path: Path, name: str, rows: int, extra: list[str] = ()) -> Path:  # type: ignore[assignment]
+def export(tmp_path: Path, name: str, rows: int, extra: Sequence[str] = ()) -> Path:
     """The first `rows` entries of the demo Harvest export (plus extra lines), as a new export file."""
     lines = (ROOT / "functions/sample/exports/october_harvest.csv").read_text(encoding="utf-8").splitlines()
     path = tmp_path / name
@@ -37,10 +38,10 @@ def export(tmp_path: Path, name: str, rows: int, extra: list[str] = ()) -> Path:
     return path
 
 
-def services(tmp_path: Path, emu: AnthropicEmulator, *exports: Path, **ai: object) -> Services:
+def services(tmp_path: Path, emu: AnthropicEmulator, *exports: Path, **ai: Any) -> Services:
     claude = ClaudeCategorizer(
         ClaudeSettings(anthropic_api_key=emu.api_key, anthropic_base_url=emu.base_url, ai_max_retries=1, **ai)
-    )  # type: ignore[arg-type]
+    )
     return bootstrap(
         Settings(workdir=tmp_path / "work", ai_enabled=False),
         source=CsvSource(exports),

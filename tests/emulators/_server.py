@@ -38,7 +38,7 @@ class LocalServer:
     def start(self, port: int = 0) -> str:
         emulator = self
 
-        class Handler(self.handler):  # type: ignore[name-defined,misc]
+        class Handler(self.handler):  # type: ignore[name-defined]  # the base is each emulator's handler, set per class
             emu = emulator
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -107,7 +107,7 @@ class TimeSourceEmulator(LocalServer):
 
     @classmethod
     def from_arguments(cls: type[T], args: argparse.Namespace) -> T:
-        emu = cls(latency=args.latency, seed=False)  # type: ignore[call-arg]
+        emu = cls(latency=args.latency, seed=False)  # type: ignore[call-arg]  # the subclasses (Harvest, Toggl) take these
         emu.seed(args.entries, args.period)
         return emu
 

@@ -432,8 +432,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(
                 429,
                 {"status": 429, "error": "Too Many Requests"},
-                {"Retry-After": str(wait) if over else fault.retry_after},
-            )  # type: ignore[union-attr]
+                {"Retry-After": str(wait) if over or fault is None else fault.retry_after},
+            )
         if fault and fault.kind == "500":
             return self._send(500, {"status": 500, "error": "Internal Server Error"})
         if fault and fault.kind == "timeout":

@@ -507,7 +507,10 @@ class SheetsEmulator(LocalServer):
         if ss is None:
             raise ApiError(404, "Requested entity was not found.")
         rest = m.group(2)
-        q = lambda k, d="": query.get(k, [d])[0]  # noqa: E731
+
+        def q(k: str, d: str = "") -> str:
+            return query.get(k, [d])[0]
+
         if method == "GET" and rest == "":
             return self._metadata(ss)
         if method == "POST" and rest == ":batchUpdate":
