@@ -127,3 +127,17 @@ def parse_date(value: object) -> date | None:
     except ValueError:
         raise BadValue(f'"{value}" is not a date on the calendar') from None
     raise BadValue(f'"{value}" is not a date; write it as YYYY-MM-DD or MM/DD/YYYY')
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """Text for a CSV file a person may open in a spreadsheet: a leading `'` keeps `=cmd|...` or `@SUM(...)`
+    from running as a formula (the usual CSV-injection defence). Sheets we write need none of this: they
+    store text as text.
+
+    >>> csv_safe("=SUM(A1)"), csv_safe("fixed header")
+    ("'=SUM(A1)", 'fixed header')
+    """
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value

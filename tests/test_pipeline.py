@@ -18,7 +18,7 @@ from functions.accounting.ledger import Ledger
 from functions.config import Settings, bootstrap
 from functions.errors import InputErrors, LockedError
 from functions.models import Period, TimeEntry
-from functions.sheet.cells import parse_bool
+from functions.values import parse_bool
 from tests.fakes import ListSource, MemorySheet
 
 OCT = Period.parse("2026-10")

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from functions.sheet import cells
+from functions.sheet import tab_reader, tables
 from functions.sources import columns
 from functions.values import EXCEL_EPOCH, BadValue, is_blank, parse_bool, parse_date, parse_decimal, text
 
@@ -155,13 +155,13 @@ def test_is_blank(value: object, blank: bool) -> None:
 
 
 def test_the_sheet_cells_and_the_csv_columns_use_this_one_rule() -> None:
-    assert (cells.parse_date, cells.parse_bool, cells.parse_decimal, cells.text, cells.is_blank) == (
-        parse_date,
-        parse_bool,
-        parse_decimal,
-        text,
-        is_blank,
-    )
+    for sheet_module in (tables, tab_reader):  # the Time tab and the settings tabs read with this module's rule
+        assert (sheet_module.parse_date, sheet_module.parse_bool, sheet_module.parse_decimal, sheet_module.text) == (
+            parse_date,
+            parse_bool,
+            parse_decimal,
+            text,
+        )
     assert columns.Date("Date").parse("10/03/2026") == OCT_3
     assert columns.YesNo("Billable", default=True).parse("x") is True
     assert columns.YesNo("Billable", default=True).parse("") is True

@@ -29,7 +29,7 @@ from quickbooks.objects.term import Term
 
 from ..models import InvoiceDraft, InvoiceLine, TimeEntry
 from ..money import line_amount
-from ..sheet.cells import csv_safe
+from ..values import csv_safe
 
 T = TypeVar("T")
 QueryAll = Callable[..., list[Any]]  # (what, entity class, where) -> every row of the query

@@ -21,7 +21,7 @@ from ..billing.rounding import NO_ROUNDING, parse_rounding
 from ..billing.terms import DEFAULT_TERMS, parse_terms
 from ..errors import InputError, Location
 from ..models import Category
-from .cells import is_blank
+from ..values import is_blank
 from .rules_tab import parse_rules
 from .tab_reader import Cell, TabReader, known_name, reading_order
 

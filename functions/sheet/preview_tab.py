@@ -15,7 +15,7 @@ from ..billing.engine import BillingResult
 from ..billing.rounding import tidy_hours
 from ..models import InvoiceDraft
 from ..money import ZERO, fmt_money
-from .cells import parse_decimal, text
+from ..values import parse_decimal, text
 from .contract import HeaderMap, load_contract
 
 Cell = Any

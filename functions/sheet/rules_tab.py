@@ -17,7 +17,7 @@ from ..billing.rollup import Rollup, check_pattern
 from ..billing.tiers import Tier
 from ..errors import InputError, Location
 from ..models import CategoryRule
-from .cells import is_blank
+from ..values import is_blank
 from .tab_reader import Cell, TabReader, did_you_mean, known_name
 
 RULE_KINDS = ("categorize", "rollup", "tier", "retainer", "cap", "fixed fee", "milestone", "expense", "discount")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..ports import Cell
-from .cells import parse_bool, parse_date, parse_decimal
+from ..values import parse_bool, parse_date, parse_decimal
 from .contract import HeaderMap, load_contract
 from .tables import row_values
 

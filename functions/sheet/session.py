@@ -27,7 +27,7 @@ from ..billing.engine import BillingResult
 from ..errors import InputErrors, InvariantError
 from ..models import CreatedInvoice, Period, TimeEntry
 from ..ports import Cell, CellBlock, SheetStore
-from .cells import is_blank, parse_decimal, text
+from ..values import is_blank, parse_decimal, text
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
 from .merge import MergeResult

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import InputError, Location
 from ..models import Period
-from .cells import is_blank, parse_bool, parse_date, parse_decimal, text
+from ..values import is_blank, parse_bool, parse_date, parse_decimal, text
 from .contract import HeaderMap, column_letter, load_contract
 
 Cell = Any

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from ..errors import InputError, Location
 from ..models import Period, Suggestion, TimeEntry, TimeRow
-from .cells import is_blank, parse_bool, parse_date, parse_decimal, parse_float, text
+from ..values import is_blank, parse_bool, parse_date, parse_decimal, text
+from .cells import parse_float
 from .contract import HeaderMap, Tab, load_contract
 
 T = TypeVar("T")

@@ -13,8 +13,8 @@ Choices a user should know:
 
 - `source_id` is Toggl's time entry id, so an entry edited in Toggl (hours, notes, project) is the same row.
 - The date is the calendar date of the entry's start as Toggl reports it (in the entry owner's time zone).
-- Hours are the timer's seconds / 3600, exactly (`money.hours_from_seconds`); only a client's rule rounds. Running timers are skipped (and
-  listed as skipped rows); they arrive with the next refresh once stopped.
+- Hours are the timer's seconds / 3600, exactly (`money.hours_from_seconds`); only a client's rule rounds.
+  Running timers are skipped (and listed as skipped rows); they arrive with the next refresh once stopped.
 - Rate and currency: the report row's `hourly_rate_in_cents` / `currency` when Toggl sends them, else the
   project's rate, else the workspace's default rate, with the project's or workspace's currency. A
   non-billable entry has no rate (as in Toggl's own exports).

@@ -19,6 +19,8 @@ MODULES = [
     "money",
     "values",
     "summaries",
+    "settings",
+    "transport",
 ]
 
 

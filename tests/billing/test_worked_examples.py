@@ -22,8 +22,8 @@ import pytest
 from functions.billing.engine import compute_invoices
 from functions.models import Period, TimeEntry, TimeRow
 from functions.money import parse_amount
-from functions.sheet.cells import parse_bool
 from functions.sheet.config_tabs import parse_book
+from functions.values import parse_bool
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "billing-rules.md"

@@ -10,7 +10,6 @@ import pytest
 
 from functions.errors import AuthError, ConfigError, Terminal, Transient
 from functions.ports import CellBlock, SheetStore
-from functions.sheet.cells import parse_date
 from functions.sheet.contract import load_contract
 from functions.sheet.gsheets import (
     GoogleSheet,
@@ -21,6 +20,7 @@ from functions.sheet.gsheets import (
     quote_tab,
     to_api,
 )
+from functions.values import parse_date
 from tests.emulators.sheets import SheetsEmulator
 
 CONTRACT = load_contract()

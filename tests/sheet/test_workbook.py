@@ -12,9 +12,9 @@ from openpyxl import Workbook, load_workbook
 
 from functions.errors import ConfigError
 from functions.ports import CellBlock
-from functions.sheet.cells import parse_date
 from functions.sheet.contract import load_contract
 from functions.sheet.workbook import LocalWorkbook
+from functions.values import parse_date
 
 
 @pytest.fixture
