@@ -167,9 +167,10 @@ QUANTITY_PLACES = (4, 5, 6, 7)  # QuickBooks keeps 7 decimals of Qty and UnitPri
 def exact_line(quantity: Fraction, unit_price: Decimal, currency: str | None = None) -> tuple[Decimal, Decimal]:
     """(quantity to show, amount) of a line billed at an exact quantity: the amount is quantity x unit price
     rounded once (MONEY_ROUNDING); the quantity shown has the fewest places, from 4 to 7, at which
-    shown quantity x unit price rounds to that same amount, the check QuickBooks makes (error 6070). At each
-    precision the nearest value is tried first, then the one on the other side of the exact quantity (an exact
-    amount on a half cent needs the quantity just above it: 17/6 h at 359.37 is 1,018.215 -> 2.8333334).
+    shown quantity x unit price rounds to that same amount, the check QuickBooks makes (error 6070). The nearest
+    value at 4 to 7 places is tried first, then, from 5 places, the value on the other side of the exact
+    quantity (an amount on a half cent needs the quantity just above it: 17/6 h at 359.37 is 1,018.215, shown
+    as 2.83334), so what is shown is always within 0.00001 h of the exact quantity.
 
     >>> exact_line(Fraction(11, 6), Decimal(300))  # 110 minutes at 300/h
     (Decimal('1.83333'), Decimal('550.00'))
@@ -178,16 +179,16 @@ def exact_line(quantity: Fraction, unit_price: Decimal, currency: str | None = N
     """
     amount = round_fraction(quantity * Fraction(unit_price), currency)
     exact = Decimal(quantity.numerator) / Decimal(quantity.denominator)
-    shown = exact
-    found = False
-    for places in QUANTITY_PLACES:
-        step = Decimal(1).scaleb(-places)
-        for rounding in (ROUND_HALF_UP, decimal.ROUND_CEILING, decimal.ROUND_FLOOR):
-            shown = exact.quantize(step, rounding=rounding)
-            if line_amount(shown, unit_price, currency) == amount:
-                found = True
-                break
-        if found:
+    tries = [(places, ROUND_HALF_UP) for places in QUANTITY_PLACES] + [
+        (places, rounding)
+        for places in QUANTITY_PLACES[1:]
+        for rounding in (decimal.ROUND_CEILING, decimal.ROUND_FLOOR)
+    ]
+    shown, found = exact, False
+    for places, rounding in tries:
+        shown = exact.quantize(Decimal(1).scaleb(-places), rounding=rounding)
+        if line_amount(shown, unit_price, currency) == amount:
+            found = True
             break
     if not found:  # no quantity of 7 places makes it (a huge rate): show the nearest; the amount stays exact
         shown = exact.quantize(Decimal(1).scaleb(-QUANTITY_PLACES[-1]), rounding=ROUND_HALF_UP)

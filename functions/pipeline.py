@@ -183,8 +183,7 @@ def preview(services: Services, period: Period) -> PreviewSummary:
     sheet.log_run(
         summary,
         "ok",
-        f"{len(result.drafts)} invoices ready, {len(result.held)} clients held: "
-        + ", ".join(f"{v} {k}" for k, v in summary.totals.items()),
+        f"{len(result.drafts)} invoices ready, {len(result.held)} clients held: {summary.totals_text()}",
     )
     sheet.commit()
     return summary
@@ -254,8 +253,7 @@ def _create(
     sheet.log_run(
         summary,
         "ok",
-        f"{summary.created} created, {summary.existing} already existed: "
-        + ", ".join(f"{v} {k}" for k, v in summary.totals.items()),
+        f"{summary.created} created, {summary.existing} already existed: {summary.totals_text()}",
     )
     sheet.commit()
     return summary

@@ -84,6 +84,10 @@ class InvoicesSummary(Summary):
     accounting: str = ""
     documents: str = ""
 
+    def totals_text(self) -> str:
+        """`12,345.00 USD, 900.00 EUR`-style: the totals per currency in one phrase."""
+        return ", ".join(f"{v} {k}" for k, v in self.totals.items())
+
     def add_result(self, result: BillingResult, warnings: list[str]) -> None:
         """The drafts, holds and warnings of a billing result (its issues already named by cell)."""
         self.warnings = warnings + [

@@ -52,18 +52,7 @@ def parse_book(tables: dict[str, list[list[Cell]]]) -> tuple[RuleBook, list[Inpu
 
 def _categories(t: TabReader) -> list[Category]:
     out: list[Category] = []
-    if not t.require("category"):
-        return out
-    seen: set[str] = set()
-    for row, r in t.body:
-        name = t.text(r, "category")
-        if not name:
-            t.error("category", row, "the category has no name")
-            continue
-        if name.casefold() in seen:
-            t.error("category", row, f'the category "{name}" is listed twice')
-            continue
-        seen.add(name.casefold())
+    for row, r, name in t.named_rows("category", "category"):
         out.append(
             Category(
                 name=name,
@@ -77,18 +66,7 @@ def _categories(t: TabReader) -> list[Category]:
 
 def _clients(t: TabReader) -> list[ClientSettings]:
     out: list[ClientSettings] = []
-    if not t.require("client"):
-        return out
-    seen: set[str] = set()
-    for row, r in t.body:
-        name = t.text(r, "client")
-        if not name:
-            t.error("client", row, "the client has no name")
-            continue
-        if name.casefold() in seen:
-            t.error("client", row, f'the client "{name}" is listed twice')
-            continue
-        seen.add(name.casefold())
+    for row, r, name in t.named_rows("client", "client"):
         currency = t.text(r, "currency").upper() or "USD"
         if not (len(currency) == 3 and currency.isalpha()):
             t.error("currency", row, f'"{t.text(r, "currency")}" is not a currency code (write USD, EUR, GBP ...)')

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +56,22 @@ class TabReader:
                 )
             return False
         return self.present
+
+    def named_rows(self, key: str, what: str) -> Iterator[tuple[int, list[Cell], str]]:
+        """(row number, row, name) of each row whose `key` column names a new thing; a row without a name, or
+        with a name already used above (case aside), is reported at its cell and skipped."""
+        if not self.require(key):
+            return
+        seen: set[str] = set()
+        for row, r in self.body:
+            name = self.text(r, key)
+            if not name:
+                self.error(key, row, f"the {what} has no name")
+            elif name.casefold() in seen:
+                self.error(key, row, f'the {what} "{name}" is listed twice')
+            else:
+                seen.add(name.casefold())
+                yield row, r, name
 
     def text(self, r: list[Cell], key: str) -> str:
         return text(self.hm.get(r, key))

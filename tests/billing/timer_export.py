@@ -14,24 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from functions.models import TimeRow
+from functions.sample.generate import TOGGL_HEADER
 from functions.sources.csv_exports import parse_export
-
-TOGGL_HEADER = [
-    "User",
-    "Email",
-    "Client",
-    "Project",
-    "Task",
-    "Description",
-    "Billable",
-    "Start date",
-    "Start time",
-    "End date",
-    "End time",
-    "Duration",
-    "Tags",
-    "Amount (USD)",
-]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from functions.models import TimeEntry
-from functions.sample.generate import write_csv
+from functions.sample.generate import CLOCKIFY_HEADER, TOGGL_HEADER, write_csv
 from functions.sources.csv_exports import read_export
 
 # Any text a person may type, except the characters no tracker exports (controls other than \n,
@@ -137,22 +137,7 @@ def test_toggl_round_trip(entries: list[TimeEntry], currency: str) -> None:
     # An entry without time cannot carry a rate (there is nothing to divide by); its currency is the rate's.
     entries = [e.model_copy(update={"rate": e.rate if e.hours else None}) for e in entries]
     entries = [e.model_copy(update={"currency": currency if e.rate is not None else None}) for e in entries]
-    header = [
-        "User",
-        "Email",
-        "Client",
-        "Project",
-        "Task",
-        "Description",
-        "Billable",
-        "Start date",
-        "Start time",
-        "End date",
-        "End time",
-        "Duration",
-        "Tags",
-        f"Amount ({currency})",
-    ]
+    header = [*TOGGL_HEADER[:-1], f"Amount ({currency})"]  # the export's own columns
     rows = []
     for i, e in enumerate(entries):
         start = datetime.combine(e.date, datetime.min.time()) + timedelta(minutes=7 * i)
@@ -208,25 +193,7 @@ def test_clockify_round_trip(entries: list[TimeEntry], currency: str, decimal_co
     if not decimal_column:  # Duration (h) has whole seconds only: keep hours it can hold exactly
         entries = [e.model_copy(update={"hours": (e.hours * 4).to_integral_value() / 4}) for e in entries]
     entries = [e.model_copy(update={"currency": currency if e.rate is not None else None}) for e in entries]
-    header = [
-        "Project",
-        "Client",
-        "Description",
-        "Task",
-        "User",
-        "Group",
-        "Email",
-        "Tags",
-        "Billable",
-        "Start Date",
-        "Start Time",
-        "End Date",
-        "End Time",
-        "Duration (h)",
-        "Duration (decimal)",
-        f"Billable Rate ({currency})",
-        f"Billable Amount ({currency})",
-    ]
+    header = [*CLOCKIFY_HEADER[:-2], f"Billable Rate ({currency})", f"Billable Amount ({currency})"]
     rows = []
     for i, e in enumerate(entries):
         start = datetime.combine(e.date, datetime.min.time()) + timedelta(minutes=13 * i)
