@@ -397,10 +397,10 @@ class QuickBooksEmulator(LocalServer):
                     raise QboError(
                         400, "Invalid Reference Id", f"Line {n}: Invalid Reference Id : TaxCode {tax}", "2500"
                     )
-                # A line may give only its Amount (QuickBooks accepts it); when it gives Qty and UnitPrice,
-                # they must multiply to the Amount.
-                if d.get("Qty") not in (None, "") and d.get("UnitPrice") not in (None, ""):
-                    qty, price = Decimal(str(d["Qty"])), Decimal(str(d["UnitPrice"]))
+                # A line may give only its Amount (QuickBooks accepts it, with Qty and UnitPrice absent or 0, as
+                # python-quickbooks sends them by default); when it gives both, they must multiply to the Amount.
+                qty, price = Decimal(str(d.get("Qty") or 0)), Decimal(str(d.get("UnitPrice") or 0))
+                if qty and price:
                     if abs((qty * price).quantize(Decimal("0.01"), ROUND_HALF_UP) - amount) > Decimal("0.01"):
                         raise QboError(
                             400,
@@ -408,7 +408,7 @@ class QuickBooksEmulator(LocalServer):
                             f"Line {n}: Amount is not equal to UnitPrice * Qty. Supplied value:{amount}",
                             "6070",
                         )
-                    d = {**d, "Qty": qty, "UnitPrice": price}
+                d = {**d, "Qty": qty, "UnitPrice": price}
                 total += amount
                 line = {**line, "Amount": amount, "SalesItemLineDetail": d}
             elif kind == "DiscountLineDetail":
