@@ -28,11 +28,12 @@ import difflib
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import annotated_types
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .accounting.qbo_tokens import DEFAULT_TOKEN_FILE
@@ -160,14 +161,88 @@ class ClaudeSettings(Section):
     ai_effort: Literal["", "low", "medium", "high"] = "low"  # "" for models without the effort control
     ai_max_output_tokens: int = Field(6000, ge=256)
 
+    # What the Anthropic API accepts per model, so a wrong AI_* fails here with a sentence, not as a 400 in
+    # production. Model ids: the anthropic SDK's list (types/model_param.py). Max output tokens:
+    # platform.claude.com models overviews (None: not documented here, not checked). Effort: the models of
+    # platform.claude.com build-with-claude/effort (low, medium and high are on every one of them).
+    MODELS: ClassVar[dict[str, tuple[int | None, bool]]] = {
+        "claude-haiku-5-5": (128_000, True),
+        "claude-sonnet-5-5": (128_000, True),
+        "claude-opus-5-5": (128_000, True),
+        "claude-fable-5-1": (128_000, True),
+        "claude-mythos-5-1": (None, True),
+        "claude-fable-5-2": (None, True),
+        "claude-mythos-5-2": (None, True),
+        "claude-sonnet-5": (None, True),
+        "claude-fable-5": (None, True),
+        "claude-mythos-5": (None, True),
+        "claude-opus-5": (None, True),
+        "claude-opus-4-8": (None, True),
+        "claude-opus-4-7": (None, True),
+        "claude-mythos-preview": (None, True),
+        "claude-opus-4-6": (None, True),
+        "claude-sonnet-4-6": (None, True),
+        "claude-haiku-4-5": (64_000, False),
+        "claude-haiku-4-5-20251001": (64_000, False),
+        "claude-opus-4-5": (None, True),
+        "claude-opus-4-5-20251101": (None, True),
+        "claude-sonnet-4-5": (None, False),
+        "claude-sonnet-4-5-20250929": (None, False),
+    }
+
     @field_validator("ai_cache_path", "anthropic_base_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_effort_follows_the_model(cls, data: Any) -> Any:
+        """Left unset, AI_EFFORT is "low" where the model has the effort control and blank where it has not."""
+        if isinstance(data, dict) and "ai_effort" not in data:
+            model = str(data.get("ai_model") or cls.model_fields["ai_model"].default)
+            if not cls.MODELS.get(model, (None, True))[1]:
+                data = {**data, "ai_effort": ""}
+        return data
+
+    @field_validator("ai_model")
+    @classmethod
+    def _a_model_the_api_knows(cls, v: str) -> str:
+        if v not in cls.MODELS:
+            close = _closest(v, list(cls.MODELS))
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            raise PydanticCustomError(
+                "unknown_model", f"not a model the Anthropic API knows, such as claude-haiku-5-5{hint}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _effort_and_output_fit_the_model(self) -> ClaudeSettings:
+        limit, has_effort = self.MODELS[self.ai_model]
+        if self.ai_effort and not has_effort:
+            raise _cross_field(
+                "AI_EFFORT and AI_MODEL",
+                f'"{self.ai_effort}" cannot be used with {self.ai_model}, which has no effort control; set '
+                'AI_EFFORT to "" (blank) or choose a model that has it',
+            )
+        if limit is not None and self.ai_max_output_tokens > limit:
+            raise _cross_field(
+                "AI_MAX_OUTPUT_TOKENS and AI_MODEL",
+                f"{self.ai_max_output_tokens} is more than {self.ai_model} writes (at most {limit} output "
+                "tokens); lower AI_MAX_OUTPUT_TOKENS",
+            )
+        return self
+
     @property
     def active(self) -> bool:
         return bool(self.ai_enabled and self.anthropic_api_key and self.anthropic_api_key.get_secret_value().strip())
+
+
+def _cross_field(names: str, message: str) -> ValidationError:
+    """A ValidationError about two settings together: Section turns it into "NAMES: message."."""
+    return ValidationError.from_exception_data(
+        "ClaudeSettings", [{"type": PydanticCustomError("settings", message), "loc": (names,), "input": None}]
+    )
 
 
 class CloudSettings(Section):

@@ -36,6 +36,9 @@ QueryAll = Callable[..., list[Any]]  # (what, entity class, where) -> every row 
 
 
 US_LINE_TAX = {"TAX", "NON"}  # US companies put these literals on lines instead of TaxCode Ids
+# QuickBooks' maximum lengths for the names this adapter may create (longer ones are refused with 2050).
+MAX_DISPLAY_NAME = 500  # Customer.DisplayName
+MAX_ITEM_NAME = 100  # Item.Name
 
 
 @dataclass
@@ -47,6 +50,9 @@ class Refs:
     tax_codes: dict[str, str] = field(default_factory=dict)
     terms: dict[str, str] = field(default_factory=dict)
     term_names: list[str] = field(default_factory=list)
+    # Names QuickBooks has only as inactive records: not usable, and not creatable either (the name is taken).
+    inactive_customers: set[str] = field(default_factory=set)
+    inactive_items: set[str] = field(default_factory=set)
 
 
 def resolve(drafts: Sequence[InvoiceDraft], query_all: QueryAll) -> tuple[Refs, list[str]]:
@@ -65,6 +71,17 @@ def resolve(drafts: Sequence[InvoiceDraft], query_all: QueryAll) -> tuple[Refs, 
     for chunk in chunks(items, 50):
         for it in query_all("reading products and services", Item, f"Name IN ({quote_list(chunk)})"):
             refs.items[str(it.Name).casefold()] = it
+    # A QuickBooks query returns active records only; look for inactive ones only when something is missing.
+    gone = [v for v in wanted_customers.values() if v.casefold() not in refs.customers]
+    for chunk in chunks([v for v in gone if v.isdigit()], 50):
+        for c in query_all("reading customers", Customer, f"Id IN ({quote_list(chunk)}) AND Active = false"):
+            refs.inactive_customers.add(str(c.Id))
+    for chunk in chunks([v for v in gone if not v.isdigit()], 50):
+        for c in query_all("reading customers", Customer, f"DisplayName IN ({quote_list(chunk)}) AND Active = false"):
+            refs.inactive_customers.add(str(c.DisplayName).casefold())
+    for chunk in chunks([i for i in items if i.casefold() not in refs.items], 50):
+        for it in query_all("reading products and services", Item, f"Name IN ({quote_list(chunk)}) AND Active = false"):
+            refs.inactive_items.add(str(it.Name).casefold())
     if any(line_tax(d, line) for d in drafts for line in d.lines):
         for tc in query_all("reading tax codes", TaxCode):
             refs.tax_codes[str(tc.Name).casefold()] = refs.tax_codes[str(tc.Id).casefold()] = str(tc.Id)
@@ -89,7 +106,17 @@ def problems(drafts: Sequence[InvoiceDraft], refs: Refs) -> list[str]:
     for d in drafts:
         ref = customer_ref(d)
         customer = refs.customers.get(ref.casefold())
-        if customer is None:
+        if customer is None and ref.casefold() in refs.inactive_customers:
+            once(
+                f'{d.client}: customer "{ref}" is inactive in QuickBooks; make it active or map another '
+                "(the Customer column of the Clients tab)."
+            )
+        elif customer is None and len(ref) > MAX_DISPLAY_NAME:
+            once(
+                f'{d.client}: the customer name "{ref[:40]}..." is {len(ref)} characters; QuickBooks allows at most '
+                f"{MAX_DISPLAY_NAME} (the Customer column of the Clients tab)."
+            )
+        elif customer is None:
             once(
                 f'{d.client}: no QuickBooks customer "{ref}" (by DisplayName or Id). Add it in QuickBooks, '
                 "fix the Customer column of the Clients tab, or run create-invoices with --create-missing."
@@ -129,6 +156,18 @@ def problems(drafts: Sequence[InvoiceDraft], refs: Refs) -> list[str]:
             for client, ns in list(users.items())[:8]
         )
         more = f"; and {len(users) - 8} more clients" if len(users) > 8 else ""
+        if item.casefold() in refs.inactive_items:
+            problems.append(
+                f'item "{item}" is inactive in QuickBooks; make it active or map another (used by {where}{more}; '
+                "the Rules or Categories tab maps it)."
+            )
+            continue
+        if len(item) > MAX_ITEM_NAME:
+            problems.append(
+                f'The product/service name "{item[:40]}..." is {len(item)} characters; QuickBooks allows at most '
+                f"{MAX_ITEM_NAME} (used by {where}{more}); shorten it in the Rules or Categories tab."
+            )
+            continue
         problems.append(
             f'No QuickBooks product/service named "{item}" (used by {where}{more}). Add it in '
             "QuickBooks, fix the Rules tab, or run create-invoices with --create-missing."

@@ -58,6 +58,8 @@ from .qbo_client import (
     shared_throttle,
 )
 from .qbo_mapping import (
+    MAX_DISPLAY_NAME,
+    MAX_ITEM_NAME,
     Refs,
     build_invoice,
     chunks,
@@ -75,6 +77,7 @@ from .qbo_tokens import TokenSet, TokenStore, token_store_from_spec, utcnow
 
 T = TypeVar("T")
 KEY_NOTE = re.compile(r"Invoice key:\s*(\S+)")
+VOIDED = "Voided"  # QuickBooks starts a voided transaction's PrivateNote with this word
 
 
 # -- the adapter ---------------------------------------------------------------------------------------------
@@ -82,6 +85,7 @@ KEY_NOTE = re.compile(r"Invoice key:\s*(\S+)")
 class _Found:
     invoice: Invoice
     key: str
+    voided: bool = False  # a voided invoice stays in QuickBooks with amounts 0, but bills nothing
 
 
 class QuickBooksAccounting:
@@ -101,6 +105,7 @@ class QuickBooksAccounting:
         self.clock, self.sleep = clock, sleep
         self._qb: QuickBooksClient | None = None
         self._checked: tuple[tuple[str, ...], Refs] | None = None  # check() then create: resolve once
+        self._reissue: dict[str, tuple[str, ...]] = {}  # draft key -> Ids of voided invoices with that key
 
     @classmethod
     def from_settings(cls, settings: QuickBooksSettings) -> QuickBooksAccounting:
@@ -195,9 +200,16 @@ class QuickBooksAccounting:
         return problems
 
     def _create_missing(self, drafts: Sequence[InvoiceDraft], refs: Refs) -> None:
+        """Create what is missing and can be created: not an inactive record's name (QuickBooks keeps it
+        taken), nor a name over QuickBooks' length limit (check() reports both, located)."""
         for d in drafts:
             ref = customer_ref(d)
-            if ref.casefold() in refs.customers or ref.isdigit():
+            if (
+                ref.casefold() in refs.customers
+                or ref.isdigit()
+                or ref.casefold() in refs.inactive_customers
+                or len(ref) > MAX_DISPLAY_NAME
+            ):
                 continue
             c = Customer()
             c.DisplayName = c.CompanyName = ref
@@ -211,7 +223,10 @@ class QuickBooksAccounting:
                 line.accounting_item
                 for d in drafts
                 for line in d.lines
-                if line.kind != "discount" and line.accounting_item.casefold() not in refs.items
+                if line.kind != "discount"
+                and line.accounting_item.casefold() not in refs.items
+                and line.accounting_item.casefold() not in refs.inactive_items
+                and len(line.accounting_item) <= MAX_ITEM_NAME
             }
         )
         if not missing_items:
@@ -241,17 +256,21 @@ class QuickBooksAccounting:
         """Invoices already in QuickBooks for the drafts' customers, by `client-slug/period/` prefix.
 
         PrivateNote cannot be filtered on in a QuickBooks query, so we narrow by customer and date and match
-        the key in the note here."""
+        the key in the note here. A voided invoice keeps its note (prefixed "Voided"): it is found, marked
+        voided, and never counts as the live invoice for its key."""
         customer_ids = sorted({str(refs.customers[customer_ref(d).casefold()].Id) for d in drafts})
         since = min(Period.parse(d.period).start for d in drafts).isoformat()
         found: dict[str, list[_Found]] = {}
         for chunk in chunks(customer_ids, 50):
             where = f"CustomerRef IN ({quote_list(chunk)}) AND TxnDate >= '{since}'"
             for inv in self._query_all("looking for invoices created before", Invoice, where):
-                m = KEY_NOTE.search(str(inv.PrivateNote or ""))
+                note = str(inv.PrivateNote or "")
+                m = KEY_NOTE.search(note)
                 if m:
                     key = m.group(1)
-                    found.setdefault(key.rsplit("/", 1)[0] + "/", []).append(_Found(inv, key))
+                    found.setdefault(key.rsplit("/", 1)[0] + "/", []).append(
+                        _Found(inv, key, voided=note.lstrip().startswith(VOIDED))
+                    )
         return found
 
     def create_invoices(
@@ -273,8 +292,16 @@ class QuickBooksAccounting:
         existing = self._existing(drafts, refs)
         results: dict[str, CreatedInvoice] = {}
         conflicts, todo = [], []
+        # A draft whose key was voided before gets a requestid of its own: the voided invoice's requestid
+        # would be replayed by QuickBooks instead of creating the new invoice.
+        self._reissue = {
+            d.key: tuple(
+                sorted(str(f.invoice.Id) for f in existing.get(f"{slug(d.client)}/{d.period}/", []) if f.voided)
+            )
+            for d in drafts
+        }
         for d in drafts:
-            same = [f for f in existing.get(f"{slug(d.client)}/{d.period}/", [])]
+            same = [f for f in existing.get(f"{slug(d.client)}/{d.period}/", []) if not f.voided]
             match = next((f for f in same if f.key == d.key), None)
             if match is not None:
                 results[d.key] = self._created(d, match.invoice, "existing")
@@ -350,7 +377,7 @@ class QuickBooksAccounting:
             if len(chunk) == 1 and self.settings.batch_size == 1:
                 d = chunk[0]
                 inv = build_invoice(d, refs, self.settings.sheet_url)
-                rid = request_id("invoice", self.qb.company_id, d.key)
+                rid = request_id("invoice", self.qb.company_id, d.key, *self._reissue.get(d.key, ()))
                 try:
                     created.append(
                         (
@@ -370,7 +397,9 @@ class QuickBooksAccounting:
             for item, d in zip(batch.BatchItemRequest, chunk, strict=True):
                 item.bId = request_id("bid", d.key)[:20]  # deterministic, so a replayed answer still matches
                 by_bid[item.bId] = d
-            rid = request_id("batch", self.qb.company_id, *[d.key for d in chunk])
+            rid = request_id(
+                "batch", self.qb.company_id, *[p for d in chunk for p in (d.key, *self._reissue.get(d.key, ()))]
+            )
             url = f"{self.qb.api_url}/company/{self.qb.company_id}/batch"
             names = ", ".join(d.client for d in chunk[:3]) + (" ..." if len(chunk) > 3 else "")
             answer = self._call(

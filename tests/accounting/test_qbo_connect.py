@@ -119,6 +119,7 @@ def test_an_expired_access_token_is_refreshed_before_the_first_call(emu, tmp_pat
             access_expires_at=(utcnow() - timedelta(minutes=5)).isoformat(),
         )
     )
+    emu.oauth.age_refresh_tokens()  # a day later: this refresh hands out a new refresh token
     qbo = QuickBooksAccounting(settings_for(emu, tmp_path), store)
     qbo.create_invoices([draft()], ENTRIES)
     assert emu.oauth.refresh_calls == 1 and qbo.auth.refreshes == 1

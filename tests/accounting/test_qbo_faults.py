@@ -88,6 +88,7 @@ def test_expired_access_token_refreshes_once_and_stores_the_rotated_token_first(
     qbo = make_adapter(emu, tmp_path)
     old_refresh = json.loads((tmp_path / "tokens.json").read_text())["refresh_token"]
     emu.oauth.expire_access_tokens()
+    emu.oauth.age_refresh_tokens()  # a day later: the refresh rotates the refresh token
     qbo.create_invoices([draft()], ENTRIES)
     stored = json.loads((tmp_path / "tokens.json").read_text())
     assert qbo.auth.refreshes == 1 and emu.oauth.refresh_calls == 1

@@ -14,6 +14,13 @@ Run it on its own for local runs:
 
 Tokens are estimated as ceil(len(text) / 4). A system block with `cache_control` caches the prefix up to
 it when that prefix reaches the model's minimum cacheable length.
+
+Requests are validated as the API reference says (docs/emulators.md has the sources): an unknown model is
+404 `not_found_error`; an `output_config.effort` outside low/medium/high/xhigh/max, or one the model does not
+have, a `thinking.type` outside enabled/disabled/adaptive/between_tools, a structured-output schema with an
+object whose `additionalProperties` is not false, and `max_tokens` above the model's output limit are 400
+`invalid_request_error`. Answers name the model's pinned id (an alias from before the 4.6 generation answers
+with its dated id) and carry the `anthropic-ratelimit-*` headers.
 """
 
 from __future__ import annotations
@@ -25,17 +32,62 @@ import math
 import re
 import threading
 import time
+import typing
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from anthropic.types import ModelParam
 
 from tests.emulators._server import LocalServer, serve
 
 # Minimum cacheable prompt length per model family, from the prompt-caching docs.
 MIN_CACHEABLE = {"claude-haiku-5-5": 512, "claude-haiku-4-5": 4096, "claude-opus-4-5": 4096, "claude-opus-4-6": 4096}
 DEFAULT_MIN_CACHEABLE = 1024
+
+# The models the API knows: the anthropic SDK's own list (types/model_param.py), read from the installed SDK.
+KNOWN_MODELS = {m for m in typing.get_args(typing.get_args(ModelParam)[0])}
+# Aliases from before the 4.6 generation answer with their dated, pinned id (platform.claude.com "Model IDs and
+# versioning"); the dateless ids of later models are themselves pinned.
+PINNED = {
+    alias: dated
+    for dated in KNOWN_MODELS
+    for alias in [re.sub(r"-\d{8}$", "", dated)]
+    if alias != dated and alias in KNOWN_MODELS
+}
+# Max output tokens per model (platform.claude.com models/haiku-5-5/overview: Haiku 5.5, Sonnet 5.5, Opus 5.5
+# and Fable 5.1 write up to 128K; models/haiku-4-5 migration guide: Haiku 4.5 up to 64k). Others: not checked.
+MAX_OUTPUT = {
+    "claude-haiku-5-5": 128_000,
+    "claude-sonnet-5-5": 128_000,
+    "claude-opus-5-5": 128_000,
+    "claude-fable-5-1": 128_000,
+    "claude-haiku-4-5": 64_000,
+    "claude-haiku-4-5-20251001": 64_000,
+}
+EFFORTS = ("low", "medium", "high", "xhigh", "max")  # SDK types/output_config_param.py
+# platform.claude.com build-with-claude/effort: the models with the effort parameter, and those with the top
+# levels (xhigh; max). A model not named here has no effort control.
+EFFORT_MODELS = {
+    "claude-fable-5-1", "claude-mythos-5-1", "claude-fable-5", "claude-mythos-5", "claude-mythos-preview",
+    "claude-opus-5-5", "claude-opus-5", "claude-opus-4-8", "claude-opus-4-7", "claude-opus-4-6",
+    "claude-opus-4-5", "claude-opus-4-5-20251101", "claude-sonnet-5-5", "claude-sonnet-5", "claude-sonnet-4-6",
+    "claude-haiku-5-5",
+}  # fmt: skip
+XHIGH_MODELS = {
+    "claude-fable-5",
+    "claude-mythos-5",
+    "claude-opus-5",
+    "claude-opus-4-8",
+    "claude-opus-4-7",
+    "claude-sonnet-5",
+}
+MAX_EFFORT_MODELS = XHIGH_MODELS | {"claude-mythos-preview", "claude-opus-4-6", "claude-sonnet-4-6"}
+THINKING_TYPES = ("enabled", "disabled", "adaptive", "between_tools")  # SDK types/thinking_config_param.py
+RATE_LIMITS = {"requests": 4000, "tokens": 2_400_000, "input-tokens": 2_000_000, "output-tokens": 400_000}
 
 FAULTS = {
     "429",
@@ -291,16 +343,20 @@ class _Handler(BaseHTTPRequestHandler):
         if problem:
             rec.status = 400
             return self._error(400, "invalid_request_error", problem)
-        if not str(body["model"]).startswith("claude-"):
+        if str(body["model"]) not in KNOWN_MODELS:
             rec.status = 404
             return self._error(404, "not_found_error", f"model: {body['model']}")
+        problem = _validate_for_model(body)
+        if problem:
+            rec.status = 400
+            return self._error(400, "invalid_request_error", problem)
         if fault == "429":
             rec.status = 429
             return self._error(
                 429,
                 "rate_limit_error",
                 "Number of request tokens has exceeded your per-minute rate limit.",
-                {"retry-after": self.state.retry_after},
+                {"retry-after": self.state.retry_after, **_rate_limit_headers(0)},
             )
         if fault == "500":
             rec.status = 500
@@ -311,7 +367,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "timeout":
             time.sleep(self.state.slow_seconds)
         rec.status = 200
-        self._send(200, _answer(body, fault, self.state))
+        self._send(200, _answer(body, fault, self.state), _rate_limit_headers(1))
 
 
 def _validate(body: dict[str, Any]) -> str:
@@ -328,6 +384,68 @@ def _validate(body: dict[str, Any]) -> str:
     if fmt and (fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), dict)):
         return "output_config.format: expected {type: json_schema, schema: {...}}"
     return ""
+
+
+def _validate_for_model(body: dict[str, Any]) -> str:
+    """What the API refuses for this model: effort, thinking, the output schema and max_tokens."""
+    model = str(body["model"])
+    effort = (body.get("output_config") or {}).get("effort")
+    if effort is not None:
+        if effort not in EFFORTS:
+            return f"output_config.effort: Input should be {', '.join(repr(e) for e in EFFORTS)}"
+        if model not in EFFORT_MODELS:
+            return f"This model ({model}) does not support the effort parameter."
+        if (effort == "xhigh" and model not in XHIGH_MODELS) or (effort == "max" and model not in MAX_EFFORT_MODELS):
+            return f"effort '{effort}' is not supported by {model}."
+    thinking = body.get("thinking")
+    if thinking is not None:
+        kind = thinking.get("type") if isinstance(thinking, dict) else None
+        if kind not in THINKING_TYPES:
+            return f"thinking.type: Input tag '{kind}' found using 'type' does not match any of the expected tags: " + (
+                ", ".join(repr(t) for t in THINKING_TYPES)
+            )
+        if kind == "enabled" and model == "claude-haiku-5-5":
+            return 'thinking.type: "enabled" is not supported for this model; use "adaptive".'
+    schema = ((body.get("output_config") or {}).get("format") or {}).get("schema")
+    if isinstance(schema, dict):
+        where = _open_object(schema, "output_config.format.schema")
+        if where:
+            return f"{where}: For 'object' type, 'additionalProperties' must be explicitly set to false"
+    limit = MAX_OUTPUT.get(model)
+    if limit and int(body["max_tokens"]) > limit:
+        return (
+            f"max_tokens: {body['max_tokens']} > {limit}, which is the maximum allowed number of output tokens "
+            f"for {model}"
+        )
+    return ""
+
+
+def _open_object(node: Any, path: str) -> str:
+    """The path of the first object schema that allows properties beyond its own, or ""."""
+    if isinstance(node, dict):
+        if node.get("type") == "object" and node.get("additionalProperties") is not False:
+            return path
+        for key, value in node.items():
+            found = _open_object(value, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found = _open_object(value, f"{path}[{i}]")
+            if found:
+                return found
+    return ""
+
+
+def _rate_limit_headers(used: int) -> dict[str, str]:
+    """The `anthropic-ratelimit-*` headers every answer carries (limit, remaining, reset as RFC 3339)."""
+    reset = (datetime.now(UTC) + timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out: dict[str, str] = {}
+    for kind, limit in RATE_LIMITS.items():
+        out[f"anthropic-ratelimit-{kind}-limit"] = str(limit)
+        out[f"anthropic-ratelimit-{kind}-remaining"] = str(max(limit - used, 0))
+        out[f"anthropic-ratelimit-{kind}-reset"] = reset
+    return out
 
 
 def _text_of(content: Any) -> str:
@@ -453,7 +571,7 @@ def _answer(body: dict[str, Any], fault: str | None, state: EmulatorState) -> di
         "id": "msg_" + uuid.uuid4().hex[:24],
         "type": "message",
         "role": "assistant",
-        "model": model,
+        "model": PINNED.get(model, model),
         "content": content,
         "stop_reason": stop_reason,
         "stop_sequence": None,

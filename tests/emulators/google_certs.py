@@ -119,9 +119,10 @@ def other_signer() -> crypt.RSASigner:
     return crypt.RSASigner.from_string(key_pem, key_id="test-key-1")
 
 
-def service_account_file(
-    directory: Path, token_uri: str, email: str = "invoicing@test-project.iam.gserviceaccount.com"
-) -> Path:
+SERVICE_ACCOUNT = "invoicing@test-project.iam.gserviceaccount.com"  # the tests' service account
+
+
+def service_account_file(directory: Path, token_uri: str, email: str = SERVICE_ACCOUNT) -> Path:
     """A service-account JSON key, shaped like the one the Cloud console downloads, for an emulator's /token."""
     key_pem, _ = _key_and_cert(email)
     info = {

@@ -3,8 +3,10 @@
 Shaped after Intuit's public OAuth 2.0 reference: the discovery document names the endpoints; the token
 endpoint takes HTTP Basic client credentials and a form body (`grant_type=authorization_code|refresh_token`)
 and answers `{access_token, refresh_token, token_type, expires_in, x_refresh_token_expires_in}`; errors are
-`{"error": "invalid_grant"}` with 400. Refresh tokens rotate: a used refresh token stops working, which is
-what makes "persist the new refresh token before using it" testable.
+`{"error": "invalid_grant"}` with 400. Refresh tokens rotate the way Intuit's do (intuit/oauth-jsclient#74,
+intuit/QuickBooks-V3-PHP-SDK#454): within a day a refresh answers the *same* refresh token, which stays usable;
+once a day has passed (`age_refresh_tokens()`), the refresh answers a new one and the old one stops working --
+which is what makes "persist the new refresh token before using it" testable.
 
 It has no server of its own: tests/emulators/quickbooks.py serves these routes next to the API, so one
 base URL points both intuit-oauth and python-quickbooks at this machine.
@@ -33,6 +35,7 @@ class OAuthEmulator:
         self.refresh: set[str] = set()  # refresh tokens that still work
         self.refresh_calls = 0
         self.fail_refresh_with: str | None = None  # e.g. "invalid_grant" to emulate a revoked grant
+        self.rotation_due = False  # True once a day has passed since the refresh token was issued
 
     # -- test switches ------------------------------------------------------------------------------
     def issue(self) -> dict:
@@ -45,6 +48,11 @@ class OAuthEmulator:
         with self._lock:
             for token in self.access:
                 self.access[token] = 0.0
+
+    def age_refresh_tokens(self) -> None:
+        """As if a day had passed: the next refresh hands out a new refresh token and spends the old one."""
+        with self._lock:
+            self.rotation_due = True
 
     def revoke_all(self) -> None:
         with self._lock:
@@ -93,7 +101,10 @@ class OAuthEmulator:
                 token = form.get("refresh_token", "")
                 if self.fail_refresh_with or token not in self.refresh:
                     return 400, {"error": self.fail_refresh_with or "invalid_grant"}
-                self.refresh.discard(token)  # rotation: the old refresh token is spent
+                if not self.rotation_due:  # within a day: the same refresh token, still valid
+                    return 200, self._issue(refresh=token)
+                self.rotation_due = False
+                self.refresh.discard(token)  # rotated: the old refresh token is spent
                 return 200, self._issue()
         return 400, {"error": "unsupported_grant_type"}
 
@@ -111,8 +122,8 @@ class OAuthEmulator:
         with self._lock:
             return self.access.get(token, 0.0) > time.time()
 
-    def _issue(self) -> dict:
-        access, refresh = "eyJ" + secrets.token_urlsafe(32), "RT1-" + secrets.token_urlsafe(24)
+    def _issue(self, refresh: str = "") -> dict:
+        access, refresh = "eyJ" + secrets.token_urlsafe(32), refresh or "RT1-" + secrets.token_urlsafe(24)
         self.access[access] = time.time() + ACCESS_TTL
         self.refresh.add(refresh)
         return {

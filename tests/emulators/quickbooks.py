@@ -13,6 +13,13 @@ multipart Attachable upload, Fault bodies with QuickBooks codes and the right HT
     emu.fail_next("validation", path="invoice")   # a ValidationFault naming line 1
     emu.oauth.expire_access_tokens()              # the next call answers 401
 
+What it models of QuickBooks' own rules (docs/emulators.md lists them with their sources): void
+(`?operation=void`: the invoice stays, amounts 0, PrivateNote prefixed "Voided") and delete
+(`?operation=delete`: `status: Deleted`, gone from reads and queries); name-list records made inactive
+(queries return active records only unless they name `Active`; a transaction naming one is refused with 610;
+the name stays taken, 6240); the field lengths the product writes (2050); and which fields a query may filter
+on (4001 QueryValidationError).
+
 Run it on its own with a seeded sample company (the demo agency's Clients tab as customers, the items its
 Rules and Categories name, its terms and tax codes):
 
@@ -50,6 +57,27 @@ ENTITIES = {
     "account": "Account",
 }
 _SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "sample"
+
+# Name lists: a query returns active records only unless its WHERE names Active.
+NAME_LISTS = {"Customer", "Item", "Account", "Term", "TaxCode"}
+# Maximum lengths of the fields the product writes (code 2050 when exceeded).
+LIMITS = {"Customer": {"DisplayName": 500}, "Item": {"Name": 100, "Description": 4000}, "Invoice": {"DocNumber": 21}}
+# What a WHERE clause may name, per entity ("filterable" in Intuit's reference); anything else is 4001.
+_META = {"metadata.createtime", "metadata.lastupdatedtime"}
+FILTERABLE = {
+    "Customer": {"id", "displayname", "companyname", "givenname", "familyname", "middlename", "fullyqualifiedname"}
+    | {"printoncheckname", "primaryemailaddr", "active", "balance"},
+    "Item": {"id", "name", "active", "type", "sku", "fullyqualifiedname"},
+    "Invoice": {"id", "docnumber", "txndate", "duedate", "customerref", "totalamt", "balance"},
+    "Account": {"id", "name", "accounttype", "accountsubtype", "classification", "active", "fullyqualifiedname"},
+    "Term": {"id", "name", "active"},
+    "TaxCode": {"id", "name", "active"},
+    "Attachable": {"id", "filename", "attachableref.entityref.type", "attachableref.entityref.value"},
+}
+INACTIVE = (
+    "Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, "
+    "customers, items, vendors or employees."
+)
 
 
 @dataclass
@@ -234,22 +262,65 @@ class QuickBooksEmulator(LocalServer):
             return 200, self.upload(body, ctype)
         if resource in ENTITIES:
             entity = ENTITIES[resource]
-            return 200, {entity: self.save(entity, json.loads(body, parse_float=Decimal)), "time": _now()}
+            obj = json.loads(body, parse_float=Decimal)
+            operation = query.get("operation", "")
+            if operation == "void":
+                return 200, {entity: self.void(entity, obj), "time": _now()}
+            if operation == "delete":
+                return 200, {entity: self.delete(entity, obj), "time": _now()}
+            if operation not in ("", "create", "update"):
+                raise QboError(400, "Unsupported Operation", f"Operation {operation} is not supported.", "500")
+            return 200, {entity: self.save(entity, obj), "time": _now()}
         raise QboError(400, "Unsupported Operation", f"Operation {resource} is not supported.", "500", "SERVICE")
+
+    def _current(self, entity: str, obj: dict) -> dict:
+        """The stored object an update, void or delete names, at the SyncToken it was read at."""
+        current = self.db[entity].get(str(obj.get("Id")))
+        if current is None:
+            raise QboError(400, "Object Not Found", f"{entity} {obj.get('Id')} does not exist.", "610")
+        if str(obj.get("SyncToken")) != current["SyncToken"]:
+            raise QboError(
+                400,
+                "Stale Object Error",
+                f"You and {current.get('DisplayName', 'someone')} were working on this at the same time.",
+                "5010",
+            )
+        return current
+
+    def void(self, entity: str, obj: dict) -> dict:
+        """A voided invoice stays, with its customer and lines; every amount and the balance become 0 and
+        the private note starts with "Voided"."""
+        if entity != "Invoice":
+            raise QboError(400, "Unsupported Operation", f"Operation void is not supported for {entity}.", "500")
+        with self._lock:
+            current = self._current(entity, obj)
+            note = str(current.get("PrivateNote") or "")
+            voided = {
+                **current,
+                "Line": [{**line, "Amount": Decimal("0")} for line in current.get("Line", [])],
+                "TotalAmt": Decimal("0"),
+                "Balance": Decimal("0"),
+                "PrivateNote": "Voided" + (f" - {note}" if note else ""),
+                "SyncToken": str(int(current["SyncToken"]) + 1),
+                "MetaData": {**current["MetaData"], "LastUpdatedTime": _now()},
+            }
+            self.db[entity][current["Id"]] = voided
+            return voided
+
+    def delete(self, entity: str, obj: dict) -> dict:
+        """A deleted transaction is gone: reads answer 610 and queries no longer return it."""
+        if entity not in ("Invoice", "Attachable"):
+            raise QboError(400, "Unsupported Operation", f"Operation delete is not supported for {entity}.", "500")
+        with self._lock:
+            current = self._current(entity, obj)
+            del self.db[entity][current["Id"]]
+            return {"status": "Deleted", "domain": "QBO", "Id": current["Id"]}
 
     def save(self, entity: str, obj: dict) -> dict:
         with self._lock:
+            _check_lengths(entity, obj)
             if obj.get("Id"):
-                current = self.db[entity].get(str(obj["Id"]))
-                if current is None:
-                    raise QboError(400, "Object Not Found", f"{entity} {obj['Id']} does not exist.", "610")
-                if str(obj.get("SyncToken")) != current["SyncToken"]:
-                    raise QboError(
-                        400,
-                        "Stale Object Error",
-                        f"You and {current.get('DisplayName', 'someone')} were working on this at the same time.",
-                        "5010",
-                    )
+                current = self._current(entity, obj)
                 merged = {**current, **obj} if obj.get("sparse") else {**obj}
                 merged.update(
                     Id=current["Id"],
@@ -291,6 +362,8 @@ class QuickBooksEmulator(LocalServer):
                 "Invalid Reference Id : Customer assigned to this transaction has been deleted or does not exist.",
                 "2500",
             )
+        if customer.get("Active") is False:
+            raise QboError(400, "Object Not Found", INACTIVE, "610")
         currency = (obj.get("CurrencyRef") or {}).get("value") or customer["CurrencyRef"]["value"]
         if currency != customer["CurrencyRef"]["value"]:
             raise QboError(
@@ -308,7 +381,8 @@ class QuickBooksEmulator(LocalServer):
             amount = Decimal(str(line.get("Amount", 0)))
             if kind == "SalesItemLineDetail":
                 d = line["SalesItemLineDetail"]
-                if str((d.get("ItemRef") or {}).get("value", "")) not in self.db["Item"]:
+                item = self.db["Item"].get(str((d.get("ItemRef") or {}).get("value", "")))
+                if item is None:
                     raise QboError(
                         400,
                         "Invalid Reference Id",
@@ -316,21 +390,27 @@ class QuickBooksEmulator(LocalServer):
                         f"{(d.get('ItemRef') or {}).get('value')} does not exist.",
                         "2500",
                     )
+                if item.get("Active") is False:
+                    raise QboError(400, "Object Not Found", f"Line {n}: {INACTIVE}", "610")
                 tax = (d.get("TaxCodeRef") or {}).get("value")
                 if tax and tax not in self.db["TaxCode"] and tax not in ("TAX", "NON"):
                     raise QboError(
                         400, "Invalid Reference Id", f"Line {n}: Invalid Reference Id : TaxCode {tax}", "2500"
                     )
-                qty, price = Decimal(str(d.get("Qty", 0))), Decimal(str(d.get("UnitPrice", 0)))
-                if abs((qty * price).quantize(Decimal("0.01"), ROUND_HALF_UP) - amount) > Decimal("0.01"):
-                    raise QboError(
-                        400,
-                        "Amount calculation incorrect",
-                        f"Line {n}: Amount is not equal to UnitPrice * Qty. Supplied value:{amount}",
-                        "6070",
-                    )
+                # A line may give only its Amount (QuickBooks accepts it, with Qty and UnitPrice absent or 0, as
+                # python-quickbooks sends them by default); when it gives both, they must multiply to the Amount.
+                qty, price = Decimal(str(d.get("Qty") or 0)), Decimal(str(d.get("UnitPrice") or 0))
+                if qty and price:
+                    if abs((qty * price).quantize(Decimal("0.01"), ROUND_HALF_UP) - amount) > Decimal("0.01"):
+                        raise QboError(
+                            400,
+                            "Amount calculation incorrect",
+                            f"Line {n}: Amount is not equal to UnitPrice * Qty. Supplied value:{amount}",
+                            "6070",
+                        )
+                d = {**d, "Qty": qty, "UnitPrice": price}
                 total += amount
-                line = {**line, "Amount": amount, "SalesItemLineDetail": {**d, "Qty": qty, "UnitPrice": price}}
+                line = {**line, "Amount": amount, "SalesItemLineDetail": d}
             elif kind == "DiscountLineDetail":
                 line = {**line, "Amount": amount}
                 discount += amount
@@ -401,8 +481,19 @@ class QuickBooksEmulator(LocalServer):
         entity = {e.lower(): e for e in ENTITIES.values()}.get(q["entity"].lower())
         if entity is None:
             raise QboError(400, "QueryParserError", f'Encountered "{q["entity"]}": not an entity', "4000")
+        allowed = FILTERABLE.get(entity, set()) | _META
+        for field, _op, _want in q["where"]:
+            if field.lower() not in allowed:
+                raise QboError(
+                    400, "Invalid query", f"QueryValidationError: property '{field}' is not queryable", "4001"
+                )
+        active_only = entity in NAME_LISTS and not any(f.lower() == "active" for f, _o, _w in q["where"])
         with self._lock:
-            rows = [r for r in self.db[entity].values() if all(_test(r, *cond) for cond in q["where"])]
+            rows = [
+                r
+                for r in self.db[entity].values()
+                if all(_test(r, *cond) for cond in q["where"]) and not (active_only and r.get("Active") is False)
+            ]
         if q["count"]:
             return {"totalCount": len(rows)}
         if q["order"]:
@@ -411,6 +502,19 @@ class QuickBooksEmulator(LocalServer):
         start, limit = q["start"], min(q["max"], 1000)
         page = rows[start - 1 : start - 1 + limit]
         return {entity: page, "startPosition": start, "maxResults": len(page)} if page else {}
+
+
+def _check_lengths(entity: str, obj: dict) -> None:
+    for field_, limit in LIMITS.get(entity, {}).items():
+        value = obj.get(field_)
+        if isinstance(value, str) and len(value) > limit:
+            raise QboError(
+                400,
+                "String length is either shorter or longer than supported by specification",
+                f"{field_}: String length specified does not match the supported length. Min:0 Max:{limit} "
+                f"supported. Supplied length:{len(value)}",
+                "2050",
+            )
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:

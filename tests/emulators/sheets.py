@@ -17,7 +17,12 @@ It speaks the wire format of the public reference closely enough for gspread, un
     POST /token                                      OAuth 2 JWT-bearer grant (service accounts)
     GET  /v1/projects/-/serviceAccounts/{email}/allowedLocations   what google-auth asks IAM after a token
 
-Errors have Google's shape, `{"error": {"code", "message", "status"}}`. Faults are switched on from tests
+Errors have Google's shape, `{"error": {"code", "message", "status"}}`, with `details` (a BadRequest's
+fieldViolations) when the payload itself is invalid. A spreadsheet is shared with a list of editors: a caller
+whose service account is not on it gets 403 PERMISSION_DENIED (`emu.share(id, email)`, `emu.unshare(...)`;
+`create()` shares with the tests' service account). `spreadsheets.get` honours `fields` (`a.b`, `a/b`,
+`a(b,c)`), `includeGridData` and `ranges`; ranges in answers are quoted only where A1 notation needs it
+(`Sheet1!A1`, `'My tab'!A1`). docs/emulators.md lists what is modelled and from where. Faults are switched on from tests
 (`fail_next(429, times=2, retry_after=1)`, `fail_after_commit=True`, `delay=0.3`), and every request is
 logged in `calls` so tests and the benchmark can count API calls and bytes.
 
@@ -33,6 +38,7 @@ In tests, `with SheetsEmulator() as emu:` (or `emu.start()` ... `emu.stop()`) se
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import json
 import re
@@ -48,7 +54,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.emulators._server import LocalServer, serve
-from tests.emulators.google_certs import service_account_file
+from tests.emulators.google_certs import SERVICE_ACCOUNT, service_account_file
 
 CELL_LIMIT = 10_000_000  # Google's per-spreadsheet cell limit
 REQUEST_LIMIT = 10_485_760  # Google's request body limit ("Request payload size exceeds the limit")
@@ -66,10 +72,91 @@ _STATUS = {
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, message: str):
+    def __init__(self, code: int, message: str, field: str = ""):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.field = field  # the payload field a BadRequest names in its details
+
+
+def a1_title(title: str) -> str:
+    """A tab name as Google writes it in the ranges it answers: bare when A1 notation allows, else quoted
+    (a name with a space or punctuation, or one that reads as a cell, like `D3`)."""
+    bare = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title) and not re.fullmatch(
+        r"[A-Za-z]{1,3}\d+|[Rr]\d*[Cc]\d*", title
+    )
+    return title if bare else "'" + title.replace("'", "''") + "'"
+
+
+def parse_mask(text: str) -> dict[str, Any]:
+    """A `fields` mask as a tree: `sheets(properties(title),data/rowData)` -> {sheets: {properties: {title:
+    None}, data: {rowData: None}}}; None means the whole value. Paths use `.` or `/`, groups `(a,b)`."""
+    pos = 0
+
+    def name() -> str:
+        nonlocal pos
+        m = re.compile(r"[A-Za-z0-9_@]+").match(text, pos)
+        if not m:
+            raise ApiError(400, f"Invalid field selection {text}", "fields")
+        pos = m.end()
+        return m.group(0)
+
+    def group(tree: dict[str, Any]) -> dict[str, Any]:
+        nonlocal pos
+        while True:
+            path(tree)
+            if pos < len(text) and text[pos] == ",":
+                pos += 1
+                continue
+            return tree
+
+    def path(tree: dict[str, Any]) -> None:
+        nonlocal pos
+        key = name()
+        if pos < len(text) and text[pos] in "./":
+            pos += 1
+            sub = tree.get(key, {})
+            if sub is not None:
+                tree[key] = sub
+                path(sub)
+        elif pos < len(text) and text[pos] == "(":
+            pos += 1
+            sub = tree.get(key, {})
+            if sub is not None:
+                tree[key] = group(sub)
+            else:
+                group({})
+            if pos >= len(text) or text[pos] != ")":
+                raise ApiError(400, f"Invalid field selection {text}", "fields")
+            pos += 1
+        else:
+            tree[key] = None
+
+    tree = group({})
+    if pos != len(text):
+        raise ApiError(400, f"Invalid field selection {text}", "fields")
+    return tree
+
+
+def apply_mask(value: Any, tree: dict[str, Any] | None) -> Any:
+    """Only what the mask names; grid rows and cells left empty by it are trimmed as Google trims them."""
+    if tree is None:
+        return value
+    if isinstance(value, list):
+        return [apply_mask(v, tree) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, sub in tree.items():
+        if key in value:
+            kept = apply_mask(value[key], sub)
+            if key in ("rowData", "values") and isinstance(kept, list):
+                while kept and kept[-1] in ({}, None):
+                    kept.pop()
+                if not kept:
+                    continue
+            out[key] = kept
+    return out
 
 
 # ---------------------------------------------------------------- A1 notation
@@ -198,6 +285,7 @@ class Spreadsheet:
     sheets: list[Sheet] = field(default_factory=list)
     next_id: int = 1
     next_protected: int = 1
+    editors: set[str] = field(default_factory=lambda: {SERVICE_ACCOUNT})  # who it is shared with
 
     def clone(self) -> Spreadsheet:
         """A copy to apply a batch on; stored cell values and format entries are never mutated in place."""
@@ -215,7 +303,12 @@ class Spreadsheet:
             for s in self.sheets
         ]
         return Spreadsheet(
-            id=self.id, title=self.title, sheets=sheets, next_id=self.next_id, next_protected=self.next_protected
+            id=self.id,
+            title=self.title,
+            sheets=sheets,
+            next_id=self.next_id,
+            next_protected=self.next_protected,
+            editors=set(self.editors),
         )
 
     def sheet(self, title: str) -> Sheet:
@@ -360,6 +453,7 @@ class SheetsEmulator(LocalServer):
     def __init__(self, require_auth: bool = True, key_dir: Path | str | None = None):
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self.tokens: set[str] = set()
+        self.token_emails: dict[str, str] = {}  # access token -> the service account it was issued to
         self.require_auth = require_auth
         self.calls: list[dict[str, Any]] = []
         self.lock = threading.RLock()
@@ -417,6 +511,13 @@ class SheetsEmulator(LocalServer):
 
     # -- test switches
 
+    def share(self, spreadsheet_id: str, *emails: str) -> None:
+        """Share the spreadsheet with these emails as editors (the Share dialog)."""
+        self.spreadsheets[spreadsheet_id].editors.update(emails)
+
+    def unshare(self, spreadsheet_id: str, *emails: str) -> None:
+        self.spreadsheets[spreadsheet_id].editors.difference_update(emails)
+
     def fail_next(self, code: int, times: int = 1, retry_after: int | None = None) -> None:
         self._faults.extend([(code, retry_after)] * times)
 
@@ -456,6 +557,7 @@ class SheetsEmulator(LocalServer):
             if path.startswith("/v1/projects/-/serviceAccounts/") and path.endswith("/allowedLocations"):
                 # google-auth's regional access boundary lookup (IAM credentials API): "no restriction"
                 return 200, {"locations": [], "encodedLocations": "0x0"}, {}
+            caller = None  # anonymous (the emulator runs --no-auth): sharing is not checked
             if self.require_auth:
                 auth = headers.get("authorization", "")
                 if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
@@ -464,6 +566,7 @@ class SheetsEmulator(LocalServer):
                         "Request had invalid authentication credentials. Expected OAuth 2 access "
                         "token, login cookie or other valid authentication credential.",
                     )
+                caller = self.token_emails.get(auth[7:], "")
             with self.lock:
                 if self._faults:
                     code, retry_after = self._faults.pop(0)
@@ -476,15 +579,24 @@ class SheetsEmulator(LocalServer):
                     )
                     return code, _error_body(code, message), extra
                 payload = json.loads(body or b"{}") if body else {}
+                self._check_shared(path, caller)
                 result = self._route(method, path, query, payload)
+                if caller is not None and method == "POST" and path == "/v4/spreadsheets":
+                    self.spreadsheets[result["spreadsheetId"]].editors = {caller}  # the creator owns it
                 if self.fail_after_commit and method != "GET":
                     self.fail_after_commit = False
                     return 500, _error_body(500, "Internal error encountered."), {}
                 return 200, result, {}
         except ApiError as exc:
-            return exc.code, _error_body(exc.code, exc.message), {}
+            return exc.code, _error_body(exc.code, exc.message, exc.field), {}
         except (ValueError, KeyError, TypeError) as exc:
-            return 400, _error_body(400, f"Invalid JSON payload received. {exc}"), {}
+            return 400, _error_body(400, f"Invalid JSON payload received. {exc}", "*"), {}
+
+    def _check_shared(self, path: str, caller: str | None) -> None:
+        m = re.match(r"^/v4/spreadsheets/([^/:]+)", path)
+        ss = self.spreadsheets.get(m.group(1)) if m else None
+        if ss is not None and caller is not None and caller not in ss.editors:
+            raise ApiError(403, "The caller does not have permission")
 
     def _token(self, body: bytes) -> dict:
         form = parse_qs(body.decode())
@@ -492,6 +604,7 @@ class SheetsEmulator(LocalServer):
             raise ApiError(400, "invalid_grant")
         token = "ya29.emulator-" + secrets.token_hex(8)
         self.tokens.add(token)
+        self.token_emails[token] = _assertion_issuer(form["assertion"][0])
         return {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
 
     def _route(self, method: str, path: str, query: dict, payload: dict) -> dict:
@@ -512,7 +625,12 @@ class SheetsEmulator(LocalServer):
             return query.get(k, [d])[0]
 
         if method == "GET" and rest == "":
-            return self._metadata(ss)
+            grid = q("includeGridData", "false").lower() == "true"
+            mask = parse_mask(q("fields")) if q("fields") else None
+            if mask is not None and "data" in (mask.get("sheets") or {}):
+                grid = True  # naming the grid data in the mask asks for it
+            meta = self._metadata(ss, grid, query.get("ranges", []))
+            return apply_mask(meta, mask)
         if method == "POST" and rest == ":batchUpdate":
             return self._batch_update(ss, payload)
         if method == "GET" and rest == "/values:batchGet":
@@ -566,10 +684,19 @@ class SheetsEmulator(LocalServer):
         self.spreadsheets[ss.id] = work
         return result
 
-    def _metadata(self, ss: Spreadsheet) -> dict:
+    def _metadata(self, ss: Spreadsheet, grid: bool = False, ranges: list[str] | None = None) -> dict:
+        wanted: dict[str, list[Box]] = {}
+        for a1 in ranges or []:
+            title, cells = split_range(a1)
+            ss.sheet(title)
+            wanted.setdefault(title, []).append(parse_cells(cells))
         sheets = []
         for s in ss.sheets:
+            if wanted and s.title not in wanted:
+                continue  # with ranges, only the sheets they name
             entry: dict[str, Any] = {"properties": copy.deepcopy(s.props)}
+            if grid:
+                entry["data"] = [self._grid_data(s, box) for box in wanted.get(s.title, [Box(0, 0, None, None)])]
             if s.protected:
                 entry["protectedRanges"] = copy.deepcopy(s.protected)
             if s.conditional:
@@ -581,6 +708,44 @@ class SheetsEmulator(LocalServer):
             "sheets": sheets,
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{ss.id}/edit",
         }
+
+    def _grid_data(self, s: Sheet, box: Box) -> dict:
+        """GridData for one range: rowData of CellData (userEnteredValue, formattedValue, note)."""
+        rows, cols = s.extent()
+        notes_r = max((r for r, _ in s.notes), default=-1) + 1
+        notes_c = max((c for _, c in s.notes), default=-1) + 1
+        r2 = box.r2 if box.r2 is not None else max(rows, notes_r)
+        c2 = box.c2 if box.c2 is not None else max(cols, notes_c)
+        row_data = []
+        for r in range(box.r1, r2):
+            values = []
+            for c in range(box.c1, c2):
+                cell: dict[str, Any] = {}
+                v = s.cells.get((r, c))
+                if v is not None:
+                    kind = (
+                        "boolValue"
+                        if isinstance(v, bool)
+                        else "numberValue"
+                        if isinstance(v, (int, float))
+                        else "stringValue"
+                    )
+                    if isinstance(v, str) and v.startswith("="):
+                        kind = "formulaValue"
+                    cell["userEnteredValue"] = {kind: v}
+                    cell["formattedValue"] = render(s, r, c, v, "FORMATTED_VALUE", "FORMATTED_STRING")
+                if (r, c) in s.notes:
+                    cell["note"] = s.notes[(r, c)]
+                values.append(cell)
+            row_data.append({"values": values} if any(values) else {})
+        out: dict[str, Any] = {}
+        if box.r1:
+            out["startRow"] = box.r1
+        if box.c1:
+            out["startColumn"] = box.c1
+        if any(row_data):
+            out["rowData"] = row_data
+        return out
 
     # -- values
 
@@ -619,7 +784,7 @@ class SheetsEmulator(LocalServer):
         r2 = box.r2 if box.r2 is not None else g["rowCount"]
         c2 = box.c2 if box.c2 is not None else g["columnCount"]
         out = {
-            "range": f"'{title}'!{col_letters(box.c1)}{box.r1 + 1}:{col_letters(c2 - 1)}{r2}",
+            "range": f"{a1_title(title)}!{col_letters(box.c1)}{box.r1 + 1}:{col_letters(c2 - 1)}{r2}",
             "majorDimension": major,
         }
         if values:
@@ -631,6 +796,14 @@ class SheetsEmulator(LocalServer):
         s = ss.sheet(title)
         box = parse_cells(cells)
         values = vr.get("values", [])
+        for row in values if isinstance(values, list) else [values]:
+            if not isinstance(row, list):  # each row must itself be a list
+                raise ApiError(
+                    400,
+                    "Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue), "
+                    + json.dumps(row),
+                    "data.values",
+                )
         if vr.get("majorDimension") == "COLUMNS":
             width = max((len(c) for c in values), default=0)
             values = [[col[i] if i < len(col) else None for col in values] for i in range(width)]
@@ -676,7 +849,7 @@ class SheetsEmulator(LocalServer):
         end = f"{col_letters(box.c1 + max(width, 1) - 1)}{box.r1 + max(height, 1)}"
         return {
             "spreadsheetId": ss.id,
-            "updatedRange": f"'{title}'!{col_letters(box.c1)}{box.r1 + 1}:{end}",
+            "updatedRange": f"{a1_title(title)}!{col_letters(box.c1)}{box.r1 + 1}:{end}",
             "updatedRows": height,
             "updatedColumns": width,
             "updatedCells": sum(len(r) for r in values),
@@ -703,7 +876,7 @@ class SheetsEmulator(LocalServer):
         title, _ = split_range(a1)
         rows, _ = ss.sheet(title).extent()
         upd = self._update(ss, {"range": f"'{title}'!A{rows + 1}", "values": payload.get("values", [])}, option)
-        return {"spreadsheetId": ss.id, "tableRange": f"'{title}'!A1", "updates": upd}
+        return {"spreadsheetId": ss.id, "tableRange": f"{a1_title(title)}!A1", "updates": upd}
 
     def _clear(self, ss: Spreadsheet, a1: str) -> str:
         title, cells = split_range(a1)
@@ -711,7 +884,7 @@ class SheetsEmulator(LocalServer):
         box = parse_cells(cells)
         for key in [k for k in s.cells if box.r1 <= k[0] < (box.r2 or 10**9) and box.c1 <= k[1] < (box.c2 or 10**9)]:
             del s.cells[key]
-        return a1
+        return f"{a1_title(title)}!{cells}" if cells else a1_title(title)
 
     # -- spreadsheets.batchUpdate
 
@@ -799,8 +972,26 @@ class SheetsEmulator(LocalServer):
         )
 
 
-def _error_body(code: int, message: str) -> dict:
-    return {"error": {"code": code, "message": message, "status": _STATUS.get(code, "UNKNOWN")}}
+def _error_body(code: int, message: str, field: str = "") -> dict:
+    body: dict[str, Any] = {"code": code, "message": message, "status": _STATUS.get(code, "UNKNOWN")}
+    if code == 400 and field:  # an invalid payload names the field, as Google's BadRequest details do
+        body["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.BadRequest",
+                "fieldViolations": [{"field": field, "description": message}],
+            }
+        ]
+    return {"error": body}
+
+
+def _assertion_issuer(assertion: str) -> str:
+    """The service account a JWT-bearer assertion was signed by (its `iss`); the signature is not checked."""
+    try:
+        part = assertion.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        return str(claims.get("iss", ""))
+    except (IndexError, ValueError):
+        return ""
 
 
 def _json_default(o: Any) -> Any:

@@ -17,7 +17,7 @@ import requests
 
 from tests.emulators._server import LocalServer, serve
 from tests.emulators.anthropic import AnthropicEmulator
-from tests.emulators.google_certs import GoogleIdentity
+from tests.emulators.google_certs import SERVICE_ACCOUNT, GoogleIdentity
 from tests.emulators.harvest import HarvestEmulator
 from tests.emulators.quickbooks import QuickBooksEmulator
 from tests.emulators.sheets import SheetsEmulator
@@ -69,11 +69,18 @@ def _sheets(env: dict[str, str]) -> None:
     base, sid = env["GOOGLE_SHEETS_API_BASE_URL"], env["GOOGLE_SHEET_ID"]
     r = requests.get(f"{base}/v4/spreadsheets/{sid}", timeout=5)
     assert r.status_code == 401 and r.json()["error"]["status"] == "UNAUTHENTICATED"
-    token = requests.post(
-        f"{base}/token", timeout=5, data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "x"}
-    ).json()["access_token"]
-    r = requests.get(f"{base}/v4/spreadsheets/{sid}", timeout=5, headers={"Authorization": f"Bearer {token}"})
+
+    def token_for(email: str) -> str:
+        claims = base64.urlsafe_b64encode(json.dumps({"iss": email}).encode()).decode().rstrip("=")
+        grant = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": f"e30.{claims}.sig"}
+        return requests.post(f"{base}/token", timeout=5, data=grant).json()["access_token"]
+
+    def get(token: str) -> requests.Response:
+        return requests.get(f"{base}/v4/spreadsheets/{sid}", timeout=5, headers={"Authorization": f"Bearer {token}"})
+
+    r = get(token_for(SERVICE_ACCOUNT))  # the spreadsheet is shared with the tests' service account
     assert r.status_code == 200 and r.json()["spreadsheetId"] == sid
+    assert get(token_for("someone@else.example")).json()["error"]["status"] == "PERMISSION_DENIED"
 
 
 def _anthropic(env: dict[str, str]) -> None:
