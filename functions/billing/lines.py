@@ -19,6 +19,7 @@ from .fixed import FixedFee, Milestone
 from .rates import RateCard
 from .rollup import Rollup
 from .rounding import tidy_hours
+from .tax import line_tax_code, split_by_tax
 
 SPIKE_RATIO = Decimal("1.5")
 LABOUR_KINDS = ("hours", "fixed", "milestone", "retainer", "writeoff", "minimum")
@@ -286,20 +287,41 @@ class ClientSteps:
             else:
                 off = min(d.amount or ZERO, base)
                 label = f"{self.money(off)} off {scope}"
-            # A line-item discount reduces that line item's tax base, so it carries the line item's tax code.
-            _, tax = self.item_for(d.line_item) if d.line_item else ("", "")
-            self.lines.append(
-                InvoiceLine(
-                    description=d.description or f"Discount: {label}",
-                    line_item=d.line_item or "Discount",
-                    kind="discount",
-                    quantity=Decimal(1),
-                    unit_price=-off,
-                    tax_code=tax,
-                    amount=line_amount(Decimal(1), -off, self.currency),
-                    detail=(f"discount {d.location}",),
+            # A line-item discount reduces that line item's tax base, so it carries the line item's tax code; a
+            # whole-invoice discount is split per tax code in proportion to each code's base (`split_by_tax`).
+            if d.line_item:
+                _, tax = self.item_for(d.line_item)
+                parts = [(tax, off)]
+            else:
+                parts = split_by_tax(off, self._base_by_tax(), self.currency)
+            for tax, part in parts:
+                text = d.description or f"Discount: {label}"
+                notes = [f"discount {d.location}"]
+                if len(parts) > 1:
+                    text = f"{text} — lines taxed {tax or 'without a code'}"
+                    notes.append(f"{self.money(part)} of {self.money(off)}, in proportion to the {tax} base")
+                self.lines.append(
+                    InvoiceLine(
+                        description=text,
+                        line_item=d.line_item or "Discount",
+                        kind="discount",
+                        quantity=Decimal(1),
+                        unit_price=-part,
+                        tax_code=tax,
+                        amount=line_amount(Decimal(1), -part, self.currency),
+                        detail=tuple(notes),
+                    )
                 )
-            )
+
+    def _base_by_tax(self) -> dict[str, Decimal]:
+        """The discountable amount (everything but expenses) per effective tax code, in order of first line."""
+        out: dict[str, Decimal] = {}
+        for line in self.lines:
+            if line.kind == "expense":
+                continue
+            code = line_tax_code(exempt=self.c.tax_exempt, line_code=line.tax_code, client_code=self.c.tax_code)
+            out[code] = out.get(code, ZERO) + line.amount
+        return out
 
     def _warnings(self, rows: list[TimeRow], items: list[Item]) -> None:
         for r in rows:

@@ -59,9 +59,9 @@ def test_ten_percent_off_an_invoice_with_taxed_and_zero_rated_work_is_split_by_t
     assert draft.total == Decimal("1350.00")
 
 
-def test_a_fixed_discount_split_in_thirds_gives_the_cent_left_over_to_the_largest_part():
-    # "100.00 off this month." Three tax codes, 100.00 of work each: 33.33 + 33.33 + 33.33 = 99.99, so the
-    # remaining cent goes to the largest part (the first, on a tie): 33.34 + 33.33 + 33.33 = 100.00 exactly.
+def test_a_fixed_discount_split_by_tax_code_gives_the_rounding_cent_to_the_largest_part():
+    # "100.00 off this month." Development 400.00 (TAX), support 100.00 (NON), design 100.00 (EXM): in proportion
+    # 66.67 + 16.67 + 16.67 = 100.01, one cent too many, taken from the largest part: 66.66 + 16.67 + 16.67.
     rules = [
         ["rollup", "", "", "Support", "NON", "", "", "", "", ""],
         ["rollup", "", "", "Design", "EXM", "", "", "", "", ""],
@@ -69,13 +69,13 @@ def test_a_fixed_discount_split_in_thirds_gives_the_cent_left_over_to_the_larges
     ]
     b = _book([["Orchard", "USD", "100", "TAX", "", ""]], rules)
     rows = [
-        row("Orchard", "1"),
+        row("Orchard", "4"),
         row("Orchard", "1", category="Support", notes="tickets"),
         row("Orchard", "1", category="Design", notes="mockups"),
     ]
     draft = _only(compute_invoices(rows, b, OCT, ISSUE))
-    assert _discounts(draft) == {"TAX": Decimal("-33.34"), "NON": Decimal("-33.33"), "EXM": Decimal("-33.33")}
-    assert draft.total == Decimal("200.00")
+    assert _discounts(draft) == {"TAX": Decimal("-66.66"), "NON": Decimal("-16.67"), "EXM": Decimal("-16.67")}
+    assert draft.total == Decimal("500.00")
 
 
 # --- 8. months with no time ----------------------------------------------------------------------------------
