@@ -93,6 +93,8 @@ class ClientSteps:
         self.fees_by_project: dict[str, Decimal] = defaultdict(lambda: ZERO)
         self.hours_by_project: dict[str, Decimal] = defaultdict(lambda: ZERO)  # billed amounts of capped projects
         self.allowance = self.carried = Fraction(0)
+        self.has_time = False
+        self.milestones: list[str] = []  # the Rules rows of the milestones on this invoice
 
     @property
     def capped_projects(self) -> set[str]:
@@ -152,6 +154,16 @@ class ClientSteps:
                 )
                 item, tax = self.item_for(f.line_item or project)
                 notes = [f"{kind} {f.location}: {self.money(f.amount)}"]
+                if isinstance(f, Milestone):
+                    self.milestones.append(f.location)
+                    if f.late_in(self.period):
+                        notes.append(f"planned for {f.period}, ticked complete after that month was invoiced")
+                        self.warn(
+                            f"the milestone planned for {f.period} bills this month (ticked complete late: its "
+                            "Invoice cell is blank); if an invoice made before that column existed billed it, "
+                            "write that invoice's number in the Invoice cell",
+                            f.location,
+                        )
                 if first and items:
                     notes.append(f"{hours_text(raw)} h logged on {project} this month (not billed by the hour)")
                 self.lines.append(
@@ -218,7 +230,7 @@ class ClientSteps:
         )
 
     def _minimum(self, has_time: bool) -> None:
-        if self.c.minimum_fee is None or not has_time:
+        if self.c.minimum_fee is None or not (has_time or self.c.minimum_without_time):
             return
         labour = sum((line.amount for line in self.lines if line.kind in LABOUR_KINDS), ZERO)
         if labour < self.c.minimum_fee:
@@ -332,19 +344,6 @@ class ClientSteps:
                     row=r.row,
                     field="hours",
                 )
-        seen: dict[tuple[date, str, str, Decimal, str], TimeRow] = {}
-        for r in rows:
-            e = r.entry
-            key = (e.date, e.person.casefold(), e.project.casefold(), e.hours, " ".join(e.notes.split()).casefold())
-            if key in seen:
-                self.warn(
-                    f"{e.ref} looks like a duplicate of {seen[key].entry.ref} (same person, date, project, "
-                    f"hours and notes)",
-                    row=r.row,
-                    field="notes",
-                )
-            else:
-                seen[key] = r
         for rule in self.rules.rollups:
             if rule.client and rule.has_criteria and rule.location not in self.matched_rollups and items:
                 self.warn("this rollup rule matched no entry of the client this month", rule.location, level="info")

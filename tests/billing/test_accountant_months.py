@@ -182,11 +182,11 @@ def test_time_approved_after_a_fee_only_invoice_holds_that_client_alone():
         [["retainer", "Evergreen", "", "", "", "60", "6000", "", "", ""]],
     )
     rows = [row("Evergreen", "12"), row("Acme", "2")]
-    result = compute_invoices(rows, b, OCT, ISSUE, invoiced={"Evergreen": ("INV-0001",)})
+    result = compute_invoices(rows, b, OCT, ISSUE, invoices=[("Evergreen", "2026-10", "INV-0001")])
     assert [d.client for d in result.drafts] == ["Acme"] and result.drafts[0].total == Decimal("200.00")
     why = result.held["Evergreen"]
     assert "already invoiced for 2026-10 (INV-0001)" in why and "next month" in why
     assert result.invoiced["Evergreen"] == ("INV-0001",)
     # with no new time the client is simply done for the month: no draft, no hold
-    quiet = compute_invoices([row("Acme", "2")], b, OCT, ISSUE, invoiced={"Evergreen": ("INV-0001",)})
+    quiet = compute_invoices([row("Acme", "2")], b, OCT, ISSUE, invoices=[("Evergreen", "2026-10", "INV-0001")])
     assert "Evergreen" not in quiet.held and [d.client for d in quiet.drafts] == ["Acme"]
