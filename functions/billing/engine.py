@@ -279,9 +279,9 @@ def compute_invoices(
             drafts.append(draft)
             if billing.milestones:
                 milestones[name] = tuple(billing.milestones)
-    for key, months in made.items():
-        if months.get(str(period)):
-            invoiced.setdefault(names[key], tuple(months[str(period)]))
+    for key, by_month in made.items():
+        if by_month.get(str(period)):
+            invoiced.setdefault(names[key], tuple(by_month[str(period)]))
     return BillingResult(
         drafts=tuple(drafts),
         issues=tuple(issues),

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..billing.duplicates import duplicate_reason, duplicates
 from ..models import LONG_ENTRY_HOURS, LOW_CONFIDENCE, Period, Suggestion, TimeEntry, TimeRow
 from .tables import source_cells, suggestion_cells
 
@@ -79,8 +80,12 @@ def row_flags(
     invoice: str = "",
     gone: bool = False,
     confidence: float | None = None,
+    duplicate_of: str = "",
 ) -> str:
     flags = []
+    if duplicate_of:
+        why = duplicate_reason(duplicate_of)
+        flags.append(why[:1].upper() + why[1:])
     if held_change:
         when = f"after invoicing ({invoice})" if invoice else "after approval"
         hint = "" if invoice else "; untick Approved to take the new values"
@@ -114,6 +119,10 @@ def merge(
             continue
         seen[entry.ref] = entry
 
+    new_entries = [e for ref, e in seen.items() if ref not in existing]
+    new_entries.sort(key=lambda e: (e.date, e.client.casefold(), e.person.casefold(), e.source, e.source_id))
+    # Duplicates in the tab's order as it will be: the rows as they stand, then the rows appended.
+    twins = duplicates([(seen.get(r.entry.ref) or r.entry, r.comment) for r in rows] + [(e, "") for e in new_entries])
     for row in rows:
         new = seen.get(row.entry.ref)
         suggestion = suggestions.get(row.entry.ref) if not row.suggested_category else None
@@ -152,12 +161,11 @@ def merge(
             invoice=row.invoice,
             gone=gone,
             confidence=None if reviewed else row.confidence,
+            duplicate_of=twins.get(row.entry.ref, ""),
         )
         result.updates[row.row] = owned
         _count(result, shown, period)
 
-    new_entries = [e for ref, e in seen.items() if ref not in existing]
-    new_entries.sort(key=lambda e: (e.date, e.client.casefold(), e.person.casefold(), e.source, e.source_id))
     for entry in new_entries:
         suggestion = suggestions.get(entry.ref)
         cells = source_cells(entry)
@@ -170,7 +178,7 @@ def merge(
                 "approved": False,
                 "comment": "",
                 "invoice": "",
-                "flags": row_flags(entry, suggestion),
+                "flags": row_flags(entry, suggestion, duplicate_of=twins.get(entry.ref, "")),
                 "sync_hash": entry.sync_hash(),
             }
         )
