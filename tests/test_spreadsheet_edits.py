@@ -23,6 +23,7 @@ from functions.config import Settings, bootstrap, csv_source
 from functions.errors import InputErrors, LockedError
 from functions.models import Period, TimeEntry
 from functions.settings import SettingError
+from functions.sheet.contract import load_contract
 from tests.fakes import ListSource
 
 OCT = Period.parse("2026-10")
@@ -166,17 +167,36 @@ def test_a_renamed_rates_header_is_one_error_not_dozens(month):
     assert len(exc.errors) == 1
 
 
-def test_after_an_inserted_column_errors_name_the_cell_it_moved_to(month):
+def test_after_an_inserted_column_errors_and_warnings_name_the_cell_it_moved_to(month):
+    # (already right before issue 18's changes, since the session reads columns by header: kept as a guard)
     def insert(wb):
         ws = wb["Time"]
         ws.insert_cols(1)
         ws.cell(row=1, column=1, value="My notes")
-        ws.cell(row=4, column=col(ws, "Rate Override"), value="12,5O")
+        ws.cell(row=3, column=col(ws, "Hours"), value=13)
 
     edit(workbook(month), insert)
     load = load_workbook(workbook(month))
-    where = f"Time!{letter(load['Time'], 'Rate Override')}4"
-    refuses(preview(month), month, where)
+    warnings = pipeline.preview(services_for(month), OCT).warnings
+    assert any(w.startswith(f"Time!{letter(load['Time'], 'Hours')}3:") and "over 12 h" in w for w in warnings)
+    edit(workbook(month), lambda wb: wb["Time"].cell(row=4, column=col(wb["Time"], "Rate Override"), value="12,5O"))
+    refuses(preview(month), month, f"Time!{letter(load['Time'], 'Rate Override')}4")
+
+
+def test_google_sheets_runs_stop_on_a_deleted_tab_or_a_renamed_header_and_write_nothing(gsettings, sheets_emulator):
+    from functions.sheet.gsheets import GoogleSheet
+
+    sheet = GoogleSheet.from_settings(gsettings)
+    sheet.ensure_layout(setup=True)
+    ss = sheets_emulator.spreadsheets[gsettings.spreadsheet_id]
+    approved = load_contract().tab("Time").headers.index("Approved")
+    ss.sheet("Time").cells[(0, approved)] = "Approve"
+    ss.sheets = [s for s in ss.sheets if s.title != "Rules"]
+    mark = len(sheets_emulator.calls)
+    with pytest.raises(InputErrors) as exc:
+        sheet.ensure_layout()
+    assert "Rules" in str(exc.value) and '"Approved"' in str(exc.value) and '"Approve"' in str(exc.value)
+    assert not [c for c in sheets_emulator.calls[mark:] if c["method"] == "POST"]
 
 
 # ------------------------------------------------------------------ 3. merged cells

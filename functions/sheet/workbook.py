@@ -23,6 +23,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 import zipfile
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -352,7 +353,7 @@ class LocalWorkbook:
         """Temporary copies of processes that were killed mid-save (their pid is gone)."""
         for stray in self.path.parent.glob(f".~{glob_escape(self.path.name)}.*.xlsx"):
             m = re.match(rf"\.~{re.escape(self.path.name)}\.(\d+)\.", stray.name)
-            if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1)), stray):
                 stray.unlink(missing_ok=True)
 
 
@@ -360,9 +361,15 @@ def glob_escape(name: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", name)
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, copy: Path) -> bool:
+    """Whether the process that wrote `copy` may still be saving it."""
+    if os.name == "nt":  # os.kill would end the process there: an hour-old copy is a dead save's
+        try:
+            return time.time() - copy.stat().st_mtime < 3600
+        except FileNotFoundError:
+            return False
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return False
     except OSError:  # it exists, owned by someone else
