@@ -285,7 +285,7 @@ def test_control_characters_in_notes_are_cleaned_and_said(tmp_path, skip):
 
 
 def test_notes_longer_than_a_cell_are_cut_with_a_flag(tmp_path):
-    export = harvest_csv(tmp_path / "h.csv", ["x" * 40_000])
+    export = harvest_csv(tmp_path / "h.csv", ["pasted log line; " * 2_400])  # 40,800 characters
     work = tmp_path / "work"
     s = pipeline.refresh(bootstrap(Settings(workdir=work, ai_enabled=False), source=csv_source([export])), OCT)
     ws = load_workbook(workbook(work))["Time"]
