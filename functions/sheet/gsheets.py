@@ -34,8 +34,10 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,12 +55,12 @@ from gspread.urls import (
 )
 
 from ..auth import account_email, google_credentials
-from ..errors import AuthError, ConfigError, Terminal, Transient
+from ..errors import AuthError, ConfigError, InputErrors, LockedError, Terminal, Transient
 from ..ports import Cell, CellBlock
 from ..settings import GoogleSheetsSettings
 from ..transport import ErrorTable, Http, RetryLater, RetryPolicy
 from ..values import EXCEL_EPOCH
-from .contract import Contract, column_letter, load_contract
+from .contract import Contract, column_letter, layout_problems, load_contract
 from .gsheets_layout import plan_layout
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -317,7 +319,7 @@ class GoogleSheet:
 
     # -- layout
 
-    def ensure_layout(self) -> list[str]:
+    def ensure_layout(self, setup: bool = False) -> list[str]:
         changes: list[str] = []
         for attempt in (1, 2):
             meta = self.http.fetch_sheet_metadata(
@@ -330,6 +332,9 @@ class GoogleSheet:
             if present:
                 got = self._batch_get([f"{quote_tab(t)}!1:1" for t in present], "FORMATTED_VALUE")
                 headers = {t: (rows[0] if rows else []) for t, rows in zip(present, got, strict=True)}
+            problems = layout_problems(self.contract, {t: headers.get(t, []) for t in present}, setup=setup)
+            if problems:
+                raise InputErrors(problems, what="spreadsheet's layout")
             plan = plan_layout(self.contract, meta, headers)
             changes = changes or plan.changes
             if plan.requests:
@@ -436,6 +441,69 @@ class GoogleSheet:
             used += size
         return payloads
 
+    # -- the lease: one writer at a time, whichever process runs it
+
+    LEASE_CELL = (1, 26)  # Runs!Z1, right of the Runs columns: every process that can reach the sheet sees it
+    LEASE_SECONDS = 15 * 60  # longer than a Cloud Function may run; a crashed holder's lease expires after it
+    LEASE_SETTLE_SECONDS = 0.5  # between writing the lease and reading it back: a concurrent writer shows
+
+    def _lease_range(self) -> str:
+        row, col = self.LEASE_CELL
+        return f"{quote_tab('Runs')}!{column_letter(col)}{row}"
+
+    def _read_lease(self) -> dict[str, Any]:
+        try:
+            got = self._batch_get([self._lease_range()], "UNFORMATTED_VALUE")
+        except SheetsApiError as exc:
+            if not (exc.code == 400 and "Unable to parse range" in str(exc)):
+                raise
+            self.ensure_layout()  # a new spreadsheet without its tabs yet
+            got = self._batch_get([self._lease_range()], "UNFORMATTED_VALUE")
+        raw = got[0][0][0] if got and got[0] and got[0][0] else ""
+        try:
+            lease = json.loads(raw) if isinstance(raw, str) and raw.startswith("{") else {}
+        except ValueError:
+            lease = {}
+        return lease if isinstance(lease, dict) else {}
+
+    def _write_lease(self, value: str) -> None:
+        row, col = self.LEASE_CELL
+        self.write([CellBlock("Runs", row, col, [[value]])])
+
+    @contextmanager
+    def lease(self, job: str, holder: str, seconds: float | None = None, settle: float | None = None) -> Iterator[None]:
+        """Hold the sheet for `job`: a lease (holder, expiry, token) written into Runs!Z1 and read back.
+
+        The Sheets API has no compare-and-set, so the lease is written, then read back after a short pause:
+        of two runs that wrote at once, only the one whose lease is still there goes on. LockedError when a
+        live lease of another run is there."""
+        seconds = self.LEASE_SECONDS if seconds is None else seconds
+        settle = self.LEASE_SETTLE_SECONDS if settle is None else settle
+        token = uuid.uuid4().hex
+        held = self._read_lease()
+        if held and float(held.get("expires", 0)) > time.time():
+            raise LockedError(_lease_message(held))
+        mine = {"lease": "invoicing", "job": job, "holder": holder, "expires": time.time() + seconds, "token": token}
+        self._write_lease(json.dumps(mine))
+        if settle:
+            time.sleep(settle)
+        back = self._read_lease()
+        if back.get("token") != token:
+            raise LockedError(_lease_message(back))
+        try:
+            yield
+        finally:
+            if self._read_lease().get("token") == token:
+                self._write_lease("")
+
     def metadata(self) -> dict[str, Any]:
         """The spreadsheet's properties and tabs (for `doctor`-style checks)."""
         return self.http.request("get", SPREADSHEET_URL % self.spreadsheet_id).json()
+
+
+def _lease_message(held: Mapping[str, Any]) -> str:
+    until = datetime.fromtimestamp(float(held.get("expires", 0)), UTC).strftime("%H:%M:%S UTC")
+    return (
+        f"Another run ({held.get('job', 'a run')} for {held.get('holder', 'someone')}) is writing to this sheet "
+        f"(its lease ends at {until} at the latest); wait for it to finish, then run it again."
+    )

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..models import LONG_ENTRY_HOURS, LOW_CONFIDENCE, Period, Suggestion, TimeEntry, TimeRow
+from ..values import clean_text
 from .tables import source_cells, suggestion_cells
 
 
@@ -52,6 +53,7 @@ class MergeResult:
     appends: list[dict[str, Any]] = field(default_factory=list)
     stats: MergeStats = field(default_factory=MergeStats)
     per_client: dict[str, ClientCounts] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was done to source text a cell cannot hold
 
 
 def describe_change(old: TimeEntry, new: TimeEntry) -> str:
@@ -79,8 +81,11 @@ def row_flags(
     invoice: str = "",
     gone: bool = False,
     confidence: float | None = None,
+    cleaned: str = "",
 ) -> str:
     flags = []
+    if cleaned:
+        flags.append(f"Notes from the source: {cleaned} (a cell cannot hold them as they were)")
     if held_change:
         when = f"after invoicing ({invoice})" if invoice else "after approval"
         hint = "" if invoice else "; untick Approved to take the new values"
@@ -108,10 +113,18 @@ def merge(
     result = MergeResult()
     existing = {r.entry.ref: r for r in rows}
     seen: dict[str, TimeEntry] = {}
+    cleaned: dict[str, str] = {}
     for entry in incoming:
         if entry.ref in seen:
             result.stats.duplicates_in_import += 1
             continue
+        notes, done = clean_text(entry.notes)
+        if done:
+            # NUL, VT, ESC ... cannot be stored in a cell (openpyxl refuses the whole save), and a note
+            # longer than a cell holds would be cut by the sheet without a word: both are said on the row
+            entry = entry.model_copy(update={"notes": notes})
+            cleaned[entry.ref] = done
+            result.notes.append(f"{entry.source} entry {entry.source_id} ({entry.date}, {entry.person}): notes {done}")
         seen[entry.ref] = entry
 
     for row in rows:
@@ -152,6 +165,7 @@ def merge(
             invoice=row.invoice,
             gone=gone,
             confidence=None if reviewed else row.confidence,
+            cleaned=cleaned.get(row.entry.ref, ""),
         )
         result.updates[row.row] = owned
         _count(result, shown, period)
@@ -170,7 +184,7 @@ def merge(
                 "approved": False,
                 "comment": "",
                 "invoice": "",
-                "flags": row_flags(entry, suggestion),
+                "flags": row_flags(entry, suggestion, cleaned=cleaned.get(entry.ref, "")),
                 "sync_hash": entry.sync_hash(),
             }
         )

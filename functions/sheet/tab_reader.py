@@ -17,10 +17,11 @@ from typing import Any
 
 from ..errors import InputError, Location
 from ..models import Period
-from ..values import is_blank, parse_bool, parse_date, parse_decimal, text
+from ..values import MAX_AMOUNT, MAX_ENTRY_HOURS, MAX_RATE, is_blank, parse_bool, parse_date, parse_decimal, text
 from .contract import HeaderMap, column_letter, load_contract
 
 Cell = Any
+MAX_SETTING_HOURS = MAX_ENTRY_HOURS * 31 * 100  # a month of round-the-clock work for 100 people
 
 
 class TabReader:
@@ -93,12 +94,24 @@ class TabReader:
         if value is not None and value < 0 and not negative_ok:
             self.error(key, row, f'"{text(self.hm.get(r, key))}" is negative; write the amount as a positive number')
             return None
+        # the documented bounds (values.MAX_RATE, MAX_AMOUNT): a 30-digit paste is a typo, not a price
+        limit, what = (MAX_RATE, "a rate") if key in ("rate", "default_rate") else (MAX_AMOUNT, "an amount")
+        if value is not None and abs(value) > limit:
+            self.error(key, row, f'"{text(self.hm.get(r, key))}" is more than {what} can be here (at most {limit:,})')
+            return None
         return value
 
     def hours(self, r: list[Cell], row: int, key: str) -> Decimal | None:
         value = self._parse(r, row, key, lambda v: parse_decimal(v, "a number of hours"))
         if value is not None and value < 0:
             self.error(key, row, f'"{text(self.hm.get(r, key))}" is negative; hours cannot be negative')
+            return None
+        if value is not None and value > MAX_SETTING_HOURS:
+            self.error(
+                key,
+                row,
+                f'"{text(self.hm.get(r, key))}" is more hours than can be here (at most {MAX_SETTING_HOURS:,})',
+            )
             return None
         return value
 
