@@ -237,7 +237,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
-    from .accounting.quickbooks import connect
+    from .accounting.qbo_connect import connect
 
     try:
         connect(_settings(args).quickbooks)
