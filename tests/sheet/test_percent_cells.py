@@ -194,3 +194,36 @@ def test_the_emulator_formats_a_percent_like_google():
     assert render(s, 0, 0, 1, "FORMATTED_VALUE", "FORMATTED_STRING") == "100.0%"
     assert render(s, 0, 0, 0.125, "FORMATTED_VALUE", "FORMATTED_STRING") == "12.5%"
     assert render(s, 0, 0, 1, "UNFORMATTED_VALUE", "FORMATTED_STRING") == 1
+
+
+def test_a_rules_tab_changed_after_setup_is_asked_formatted_again(
+    gsheet: GoogleSheet, gsettings, sheets_emulator: SheetsEmulator
+):
+    """What ensure_layout saw is used only while the tab has the same shape: a row added in between is read
+    formatted again, so no percent is judged by another row's format."""
+    set_up(gsheet)
+    sheet = GoogleSheet.from_settings(gsettings)
+    sheet.ensure_layout()
+    gsheet.write([CellBlock("Rules", 2, 1, [rules_row(CASES[0], Decimal(1))])])  # a person adds a 100% markup
+    sheets_emulator.reset_calls()
+    assert total_billed(sheet) == Decimal(CASES[0].total)
+    assert sheets_calls(sheets_emulator) == ["GET batchGet", "GET batchGet"]
+
+
+def test_the_helper_examples():
+    import doctest
+
+    from functions.sheet import percent_cells
+
+    result = doctest.testmod(percent_cells)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_percent_the_pipeline_wrote_reads_back_as_it_shows(tmp_path: Path):
+    """The workbook's Percent column is written in the 0.0% format: 1 shows as 100.0% and reads back as 100 %,
+    from the workbook this process holds as from the file read afresh."""
+    store = LocalWorkbook(tmp_path / "invoicing.xlsx")
+    set_up(store)
+    store.write([CellBlock("Rules", 2, 1, [rules_row(CASES[0], Decimal(1))])])
+    assert total_billed(store) == Decimal(CASES[0].total)
+    assert total_billed(LocalWorkbook(tmp_path / "invoicing.xlsx")) == Decimal(CASES[0].total)
