@@ -116,20 +116,15 @@ class TabReader:
         return value
 
     def percent(self, r: list[Cell], row: int, key: str) -> Decimal | None:
+        """Percent points: `10%` and a plain 10 are both 10 (0.5 is 0.5 %). A cell formatted as a percent
+        stores the fraction (a typed 100% is 1); the sheet adapters hand it as its text, "100%"
+        (functions/sheet/percent_cells.py), so its format, not its size, says how it is read."""
         raw = self.hm.get(r, key)
         if is_blank(raw):
             return None
-        s = text(raw).replace(" ", "")
+        s = text(raw).replace(" ", "").replace("\u00a0", "")
         try:
-            if s.endswith("%"):
-                value = parse_decimal(s[:-1], "a percent")
-            else:
-                value = parse_decimal(raw, "a percent")
-                if value is not None and not value.is_finite():
-                    raise ValueError(s)
-                # A workbook cell formatted as a percent holds the fraction: 0.1 is 10 %.
-                if value is not None and Decimal(0) < value < Decimal(1):
-                    value = value * 100
+            value = parse_decimal(s[:-1] if s.endswith("%") else raw, "a percent")
             if value is not None and not value.is_finite():
                 raise ValueError(s)
         except ValueError:

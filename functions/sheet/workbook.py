@@ -44,6 +44,7 @@ from ..errors import ConfigError, InputError, InputErrors, Location
 from ..ports import Cell, CellBlock
 from ..values import clean_text
 from .contract import Column, Contract, HeaderMap, Tab, layout_problems, load_contract
+from .percent_cells import is_percent_format, percent_columns, with_percent_text
 
 HEADER_FILL = {
     "source": "DCE6F1",  # blue-grey: filled by refresh
@@ -260,11 +261,24 @@ class LocalWorkbook:
                 rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
                 while rows and all(v is None or v == "" for v in rows[-1]):
                     rows.pop()
-                out[name] = rows
+                out[name] = self._percents_as_shown(wb[name], name, rows)
             return out
         finally:
             if cached is None:
                 wb.close()
+
+    def _percents_as_shown(self, ws: Any, name: str, rows: list[list[Cell]]) -> list[list[Cell]]:
+        """A typed 100% is stored as 1 in a percent-formatted cell: hand it as "100%" (see percent_cells.py)."""
+        columns = percent_columns(self.contract, name, rows[0]) if rows else []
+        if not columns:
+            return rows
+        lo, hi = min(columns), max(columns)
+        formats = {
+            (i, lo + j): cell.number_format
+            for i, cells in enumerate(ws.iter_rows(min_row=1, max_row=len(rows), min_col=lo + 1, max_col=hi + 1))
+            for j, cell in enumerate(cells)
+        }
+        return with_percent_text(rows, columns, lambda i, c: is_percent_format(formats.get((i, c))))
 
     def write(self, blocks: Sequence[CellBlock]) -> None:
         if not blocks:
