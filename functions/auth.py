@@ -63,6 +63,25 @@ def account_email(creds: Credentials) -> str:
     return str(getattr(creds, "service_account_email", "") or getattr(creds, "signer_email", "") or "")
 
 
+# what google-auth's message is about -> our sentence; nothing of its text (which can hold the token) is kept
+_REFUSALS = (
+    ("expired", "it has expired; sign in again"),
+    ("too early", "it is not valid yet (check the clock)"),
+    ("audience", "it was issued for another audience"),
+    ("signature", "its signature does not verify against Google's certificates"),
+    ("certificate", "its signature does not verify against Google's certificates"),
+    ("issuer", "it was not issued by Google"),
+)
+
+
+def _refusal(message: str) -> str:
+    lowered = message.casefold()
+    for word, sentence in _REFUSALS:
+        if word in lowered:
+            return sentence
+    return "it is not a well-formed JWT"
+
+
 class Unauthenticated(AuthError):
     """No valid ID token: missing, malformed, badly signed, expired, or for another audience (HTTP 401)."""
 
@@ -129,12 +148,9 @@ class CallerVerifier:
                 "unreachable; try again in a minute."
             ) from None
         except (ValueError, google.auth.exceptions.GoogleAuthError) as exc:
-            # google-auth quotes a malformed token in its message: never echo a credential back or log it
-            reason = str(exc).split("\n")[0]
-            if token[:12] in reason or "segments" in reason:
-                reason = "it is not a well-formed JWT"
-            reason = reason[:200]
-            raise Unauthenticated(f"The ID token was refused: {reason}") from None
+            # google-auth quotes the token, or a decoded segment of it, in its messages (`Can't parse segment:
+            # b'...'`): the answer and the log get one of our own sentences, never a word of the token
+            raise Unauthenticated(f"The ID token was refused: {_refusal(str(exc))}") from None
         if claims.get("iss") not in self.issuers:
             raise Unauthenticated(f"The ID token was issued by {claims.get('iss')!r}, not by Google.")
         email = str(claims.get("email", "")).casefold()

@@ -224,7 +224,7 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     services = bootstrap(_settings(args))
-    changes = services.sheet.ensure_layout()
+    changes = services.sheet.ensure_layout(setup=True)
     payload = {"ok": True, "sheet": services.sheet.describe(), "changes": changes}
     _emit(
         args,
@@ -237,7 +237,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
-    from .accounting.quickbooks import connect
+    from .accounting.qbo_connect import connect
 
     try:
         connect(_settings(args).quickbooks)

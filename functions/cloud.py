@@ -13,12 +13,11 @@ Callers are authenticated before anything runs: a Google-signed ID token (signat
 issuer) whose verified email is on INVOICING_ALLOWED_CALLERS (functions/auth.py); anything else gets 401
 or 403 and nothing is done.
 
-Two create_invoices runs never overlap. The function is deployed with --max-instances=1 (deploy/
-functions.sh), so every request lands in the same instance, and an in-process lock there answers a second
-run with 409 "wait for it to finish". A lease row in the sheet was the alternative, but the Sheets API has
-no compare-and-set, so two instances could both believe they won; and the accounting side is idempotent
-anyway (deterministic request ids / invoice keys), so the lock guards people from confusion, not from
-duplicates.
+No two runs that write overlap, here or anywhere else on the same store: each takes the store's one lock
+(functions/locks.py: a lease written into the Google Sheet and read back, or the file lock of a local
+workbook), the same one the CLI takes, so a nightly refresh and a create_invoices from the menu, or a
+function and a person's CLI run, cannot lose each other's work. An in-process lock in front of it answers
+a second request to the same instance at once. A busy store answers 409 "wait for it to finish".
 
 Run one locally: `functions-framework --source main.py --target refresh --port 8080`.
 """
@@ -30,7 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -61,15 +60,21 @@ _locks_guard = threading.Lock()
 
 
 @contextmanager
+def both(first: AbstractContextManager[Any], second: AbstractContextManager[Any]) -> Iterator[None]:
+    with first, second:
+        yield
+
+
+@contextmanager
 def instance_lock(name: str, holder: str = "") -> Iterator[None]:
     """Non-blocking: a second run while one holds `name` raises LockedError (HTTP 409) at once."""
     with _locks_guard:
         lock = _locks.setdefault(name, threading.Lock())
     if not lock.acquire(blocking=False):
         who, since = _holders.get(name, ("", time.monotonic()))
-        by = f" for {who}" if who else ""
+        by = f" ({who})" if who else ""
         raise LockedError(
-            f"Another {name} run{by} started {time.monotonic() - since:.0f} s ago and is still "
+            f"Another run{by} started {time.monotonic() - since:.0f} s ago and is still "
             f"running; wait for it to finish, then try again."
         )
     _holders[name] = (holder, time.monotonic())
@@ -141,9 +146,10 @@ def _google_sheet(gs: GoogleSheetsSettings) -> Any:
 
 def _services(cfg: CloudSettings, command: str, caller: str) -> Any:
     from .config import bootstrap, build_source, csv_source
+    from .locks import store_lock
 
     settings = Settings()
-    overrides: dict[str, Any] = {"lock": lambda name: instance_lock(name, caller)}
+    overrides: dict[str, Any] = {}
     if settings.sheet == "google":
         overrides["sheet"] = _google_sheet(settings.google)
     if command == "refresh" and cfg.source_csv:
@@ -153,7 +159,11 @@ def _services(cfg: CloudSettings, command: str, caller: str) -> Any:
         overrides["source"] = csv_source([Path(p) for p in paths])
     elif command == "refresh":
         overrides["source"] = build_source(settings)  # TIME_SOURCE=harvest|toggl; None only re-syncs the sheet
-    return bootstrap(settings, job=command, **overrides)
+    services = bootstrap(settings, job=command, **overrides)
+    store = store_lock(services.sheet, settings.workdir, holder=caller)
+    # every writing job of this instance queues on one name, then on the store's lock shared with the CLI
+    services.lock = lambda name: both(instance_lock("sheet", f"{name} for {caller}"), store(name))
+    return services
 
 
 Runner = Callable[[Any, Period, dict[str, Any]], Any]

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .locks import FileLock
+from .locks import store_lock
 from .ports import Accounting, Categorizer, SheetStore, TimeSource
 from .settings import Settings  # also imported from here by callers of bootstrap(Settings(...))
 
@@ -137,8 +137,8 @@ def bootstrap(settings: Settings | None = None, job: str | None = None, **overri
         overrides.pop("accounting") if "accounting" in overrides else build_accounting(settings, parts["sheet"])
     )
     parts["source"] = overrides.pop("source", None)
-    lock_dir = settings.workdir
-    parts["lock"] = overrides.pop("lock", lambda name: FileLock(lock_dir / f".{name}.lock", what=name))
+    # one lock for every job that writes, the same whichever entry point runs it (functions/locks.py)
+    parts["lock"] = overrides.pop("lock", None) or store_lock(parts["sheet"], settings.workdir)
     categorizer = overrides.pop("categorizer", None)
     parts["build_categorizer"] = overrides.pop("build_categorizer", lambda: build_categorizer(settings))
     parts.update(overrides)

@@ -1,15 +1,27 @@
-"""A lock so that two create-invoices runs cannot overlap (the second is told to wait).
+"""One lock for every job that writes to a sheet (refresh, preview, create-invoices): two cannot overlap,
+the second is told to wait. Whatever the entry point (the CLI, a Cloud Function, the Lambda handler), a run
+on the same store takes the same lock (`store_lock`):
 
-Locally it is an OS file lock (released by the OS if the process dies, so a crash never leaves a stale
-lock). The Cloud Functions use their own lock (functions/cloud.py) behind the same context-manager shape.
+- a local workbook: an OS file lock next to it (`.invoicing.xlsx.lock`), released by the OS if the process
+  dies, so a crash never leaves a stale lock;
+- a Google Sheet: a lease in the sheet itself (`GoogleSheet.lease`: holder and expiry written into a cell,
+  then read back), which every process that can reach the sheet sees; a crashed holder's lease expires.
+
+    with store_lock(services.sheet, workdir)("refresh"):
+        ...
 """
 
 from __future__ import annotations
 
+import getpass
 import os
+import socket
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from .errors import LockedError
 
@@ -43,6 +55,8 @@ else:  # POSIX
 
 
 class FileLock:
+    """A non-blocking OS file lock; `what` is the job taking it (the holder's job is named to the next)."""
+
     def __init__(self, path: Path, what: str = "create-invoices"):
         self.path = Path(path)
         self.what = what
@@ -55,11 +69,11 @@ class FileLock:
             holder = os.read(fd, 200).decode(errors="replace").strip()
             os.close(fd)
             raise LockedError(
-                f"Another {self.what} run is in progress{f' ({holder})' if holder else ''}; "
-                "wait for it to finish, then run it again."
+                f"Another run{f' ({holder})' if holder else ''} is writing to this sheet; "
+                f"wait for it to finish, then run {self.what} again."
             ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()}".encode())
+        os.write(fd, f"{self.what}, pid {os.getpid()}".encode())
         self._fd = fd
         return self
 
@@ -71,3 +85,25 @@ class FileLock:
             _unlock(self._fd)
             os.close(self._fd)
             self._fd = None
+
+
+def default_holder() -> str:
+    """Who holds a lock, for the person told to wait: `ana@laptop, pid 4242`."""
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "someone"
+    return f"{user}@{socket.gethostname()}, pid {os.getpid()}"
+
+
+def store_lock(sheet: Any, workdir: Path, holder: str = "") -> Callable[[str], AbstractContextManager[Any]]:
+    """The lock of the store `sheet`: its lease when it has one (a Google Sheet), else a file lock next to
+    the workbook (or in `workdir` for a store without a path)."""
+    if callable(getattr(sheet, "lease", None)):
+        who = holder or default_holder()
+        return lambda job: sheet.lease(job, who)
+    path = getattr(sheet, "path", None)
+    lock_file = (
+        Path(path).parent / f".{Path(path).name}.lock" if path is not None else Path(workdir) / ".invoicing.lock"
+    )
+    return lambda job: FileLock(lock_file, what=job)

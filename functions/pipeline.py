@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from .billing.engine import BillingResult, compute_invoices
 from .categorize.chain import accuracy_by_source
@@ -51,10 +52,21 @@ __all__ = [
 # --- refresh --------------------------------------------------------------------------------------------
 
 
+def _locked(services: Services, job: str) -> AbstractContextManager[Any]:
+    """The store's one lock for jobs that write (functions/locks.py): refresh, preview and create-invoices
+    never overlap, whichever entry point runs them."""
+    return services.lock(job) if services.lock else nullcontext()
+
+
 def refresh(
     services: Services, period: Period, progress: Progress = no_progress, config_dir: Path | None = None
 ) -> RefreshSummary:
     """Pull entries from the source, suggest categories, and merge them into the Time tab."""
+    with _locked(services, "refresh"):
+        return _refresh(services, period, progress, config_dir)
+
+
+def _refresh(services: Services, period: Period, progress: Progress, config_dir: Path | None) -> RefreshSummary:
     started = time.perf_counter()
     summary = RefreshSummary(
         command="refresh", period=str(period), **run_id(services.clock), sheet=services.sheet.describe()
@@ -66,10 +78,11 @@ def refresh(
     book, warnings = sheet.book(stop_on=("Rules", "Categories"))
     summary.warnings += warnings
     table = sheet.time()
-    if table.header_errors:
-        raise InputErrors(table.header_errors, what="Time tab")
+    if table.header_errors or table.holds:
+        # a row refresh cannot identify (no Entry ID, a copied one) or place (no readable Date or Hours)
+        # would be appended again as new: stop, naming its cells, before anything is written
+        raise InputErrors([*table.header_errors, *table.holds], what="Time tab")
     summary.warnings += [f"{e} (row kept as it is)" for e in table.errors]
-    summary.warnings += [f"{cell}: row has no Source / Entry ID, so refresh leaves it alone" for cell in table.ignored]
 
     progress(2, 5, "importing time entries")
     incoming: tuple[TimeEntry, ...] = ()
@@ -107,6 +120,7 @@ def refresh(
     progress(4, 5, "merging")
     merged = merge(table.rows, incoming, suggestions, covers=covers, period=period)
     sheet.apply_merge(merged)
+    summary.warnings += merged.notes
     s = merged.stats
     summary.new, summary.updated, summary.unchanged = s.new, s.updated, s.unchanged
     summary.held_changes, summary.gone = s.held_changes, s.gone
@@ -179,6 +193,11 @@ def _invoices_summary(
 
 def preview(services: Services, period: Period) -> PreviewSummary:
     """Compute every invoice of the period into the Preview tab, with warnings. Creates nothing."""
+    with _locked(services, "preview"):
+        return _preview(services, period)
+
+
+def _preview(services: Services, period: Period) -> PreviewSummary:
     started = time.perf_counter()
     services.sheet.ensure_layout()
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
@@ -203,8 +222,7 @@ def create_invoices(
     progress: Progress = no_progress,
 ) -> CreateSummary:
     """Create the period's invoices exactly once, then write their numbers back into the sheet."""
-    lock = services.lock("create-invoices") if services.lock and not dry_run else nullcontext()
-    with lock:
+    with _locked(services, "create-invoices") if not dry_run else nullcontext():
         return _create(services, period, dry_run, create_missing, progress)
 
 

@@ -106,8 +106,11 @@ class SheetStore(Protocol):
         """Where it is, for people: a path or a URL."""
         ...
 
-    def ensure_layout(self) -> list[str]:
-        """Create or upgrade the tabs of the contract without touching people's data; says what it changed."""
+    def ensure_layout(self, setup: bool = False) -> list[str]:
+        """Create or upgrade the tabs of the contract without touching people's data; says what it changed.
+
+        A run (`setup=False`) refuses, with InputErrors and before anything is written, a sheet whose settings
+        tab was deleted or whose required header was renamed; only setup-sheet (`setup=True`) recreates a tab."""
         ...
 
     def read(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:

@@ -25,6 +25,7 @@ adapter, so reading settings costs milliseconds whatever the adapters need.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from pathlib import Path
@@ -276,6 +277,15 @@ class Settings(Section):
     invoice_prefix: str = "INV-"
     agency_name: str = ""
 
+    @field_validator("invoice_prefix")
+    @classmethod
+    def _prefix_is_a_name(cls, v: str) -> str:
+        # the prefix becomes part of each document's file name (invoices/INV-0001.html): a `/`, `\` or `..`
+        # would write outside invoices/, so it is a short name of letters, digits, `-`, `_` and `.`
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,19}", v) or ".." in v:
+            raise ValueError("use up to 20 letters, digits, -, _ or . starting with a letter or digit (no / or ..)")
+        return v
+
     _sections: dict[type[Section], Section] = PrivateAttr(default_factory=dict)
 
     @property
@@ -373,7 +383,7 @@ def _allowed(info: FieldInfo, given: Any, error: Any) -> str:
         return f"use a whole number{_bounds(info)}"
     if float in kinds:
         return f"use a number{_bounds(info)}"
-    return str(error.get("msg", "it is not valid")).lower()
+    return str(error.get("msg", "it is not valid")).removeprefix("Value error, ").lower()
 
 
 def _closest(given: str, choices: list[str]) -> list[str]:

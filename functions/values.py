@@ -10,7 +10,9 @@ Dates (`parse_date`):
 
 - ISO `2026-10-05` (also `2026/10/05`, and `2026-10-05 09:30:00` / `2026-10-05T09:30:00`, time dropped);
 - US `10/05/2026`, month first. Day-first `13/10/2026` is refused with a sentence saying so, since
-  `03/10/2026` cannot be told apart from March 10;
+  `03/10/2026` cannot be told apart from March 10 — unless the caller knows the order from a whole file
+  (`slash_date_order`: the CSV reader looks at every date of an export before reading one) and passes
+  `day_first=True`;
 - a date or datetime object (a workbook cell);
 - a spreadsheet serial number (int or float, not bool, between 20000 and 80000, i.e. 1954 to 2119) counted
   from `EXCEL_EPOCH`; digits in a string are not a serial number.
@@ -20,6 +22,11 @@ bool, or the number 0 or 1.
 
 Amounts (`parse_decimal`): anything `money.D` reads (`1,234.50`, `$95`, `(30.00)`), never via a binary float.
 
+Free text (`clean_text`): control characters other than tab and line breaks (NUL, BEL, VT, FF, ESC ...)
+cannot be stored in an .xlsx cell and mean nothing in a note, so they are removed; text longer than a cell
+holds (`CELL_TEXT_LIMIT`, Excel's and Google Sheets' 32,767 characters) is cut with a marker at
+its end. Both say what they did, for the row's flags.
+
     >>> parse_date("10/03/2026"), parse_date(46298), parse_bool("Yes"), parse_bool(""), parse_decimal("1,234.50")
     (datetime.date(2026, 10, 3), datetime.date(2026, 10, 3), True, False, Decimal('1234.50'))
 """
@@ -27,6 +34,7 @@ Amounts (`parse_decimal`): anything `money.D` reads (`1,234.50`, `$95`, `(30.00)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -42,6 +50,66 @@ _FALSE = frozenset({"false", "no", "n", "0"})
 
 _ISO_DATE = re.compile(r"^(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:([ T])(\d{1,2}):(\d{2}):(\d{2}))?$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+# Bounds of what a sheet may say (sheet_templates/tabs/*.json notes say them to people): beyond them a value
+# is a typo or a paste gone wrong, never something to bill. A Time entry is one day's work at most.
+MAX_ENTRY_HOURS = Decimal(24)
+MAX_RATE = Decimal(100_000)  # per hour, in any currency
+MAX_AMOUNT = Decimal(1_000_000_000)  # a fee, cap or minimum on a settings tab
+
+CELL_TEXT_LIMIT = 32_767
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BS", 11: "VT", 12: "FF", 27: "ESC", 127: "DEL"}
+
+
+def clean_text(value: str, limit: int = CELL_TEXT_LIMIT) -> tuple[str, str]:
+    """(text a cell can hold, what was done to it or ""): control characters removed, over-long text cut.
+
+    >>> clean_text("a\\x00b\\x07c")
+    ('abc', 'removed 2 control characters (BEL, NUL)')
+    """
+    done = []
+    found = _CONTROL.findall(value)
+    if found:
+        names = sorted({_CONTROL_NAMES.get(ord(ch), f"0x{ord(ch):02X}") for ch in found})
+        value = _CONTROL.sub("", value)
+        done.append(f"removed {len(found)} control character{'s' if len(found) > 1 else ''} ({', '.join(names)})")
+    if len(value) > limit:
+        marker = f" … [cut: {len(value):,} characters, a cell holds {limit:,}]"
+        done.append(f"cut from {len(value):,} to {limit:,} characters")
+        value = value[: limit - len(marker)] + marker
+    return value, "; ".join(done)
+
+
+def slash_date_order(values: Iterable[tuple[str, str]]) -> tuple[str, str]:
+    """("day-first" | "month-first" | "", evidence) for a file's slash dates, from all of them at once.
+
+    `values` is (where, text) for every date cell. A first field above 12 (`13/10/2026`) can only be a day, a
+    second field above 12 (`10/13/2026`) only a month's day; a file with neither is "" (read month-first, the
+    trackers' US default). A file with both cannot be read: BadValue names one of each.
+
+    >>> slash_date_order([("line 2", "05/10/2026"), ("line 3", "13/10/2026")])
+    ('day-first', 'line 3: 13/10/2026')
+    """
+    day_first = month_first = ""
+    for where, value in values:
+        m = _US_DATE.match(value.strip())
+        if not m:
+            continue
+        first, second = int(m.group(1)), int(m.group(2))
+        if first > 12 and not day_first:
+            day_first = f"{where}: {value.strip()}"
+        elif second > 12 and not month_first:
+            month_first = f"{where}: {value.strip()}"
+    if day_first and month_first:
+        raise BadValue(
+            f"has dates day-first ({day_first}) and month-first ({month_first}); export it again with one "
+            "date format (YYYY-MM-DD is safest)"
+        )
+    if day_first:
+        return "day-first", day_first
+    return ("month-first", month_first) if month_first else ("", "")
 
 
 class BadValue(ValueError):
@@ -94,8 +162,11 @@ def parse_decimal(value: object, what: str = "an amount") -> Decimal | None:
         raise BadValue(f'"{value}" is not {what}') from None
 
 
-def parse_date(value: object) -> date | None:
-    """None for a blank value; a date from any form the module docstring lists; BadValue otherwise."""
+def parse_date(value: object, day_first: bool = False) -> date | None:
+    """None for a blank value; a date from any form the module docstring lists; BadValue otherwise.
+
+    `day_first=True` reads `05/10/2026` as 5 October: for a file whose date order was told from all its rows
+    (`slash_date_order`), never guessed from one value."""
     if is_blank(value):
         return None
     if isinstance(value, datetime):
@@ -116,6 +187,8 @@ def parse_date(value: object) -> date | None:
         m = _US_DATE.match(s)
         if m:
             month, day = int(m.group(1)), int(m.group(2))
+            if day_first:
+                return date(int(m.group(3)), day, month)
             if month > 12 and day <= 12:
                 raise BadValue(
                     f'"{value}" is not a date: it looks day-first (DD/MM/YYYY), which cannot be told apart from '

@@ -24,7 +24,7 @@ class MemorySheet:
     def describe(self) -> str:
         return "memory"
 
-    def ensure_layout(self) -> list[str]:
+    def ensure_layout(self, setup: bool = False) -> list[str]:
         changes = []
         for tab in load_contract().tabs:
             if tab.name not in self.tabs:

@@ -146,6 +146,10 @@ def person_edits(emu_url: str, settings) -> dict[str, int]:
     return {"approved": len(picked), "first": picked[0], "second": picked[1]}
 
 
+LEASE_TAKEN = ["POST values:batchUpdate", "GET values:batchGet"]  # after reading it: written, read back
+LEASE_GIVEN_BACK = ["GET values:batchGet", "POST values:batchUpdate"]  # still ours? cleared
+
+
 def sheets_calls_since(emu: SheetsEmulator, mark: int) -> list[str]:
     return [f"{c['method']} {c['path'].rsplit('/', 1)[-1]}" for c in emu.calls[mark:] if c["path"].startswith("/v4/")]
 
@@ -162,13 +166,21 @@ def test_refresh_review_preview_create_and_create_again(env, identity, sheets_em
     refreshed = r.get_json()
     assert refreshed["ok"] and refreshed["caller"] == SCHEDULER and refreshed["period"] == "2026-10"
     assert refreshed["imported"] > 100 and refreshed["new"] == refreshed["imported"]
-    # first run: layout (get, batchUpdate, header write) + one batchGet + one batchUpdate of values
+    # first run: the lease (its read finds no tabs yet, so the layout is made first: get, batchUpdate,
+    # header write; then write + read back), the run's check of the layout, one batchGet + one batchUpdate
+    # of values, and the lease given back (read, clear)
     assert sheets_calls_since(sheets_emulator, mark) == [
+        "GET values:batchGet",
         "GET " + sid,
         "POST " + sid + ":batchUpdate",
         "POST values:batchUpdate",
         "GET values:batchGet",
+        *LEASE_TAKEN,
+        "GET " + sid,
+        "GET values:batchGet",
+        "GET values:batchGet",
         "POST values:batchUpdate",
+        *LEASE_GIVEN_BACK,
     ]
     time_rows = sheets_emulator.values(sid, "Time")
     assert len(time_rows) == refreshed["new"] + 1
@@ -181,10 +193,13 @@ def test_refresh_review_preview_create_and_create_again(env, identity, sheets_em
     previewed = r.get_json()
     assert sorted(i["client"] for i in previewed["invoices"]) == ["Vertex Robotics", "Xenon Labs"]
     assert sheets_calls_since(sheets_emulator, mark) == [
+        "GET values:batchGet",
+        *LEASE_TAKEN,
         "GET " + sid,
         "GET values:batchGet",
         "GET values:batchGet",
         "POST values:batchUpdate",
+        *LEASE_GIVEN_BACK,
     ]
     preview_tab = sheets_emulator.values(sid, "Preview")
     assert {row[0] for row in preview_tab[1:] if row} >= {"Vertex Robotics", "Xenon Labs"}
@@ -196,7 +211,8 @@ def test_refresh_review_preview_create_and_create_again(env, identity, sheets_em
     assert r.status_code == 200, r.get_json()
     created = r.get_json()
     assert created["created"] == 2 and created["existing"] == 0
-    assert len(sheets_calls_since(sheets_emulator, mark)) == 4  # get + header batchGet + batchGet + batchUpdate
+    # the lease (read, write, read back), get + header batchGet + batchGet + batchUpdate, the lease back
+    assert len(sheets_calls_since(sheets_emulator, mark)) == 3 + 4 + 2
     numbers = {i["client"]: i["number"] for i in created["invoices"]}
     assert all(numbers.values())
     assert set(created["totals"]) == {"USD"}

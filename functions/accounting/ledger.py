@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ..errors import ConflictError
+from ..errors import ConfigError, ConflictError
 from ..models import CreatedInvoice, InvoiceDraft, TimeEntry, slug
 from ..ports import Progress, no_progress
 from .documents import render_invoice_html
@@ -65,20 +65,26 @@ class Ledger:
     def __init__(self, path: Path, documents_dir: Path, prefix: str = "INV-", agency: str = ""):
         self.path = Path(path)
         self.documents_dir = Path(documents_dir)
+        if any(part in prefix for part in ("/", "\\", "..", "\x00")):
+            # numbers name the documents (invoices/INV-0001-acme.html): a path in the prefix would escape
+            raise ConfigError(f"The invoice prefix {prefix!r} is a path; use a short name such as INV-.")
         self.prefix = prefix
         self.agency = agency
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db:
-            db.executescript(SCHEMA)
+        self._ready = False  # the file is made on first use: a run that never bills leaves no ledger behind
 
     def describe(self) -> str:
         return f"local ledger {self.path}"
 
     def _connect(self) -> sqlite3.Connection:
+        if not self._ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
+        if not self._ready:
+            db.executescript(SCHEMA)
+            self._ready = True
         return db
 
     def check(self, drafts: Sequence[InvoiceDraft], create_missing: bool = False) -> list[str]:

@@ -2,7 +2,8 @@
 
 It drives python-quickbooks (objects, JSON, batch, exceptions) and intuit-oauth (the OAuth 2.0 flow) unmodified;
 settings, tokens, the throttle registry, the error table and the HTTP hook live in qbo_client.py, the token
-stores in qbo_tokens.py, lookups and the Invoice mapping in qbo_mapping.py; retries use functions/transport.py.
+stores in qbo_tokens.py, lookups and the Invoice mapping in qbo_mapping.py, the time-detail attachments in
+qbo_attach.py and the OAuth connection in qbo_connect.py; retries use functions/transport.py.
 
 Exactly once, in three layers:
   1. the invoice key (client, period, content hash) is written into the PrivateNote, and before creating,
@@ -19,7 +20,6 @@ Exactly once, in three layers:
 from __future__ import annotations
 
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,13 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal, TypeVar
-from urllib.parse import parse_qs, urlparse
 
 from quickbooks.batch import BatchManager
 from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from quickbooks.objects.account import Account
-from quickbooks.objects.attachable import Attachable
-from quickbooks.objects.base import AttachableRef, Ref
+from quickbooks.objects.base import Ref
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.item import Item
@@ -44,6 +42,7 @@ from ..models import CreatedInvoice, InvoiceDraft, Period, TimeEntry, slug
 from ..money import D
 from ..ports import Progress, no_progress
 from ..transport import GaveUp, RetryLater
+from .qbo_attach import attach_time_details
 from .qbo_client import (
     ERRORS,
     QuickBooksAuth,
@@ -73,7 +72,7 @@ from .qbo_mapping import (
     resolve,
     time_detail_csv,
 )
-from .qbo_tokens import TokenSet, TokenStore, token_store_from_spec, utcnow
+from .qbo_tokens import TokenStore, token_store_from_spec, utcnow
 
 T = TypeVar("T")
 KEY_NOTE = re.compile(r"Invoice key:\s*(\S+)")
@@ -345,8 +344,14 @@ class QuickBooksAccounting:
                     errors.append(error)
         if self.settings.attach_time_detail:
             failures.extend(
-                self._attach_all(
-                    drafts, results, entries, fresh={k for k, r in results.items() if r.status == "created"}
+                attach_time_details(
+                    self.qb,
+                    self._call,
+                    drafts,
+                    results,
+                    entries,
+                    fresh={k for k, r in results.items() if r.status == "created"},
+                    max_concurrency=self.settings.max_concurrency,
                 )
             )
         ordered = [results[d.key] for d in drafts if d.key in results]
@@ -445,111 +450,11 @@ class QuickBooksAccounting:
             created_at=created_at,
         )
 
-    # -- audit attachments ---------------------------------------------------------------------------------
-    def _attach_all(
-        self,
-        drafts: Sequence[InvoiceDraft],
-        results: dict[str, CreatedInvoice],
-        entries: Mapping[str, TimeEntry],
-        fresh: set[str],
-    ) -> list[str]:
-        """Attach each invoice's time detail once; problems come back as sentences (the invoices stand)."""
-        todo = [d for d in drafts if d.key in results]
-
-        def one(d: InvoiceDraft) -> str | None:
-            inv = results[d.key]
-            name = f"time-detail-{slug(d.client)}-{d.period}.csv"
-            tries = [0]
-
-            def attach() -> None:
-                # A fresh invoice cannot have the file yet; anything else (an earlier run, a retry of a lost
-                # upload) looks first, because an upload has no requestid to make a repeat harmless.
-                if d.key not in fresh or tries[0] > 0:
-                    where = (
-                        "AttachableRef.EntityRef.Type = 'Invoice' "
-                        f"AND AttachableRef.EntityRef.value = '{inv.external_id}'"
-                    )
-                    if any(a.FileName == name for a in Attachable.where(where, qb=self.qb)):
-                        return
-                tries[0] += 1
-                att = Attachable()
-                ref = AttachableRef()
-                ref.EntityRef = make_ref(inv.external_id, type_="Invoice")
-                ref.IncludeOnSend = False
-                att.AttachableRef.append(ref)
-                att.FileName, att.ContentType = name, "text/csv"
-                att._FileBytes = time_detail_csv(d, entries).encode("utf-8")
-                att.save(qb=self.qb)
-
-            try:
-                self._call(f"attaching the time detail to invoice {inv.number} ({d.client})", attach)
-            except (Transient, Terminal) as exc:
-                return (
-                    f"{d.client} ({d.period}): invoice {inv.number} exists, but its time detail is not attached "
-                    f"yet ({exc}); running create-invoices again attaches it."
-                )
-            return None
-
-        with ThreadPoolExecutor(max_workers=self.settings.max_concurrency, thread_name_prefix="qbo-att") as pool:
-            return [problem for problem in pool.map(one, todo) if problem]
-
-
-# -- connecting ---------------------------------------------------------------------------------------------
-def connect(
-    settings: QuickBooksSettings,
-    read_line: Callable[[str], str] = input,
-    write: Callable[[str], None] = print,
-    store: TokenStore | None = None,
-) -> None:
-    """The OAuth 2.0 authorization-code flow, by copy and paste: print the consent URL, read back the
-    address the browser was redirected to, exchange the code and store the tokens."""
-    from intuitlib.enums import Scopes
-    from intuitlib.exceptions import AuthClientError
-
-    store = store or token_store_from_spec(settings.token_store)
-    auth = QuickBooksAuth(settings, store)
-    client = auth.auth_client()
-    state = secrets.token_urlsafe(24)
-    url = client.get_authorization_url([Scopes.ACCOUNTING], state_token=state)
-    write(f"Open this address in a browser, sign in to QuickBooks ({settings.environment}) and approve access:")
-    write(url)
-    write(f"Your browser is then sent to {settings.redirect_uri}?code=... (the page may not load; that is fine).")
-    pasted = read_line("Paste that whole address here: ").strip()
-    params = {k: v[0] for k, v in parse_qs(urlparse(pasted).query).items()}
-    if "error" in params:
-        raise AuthError(
-            f"QuickBooks did not grant access ({params['error']}). Run `python main.py connect "
-            "quickbooks` again and approve access."
-        )
-    if params.get("state") != state:
-        raise AuthError(
-            "The pasted address is not from this sign-in (its state does not match). Run "
-            "`python main.py connect quickbooks` again and paste the address from that attempt."
-        )
-    if not params.get("code") or not params.get("realmId"):
-        raise AuthError("The pasted address has no code or realmId; paste the whole address from the browser bar.")
-    realm = params["realmId"]
-    if settings.realm_id and settings.realm_id != realm:
-        raise ConfigError(
-            f"You approved QuickBooks company {realm}, but QBO_REALM_ID is {settings.realm_id}. "
-            "Connect the configured company, or change QBO_REALM_ID."
-        )
-    try:
-        client.get_bearer_token(params["code"], realm_id=realm)
-    except AuthClientError as exc:
-        raise AuthError(
-            f"Intuit refused the sign-in code (HTTP {exc.status_code}); codes expire after a few "
-            "minutes. Run `python main.py connect quickbooks` again."
-        ) from None
-    store.save(TokenSet.from_oauth(client, realm, settings.environment, utcnow()))
-    write(f"Connected to QuickBooks company {realm} ({settings.environment}); tokens saved to {store.describe()}.")
-
 
 __all__ = [
     "QuickBooksAccounting",
     "QuickBooksSettings",
     "QuickBooksAuth",
-    "connect",
     "invoice_url",
     "PartialCreateError",
     "QuickBooksRejected",

@@ -1,10 +1,13 @@
 """The rate card: which hourly rate applies to a time row, with precedence and effective dates.
 
-Precedence, most specific first: the row's Rate Override > client+person > client+role > client+category >
-client default (a Rates row with only Client, else the Clients tab's Default Rate) > the rate the time
-tracker carried (when in the client's currency) > person default > role default. Among rows of one level,
-only those whose effective dates contain the entry's date count, and the one starting latest wins, so a
-rate change on the 15th splits the month.
+Precedence, most specific first: the row's Rate Override > client+person+category > client+person >
+client+role+category > client+role > client+category > client default (a Rates row with only Client, else the
+Clients tab's Default Rate) > the rate the time tracker carried (when in the client's currency) > person
+default > role default. Among rows of one level, only those whose effective dates contain the entry's date
+count, and the one starting latest wins, so a rate change on the 15th splits the month.
+
+A row names a person or a role, not both, and a category rate belongs to one client: the Rates tab parser
+refuses any other combination at its cell (`LEVELS` lists the ones priced here).
 """
 
 from __future__ import annotations
@@ -34,17 +37,28 @@ class RateRow(Frozen):
 
     @property
     def level(self) -> str:
-        if self.client:
-            if self.person:
-                return "client+person"
-            if self.role:
-                return "client+role"
-            if self.category:
-                return "client+category"
-            return "client default"
-        if self.person:
-            return "person default"
-        return "role default"
+        return level_of(bool(self.client), bool(self.person), bool(self.role), bool(self.category))
+
+
+# (client, person, role, category) filled -> the level's name, most specific first; nothing else is priced
+LEVELS: dict[tuple[bool, bool, bool, bool], str] = {
+    (True, True, False, True): "client+person+category",
+    (True, True, False, False): "client+person",
+    (True, False, True, True): "client+role+category",
+    (True, False, True, False): "client+role",
+    (True, False, False, True): "client+category",
+    (True, False, False, False): "client default",
+    (False, True, False, False): "person default",
+    (False, False, True, False): "role default",
+}
+
+
+def level_of(client: bool, person: bool, role: bool, category: bool) -> str:
+    """The level a Rates row with these columns filled prices at; ValueError for a combination never priced."""
+    try:
+        return LEVELS[(client, person, role, category)]
+    except KeyError:
+        raise ValueError("no rate level has these columns filled") from None
 
 
 def _k(text: str) -> str:
@@ -55,24 +69,13 @@ class RateCard:
     """An index of rate rows for fast lookups (100,000 entries must not scan the whole card each)."""
 
     def __init__(self, rows: Iterable[RateRow], client_defaults: dict[str, Decimal] | None = None):
-        self._by: dict[tuple[str, str, str], list[RateRow]] = defaultdict(list)
+        # one bucket per level and who: (level, client, person or role, category), blanks as ""
+        self._by: dict[tuple[str, str, str, str], list[RateRow]] = defaultdict(list)
         for r in rows:
-            if r.client and r.person:
-                key = ("cp", _k(r.client), _k(r.person))
-            elif r.client and r.role:
-                key = ("cr", _k(r.client), _k(r.role))
-            elif r.client and r.category:
-                key = ("cc", _k(r.client), _k(r.category))
-            elif r.client:
-                key = ("cd", _k(r.client), "")
-            elif r.person:
-                key = ("pd", _k(r.person), "")
-            else:
-                key = ("rd", _k(r.role), "")
-            self._by[key].append(r)
+            self._by[(r.level, _k(r.client), _k(r.person or r.role), _k(r.category))].append(r)
         self._client_defaults = {_k(c): v for c, v in (client_defaults or {}).items()}
 
-    def _pick(self, key: tuple[str, str, str], day: date) -> RateRow | None:
+    def _pick(self, key: tuple[str, str, str, str], day: date) -> RateRow | None:
         best: RateRow | None = None
         for r in self._by.get(key, ()):
             if r.covers(day) and (best is None or (r.effective_from or date.min) > (best.effective_from or date.min)):
@@ -84,22 +87,30 @@ class RateCard:
         e = row.entry
         if row.rate_override is not None:
             return row.rate_override, "rate override"
-        c = _k(client)
-        for key in (("cp", c, _k(e.person)), ("cr", c, _k(e.role)), ("cc", c, _k(category))):
-            if key[2]:
-                hit = self._pick(key, e.date)
-                if hit:
-                    return hit.rate, f"{hit.level} ({hit.location})" if hit.location else hit.level
-        hit = self._pick(("cd", c, ""), e.date)
-        if hit:
-            return hit.rate, f"client default ({hit.location})" if hit.location else "client default"
+        c, person, role, cat = _k(client), _k(e.person), _k(e.role), _k(category)
+        # each level's key, and whether the entry has every part the level names (an entry without a role
+        # never takes a role's rate)
+        for key, applies in (
+            (("client+person+category", c, person, cat), person and cat),
+            (("client+person", c, person, ""), person),
+            (("client+role+category", c, role, cat), role and cat),
+            (("client+role", c, role, ""), role),
+            (("client+category", c, "", cat), cat),
+            (("client default", c, "", ""), c),
+        ):
+            hit = self._pick(key, e.date) if applies else None
+            if hit:
+                return hit.rate, _source(hit)
         if c in self._client_defaults:
             return self._client_defaults[c], "client default rate"
         if e.rate is not None and (not e.currency or e.currency.upper() == currency.upper()):
             return e.rate, "time tracker rate"
-        for key in (("pd", _k(e.person), ""), ("rd", _k(e.role), "")):
-            if key[1]:
-                hit = self._pick(key, e.date)
-                if hit:
-                    return hit.rate, f"{hit.level} ({hit.location})" if hit.location else hit.level
+        for key, applies in ((("person default", "", person, ""), person), (("role default", "", role, ""), role)):
+            hit = self._pick(key, e.date) if applies else None
+            if hit:
+                return hit.rate, _source(hit)
         return None
+
+
+def _source(hit: RateRow) -> str:
+    return f"{hit.level} ({hit.location})" if hit.location else hit.level

@@ -140,6 +140,15 @@ def _rates(t: TabReader, clients: dict[str, str], categories: dict[str, str]) ->
         if not (client or person or role) and client is not None:
             t.error("client", row, "the rate applies to nobody: fill Client, Person or Role")
             continue
+        if person and role:
+            # never read as one of them: which one the agency meant is theirs to say
+            t.error(
+                "role",
+                row,
+                f"a rate is for a Person or a Role, not both ({person}, {role}): "
+                "write two rows, one for the person and one for the role",
+            )
+            continue
         if category and not client:
             t.error("category", row, "a category rate needs a Client")
             continue

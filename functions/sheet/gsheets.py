@@ -3,9 +3,10 @@
 A refresh costs a constant number of Sheets API calls whatever the row count: `read()` is one
 `values:batchGet` for every tab asked for, `write()` is one `values:batchUpdate` for every block (up to
 Google's 10 MiB request limit, about 30,000 new rows at once; above it, one call per 9 MB), and
-`ensure_layout()` is one `spreadsheets.get` + one `values:batchGet` of the header rows, plus, only when
-something must change, one `batchUpdate` (tabs, formats, checkboxes, dropdowns, protections) and one
-`values:batchUpdate` (new headers).
+`ensure_layout()` is one `spreadsheets.get` + one `values:batchGet` of the header rows (the whole tab for a
+tab with a percent column, which `read()` then uses to tell percent-formatted cells; a `read()` not just
+after it asks those tabs formatted in one more batchGet), plus, only when something must change, one
+`batchUpdate` (tabs, formats, checkboxes, dropdowns, protections) and one `values:batchUpdate` (new headers).
 
 Values, both ways:
   - read with UNFORMATTED_VALUE + dateTimeRenderOption=FORMATTED_STRING: numbers come back as numbers
@@ -34,8 +35,10 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,13 +56,14 @@ from gspread.urls import (
 )
 
 from ..auth import account_email, google_credentials
-from ..errors import AuthError, ConfigError, Terminal, Transient
+from ..errors import AuthError, ConfigError, InputErrors, LockedError, Terminal, Transient
 from ..ports import Cell, CellBlock
 from ..settings import GoogleSheetsSettings
 from ..transport import ErrorTable, Http, RetryLater, RetryPolicy
 from ..values import EXCEL_EPOCH
-from .contract import Contract, column_letter, load_contract
+from .contract import Contract, column_letter, layout_problems, load_contract
 from .gsheets_layout import plan_layout
+from .percent_cells import percent_columns, with_percent_text
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE_API_ROOT = SPREADSHEETS_API_V4_BASE_URL.split("/v4/")[0]  # https://sheets.googleapis.com
@@ -265,6 +269,11 @@ def from_api(value: Any) -> Cell:
     return value
 
 
+def _shows_percent(formatted: list[list[Any]]) -> Callable[[int, int], bool]:
+    """Whether a cell's FORMATTED_VALUE shows a percent ("100.0%"; "100,0 %" or "%100" in other locales)."""
+    return lambda i, c: i < len(formatted) and c < len(formatted[i]) and "%" in str(formatted[i][c])
+
+
 # ---------------------------------------------------------------- the adapter
 
 
@@ -284,6 +293,7 @@ class GoogleSheet:
         self.contract = contract or load_contract()
         self.account = account
         self.max_request_bytes = MAX_REQUEST_BYTES
+        self._shown: tuple[float, dict[str, list[list[Any]]]] = (0.0, {})  # see _percents_as_shown
 
     @classmethod
     def from_settings(
@@ -317,7 +327,7 @@ class GoogleSheet:
 
     # -- layout
 
-    def ensure_layout(self) -> list[str]:
+    def ensure_layout(self, setup: bool = False) -> list[str]:
         changes: list[str] = []
         for attempt in (1, 2):
             meta = self.http.fetch_sheet_metadata(
@@ -327,10 +337,20 @@ class GoogleSheet:
             titles = {s["properties"]["title"] for s in meta.get("sheets", [])}
             present = [t.name for t in self.contract.tabs if t.name in titles]
             headers: dict[str, list[Any]] = {}
+            shown: dict[str, list[list[Any]]] = {}
             if present:
-                got = self._batch_get([f"{quote_tab(t)}!1:1" for t in present], "FORMATTED_VALUE")
+                # a tab with a percent column is read whole (the Rules tab: a few dozen rows) for read()
+                ranges = [quote_tab(t) if self._percent_tab(t) else f"{quote_tab(t)}!1:1" for t in present]
+                got = self._batch_get(ranges, "FORMATTED_VALUE")
                 headers = {t: (rows[0] if rows else []) for t, rows in zip(present, got, strict=True)}
+                shown = {t: rows for t, rows in zip(present, got, strict=True) if self._percent_tab(t)}
+            problems = layout_problems(self.contract, {t: headers.get(t, []) for t in present}, setup=setup)
+            if problems:
+                raise InputErrors(problems, what="spreadsheet's layout")
             plan = plan_layout(self.contract, meta, headers)
+            # a tab added now holds its header row only
+            shown |= {t.name: [t.headers] for t in self.contract.tabs if t.name not in titles}
+            self._shown = (time.monotonic(), {t: rows for t, rows in shown.items() if self._percent_tab(t)})
             changes = changes or plan.changes
             if plan.requests:
                 try:
@@ -385,7 +405,37 @@ class GoogleSheet:
                 if present
                 else {}
             )
-        return {t: [[from_api(v) for v in row] for row in found.get(t, [])] for t in tabs}
+        out = {t: [[from_api(v) for v in row] for row in found.get(t, [])] for t in tabs}
+        self._percents_as_shown(out)
+        return out
+
+    def _percent_tab(self, name: str) -> bool:
+        return name in self.contract.names and any(c.type == "percent" for c in self.contract.tab(name).columns)
+
+    def _percents_as_shown(self, tables: dict[str, list[list[Cell]]]) -> None:
+        """A typed 100% is stored as 1 in a percent-formatted cell: hand it as "100%" (see percent_cells.py).
+
+        Which cells show a percent is read in FORMATTED_VALUE (values:batchGet has one render option per
+        call). ensure_layout(), which every run calls first, already reads those tabs that way (whole, instead
+        of their header row), so a run's read costs no extra call. A read without it (or more than a minute
+        later, or after the tab changed shape) asks those tabs formatted in one more batchGet."""
+        taken, shown = self._shown
+        self._shown = (0.0, {})
+        columns = {
+            t: cols for t, rows in tables.items() if rows and (cols := percent_columns(self.contract, t, rows[0]))
+        }
+        fresh = time.monotonic() - taken < 60
+        stale = [
+            t
+            for t in columns
+            if not (fresh and t in shown and len(shown[t]) == len(tables[t]) and shown[t][0] == tables[t][0])
+        ]
+        if stale:
+            shown = shown | dict(
+                zip(stale, self._batch_get([quote_tab(t) for t in stale], "FORMATTED_VALUE"), strict=True)
+            )
+        for t, cols in columns.items():
+            with_percent_text(tables[t], cols, _shows_percent(shown[t]))
 
     def write(self, blocks: Sequence[CellBlock]) -> None:
         """One values:batchUpdate (RAW) for every block, which Google applies all or nothing.
@@ -436,6 +486,69 @@ class GoogleSheet:
             used += size
         return payloads
 
+    # -- the lease: one writer at a time, whichever process runs it
+
+    LEASE_CELL = (1, 26)  # Runs!Z1, right of the Runs columns: every process that can reach the sheet sees it
+    LEASE_SECONDS = 15 * 60  # longer than a Cloud Function may run; a crashed holder's lease expires after it
+    LEASE_SETTLE_SECONDS = 0.5  # between writing the lease and reading it back: a concurrent writer shows
+
+    def _lease_range(self) -> str:
+        row, col = self.LEASE_CELL
+        return f"{quote_tab('Runs')}!{column_letter(col)}{row}"
+
+    def _read_lease(self) -> dict[str, Any]:
+        try:
+            got = self._batch_get([self._lease_range()], "UNFORMATTED_VALUE")
+        except SheetsApiError as exc:
+            if not (exc.code == 400 and "Unable to parse range" in str(exc)):
+                raise
+            self.ensure_layout()  # a new spreadsheet without its tabs yet
+            got = self._batch_get([self._lease_range()], "UNFORMATTED_VALUE")
+        raw = got[0][0][0] if got and got[0] and got[0][0] else ""
+        try:
+            lease = json.loads(raw) if isinstance(raw, str) and raw.startswith("{") else {}
+        except ValueError:
+            lease = {}
+        return lease if isinstance(lease, dict) else {}
+
+    def _write_lease(self, value: str) -> None:
+        row, col = self.LEASE_CELL
+        self.write([CellBlock("Runs", row, col, [[value]])])
+
+    @contextmanager
+    def lease(self, job: str, holder: str, seconds: float | None = None, settle: float | None = None) -> Iterator[None]:
+        """Hold the sheet for `job`: a lease (holder, expiry, token) written into Runs!Z1 and read back.
+
+        The Sheets API has no compare-and-set, so the lease is written, then read back after a short pause:
+        of two runs that wrote at once, only the one whose lease is still there goes on. LockedError when a
+        live lease of another run is there."""
+        seconds = self.LEASE_SECONDS if seconds is None else seconds
+        settle = self.LEASE_SETTLE_SECONDS if settle is None else settle
+        token = uuid.uuid4().hex
+        held = self._read_lease()
+        if held and float(held.get("expires", 0)) > time.time():
+            raise LockedError(_lease_message(held))
+        mine = {"lease": "invoicing", "job": job, "holder": holder, "expires": time.time() + seconds, "token": token}
+        self._write_lease(json.dumps(mine))
+        if settle:
+            time.sleep(settle)
+        back = self._read_lease()
+        if back.get("token") != token:
+            raise LockedError(_lease_message(back))
+        try:
+            yield
+        finally:
+            if self._read_lease().get("token") == token:
+                self._write_lease("")
+
     def metadata(self) -> dict[str, Any]:
         """The spreadsheet's properties and tabs (for `doctor`-style checks)."""
         return self.http.request("get", SPREADSHEET_URL % self.spreadsheet_id).json()
+
+
+def _lease_message(held: Mapping[str, Any]) -> str:
+    until = datetime.fromtimestamp(float(held.get("expires", 0)), UTC).strftime("%H:%M:%S UTC")
+    return (
+        f"Another run ({held.get('job', 'a run')} for {held.get('holder', 'someone')}) is writing to this sheet "
+        f"(its lease ends at {until} at the latest); wait for it to finish, then run it again."
+    )

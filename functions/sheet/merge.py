@@ -24,6 +24,7 @@ from typing import Any
 
 from ..billing.duplicates import duplicate_reason, duplicates
 from ..models import LONG_ENTRY_HOURS, LOW_CONFIDENCE, Period, Suggestion, TimeEntry, TimeRow
+from ..values import clean_text
 from .tables import source_cells, suggestion_cells
 
 
@@ -53,6 +54,7 @@ class MergeResult:
     appends: list[dict[str, Any]] = field(default_factory=list)
     stats: MergeStats = field(default_factory=MergeStats)
     per_client: dict[str, ClientCounts] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was done to source text a cell cannot hold
 
 
 def describe_change(old: TimeEntry, new: TimeEntry) -> str:
@@ -80,9 +82,12 @@ def row_flags(
     invoice: str = "",
     gone: bool = False,
     confidence: float | None = None,
+    cleaned: str = "",
     duplicate_of: str = "",
 ) -> str:
     flags = []
+    if cleaned:
+        flags.append(f"Notes from the source: {cleaned} (a cell cannot hold them as they were)")
     if duplicate_of:
         why = duplicate_reason(duplicate_of)
         flags.append(why[:1].upper() + why[1:])
@@ -113,10 +118,18 @@ def merge(
     result = MergeResult()
     existing = {r.entry.ref: r for r in rows}
     seen: dict[str, TimeEntry] = {}
+    cleaned: dict[str, str] = {}
     for entry in incoming:
         if entry.ref in seen:
             result.stats.duplicates_in_import += 1
             continue
+        notes, done = clean_text(entry.notes)
+        if done:
+            # NUL, VT, ESC ... cannot be stored in a cell (openpyxl refuses the whole save), and a note
+            # longer than a cell holds would be cut by the sheet without a word: both are said on the row
+            entry = entry.model_copy(update={"notes": notes})
+            cleaned[entry.ref] = done
+            result.notes.append(f"{entry.source} entry {entry.source_id} ({entry.date}, {entry.person}): notes {done}")
         seen[entry.ref] = entry
 
     new_entries = [e for ref, e in seen.items() if ref not in existing]
@@ -161,6 +174,7 @@ def merge(
             invoice=row.invoice,
             gone=gone,
             confidence=None if reviewed else row.confidence,
+            cleaned=cleaned.get(row.entry.ref, ""),
             duplicate_of=twins.get(row.entry.ref, ""),
         )
         result.updates[row.row] = owned
@@ -178,7 +192,9 @@ def merge(
                 "approved": False,
                 "comment": "",
                 "invoice": "",
-                "flags": row_flags(entry, suggestion, duplicate_of=twins.get(entry.ref, "")),
+                "flags": row_flags(
+                    entry, suggestion, cleaned=cleaned.get(entry.ref, ""), duplicate_of=twins.get(entry.ref, "")
+                ),
                 "sync_hash": entry.sync_hash(),
             }
         )

@@ -17,10 +17,11 @@ from typing import Any
 
 from ..errors import InputError, Location
 from ..models import Period
-from ..values import is_blank, parse_bool, parse_date, parse_decimal, text
+from ..values import MAX_AMOUNT, MAX_ENTRY_HOURS, MAX_RATE, is_blank, parse_bool, parse_date, parse_decimal, text
 from .contract import HeaderMap, column_letter, load_contract
 
 Cell = Any
+MAX_SETTING_HOURS = MAX_ENTRY_HOURS * 31 * 100  # a month of round-the-clock work for 100 people
 
 
 class TabReader:
@@ -93,6 +94,11 @@ class TabReader:
         if value is not None and value < 0 and not negative_ok:
             self.error(key, row, f'"{text(self.hm.get(r, key))}" is negative; write the amount as a positive number')
             return None
+        # the documented bounds (values.MAX_RATE, MAX_AMOUNT): a 30-digit paste is a typo, not a price
+        limit, what = (MAX_RATE, "a rate") if key in ("rate", "default_rate") else (MAX_AMOUNT, "an amount")
+        if value is not None and abs(value) > limit:
+            self.error(key, row, f'"{text(self.hm.get(r, key))}" is more than {what} can be here (at most {limit:,})')
+            return None
         return value
 
     def hours(self, r: list[Cell], row: int, key: str) -> Decimal | None:
@@ -100,23 +106,25 @@ class TabReader:
         if value is not None and value < 0:
             self.error(key, row, f'"{text(self.hm.get(r, key))}" is negative; hours cannot be negative')
             return None
+        if value is not None and value > MAX_SETTING_HOURS:
+            self.error(
+                key,
+                row,
+                f'"{text(self.hm.get(r, key))}" is more hours than can be here (at most {MAX_SETTING_HOURS:,})',
+            )
+            return None
         return value
 
     def percent(self, r: list[Cell], row: int, key: str) -> Decimal | None:
+        """Percent points: `10%` and a plain 10 are both 10 (0.5 is 0.5 %). A cell formatted as a percent
+        stores the fraction (a typed 100% is 1); the sheet adapters hand it as its text, "100%"
+        (functions/sheet/percent_cells.py), so its format, not its size, says how it is read."""
         raw = self.hm.get(r, key)
         if is_blank(raw):
             return None
-        s = text(raw).replace(" ", "")
+        s = text(raw).replace(" ", "").replace("\u00a0", "")
         try:
-            if s.endswith("%"):
-                value = parse_decimal(s[:-1], "a percent")
-            else:
-                value = parse_decimal(raw, "a percent")
-                if value is not None and not value.is_finite():
-                    raise ValueError(s)
-                # A workbook cell formatted as a percent holds the fraction: 0.1 is 10 %.
-                if value is not None and Decimal(0) < value < Decimal(1):
-                    value = value * 100
+            value = parse_decimal(s[:-1] if s.endswith("%") else raw, "a percent")
             if value is not None and not value.is_finite():
                 raise ValueError(s)
         except ValueError:

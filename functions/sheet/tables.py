@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from ..errors import InputError, Location
 from ..models import Period, Suggestion, TimeEntry, TimeRow
-from ..values import is_blank, parse_bool, parse_date, parse_decimal, text
+from ..values import MAX_ENTRY_HOURS, MAX_RATE, is_blank, parse_bool, parse_date, parse_decimal, text
 from .cells import parse_float
 from .contract import HeaderMap, Tab, load_contract
 
@@ -65,6 +65,10 @@ class TimeTable:
     errors: list[InputError] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # rows without Source/Entry ID, by cell
     last_row: int = 1  # the last row number holding anything (the header is row 1)
+    # Problems that hold every run whatever the period, because the row's period or identity is unknown:
+    # an unreadable Date or Hours, a blank Source/Entry ID, one Entry ID on two rows. Without them the row
+    # would silently drop out of billing, and the next refresh would append the entry again as new.
+    holds: list[InputError] = field(default_factory=list)
 
     def by_ref(self) -> dict[str, TimeRow]:
         return {r.entry.ref: r for r in self.rows}
@@ -75,12 +79,18 @@ class TimeTable:
         return [e for e in self.errors if e.location is not None and e.location.cell == "1:1"]
 
     def blocking(self, period: Period) -> list[InputError]:
-        """The problems that stop billing `period`: the header's, and those of rows in the period."""
+        """The problems that stop billing `period`: the header's, those of rows in the period, and the holds
+        (rows whose period or identity cannot be known)."""
         in_period = {r.row for r in self.rows if period.contains(r.entry.date)}
+        held = {id(e) for e in self.holds}
         return [
             e
             for e in self.errors
-            if e.location is None or e.location.cell == "1:1" or _row_of(e) in in_period or _row_of(e) == 0
+            if id(e) in held
+            or e.location is None
+            or e.location.cell == "1:1"
+            or _row_of(e) in in_period
+            or _row_of(e) == 0
         ]
 
 
@@ -137,14 +147,24 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
         cells = _RowCells(hm, raw, offset)
         get, parse, errors = cells.get, cells.parse, cells.errors
         if is_blank(get("source")) or is_blank(get("entry_id")):
-            table.ignored.append(f"{hm.cell('entry_id', offset)}")
+            key = "source" if is_blank(get("source")) else "entry_id"
+            table.ignored.append(f"{hm.cell(key, offset)}")
+            hold = _cell_error(
+                hm,
+                key,
+                offset,
+                f"the row has no {hm.tab.column(key).header}, so it can be neither billed nor matched to the "
+                "tracker (a refresh would add the entry again); put it back (undo), or delete the row",
+            )
+            table.errors.append(hold)
+            table.holds.append(hold)
             continue
 
         day = parse("date", parse_date)
-        hours = parse("hours", parse_decimal, "a number of hours")
-        tracker_rate = parse("tracker_rate", parse_decimal, "an amount")
+        hours = parse("hours", bounded, "a number of hours", MAX_ENTRY_HOURS, "hours")
+        tracker_rate = parse("tracker_rate", bounded, "an amount", MAX_RATE, "a rate")
         billable = parse("billable", parse_bool, True)
-        rate_override = parse("rate_override", parse_decimal, "an amount")
+        rate_override = parse("rate_override", bounded, "an amount", MAX_RATE, "a rate")
         approved = parse("approved", parse_bool, False)
         confidence = parse("confidence", parse_float)
         if day is None and not errors:
@@ -156,6 +176,7 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
             # a row with a bad review cell must still be known to refresh, or its edits could be lost;
             # keep what can be kept and mark it approved (refresh then changes nothing in it).
             if day is None or hours is None:
+                table.holds.extend(errors)  # its period is unknown: it holds every run
                 continue
             approved = True if approved is None else approved
         try:
@@ -200,7 +221,43 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
             )
             continue
         table.rows.append(row)
+    _hold_duplicates(table)
     return table
+
+
+def bounded(value: object, what: str, maximum: Decimal, name: str) -> Decimal | None:
+    """A number of the Time tab within its documented bounds (0 to `maximum`), or ValueError saying which."""
+    number = parse_decimal(value, what)
+    if number is None:
+        return None
+    if not number.is_finite():
+        raise ValueError(f'"{text(value)}" is not {what}')
+    if number < 0:
+        raise ValueError(f'"{text(value)}" is negative; {name} cannot be negative')
+    if number > maximum:
+        raise ValueError(f'"{text(value)}" is more than {name} can be here (at most {maximum:,}); fix it')
+    return number
+
+
+def _hold_duplicates(table: TimeTable) -> None:
+    """One Entry ID on two rows (a copy-pasted row) would bill it twice: an error naming every row."""
+    by_ref: dict[str, list[TimeRow]] = {}
+    for r in table.rows:
+        by_ref.setdefault(r.entry.ref, []).append(r)
+    for rows in by_ref.values():
+        if len(rows) < 2:
+            continue
+        cells = [table.header.cell("entry_id", r.row) for r in rows]
+        for r, cell in zip(rows, cells, strict=True):
+            others = ", ".join(c for c in cells if c != cell)
+            tab, where = cell.split("!")
+            hold = InputError(
+                f'Entry ID "{r.entry.source_id}" is also on {others} (a copied row?); it would be billed twice. '
+                "Delete the copy",
+                Location(tab=tab, cell=where),
+            )
+            table.errors.append(hold)
+            table.holds.append(hold)
 
 
 def _raw_text(value: object) -> str:

@@ -3,7 +3,15 @@
 Built from sheet_templates/ exactly like the Google Sheet: frozen header, header notes, a Category dropdown
 fed by the Categories tab, a TRUE/FALSE choice for Approved, number and date formats, hidden columns, and
 the pipeline's columns shaded differently from the ones people edit. Writes go to a temporary file that
-replaces the workbook in one rename, so a failed run leaves the workbook as it was.
+replaces the workbook in one rename, so a failed run leaves the workbook as it was; the rename keeps the
+workbook's file mode (colleagues sharing the folder keep their access), and a temporary copy left by a
+process killed mid-save is removed by the next save.
+
+A run's `ensure_layout()` refuses a workbook a person changed in a way the pipeline cannot follow (a
+settings tab deleted, a required header renamed, merged cells in a tab it writes), before anything is
+written; the layout it does add (a new workbook, a column an upgrade brings) is saved with the run's first
+write, so a run that fails leaves no workbook behind. Only `ensure_layout(setup=True)` (setup-sheet)
+recreates a deleted tab.
 
 Text from sources is always stored as text: a note such as `=SUM(A1)` or `-fixed header` never becomes a
 formula or a number.
@@ -12,12 +20,17 @@ formula or a number.
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
+import time
+import zipfile
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
@@ -27,9 +40,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError, InputErrors, Location
 from ..ports import Cell, CellBlock
-from .contract import Column, Contract, HeaderMap, Tab, load_contract
+from ..values import clean_text
+from .contract import Column, Contract, HeaderMap, Tab, layout_problems, load_contract
+from .percent_cells import is_percent_format, percent_columns, with_percent_text
 
 HEADER_FILL = {
     "source": "DCE6F1",  # blue-grey: filled by refresh
@@ -49,6 +64,7 @@ NUMBER_FORMATS = {
     "bool": '"TRUE";"TRUE";"FALSE"',
 }  # without it LibreOffice shows a boolean as 1 or 0
 MAX_ROWS = 1_048_576
+WRITTEN_TABS = ("Time", "Clients", "Preview", "Invoices", "Runs")  # tabs a run writes cell by cell
 
 
 def _as_cell_value(value: Cell) -> Any:
@@ -56,6 +72,8 @@ def _as_cell_value(value: Cell) -> Any:
         return value  # openpyxl writes Decimal exactly as its text
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
+    if isinstance(value, str):
+        return clean_text(value)[0]  # a control character would make openpyxl refuse the whole save
     return value
 
 
@@ -70,6 +88,8 @@ class LocalWorkbook:
         # else (a different size, mtime or inode) is loaded afresh.
         self._cached: tuple[tuple[int, int, int], Workbook, bool] | None = None
         self._formula_free = True  # whether the workbook last loaded had no formula cells
+        # Layout a run added (a new workbook, an upgrade's column), saved with the run's first write.
+        self._pending: Workbook | None = None
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
@@ -90,26 +110,56 @@ class LocalWorkbook:
         return str(self.path)
 
     # -- layout ---------------------------------------------------------------------------------------
-    def ensure_layout(self) -> list[str]:
+    def ensure_layout(self, setup: bool = False) -> list[str]:
+        if self._pending is not None:
+            return []
         changes: list[str] = []
-        if self.path.exists() and self._layout_is_current():
+        exists = self.path.exists()
+        if exists and not setup:
+            self._refuse_merged_cells()
+        if exists and self._layout_is_current():
             return changes
-        if self.path.exists():
+        if exists:
             wb = self._cached_workbook() or self._load()
+            headers = {ws.title: [c.value for c in ws[1]] if ws.max_row >= 1 else [] for ws in wb.worksheets}
+            problems = layout_problems(self.contract, headers, setup=setup)
+            if problems:
+                raise InputErrors(problems, what=f"workbook {self.path.name}")
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             wb = Workbook()
             wb.remove(wb.active)
             changes.append(f"created the workbook {self.path}")
         for position, tab in enumerate(self.contract.tabs):
             if tab.name not in wb.sheetnames:
                 ws = wb.create_sheet(tab.name, index=position)
-                changes.append(f"added the tab {tab.name}")
+                changes.append(
+                    f"added the tab {tab.name}"
+                    + (" (it was missing; it is empty now: fill it in, or restore it from a backup)" if exists else "")
+                )
             ws = wb[tab.name]
             changes += self._ensure_tab(ws, tab)
         if changes:
-            self._save(wb)
+            self._cached = None
+            if setup or not self._formula_free:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._save(wb)
+            else:
+                self._pending = wb  # saved with the run's first write; a run that fails leaves nothing
         return changes
+
+    def _refuse_merged_cells(self) -> None:
+        """Merged cells in a tab a run writes would fail the write-back after invoices were created."""
+        problems = [
+            InputError(
+                "these cells are merged, and the pipeline writes this tab cell by cell; unmerge them "
+                "(Format > Merge cells > Unmerge) and run again",
+                Location(tab=tab, cell=ref),
+            )
+            for tab, ref in merged_ranges(self.path)
+            if tab in WRITTEN_TABS
+        ]
+        if problems:
+            raise InputErrors(problems, what=f"workbook {self.path.name}")
 
     def _layout_is_current(self) -> bool:
         """A cheap read-only look: every tab there with every contract column (the common case)."""
@@ -198,9 +248,9 @@ class LocalWorkbook:
 
     # -- data -------------------------------------------------------------------------------------------
     def read(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
-        if not self.path.exists():
+        if self._pending is None and not self.path.exists():
             raise ConfigError(f"There is no workbook at {self.path} yet; run refresh (or demo) first.")
-        cached = self._cached_workbook(values_only=True)
+        cached = self._pending or self._cached_workbook(values_only=True)
         wb = cached or load_workbook(self.path, read_only=True, data_only=True)
         try:
             out: dict[str, list[list[Cell]]] = {}
@@ -211,16 +261,29 @@ class LocalWorkbook:
                 rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
                 while rows and all(v is None or v == "" for v in rows[-1]):
                     rows.pop()
-                out[name] = rows
+                out[name] = self._percents_as_shown(wb[name], name, rows)
             return out
         finally:
             if cached is None:
                 wb.close()
 
+    def _percents_as_shown(self, ws: Any, name: str, rows: list[list[Cell]]) -> list[list[Cell]]:
+        """A typed 100% is stored as 1 in a percent-formatted cell: hand it as "100%" (see percent_cells.py)."""
+        columns = percent_columns(self.contract, name, rows[0]) if rows else []
+        if not columns:
+            return rows
+        lo, hi = min(columns), max(columns)
+        formats = {
+            (i, lo + j): cell.number_format
+            for i, cells in enumerate(ws.iter_rows(min_row=1, max_row=len(rows), min_col=lo + 1, max_col=hi + 1))
+            for j, cell in enumerate(cells)
+        }
+        return with_percent_text(rows, columns, lambda i, c: is_percent_format(formats.get((i, c))))
+
     def write(self, blocks: Sequence[CellBlock]) -> None:
         if not blocks:
             return
-        wb = self._cached_workbook() or self._load()
+        wb = self._pending or self._cached_workbook() or self._load()
         self._cached = None  # from here on the object differs from the file until it is saved
         formats = self._formats()
         col_formats: dict[str, dict[int, str | None]] = {}
@@ -284,14 +347,83 @@ class LocalWorkbook:
 
     def _save(self, wb: Workbook) -> None:
         self._refuse_if_open()
-        fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=self.path.parent)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".~{self.path.name}.{os.getpid()}.", suffix=".xlsx", dir=self.path.parent)
         os.close(fd)
         try:
             wb.save(tmp)
+            os.chmod(tmp, _mode_for(self.path))  # mkstemp makes 0600; the workbook keeps its own mode
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        stat = self._stat()
-        if stat is not None:
-            self._cached = (stat, wb, self._formula_free)
+        self._pending = None
+        self._remove_stray_copies()
+        stat_now = self._stat()
+        if stat_now is not None:
+            self._cached = (stat_now, wb, self._formula_free)
+
+    def _remove_stray_copies(self) -> None:
+        """Temporary copies of processes that were killed mid-save (their pid is gone)."""
+        for stray in self.path.parent.glob(f".~{glob_escape(self.path.name)}.*.xlsx"):
+            m = re.match(rf"\.~{re.escape(self.path.name)}\.(\d+)\.", stray.name)
+            if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1)), stray):
+                stray.unlink(missing_ok=True)
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _alive(pid: int, copy: Path) -> bool:
+    """Whether the process that wrote `copy` may still be saving it."""
+    if os.name == "nt":  # os.kill would end the process there: an hour-old copy is a dead save's
+        try:
+            return time.time() - copy.stat().st_mtime < 3600
+        except FileNotFoundError:
+            return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+def _mode_for(path: Path) -> int:
+    """The mode the saved workbook should have: the file's own, or what the umask gives a new file."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
+
+
+def merged_ranges(path: Path) -> list[tuple[str, str]]:
+    """(tab, "T2:T3") for every merged range, read from the file's XML (no full load of the workbook)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", _NS)}
+            out = []
+            for sheet in book.findall("m:sheets/m:sheet", _NS):
+                target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
+                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                if member not in z.namelist():
+                    continue
+                data = z.read(member)
+                out += [(sheet.get("name", ""), m.decode()) for m in _MERGE_CELL.findall(data)]
+            return out
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+        return []  # not a workbook this can read: loading it says why

@@ -28,12 +28,17 @@ def _text(value: str) -> str:
     return text(value).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse_required_date(value: str) -> date:
+def parse_required_date(value: str, day_first: bool = False) -> date:
     """A date in any form `functions.values.parse_date` reads; an empty cell is refused."""
-    parsed = parse_date(value)
+    parsed = parse_date(value, day_first=day_first)
     if parsed is None:
         raise BadValue("is empty; a date is needed")
     return parsed
+
+
+def parse_required_date_day_first(value: str) -> date:
+    """`parse_required_date` for an export whose dates were found day-first (`values.slash_date_order`)."""
+    return parse_required_date(value, day_first=True)
 
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$")

@@ -12,9 +12,13 @@ files as a TimeSource.
 
 Choices a user should know:
 
-- Dates are read as ISO `YYYY-MM-DD` or US `MM/DD/YYYY`, in every format (the rule of `functions.values`,
-  the same as the workbook's). Day-first dates (`DD/MM/YYYY`) are not accepted, because `03/10/2026` cannot
-  be told apart from March 10; export with ISO or US dates. Billable is Yes/No (also TRUE/FALSE, 1/0, x).
+- Dates are read as ISO `YYYY-MM-DD` or with slashes, in every format (the rule of `functions.values`,
+  the same as the workbook's). The order of slash dates is told from the whole file, never row by row: a
+  file with a first field above 12 anywhere (`13/10/2026`) is read day-first (`DD/MM/YYYY`, a European
+  export) on every row, and says so in its description; one with a second field above 12 is month-first
+  (US); one whose slash dates are all ambiguous (every day 12 or less) is read month-first, the US default
+  of the trackers, so export with ISO dates when in doubt. A file with both orders is refused.
+  Billable is Yes/No (also TRUE/FALSE, 1/0, x).
 - Clock times (Toggl, Clockify) are read as 24-hour `HH:MM[:SS]` or 12-hour `HH:MM[:SS] AM/PM`.
 - Toggl and Clockify name their currency in a header (`Amount (USD)`); it is the currency of the tracker's
   rate, so an entry without a rate has no currency. Harvest names the currency on each row. A rate of 0 is
@@ -38,7 +42,7 @@ import hashlib
 import io
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +51,8 @@ from pydantic import ValidationError
 from ..errors import InputError, InputErrors, Location
 from ..models import Period, TimeEntry
 from ..ports import ImportResult, Progress, SkippedRow, no_progress
-from ..values import BadValue
+from ..values import BadValue, slash_date_order
+from .columns import parse_required_date, parse_required_date_day_first
 from .export_formats import ExportFormat, UnknownFormat, layout_of
 
 
@@ -66,6 +71,7 @@ class ParsedExport:
     entries: tuple[TimeEntry, ...]
     skipped: tuple[SkippedRow, ...]
     rows: int
+    notes: str = ""  # how the file was read where it had a choice ("dates read day-first ...")
 
 
 def _records(path: Path, text_lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
@@ -115,6 +121,7 @@ def parse_export(path: Path, skip_bad_rows: bool = False) -> ParsedExport:
     skipped: list[SkippedRow] = []
     entries: list[TimeEntry] = []
     rows = 0
+    date_note = ""
     # StringIO(newline="") splits physical lines on \n, \r\n or \r only (str.splitlines would also split
     # on U+2028 and friends inside notes, and throw the line numbers off).
     records = _records(path, io.StringIO(text, newline=""))
@@ -129,8 +136,25 @@ def parse_export(path: Path, skip_bad_rows: bool = False) -> ParsedExport:
             raise InputErrors([InputError(str(exc), Location(file=path.name, line=1))], what=what) from None
         fmt = layout.format
         columns = fmt.columns()
+        body = list(records)
+        date_columns = [n for n, c in columns.items() if c.parse is parse_required_date and layout.index[n] is not None]
+        try:
+            order, evidence = slash_date_order(
+                (f"line {line}", row[i])
+                for line, row in body
+                for i in (layout.index[n] for n in date_columns)
+                if i is not None and i < len(row)
+            )
+        except BadValue as exc:
+            raise InputErrors([InputError(str(exc), where)], what=what) from None
+        if order == "day-first":
+            columns = {
+                n: replace(c, parse=parse_required_date_day_first) if n in date_columns else c
+                for n, c in columns.items()
+            }
+            date_note = f"dates read day-first (DD/MM/YYYY, from {evidence})"
         seen: Counter[str] = Counter()
-        for line, row in records:
+        for line, row in body:
             rows += 1
             problems: list[InputError] = []
             v: dict[str, Any] = {}
@@ -195,7 +219,7 @@ def parse_export(path: Path, skip_bad_rows: bool = False) -> ParsedExport:
 
     if errors and not skip_bad_rows:
         raise InputErrors(errors, what=what)
-    return ParsedExport(path, fmt, tuple(entries), tuple(skipped) if skip_bad_rows else (), rows)
+    return ParsedExport(path, fmt, tuple(entries), tuple(skipped) if skip_bad_rows else (), rows, date_note)
 
 
 def read_export(
@@ -261,6 +285,8 @@ class CsvSource:
             text = f"{p.path.name}: {p.format.label}, {rows}, {len(in_period)} in {period}"
             if overlap:
                 text += f", {overlap} already in an earlier file"
+            if p.notes:
+                text += f", {p.notes}"
             if p.skipped:
                 text += f", {len(p.skipped)} skipped"
                 incomplete.add(p.format.source)

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from functions.accounting.qbo_connect import connect
 from functions.accounting.qbo_tokens import (
     FileTokenStore,
     SecretManagerTokenStore,
@@ -19,7 +20,7 @@ from functions.accounting.qbo_tokens import (
     token_store_from_spec,
     utcnow,
 )
-from functions.accounting.quickbooks import QuickBooksAccounting, QuickBooksSettings, connect
+from functions.accounting.quickbooks import QuickBooksAccounting, QuickBooksSettings
 from functions.errors import AuthError, ConfigError
 from tests.accounting.test_qbo_adapter import ENTRIES, draft
 from tests.emulators.quickbooks import QuickBooksEmulator

@@ -382,3 +382,90 @@ def test_retainer_hours_used_are_the_hours_billed_against_it(case: Case):
     """Issue 10 item 4: hours used = hours billed against the retainer (after the client's rounding);
     rollover comes from those; fixed-fee and milestone hours never draw on the retainer."""
     check(case)
+
+
+# --- item 6: rates for a role or a person in one category ------------------------------------------------------
+
+RATES = ["Client", "Person", "Role", "Category", "Rate", "Effective From", "Effective To"]
+
+
+@dataclass(frozen=True)
+class RateCase:
+    contract: str
+    arithmetic: str
+    rates: list[list[str]]  # rows under RATES; the client Acme bills 100 an hour by default
+    rows: Callable[[], list[TimeRow]]
+    total: str
+
+    def __str__(self) -> str:
+        return self.contract
+
+
+def acme(person: str, role: str, category: str, hours: str, day: str = "2026-10-05") -> TimeRow:
+    return row("Acme", hours, person=person, role=role, category=category, day=day, notes=f"{category} {day}")
+
+
+RATE_CASES = [
+    RateCase(
+        "Designers' meetings are billed at 90 an hour, other design work at 120. Ben (designer): 2 h of "
+        "meetings and 3 h of design.",
+        "2 h x 90 = 180.00; 3 h x 120 = 360.00; 540.00",
+        [["Acme", "", "Designer", "", "120"], ["Acme", "", "Designer", "Meetings", "90"]],
+        lambda: [acme("Ben Okafor", "Designer", "Meetings", "2"), acme("Ben Okafor", "Designer", "Design", "3")],
+        "540.00",
+    ),
+    RateCase(
+        "Ana Ruiz's workshops (Meetings) are billed at 200, her other work at 150; Cleo Diaz is billed at 140 "
+        "whatever she does; designers' meetings at 90. Ana, Cleo and Ben (all designers) each spend 1 h in a "
+        "meeting; Ana also designs for 2 h.",
+        "Ana: 1 h x 200 + 2 h x 150 = 500.00; Cleo: 1 h x 140 (her own rate beats the designers' meeting rate); "
+        "Ben: 1 h x 90; 500.00 + 140.00 + 90.00 = 730.00",
+        [
+            ["Acme", "Ana Ruiz", "", "Meetings", "200"],
+            ["Acme", "Ana Ruiz", "", "", "150"],
+            ["Acme", "Cleo Diaz", "", "", "140"],
+            ["Acme", "", "Designer", "Meetings", "90"],
+        ],
+        lambda: [
+            acme("Ana Ruiz", "Designer", "Meetings", "1"),
+            acme("Ana Ruiz", "Designer", "Design", "2"),
+            acme("Cleo Diaz", "Designer", "Meetings", "1"),
+            acme("Ben Okafor", "Designer", "Meetings", "1"),
+        ],
+        "730.00",
+    ),
+    RateCase(
+        "Designers are billed at 120; designers' meetings at 90 an hour until 14 October and at 95 from 15 "
+        "October; meetings otherwise at 110. Ben (designer) has a 1 h meeting on 6 and on 20 October and "
+        "designs for 1 h on 20 October; Finn (developer) has a 1 h meeting on 20 October.",
+        "1 h x 90 + 1 h x 95 + 1 h x 120 + 1 h x 110 = 415.00",
+        [
+            ["Acme", "", "Designer", "", "120"],
+            ["Acme", "", "", "Meetings", "110"],
+            ["Acme", "", "Designer", "Meetings", "90", "", "2026-10-14"],
+            ["Acme", "", "Designer", "Meetings", "95", "2026-10-15", ""],
+        ],
+        lambda: [
+            acme("Ben Okafor", "Designer", "Meetings", "1", "2026-10-06"),
+            acme("Ben Okafor", "Designer", "Meetings", "1", "2026-10-20"),
+            acme("Ben Okafor", "Designer", "Design", "1", "2026-10-20"),
+            acme("Finn Lee", "Developer", "Meetings", "1", "2026-10-20"),
+        ],
+        "415.00",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", RATE_CASES, ids=str)
+def test_a_rate_for_a_role_or_person_in_one_category(case: RateCase):
+    """Issue 10 item 6: a Rates row with Client + Role (or Person) + Category prices that role's (person's)
+    time in that category; it is never read as a plain Client + Role rate."""
+    rates = [RATES, *[r + [""] * (len(RATES) - len(r)) for r in case.rates]]
+    rulebook = book([["Client", "Currency", "Default Rate"], ["Acme", "USD", "100"]], rates=rates)
+    result = compute_invoices(case.rows(), rulebook, OCT, ISSUE)
+    assert result.held == {}, result.held
+    (draft,) = result.drafts
+    said = f"\n{case.contract}\n{case.arithmetic}\nlines: " + "; ".join(
+        f"{ln.quantity} x {ln.unit_price} = {ln.amount}" for ln in draft.lines
+    )
+    assert draft.total == Decimal(case.total), said

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from functions.models import TimeRow
-from functions.sample.generate import TOGGL_HEADER
+from functions.sample.export_writers import TOGGL_HEADER
 from functions.sources.csv_exports import parse_export
 
 

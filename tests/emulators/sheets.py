@@ -47,7 +47,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -385,6 +385,14 @@ def _number_text(v: float | int) -> str:
     return repr(v) if isinstance(v, float) else str(v)
 
 
+def _percent_text(value: float | int, pattern: str) -> str:
+    """What Google shows for a number in a percent format: 1 in "0.0%" is "100.0%", 0.125 in "0%" is "13%"."""
+    places = len(pattern.split(".", 1)[1].rstrip("%")) if "." in pattern else 0
+    scaled = (Decimal(str(value)) * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    shown = f"{scaled:,f}" if "#,##" in pattern else f"{scaled:f}"
+    return shown + "%"
+
+
 def render(sheet: Sheet, r: int, c: int, value: Any, value_render: str, date_render: str) -> Any:
     """A stored value as values.get returns it for the render options."""
     if isinstance(value, dict):  # a formula: {"formula": "=...", "value": ...}
@@ -402,6 +410,8 @@ def render(sheet: Sheet, r: int, c: int, value: Any, value_render: str, date_ren
             return _format_date(value, fmt.get("pattern") or "yyyy-mm-dd")
         if isinstance(value, (int, float)):
             pattern = fmt.get("pattern", "")
+            if fmt.get("type") == "PERCENT" or "%" in pattern:
+                return _percent_text(value, pattern)
             if "0.00" in pattern:
                 return f"{value:,.2f}" if "#,##" in pattern else f"{value:.2f}"
             return _number_text(value)
@@ -435,6 +445,11 @@ def accept(value: Any, input_option: str) -> tuple[Any, dict | None]:
     if _NUMBER.match(value.replace(",", "")):
         n = float(value.replace(",", ""))
         return (int(n) if n.is_integer() and "." not in value else n), None
+    if _NUMBER.match(value[:-1].replace(",", "")) and value.endswith("%"):
+        # typed 100% is stored as 1 and the cell takes a percent format (decimals as typed)
+        n = Decimal(value[:-1].replace(",", "")) / 100
+        pattern = "0.00%" if "." in value else "0%"
+        return (int(n) if n == n.to_integral_value() else float(n)), {"type": "PERCENT", "pattern": pattern}
     m = _ISO_DATE.match(value)
     if m:
         serial = (date(int(m[1]), int(m[2]), int(m[3])) - _EPOCH).days

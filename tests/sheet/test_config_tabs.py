@@ -29,7 +29,8 @@ def test_native_workbook_values_and_google_strings_read_the_same():
         ],
         "Rules": [
             ["Rule", "Client", "Amount", "Percent", "Period", "Description"],
-            ["expense", "Acme", 99.95, 0.1, datetime(2026, 10, 1), "Hosting"],
+            # a percent-formatted cell holding 0.1 is handed by the workbook adapter as what it shows
+            ["expense", "Acme", 99.95, "10%", datetime(2026, 10, 1), "Hosting"],
         ],
         "Categories": CATEGORIES,
     }

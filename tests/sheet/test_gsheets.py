@@ -120,7 +120,7 @@ def test_upgrade_adds_new_columns_after_the_last_and_keeps_every_value(gsheet, s
     ss.sheet("Time").cells.update({(1, c): v for c, v in enumerate(row)})
     ss.sheet("Time").cells[(2, 3)] = "only task"
 
-    changes = gsheet.ensure_layout()
+    changes = gsheet.ensure_layout(setup=True)  # setup-sheet upgrades an older layout
 
     assert "added 3 column(s) to Time: Comment, Tracker Rate, Sync Hash" in changes
     values = sheets_emulator.values(new_sheet_id, "Time")

@@ -20,7 +20,7 @@ from functions.values import parse_date
 @pytest.fixture
 def wb(tmp_path):
     book = LocalWorkbook(tmp_path / "invoicing.xlsx")
-    book.ensure_layout()
+    book.ensure_layout(setup=True)
     return book
 
 
@@ -94,7 +94,7 @@ def test_upgrading_an_older_layout_keeps_every_value_in_place(tmp_path):
     ws.append([f"v{i}" for i in range(len(old_headers))] + ["keep me"])
     x.save(path)
     book = LocalWorkbook(path)
-    changes = book.ensure_layout()
+    changes = book.ensure_layout(setup=True)
     assert "added the column Suggested Description to Time" in changes
     rows = book.read(["Time"])["Time"]
     assert rows[0][: len(old_headers) + 1] == old_headers + ["My notes"]  # nothing moved

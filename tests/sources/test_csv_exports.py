@@ -192,8 +192,9 @@ def test_empty_and_non_utf8_files_are_clear_errors(tmp_path: Path) -> None:
         ),
         (harvest_row(date="1.10.2026"), 'october_harvest.csv:2 (column Date): "1.10.2026" is not a date; write it as'),
         (
-            harvest_row(date="13/10/2026"),
-            'october_harvest.csv:2 (column Date): "13/10/2026" is not a date: it looks day-first',
+            harvest_row(date="13/13/2026"),
+            # a first field above 12 makes the file day-first, and there is no month 13
+            'october_harvest.csv:2 (column Date): "13/13/2026" is not a date on the calendar',
         ),
         (harvest_row(billable="Maybe"), 'october_harvest.csv:2 (column Billable?): "Maybe" is not TRUE or FALSE'),
         (harvest_row(rate='"12,5O"'), 'october_harvest.csv:2 (column Billable Rate): "12,5O" is not an amount'),

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from functions.models import TimeEntry
-from functions.sample.generate import CLOCKIFY_HEADER, TOGGL_HEADER, write_csv
+from functions.sample.export_writers import CLOCKIFY_HEADER, TOGGL_HEADER, write_csv
 from functions.sources.csv_exports import read_export
 
 # Any text a person may type, except the characters no tracker exports (controls other than \n,
