@@ -138,7 +138,7 @@ def test_a_percent_typed_in_the_workbook_bills_what_the_cell_shows(case: Case, t
 
 def test_the_header_note_says_how_a_plain_number_is_read(tmp_path: Path):
     path = tmp_path / "invoicing.xlsx"
-    LocalWorkbook(path).ensure_layout()
+    LocalWorkbook(path).ensure_layout(setup=True)  # setup-sheet: the layout is saved at once
     note = load_workbook(path)["Rules"].cell(row=1, column=RULES.index("Percent") + 1).comment.text
     assert "a plain number" in note.casefold() and "10 is 10%" in note
 
