@@ -241,8 +241,8 @@ def compute_invoices(
                 0,
                 f"already invoiced for {period} ({', '.join(already)}); {n} approved billable "
                 f"{'entry' if n == 1 else 'entries'} came in after it — they bill on next month's invoice "
-                f"(leave them approved), or void {', '.join(already)} and run create-invoices again to reissue "
-                f"{period} with them",
+                f"(leave them approved); to bill them on {period} instead, {', '.join(already)} has to be "
+                "reissued",
             )
         if already and any(m.due_in(period) for m in index.rules(name).milestones):
             billing.warn(

@@ -91,8 +91,8 @@ class SheetSession:
         return out
 
     def invoices(self) -> list[tuple[str, str, str]]:
-        """(client, period, number) of every invoice the Invoices tab lists, except those marked void or deleted
-        in its Status (a person voids an invoice in the accounting system and says so here)."""
+        """(client, period, number) of every invoice the Invoices tab lists: a client with an invoice for a month
+        gets no second one (a fee-only invoice has no Time row to say so)."""
         rows = self.tables.get("Invoices") or []
         if len(rows) < 2:
             return []
@@ -100,7 +100,7 @@ class SheetSession:
         return [
             (text(hm.get(r, "client")), text(hm.get(r, "period")), text(hm.get(r, "number")))
             for r in rows[1:]
-            if text(hm.get(r, "number")) and text(hm.get(r, "status")).casefold() not in ("void", "voided", "deleted")
+            if text(hm.get(r, "number"))
         ]
 
     # --- changes ---------------------------------------------------------------------------------------------
