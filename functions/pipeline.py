@@ -11,6 +11,7 @@ sheet only after the accounting system confirmed them.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from .billing.engine import BillingResult, compute_invoices
 from .categorize.chain import accuracy_by_source
 from .config import Services
 from .errors import InputError, InputErrors, PartialCreateError
-from .models import Period, TimeEntry, TimeRow
+from .models import CreatedInvoice, Period, TimeEntry, TimeRow
 from .money import hours_shown
 from .ports import CategorizeContext, CategorizeReport, Progress, no_progress
 from .sheet.merge import merge
@@ -166,7 +167,12 @@ def _bill(services: Services, period: Period, sheet: SheetSession) -> tuple[Bill
     if blocking:
         raise InputErrors(blocking, what="Time tab")
     result = compute_invoices(
-        table.rows, book, period, services.clock().date(), previous_totals=sheet.previous_totals(period.previous())
+        table.rows,
+        book,
+        period,
+        services.clock().date(),
+        previous_totals=sheet.previous_totals(period.previous()),
+        invoices=sheet.invoices(),
     )
     return sheet.located(result), table.rows, warnings
 
@@ -243,11 +249,14 @@ def _create(
     except PartialCreateError as exc:
         # Some exist, some were refused: mark the ones that exist now, then report the rest.
         sheet.mark_invoiced(exc.created, system)
+        _mark_milestones(sheet, result, exc.created)
         sheet.log_run(summary, "partial", f"{len(exc.created)} created", errors=str(exc))
         sheet.commit()
         raise
-    # Only now, after the accounting system confirmed, do the rows get their invoice numbers.
+    # Only now, after the accounting system confirmed, do the rows get their invoice numbers, and the milestones
+    # billed the invoice that billed them (so they are never billed again).
     sheet.mark_invoiced(created, system)
+    _mark_milestones(sheet, result, created)
     summary.invoices = [
         InvoiceSummary(
             number=c.number,
@@ -275,3 +284,10 @@ def _create(
     )
     sheet.commit()
     return summary
+
+
+def _mark_milestones(sheet: SheetSession, result: BillingResult, created: Sequence[CreatedInvoice]) -> None:
+    numbers = {c.client: c.number for c in created}
+    sheet.mark_milestones(
+        {loc: numbers[client] for client, locs in result.milestones.items() if client in numbers for loc in locs}
+    )

@@ -267,3 +267,101 @@ def locks(value: object) -> bool:
         return parse_bool(value)
     except ValueError:
         return True
+
+
+# --- issue 10, items 8-10 through the service layer ----------------------------------------------------
+
+
+def add_rule(sheet: MemorySheet, **cells: object) -> int:
+    """As a person: a new row in the Rules tab, {header: value}; returns its row number."""
+    header = sheet.tabs["Rules"][0]
+    sheet.tabs["Rules"].append([cells.get(h, "") for h in header])
+    return len(sheet.tabs["Rules"])
+
+
+def approve(sheet: MemorySheet, client: str) -> None:
+    c = sheet.col("Time", "Client")
+    for r, row in enumerate(sheet.tabs["Time"][1:], start=2):
+        if row[c] == client:
+            sheet.set("Time", r, "Approved", True)
+
+
+def test_a_fee_only_invoice_made_before_approval_never_blocks_the_month(tmp_path):
+    # Evergreen's retainer (6,000.00 a month) is invoiced before its time is approved: a fee-only invoice.
+    # Its time, approved afterwards, is held for Evergreen alone; Bluefin, approved late too, is invoiced.
+    services, sheet, ledger = setup(
+        tmp_path, entries(2) + entries(2, client="Evergreen") + entries(2, client="Bluefin")
+    )
+    pipeline.refresh(services, OCT)
+    configure_clients(sheet, {"Acme": "100", "Evergreen": "120", "Bluefin": "150"})
+    add_rule(sheet, Rule="retainer", Client="Evergreen", Hours="60", Amount="6000")
+    approve(sheet, "Acme")
+    first = pipeline.create_invoices(services, OCT)
+    assert sorted(i.client for i in first.invoices) == ["Acme", "Evergreen"]
+    approve_all(sheet)
+    second = pipeline.create_invoices(services, OCT)  # used to fail for every client: "conflict ... differs"
+    assert [i.client for i in second.invoices] == ["Bluefin"] and second.created == 1
+    assert "already invoiced for 2026-10 (INV-0002)" in second.held["Evergreen"]
+    assert "next month" in second.held["Evergreen"]
+    assert len(ledger.all_invoices()) == 3
+
+
+def test_approved_non_billable_rows_never_hold_a_client_already_invoiced(tmp_path):
+    # Acme's October invoice is right; one of its rows is not billable. A second run holds nothing.
+    services, sheet, ledger = setup(tmp_path, entries(2) + entries(1, billable=False, source_id="nb"))
+    pipeline.refresh(services, OCT)
+    configure_clients(sheet, {"Acme": "100"})
+    approve_all(sheet)
+    assert pipeline.create_invoices(services, OCT).created == 1
+    again = pipeline.create_invoices(services, OCT)
+    assert again.held == {} and again.created == 0  # it used to say: void INV-0001 to bill the non-billable row
+    assert len(ledger.all_invoices()) == 1
+
+
+def test_a_duplicate_entry_is_flagged_by_refresh_and_billed_once(tmp_path):
+    # The tracker saved Ana's 1.5 h "Checkout API endpoint" of Oct 1 twice: at 100/h the invoice is 150.00.
+    original = entries(1)[0]
+    twin = original.model_copy(update={"source_id": "A0#2"})
+    services, sheet, ledger = setup(tmp_path, [original, twin])
+    pipeline.refresh(services, OCT)
+    rows = time_rows(sheet)
+    assert "duplicate of csv:A0" in str(sheet.get("Time", rows["A0#2"], "Flags"))
+    assert "duplicate" not in str(sheet.get("Time", rows["A0"], "Flags"))
+    configure_clients(sheet, {"Acme": "100"})
+    approve_all(sheet)
+    preview = pipeline.preview(services, OCT)
+    assert preview.invoices[0].total == Decimal("150.00")
+    dup = [r for r in sheet.tabs["Preview"][1:] if r[sheet.col("Preview", "Line")] == "Duplicate"]
+    assert len(dup) == 1 and "csv:A0#2" in dup[0][sheet.col("Preview", "Notes")]
+    created = pipeline.create_invoices(services, OCT)
+    assert created.invoices[0].total == Decimal("150.00") and created.invoices[0].entries == 1
+
+
+def test_an_invoice_that_totals_zero_is_not_created_and_preview_says_why(tmp_path):
+    # Cedar's October time is all on its fixed-fee project, billed in September: nothing to invoice.
+    services, sheet, ledger = setup(tmp_path, entries(2, client="Cedar", project="HIPAA"))
+    pipeline.refresh(services, OCT)
+    configure_clients(sheet, {"Cedar": "100"})
+    add_rule(sheet, Rule="fixed fee", Client="Cedar", Project="HIPAA", Amount="7500", Period="2026-09")
+    approve_all(sheet)
+    pipeline.preview(services, OCT)
+    lines = {r[sheet.col("Preview", "Line")]: r for r in sheet.tabs["Preview"][1:]}
+    assert "0.00" in lines["Not billed"][sheet.col("Preview", "Notes")]
+    assert pipeline.create_invoices(services, OCT).created == 0
+    assert ledger.all_invoices() == []
+
+
+def test_a_milestone_ticked_late_is_billed_once_and_marked_in_the_rules_tab(tmp_path):
+    # "Design sign-off, 2,000.00, planned for September", ticked complete in October: on October's invoice, and
+    # create-invoices writes that invoice into the milestone's Invoice cell so no later run bills it again.
+    services, sheet, ledger = setup(tmp_path, entries(1, client="Harbor"))
+    pipeline.refresh(services, OCT)
+    configure_clients(sheet, {"Harbor": "100"})
+    at = add_rule(sheet, Rule="milestone", Client="Harbor", Project="Exhibit", Amount="2000", Period="2026-09")
+    sheet.set("Rules", at, "Complete", True)
+    approve_all(sheet)
+    created = pipeline.create_invoices(services, OCT)
+    assert created.invoices[0].total == Decimal("2150.00")  # 1.5 h x 100 + the milestone
+    assert sheet.get("Rules", at, "Invoice") == created.invoices[0].number
+    november = pipeline.preview(services, Period.parse("2026-11"))
+    assert november.invoices == []  # never twice

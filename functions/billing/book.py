@@ -48,7 +48,18 @@ class ClientSettings(Frozen):
     task_notes: str = "none"
     rounding: Rounding = NO_ROUNDING
     minimum_fee: Decimal | None = None
+    # A month with no approved billable time: True bills the retainer fee and the minimum fee anyway, False
+    # bills neither; None (blank, the default) bills the retainer fee but not the minimum fee.
+    bill_without_time: bool | None = None
     location: str = ""
+
+    @property
+    def retainer_without_time(self) -> bool:
+        return self.bill_without_time is not False
+
+    @property
+    def minimum_without_time(self) -> bool:
+        return self.bill_without_time is True
 
     @property
     def accounting_customer(self) -> str:

@@ -62,6 +62,7 @@ class ClientBilling(ClientSteps):
 
     def run(self, rows: list[TimeRow], pending: Sequence[TimeRow] = ()) -> InvoiceDraft | None:
         items = self._items(rows)
+        self.has_time = bool(items)  # approved billable time this month (Bill Without Time decides the rest)
         self._pending(pending)
         fee_projects = {f.project.casefold() for f in self.rules.fees}
         fee_items = [i for i in items if i.row.entry.project.casefold() in fee_projects]
@@ -70,7 +71,7 @@ class ClientBilling(ClientSteps):
         self._hour_lines(portions)
         self._fee_lines(fee_items)
         self._caps()
-        self._minimum(bool(items))
+        self._minimum(self.has_time)
         self._expenses()
         self._discounts()
         self._warnings(rows, items)
@@ -276,8 +277,15 @@ class ClientBilling(ClientSteps):
             key = (p.item.line_item.casefold(), p.rate, p.band, extra, project)
             groups.setdefault(key, []).append(p)
         retainer = self.rules.retainers[0] if self.rules.retainers else None
-        if retainer:
+        if retainer and (self.has_time or self.c.retainer_without_time):
             self._retainer_line(retainer, included)
+        elif retainer:
+            self.warn(
+                f"no approved time this month, so the retainer is not billed (Bill Without Time is FALSE at "
+                f"{self.c.location})",
+                retainer.location,
+                level="info",
+            )
         split_refs = {ref for ref, n in Counter(p.item.row.entry.ref for p in portions).items() if n > 1}
         bands_order = {p.band: n for n, p in reversed(list(enumerate(portions)))}
         ordered = sorted(

@@ -24,16 +24,17 @@ row and field, and the sheet side names the cell through the tab's real header (
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 from ..models import InvoiceDraft, Issue, Period, TimeRow
-from ..money import ZERO, hours_fraction
+from ..money import ZERO, fmt_money, hours_fraction
 from .book import BookIndex, ClientSettings, RuleBook
 from .client import ClientBilling
+from .duplicates import duplicate_reason, duplicates
 from .lines import NonBillable, hours_text
 
 __all__ = ["BillingResult", "NonBillable", "compute_invoices"]
@@ -45,9 +46,12 @@ class BillingResult:
     issues: tuple[Issue, ...]
     held: dict[str, str]  # client -> why it is not invoiced this run
     non_billable: dict[str, tuple[NonBillable, ...]]
-    held_drafts: dict[str, InvoiceDraft] = field(default_factory=dict)  # what a held client would get, for Preview
+    held_drafts: dict[str, InvoiceDraft] = field(default_factory=dict)  # what a held or not-billed client would get
     invoiced: dict[str, tuple[str, ...]] = field(default_factory=dict)  # client -> invoice numbers already made
     period: str = ""
+    not_billed: dict[str, str] = field(default_factory=dict)  # client -> why no invoice is created (0.00 total)
+    duplicates: dict[str, tuple[NonBillable, ...]] = field(default_factory=dict)  # approved rows held out
+    milestones: dict[str, tuple[str, ...]] = field(default_factory=dict)  # client -> Rules rows its draft bills
 
     def issues_for(self, client: str) -> list[Issue]:
         return [i for i in self.issues if i.client == client]
@@ -67,51 +71,112 @@ def compute_invoices(
     period: Period,
     issue_date: date,
     previous_totals: Mapping[str, Decimal] | None = None,
+    invoices: Iterable[tuple[str, str, str]] = (),
 ) -> BillingResult:
-    """Compute every client's invoice for `period` from the Time rows (all of them; the engine picks)."""
+    """Compute every client's invoice for `period` from the Time rows (all of them; the engine picks).
+
+    `invoices` are the invoices already made, as (client, period, number) — the sheet's Invoices tab — so a
+    client whose invoice for the month exists (even one with no entries: a fee-only invoice) gets no second one.
+    """
     card = book.rate_card()
     index = BookIndex(book)
     issues: list[Issue] = []
     held: dict[str, str] = {}
     held_drafts: dict[str, InvoiceDraft] = {}
+    not_billed: dict[str, str] = {}
     drafts: list[InvoiceDraft] = []
     non_billable: dict[str, tuple[NonBillable, ...]] = {}
-    invoiced: dict[str, list[str]] = defaultdict(list)
+    invoiced: dict[str, tuple[str, ...]] = {}
+    milestones: dict[str, tuple[str, ...]] = {}
+    held_out: dict[str, list[NonBillable]] = defaultdict(list)
+
+    def client_name(raw: str) -> str:
+        settings = index.client(raw)
+        return settings.name if settings else raw.strip()
+
+    names: dict[str, str] = {}  # client key -> its name as the Clients tab (or the first row) spells it
+    # Invoices made, per client and month: the Invoices tab's and those written on Time rows.
+    made: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for client, month, number in [
+        *invoices,
+        *((r.entry.client, str(Period.of(r.entry.date)), r.invoice) for r in rows if r.invoiced),
+    ]:
+        names.setdefault(client_name(client).casefold(), client_name(client))
+        numbers = made[client_name(client).casefold()][str(month).strip()]
+        if number.strip() and number.strip() not in numbers:
+            numbers.append(number.strip())
+    dupes = duplicates((r.entry, r.comment) for r in sorted(rows, key=lambda r: r.row))
+
+    def late(r: TimeRow, key: str) -> bool:
+        """Approved billable time of an earlier month already invoiced for the client: it bills on this invoice."""
+        d = r.entry.date
+        return (
+            d < period.start
+            and r.approved
+            and not r.invoiced
+            and r.entry.ref not in dupes
+            and _billable(r, index)
+            and bool(made[key].get(str(Period.of(d))))
+        )
 
     current: dict[str, list[TimeRow]] = defaultdict(list)
+    carried: dict[str, list[TimeRow]] = defaultdict(list)  # late time of earlier months, on this invoice
     pending: dict[str, list[TimeRow]] = defaultdict(list)  # in the period, not approved yet
     prev_hours: dict[str, Decimal] = {}  # only clients with rows last month: no rows is not "nothing used"
     prev_used: dict[str, Fraction] = {}  # hours billed against a retainer last month, as that invoice billed them
     prev_period = period.previous()
-    names: dict[str, str] = {}
     for r in rows:
         settings = index.client(r.entry.client)
         name = settings.name if settings else r.entry.client.strip()
         key = name.casefold()
         names.setdefault(key, name)
+        is_late = late(r, key)
         if prev_period.contains(r.entry.date):
             prev_hours.setdefault(key, ZERO)
             prev_used.setdefault(key, Fraction(0))
             if r.approved and _billable(r, index):
                 prev_hours[key] += r.entry.hours
-                prev_used[key] += _retainer_use(r, settings, index)
-        if not period.contains(r.entry.date):
+                if not is_late:  # late time was not on last month's invoice: it draws on this month's
+                    prev_used[key] += _retainer_use(r, settings, index)
+        if is_late:
+            current[key].append(r)
+            carried[key].append(r)
             continue
-        if r.invoiced:
-            if r.invoice.strip() not in invoiced[name]:
-                invoiced[name].append(r.invoice.strip())
+        if not period.contains(r.entry.date) or r.invoiced:
             continue
-        if r.approved:
+        if r.approved and r.entry.ref in dupes and _billable(r, index):
+            held_out[key].append(
+                NonBillable(
+                    ref=r.entry.ref,
+                    row=r.row,
+                    hours=r.entry.hours,
+                    category=r.effective_category,
+                    reason=duplicate_reason(dupes[r.entry.ref]),
+                )
+            )
+            issues.append(
+                Issue(
+                    level="warning",
+                    client=name,
+                    row=r.row,
+                    field="comment",
+                    message=f"{r.entry.ref} {duplicate_reason(dupes[r.entry.ref])}",
+                )
+            )
+            current.setdefault(key, [])
+        elif r.approved:
             current[key].append(r)
         else:
             pending[key].append(r)
             current.setdefault(key, [])
 
-    # Clients billed this month even without time: retainers, fees, milestones and expenses due.
+    # Clients billed this month even without time: retainers, minimum fees (as Bill Without Time says), fees,
+    # milestones and expenses due.
     for c in book.clients:
         rules = index.rules(c.name)
         if c.active and (
-            rules.retainers
+            (rules.retainers and c.retainer_without_time)
+            or (c.minimum_fee is not None and c.minimum_without_time)
             or any(f.due_in(period) for f in rules.fixed_fees)
             or any(m.due_in(period) for m in rules.milestones)
             or any(e.due_in(period) for e in rules.expenses)
@@ -134,8 +199,8 @@ def compute_invoices(
                 issues.append(
                     Issue(level="error", client=name, row=client_rows[0].row, field="client", message=held[name])
                 )
-            else:
-                waiting = pending.get(key, [])
+            elif pending.get(key):
+                waiting = pending[key]
                 issues.append(
                     Issue(
                         level="warning",
@@ -158,20 +223,40 @@ def compute_invoices(
             (previous_totals or {}).get(name),
             prev_used.get(key),
         )
-        if name in invoiced and not client_rows:
-            billing.listing_only(pending.get(key, []))  # done for the month: only what is still unseen
+        already = tuple(made[key].get(str(period), ()))
+        billable_rows = [r for r in client_rows if _billable(r, index)]
+        if already:
+            invoiced[name] = already
+        if already and not billable_rows:
+            # Done for the month: only what is still unseen is listed; approved non-billable rows hold nothing.
+            billing.listing_only([*pending.get(key, []), *client_rows])
             draft = None
         else:
             draft = billing.run(client_rows, pending.get(key, []))
-        if name in invoiced and client_rows:
-            # One invoice per client and month: fees, retainer and expenses are already on it, so late time is
-            # never billed as a second invoice by accident. People decide: next month, or void and redo.
+        if already and billable_rows:
+            # One invoice per client and month: its fees, retainer and expenses are already billed, and a second
+            # draft would differ from the invoice that exists. The late time waits for this client alone.
+            n = len(billable_rows)
             billing.hold.insert(
                 0,
-                f"already invoiced for {period} ({', '.join(invoiced[name])}); "
-                f"{len(client_rows)} approved "
-                f"{'entry' if len(client_rows) == 1 else 'entries'} came in after it — move "
-                "them to next month or void that invoice to bill them",
+                f"already invoiced for {period} ({', '.join(already)}); {n} approved billable "
+                f"{'entry' if n == 1 else 'entries'} came in after it — they bill on next month's invoice "
+                f"(leave them approved); to bill them on {period} instead, {', '.join(already)} has to be "
+                "reissued",
+            )
+        if already and any(m.due_in(period) for m in index.rules(name).milestones):
+            billing.warn(
+                f"a milestone was ticked complete after the {period} invoice ({', '.join(already)}); it bills on "
+                "the next invoice",
+                level="info",
+            )
+        if carried.get(key) and draft is not None:
+            months = sorted({str(Period.of(r.entry.date)) for r in carried[key]})
+            n = len(carried[key])
+            billing.warn(
+                f"{n} {'entry' if n == 1 else 'entries'} of {', '.join(months)}, approved after that month was "
+                f"invoiced, {'is' if n == 1 else 'are'} billed on this invoice",
+                level="info",
             )
         issues.extend(billing.issues)
         if billing.non_billable:
@@ -185,17 +270,38 @@ def compute_invoices(
         if billing.hold:
             held[name] = "; ".join(billing.hold)
             held_drafts[name] = draft
+        elif draft.total == ZERO:
+            not_billed[name] = (
+                f"the invoice would total {fmt_money(ZERO, draft.currency)} ({_zero_reason(draft)}), so none is created"
+            )
+            held_drafts[name] = draft
         else:
             drafts.append(draft)
+            if billing.milestones:
+                milestones[name] = tuple(billing.milestones)
+    for key, by_month in made.items():
+        if by_month.get(str(period)):
+            invoiced.setdefault(names[key], tuple(by_month[str(period)]))
     return BillingResult(
         drafts=tuple(drafts),
         issues=tuple(issues),
         held=held,
         non_billable=non_billable,
         held_drafts=held_drafts,
-        invoiced={k: tuple(v) for k, v in invoiced.items()},
+        invoiced=invoiced,
         period=str(period),
+        not_billed=not_billed,
+        duplicates={names[k]: tuple(v) for k, v in held_out.items() if v},
+        milestones=milestones,
     )
+
+
+def _zero_reason(draft: InvoiceDraft) -> str:
+    kinds = {line.kind for line in draft.lines}
+    if kinds <= {"fixed"}:
+        return "only hours of a fixed-fee project whose fee bills in another month"
+    others = sorted(kinds - {"hours"})
+    return f"nothing left to bill after {', '.join(others)}" if others else "every line is 0.00"
 
 
 def _retainer_use(r: TimeRow, settings: ClientSettings | None, book: BookIndex) -> Fraction:

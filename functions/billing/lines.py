@@ -19,6 +19,7 @@ from .fixed import FixedFee, Milestone
 from .rates import RateCard
 from .rollup import Rollup
 from .rounding import tidy_hours
+from .tax import line_tax_code, split_by_tax
 
 SPIKE_RATIO = Decimal("1.5")
 LABOUR_KINDS = ("hours", "fixed", "milestone", "retainer", "writeoff", "minimum")
@@ -92,6 +93,8 @@ class ClientSteps:
         self.fees_by_project: dict[str, Decimal] = defaultdict(lambda: ZERO)
         self.hours_by_project: dict[str, Decimal] = defaultdict(lambda: ZERO)  # billed amounts of capped projects
         self.allowance = self.carried = Fraction(0)
+        self.has_time = False
+        self.milestones: list[str] = []  # the Rules rows of the milestones on this invoice
 
     @property
     def capped_projects(self) -> set[str]:
@@ -151,6 +154,16 @@ class ClientSteps:
                 )
                 item, tax = self.item_for(f.line_item or project)
                 notes = [f"{kind} {f.location}: {self.money(f.amount)}"]
+                if isinstance(f, Milestone):
+                    self.milestones.append(f.location)
+                    if f.late_in(self.period):
+                        notes.append(f"planned for {f.period}, ticked complete after that month was invoiced")
+                        self.warn(
+                            f"the milestone planned for {f.period} bills this month (ticked complete late: its "
+                            "Invoice cell is blank); if an invoice made before that column existed billed it, "
+                            "write that invoice's number in the Invoice cell",
+                            f.location,
+                        )
                 if first and items:
                     notes.append(f"{hours_text(raw)} h logged on {project} this month (not billed by the hour)")
                 self.lines.append(
@@ -217,7 +230,7 @@ class ClientSteps:
         )
 
     def _minimum(self, has_time: bool) -> None:
-        if self.c.minimum_fee is None or not has_time:
+        if self.c.minimum_fee is None or not (has_time or self.c.minimum_without_time):
             return
         labour = sum((line.amount for line in self.lines if line.kind in LABOUR_KINDS), ZERO)
         if labour < self.c.minimum_fee:
@@ -286,20 +299,41 @@ class ClientSteps:
             else:
                 off = min(d.amount or ZERO, base)
                 label = f"{self.money(off)} off {scope}"
-            # A line-item discount reduces that line item's tax base, so it carries the line item's tax code.
-            _, tax = self.item_for(d.line_item) if d.line_item else ("", "")
-            self.lines.append(
-                InvoiceLine(
-                    description=d.description or f"Discount: {label}",
-                    line_item=d.line_item or "Discount",
-                    kind="discount",
-                    quantity=Decimal(1),
-                    unit_price=-off,
-                    tax_code=tax,
-                    amount=line_amount(Decimal(1), -off, self.currency),
-                    detail=(f"discount {d.location}",),
+            # A line-item discount reduces that line item's tax base, so it carries the line item's tax code; a
+            # whole-invoice discount is split per tax code in proportion to each code's base (`split_by_tax`).
+            if d.line_item:
+                _, tax = self.item_for(d.line_item)
+                parts = [(tax, off)]
+            else:
+                parts = split_by_tax(off, self._base_by_tax(), self.currency)
+            for tax, part in parts:
+                text = d.description or f"Discount: {label}"
+                notes = [f"discount {d.location}"]
+                if len(parts) > 1:
+                    text = f"{text} — lines taxed {tax or 'without a code'}"
+                    notes.append(f"{self.money(part)} of {self.money(off)}, in proportion to the {tax} base")
+                self.lines.append(
+                    InvoiceLine(
+                        description=text,
+                        line_item=d.line_item or "Discount",
+                        kind="discount",
+                        quantity=Decimal(1),
+                        unit_price=-part,
+                        tax_code=tax,
+                        amount=line_amount(Decimal(1), -part, self.currency),
+                        detail=tuple(notes),
+                    )
                 )
-            )
+
+    def _base_by_tax(self) -> dict[str, Decimal]:
+        """The discountable amount (everything but expenses) per effective tax code, in order of first line."""
+        out: dict[str, Decimal] = {}
+        for line in self.lines:
+            if line.kind == "expense":
+                continue
+            code = line_tax_code(exempt=self.c.tax_exempt, line_code=line.tax_code, client_code=self.c.tax_code)
+            out[code] = out.get(code, ZERO) + line.amount
+        return out
 
     def _warnings(self, rows: list[TimeRow], items: list[Item]) -> None:
         for r in rows:
@@ -310,19 +344,6 @@ class ClientSteps:
                     row=r.row,
                     field="hours",
                 )
-        seen: dict[tuple[date, str, str, Decimal, str], TimeRow] = {}
-        for r in rows:
-            e = r.entry
-            key = (e.date, e.person.casefold(), e.project.casefold(), e.hours, " ".join(e.notes.split()).casefold())
-            if key in seen:
-                self.warn(
-                    f"{e.ref} looks like a duplicate of {seen[key].entry.ref} (same person, date, project, "
-                    f"hours and notes)",
-                    row=r.row,
-                    field="notes",
-                )
-            else:
-                seen[key] = r
         for rule in self.rules.rollups:
             if rule.client and rule.has_criteria and rule.location not in self.matched_rollups and items:
                 self.warn("this rollup rule matched no entry of the client this month", rule.location, level="info")

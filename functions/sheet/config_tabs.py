@@ -116,6 +116,9 @@ def _clients(t: TabReader) -> list[ClientSettings]:
                 task_notes=t.choice(r, row, "task_notes", TASK_NOTES, "none"),
                 rounding=rounding,
                 minimum_fee=t.money(r, row, "minimum_fee"),
+                bill_without_time=None
+                if is_blank(t.hm.get(r, "bill_without_time"))
+                else t.boolean(r, row, "bill_without_time", False),
                 location=t.loc("client", row),
             )
         )

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..billing.duplicates import duplicate_reason, duplicates
 from ..models import LONG_ENTRY_HOURS, LOW_CONFIDENCE, Period, Suggestion, TimeEntry, TimeRow
 from ..values import clean_text
 from .tables import source_cells, suggestion_cells
@@ -82,10 +83,14 @@ def row_flags(
     gone: bool = False,
     confidence: float | None = None,
     cleaned: str = "",
+    duplicate_of: str = "",
 ) -> str:
     flags = []
     if cleaned:
         flags.append(f"Notes from the source: {cleaned} (a cell cannot hold them as they were)")
+    if duplicate_of:
+        why = duplicate_reason(duplicate_of)
+        flags.append(why[:1].upper() + why[1:])
     if held_change:
         when = f"after invoicing ({invoice})" if invoice else "after approval"
         hint = "" if invoice else "; untick Approved to take the new values"
@@ -127,6 +132,10 @@ def merge(
             result.notes.append(f"{entry.source} entry {entry.source_id} ({entry.date}, {entry.person}): notes {done}")
         seen[entry.ref] = entry
 
+    new_entries = [e for ref, e in seen.items() if ref not in existing]
+    new_entries.sort(key=lambda e: (e.date, e.client.casefold(), e.person.casefold(), e.source, e.source_id))
+    # Duplicates in the tab's order as it will be: the rows as they stand, then the rows appended.
+    twins = duplicates([(seen.get(r.entry.ref) or r.entry, r.comment) for r in rows] + [(e, "") for e in new_entries])
     for row in rows:
         new = seen.get(row.entry.ref)
         suggestion = suggestions.get(row.entry.ref) if not row.suggested_category else None
@@ -166,12 +175,11 @@ def merge(
             gone=gone,
             confidence=None if reviewed else row.confidence,
             cleaned=cleaned.get(row.entry.ref, ""),
+            duplicate_of=twins.get(row.entry.ref, ""),
         )
         result.updates[row.row] = owned
         _count(result, shown, period)
 
-    new_entries = [e for ref, e in seen.items() if ref not in existing]
-    new_entries.sort(key=lambda e: (e.date, e.client.casefold(), e.person.casefold(), e.source, e.source_id))
     for entry in new_entries:
         suggestion = suggestions.get(entry.ref)
         cells = source_cells(entry)
@@ -184,7 +192,9 @@ def merge(
                 "approved": False,
                 "comment": "",
                 "invoice": "",
-                "flags": row_flags(entry, suggestion, cleaned=cleaned.get(entry.ref, "")),
+                "flags": row_flags(
+                    entry, suggestion, cleaned=cleaned.get(entry.ref, ""), duplicate_of=twins.get(entry.ref, "")
+                ),
                 "sync_hash": entry.sync_hash(),
             }
         )

@@ -1,5 +1,5 @@
-"""The Preview tab: per client its lines, a total row, currency, status (ready / held / invoiced), warnings,
-non-billable hours, and what changed since the last preview.
+"""The Preview tab: per client its lines, a total row, currency, status (ready / held / not billed / invoiced),
+warnings, non-billable hours, duplicates held out, and what changed since the last preview.
 
 Rows come out in the column order of sheet_templates/tabs/Preview.json, without the header. Numbers stay
 Decimal; the sheet adapter formats them.
@@ -91,6 +91,8 @@ def preview_rows(result: BillingResult, previous: list[list[Cell]] | None) -> li
         | set(result.held)
         | set(result.held_drafts)
         | set(result.non_billable)
+        | set(result.not_billed)
+        | set(result.duplicates)
         | set(result.invoiced)
         | {i.client for i in result.issues if i.client},
         key=str.casefold,
@@ -102,6 +104,8 @@ def preview_rows(result: BillingResult, previous: list[list[Cell]] | None) -> li
         status = (
             "held"
             if client in result.held
+            else "not billed"
+            if client in result.not_billed
             else "ready"
             if client in drafts
             else "invoiced"
@@ -113,6 +117,8 @@ def preview_rows(result: BillingResult, previous: list[list[Cell]] | None) -> li
             out.extend(_lines(draft, status, prev))
         if client in result.held:
             out.append(_row(client=client, line="Held", status="held", notes=result.held[client]))
+        if client in result.not_billed:
+            out.append(_row(client=client, line="Not billed", status="not billed", notes=result.not_billed[client]))
         if client in result.invoiced:
             numbers = ", ".join(result.invoiced[client])
             out.append(
@@ -146,6 +152,18 @@ def preview_rows(result: BillingResult, previous: list[list[Cell]] | None) -> li
                     entries=len(nb),
                     status=status,
                     notes="not invoiced: " + "; ".join(reasons),
+                )
+            )
+        dupes = result.duplicates.get(client, ())
+        if dupes:
+            out.append(
+                _row(
+                    client=client,
+                    line="Duplicate",
+                    hours=_h(sum((n.hours for n in dupes), ZERO)),
+                    entries=len(dupes),
+                    status=status,
+                    notes="not invoiced: " + "; ".join(f"{n.ref} {n.reason}" for n in dupes),
                 )
             )
     for client in sorted(set(before) - set(clients), key=str.casefold):

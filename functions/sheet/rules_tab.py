@@ -189,7 +189,9 @@ def parse_rules(t: TabReader, clients: dict[str, str], categories: dict[str, str
                 if kind == "fixed fee":
                     out["fixed_fees"].append(FixedFee(period=period, **common))
                 else:
-                    out["milestones"].append(Milestone(period=period, complete=complete, **common))
+                    out["milestones"].append(
+                        Milestone(period=period, complete=complete, invoice=t.text(r, "invoice"), **common)
+                    )
         elif kind == "expense":
             amount, markup = t.money(r, row, "amount"), t.percent(r, row, "percent")
             period = t.period(r, row, "period")

@@ -90,7 +90,32 @@ class SheetSession:
                     continue
         return out
 
+    def invoices(self) -> list[tuple[str, str, str]]:
+        """(client, period, number) of every invoice the Invoices tab lists: a client with an invoice for a month
+        gets no second one (a fee-only invoice has no Time row to say so)."""
+        rows = self.tables.get("Invoices") or []
+        if len(rows) < 2:
+            return []
+        hm = HeaderMap(load_contract().tab("Invoices"), rows[0])
+        return [
+            (text(hm.get(r, "client")), text(hm.get(r, "period")), text(hm.get(r, "number")))
+            for r in rows[1:]
+            if text(hm.get(r, "number"))
+        ]
+
     # --- changes ---------------------------------------------------------------------------------------------
+
+    def mark_milestones(self, billed: Mapping[str, str]) -> None:
+        """The invoice that billed each milestone into its Rules row's Invoice cell ({"Rules!A7": "INV-0012"}),
+        so it is never billed again."""
+        if not billed:
+            return
+        hm = HeaderMap(load_contract().tab("Rules"), self._rows("Rules")[0])
+        if "invoice" not in hm.index:
+            raise InvariantError("the Rules tab has no Invoice column; nothing was written")
+        col = hm.index["invoice"] + 1
+        cells = {(int("".join(ch for ch in loc.split("!")[1] if ch.isdigit())), col): n for loc, n in billed.items()}
+        self.blocks += changed_cell_blocks("Rules", cells)
 
     def seed_config(self, names: Iterable[str], config_dir: Path) -> None:
         """Fill the empty settings tabs among `names` from a folder of CSVs (`Clients.csv` ...); a tab that holds

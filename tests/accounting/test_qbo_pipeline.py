@@ -56,7 +56,8 @@ def test_sample_month_into_quickbooks_survives_a_lost_answer_and_a_crash_before_
         client_col = sheet.col("Time", "Client")
         marked = 0
         for r in time_rows(sheet).values():
-            if sheet.get("Time", r, "Approved") is True:
+            # every approved row but the sample's duplicate entry, held out until a person confirms it
+            if sheet.get("Time", r, "Approved") is True and "duplicate" not in str(sheet.get("Time", r, "Flags")):
                 row = sheet.tabs["Time"][r - 1]
                 assert sheet.get("Time", r, "Invoice") == numbers[row[client_col]]
                 marked += 1

@@ -23,7 +23,19 @@ from .helpers import ISSUE, OCT, book, row
 from .timer_export import Timed, toggl_rows
 
 CLIENTS = ["Client", "Currency", "Default Rate", "Rounding", "Round Per", "Minimum Entry", "Detail"]
-RULES = ["Rule", "Client", "Project", "Line Item", "Hours", "Rate", "Amount", "Rollover Cap", "Period", "Complete"]
+RULES = [
+    "Rule",
+    "Client",
+    "Project",
+    "Line Item",
+    "Hours",
+    "Rate",
+    "Amount",
+    "Rollover Cap",
+    "Period",
+    "Complete",
+    "Invoice",
+]
 
 
 @dataclass(frozen=True)
@@ -75,9 +87,10 @@ def check(case: Case) -> None:
 
 
 def harvest(hours: list[str], *, category: str = "Development", project: str = "Web", client: str = "Acme"):
-    """Rows a person logged in Harvest, one a day from Oct 1 (distinct notes: none looks like a duplicate)."""
+    """Rows a person logged in Harvest, one a day from Oct 1 (distinct notes per category and day: none looks
+    like a duplicate, which would be held out of the invoice)."""
     return lambda: [
-        row(client, h, category=category, project=project, day=f"2026-10-{i + 1:02d}", notes=f"task {i}")
+        row(client, h, category=category, project=project, day=f"2026-10-{i + 1:02d}", notes=f"{category} task {i}")
         for i, h in enumerate(hours)
     ]
 
@@ -349,7 +362,7 @@ RETAINERS = [
         [["Nimbus", "USD", "", "", "entry", "", "line item"]],
         lambda: [*september(["3", "3"]), *september(["5"], project="Exhibit"), *october(["6.5", "6.5"])],
         "1000.00",
-        rules=[RETAINER, ["milestone", "Nimbus", "Exhibit", "", "", "", "2000", "", "2026-09", "TRUE"]],
+        rules=[RETAINER, ["milestone", "Nimbus", "Exhibit", "", "", "", "2000", "", "2026-09", "TRUE", "INV-9"]],
     ),
     Case(
         "The same retainer; the HIPAA Audit is a fixed fee of 2,000.00 billed in October. October: 12 h on "

@@ -181,10 +181,20 @@ def test_conservation(world):
     result = compute_invoices(rows, book, OCT, date(2026, 11, 1))
     by_name = {k["name"]: k for k in clients}
     billable = {c: set() for c in [*by_name, "Ghost"]}
+    seen = set()  # a later row with the same person, date, project, hours and notes is a duplicate, held out
     for r in rows:
-        if OCT.contains(r.entry.date) and r.approved and r.entry.billable and r.category != "Internal":
-            billable[r.entry.client].add(r.entry.ref)
-    drafts = {d.client: d for d in result.drafts}
+        e = r.entry
+        twin = (e.client, e.person, e.date, e.project, e.hours, e.notes)
+        duplicate = twin in seen
+        seen.add(twin)
+        if OCT.contains(e.date) and r.approved and e.billable and r.category != "Internal" and not duplicate:
+            billable[e.client].add(e.ref)
+    held_out = {d.ref for dupes in result.duplicates.values() for d in dupes}
+    assert all(ref not in refs for refs in billable.values() for ref in held_out)
+    # An invoice that would total 0.00 is not created: it is shown (held_drafts) with the reason.
+    for name, why in result.not_billed.items():
+        assert "0.00" in why and result.held_drafts[name].total == 0
+    drafts = {d.client: d for d in result.drafts} | {n: result.held_drafts[n] for n in result.not_billed}
     assert set(drafts).isdisjoint(result.held)
     # A client missing from the Clients tab is never invoiced; it is held as soon as it has approved time.
     assert "Ghost" not in drafts

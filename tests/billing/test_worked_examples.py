@@ -2,9 +2,11 @@
 
 An example is a `### Example: ...` section holding markdown tables, each after a label line:
 `Clients:`, `Rates:`, `Rules:`, `Categories:` (config tabs, headers as in the sheet), `Time:` (rows of the
-Time tab), and `Invoice:` / `Invoice for <client>:` (the lines the engine must produce, in order; only the
-columns shown are compared). Expectation lines: `Total: 1,234.50`, `Due: 2026-12-01`, `Held: <words>`,
-`Non-billable: 3.5 h`, `Warning: <words>`, `Error: <exact validation message>`, `No invoice.`
+Time tab), `Invoices:` (the Invoices tab: Client, Period, Invoice — invoices already made), and `Invoice:` /
+`Invoice for <client>:` (the lines the engine must produce, in order; only the columns shown are compared).
+Expectation lines: `Total: 1,234.50`, `Due: 2026-12-01`, `Held: <words>`, `Not billed: <words>`,
+`Non-billable: 3.5 h`, `Duplicate: 1.5 h`, `Warning: <words>`, `Error: <exact validation message>`,
+`No invoice.`
 Period 2026-10, issue date 2026-11-01, rows approved unless the Approved column says otherwise.
 """
 
@@ -30,8 +32,10 @@ DOC = ROOT / "docs" / "billing-rules.md"
 CATEGORIES = list(csv.reader((ROOT / "functions/sample/config/Categories.csv").open(encoding="utf-8")))
 PERIOD = Period(year=2026, month=10)
 ISSUE = date(2026, 11, 1)
-_LABEL = re.compile(r"^(Clients|Rates|Rules|Categories|Time|Invoice(?: for (?P<client>.+))?):\s*$")
-_EXPECT = re.compile(r"^(Total|Due|Held|Non-billable|Warning|Error)(?: for (?P<client>[^:]+))?: (?P<value>.+)$")
+_LABEL = re.compile(r"^(Clients|Rates|Rules|Categories|Time|Invoices|Invoice(?: for (?P<client>.+))?):\s*$")
+_EXPECT = re.compile(
+    r"^(Total|Due|Held|Not billed|Non-billable|Duplicate|Warning|Error)(?: for (?P<client>[^:]+))?: (?P<value>.+)$"
+)
 
 
 @dataclass
@@ -70,7 +74,11 @@ def load_examples() -> list[Example]:
         if current is None:
             continue
         if m := _LABEL.match(line):
-            name = "Invoice:" + (m.group("client") or "") if line.startswith("Invoice") else m.group(1)
+            name = (
+                "Invoice:" + (m.group("client") or "")
+                if line.startswith("Invoice ") or line.startswith("Invoice:")
+                else m.group(1)
+            )
             table = current.tables.setdefault(name, [])
             continue
         if line.startswith("|") and table is not None:
@@ -120,6 +128,7 @@ def _rows(table: list[list[str]], default_client: str) -> list[TimeRow]:
                 rate_override=parse_amount(v["Rate Override"]) if v.get("Rate Override") else None,
                 approved=parse_bool(v.get("Approved"), True),
                 invoice=v.get("Invoice", ""),
+                comment=v.get("Comment", ""),
             )
         )
     return rows
@@ -152,6 +161,8 @@ def test_the_document_has_examples_for_every_rule_family():
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.title for e in EXAMPLES])
 def test_worked_example(example: Example):
     tables = {k: v for k, v in example.tables.items() if not k.startswith(("Time", "Invoice"))}
+    made = example.tables.get("Invoices", [])
+    invoices = [(r[0], r[1], r[2]) for r in made[1:]] if made else []
     tables.setdefault("Categories", CATEGORIES)
     book, errors = parse_book(tables)
     expected_errors = [v for what, _, v in example.expects if what == "Error"]
@@ -159,7 +170,7 @@ def test_worked_example(example: Example):
     if "Time" not in example.tables:
         return
     default_client = tables["Clients"][1][0]
-    result = compute_invoices(_rows(example.tables["Time"], default_client), book, PERIOD, ISSUE)
+    result = compute_invoices(_rows(example.tables["Time"], default_client), book, PERIOD, ISSUE, invoices=invoices)
     drafts = {d.client: d for d in [*result.drafts, *result.held_drafts.values()]}
     if example.no_invoice:
         assert result.drafts == ()
@@ -181,12 +192,18 @@ def test_worked_example(example: Example):
             assert drafts[client].due_date.isoformat() == value
         elif what == "Held":
             assert value in result.held.get(client, ""), result.held
+        elif what == "Not billed":
+            assert value in result.not_billed.get(client, ""), result.not_billed
         elif what == "Non-billable":
             assert sum(n.hours for n in result.non_billable[client]) == Decimal(value.split()[0])
+        elif what == "Duplicate":
+            assert sum(n.hours for n in result.duplicates[client]) == Decimal(value.split()[0])
         elif what == "Warning":
             assert any(value in str(i) for i in result.issues), [str(i) for i in result.issues]
     if not any(w == "Held" for w, _, _ in example.expects):
         assert result.held == {}, result.held
+    if not any(w == "Not billed" for w, _, _ in example.expects):
+        assert result.not_billed == {}, result.not_billed
 
 
 def _norm(header: str, cell: str) -> object:
