@@ -13,7 +13,8 @@ import pytest
 from google.auth.transport.requests import AuthorizedSession, Request
 
 from functions.auth import google_credentials
-from functions.sheet.gsheets import SCOPES, EmulatorSession, GoogleSheet, GoogleSheetsSettings
+from functions.sheet.gsheets import SCOPES, GoogleSheet, GoogleSheetsSettings
+from functions.sheet.gsheets_http import EmulatorSession
 
 from .google_certs import GoogleIdentity, service_account_file
 from .sheets import SheetsEmulator

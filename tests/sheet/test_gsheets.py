@@ -11,15 +11,8 @@ import pytest
 from functions.errors import AuthError, ConfigError, Terminal, Transient
 from functions.ports import CellBlock, SheetStore
 from functions.sheet.contract import load_contract
-from functions.sheet.gsheets import (
-    GoogleSheet,
-    GoogleSheetsSettings,
-    SheetsApiError,
-    SheetsUnavailable,
-    a1_block,
-    quote_tab,
-    to_api,
-)
+from functions.sheet.gsheets import GoogleSheet, GoogleSheetsSettings, a1_block, quote_tab, to_api
+from functions.sheet.gsheets_http import SheetsApiError, SheetsUnavailable
 from functions.values import parse_date
 from tests.emulators.sheets import SheetsEmulator
 
