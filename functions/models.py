@@ -61,7 +61,7 @@ class Period(Frozen):
         return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
     def contains(self, day: date) -> bool:
-        return self.start <= day <= self.end
+        return day.month == self.month and day.year == self.year
 
     def previous(self) -> Period:
         return Period(year=self.year - 1, month=12) if self.month == 1 else Period(year=self.year, month=self.month - 1)

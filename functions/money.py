@@ -12,8 +12,10 @@ one of the named rules below, so a reader can see which rule applies where.
 from __future__ import annotations
 
 import decimal
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 
 # The rounding rule for money: an invoice line amount is quantized once, to the cent, half up
 # (the rule accountants and QuickBooks use for line amounts). Totals are sums of rounded lines.
@@ -90,6 +92,7 @@ def round_money(amount: Decimal, currency: str | None = None) -> Decimal:
     return amount.quantize(minor_unit(currency), rounding=MONEY_ROUNDING)
 
 
+@lru_cache(maxsize=65536)
 def hours_from_seconds(seconds: int) -> Decimal:
     """Hours of a duration in whole seconds: 450 -> 0.125, 420 -> 0.11666... (28 digits, the same every time).
 
@@ -102,6 +105,7 @@ def hours_from_seconds(seconds: int) -> Decimal:
         return Decimal(seconds) / Decimal(SECONDS_PER_HOUR)
 
 
+@lru_cache(maxsize=65536)  # a month's entries repeat a few hundred distinct durations
 def whole_seconds(hours: Decimal) -> int | None:
     """The number of seconds `hours` stands for, when it is a whole number of them to within float noise
     (0.11666666666666667 h is 420 s); None for hours that are not (0.1234 h is 444.24 s, kept as typed)."""
@@ -124,6 +128,7 @@ def exact_hours(hours: Decimal) -> Decimal:
     return hours if seconds is None else hours_from_seconds(seconds)
 
 
+@lru_cache(maxsize=65536)
 def hours_fraction(hours: Decimal) -> Fraction:
     """The exact value of hours for arithmetic: 7 minutes is 7/60, not 0.1167.
 
@@ -137,6 +142,19 @@ def hours_fraction(hours: Decimal) -> Fraction:
 def hours_shown(hours: Decimal) -> Decimal:
     """Hours for people to read in a summary (to the hundredth, half up). Never billed from."""
     return hours.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def exact_sum(values: Iterable[Fraction]) -> Fraction:
+    """The exact sum of many fractions, added by denominator first (hours share a few: 3600, 60, 100 ...),
+    which is many times faster than adding Fractions one by one.
+
+    >>> exact_sum([Fraction(1, 3), Fraction(1, 3), Fraction(1, 3), Fraction(1, 4)])
+    Fraction(5, 4)
+    """
+    by_denominator: dict[int, int] = {}
+    for v in values:
+        by_denominator[v.denominator] = by_denominator.get(v.denominator, 0) + v.numerator
+    return sum((Fraction(n, d) for d, n in by_denominator.items()), Fraction(0))
 
 
 def round_fraction(amount: Fraction, currency: str | None = None) -> Decimal:

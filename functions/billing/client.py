@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ..models import Category, InvoiceDraft, InvoiceLine, Period, TimeRow
-from ..money import ZERO, exact_line, hours_fraction, line_amount
+from ..money import ZERO, exact_line, exact_sum, hours_fraction, line_amount
 from .lines import ClientSteps, Item, NonBillable, Portion, hours_text
 from .retainer import Retainer, rollover
 from .rollup import UNCATEGORIZED, describe, summarize_notes
@@ -24,6 +24,13 @@ _NO_RATE = "(no rate)"
 
 Price = Callable[[Item], tuple[Decimal, str] | None]  # an item's (rate, note), None when it has no rate
 Band = tuple[Fraction | None, Price, str]  # (capacity in hours or None for the rest, price, label)
+
+
+def _tracked(p: Portion) -> Fraction:
+    """The tracked hours behind a portion: all of its item's when the item is not split across bands."""
+    if p.hours == p.item.billed or not p.item.billed:
+        return p.item.raw
+    return p.item.raw * p.hours / p.item.billed
 
 
 def _same_price(rate: Decimal, note: str) -> Price:
@@ -295,10 +302,8 @@ class ClientBilling(ClientSteps):
             first = group[0].item
             # Exact throughout: the tracked hours of the portions, the billed hours after the line's rounding,
             # and the amount rounded once from those (`exact_line`); `qty` is what the line shows.
-            raw = sum(
-                (p.item.raw * (p.hours / p.item.billed) if p.item.billed else p.item.raw for p in group), Fraction(0)
-            )
-            billed = self.c.rounding.line_hours(sum((p.hours for p in group), Fraction(0)))
+            raw = exact_sum(_tracked(p) for p in group)
+            billed = self.c.rounding.line_hours(exact_sum(p.hours for p in group))
             qty, amount = exact_line(billed, rate, self.currency)
             if project:
                 self.hours_by_project[project] += amount
@@ -364,13 +369,8 @@ class ClientBilling(ClientSteps):
             )
 
     def _retainer_line(self, retainer: Retainer, included: list[Portion]) -> None:
-        used = sum((p.hours for p in included), Fraction(0))
-        raw = tidy_hours(
-            sum(
-                (p.item.raw * (p.hours / p.item.billed) if p.item.billed else p.item.raw for p in included),
-                Fraction(0),
-            )
-        )
+        used = exact_sum(p.hours for p in included)
+        raw = tidy_hours(exact_sum(_tracked(p) for p in included))
         allowance, carried = self.allowance, self.carried
         text = retainer.description or f"Monthly retainer, {self.period.label()}"
         text = (

@@ -31,7 +31,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ..models import InvoiceDraft, Issue, Period, TimeRow
-from ..money import ZERO, fmt_money, hours_fraction
+from ..money import ZERO, exact_sum, fmt_money, hours_fraction
 from .book import BookIndex, ClientSettings, RuleBook
 from .client import ClientBilling
 from .duplicates import duplicate_reason, duplicates
@@ -123,7 +123,7 @@ def compute_invoices(
     carried: dict[str, list[TimeRow]] = defaultdict(list)  # late time of earlier months, on this invoice
     pending: dict[str, list[TimeRow]] = defaultdict(list)  # in the period, not approved yet
     prev_hours: dict[str, Decimal] = {}  # only clients with rows last month: no rows is not "nothing used"
-    prev_used: dict[str, Fraction] = {}  # hours billed against a retainer last month, as that invoice billed them
+    prev_used: dict[str, list[Fraction]] = {}  # hours billed against a retainer last month, as that invoice did
     prev_period = period.previous()
     for r in rows:
         settings = index.client(r.entry.client)
@@ -133,11 +133,11 @@ def compute_invoices(
         is_late = late(r, key)
         if prev_period.contains(r.entry.date):
             prev_hours.setdefault(key, ZERO)
-            prev_used.setdefault(key, Fraction(0))
+            prev_used.setdefault(key, [])
             if r.approved and _billable(r, index):
                 prev_hours[key] += r.entry.hours
                 if not is_late:  # late time was not on last month's invoice: it draws on this month's
-                    prev_used[key] += _retainer_use(r, settings, index)
+                    prev_used[key].append(_retainer_use(r, settings, index))
         if is_late:
             current[key].append(r)
             carried[key].append(r)
@@ -221,7 +221,7 @@ def compute_invoices(
             issue_date,
             prev_hours.get(key),
             (previous_totals or {}).get(name),
-            prev_used.get(key),
+            exact_sum(prev_used[key]) if key in prev_used else None,
         )
         already = tuple(made[key].get(str(period), ()))
         billable_rows = [r for r in client_rows if _billable(r, index)]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ..models import LONG_ENTRY_HOURS, InvoiceLine, Issue, IssueLevel, Period, TimeRow
-from ..money import ZERO, fmt_money, line_amount, round_money
+from ..money import ZERO, exact_sum, fmt_money, line_amount, round_money
 from .book import BookIndex, ClientRules, ClientSettings
 from .caps import Cap
 from .fixed import FixedFee, Milestone
@@ -141,7 +141,7 @@ class ClientSteps:
             projects.setdefault(f.project.casefold(), f.project)
         for key, project in projects.items():
             items = by_project.get(key, [])
-            raw = tidy_hours(sum((i.raw for i in items), Fraction(0)))
+            raw = tidy_hours(exact_sum(i.raw for i in items))
             refs = tuple(i.row.entry.ref for i in items)
             due = [f for f in self.rules.fixed_fees if f.project.casefold() == key and f.due_in(self.period)]
             due_m = [m for m in self.rules.milestones if m.project.casefold() == key and m.due_in(self.period)]
@@ -347,7 +347,7 @@ class ClientSteps:
         for rule in self.rules.rollups:
             if rule.client and rule.has_criteria and rule.location not in self.matched_rollups and items:
                 self.warn("this rollup rule matched no entry of the client this month", rule.location, level="info")
-        hours = sum((i.raw for i in items), Fraction(0))
+        hours = exact_sum(i.raw for i in items)
         if self.prev_hours and hours > Fraction(self.prev_hours) * Fraction(SPIKE_RATIO):
             pct = float((hours / Fraction(self.prev_hours) - 1) * 100)
             self.warn(
