@@ -338,8 +338,6 @@ def agency_month(seed: int, n: int, second: bool, start: date) -> Month:
     rng = random.Random(seed)
     clients_of = _clients_of(random.Random(7))  # the same staffing in both months
     projects = dict(CLIENTS)
-    # the category a person does on a project by default: what their vague notes mean there
-    main_cat = random.Random(8)
     default: dict[tuple[str, str, str], str] = {}
     entries: list[TimeEntry] = []
     labels: dict[str, str] = {}
@@ -361,8 +359,8 @@ def agency_month(seed: int, n: int, second: bool, start: date) -> Month:
         cats = list(mix)
         cat = rng.choices(cats, weights=[mix[c] for c in cats])[0]
         key = (person.name, client, project)
-        if key not in default:  # what their vague notes there mean: mostly their main work there
-            default[key] = main_cat.choices(cats, weights=[mix[c] ** 2 for c in cats])[0]
+        if key not in default:  # what their vague notes there mean (the same every month): mostly their main work
+            default[key] = random.Random("|".join(key)).choices(cats, weights=[mix[c] ** 2 for c in cats])[0]
         lang = rng.choice(list(person.langs[:1]) * 3 + list(person.langs))
         r = rng.random()
         if r < 0.04 + (0.02 if second else 0):

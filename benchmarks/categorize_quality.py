@@ -387,6 +387,9 @@ def evaluate(
 ) -> dict[str, object]:
     t0 = time.perf_counter()
     history, first_month = reviewed_history(train, categories)
+    _, first_month_meanings_only = reviewed_history(
+        train, tuple(c.model_copy(update={"keywords": ""}) for c in categories)
+    )
     ctx = CategorizeContext(categories=categories, history=history)
     entries = [e for e in test.entries if e.ref in test.labels]
     report = CategorizeReport()
@@ -420,6 +423,7 @@ def evaluate(
         "train": len(history),
         "test": len(entries),
         "first_month_accuracy": first_month,
+        "first_month_meanings_only": first_month_meanings_only,
         "accuracy": correct / len(entries),
         "per_category": dict(per_cat),
         "per_source": dict(per_src),
@@ -446,7 +450,10 @@ USD_PER_DESCRIPTION = 0.1 * 120 / 1e6 + 0.5 * 40 / 1e6
 def print_result(r: dict[str, object]) -> None:
     print(f"\n== {r['name']}: trained on {r['train']} entries, scored on {r['test']} ({r['seconds']:.1f} s)")
     kinds: dict[str, list[int]] = r["per_kind"]  # type: ignore[assignment]
-    print(f"first month, no history at all: {r['first_month_accuracy']:.1%}")
+    print(
+        f"first month, no history at all: {r['first_month_accuracy']:.1%} "
+        f"(with the Keywords column left blank: {r['first_month_meanings_only']:.1%})"
+    )
     print(f"second month, one reviewed month as history: overall {r['accuracy']:.1%}")
     for kind, label in (("new", "phrasings never seen"), ("seen", "phrasings seen last month")):
         if kind in kinds:

@@ -39,11 +39,14 @@ MIN_CONFIDENCE = 0.05
 # a month of history outweighs them.
 MEANING_WEIGHT = 6.0
 ALPHA = 0.1  # additive smoothing; small, since most features are rare
+CONTEXT_TEXT_WEIGHT = 0.3  # the words of task, role and project: a hint, the notes speak louder
+PSEUDO_FEATURES = ("pp:", "rc:", "person:")  # what a confident guess teaches: who does what where
 PSEUDO_WEIGHT = 0.5  # what a confident guess of this run teaches, against 1.0 for a person's decision
 PSEUDO_CONFIDENCE = 0.7
-FEW_DECISIONS = 200  # below this many decisions, learn from this run's confident guesses as well
+FEW_DECISIONS = 10**9  # below this many decisions, learn from this run's confident guesses as well
 CALIBRATE_FROM = 100  # decisions needed to check the model against itself
-UNCHECKED_CAP = 0.85  # the most confidence shown without history to back it
+UNCHECKED_CAP = 0.85
+NOTHING_KNOWN_CAP = 0.5  # the most confidence shown without history to back it
 
 
 def _text(text: str, weight: float = 1.0, widen: bool = False) -> Features:
@@ -66,7 +69,8 @@ def features_of_notes(notes: str) -> Features:
 
 def features(entry: TimeEntry) -> Features:
     f = _text(entry.notes)
-    f += _text(f"{entry.task} {entry.role}", 0.5)
+    f += _text(f"{entry.task} {entry.role}", CONTEXT_TEXT_WEIGHT)
+    f += _text(entry.project, CONTEXT_TEXT_WEIGHT / 2)
     person, role, project, client = (
         normalize_notes(x) for x in (entry.person, entry.role, entry.project, entry.client)
     )
@@ -217,12 +221,14 @@ class OfflineClassifier:
             for f in feats.values():
                 label, raw = nb.predict(f)
                 if raw >= PSEUDO_CONFIDENCE:
-                    nb.add([x for x in f if not x[0].startswith(("w:", "s:", "c:"))], label, PSEUDO_WEIGHT)
+                    nb.add([x for x in f if x[0].startswith(PSEUDO_FEATURES)], label, PSEUDO_WEIGHT)
         check = calibration(rows, ctx.categories)
         out = {}
         for entry in entries:
             label, raw = nb.predict(feats[entry.ref])
             conf = check(raw) if check else min(raw, UNCHECKED_CAP)
+            if entry.notes.strip() and not any(f in nb.counts for f, _ in _text(entry.notes)):
+                conf = min(conf, NOTHING_KNOWN_CAP)  # notes with not one word or gram seen before
             out[entry.ref] = Suggestion(
                 category=label, source="model", confidence=round(max(MIN_CONFIDENCE, min(1.0, conf)), 3)
             )

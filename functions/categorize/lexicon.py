@@ -29,6 +29,7 @@ GROUPS: tuple[frozenset[str], ...] = tuple(
         "develop development build implement code coding entwicklung umsetzen umsetzung bauen programmieren "
         "desarrollo maquetación maquetacion implementar frontend backend component components componentes",
         "api interface schnittstelle integration integración integracion anbinden",
+        "maintenance wartung mantenimiento care pflege",
         "hosting server servidor backup backups sicherung ssl certificate zertifikat certificado domain domains "
         "dominio updates update wartung actualizaciones actualización plugin plugins monitoring",
         "copy text texte texts texto textos redacción redaccion texten schreiben writing write",

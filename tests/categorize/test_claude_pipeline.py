@@ -41,7 +41,8 @@ def export(tmp_path: Path, name: str, rows: int, extra: Sequence[str] = ()) -> P
 
 def services(tmp_path: Path, emu: AnthropicEmulator, *exports: Path, **ai: Any) -> Services:
     claude = ClaudeCategorizer(
-        ClaudeSettings(anthropic_api_key=emu.api_key, anthropic_base_url=emu.base_url, ai_max_retries=1, **ai)
+        ClaudeSettings(anthropic_api_key=emu.api_key, anthropic_base_url=emu.base_url, ai_max_retries=1, **ai),
+        ask_below=2.0,  # ask about every entry the Time tab does not have yet (the threshold has its own test)
     )
     svc = bootstrap(
         Settings(workdir=tmp_path / "work", ai_enabled=False),
