@@ -393,7 +393,9 @@ def evaluate(
     ctx = CategorizeContext(categories=categories, history=history)
     entries = [e for e in test.entries if e.ref in test.labels]
     report = CategorizeReport()
+    t1 = time.perf_counter()
     out = offline().suggest(entries, ctx, report)
+    seconds_second = time.perf_counter() - t1
     seconds = time.perf_counter() - t0
 
     kinds = getattr(test, "kinds", {}) or {}
@@ -416,6 +418,9 @@ def evaluate(
     # With AI on, only entries below the threshold are asked about; one request per 50 distinct descriptions.
     low = [e for e in entries if out[e.ref].confidence < ask_below]
     distinct_all = {(normalize(e.notes), normalize(e.task)) for e in entries if (e.notes + e.task).strip()}
+    placed = Chain([RulesCategorizer(), MemoryCategorizer()]).suggest(entries, ctx, CategorizeReport())
+    left = [e for e in entries if e.ref not in placed]
+    distinct_left = {(normalize(e.notes), normalize(e.task)) for e in left if (e.notes + e.task).strip()}
     distinct_low = {(normalize(e.notes), normalize(e.task)) for e in low if (e.notes + e.task).strip()}
     correct = sum(v[0] for v in per_cat.values())
     return {
@@ -432,8 +437,10 @@ def evaluate(
         "ask_below": ask_below,
         "to_claude": len(low),
         "distinct_all": len(distinct_all),
+        "distinct_left": len(distinct_left),
         "distinct_to_claude": len(distinct_low),
         "seconds": seconds,
+        "seconds_second": seconds_second,
         "confusions": cost.most_common(8),
     }
 
@@ -442,13 +449,16 @@ def _pct(ok: int, n: int) -> str:
     return f"{ok / n:6.1%} ({ok}/{n})" if n else "     - (0/0)"
 
 
-# USD per distinct description at Haiku 5.5 list prices with a cached system block (~120 input and ~40
-# output tokens each, measured by benchmarks/claude_usage.py).
+# USD per distinct description at Haiku 5.5 list prices with a cached system block: an estimate, taking
+# ~120 input and ~40 output tokens per description (benchmarks/claude_usage.py measures a real run).
 USD_PER_DESCRIPTION = 0.1 * 120 / 1e6 + 0.5 * 40 / 1e6
 
 
 def print_result(r: dict[str, object]) -> None:
-    print(f"\n== {r['name']}: trained on {r['train']} entries, scored on {r['test']} ({r['seconds']:.1f} s)")
+    print(
+        f"\n== {r['name']}: trained on {r['train']} entries, scored on {r['test']} ({r['seconds']:.1f} s in all; "
+        f"the second month's categorizing with the first as history: {r['seconds_second']:.1f} s)"
+    )
     kinds: dict[str, list[int]] = r["per_kind"]  # type: ignore[assignment]
     print(
         f"first month, no history at all: {r['first_month_accuracy']:.1%} "
@@ -470,13 +480,14 @@ def print_result(r: dict[str, object]) -> None:
     print("  by confidence shown (right / shown):")
     for band, (ok, n) in sorted(r["confidence"].items()):  # type: ignore[union-attr]
         print(f"    {band:<24} {_pct(ok, n)}")
-    saved = int(r["distinct_all"]) - int(r["distinct_to_claude"])  # type: ignore[call-overload]
+    left = int(r["distinct_left"])  # type: ignore[call-overload]
+    saved = left - int(r["distinct_to_claude"])  # type: ignore[call-overload]
     print(
         f"  with AI on, asked below {r['ask_below']}: {r['to_claude']} entries, {r['distinct_to_claude']} "
         f"distinct descriptions, {math.ceil(int(r['distinct_to_claude']) / 50)} requests of 50 "  # type: ignore[call-overload]
-        f"(asking about everything: {r['distinct_all']} descriptions, "
-        f"{math.ceil(int(r['distinct_all']) / 50)} requests; saved {saved} descriptions, "  # type: ignore[call-overload]
-        f"~{saved * USD_PER_DESCRIPTION:.4f} USD)"
+        f"(asking about all rules and memory left, as before: {left} descriptions, {math.ceil(left / 50)} "
+        f"requests; saved {saved} descriptions, ~{saved * USD_PER_DESCRIPTION:.4f} USD; the month has "
+        f"{r['distinct_all']} distinct descriptions)"
     )
     print(f"  costliest confusions (truth -> suggested, entries): {r['confusions']}")
 

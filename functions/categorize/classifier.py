@@ -45,6 +45,7 @@ PSEUDO_WEIGHT = 0.5  # what a confident guess of this run teaches, against 1.0 f
 PSEUDO_CONFIDENCE = 0.7
 FEW_DECISIONS = 10**9  # below this many decisions, learn from this run's confident guesses as well
 CALIBRATE_FROM = 100  # decisions needed to check the model against itself
+CALIBRATE_ON = 4000  # the most recent decisions it is checked on: enough for the curve, cheap at 20,000
 UNCHECKED_CAP = 0.85
 NOTHING_KNOWN_CAP = 0.5  # the most confidence shown without history to back it
 
@@ -188,6 +189,7 @@ def _docs(rows: Sequence[TimeRow]) -> list[tuple[Features, str, float]]:
 def calibration(rows: Sequence[TimeRow], categories: Sequence[Category]) -> Calibration | None:
     if len(rows) < CALIBRATE_FROM:
         return None
+    rows = rows[-CALIBRATE_ON:]
     points: list[tuple[float, bool]] = []
     for part in (0, 1):
         train = [r for i, r in enumerate(rows) if i % 2 != part]
