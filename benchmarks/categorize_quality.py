@@ -1,16 +1,20 @@
 """Offline categorization quality: train on one labelled month, score the next.
 
-    .venv/bin/python benchmarks/categorize_quality.py            # both data sets
+    .venv/bin/python benchmarks/categorize_quality.py                 # the generated agency (agency_months.py)
+    .venv/bin/python benchmarks/categorize_quality.py --dataset all   # and the demo's and the messy months
     .venv/bin/python benchmarks/categorize_quality.py --dataset messy --dump /tmp/messy.csv
 
 The first month is played as it happens in the sheet: the offline classifier suggests with no history,
 a person corrects to the true label and approves. The second month then runs the offline chain
-(Rules tab -> memory of corrections -> offline classifier) with the first month as the Time tab's
-history. Printed: accuracy overall, per true category and per suggestion source, how well confidence
-separates right from wrong, and how many entries (and distinct descriptions, and requests of 50) would
-have gone to Claude, which sits after memory in the chain.
+(Rules tab -> memory of past decisions -> offline classifier) with the first month as the Time tab's
+history. Printed: accuracy overall, per true category and per suggestion source, how often a suggestion
+shown at each confidence is right, the confusions that cost most, and how many entries (distinct
+descriptions, requests of 50) Claude would be asked about with AI on (only those below its threshold).
 
 Data sets:
+- `agency` (default): a two-month agency the project has never seen (benchmarks/agency_months.py): 15
+  people, 25 clients, 12 categories of its own, English/German/Spanish notes; scored as the issue's four
+  figures (first month with no history; second month overall, on phrasings never seen, on phrasings seen).
 - `sample`: the demo agency's September (history/) and October (exports/) CSV exports with labels.
 - `messy`: built here, deterministic: notes the way people type them (abbreviations, typos, ticket ids,
   emojis, empty or one-word notes, misleading task columns, words shared by several categories), with
@@ -43,6 +47,9 @@ from functions.models import LOW_CONFIDENCE, Category, TimeEntry, TimeRow  # noq
 from functions.ports import CategorizeContext, CategorizeReport  # noqa: E402 - imported after the sys.path setup above
 
 SAMPLE = ROOT / "functions" / "sample"
+
+from benchmarks.agency_months import CATEGORIES as AGENCY_CATEGORIES  # noqa: E402 - after the sys.path setup
+from benchmarks.agency_months import agency_months  # noqa: E402 - after the sys.path setup
 
 
 def load_categories() -> tuple[Category, ...]:
@@ -350,11 +357,16 @@ def messy_months(n: int = 2000) -> tuple[Month, Month]:
 # -- playing the sheet ------------------------------------------------------------------------------
 
 
-def reviewed_history(month: Month, categories: tuple[Category, ...]) -> tuple[TimeRow, ...]:
-    """The first month as the Time tab ends up: offline suggestions (no history), corrected, approved."""
+def offline() -> Chain:
+    return Chain([RulesCategorizer(), MemoryCategorizer(), OfflineClassifier()])
+
+
+def reviewed_history(month: Month, categories: tuple[Category, ...]) -> tuple[tuple[TimeRow, ...], float]:
+    """The first month as the Time tab ends up: the chain's suggestions with no history at all, corrected
+    by a person to the true label and approved. Also returns how many suggestions were right."""
     ctx = CategorizeContext(categories=categories)
-    sug = Chain([OfflineClassifier()]).suggest(month.entries, ctx, CategorizeReport())
-    return tuple(
+    sug = offline().suggest(month.entries, ctx, CategorizeReport())
+    rows = tuple(
         TimeRow(
             row=i + 2,
             entry=e,
@@ -367,54 +379,69 @@ def reviewed_history(month: Month, categories: tuple[Category, ...]) -> tuple[Ti
         for i, e in enumerate(month.entries)
         if e.ref in month.labels
     )
+    return rows, sum(r.category == r.suggested_category for r in rows) / max(len(rows), 1)
 
 
-def evaluate(name: str, train: Month, test: Month, batch_size: int = 50) -> dict[str, object]:
-    categories = load_categories()
+def evaluate(
+    name: str, train: Month, test: Month, categories: tuple[Category, ...], ask_below: float = 0.8
+) -> dict[str, object]:
     t0 = time.perf_counter()
-    history = reviewed_history(train, categories)
-    first_month = sum(r.category == r.suggested_category for r in history) / max(len(history), 1)
+    history, first_month = reviewed_history(train, categories)
+    _, first_month_meanings_only = reviewed_history(
+        train, tuple(c.model_copy(update={"keywords": ""}) for c in categories)
+    )
     ctx = CategorizeContext(categories=categories, history=history)
     entries = [e for e in test.entries if e.ref in test.labels]
-
-    # What rules and memory place; the rest is what Claude would be asked about.
-    front = Chain([RulesCategorizer(), MemoryCategorizer()]).suggest(entries, ctx, CategorizeReport())
-    rest = [e for e in entries if e.ref not in front]
-    distinct = {(normalize(e.notes), normalize(e.task)) for e in rest if (e.notes + e.task + e.project).strip()}
     report = CategorizeReport()
-    out = Chain([RulesCategorizer(), MemoryCategorizer(), OfflineClassifier()]).suggest(entries, ctx, report)
+    t1 = time.perf_counter()
+    out = offline().suggest(entries, ctx, report)
+    seconds_second = time.perf_counter() - t1
     seconds = time.perf_counter() - t0
 
+    kinds = getattr(test, "kinds", {}) or {}
     per_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_src: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     conf: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    cost: Counter[tuple[str, str]] = Counter()
     for e in entries:
         s, truth = out[e.ref], test.labels[e.ref]
         ok = int(s.category == truth)
-        per_cat[truth][0] += ok
-        per_cat[truth][1] += 1
-        per_src[s.source][0] += ok
-        per_src[s.source][1] += 1
-        band = "low" if s.confidence < LOW_CONFIDENCE else "high"
+        for table, key in ((per_cat, truth), (per_src, s.source), (per_kind, kinds.get(e.ref, "-"))):
+            table[key][0] += ok
+            table[key][1] += 1
+        band = "≥ 0.9" if s.confidence >= 0.9 else ("0.6-0.9" if s.confidence >= LOW_CONFIDENCE else "< 0.6 (flagged)")
         conf[band][0] += ok
         conf[band][1] += 1
+        if not ok:
+            cost[(truth, s.category)] += 1
+    # With AI on, only entries below the threshold are asked about; one request per 50 distinct descriptions.
+    low = [e for e in entries if out[e.ref].confidence < ask_below]
+    distinct_all = {(normalize(e.notes), normalize(e.task)) for e in entries if (e.notes + e.task).strip()}
+    placed = Chain([RulesCategorizer(), MemoryCategorizer()]).suggest(entries, ctx, CategorizeReport())
+    left = [e for e in entries if e.ref not in placed]
+    distinct_left = {(normalize(e.notes), normalize(e.task)) for e in left if (e.notes + e.task).strip()}
+    distinct_low = {(normalize(e.notes), normalize(e.task)) for e in low if (e.notes + e.task).strip()}
     correct = sum(v[0] for v in per_cat.values())
     return {
         "name": name,
         "train": len(history),
         "test": len(entries),
         "first_month_accuracy": first_month,
+        "first_month_meanings_only": first_month_meanings_only,
         "accuracy": correct / len(entries),
         "per_category": dict(per_cat),
         "per_source": dict(per_src),
+        "per_kind": dict(per_kind),
         "confidence": dict(conf),
-        "to_claude": len(rest),
-        "distinct_to_claude": len(distinct),
-        "requests": math.ceil(len(distinct) / batch_size),
+        "ask_below": ask_below,
+        "to_claude": len(low),
+        "distinct_all": len(distinct_all),
+        "distinct_left": len(distinct_left),
+        "distinct_to_claude": len(distinct_low),
         "seconds": seconds,
-        "confusions": Counter(
-            (test.labels[e.ref], out[e.ref].category) for e in entries if out[e.ref].category != test.labels[e.ref]
-        ).most_common(6),
+        "seconds_second": seconds_second,
+        "confusions": cost.most_common(8),
     }
 
 
@@ -422,37 +449,63 @@ def _pct(ok: int, n: int) -> str:
     return f"{ok / n:6.1%} ({ok}/{n})" if n else "     - (0/0)"
 
 
+# USD per distinct description at Haiku 5.5 list prices with a cached system block: an estimate, taking
+# ~120 input and ~40 output tokens per description (benchmarks/claude_usage.py measures a real run).
+USD_PER_DESCRIPTION = 0.1 * 120 / 1e6 + 0.5 * 40 / 1e6
+
+
 def print_result(r: dict[str, object]) -> None:
-    print(f"\n== {r['name']}: trained on {r['train']} entries, scored on {r['test']} ({r['seconds']:.1f} s)")
-    print(f"first month, offline with no history (what people corrected): {r['first_month_accuracy']:.1%}")
-    print(f"second month, rules -> memory -> offline classifier: overall {r['accuracy']:.1%}")
+    print(
+        f"\n== {r['name']}: trained on {r['train']} entries, scored on {r['test']} ({r['seconds']:.1f} s in all; "
+        f"the second month's categorizing with the first as history: {r['seconds_second']:.1f} s)"
+    )
+    kinds: dict[str, list[int]] = r["per_kind"]  # type: ignore[assignment]
+    print(
+        f"first month, no history at all: {r['first_month_accuracy']:.1%} "
+        f"(with the Keywords column left blank: {r['first_month_meanings_only']:.1%})"
+    )
+    print(f"second month, one reviewed month as history: overall {r['accuracy']:.1%}")
+    for kind, label in (("new", "phrasings never seen"), ("seen", "phrasings seen last month")):
+        if kind in kinds:
+            print(f"  {label:<28} {_pct(*kinds[kind])}")
+    for kind in ("vague", "empty"):
+        if kind in kinds:
+            print(f"  {kind + ' notes':<28} {_pct(*kinds[kind])}")
     print("  per true category:")
     for cat, (ok, n) in sorted(r["per_category"].items(), key=lambda kv: -kv[1][1]):  # type: ignore[union-attr]
-        print(f"    {cat:<20} {_pct(ok, n)}")
+        print(f"    {cat:<24} {_pct(ok, n)}")
     print("  per suggestion source:")
     for src, (ok, n) in sorted(r["per_source"].items()):  # type: ignore[union-attr]
-        print(f"    {src:<20} {_pct(ok, n)}")
-    print("  by confidence (low = flagged for review):")
+        print(f"    {src:<24} {_pct(ok, n)}")
+    print("  by confidence shown (right / shown):")
     for band, (ok, n) in sorted(r["confidence"].items()):  # type: ignore[union-attr]
-        print(f"    {band:<20} {_pct(ok, n)}")
+        print(f"    {band:<24} {_pct(ok, n)}")
+    left = int(r["distinct_left"])  # type: ignore[call-overload]
+    saved = left - int(r["distinct_to_claude"])  # type: ignore[call-overload]
     print(
-        f"  would go to Claude (left by rules and memory): {r['to_claude']} entries, "
-        f"{r['distinct_to_claude']} distinct descriptions, {r['requests']} requests of 50"
+        f"  with AI on, asked below {r['ask_below']}: {r['to_claude']} entries, {r['distinct_to_claude']} "
+        f"distinct descriptions, {math.ceil(int(r['distinct_to_claude']) / 50)} requests of 50 "  # type: ignore[call-overload]
+        f"(asking about all rules and memory left, as before: {left} descriptions, {math.ceil(left / 50)} "
+        f"requests; saved {saved} descriptions, ~{saved * USD_PER_DESCRIPTION:.4f} USD; the month has "
+        f"{r['distinct_all']} distinct descriptions)"
     )
-    print(f"  most common confusions (truth -> suggested): {r['confusions']}")
+    print(f"  costliest confusions (truth -> suggested, entries): {r['confusions']}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=["sample", "messy", "both"], default="both")
+    parser.add_argument("--dataset", choices=["agency", "sample", "messy", "all"], default="agency")
     parser.add_argument("--size", type=int, default=2000, help="entries per month of the messy set")
     parser.add_argument("--dump", type=Path, help="write the messy set as CSV (month,notes,task,...,label)")
     args = parser.parse_args(argv)
-    if args.dataset in ("sample", "both"):
-        print_result(evaluate("sample (demo agency Sep -> Oct)", *sample_months()))
-    if args.dataset in ("messy", "both"):
+    if args.dataset in ("agency", "all"):
+        first, second = agency_months(args.size)
+        print_result(evaluate("agency (Hafenblick Studio, generated: Sep -> Oct)", first, second, AGENCY_CATEGORIES))
+    if args.dataset in ("sample", "all"):
+        print_result(evaluate("sample (demo agency Sep -> Oct)", *sample_months(), load_categories()))
+    if args.dataset in ("messy", "all"):
         train, test = messy_months(args.size)
-        print_result(evaluate("messy (built here, month 2 with 25% new phrasings)", train, test))
+        print_result(evaluate("messy (built here, month 2 with 25% new phrasings)", train, test, load_categories()))
         if args.dump:
             with open(args.dump, "w", newline="", encoding="utf-8") as fh:
                 w = csv.writer(fh)

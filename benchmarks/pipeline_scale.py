@@ -80,11 +80,16 @@ def run_size(n: int) -> dict:
     from functions.demo import review_as_person
     from functions.models import Period
     from functions.ports import CellBlock
+    from functions.sheet.session import SheetSession
 
     period = Period.parse("2026-10")
     entries = synthetic_entries(n)
     with tempfile.TemporaryDirectory() as tmp:
         services = bootstrap(Settings(workdir=Path(tmp)), source=Source(entries))
+        services.sheet.ensure_layout()  # the agency's categories first (here the demo's), as setup-sheet does
+        seeding = SheetSession(services.sheet, ["Categories"])
+        seeding.seed_config(["Categories"], ROOT / "functions" / "sample" / "config")
+        seeding.commit()
         times = {}
         t = time.perf_counter()
         pipeline.refresh(services, period)

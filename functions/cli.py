@@ -26,11 +26,12 @@ from rich.table import Table
 from . import pipeline
 from .config import bootstrap, build_source, csv_source
 from .demo import demo_payload, run_demo
-from .errors import AuthError, ConfigError, InvoicingError
+from .errors import AuthError, ConfigError, InputErrors, InvoicingError
 from .models import Period
 from .money import fmt_money
-from .ports import Progress
+from .ports import CellBlock, Progress, SheetStore
 from .settings import SettingError, Settings
+from .values import is_blank
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -133,11 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="create customers and items missing in the accounting system (QuickBooks)",
     )
 
-    sub.add_parser(
+    p = sub.add_parser(
         "setup-sheet",
         parents=[common],
         help="create or upgrade the sheet's tabs and layout",
-        description="Create the tabs of the contract, or upgrade an older layout, without touching people's data.",
+        description="Create the tabs of the contract, or upgrade an older layout, without touching people's data. "
+        "With --categories, fill an empty Categories tab with your agency's own categories (docs/categories.md).",
+    )
+    p.add_argument(
+        "--categories",
+        type=Path,
+        metavar="CSV",
+        help="a CSV with the columns Category, Meaning, Billable, Line Item, Keywords",
     )
 
     p = sub.add_parser(
@@ -225,6 +233,8 @@ def cmd_create(args: argparse.Namespace) -> int:
 def cmd_setup(args: argparse.Namespace) -> int:
     services = bootstrap(_settings(args))
     changes = services.sheet.ensure_layout(setup=True)
+    if args.categories is not None:
+        changes.append(_seed_categories(services.sheet, args.categories))
     payload = {"ok": True, "sheet": services.sheet.describe(), "changes": changes}
     _emit(
         args,
@@ -234,6 +244,38 @@ def cmd_setup(args: argparse.Namespace) -> int:
         ),
     )
     return 0
+
+
+def _seed_categories(store: SheetStore, path: Path) -> str:
+    """Fill the empty Categories tab from `path`, checked as the tab itself would be; never overwrites."""
+    from .sheet.config_tabs import parse_book
+    from .sheet.contract import load_contract
+    from .sheet.seed import seed_rows
+    from .sheet.session import SheetSession
+
+    if not path.is_file():
+        raise ConfigError(f"{path} does not exist: give --categories a CSV file (see docs/categories.md).")
+    sheet = SheetSession(store, ["Categories"])
+    rows = sheet.tables.get("Categories") or []
+    listed = [r for r in rows[1:] if any(not is_blank(v) for v in r)]
+    if listed:
+        raise ConfigError(
+            f"The Categories tab already lists {len(listed)} categories, so {path} was not loaded. Change them in "
+            "the sheet (rename, merge or retire: docs/categories.md), or clear the tab and run this again."
+        )
+    header = rows[0] if rows else load_contract().tab("Categories").headers
+    values = seed_rows("Categories", header, path)
+    book, errors = parse_book({"Categories": [header, *values], "Clients": [], "Rates": [], "Rules": []})
+    errors = [e for e in errors if e.location is None or e.location.tab == "Categories"]
+    if errors:
+        raise InputErrors(errors, what=f"categories of {path} (row numbers as in the CSV)")
+    if not book.categories:
+        raise ConfigError(
+            f"{path} lists no categories: it needs a header row and a Category column (docs/categories.md)."
+        )
+    sheet.blocks.append(CellBlock("Categories", 2, 1, values))
+    sheet.commit()
+    return f"Categories: {len(book.categories)} categories from {path}"
 
 
 def cmd_connect(args: argparse.Namespace) -> int:

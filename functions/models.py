@@ -160,6 +160,7 @@ class Category(Frozen):
     meaning: str = ""
     billable: bool = True
     line_item: str = ""  # default line item for the category (the category itself when blank)
+    keywords: str = ""  # optional words people write for this work, comma separated (any language)
 
 
 class CategoryRule(Frozen):

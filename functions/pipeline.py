@@ -19,12 +19,11 @@ from typing import Any
 from .billing.engine import BillingResult, compute_invoices
 from .categorize.chain import accuracy_by_source
 from .config import Services
-from .errors import InputError, InputErrors, PartialCreateError
+from .errors import InputError, InputErrors, Location, PartialCreateError
 from .models import CreatedInvoice, Period, TimeEntry, TimeRow
 from .money import hours_shown
 from .ports import CategorizeContext, CategorizeReport, Progress, no_progress
 from .sheet.merge import merge
-from .sheet.seed import DEFAULT_CONFIG
 from .sheet.session import CONFIG_TABS, SheetSession
 from .summaries import (
     ClientHours,
@@ -58,6 +57,13 @@ def _locked(services: Services, job: str) -> AbstractContextManager[Any]:
     return services.lock(job) if services.lock else nullcontext()
 
 
+NO_CATEGORIES = (
+    "the Categories tab is empty, so there is nothing to suggest. List your agency's billing categories there "
+    "(Category, Meaning, Billable, Line Item, Keywords), or start from a CSV with "
+    "`python main.py setup-sheet --categories my_categories.csv` (see docs/categories.md)"
+)
+
+
 def refresh(
     services: Services, period: Period, progress: Progress = no_progress, config_dir: Path | None = None
 ) -> RefreshSummary:
@@ -74,8 +80,11 @@ def _refresh(services: Services, period: Period, progress: Progress, config_dir:
     summary.layout_changes = services.sheet.ensure_layout()
     progress(1, 5, "reading the sheet")
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Runs"])
-    sheet.seed_config(["Categories"] if config_dir is None else CONFIG_TABS, config_dir or DEFAULT_CONFIG)
+    if config_dir is not None:  # the demo brings its own agency's settings
+        sheet.seed_config(CONFIG_TABS, config_dir)
     book, warnings = sheet.book(stop_on=("Rules", "Categories"))
+    if not book.categories:
+        raise InputErrors([InputError(NO_CATEGORIES, Location(tab="Categories", cell="A2"))], what="Categories tab")
     summary.warnings += warnings
     table = sheet.time()
     if table.header_errors or table.holds:

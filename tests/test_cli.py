@@ -19,6 +19,12 @@ def run(capsys, *argv):
     return code, captured.out, captured.err
 
 
+def with_categories(capsys, workdir: Path) -> None:
+    """As a new agency starts: its categories first (here the demo's), then the first refresh."""
+    csv = Path(__file__).resolve().parents[1] / "functions" / "sample" / "config" / "Categories.csv"
+    assert run(capsys, "setup-sheet", "--categories", str(csv), "--workdir", str(workdir))[0] == 0
+
+
 def test_help_lists_the_commands(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
@@ -72,6 +78,7 @@ def test_refresh_json_reports_hours_per_client(tmp_path, capsys):
         "12:45:00,00:45:00,,0.00\r\n",
         encoding="utf-8",
     )
+    with_categories(capsys, tmp_path / "w")
     code, out, _ = run(
         capsys, "refresh", "--csv", str(export), "--period", "2026-10", "--workdir", str(tmp_path / "w"), "--json"
     )
@@ -89,6 +96,7 @@ def test_a_bad_export_is_a_sentence_naming_file_line_and_column(tmp_path, capsys
         "2026-10-02,Acme,Web,Dev,bad,1,5h,Ana,Ruiz\n",
         encoding="utf-8",
     )
+    with_categories(capsys, tmp_path / "w")
     code, _, err = run(capsys, "refresh", "--csv", str(export), "--period", "2026-10", "--workdir", str(tmp_path / "w"))
     assert code == 1
     assert "harvest.csv:3" in err and "nothing was changed" in err
@@ -111,6 +119,7 @@ def test_refresh_pulls_from_the_harvest_api_with_source_flag(tmp_path, capsys, m
         for key, value in emu.env().items():
             monkeypatch.setenv(key, value)
         monkeypatch.delenv("TIME_SOURCE")  # the flag chooses the source here
+        with_categories(capsys, tmp_path)
         code, out, _ = run(
             capsys, "refresh", "--source", "harvest", "--period", "2026-10", "--workdir", str(tmp_path), "--json"
         )
@@ -139,6 +148,7 @@ def test_skip_bad_rows_imports_the_rest_and_reports_every_skipped_row(tmp_path, 
         "2026-13-02,Acme,Web,Dev,bad date,2,Ana,Ruiz\n",
         encoding="utf-8",
     )
+    with_categories(capsys, tmp_path / "w")
     code, out, _ = run(
         capsys,
         "refresh",

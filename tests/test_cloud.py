@@ -14,10 +14,13 @@ import functions_framework
 import gspread
 import pytest
 
+from functions.config import build_sheet
+from functions.settings import Settings
 from functions.sheet.contract import load_contract
 from tests.emulators.google_certs import GoogleIdentity, other_signer
 from tests.emulators.google_fixtures import PersonSession
 from tests.emulators.sheets import SheetsEmulator
+from tests.seeding import seed_categories
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION_URL = "https://europe-west1-acme.cloudfunctions.net/invoicing"
@@ -46,6 +49,7 @@ def env(monkeypatch, tmp_path, identity: GoogleIdentity, gsettings):
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)  # no stray .env from the repository
+    seed_categories(build_sheet(Settings()))
     return gsettings
 
 
@@ -166,14 +170,10 @@ def test_refresh_review_preview_create_and_create_again(env, identity, sheets_em
     refreshed = r.get_json()
     assert refreshed["ok"] and refreshed["caller"] == SCHEDULER and refreshed["period"] == "2026-10"
     assert refreshed["imported"] > 100 and refreshed["new"] == refreshed["imported"]
-    # first run: the lease (its read finds no tabs yet, so the layout is made first: get, batchUpdate,
-    # header write; then write + read back), the run's check of the layout, one batchGet + one batchUpdate
-    # of values, and the lease given back (read, clear)
+    # first run (the layout and categories were set up by the env fixture, as setup-sheet does): the lease
+    # (read, write, read back), the run's check of the layout, one batchGet + one batchUpdate of values,
+    # and the lease given back (read, clear)
     assert sheets_calls_since(sheets_emulator, mark) == [
-        "GET values:batchGet",
-        "GET " + sid,
-        "POST " + sid + ":batchUpdate",
-        "POST values:batchUpdate",
         "GET values:batchGet",
         *LEASE_TAKEN,
         "GET " + sid,

@@ -20,6 +20,7 @@ from functions.errors import InputErrors, LockedError
 from functions.models import Period, TimeEntry
 from functions.values import parse_bool
 from tests.fakes import ListSource, MemorySheet
+from tests.seeding import seed_categories
 
 OCT = Period.parse("2026-10")
 NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
@@ -54,6 +55,8 @@ def entries(n: int = 6, client: str = "Acme", **kw) -> list[TimeEntry]:
 
 def setup(tmp_path, source_entries, sheet=None):
     sheet = sheet or MemorySheet()
+    seed_categories(sheet)
+    sheet.reads = sheet.writes = 0  # count the runs' own calls
     ledger = Ledger(tmp_path / "ledger.sqlite", tmp_path / "invoices")
     services = bootstrap(
         Settings(workdir=tmp_path), sheet=sheet, accounting=ledger, source=ListSource(source_entries), clock=lambda: NOW

@@ -25,6 +25,7 @@ from functions.models import Period, TimeEntry
 from functions.settings import SettingError
 from functions.sheet.contract import load_contract
 from tests.fakes import ListSource
+from tests.seeding import seed_categories, with_categories
 
 OCT = Period.parse("2026-10")
 NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
@@ -49,7 +50,10 @@ def entries(n: int = 4, client: str = "Acme") -> list[TimeEntry]:
 
 
 def services_for(workdir: Path, source=None):
-    return bootstrap(Settings(workdir=workdir, ai_enabled=False), source=source, clock=lambda: NOW)
+    services = bootstrap(Settings(workdir=workdir, ai_enabled=False), source=source, clock=lambda: NOW)
+    if not workbook(workdir).exists():  # a new agency's categories, before its first refresh
+        seed_categories(services.sheet)
+    return services
 
 
 def workbook(workdir: Path) -> Path:
@@ -274,7 +278,9 @@ def harvest_csv(path: Path, notes: list[str], dates: list[str] | None = None) ->
 def test_control_characters_in_notes_are_cleaned_and_said(tmp_path, skip):
     export = harvest_csv(tmp_path / "h.csv", ["nul\x00 vt\x0b ff\x0c esc\x1b bel\x07 end", "plain"])
     work = tmp_path / "work"
-    s = pipeline.refresh(bootstrap(Settings(workdir=work, ai_enabled=False), source=csv_source([export], skip)), OCT)
+    s = pipeline.refresh(
+        with_categories(bootstrap(Settings(workdir=work, ai_enabled=False), source=csv_source([export], skip))), OCT
+    )
     assert s.new == 2
     assert "control characters" in " ".join(s.warnings)
     ws = load_workbook(workbook(work))["Time"]
@@ -287,7 +293,9 @@ def test_control_characters_in_notes_are_cleaned_and_said(tmp_path, skip):
 def test_notes_longer_than_a_cell_are_cut_with_a_flag(tmp_path):
     export = harvest_csv(tmp_path / "h.csv", ["pasted log line; " * 2_400])  # 40,800 characters
     work = tmp_path / "work"
-    s = pipeline.refresh(bootstrap(Settings(workdir=work, ai_enabled=False), source=csv_source([export])), OCT)
+    s = pipeline.refresh(
+        with_categories(bootstrap(Settings(workdir=work, ai_enabled=False), source=csv_source([export]))), OCT
+    )
     ws = load_workbook(workbook(work))["Time"]
     note = ws.cell(row=2, column=col(ws, "Notes")).value
     assert len(note) <= 32_767 and "cut" in note
@@ -491,7 +499,9 @@ def test_an_invoice_prefix_that_is_a_path_is_refused(tmp_path, prefix, monkeypat
 def test_a_day_first_export_is_read_day_first_for_every_row(tmp_path):
     export = harvest_csv(tmp_path / "eu.csv", ["a", "b", "c"], dates=["05/10/2026", "13/10/2026", "01/10/2026"])
     work = tmp_path / "work"
-    s = pipeline.refresh(bootstrap(Settings(workdir=work, ai_enabled=False), source=csv_source([export])), OCT)
+    s = pipeline.refresh(
+        with_categories(bootstrap(Settings(workdir=work, ai_enabled=False), source=csv_source([export]))), OCT
+    )
     assert s.new == 3
     ws = load_workbook(workbook(work))["Time"]
     days = sorted(ws.cell(row=r, column=col(ws, "Date")).value.date() for r in range(2, 5))

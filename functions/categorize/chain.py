@@ -1,8 +1,10 @@
 """The categorizer chain: each stage places what it can and passes the rest on.
 
-Offline: Rules tab -> memory of corrections -> offline classifier. With Claude enabled the chain is
-rules -> memory -> Claude -> offline classifier (config.bootstrap builds it), so Claude only sees what
-rules and memory could not place, and a failing Claude still leaves every entry with a suggestion.
+Offline: Rules tab -> memory of past decisions -> offline classifier. A stage with an `ask_below`
+threshold (Claude) is a second opinion: it runs after the others, and only on the entries they placed
+with a confidence below its threshold; what it answers replaces their guess, and whatever it cannot answer
+keeps it. So Claude is never asked what rules, memory or a confident classifier already know, and a failing
+Claude still leaves every entry with a suggestion.
 """
 
 from __future__ import annotations
@@ -25,18 +27,36 @@ class Chain:
         self, entries: Sequence[TimeEntry], ctx: CategorizeContext, report: CategorizeReport
     ) -> dict[str, Suggestion]:
         out: dict[str, Suggestion] = {}
+        allowed = {c.name for c in ctx.categories}
         left = list(entries)
+        second: list[Categorizer] = []
         for stage in self.stages:
-            if not left:
-                break
-            got = stage.suggest(left, ctx, report)
-            allowed = {c.name for c in ctx.categories}
-            for ref, s in got.items():
-                if s.category in allowed or not allowed:
-                    out[ref] = s
-                    report.by_source[s.source] = report.by_source.get(s.source, 0) + 1
-            left = [e for e in left if e.ref not in out]
+            if getattr(stage, "ask_below", None) is not None:
+                second.append(stage)
+                continue
+            if left:
+                self._take(stage.suggest(left, ctx, report), out, allowed, report)
+                left = [e for e in left if e.ref not in out]
+        for stage in second:
+            below = float(getattr(stage, "ask_below", 0.0))
+            unsure = [e for e in entries if e.ref not in out or out[e.ref].confidence < below]
+            if unsure:
+                self._take(stage.suggest(unsure, ctx, report), out, allowed, report)
         return out
+
+    @staticmethod
+    def _take(
+        got: dict[str, Suggestion], out: dict[str, Suggestion], allowed: set[str], report: CategorizeReport
+    ) -> None:
+        for ref, s in got.items():
+            if s.category in allowed or not allowed:
+                if ref in out:  # a second opinion replaces a guess
+                    was = out[ref].source
+                    report.by_source[was] -= 1
+                    if not report.by_source[was]:
+                        del report.by_source[was]
+                out[ref] = s
+                report.by_source[s.source] = report.by_source.get(s.source, 0) + 1
 
 
 def offline_chain() -> Chain:

@@ -1,19 +1,40 @@
-"""The second stage: memory of people's corrections, read from the Time tab itself.
+"""The second stage: memory of what people decided, read from the Time tab itself.
 
-A row whose Category a person set to something other than its Suggested Category is a correction. The
-next refresh suggests that category for the same notes (normalized) on the same client, or on any client
-when every correction of those notes agrees. Because the memory lives in the sheet, it needs no store of
-its own and survives a move from laptop to Cloud Function.
+Every row a person vouched for is a decision: an approved row (a kept suggestion counts as much as a
+corrected one) and a row whose Category someone set to something other than the suggestion. The next
+refresh suggests the same category for the same notes (normalized) written by the same kind of person for
+the same client, most specific first:
+
+    person + client + project + notes   the very same work again                       0.98
+    role + client + notes               a colleague in the same role, same client       0.96
+    client + notes                      anyone on that client, when all decisions agree 0.94
+    role + notes                        the same role on any client, when all agree     0.93
+    notes                               anyone anywhere, when every decision agrees     0.90
+
+Vague notes ("wip", "misc", "weiter", "see jira", empty) only use the first level and role + client +
+project: what they mean depends on who wrote them where, so they never carry a category across clients
+or roles. Within a key the most recent decision wins (by date, then row), so a changed mind sticks.
+Because the memory lives in the sheet, it needs no store of its own and survives a move from laptop to
+Cloud Function.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from ..models import Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, CategorizeReport
-from .text import normalize_notes
+from .text import is_vague, jira_projects, normalize_notes
+
+
+def decisions(history: Iterable[TimeRow]) -> list[TimeRow]:
+    """Rows whose category a person vouched for: approved, or set to other than the suggestion."""
+    return [
+        r
+        for r in history
+        if r.category
+        and (r.approved or (r.suggested_category and r.category.casefold() != r.suggested_category.casefold()))
+    ]
 
 
 def corrections(history: Iterable[TimeRow]) -> list[TimeRow]:
@@ -25,37 +46,74 @@ def corrections(history: Iterable[TimeRow]) -> list[TimeRow]:
     ]
 
 
+def _f(s: str) -> str:
+    return s.strip().casefold()
+
+
+def _notes_key(entry: TimeEntry) -> tuple[str, bool]:
+    """(normalized notes, vague?); a note that is only a Jira key keeps the key's project."""
+    key = normalize_notes(entry.notes)
+    if not key:
+        jira = jira_projects(entry.notes)
+        key = f"jira:{jira[0].casefold()}" if jira else ""
+    return key, is_vague(entry.notes)
+
+
+# (level name, confidence, vague notes allowed, needs every decision to agree)
+LEVELS: tuple[tuple[str, float, bool, bool], ...] = (
+    ("person", 0.98, True, False),
+    ("role_project", 0.96, True, False),
+    ("role_client", 0.96, False, False),
+    ("client", 0.94, False, True),
+    ("role", 0.93, False, True),
+    ("notes", 0.90, False, True),
+)
+
+
+def _keys(entry: TimeEntry, notes: str) -> dict[str, tuple[str, ...]]:
+    client, role = _f(entry.client), _f(entry.role) or _f(entry.person)
+    return {
+        "person": (_f(entry.person), client, _f(entry.project), notes),
+        "role_project": (role, client, _f(entry.project), notes),
+        "role_client": (role, client, notes),
+        "client": (client, notes),
+        "role": (role, notes),
+        "notes": (notes,),
+    }
+
+
 class Memory:
-    """(client, normalized notes) -> category, learned from corrections; later rows win ties."""
+    """Decisions by key, most specific first; the latest decision of a key wins."""
 
     def __init__(self, rows: Iterable[TimeRow], allowed: set[str] | None = None):
-        by_client: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-        by_notes: dict[str, Counter[str]] = defaultdict(Counter)
-        for r in sorted(rows, key=lambda r: r.row):
+        self._latest: dict[str, dict[tuple[str, ...], str]] = {name: {} for name, *_ in LEVELS}
+        self._seen: dict[str, dict[tuple[str, ...], set[str]]] = {name: {} for name, *_ in LEVELS}
+        for r in sorted(rows, key=lambda r: (r.entry.date, r.row)):
             if allowed is not None and r.category not in allowed:
                 continue
-            key = normalize_notes(r.entry.notes)
-            if not key:
-                continue
-            by_client[(r.entry.client.casefold(), key)][r.category] += 1
-            by_notes[key][r.category] += 1
-        self._client = {k: c.most_common(1)[0][0] for k, c in by_client.items()}
-        self._notes = {k: next(iter(c)) for k, c in by_notes.items() if len(c) == 1}
-        self.size = len(self._client)
+            notes, vague = _notes_key(r.entry)
+            for name, keys in _keys(r.entry, notes).items():
+                self._latest[name][keys] = r.category
+                self._seen[name].setdefault(keys, set()).add(r.category)
+        self.size = len(self._latest["person"])
 
     def lookup(self, entry: TimeEntry) -> tuple[str, float] | None:
-        key = normalize_notes(entry.notes)
-        if not key:
-            return None
-        hit = self._client.get((entry.client.casefold(), key))
-        if hit:
-            return hit, 0.95
-        hit = self._notes.get(key)
-        return (hit, 0.85) if hit else None
+        notes, vague = _notes_key(entry)
+        keys = _keys(entry, notes)
+        for name, confidence, vague_ok, unanimous in LEVELS:
+            if vague and not vague_ok:
+                continue
+            if not notes and name not in ("person",):
+                continue
+            hit = self._latest[name].get(keys[name])
+            if hit is None or (unanimous and len(self._seen[name][keys[name]]) > 1):
+                continue
+            return hit, confidence
+        return None
 
     def examples(self, limit: int = 40) -> list[tuple[str, str]]:
-        """(normalized notes, category) pairs, for few-shot prompts."""
-        return [(notes, cat) for (_, notes), cat in list(self._client.items())[-limit:]]
+        """(normalized notes, category) pairs, for few-shot prompts: the latest decisions."""
+        return [(k[1], cat) for k, cat in list(self._latest["client"].items())[-limit:] if k[1]]
 
 
 class MemoryCategorizer:
@@ -63,7 +121,7 @@ class MemoryCategorizer:
         self, entries: Sequence[TimeEntry], ctx: CategorizeContext, report: CategorizeReport
     ) -> dict[str, Suggestion]:
         allowed = {c.name for c in ctx.categories}
-        memory = Memory(corrections(ctx.history), allowed)
+        memory = Memory(decisions(ctx.history), allowed)
         out: dict[str, Suggestion] = {}
         for entry in entries:
             hit = memory.lookup(entry)

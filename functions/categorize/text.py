@@ -65,3 +65,31 @@ def normalize_notes(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Content words of normalized text, for the classifier."""
     return [w for w in normalize_notes(text).split() if w not in STOPWORDS and w != "#" and len(w) > 1]
+
+
+# Notes that say nothing about the kind of work: they mean what this person usually does on this project,
+# so memory never carries them across clients or roles. English, German and Spanish, as agencies write them.
+VAGUE_WORDS = frozenset(
+    """wip work in progress misc miscellaneous continued cont cont'd contd see jira ticket tickets todo
+    todos stuff various tasks task work working etc ongoing follow up followup weiter weitergemacht
+    fortsetzung diverses sonstiges sonstige arbeiten aufgaben erledigt varios varias seguimiento tareas
+    trabajo continuación continuacion pendientes update updates""".split()
+)
+_JIRA = re.compile(r"\b([A-Z][A-Z0-9]{1,9})-\d+\b")
+
+
+def is_vague(text: str) -> bool:
+    """True for notes with no content word of their own ("wip", "misc", "weiter", "see JIRA-12", "")."""
+    return all(w in VAGUE_WORDS for w in tokens(text))
+
+
+def jira_projects(text: str) -> list[str]:
+    """The project keys of the Jira issues a note names: `WEB-12 fix` -> ['WEB']."""
+    return _JIRA.findall(text)
+
+
+def char_grams(word: str, n: int = 3) -> list[str]:
+    """Character n-grams of a word with its boundaries, so typos and inflections still share most grams:
+    `char_grams("fehler")` -> ['<fe', 'feh', 'ehl', 'hle', 'ler', 'er>']."""
+    w = f"<{word}>"
+    return [w[i : i + n] for i in range(len(w) - n + 1)] if len(word) >= n else [w]

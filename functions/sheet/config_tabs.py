@@ -59,6 +59,7 @@ def _categories(t: TabReader) -> list[Category]:
                 meaning=t.text(r, "meaning"),
                 billable=t.boolean(r, row, "billable", True),
                 line_item=t.text(r, "line_item"),
+                keywords=t.text(r, "keywords"),
             )
         )
     return out

@@ -70,6 +70,7 @@ def claude(emu: AnthropicEmulator, **overrides: object) -> ClaudeCategorizer:
     values.update(overrides)
     c = ClaudeCategorizer.from_settings(ClaudeSettings(**values))
     assert c is not None
+    c.ask_below = 2.0  # these tests are about what Claude is sent and answers: ask about every entry
     return c
 
 

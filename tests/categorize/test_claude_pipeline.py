@@ -19,6 +19,7 @@ from functions.pipeline import refresh
 from functions.ports import CellBlock
 from functions.sources.csv_exports import CsvSource
 from tests.emulators.anthropic import AnthropicEmulator
+from tests.seeding import seed_categories
 
 ROOT = Path(__file__).resolve().parents[2]
 OCTOBER = Period.parse("2026-10")
@@ -40,13 +41,16 @@ def export(tmp_path: Path, name: str, rows: int, extra: Sequence[str] = ()) -> P
 
 def services(tmp_path: Path, emu: AnthropicEmulator, *exports: Path, **ai: Any) -> Services:
     claude = ClaudeCategorizer(
-        ClaudeSettings(anthropic_api_key=emu.api_key, anthropic_base_url=emu.base_url, ai_max_retries=1, **ai)
+        ClaudeSettings(anthropic_api_key=emu.api_key, anthropic_base_url=emu.base_url, ai_max_retries=1, **ai),
+        ask_below=2.0,  # ask about every entry the Time tab does not have yet (the threshold has its own test)
     )
-    return bootstrap(
+    svc = bootstrap(
         Settings(workdir=tmp_path / "work", ai_enabled=False),
         source=CsvSource(exports),
         categorizer=Chain([RulesCategorizer(), MemoryCategorizer(), claude, OfflineClassifier()]),
     )
+    seed_categories(svc.sheet)
+    return svc
 
 
 def time_tab(svc: Services) -> tuple[dict[str, int], list[list[object]]]:

@@ -18,6 +18,7 @@ from functions.sheet.contract import column_letter
 from functions.sheet.workbook import LocalWorkbook
 from tests.emulators.sheets import SheetsEmulator
 from tests.fakes import ListSource
+from tests.seeding import seed_categories
 
 OCT = Period.parse("2026-10")
 NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
@@ -99,6 +100,7 @@ def set_cell(grid: list[list[object]], row: int, header: str, value: object) -> 
 
 def test_warnings_name_the_cell_where_a_moved_column_now_is(sheet_and_person, tmp_path):
     sheet, person_for = sheet_and_person
+    seed_categories(sheet)
     services = bootstrap(
         Settings(workdir=tmp_path),
         sheet=sheet,

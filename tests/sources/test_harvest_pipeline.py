@@ -11,6 +11,7 @@ from functions.config import Settings, bootstrap
 from functions.models import Period
 from tests.emulators.harvest import HarvestEmulator
 from tests.fakes import MemorySheet
+from tests.seeding import seed_categories
 from tests.sources.test_harvest import make_source
 
 OCT = Period.parse("2026-10")
@@ -32,7 +33,7 @@ def time_rows(sheet: MemorySheet) -> dict[str, int]:
 
 def test_refresh_pulls_the_month_then_updates_an_edited_entry_in_place(emu, tmp_path, monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)  # the offline categorizer chain
-    sheet = MemorySheet()
+    sheet = seed_categories(MemorySheet())
     services = bootstrap(Settings(workdir=tmp_path), source=make_source(emu), sheet=sheet)
 
     first = pipeline.refresh(services, OCT)

@@ -10,6 +10,7 @@ from functions.pipeline import refresh
 from functions.sources.toggl import SOURCE, TogglSettings, TogglSource
 from tests.emulators.toggl import TogglEmulator
 from tests.fakes import MemorySheet
+from tests.seeding import seed_categories
 
 OCTOBER = Period.parse("2026-10")
 
@@ -28,7 +29,7 @@ def test_refresh_pulls_the_month_and_an_edit_updates_the_same_row(tmp_path):
         source = TogglSource.from_settings(
             TogglSettings(api_token=emu.token, workspace_id=emu.workspace_id, base_url=emu.base_url)
         )
-        sheet = MemorySheet()
+        sheet = seed_categories(MemorySheet())
         services = bootstrap(Settings(workdir=tmp_path, ai_enabled=False), source=source, sheet=sheet)
 
         first = refresh(services, OCTOBER)
