@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -26,7 +28,7 @@ from rich.table import Table
 from . import pipeline
 from .config import bootstrap, build_source, csv_source
 from .demo import demo_payload, run_demo
-from .errors import AuthError, ConfigError, InputErrors, InvoicingError
+from .errors import AuthError, ConfigError, InputError, InputErrors, InvoicingError
 from .models import Period
 from .money import fmt_money
 from .ports import CellBlock, Progress, SheetStore
@@ -50,6 +52,12 @@ def _period(text: str) -> Period:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _period_option(help_text: str) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--period", type=_period, default=None, metavar="YYYY-MM", help=help_text)
+    return parent
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -60,10 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the workbook, ledger and invoice documents live (default: ./invoicing-work, or $WORKDIR)",
     )
     common.add_argument("--json", action="store_true", help="print the summary as JSON (for scripts)")
-    period = argparse.ArgumentParser(add_help=False)
-    period.add_argument(
-        "--period", type=_period, default=None, metavar="YYYY-MM", help="the month to bill (default: last month)"
-    )
+    period = _period_option("the month to bill (default: last month)")
 
     parser = argparse.ArgumentParser(
         prog="python main.py",
@@ -87,7 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "refresh",
-        parents=[common, period],
+        parents=[
+            common,
+            _period_option(
+                "the month to import (default: the month the --csv files hold when they hold exactly one, "
+                "else last month)"
+            ),
+        ],
         help="import time entries into the Time tab",
         description="Import time entries, suggest a category for each, and merge them into the "
         "Time tab without overwriting anything people edited.",
@@ -195,9 +206,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    period = args.period or Period.parse(default_period())
     if args.csv and args.source:
         raise ConfigError("Give either --csv files or --source, not both.")
+    months = _months_held(args.csv)
+    held = sorted(set().union(*months.values())) if months else []
+    if args.period is None and len(held) == 1:
+        period = Period.parse(held[0])
+        if not args.json:
+            err.print(f"--period not given: the files hold only {period}, so that is the month imported.")
+    else:
+        period = args.period or Period.parse(default_period())
+    elsewhere = _outside_period(args, months, period)
     source = csv_source(args.csv, skip_bad_rows=args.skip_bad_rows) if args.csv else build_source(settings, args.source)
     services = bootstrap(settings, job="refresh", source=source)
     if source is None and not args.json:
@@ -206,8 +225,62 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             "Refreshing suggestions and flags of the rows already in the sheet."
         )
     summary = pipeline.refresh(services, period, progress=_progress(args))
+    summary.warnings += elsewhere
     _emit(args, summary.as_json(), lambda: _print_refresh(summary))
     return 0
+
+
+def _months_held(paths: Sequence[Path]) -> dict[Path, Counter[str]]:
+    """The months (YYYY-MM -> entries) each readable export holds. A file that cannot be read is left out
+    here: the refresh itself reports its problems, with file, line and column."""
+    from .sources.csv_exports import parse_export
+
+    held: dict[Path, Counter[str]] = {}
+    for path in paths:
+        try:
+            parsed = parse_export(path, skip_bad_rows=True)
+        except InvoicingError:
+            continue
+        held[path] = Counter(str(Period.of(e.date)) for e in parsed.entries)
+    return held
+
+
+def _outside_period(args: argparse.Namespace, months: dict[Path, Counter[str]], period: Period) -> list[str]:
+    """Refuse a refresh whose files hold entries but none in the period (it would import nothing), naming the
+    months they hold and the command for each; warn about single files with nothing in the period."""
+
+    def command(paths: Sequence[Path], month: str) -> str:
+        parts = ["python main.py refresh", *(f"--csv {shlex.quote(str(p))}" for p in paths), f"--period {month}"]
+        if args.workdir is not None:
+            parts.append(f"--workdir {shlex.quote(str(args.workdir))}")
+        if args.skip_bad_rows:
+            parts.append("--skip-bad-rows")
+        return "`" + " ".join(parts) + "`"
+
+    def holds(counts: Counter[str]) -> str:
+        n = sum(counts.values())
+        what = f"{n} entr{'y' if n == 1 else 'ies'}"
+        if len(counts) == 1:
+            return f"{what}, all in {next(iter(counts))}"
+        return f"{what}, in " + ", ".join(f"{m} ({c})" for m, c in sorted(counts.items()))
+
+    empty = {p: c for p, c in months.items() if c and str(period) not in c}
+    if not empty:
+        return []
+    names = ", ".join(p.name for p in empty)
+    if len(empty) == len([c for c in months.values() if c]):
+        held = sorted(set().union(*empty.values()))
+        runs = "; ".join(command([p for p, c in empty.items() if m in c], m) for m in held)
+        raise InputError(
+            f"Nothing to import for {period}: {names} "
+            + ("holds " + holds(next(iter(empty.values()))) if len(empty) == 1 else "hold no entries in it")
+            + f". Nothing was changed. To import {'them' if len(held) == 1 else 'a month'}, run {runs}."
+        )
+    return [
+        f"{p.name} has no entries in {period} ({holds(c)}); to import them, run "
+        + "; ".join(command([p], m) for m in sorted(c))
+        for p, c in empty.items()
+    ]
 
 
 def cmd_preview(args: argparse.Namespace) -> int:

@@ -1,0 +1,91 @@
+"""First contact with the command line: every message true and helpful (issue 16), run through main() as
+`python main.py ...` runs it, or in a process where the point is the process (exit codes, piping)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from functions.cli import main
+
+HARVEST = "Date,Client,Project,Task,Notes,Hours,First Name,Last Name\n"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def harvest(path: Path, *days: str) -> Path:
+    path.write_text(
+        HARVEST + "".join(f"{d},Acme,Web,Dev,work {i},1.5,Ana,Ruiz\n" for i, d in enumerate(days)), encoding="utf-8"
+    )
+    return path
+
+
+# --- 1. a file with no entries in the period ------------------------------------------------------------
+
+
+def test_a_file_of_another_month_imports_nothing_and_names_its_month_and_the_command(tmp_path, capsys):
+    export = harvest(tmp_path / "my_october.csv", "2026-10-01", "2026-10-02", "2026-10-20")
+    work = tmp_path / "w"
+    code, out, err = run(capsys, "refresh", "--csv", str(export), "--period", "2026-11", "--workdir", str(work))
+    assert code == 1 and out == ""
+    assert err.strip().replace("\n", " ") == (
+        "Error: Nothing to import for 2026-11: my_october.csv holds 3 entries, all in 2026-10. Nothing was "
+        f"changed. To import them, run `python main.py refresh --csv {export} --period 2026-10 --workdir {work}`."
+    )
+    assert not work.exists()  # nothing created
+    code, out, _ = run(capsys, "refresh", "--csv", str(export), "--period", "2026-11", "--workdir", str(work), "--json")
+    assert code == 1 and json.loads(out)["ok"] is False and "--period 2026-10" in json.loads(out)["error"]
+
+
+def test_a_file_of_several_months_names_each_with_its_command(tmp_path, capsys):
+    export = harvest(tmp_path / "summer.csv", "2026-08-03", "2026-09-01", "2026-09-02")
+    code, _, err = run(capsys, "refresh", "--csv", str(export), "--workdir", str(tmp_path / "w"))
+    err = err.replace("\n", " ")
+    assert code == 1 and "summer.csv holds 3 entries, in 2026-08 (1), 2026-09 (2)" in err
+    assert "--period 2026-08" in err and "--period 2026-09" in err
+
+
+def test_the_period_defaults_to_the_one_month_the_files_hold(tmp_path, capsys):
+    export = harvest(tmp_path / "my_october.csv", "2026-10-01", "2026-10-02")
+    code, out, err = run(capsys, "refresh", "--csv", str(export), "--workdir", str(tmp_path / "w"))
+    assert code == 0 and "the files hold only 2026-10" in err
+    assert "2 rows, 2 in 2026-10" in out and "preview --period 2026-10" in out
+    code, out, _ = run(capsys, "refresh", "--csv", str(export), "--workdir", str(tmp_path / "w"), "--json")
+    assert json.loads(out)["period"] == "2026-10" and json.loads(out)["unchanged"] == 2
+
+
+def test_one_file_of_another_month_beside_the_right_one_is_a_warning_with_its_command(tmp_path, capsys):
+    october = harvest(tmp_path / "october.csv", "2026-10-01")
+    september = harvest(tmp_path / "september.csv", "2026-09-30")
+    code, out, _ = run(
+        capsys,
+        "refresh",
+        "--csv",
+        str(october),
+        "--csv",
+        str(september),
+        "--period",
+        "2026-10",
+        "--workdir",
+        str(tmp_path / "w"),
+        "--json",
+    )
+    s = json.loads(out)
+    assert code == 0 and s["new"] == 1
+    assert any(
+        w.startswith("september.csv has no entries in 2026-10 (1 entry, all in 2026-09); to import them, run `")
+        and "--period 2026-09" in w
+        for w in s["warnings"]
+    )
+
+
+def test_refresh_help_says_how_the_period_defaults(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["refresh", "--help"])
+    assert "month the --csv files hold when they hold exactly one" in " ".join(capsys.readouterr().out.split())
