@@ -380,15 +380,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     def show() -> None:
         out.print(f"[bold]Demo: {settings.agency_name}, {period.label()}[/bold]")
+        made = [f"{history.created} created now"] if history.created else []
+        made += [f"{history.existing} by an earlier run"] if history.existing else []
         out.print(
-            f"{previous.label()} (last month, for history): {history.created + history.existing} invoices in the ledger"
+            f"{previous.label()} (last month, for history): {len(history.invoices)} invoices in the ledger"
+            + (f" ({', '.join(made)})" if made else "")
         )
         out.print(
-            f"Refresh: {refreshed.imported} entries imported ({refreshed.new} new); suggestions by "
-            + ", ".join(f"{k} {v}" for k, v in sorted(refreshed.suggestions.items()))
+            f"Refresh: {refreshed.imported} entries imported ({refreshed.new} new); "
+            + (
+                "suggestions by " + ", ".join(f"{k} {v}" for k, v in sorted(refreshed.suggestions.items()))
+                if refreshed.suggestions
+                else "every entry already had its suggestion, so none was needed"
+            )
         )
         out.print(
             f"Review: {review['categories_fixed']} categories corrected, {review['approved']} billable rows approved"
+            if review["categories_fixed"] or review["approved"]
+            else "Review: nothing left to correct or approve"
         )
         _print_invoices(created, "Invoices")
         if settings.accounting == "ledger":
