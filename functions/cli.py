@@ -35,6 +35,8 @@ from .ports import CellBlock, Progress, SheetStore
 from .settings import SettingError, Settings
 from .values import is_blank
 
+DEMO_WORKDIR = Path("invoicing-demo")
+
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -188,17 +190,79 @@ def _progress(args: argparse.Namespace) -> Progress:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    new_folder: Path | None = None
     try:
-        return COMMANDS[args.command](args)
+        new_folder = _new_folder(_workdir(args))
+        code = COMMANDS[args.command](args)
+        if new_folder is not None and new_folder.exists() and args.command == "refresh" and not args.json:
+            err.print(f"Created the work folder {_workdir(args)} (it did not exist).", markup=False)
+        return code
     except InvoicingError as exc:
+        _remove_left_behind(new_folder, args)
         if getattr(args, "json", False):
             print(json.dumps({"ok": False, "error": str(exc)}, indent=2))
         else:
             err.print(f"[bold red]Error:[/bold red] {exc}", markup=True, highlight=False)
         return 2 if isinstance(exc, SettingError) else 1
     except KeyboardInterrupt:
+        _remove_left_behind(new_folder, args)
         err.print("Interrupted; nothing further was written.")
         return 130
+
+
+def _workdir(args: argparse.Namespace) -> Path:
+    settings = _settings(args)
+    if args.command == "demo" and args.workdir is None and "workdir" not in settings.model_fields_set:
+        return DEMO_WORKDIR
+    return settings.workdir
+
+
+def _new_folder(workdir: Path) -> Path | None:
+    """The outermost folder of `workdir` that does not exist yet (what a run would create), or None."""
+    if workdir.exists():
+        return None
+    top = workdir.absolute()
+    while not top.parent.exists():
+        top = top.parent
+    return top
+
+
+def _remove_left_behind(new_folder: Path | None, args: argparse.Namespace) -> None:
+    """A failed run leaves no folder behind that it created: its lock file, then the empty folders, go."""
+    if new_folder is None or not new_folder.exists():
+        return
+    try:
+        workdir = _workdir(args).absolute()
+    except InvoicingError:
+        return
+    for lock in workdir.glob(".*.lock") if workdir.is_dir() else ():
+        lock.unlink(missing_ok=True)
+    folder = workdir
+    while folder.is_relative_to(new_folder):
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _require_workbook(args: argparse.Namespace, settings: Settings, period: Period, command: str) -> None:
+    """Preview and create-invoices read a workbook that refresh made: without one, say so and create nothing."""
+    if settings.sheet == "google" or settings.workbook_path.exists():
+        return
+    workdir = settings.workdir
+    missing = (
+        f"{workdir} has no workbook yet ({settings.workbook_path.name})"
+        if workdir.exists()
+        else f"the work folder {workdir} does not exist (is --workdir mistyped?)"
+        if args.workdir is not None
+        else f"there is no work folder {workdir} here"
+    )
+    folder = f" --workdir {shlex.quote(str(workdir))}" if workdir != Path("invoicing-work") else ""
+    raise InputError(
+        f"Nothing to {command}: {missing}. Run refresh first: "
+        f"`python main.py refresh --csv FILE --period {period}{folder}`. Nothing was created."
+    )
 
 
 # --- commands ------------------------------------------------------------------------------------------
@@ -284,17 +348,23 @@ def _outside_period(args: argparse.Namespace, months: dict[Path, Counter[str]], 
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    services = bootstrap(_settings(args), job="preview")
-    summary = pipeline.preview(services, args.period or Period.parse(default_period()))
+    settings = _settings(args)
+    services = bootstrap(settings, job="preview")
+    period = args.period or Period.parse(default_period())
+    _require_workbook(args, settings, period, "preview")
+    summary = pipeline.preview(services, period)
     _emit(args, summary.as_json(), lambda: _print_invoices(summary, "Preview"))
     return 0
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    services = bootstrap(_settings(args), job="create-invoices")
+    settings = _settings(args)
+    services = bootstrap(settings, job="create-invoices")
+    period = args.period or Period.parse(default_period())
+    _require_workbook(args, settings, period, "create invoices for")
     summary = pipeline.create_invoices(
         services,
-        args.period or Period.parse(default_period()),
+        period,
         dry_run=args.dry_run,
         create_missing=args.create_missing,
         progress=_progress(args),
@@ -367,7 +437,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.workdir is None and "workdir" not in settings.model_fields_set:
-        settings = settings.model_copy(update={"workdir": Path("invoicing-demo")})
+        settings = settings.model_copy(update={"workdir": DEMO_WORKDIR})
     if args.fresh and settings.workdir.exists():
         for name in ("invoicing.xlsx", "ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
             (settings.workdir / name).unlink(missing_ok=True)

@@ -89,3 +89,54 @@ def test_refresh_help_says_how_the_period_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["refresh", "--help"])
     assert "month the --csv files hold when they hold exactly one" in " ".join(capsys.readouterr().out.split())
+
+
+# --- 3. an empty or mistyped work folder ------------------------------------------------------------------
+
+
+def test_preview_in_an_empty_folder_says_run_refresh_first_and_creates_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WORKDIR", raising=False)
+    code, out, err = run(capsys, "preview", "--period", "2026-10")
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        "Error: Nothing to preview: there is no work folder invoicing-work here. Run refresh first: "
+        "`python main.py refresh --csv FILE --period 2026-10`. Nothing was created."
+    )
+    code, out, _ = run(capsys, "create-invoices", "--period", "2026-10", "--json")
+    assert code == 1 and json.loads(out)["ok"] is False and "Run refresh first" in json.loads(out)["error"]
+    assert list(tmp_path.iterdir()) == []  # no workbook, no ledger, no lock file
+
+
+def test_a_mistyped_workdir_is_named_and_not_created(tmp_path, capsys):
+    typo = tmp_path / "invoicng-work"
+    code, _, err = run(capsys, "preview", "--period", "2026-10", "--workdir", str(typo))
+    assert code == 1 and f"the work folder {typo} does not exist (is --workdir mistyped?)" in err
+    assert not typo.exists()
+
+
+def test_refresh_says_when_it_creates_the_work_folder(tmp_path, capsys):
+    export = harvest(tmp_path / "october.csv", "2026-10-01")
+    work = tmp_path / "new-work"
+    code, _, err = run(capsys, "refresh", "--csv", str(export), "--workdir", str(work))
+    assert code == 0 and f"Created the work folder {work} (it did not exist)." in err
+    code, _, err = run(capsys, "refresh", "--csv", str(export), "--workdir", str(work))
+    assert code == 0 and "Created the work folder" not in err
+
+
+def test_a_failed_refresh_leaves_no_folder_or_file_behind(tmp_path, capsys):
+    export = tmp_path / "harvest.csv"
+    export.write_text(HARVEST + "2026-10-02,Acme,Web,Dev,bad,1,5h,Ana,Ruiz\n", encoding="utf-8")
+    code, _, err = run(
+        capsys, "refresh", "--csv", str(export), "--period", "2026-10", "--workdir", str(tmp_path / "a" / "b")
+    )
+    assert code == 1 and "nothing was changed" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["harvest.csv"]
+
+
+def test_preview_of_a_month_the_sheet_does_not_hold_names_the_months_it_holds(tmp_path, capsys):
+    export = harvest(tmp_path / "october.csv", "2026-10-01")
+    assert run(capsys, "refresh", "--csv", str(export), "--workdir", str(tmp_path / "w"))[0] == 0
+    code, out, _ = run(capsys, "preview", "--period", "2026-11", "--workdir", str(tmp_path / "w"))
+    assert code == 0
+    assert "The Time tab has no rows in 2026-11; it holds 2026-10: run this again with `--period 2026-10`" in out
