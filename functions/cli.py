@@ -16,11 +16,12 @@ import argparse
 import json
 import shlex
 import shutil
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
@@ -54,14 +55,26 @@ def _period(text: str) -> Period:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _period_option(help_text: str) -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors (a bad --period, an unknown option) come back as JSON under --json."""
+
+    json_errors = False  # set by main() for the run's argv
+
+    def error(self, message: str) -> NoReturn:
+        if _Parser.json_errors:
+            print(json.dumps({"ok": False, "error": f"{self.prog}: {message}"}, indent=2))
+            self.exit(2)
+        super().error(message)
+
+
+def _period_option(help_text: str) -> _Parser:
+    parent = _Parser(add_help=False)
     parent.add_argument("--period", type=_period, default=None, metavar="YYYY-MM", help=help_text)
     return parent
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--workdir",
         type=Path,
@@ -72,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print the summary as JSON (for scripts)")
     period = _period_option("the month to bill (default: last month)")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python main.py",
         description="Turn tracked time into reviewed, correct invoices: refresh time entries into a sheet, "
         "review them there, preview the invoices, then create them exactly once.",
@@ -189,7 +202,12 @@ def _progress(args: argparse.Namespace) -> Progress:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_errors = "--json" in argv
+    try:
+        args = build_parser().parse_args(argv)
+    finally:
+        _Parser.json_errors = False
     new_folder: Path | None = None
     try:
         new_folder = _new_folder(_workdir(args))
@@ -206,7 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2 if isinstance(exc, SettingError) else 1
     except KeyboardInterrupt:
         _remove_left_behind(new_folder, args)
-        err.print("Interrupted; nothing further was written.")
+        if args.json:
+            print(json.dumps({"ok": False, "error": "Interrupted; nothing further was written."}, indent=2))
+        else:
+            err.print("Interrupted; nothing further was written.")
         return 130
 
 
@@ -426,6 +447,8 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
     try:
         connect(_settings(args).quickbooks)
+        if args.json:
+            print(json.dumps({"ok": True, "service": args.service, "connected": True}, indent=2))
     except EOFError:
         raise AuthError(
             "No address was pasted, so QuickBooks is not connected. Run "

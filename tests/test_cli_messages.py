@@ -140,3 +140,55 @@ def test_preview_of_a_month_the_sheet_does_not_hold_names_the_months_it_holds(tm
     code, out, _ = run(capsys, "preview", "--period", "2026-11", "--workdir", str(tmp_path / "w"))
     assert code == 0
     assert "The Time tab has no rows in 2026-11; it holds 2026-10: run this again with `--period 2026-10`" in out
+
+
+# --- 5. --json everywhere ---------------------------------------------------------------------------------
+
+
+def test_every_command_answers_json_with_ok_and_rounded_seconds(tmp_path, capsys):
+    export = harvest(tmp_path / "october.csv", "2026-10-01")
+    work = ["--workdir", str(tmp_path / "w"), "--json"]
+    answers = {
+        "refresh": run(capsys, "refresh", "--csv", str(export), *work),
+        "preview": run(capsys, "preview", "--period", "2026-10", *work),
+        "create-invoices": run(capsys, "create-invoices", "--period", "2026-10", "--dry-run", *work),
+        "setup-sheet": run(capsys, "setup-sheet", *work),
+    }
+    for command, (code, out, _) in answers.items():
+        s = json.loads(out)
+        assert code == 0 and s["ok"] is True, command
+        if "seconds" in s:
+            assert s["seconds"] == round(s["seconds"], 2), command
+
+
+def test_argument_errors_come_back_as_json_under_json(capsys):
+    import pytest
+
+    for argv, said in (
+        (["preview", "--period", "October", "--json"], '"October" is not a period; write it as YYYY-MM'),
+        (["refresh", "--json", "--bogus"], "unrecognized arguments: --bogus"),
+        (["--json", "create-invoices", "--period", "2026-13"], "--period"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        captured = capsys.readouterr()
+        answer = json.loads(captured.out)
+        assert exc.value.code == 2 and answer["ok"] is False and said in answer["error"], argv
+        assert captured.err == ""
+    with pytest.raises(SystemExit):  # without --json, argparse's usage and sentence as before
+        main(["preview", "--period", "October"])
+    assert "YYYY-MM" in capsys.readouterr().err
+
+
+def test_a_bad_period_under_json_in_a_process_is_json_and_exit_status_2(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, str(root / "main.py"), "preview", "--period", "October", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and json.loads(done.stdout)["ok"] is False and done.stderr == ""
