@@ -73,16 +73,21 @@ def _period_option(help_text: str) -> _Parser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common_options(default_folder: str) -> _Parser:
     common = _Parser(add_help=False)
     common.add_argument(
         "--workdir",
         type=Path,
         default=None,
         metavar="DIR",
-        help="where the workbook, ledger and invoice documents live (default: ./invoicing-work, or $WORKDIR)",
+        help=f"where the workbook, ledger and invoice documents live (default: {default_folder}, or $WORKDIR)",
     )
     common.add_argument("--json", action="store_true", help="print the summary as JSON (for scripts)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options("./invoicing-work")
     period = _period_option("the month to bill (default: last month)")
 
     parser = _Parser(
@@ -97,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "demo",
-        parents=[common],
+        parents=[_common_options(f"./{DEMO_WORKDIR}")],
         help="run a whole month on the bundled sample agency",
         description="Refresh the sample agency's October 2026 exports (Harvest, Toggl, Clockify) "
         "into a workbook, categorize, review and approve as a person would, preview, "
@@ -526,6 +531,17 @@ def _emit(args: argparse.Namespace, payload: dict[str, Any], show: Callable[[], 
         show()
 
 
+def _print_table(table: Table) -> None:
+    """A table at its natural width when piped or redirected (no client name wrapped over two lines in a
+    file or a pager); wrapped to fit on a terminal."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    natural = out.measure(table, options=out.options.update_width(10_000)).maximum
+    wide = Console(file=out.file, highlight=False, soft_wrap=True, width=max(natural, 80), color_system=None)
+    wide.print(table)
+
+
 def _print_warnings(warnings: list[str], where: str) -> None:
     if not warnings:
         return
@@ -544,7 +560,7 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
         table.add_column(col, justify="left" if col == "Client" else "right")
     for client, c in s.clients.items():
         table.add_row(client, str(c.entries), f"{c.billable_hours:.2f}", f"{c.non_billable_hours:.2f}")
-    out.print(table)
+    _print_table(table)
     out.print(
         f"{s.imported} imported: {s.new} new, {s.updated} updated, {s.unchanged} unchanged, "
         f"{s.held_changes} source changes held for review (approved rows), {s.gone} gone from the source."
@@ -590,7 +606,7 @@ def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
             str(inv.entries),
             inv.status,
         )
-    out.print(table)
+    _print_table(table)
     if s.totals:
         out.print("Totals: " + ", ".join(fmt_money(v, k) for k, v in s.totals.items()))
     if s.invoices and s.command == "create-invoices" and not s.dry_run:

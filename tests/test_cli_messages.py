@@ -192,3 +192,51 @@ def test_a_bad_period_under_json_in_a_process_is_json_and_exit_status_2(tmp_path
         text=True,
     )
     assert done.returncode == 2 and json.loads(done.stdout)["ok"] is False and done.stderr == ""
+
+
+# --- 8. small things --------------------------------------------------------------------------------------
+
+
+def test_demo_help_names_the_demo_folder(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    assert "(default: ./invoicing-demo, or $WORKDIR)" in " ".join(capsys.readouterr().out.split())
+    with pytest.raises(SystemExit):
+        main(["preview", "--help"])
+    assert "(default: ./invoicing-work, or $WORKDIR)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_demo_folder_is_ignored_by_git():
+    ignored = (Path(__file__).resolve().parents[1] / ".gitignore").read_text(encoding="utf-8").split()
+    assert "/invoicing-demo/" in ignored and "/invoicing-work/" in ignored
+
+
+def test_a_semicolon_separated_export_gets_a_hint(tmp_path, capsys):
+    export = tmp_path / "export.csv"
+    export.write_text(HARVEST.replace(",", ";") + "2026-10-01;Acme;Web;Dev;ok;1,5;Ana;Ruiz\n", encoding="utf-8")
+    code, _, err = run(capsys, "refresh", "--csv", str(export), "--workdir", str(tmp_path / "w"))
+    assert code == 1 and "export.csv:1:" in err
+    assert "This file is separated by semicolons (;), as Excel saves CSV in many European locales" in err
+    assert 'save it with commas (Excel: "CSV UTF-8 (Comma delimited)"' in err
+    assert not (tmp_path / "w").exists()
+
+
+def test_client_names_do_not_wrap_in_a_piped_table(tmp_path):
+    import subprocess
+    import sys
+
+    name = "Bluefin Logistics International Holdings of the North Atlantic"
+    export = tmp_path / "october.csv"
+    export.write_text(HARVEST + f'2026-10-01,"{name}",Web,Dev,ok,1.5,Ana,Ruiz\n', encoding="utf-8")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, str(root / "main.py"), "refresh", "--csv", str(export), "--workdir", str(tmp_path / "w")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "COLUMNS": "60"},
+    )
+    assert done.returncode == 0
+    assert any(name in line and "1.50" in line for line in done.stdout.splitlines()), done.stdout
