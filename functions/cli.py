@@ -197,13 +197,73 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _progress(args: argparse.Namespace) -> Progress:
+    """Live progress bars (step, count, elapsed time) on a terminal; nothing under --json or when piped."""
     if args.json or not err.is_terminal:
         return pipeline.no_progress
+    bars = _Bars()
+    _BARS.append(bars)
+    return bars
 
-    def show(done: int, total: int, what: str) -> None:
-        err.print(f"[dim]  [{done}/{total}] {what}[/dim]")
 
-    return show
+class _Bars:
+    """The Progress callback as rich progress bars: the job's steps (the first count it reports, `[n/5]`), and
+    under it the counts a step reports while it runs (files read, API pages, invoices created), each with its
+    elapsed time. A count of another total, or one that starts over, is a new bar; a step's bar is finished
+    when the job moves on."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=30),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+        )
+        self.steps: Any = None  # (task id, total) of the job's steps
+        self.inner: Any = None  # (task id, total, done) of the count running inside a step
+        self.started = False
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        if not self.started:
+            self.bars.start()
+            self.started = True
+        inner_running = self.inner is not None and self.inner[2] < self.inner[1]
+        if self.steps is None:
+            self.steps = (self.bars.add_task(what, total=total, completed=done), total)
+        elif total == self.steps[1] and not inner_running:
+            self._finish_inner()
+            self.bars.update(self.steps[0], completed=done, description=what)
+        else:
+            if self.inner is None or total != self.inner[1] or done < self.inner[2]:
+                self._finish_inner()
+                self.inner = (self.bars.add_task(f"  {what}", total=total, completed=done), total, done)
+            self.inner = (self.inner[0], total, done)
+            self.bars.update(self.inner[0], completed=done, description=f"  {what}")
+
+    def _finish_inner(self) -> None:
+        if self.inner is not None:
+            self.bars.update(self.inner[0], completed=self.inner[1])
+            self.inner = None
+
+    def stop(self) -> None:
+        if self.started:
+            self._finish_inner()
+            if self.steps is not None:
+                self.bars.update(self.steps[0], completed=self.steps[1])
+            self.bars.stop()
+            self.started = False
+
+
+_BARS: list[_Bars] = []
+
+
+def _stop_bars() -> None:
+    """Stop the live bars before anything else is printed (the summary, an error)."""
+    while _BARS:
+        _BARS.pop().stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -216,7 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     new_folder: Path | None = None
     try:
         new_folder = _new_folder(_workdir(args))
-        code = COMMANDS[args.command](args)
+        try:
+            code = COMMANDS[args.command](args)
+        finally:
+            _stop_bars()
         if new_folder is not None and new_folder.exists() and args.command == "refresh" and not args.json:
             err.print(f"Created the work folder {_workdir(args)} (it did not exist).", markup=False)
         return code
@@ -525,6 +588,7 @@ COMMANDS = {
 
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], show: Callable[[], None]) -> None:
+    _stop_bars()
     if args.json:
         print(json.dumps(payload, indent=2, default=str))
     else:

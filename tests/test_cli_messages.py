@@ -240,3 +240,30 @@ def test_client_names_do_not_wrap_in_a_piped_table(tmp_path):
     )
     assert done.returncode == 0
     assert any(name in line and "1.50" in line for line in done.stdout.splitlines()), done.stdout
+    assert "1/5" not in done.stderr and "━" not in done.stderr  # no progress bars when piped
+
+
+# --- 4. progress ------------------------------------------------------------------------------------------
+
+
+def test_a_terminal_shows_progress_bars_with_counts_and_elapsed_time_and_json_none(tmp_path, capsys, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from functions import cli
+
+    october = harvest(tmp_path / "october.csv", "2026-10-01")
+    september = harvest(tmp_path / "september.csv", "2026-10-02")
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=100))
+    argv = ["refresh", "--csv", str(october), "--csv", str(september), "--workdir", str(tmp_path / "w")]
+    code, out, _ = run(capsys, *argv)
+    shown = screen.getvalue()
+    assert code == 0 and "writing the sheet" in shown and "5/5" in shown and "0:00:0" in shown
+    assert "reading october.csv" in shown and "2/2" in shown  # the files read, under the step
+    assert "5/5" not in out and "0:00:0" not in out  # the bars are on stderr, the summary on stdout
+
+    screen.truncate(0)
+    code, out, _ = run(capsys, *argv, "--json")
+    assert code == 0 and json.loads(out)["ok"] and screen.getvalue() == ""
