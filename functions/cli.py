@@ -280,7 +280,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = COMMANDS[args.command](args)
         finally:
             _stop_bars()
-        if new_folder is not None and new_folder.exists() and args.command == "refresh" and not args.json:
+        if (
+            new_folder is not None
+            and new_folder.exists()
+            and args.command in ("refresh", "setup-sheet")
+            and not args.json
+        ):
             err.print(f"Created the work folder {_workdir(args)} (it did not exist).", markup=False)
         return code
     except InvoicingError as exc:
@@ -350,7 +355,9 @@ def _require_workbook(args: argparse.Namespace, settings: Settings, period: Peri
     folder = f" --workdir {shlex.quote(str(workdir))}" if workdir != Path("invoicing-work") else ""
     raise InputError(
         f"Nothing to {command}: {missing}. Run refresh first: "
-        f"`python main.py refresh --csv FILE --period {period}{folder}`. Nothing was created."
+        f"`python main.py refresh --csv FILE --period {period}{folder}` (a new agency starts with its categories: "
+        f"`python main.py setup-sheet --categories my_categories.csv{folder}`, docs/categories.md). "
+        "Nothing was created."
     )
 
 

@@ -17,6 +17,13 @@ def run(capsys, *argv):
     return code, captured.out, captured.err
 
 
+def with_categories(capsys, workdir: Path) -> Path:
+    """As a new agency starts: its categories first (here the demo's), then the first refresh."""
+    csv = Path(__file__).resolve().parents[1] / "functions" / "sample" / "config" / "Categories.csv"
+    assert run(capsys, "setup-sheet", "--categories", str(csv), "--workdir", str(workdir))[0] == 0
+    return workdir
+
+
 def harvest(path: Path, *days: str) -> Path:
     path.write_text(
         HARVEST + "".join(f"{d},Acme,Web,Dev,work {i},1.5,Ana,Ruiz\n" for i, d in enumerate(days)), encoding="utf-8"
@@ -51,6 +58,7 @@ def test_a_file_of_several_months_names_each_with_its_command(tmp_path, capsys):
 
 def test_the_period_defaults_to_the_one_month_the_files_hold(tmp_path, capsys):
     export = harvest(tmp_path / "my_october.csv", "2026-10-01", "2026-10-02")
+    with_categories(capsys, tmp_path / "w")
     code, out, err = run(capsys, "refresh", "--csv", str(export), "--workdir", str(tmp_path / "w"))
     assert code == 0 and "the files hold only 2026-10" in err
     assert "2 rows, 2 in 2026-10" in out and "preview --period 2026-10" in out
@@ -61,6 +69,7 @@ def test_the_period_defaults_to_the_one_month_the_files_hold(tmp_path, capsys):
 def test_one_file_of_another_month_beside_the_right_one_is_a_warning_with_its_command(tmp_path, capsys):
     october = harvest(tmp_path / "october.csv", "2026-10-01")
     september = harvest(tmp_path / "september.csv", "2026-09-30")
+    with_categories(capsys, tmp_path / "w")
     code, out, _ = run(
         capsys,
         "refresh",
@@ -101,7 +110,8 @@ def test_preview_in_an_empty_folder_says_run_refresh_first_and_creates_nothing(t
     assert code == 1 and out == ""
     assert err.strip() == (
         "Error: Nothing to preview: there is no work folder invoicing-work here. Run refresh first: "
-        "`python main.py refresh --csv FILE --period 2026-10`. Nothing was created."
+        "`python main.py refresh --csv FILE --period 2026-10` (a new agency starts with its categories: "
+        "`python main.py setup-sheet --categories my_categories.csv`, docs/categories.md). Nothing was created."
     )
     code, out, _ = run(capsys, "create-invoices", "--period", "2026-10", "--json")
     assert code == 1 and json.loads(out)["ok"] is False and "Run refresh first" in json.loads(out)["error"]
@@ -115,13 +125,16 @@ def test_a_mistyped_workdir_is_named_and_not_created(tmp_path, capsys):
     assert not typo.exists()
 
 
-def test_refresh_says_when_it_creates_the_work_folder(tmp_path, capsys):
-    export = harvest(tmp_path / "october.csv", "2026-10-01")
+def test_setup_sheet_and_refresh_say_when_they_create_the_work_folder(tmp_path, capsys):
+    csv = Path(__file__).resolve().parents[1] / "functions" / "sample" / "config" / "Categories.csv"
     work = tmp_path / "new-work"
-    code, _, err = run(capsys, "refresh", "--csv", str(export), "--workdir", str(work))
+    code, _, err = run(capsys, "setup-sheet", "--categories", str(csv), "--workdir", str(work))
     assert code == 0 and f"Created the work folder {work} (it did not exist)." in err
+    export = harvest(tmp_path / "october.csv", "2026-10-01")
     code, _, err = run(capsys, "refresh", "--csv", str(export), "--workdir", str(work))
     assert code == 0 and "Created the work folder" not in err
+    code, _, err = run(capsys, "refresh", "--csv", str(export), "--workdir", str(tmp_path / "other"))
+    assert code == 1 and not (tmp_path / "other").exists()  # no categories yet: stopped, and no folder left
 
 
 def test_a_failed_refresh_leaves_no_folder_or_file_behind(tmp_path, capsys):
@@ -136,6 +149,7 @@ def test_a_failed_refresh_leaves_no_folder_or_file_behind(tmp_path, capsys):
 
 def test_preview_of_a_month_the_sheet_does_not_hold_names_the_months_it_holds(tmp_path, capsys):
     export = harvest(tmp_path / "october.csv", "2026-10-01")
+    with_categories(capsys, tmp_path / "w")
     assert run(capsys, "refresh", "--csv", str(export), "--workdir", str(tmp_path / "w"))[0] == 0
     code, out, _ = run(capsys, "preview", "--period", "2026-11", "--workdir", str(tmp_path / "w"))
     assert code == 0
@@ -147,6 +161,7 @@ def test_preview_of_a_month_the_sheet_does_not_hold_names_the_months_it_holds(tm
 
 def test_every_command_answers_json_with_ok_and_rounded_seconds(tmp_path, capsys):
     export = harvest(tmp_path / "october.csv", "2026-10-01")
+    with_categories(capsys, tmp_path / "w")
     work = ["--workdir", str(tmp_path / "w"), "--json"]
     answers = {
         "refresh": run(capsys, "refresh", "--csv", str(export), *work),
@@ -216,14 +231,14 @@ def test_the_demo_folder_is_ignored_by_git():
 def test_a_semicolon_separated_export_gets_a_hint(tmp_path, capsys):
     export = tmp_path / "export.csv"
     export.write_text(HARVEST.replace(",", ";") + "2026-10-01;Acme;Web;Dev;ok;1,5;Ana;Ruiz\n", encoding="utf-8")
+    with_categories(capsys, tmp_path / "w")
     code, _, err = run(capsys, "refresh", "--csv", str(export), "--workdir", str(tmp_path / "w"))
     assert code == 1 and "export.csv:1:" in err
     assert "This file is separated by semicolons (;), as Excel saves CSV in many European locales" in err
     assert 'save it with commas (Excel: "CSV UTF-8 (Comma delimited)"' in err
-    assert not (tmp_path / "w").exists()
 
 
-def test_client_names_do_not_wrap_in_a_piped_table(tmp_path):
+def test_client_names_do_not_wrap_in_a_piped_table(tmp_path, capsys):
     import subprocess
     import sys
 
@@ -231,6 +246,7 @@ def test_client_names_do_not_wrap_in_a_piped_table(tmp_path):
     export = tmp_path / "october.csv"
     export.write_text(HARVEST + f'2026-10-01,"{name}",Web,Dev,ok,1.5,Ana,Ruiz\n', encoding="utf-8")
     root = Path(__file__).resolve().parents[1]
+    with_categories(capsys, tmp_path / "w")
     done = subprocess.run(
         [sys.executable, str(root / "main.py"), "refresh", "--csv", str(export), "--workdir", str(tmp_path / "w")],
         cwd=tmp_path,
@@ -255,6 +271,7 @@ def test_a_terminal_shows_progress_bars_with_counts_and_elapsed_time_and_json_no
 
     october = harvest(tmp_path / "october.csv", "2026-10-01")
     september = harvest(tmp_path / "september.csv", "2026-10-02")
+    with_categories(capsys, tmp_path / "w")
     screen = io.StringIO()
     monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=100))
     argv = ["refresh", "--csv", str(october), "--csv", str(september), "--workdir", str(tmp_path / "w")]
