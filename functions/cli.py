@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
+import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
@@ -26,12 +29,14 @@ from rich.table import Table
 from . import pipeline
 from .config import bootstrap, build_source, csv_source
 from .demo import demo_payload, run_demo
-from .errors import AuthError, ConfigError, InputErrors, InvoicingError
+from .errors import AuthError, ConfigError, InputError, InputErrors, InvoicingError
 from .models import Period
 from .money import fmt_money
 from .ports import CellBlock, Progress, SheetStore
 from .settings import SettingError, Settings
 from .values import is_blank
+
+DEMO_WORKDIR = Path("invoicing-demo")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -50,22 +55,42 @@ def _period(text: str) -> Period:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors (a bad --period, an unknown option) come back as JSON under --json."""
+
+    json_errors = False  # set by main() for the run's argv
+
+    def error(self, message: str) -> NoReturn:
+        if _Parser.json_errors:
+            print(json.dumps({"ok": False, "error": f"{self.prog}: {message}"}, indent=2))
+            self.exit(2)
+        super().error(message)
+
+
+def _period_option(help_text: str) -> _Parser:
+    parent = _Parser(add_help=False)
+    parent.add_argument("--period", type=_period, default=None, metavar="YYYY-MM", help=help_text)
+    return parent
+
+
+def _common_options(default_folder: str) -> _Parser:
+    common = _Parser(add_help=False)
     common.add_argument(
         "--workdir",
         type=Path,
         default=None,
         metavar="DIR",
-        help="where the workbook, ledger and invoice documents live (default: ./invoicing-work, or $WORKDIR)",
+        help=f"where the workbook, ledger and invoice documents live (default: {default_folder}, or $WORKDIR)",
     )
     common.add_argument("--json", action="store_true", help="print the summary as JSON (for scripts)")
-    period = argparse.ArgumentParser(add_help=False)
-    period.add_argument(
-        "--period", type=_period, default=None, metavar="YYYY-MM", help="the month to bill (default: last month)"
-    )
+    return common
 
-    parser = argparse.ArgumentParser(
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options("./invoicing-work")
+    period = _period_option("the month to bill (default: last month)")
+
+    parser = _Parser(
         prog="python main.py",
         description="Turn tracked time into reviewed, correct invoices: refresh time entries into a sheet, "
         "review them there, preview the invoices, then create them exactly once.",
@@ -77,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "demo",
-        parents=[common],
+        parents=[_common_options(f"./{DEMO_WORKDIR}")],
         help="run a whole month on the bundled sample agency",
         description="Refresh the sample agency's October 2026 exports (Harvest, Toggl, Clockify) "
         "into a workbook, categorize, review and approve as a person would, preview, "
@@ -87,7 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "refresh",
-        parents=[common, period],
+        parents=[
+            common,
+            _period_option(
+                "the month to import (default: the month the --csv files hold when they hold exactly one, "
+                "else last month)"
+            ),
+        ],
         help="import time entries into the Time tab",
         description="Import time entries, suggest a category for each, and merge them into the "
         "Time tab without overwriting anything people edited.",
@@ -166,28 +197,168 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _progress(args: argparse.Namespace) -> Progress:
+    """Live progress bars (step, count, elapsed time) on a terminal; nothing under --json or when piped."""
     if args.json or not err.is_terminal:
         return pipeline.no_progress
+    bars = _Bars()
+    _BARS.append(bars)
+    return bars
 
-    def show(done: int, total: int, what: str) -> None:
-        err.print(f"[dim]  [{done}/{total}] {what}[/dim]")
 
-    return show
+class _Bars:
+    """The Progress callback as rich progress bars: the job's steps (the first count it reports, `[n/5]`), and
+    under it the counts a step reports while it runs (files read, API pages, invoices created), each with its
+    elapsed time. A count of another total, or one that starts over, is a new bar; a step's bar is finished
+    when the job moves on."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=30),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+        )
+        self.steps: Any = None  # (task id, total) of the job's steps
+        self.inner: Any = None  # (task id, total, done) of the count running inside a step
+        self.started = False
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        if not self.started:
+            self.bars.start()
+            self.started = True
+        inner_running = self.inner is not None and self.inner[2] < self.inner[1]
+        if self.steps is None:
+            self.steps = (self.bars.add_task(what, total=total, completed=done), total)
+        elif total == self.steps[1] and not inner_running:
+            self._finish_inner()
+            self.bars.update(self.steps[0], completed=done, description=what)
+        else:
+            if self.inner is None or total != self.inner[1] or done < self.inner[2]:
+                self._finish_inner()
+                self.inner = (self.bars.add_task(f"  {what}", total=total, completed=done), total, done)
+            self.inner = (self.inner[0], total, done)
+            self.bars.update(self.inner[0], completed=done, description=f"  {what}")
+
+    def _finish_inner(self) -> None:
+        if self.inner is not None:
+            self.bars.update(self.inner[0], completed=self.inner[1])
+            self.inner = None
+
+    def stop(self) -> None:
+        if self.started:
+            self._finish_inner()
+            if self.steps is not None:
+                self.bars.update(self.steps[0], completed=self.steps[1])
+            self.bars.stop()
+            self.started = False
+
+
+_BARS: list[_Bars] = []
+
+
+def _stop_bars() -> None:
+    """Stop the live bars before anything else is printed (the summary, an error)."""
+    while _BARS:
+        _BARS.pop().stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_errors = "--json" in argv
     try:
-        return COMMANDS[args.command](args)
+        args = build_parser().parse_args(argv)
+    finally:
+        _Parser.json_errors = False
+    new_folder: Path | None = None
+    try:
+        new_folder = _new_folder(_workdir(args))
+        try:
+            code = COMMANDS[args.command](args)
+        finally:
+            _stop_bars()
+        if (
+            new_folder is not None
+            and new_folder.exists()
+            and args.command in ("refresh", "setup-sheet")
+            and not args.json
+        ):
+            err.print(f"Created the work folder {_workdir(args)} (it did not exist).", markup=False)
+        return code
     except InvoicingError as exc:
+        _remove_left_behind(new_folder, args)
         if getattr(args, "json", False):
             print(json.dumps({"ok": False, "error": str(exc)}, indent=2))
         else:
             err.print(f"[bold red]Error:[/bold red] {exc}", markup=True, highlight=False)
         return 2 if isinstance(exc, SettingError) else 1
     except KeyboardInterrupt:
-        err.print("Interrupted; nothing further was written.")
+        _remove_left_behind(new_folder, args)
+        if args.json:
+            print(json.dumps({"ok": False, "error": "Interrupted; nothing further was written."}, indent=2))
+        else:
+            err.print("Interrupted; nothing further was written.")
         return 130
+
+
+def _workdir(args: argparse.Namespace) -> Path:
+    settings = _settings(args)
+    if args.command == "demo" and args.workdir is None and "workdir" not in settings.model_fields_set:
+        return DEMO_WORKDIR
+    return settings.workdir
+
+
+def _new_folder(workdir: Path) -> Path | None:
+    """The outermost folder of `workdir` that does not exist yet (what a run would create), or None."""
+    if workdir.exists():
+        return None
+    top = workdir.absolute()
+    while not top.parent.exists():
+        top = top.parent
+    return top
+
+
+def _remove_left_behind(new_folder: Path | None, args: argparse.Namespace) -> None:
+    """A failed run leaves no folder behind that it created: its lock file, then the empty folders, go."""
+    if new_folder is None or not new_folder.exists():
+        return
+    try:
+        workdir = _workdir(args).absolute()
+    except InvoicingError:
+        return
+    for lock in workdir.glob(".*.lock") if workdir.is_dir() else ():
+        lock.unlink(missing_ok=True)
+    folder = workdir
+    while folder.is_relative_to(new_folder):
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _require_workbook(args: argparse.Namespace, settings: Settings, period: Period, command: str) -> None:
+    """Preview and create-invoices read a workbook that refresh made: without one, say so and create nothing."""
+    if settings.sheet == "google" or settings.workbook_path.exists():
+        return
+    workdir = settings.workdir
+    missing = (
+        f"{workdir} has no workbook yet ({settings.workbook_path.name})"
+        if workdir.exists()
+        else f"the work folder {workdir} does not exist (is --workdir mistyped?)"
+        if args.workdir is not None
+        else f"there is no work folder {workdir} here"
+    )
+    folder = f" --workdir {shlex.quote(str(workdir))}" if workdir != Path("invoicing-work") else ""
+    raise InputError(
+        f"Nothing to {command}: {missing}. Run refresh first: "
+        f"`python main.py refresh --csv FILE --period {period}{folder}` (a new agency starts with its categories: "
+        f"`python main.py setup-sheet --categories my_categories.csv{folder}`, docs/categories.md). "
+        "Nothing was created."
+    )
 
 
 # --- commands ------------------------------------------------------------------------------------------
@@ -195,9 +366,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    period = args.period or Period.parse(default_period())
     if args.csv and args.source:
         raise ConfigError("Give either --csv files or --source, not both.")
+    months = _months_held(args.csv)
+    held = sorted(set().union(*months.values())) if months else []
+    if args.period is None and len(held) == 1:
+        period = Period.parse(held[0])
+        if not args.json:
+            err.print(f"--period not given: the files hold only {period}, so that is the month imported.")
+    else:
+        period = args.period or Period.parse(default_period())
+    elsewhere = _outside_period(args, months, period)
     source = csv_source(args.csv, skip_bad_rows=args.skip_bad_rows) if args.csv else build_source(settings, args.source)
     services = bootstrap(settings, job="refresh", source=source)
     if source is None and not args.json:
@@ -206,22 +385,82 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             "Refreshing suggestions and flags of the rows already in the sheet."
         )
     summary = pipeline.refresh(services, period, progress=_progress(args))
+    summary.warnings += elsewhere
     _emit(args, summary.as_json(), lambda: _print_refresh(summary))
     return 0
 
 
+def _months_held(paths: Sequence[Path]) -> dict[Path, Counter[str]]:
+    """The months (YYYY-MM -> entries) each readable export holds. A file that cannot be read is left out
+    here: the refresh itself reports its problems, with file, line and column."""
+    from .sources.csv_exports import parse_export
+
+    held: dict[Path, Counter[str]] = {}
+    for path in paths:
+        try:
+            parsed = parse_export(path, skip_bad_rows=True)
+        except InvoicingError:
+            continue
+        held[path] = Counter(str(Period.of(e.date)) for e in parsed.entries)
+    return held
+
+
+def _outside_period(args: argparse.Namespace, months: dict[Path, Counter[str]], period: Period) -> list[str]:
+    """Refuse a refresh whose files hold entries but none in the period (it would import nothing), naming the
+    months they hold and the command for each; warn about single files with nothing in the period."""
+
+    def command(paths: Sequence[Path], month: str) -> str:
+        parts = ["python main.py refresh", *(f"--csv {shlex.quote(str(p))}" for p in paths), f"--period {month}"]
+        if args.workdir is not None:
+            parts.append(f"--workdir {shlex.quote(str(args.workdir))}")
+        if args.skip_bad_rows:
+            parts.append("--skip-bad-rows")
+        return "`" + " ".join(parts) + "`"
+
+    def holds(counts: Counter[str]) -> str:
+        n = sum(counts.values())
+        what = f"{n} entr{'y' if n == 1 else 'ies'}"
+        if len(counts) == 1:
+            return f"{what}, all in {next(iter(counts))}"
+        return f"{what}, in " + ", ".join(f"{m} ({c})" for m, c in sorted(counts.items()))
+
+    empty = {p: c for p, c in months.items() if c and str(period) not in c}
+    if not empty:
+        return []
+    names = ", ".join(p.name for p in empty)
+    if len(empty) == len([c for c in months.values() if c]):
+        held = sorted(set().union(*empty.values()))
+        runs = "; ".join(command([p for p, c in empty.items() if m in c], m) for m in held)
+        raise InputError(
+            f"Nothing to import for {period}: {names} "
+            + ("holds " + holds(next(iter(empty.values()))) if len(empty) == 1 else "hold no entries in it")
+            + f". Nothing was changed. To import {'them' if len(held) == 1 else 'a month'}, run {runs}."
+        )
+    return [
+        f"{p.name} has no entries in {period} ({holds(c)}); to import them, run "
+        + "; ".join(command([p], m) for m in sorted(c))
+        for p, c in empty.items()
+    ]
+
+
 def cmd_preview(args: argparse.Namespace) -> int:
-    services = bootstrap(_settings(args), job="preview")
-    summary = pipeline.preview(services, args.period or Period.parse(default_period()))
+    settings = _settings(args)
+    services = bootstrap(settings, job="preview")
+    period = args.period or Period.parse(default_period())
+    _require_workbook(args, settings, period, "preview")
+    summary = pipeline.preview(services, period)
     _emit(args, summary.as_json(), lambda: _print_invoices(summary, "Preview"))
     return 0
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    services = bootstrap(_settings(args), job="create-invoices")
+    settings = _settings(args)
+    services = bootstrap(settings, job="create-invoices")
+    period = args.period or Period.parse(default_period())
+    _require_workbook(args, settings, period, "create invoices for")
     summary = pipeline.create_invoices(
         services,
-        args.period or Period.parse(default_period()),
+        period,
         dry_run=args.dry_run,
         create_missing=args.create_missing,
         progress=_progress(args),
@@ -283,6 +522,8 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
     try:
         connect(_settings(args).quickbooks)
+        if args.json:
+            print(json.dumps({"ok": True, "service": args.service, "connected": True}, indent=2))
     except EOFError:
         raise AuthError(
             "No address was pasted, so QuickBooks is not connected. Run "
@@ -294,7 +535,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.workdir is None and "workdir" not in settings.model_fields_set:
-        settings = settings.model_copy(update={"workdir": Path("invoicing-demo")})
+        settings = settings.model_copy(update={"workdir": DEMO_WORKDIR})
     if args.fresh and settings.workdir.exists():
         for name in ("invoicing.xlsx", "ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
             (settings.workdir / name).unlink(missing_ok=True)
@@ -307,15 +548,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     def show() -> None:
         out.print(f"[bold]Demo: {settings.agency_name}, {period.label()}[/bold]")
+        made = [f"{history.created} created now"] if history.created else []
+        made += [f"{history.existing} by an earlier run"] if history.existing else []
         out.print(
-            f"{previous.label()} (last month, for history): {history.created + history.existing} invoices in the ledger"
+            f"{previous.label()} (last month, for history): {len(history.invoices)} invoices in the ledger"
+            + (f" ({', '.join(made)})" if made else "")
         )
         out.print(
-            f"Refresh: {refreshed.imported} entries imported ({refreshed.new} new); suggestions by "
-            + ", ".join(f"{k} {v}" for k, v in sorted(refreshed.suggestions.items()))
+            f"Refresh: {refreshed.imported} entries imported ({refreshed.new} new); "
+            + (
+                "suggestions by " + ", ".join(f"{k} {v}" for k, v in sorted(refreshed.suggestions.items()))
+                if refreshed.suggestions
+                else "every entry already had its suggestion, so none was needed"
+            )
         )
         out.print(
             f"Review: {review['categories_fixed']} categories corrected, {review['approved']} billable rows approved"
+            if review["categories_fixed"] or review["approved"]
+            else "Review: nothing left to correct or approve"
         )
         _print_invoices(created, "Invoices")
         if settings.accounting == "ledger":
@@ -345,10 +595,22 @@ COMMANDS = {
 
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], show: Callable[[], None]) -> None:
+    _stop_bars()
     if args.json:
         print(json.dumps(payload, indent=2, default=str))
     else:
         show()
+
+
+def _print_table(table: Table) -> None:
+    """A table at its natural width when piped or redirected (no client name wrapped over two lines in a
+    file or a pager); wrapped to fit on a terminal."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    natural = out.measure(table, options=out.options.update_width(10_000)).maximum
+    wide = Console(file=out.file, highlight=False, soft_wrap=True, width=max(natural, 80), color_system=None)
+    wide.print(table)
 
 
 def _print_warnings(warnings: list[str], where: str) -> None:
@@ -369,7 +631,7 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
         table.add_column(col, justify="left" if col == "Client" else "right")
     for client, c in s.clients.items():
         table.add_row(client, str(c.entries), f"{c.billable_hours:.2f}", f"{c.non_billable_hours:.2f}")
-    out.print(table)
+    _print_table(table)
     out.print(
         f"{s.imported} imported: {s.new} new, {s.updated} updated, {s.unchanged} unchanged, "
         f"{s.held_changes} source changes held for review (approved rows), {s.gone} gone from the source."
@@ -415,7 +677,7 @@ def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
             str(inv.entries),
             inv.status,
         )
-    out.print(table)
+    _print_table(table)
     if s.totals:
         out.print("Totals: " + ", ".join(fmt_money(v, k) for k, v in s.totals.items()))
     if s.invoices and s.command == "create-invoices" and not s.dry_run:

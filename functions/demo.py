@@ -10,16 +10,20 @@ from __future__ import annotations
 import csv
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from . import pipeline
 from .config import Services, Settings, bootstrap, csv_source
 from .models import Period
+from .money import round_money
 from .ports import Progress, no_progress
 from .sheet.config_tabs import parse_book
+from .sheet.contract import HeaderMap, load_contract
 from .sheet.session import CONFIG_TABS, SheetSession
-from .summaries import CreateSummary, PreviewSummary, RefreshSummary
+from .summaries import CreateSummary, InvoiceSummary, PreviewSummary, RefreshSummary, totals
+from .values import parse_decimal, text
 
 SAMPLE = Path(__file__).parent / "sample"
 DEMO_PERIOD = "2026-10"
@@ -29,11 +33,11 @@ DEMO_PERIOD = "2026-10"
 class DemoResult:
     period: Period
     services: Services
-    history: CreateSummary  # last month's create-invoices
+    history: CreateSummary  # last month's invoices: created by this run, or already in the ledger
     refreshed: RefreshSummary
     review: dict[str, int]
     previewed: PreviewSummary
-    created: CreateSummary
+    created: CreateSummary  # this month's invoices: created by this run, or already in the ledger
 
 
 def run_demo(settings: Settings, progress: Progress = no_progress) -> DemoResult:
@@ -57,14 +61,54 @@ def run_demo(settings: Settings, progress: Progress = no_progress) -> DemoResult
     previewed = pipeline.preview(services, period)
     progress(5, 5, "create invoices")
     created = pipeline.create_invoices(services, period)
+    listed = SheetSession(services.sheet, ["Invoices"])
     return DemoResult(
         period=period,
         services=services,
-        history=last_month,
+        history=with_earlier(last_month, invoices_listed(listed, previous)),
         refreshed=refreshed,
         review=review,
         previewed=previewed,
-        created=created,
+        created=with_earlier(created, invoices_listed(listed, period)),
+    )
+
+
+def invoices_listed(sheet: SheetSession, period: Period) -> list[InvoiceSummary]:
+    """The invoices of `period` the Invoices tab lists (what an earlier run created), as `existing`."""
+    rows = sheet.tables.get("Invoices") or []
+    if len(rows) < 2:
+        return []
+    hm = HeaderMap(load_contract().tab("Invoices"), rows[0])
+    out: list[InvoiceSummary] = []
+    for r in rows[1:]:
+        if text(hm.get(r, "period")) != str(period) or not text(hm.get(r, "number")):
+            continue
+        currency = text(hm.get(r, "currency"))
+        out.append(
+            InvoiceSummary(
+                number=text(hm.get(r, "number")),
+                client=text(hm.get(r, "client")),
+                currency=currency,
+                total=round_money(parse_decimal(hm.get(r, "total")) or Decimal("0"), currency),
+                lines=int(parse_decimal(hm.get(r, "lines")) or 0),
+                entries=int(parse_decimal(hm.get(r, "entries")) or 0),
+                status="existing",
+                link=text(hm.get(r, "link")),
+            )
+        )
+    return out
+
+
+def with_earlier(run: CreateSummary, listed: list[InvoiceSummary]) -> CreateSummary:
+    """A create-invoices summary completed with the period's invoices an earlier run created, so that a
+    re-run reports what the ledger holds (25 invoices, 25 already existed), not only what this run did."""
+    done = {i.number for i in run.invoices}
+    earlier = [i for i in listed if i.number not in done]
+    if not earlier:
+        return run
+    invoices = [*run.invoices, *earlier]
+    return run.model_copy(
+        update={"invoices": invoices, "existing": run.existing + len(earlier), "totals": totals(invoices)}
     )
 
 

@@ -172,6 +172,15 @@ def _bill(services: Services, period: Period, sheet: SheetSession) -> tuple[Bill
     """The period's invoices from the session's records, every issue named by its real cell."""
     book, warnings = sheet.book()
     table = sheet.time()
+    if not table.rows:
+        warnings.append("The Time tab has no rows yet: run refresh first (`python main.py refresh --csv FILE`).")
+    elif not any(period.contains(r.entry.date) for r in table.rows):
+        months = sorted({str(Period.of(r.entry.date)) for r in table.rows})
+        warnings.append(
+            f"The Time tab has no rows in {period}; it holds {', '.join(months[-3:])}"
+            + (f" and {len(months) - 3} earlier months" if len(months) > 3 else "")
+            + f": run this again with `--period {months[-1]}`, or refresh {period} first."
+        )
     blocking = table.blocking(period)
     if blocking:
         raise InputErrors(blocking, what="Time tab")

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from .billing.engine import BillingResult
 
@@ -29,8 +29,13 @@ class Summary(BaseModel):
     seconds: float = 0.0
     warnings: list[str] = Field(default_factory=list)
 
+    @field_serializer("seconds")
+    def _rounded(self, seconds: float) -> float:
+        return round(seconds, 2)  # 0.16, not 0.15662235100000999
+
     def as_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """The summary as JSON, `ok` first (a summary is a run that finished)."""
+        return {"ok": True, **self.model_dump(mode="json")}
 
 
 def run_id(clock: Callable[[], datetime]) -> dict[str, str]:

@@ -44,6 +44,7 @@ def test_demo_runs_the_whole_month_and_is_idempotent(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "--workdir", str(tmp_path), "--json")
     assert code == 0
     summary = json.loads(out)
+    assert summary["history"] == {"period": "2026-09", "created": 24, "existing": 0}
     invoices = summary["invoices"]
     assert len(invoices) == 25 and summary["created"] == 25
     assert all(set(i) >= {"number", "client", "currency", "total", "lines"} for i in invoices)
@@ -65,6 +66,20 @@ def test_demo_runs_the_whole_month_and_is_idempotent(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "--workdir", str(tmp_path), "--json")
     again = json.loads(out)
     assert code == 0 and again["created"] == 0 and again["refresh"]["new"] == 0
+    # a re-run reports what the ledger holds, created by the first run: every figure true (issue 16)
+    assert again["existing"] == 25 and again["history"] == {"period": "2026-09", "created": 0, "existing": 24}
+    assert [(i["number"], i["total"], i["status"]) for i in again["invoices"]] == [
+        (i["number"], i["total"], "existing") for i in invoices
+    ]
+    assert again["totals"] == summary["totals"]
+
+    code, out, _ = run(capsys, "demo", "--workdir", str(tmp_path))
+    assert code == 0
+    assert "Sep 2026 (last month, for history): 24 invoices in the ledger (24 by an earlier run)" in out
+    assert "1743 entries imported (0 new); every entry already had its suggestion, so none was needed" in out
+    assert "suggestions by \n" not in out and "Review: nothing left to correct or approve" in out
+    assert "0 created, 25 already existed (nothing is created twice)." in out
+    assert "No invoice is ready" not in out
 
 
 def test_refresh_json_reports_hours_per_client(tmp_path, capsys):

@@ -98,6 +98,18 @@ def _identity(fmt: type[ExportFormat], e: TimeEntry, v: dict[str, Any]) -> list[
     return fields
 
 
+def _semicolon_hint(header: Sequence[str]) -> str:
+    """A header read as one or two cells with semicolons in them is a semicolon-separated file (Excel saves CSV
+    that way where the decimal separator is a comma): say how to export it with commas."""
+    if sum(h.count(";") for h in header) < max(2, len(header)):
+        return ""
+    return (
+        ". This file is separated by semicolons (;), as Excel saves CSV in many European locales: export it "
+        'again from the tracker, or save it with commas (Excel: "CSV UTF-8 (Comma delimited)"; LibreOffice: '
+        'field delimiter ",").'
+    )
+
+
 def parse_export(path: Path, skip_bad_rows: bool = False) -> ParsedExport:
     """Read one export file; raise InputErrors listing every problem unless `skip_bad_rows`.
 
@@ -133,7 +145,9 @@ def parse_export(path: Path, skip_bad_rows: bool = False) -> ParsedExport:
         try:
             layout = layout_of(header)
         except UnknownFormat as exc:
-            raise InputErrors([InputError(str(exc), Location(file=path.name, line=1))], what=what) from None
+            raise InputErrors(
+                [InputError(str(exc) + _semicolon_hint(header), Location(file=path.name, line=1))], what=what
+            ) from None
         fmt = layout.format
         columns = fmt.columns()
         body = list(records)
