@@ -351,8 +351,8 @@ class ClientSteps:
         if self.prev_hours and hours > Fraction(self.prev_hours) * Fraction(SPIKE_RATIO):
             pct = float((hours / Fraction(self.prev_hours) - 1) * 100)
             self.warn(
-                f"{hours_text(hours)} h billable this month, "
-                f"up {pct:.0f}% on last month ({hours_text(self.prev_hours)} h)"
+                f"{float(hours):.1f} h billable this month, "  # a comparison for people: a tenth is enough
+                f"up {pct:.0f}% on last month ({float(self.prev_hours):.1f} h)"
             )
         if self.prev_total and self.prev_total > ZERO:
             total = sum((line.amount for line in self.lines), ZERO)
