@@ -3,7 +3,7 @@
 The Runs tab has, per run: the command, when it started, how many seconds it took, its summary (entries
 imported, invoices created, suggestions by source) and the AI usage (requests, tokens, dollars). What it does
 not have comes from the deploy settings (deploy/env, else deploy/env.example, else the defaults of
-deploy/functions.sh), and the output says so: function memory and CPU, min instances, the nightly schedule.
+deploy/lib.sh), and the output says so: function memory and CPU, min instances, the nightly schedule.
 
     >>> runs_per_month("0 2 * * *")
     30.44
@@ -60,7 +60,7 @@ def deploy_settings(deploy_dir: Path = DEPLOY_DIR) -> tuple[dict[str, str], str]
                 if m and m.group(1) in (*DEPLOY_DEFAULTS, "AI_ENABLED", "ACCOUNTING", "TIME_SOURCE"):
                     values[m.group(1)] = m.group(2).strip().strip('"').strip("'")
             return values, f"deploy/{name}"
-    return values, "the defaults of deploy/functions.sh"
+    return values, "the defaults of deploy/lib.sh"
 
 
 def memory_gib(text: str) -> float:
@@ -333,7 +333,8 @@ def estimate(
     # Secret Manager: one ENABLED version per secret, plus disabled token versions inside the grace period
     sm = prices["secret_manager"]
     env_secrets = 1 + (1 if accounting == "quickbooks" else 0) + (1 if ai_on else 0)  # tracker, QBO secret, key
-    qbo_runs = runs.get("preview", 0) + runs.get("create-invoices", 0) if accounting == "quickbooks" else 0.0
+    # only create-invoices calls QuickBooks (refresh and preview do not)
+    qbo_runs = runs.get("create-invoices", 0.0) if accounting == "quickbooks" else 0.0
     token_saves = qbo_runs  # an access token lives an hour: at most one refresh per QuickBooks run
     in_grace = min(token_saves, token_saves * TOKEN_GRACE_DAYS / DAYS_PER_MONTH)
     versions = env_secrets + (1 if accounting == "quickbooks" else 0) + in_grace
