@@ -6,6 +6,12 @@
 # requests through and every function verifies the Google-signed ID token itself (signature, audience,
 # expiry, issuer) and the caller's email against INVOICING_ALLOWED_CALLERS before doing anything.
 #
+# Cost (docs/cost.md): --min-instances 0 (MIN_INSTANCES), so nothing is billed between runs; a run starts an
+# instance in a few seconds, which the nightly job and the menu can wait for. --memory 512Mi (FUNCTION_MEMORY):
+# the measured peak is 111 MB for the demo agency (25 clients) and 298 MB for a 250-client month (17,430
+# entries, benchmarks/pipeline_scale.py), so 512Mi leaves headroom up to about 250 clients; above that set
+# FUNCTION_MEMORY=1Gi. --cpu 1 (FUNCTION_CPU). `python main.py cost` prices these settings.
+#
 # Why create_invoices has --max-instances 1: all its requests then reach one instance, whose lock makes a
 # second, overlapping run wait (HTTP 409) instead of running beside the first.
 
@@ -73,7 +79,8 @@ for fn in "${FUNCTIONS[@]}"; do
   step "Deploying ${fn}"
   gcloud functions deploy "${fn}" --gen2 --region "${REGION}" --runtime python311 \
     --source "${STAGE}" --entry-point "${fn}" --trigger-http --allow-unauthenticated \
-    --service-account "${RUNTIME_SA}" --memory 1Gi --cpu 1 --timeout "${timeout}" "${limits[@]}" \
+    --service-account "${RUNTIME_SA}" --memory "${FUNCTION_MEMORY}" --cpu "${FUNCTION_CPU}" \
+    --min-instances "${MIN_INSTANCES}" --timeout "${timeout}" "${limits[@]}" \
     --env-vars-file "${ENV_VARS}" "${secret_flags[@]}" --quiet
 done
 

@@ -31,6 +31,10 @@ ACCOUNTING="${ACCOUNTING:-quickbooks}"
 AI_ENABLED="${AI_ENABLED:-true}"
 TIME_SOURCE="${TIME_SOURCE:-harvest}"
 APPS_SCRIPT_CLIENT_ID="${APPS_SCRIPT_CLIENT_ID:-}"
+# The functions' size (docs/cost.md; functions/cost.py DEPLOY_DEFAULTS has the same defaults).
+FUNCTION_MEMORY="${FUNCTION_MEMORY:-512Mi}"
+FUNCTION_CPU="${FUNCTION_CPU:-1}"
+MIN_INSTANCES="${MIN_INSTANCES:-0}"
 RUNTIME_SA="${RUNTIME_SA_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
 SCHEDULER_SA="${SCHEDULER_SA_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
 FUNCTIONS=(refresh preview create_invoices)

@@ -19,10 +19,39 @@ store_secret() {
     return 0
   fi
   secret_exists "${name}" || gcloud secrets create "${name}" --replication-policy automatic >/dev/null
-  printf '%s' "${value}" | gcloud secrets versions add "${name}" --data-file=- >/dev/null
+  local version
+  version="$(printf '%s' "${value}" | gcloud secrets versions add "${name}" --data-file=- --format 'value(name)')"
+  version="${version##*/}"
+  [[ "$(gcloud secrets versions access "${version}" --secret "${name}")" == "${value}" ]] ||
+    die "version ${version} of ${name} reads back differently; older versions were kept."
+  retire_old_versions "${name}" "${version}"
   gcloud secrets add-iam-policy-binding "${name}" --member "serviceAccount:${RUNTIME_SA}" \
     --role roles/secretmanager.secretAccessor >/dev/null
   echo "stored a new version of ${name}"
+}
+
+# Disable the ENABLED versions older than $2 (just stored and read back); destroy the DISABLED versions
+# superseded by a version created more than 7 days ago.
+retire_old_versions() {
+  local name="$1" keep="$2" v superseding
+  for v in $(gcloud secrets versions list "${name}" --filter 'state:ENABLED' --format 'value(name)'); do
+    v="${v##*/}"
+    if ((v < keep)); then
+      gcloud secrets versions disable "${v}" --secret "${name}" --quiet >/dev/null
+      echo "disabled version ${v} of ${name}"
+    fi
+  done
+  superseding="$(gcloud secrets versions list "${name}" --filter 'state:(ENABLED DISABLED) AND createTime<-P7D' \
+    --sort-by '~createTime' --limit 1 --format 'value(name)')"
+  superseding="${superseding##*/}"
+  [[ -n "${superseding}" ]] || return 0
+  for v in $(gcloud secrets versions list "${name}" --filter 'state:DISABLED' --format 'value(name)'); do
+    v="${v##*/}"
+    if ((v < superseding && v < keep)); then
+      gcloud secrets versions destroy "${v}" --secret "${name}" --quiet >/dev/null
+      echo "destroyed version ${v} of ${name} (disabled, superseded more than 7 days ago)"
+    fi
+  done
 }
 
 if [[ "${ACCOUNTING}" == "quickbooks" ]]; then
@@ -31,8 +60,8 @@ if [[ "${ACCOUNTING}" == "quickbooks" ]]; then
 
   step "QuickBooks tokens: the functions read and rotate them in the secret ${SECRET_QBO_TOKENS}"
   secret_exists "${SECRET_QBO_TOKENS}" || gcloud secrets create "${SECRET_QBO_TOKENS}" --replication-policy automatic >/dev/null
-  # refresh tokens rotate: the functions must add versions, not only read them
-  for role in roles/secretmanager.secretAccessor roles/secretmanager.secretVersionAdder; do
+  # refresh tokens rotate: the functions add versions, then disable and destroy the old ones
+  for role in roles/secretmanager.secretAccessor roles/secretmanager.secretVersionManager; do
     gcloud secrets add-iam-policy-binding "${SECRET_QBO_TOKENS}" --member "serviceAccount:${RUNTIME_SA}" \
       --role "${role}" >/dev/null
   done

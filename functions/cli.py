@@ -186,6 +186,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the OAuth sign-in for QuickBooks Online and store the tokens.",
     )
     p.add_argument("service", choices=["quickbooks"])
+
+    p = sub.add_parser(
+        "cost",
+        parents=[common],
+        help="estimate the monthly cloud cost from the Runs tab",
+        description="Estimate what running the pipeline on Google Cloud costs a month, per service (Cloud "
+        "Functions, Cloud Scheduler, Secret Manager, Cloud Logging, Claude), from the Runs tab's per-run "
+        "figures and the list prices in functions/prices.json; says which settings drive it (docs/cost.md).",
+    )
+    p.add_argument("--months", type=int, default=3, metavar="N", help="read the runs of the last N months (default: 3)")
+    p.add_argument(
+        "--clients",
+        type=int,
+        default=None,
+        metavar="N",
+        help="price a month for N clients, scaling the work per run from the Clients tab's count",
+    )
     return parser
 
 
@@ -581,7 +598,70 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cost(args: argparse.Namespace) -> int:
+    from . import cost
+    from .config import build_sheet
+
+    if args.months < 1:
+        raise InputError("--months must be 1 or more.")
+    settings = _settings(args)
+    if settings.sheet != "google" and not settings.workbook_path.exists():
+        raise InputError(
+            f"Nothing to price: {settings.workdir} has no workbook yet. Run refresh first, or the demo: "
+            "`python main.py demo`, then `python main.py cost --workdir invoicing-demo`."
+        )
+    tables = build_sheet(settings).read(["Runs", "Clients"])
+    figures = cost.figures_from_runs(tables.get("Runs") or [], args.months)
+    clients = sum(1 for row in (tables.get("Clients") or [])[1:] if row and not is_blank(row[0]))
+    scale = 1.0
+    if args.clients is not None:
+        if args.clients < 1 or not clients:
+            raise InputError("--clients needs a positive number and a Clients tab with clients to scale from.")
+        scale = args.clients / clients
+    deploy, source = cost.deploy_settings()
+    est = cost.estimate(
+        figures,
+        deploy,
+        source,
+        ai_model=settings.claude.ai_model,
+        ai_on=deploy.get("AI_ENABLED", "true").lower() == "true",
+        accounting=deploy.get("ACCOUNTING", "quickbooks"),
+        scale=scale,
+    )
+    payload = {**est.to_json(), "clients_in_sheet": clients, "clients_priced": args.clients or clients}
+
+    def show() -> None:
+        who = f"{args.clients} clients (the sheet has {clients})" if args.clients else f"{clients} clients"
+        out.print(
+            f"[bold]Estimated monthly cost, {who}[/bold]: from {figures.runs_read} runs in the Runs tab "
+            f"({figures.first[:10]} to {figures.last[:10]}, priced as {figures.months:g} month(s)), "
+            f"list prices of {est.prices_as_of} (functions/prices.json)."
+        )
+        table = Table()
+        for col in ("Service", "Usage a month", "List USD", "After free tier"):
+            table.add_column(col, justify="right" if "USD" in col or "free" in col else "left")
+        for line in est.lines:
+            table.add_row(line.service, line.usage, f"{line.list_usd:.2f}", f"{line.billed_usd:.2f}")
+        table.add_row("Total", "", f"{est.list_total:.2f}", f"{est.billed_total:.2f}")
+        _print_table(table)
+        out.print(
+            "Free tiers are per billing account, shared with its other projects. Not included: QuickBooks, "
+            "Xero, Stripe and the time tracker's own fees.",
+            markup=False,
+        )
+        out.print("\nSettings that drive it:")
+        for name, value in est.settings.items():
+            out.print(f"  {name}: {value}", markup=False)
+        out.print("Assumed (the Runs tab has no such figure):")
+        for assumed in est.assumptions:
+            out.print(f"  - {assumed}", markup=False)
+
+    _emit(args, payload, show)
+    return 0
+
+
 COMMANDS = {
+    "cost": cmd_cost,
     "demo": cmd_demo,
     "refresh": cmd_refresh,
     "preview": cmd_preview,

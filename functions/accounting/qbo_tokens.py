@@ -12,7 +12,9 @@ saves before it uses the new access token. A lost refresh token means reconnecti
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -24,6 +26,10 @@ from ..errors import AuthError, ConfigError, Transient
 
 DEFAULT_TOKEN_FILE = "~/.config/invoicing/quickbooks-tokens.json"
 RECONNECT = "Reconnect with `python main.py connect quickbooks`."
+# Disabled token versions are destroyed once superseded this long: time to re-enable one by hand.
+DESTROY_AFTER = timedelta(days=7)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -117,14 +123,39 @@ class FileTokenStore:
 class SecretManagerTokenStore:
     """Google Secret Manager: each save adds a secret version; load reads `latest`.
 
+    Secret Manager bills every ENABLED version each month, and every refresh adds one, so a save cleans up
+    behind itself, in this order, each step only after the one before succeeded:
+
+    1. add the new version;
+    2. read that version back and compare it with what was written (a failure raises: nothing is touched);
+    3. disable every older ENABLED version. The new version and anything newer stay ENABLED: `latest` (the
+       most recently created version, the one `load` reads) is never disabled;
+    4. destroy the DISABLED versions that were superseded more than `grace` ago (DESTROY_AFTER, 7 days):
+       until then a disabled token set can be re-enabled by hand (`gcloud secrets versions enable`).
+
+    Steps 3-4 are housekeeping: if they fail, or the process dies between 2 and 3, the new tokens are
+    already stored and readable, the save still succeeds (with a warning in the log), and the next save
+    finds and cleans every older ENABLED version. The runtime service account needs
+    roles/secretmanager.secretVersionManager on this secret (deploy/secrets.sh grants it).
+
     Uses the REST API through google-auth's AuthorizedSession (Application Default Credentials on Cloud
-    Functions), so no extra client library is needed. `session` and `endpoint` are for tests.
+    Functions), so no extra client library is needed. `session`, `endpoint` and `clock` are for tests.
     """
 
-    def __init__(self, secret: str, session: Any | None = None, endpoint: str = "https://secretmanager.googleapis.com"):
+    def __init__(
+        self,
+        secret: str,
+        session: Any | None = None,
+        endpoint: str = "https://secretmanager.googleapis.com",
+        grace: timedelta | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ):
         self.secret = secret.strip("/")
         self.endpoint = endpoint.rstrip("/")
+        self.grace = DESTROY_AFTER if grace is None else grace
+        self._clock = clock or utcnow
         self._session = session
+        self.last_cleanup: Cleanup | None = None  # what the last save disabled and destroyed
 
     def describe(self) -> str:
         return f"Secret Manager {self.secret}"
@@ -139,21 +170,82 @@ class SecretManagerTokenStore:
         return self._session
 
     def load(self) -> TokenSet | None:
+        text = self._access("latest", "read")
+        return None if text is None else TokenSet.from_json(text, self.describe())
+
+    def _access(self, version: str, verb: str) -> str | None:
         import base64
 
-        resp = self._http().get(f"{self.endpoint}/v1/{self.secret}/versions/latest:access", timeout=30)
+        resp = self._http().get(f"{self.endpoint}/v1/{self.secret}/versions/{version}:access", timeout=30)
         if resp.status_code == 404:
             return None
-        self._raise_for(resp, "read")
-        data = base64.b64decode(resp.json()["payload"]["data"]).decode("utf-8")
-        return TokenSet.from_json(data, self.describe())
+        self._raise_for(resp, verb)
+        return base64.b64decode(resp.json()["payload"]["data"]).decode("utf-8")
 
     def save(self, tokens: TokenSet) -> None:
         import base64
 
-        payload = {"payload": {"data": base64.b64encode(tokens.to_json().encode()).decode("ascii")}}
+        text = tokens.to_json()
+        payload = {"payload": {"data": base64.b64encode(text.encode()).decode("ascii")}}
         resp = self._http().post(f"{self.endpoint}/v1/{self.secret}:addVersion", json=payload, timeout=30)
         self._raise_for(resp, "save")
+        number = _version_number(resp.json().get("name", ""))
+        if number is None:
+            raise Transient(f"{self.describe()} stored a version without a number. Try again in a minute.")
+        if self._access(str(number), "read back") != text:
+            raise Transient(
+                f"The QuickBooks tokens read back from {self.describe()} (version {number}) differ from the "
+                "ones written; older versions were kept. Try again in a minute."
+            )
+        self.last_cleanup = None
+        try:
+            self.last_cleanup = self.retire_older(number)
+        except (Transient, ConfigError, OSError, ValueError, KeyError) as exc:
+            # The tokens are stored; the next save retries the housekeeping.
+            log.warning("Stored version %s of %s but could not retire older versions: %s", number, self.secret, exc)
+
+    def retire_older(self, keep: int) -> Cleanup:
+        """Disable the ENABLED versions older than `keep`; destroy the DISABLED ones superseded > grace ago."""
+        enabled = self._list("state:ENABLED")
+        newest = max([keep, *enabled])
+        disabled_now = []
+        for number in sorted(enabled):
+            if number < keep and number != newest:
+                self._post(number, "disable")
+                disabled_now.append(number)
+        disabled = self._list("state:DISABLED")
+        cutoff = self._clock() - self.grace
+        # A version is superseded when the next one is created, so once any newer version is older than
+        # the grace period, it has been superseded for longer than that.
+        created_before_cutoff = [n for n, t in {**enabled, **disabled}.items() if t <= cutoff]
+        superseded_by = max(created_before_cutoff, default=0)
+        destroyed = []
+        for number in sorted(disabled):
+            if number < superseded_by and number < keep:
+                self._post(number, "destroy")
+                destroyed.append(number)
+        return Cleanup(kept=keep, disabled=tuple(disabled_now), destroyed=tuple(destroyed))
+
+    def _list(self, state_filter: str) -> dict[int, datetime]:
+        """Version number -> createTime for the versions matching the filter, over every page."""
+        found: dict[int, datetime] = {}
+        params: dict[str, Any] = {"filter": state_filter, "pageSize": 250}
+        while True:
+            resp = self._http().get(f"{self.endpoint}/v1/{self.secret}/versions", params=params, timeout=30)
+            self._raise_for(resp, "list the versions of")
+            body = resp.json()
+            for version in body.get("versions", []):
+                number = _version_number(version.get("name", ""))
+                if number is not None:
+                    found[number] = _parse_time(version.get("createTime", ""))
+            token = body.get("nextPageToken")
+            if not token:
+                return found
+            params = {**params, "pageToken": token}
+
+    def _post(self, number: int, verb: str) -> None:
+        resp = self._http().post(f"{self.endpoint}/v1/{self.secret}/versions/{number}:{verb}", json={}, timeout=30)
+        self._raise_for(resp, f"{verb} an old version of")
 
     def _raise_for(self, resp: Any, verb: str) -> None:
         if resp.status_code < 300:
@@ -163,6 +255,32 @@ class SecretManagerTokenStore:
         if resp.status_code == 429 or resp.status_code >= 500:
             raise Transient(text + " Try again in a minute.")
         raise ConfigError(text + " Check that the secret exists and the service account may access it.")
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """What one save's housekeeping did: the version kept, the older ones disabled and destroyed."""
+
+    kept: int
+    disabled: tuple[int, ...] = ()
+    destroyed: tuple[int, ...] = ()
+
+
+def _version_number(name: str) -> int | None:
+    """`projects/123/secrets/s/versions/7` -> 7 (answers name the project by number, so compare numbers only)."""
+    tail = name.rsplit("/versions/", 1)[-1] if "/versions/" in name else ""
+    return int(tail) if tail.isdigit() else None
+
+
+def _parse_time(text: str) -> datetime:
+    """An RFC 3339 timestamp (`2026-11-01T02:00:00.123456789Z`); unreadable means 'now' (so never destroyed early)."""
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?", text.strip())
+    if not match:
+        return utcnow()
+    fraction = (match.group(2) or "")[:7]
+    zone = match.group(3) or "Z"
+    parsed = datetime.fromisoformat(match.group(1) + fraction + ("+00:00" if zone == "Z" else zone))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def token_store_from_spec(spec: str, session_factory: Callable[[], Any] | None = None) -> TokenStore:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import stat
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -15,7 +12,6 @@ import requests
 from functions.accounting.qbo_connect import connect
 from functions.accounting.qbo_tokens import (
     FileTokenStore,
-    SecretManagerTokenStore,
     TokenSet,
     token_store_from_spec,
     utcnow,
@@ -201,51 +197,4 @@ def test_token_set_repr_hides_tokens():
     assert "secret" not in repr(t)
 
 
-class _SecretManager(BaseHTTPRequestHandler):
-    """A few lines of Secret Manager's REST API: versions/latest:access and :addVersion."""
-
-    versions: list[bytes] = []
-
-    def log_message(self, *a):
-        return None
-
-    def _reply(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        if not self.path.endswith("/versions/latest:access"):
-            return self._reply(404, {"error": {"code": 404}})
-        if not self.versions:
-            return self._reply(404, {"error": {"code": 404, "status": "NOT_FOUND"}})
-        self._reply(200, {"name": "v", "payload": {"data": base64.b64encode(self.versions[-1]).decode()}})
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.versions.append(base64.b64decode(body["payload"]["data"]))
-        self._reply(200, {"name": f"v{len(self.versions)}"})
-
-
-def test_secret_manager_store_round_trip():
-    _SecretManager.versions = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SecretManager)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        store = SecretManagerTokenStore(
-            "projects/p1/secrets/qbo",
-            session=requests.Session(),
-            endpoint=f"http://127.0.0.1:{server.server_address[1]}",
-        )
-        assert store.load() is None
-        t1 = TokenSet(access_token="a1", refresh_token="r1", realm_id="9", access_expires_at="2026-01-01T00:00:00")
-        t2 = TokenSet(access_token="a2", refresh_token="r2", realm_id="9", access_expires_at="2026-01-01T01:00:00")
-        store.save(t1)
-        store.save(t2)
-        assert store.load() == t2 and len(_SecretManager.versions) == 2
-    finally:
-        server.shutdown()
-        server.server_close()
+# The Secret Manager store (versions, clean-up, crashes) is tested in test_secret_versions.py.
