@@ -133,6 +133,8 @@ class Figures:
     ai_output_tokens: float = 0.0
     ai_cached_tokens: float = 0.0
     ai_dollars: float = 0.0  # per month, the runs' own estimate
+    peak_memory_mb: float = 0.0  # the highest Peak Memory (MB) of the runs read; 0 when the tab has none
+    api_calls: dict[str, float] = field(default_factory=dict)  # per month, by service (the API Calls column)
 
 
 _AI = re.compile(r"(\d+) requests?, (\d+) input \+ (\d+) output tokens \((\d+) cached\)(?:, ~([0-9.]+))?")
@@ -162,6 +164,8 @@ def figures_from_runs(rows: Sequence[Sequence[Any]], months: int) -> Figures:
     c_cmd, c_started, c_seconds = col("command"), col("started"), col("seconds")
     c_summary = col("summary")  # failed runs cost too: every status is counted
     c_ai = header.index("ai usage") if "ai usage" in header else None
+    c_memory = header.index("peak memory (mb)") if "peak memory (mb)" in header else None
+    c_calls = header.index("api calls") if "api calls" in header else None
     dated = [(when, row) for row in rows[1:] if (when := _when(row[c_started] if len(row) > c_started else None))]
     if not dated:
         raise InputError("The Runs tab has no runs yet: run refresh first (`python main.py refresh --csv FILE`).")
@@ -196,6 +200,12 @@ def figures_from_runs(rows: Sequence[Sequence[Any]], months: int) -> Figures:
         if command == "create-invoices":
             m = re.match(r"(\d+) created", summary)
             fig.invoices += int(m.group(1)) if m else 0
+        try:
+            fig.peak_memory_mb = max(fig.peak_memory_mb, float(cell(c_memory) or 0))
+        except ValueError:
+            pass
+        for service, n in re.findall(r"([A-Za-z][A-Za-z ]*?) (\d+)(?:,|$)", str(cell(c_calls) or "")):
+            fig.api_calls[service.strip()] = fig.api_calls.get(service.strip(), 0) + int(n)
         m = _AI.search(str(cell(c_ai) or ""))
         if m:
             fig.ai_requests += int(m.group(1))
@@ -217,6 +227,7 @@ def figures_from_runs(rows: Sequence[Sequence[Any]], months: int) -> Figures:
     ):
         setattr(fig, name, round(getattr(fig, name) * per_month, 2))
     fig.ai_dollars = round(fig.ai_dollars * per_month, 6)
+    fig.api_calls = {k: round(n * per_month, 1) for k, n in sorted(fig.api_calls.items())}
     return fig
 
 
@@ -393,7 +404,11 @@ def estimate(
 
     settings = {
         "function memory": f"{deploy['FUNCTION_MEMORY']} (FUNCTION_MEMORY, {deploy_source}; "
-        "the Runs tab has no memory figure)",
+        + (
+            f"the runs read peaked at {fig.peak_memory_mb:g} MB)"
+            if fig.peak_memory_mb
+            else "the Runs tab has no memory figure yet)"
+        ),
         "function CPU": f"{deploy['FUNCTION_CPU']} vCPU (FUNCTION_CPU, {deploy_source})",
         "min instances": f"{min_instances} (MIN_INSTANCES, {deploy_source})",
         "nightly schedule": f'"{deploy["SCHEDULE"]}" = {scheduled:g} runs a month (SCHEDULE, {deploy_source}); one job',

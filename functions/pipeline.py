@@ -13,11 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .billing.engine import BillingResult, compute_invoices
 from .categorize.chain import accuracy_by_source
+from .categorize.claude_cost import parse_cost
 from .config import Services
 from .errors import InputError, InputErrors, Location, PartialCreateError
 from .models import CreatedInvoice, Period, TimeEntry, TimeRow
@@ -35,6 +37,7 @@ from .summaries import (
     run_id,
     totals,
 )
+from .transport import calls_so_far
 
 __all__ = [
     "refresh",
@@ -68,11 +71,14 @@ def refresh(
     services: Services, period: Period, progress: Progress = no_progress, config_dir: Path | None = None
 ) -> RefreshSummary:
     """Pull entries from the source, suggest categories, and merge them into the Time tab."""
+    calls = calls_so_far()  # the run's API calls are counted from here, the lock's included
     with _locked(services, "refresh"):
-        return _refresh(services, period, progress, config_dir)
+        return _refresh(services, period, progress, config_dir, calls)
 
 
-def _refresh(services: Services, period: Period, progress: Progress, config_dir: Path | None) -> RefreshSummary:
+def _refresh(
+    services: Services, period: Period, progress: Progress, config_dir: Path | None, calls: dict[str, int]
+) -> RefreshSummary:
     started = time.perf_counter()
     summary = RefreshSummary(
         command="refresh", period=str(period), **run_id(services.clock), sheet=services.sheet.describe()
@@ -122,6 +128,8 @@ def _refresh(services: Services, period: Period, progress: Progress, config_dir:
             f"{report.requests} requests, {report.input_tokens} input + {report.output_tokens} "
             f"output tokens ({report.cache_read_tokens} cached), ~{report.estimated_cost}"
         )
+        summary.ai_input_tokens, summary.ai_output_tokens = report.input_tokens, report.output_tokens
+        summary.ai_cost = Decimal(str(parse_cost(report.estimated_cost))).quantize(Decimal("0.000001"))
     summary.accuracy = {
         src: f"{kept}/{made} ({kept / made:.0%})" for src, (kept, made) in accuracy_by_source(table.rows).items()
     }
@@ -144,6 +152,7 @@ def _refresh(services: Services, period: Period, progress: Progress, config_dir:
     summary.new_clients = sheet.add_clients(incoming)
 
     summary.seconds = time.perf_counter() - started
+    summary.measure(calls, ai_requests=report.requests)
     sheet.log_run(summary, "ok", _refresh_detail(summary), ai_usage=summary.ai_usage)
     progress(5, 5, "writing the sheet")
     sheet.commit()
@@ -211,11 +220,12 @@ def _invoices_summary(
 
 def preview(services: Services, period: Period) -> PreviewSummary:
     """Compute every invoice of the period into the Preview tab, with warnings. Creates nothing."""
+    calls = calls_so_far()
     with _locked(services, "preview"):
-        return _preview(services, period)
+        return _preview(services, period, calls)
 
 
-def _preview(services: Services, period: Period) -> PreviewSummary:
+def _preview(services: Services, period: Period, calls: dict[str, int]) -> PreviewSummary:
     started = time.perf_counter()
     services.sheet.ensure_layout()
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
@@ -223,6 +233,7 @@ def _preview(services: Services, period: Period) -> PreviewSummary:
     summary = _invoices_summary("preview", services, period, result, warnings)
     sheet.write_preview(result)
     summary.seconds = time.perf_counter() - started
+    summary.measure(calls)
     sheet.log_run(
         summary,
         "ok",
@@ -240,12 +251,18 @@ def create_invoices(
     progress: Progress = no_progress,
 ) -> CreateSummary:
     """Create the period's invoices exactly once, then write their numbers back into the sheet."""
+    calls = calls_so_far()
     with _locked(services, "create-invoices") if not dry_run else nullcontext():
-        return _create(services, period, dry_run, create_missing, progress)
+        return _create(services, period, dry_run, create_missing, progress, calls)
 
 
 def _create(
-    services: Services, period: Period, dry_run: bool, create_missing: bool, progress: Progress
+    services: Services,
+    period: Period,
+    dry_run: bool,
+    create_missing: bool,
+    progress: Progress,
+    calls: dict[str, int],
 ) -> CreateSummary:
     started = time.perf_counter()
     services.sheet.ensure_layout()
@@ -268,6 +285,7 @@ def _create(
         # Some exist, some were refused: mark the ones that exist now, then report the rest.
         sheet.mark_invoiced(exc.created, system)
         _mark_milestones(sheet, result, exc.created)
+        summary.measure(calls)
         sheet.log_run(summary, "partial", f"{len(exc.created)} created", errors=str(exc))
         sheet.commit()
         raise
@@ -295,6 +313,7 @@ def _create(
     docs = {str(Path(c.document).parent) for c in created if c.document}
     summary.documents = docs.pop() if len(docs) == 1 else ""
     summary.seconds = time.perf_counter() - started
+    summary.measure(calls)
     sheet.log_run(
         summary,
         "ok",

@@ -7,8 +7,9 @@ Decimal('10.00')
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from .billing.engine import BillingResult
+from .transport import calls_since
 
 
 class Summary(BaseModel):
@@ -28,14 +30,37 @@ class Summary(BaseModel):
     sheet: str
     seconds: float = 0.0
     warnings: list[str] = Field(default_factory=list)
+    peak_memory_mb: float = 0.0  # the process's peak, for the function's memory setting
+    api_calls: dict[str, int] = Field(default_factory=dict)  # requests sent per service in this run
+    ai_input_tokens: int = 0
+    ai_output_tokens: int = 0
+    ai_cost: Decimal = Decimal("0")  # USD at list prices
 
     @field_serializer("seconds")
     def _rounded(self, seconds: float) -> float:
         return round(seconds, 2)  # 0.16, not 0.15662235100000999
 
+    def measure(self, calls_before: Mapping[str, int], ai_requests: int = 0) -> None:
+        """What the run cost, for the Runs tab and `python main.py cost`: the process's peak memory and the
+        requests sent per service since `calls_before` (Claude's counted by the categorizer's report)."""
+        self.peak_memory_mb = peak_memory_mb()
+        self.api_calls = calls_since(calls_before)
+        if ai_requests:
+            self.api_calls["Claude"] = self.api_calls.get("Claude", 0) + ai_requests
+
     def as_json(self) -> dict[str, Any]:
         """The summary as JSON, `ok` first (a summary is a run that finished)."""
         return {"ok": True, **self.model_dump(mode="json")}
+
+
+def peak_memory_mb() -> float:
+    """The process's peak resident memory in MB (0 where the platform does not say, as on Windows)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
 def run_id(clock: Callable[[], datetime]) -> dict[str, str]:

@@ -304,6 +304,34 @@ class Throttle:
                     self._recent = deque(sorted(self._recent, key=lambda r: r[0]))
 
 
+# -- the meter: API calls per service, for the Runs tab and the cost model --------------------------------
+_CALLS: dict[str, int] = {}
+_CALLS_LOCK = threading.Lock()
+
+
+def count_call(service: str) -> None:
+    """One request sent to `service` (retries count: each is billed and rate-limited)."""
+    with _CALLS_LOCK:
+        _CALLS[service] = _CALLS.get(service, 0) + 1
+
+
+def calls_so_far() -> dict[str, int]:
+    """Requests sent per service since this process started; a run reports the difference over itself.
+
+    >>> before = calls_so_far(); count_call("Example"); count_call("Example")
+    >>> calls_since(before)
+    {'Example': 2}
+    """
+    with _CALLS_LOCK:
+        return dict(_CALLS)
+
+
+def calls_since(before: Mapping[str, int]) -> dict[str, int]:
+    """Requests per service since `before` (a `calls_so_far()`), services with none left out."""
+    now = calls_so_far()
+    return {k: n - before.get(k, 0) for k, n in sorted(now.items()) if n - before.get(k, 0)}
+
+
 # -- requests, through all of the above ------------------------------------------------------------------
 class Http:
     """A requests session behind one service's policy, error table and (optionally) throttle.
@@ -357,6 +385,7 @@ class Http:
         def attempt() -> Any:
             with self._count:
                 self.calls += 1
+            count_call(self.errors.service)
             try:
                 if self.throttle is not None:
                     with self.throttle.slot():

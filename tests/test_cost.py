@@ -163,3 +163,30 @@ def test_cost_help(capsys):
         main(["cost", "--help"])
     out = capsys.readouterr().out
     assert done.value.code == 0 and "--months" in out and "--clients" in out and "--json" in out
+
+
+def test_the_runs_own_memory_and_api_call_figures_are_read():
+    """The Runs tab's Peak Memory (MB) and API Calls columns, as a run writes them, reach the estimate."""
+    header = [*HEADER, "Peak Memory (MB)", "API Calls"]
+    rows = [header] + [
+        [*row, memory, calls]
+        for row, memory, calls in zip(
+            DEMO_RUNS[1:],
+            [180.5, 150.0, 310.2, 140.0, 160.0],
+            [
+                "Google Sheets 6",
+                "Google Sheets 5, QuickBooks 4",
+                "Google Sheets 6, Claude 2",
+                "Google Sheets 5",
+                "Google Sheets 5, QuickBooks 3, Secret Manager 2",
+            ],
+            strict=True,
+        )
+    ]
+    fig = cost.figures_from_runs(rows, 3)
+    assert fig.peak_memory_mb == 310.2
+    assert fig.api_calls == {"Claude": 2, "Google Sheets": 27, "QuickBooks": 7, "Secret Manager": 2}
+    est = cost.estimate(
+        fig, dict(cost.DEPLOY_DEFAULTS), "defaults", ai_model="claude-haiku-5-5", ai_on=True, accounting="quickbooks"
+    )
+    assert "peaked at 310.2 MB" in est.settings["function memory"]

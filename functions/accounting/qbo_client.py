@@ -24,7 +24,7 @@ from quickbooks.exceptions import QuickbooksException
 
 from ..errors import AuthError, ConfigError, Terminal, Transient
 from ..settings import QuickBooksSettings
-from ..transport import ErrorTable, RetryLater, RetryPolicy, Throttle
+from ..transport import ErrorTable, RetryLater, RetryPolicy, Throttle, count_call
 from .qbo_tokens import RECONNECT, TokenSet, TokenStore, utcnow
 
 APP_HOSTS = {"sandbox": "https://app.sandbox.qbo.intuit.com", "production": "https://app.qbo.intuit.com"}
@@ -234,6 +234,7 @@ class Transport:
         with self.throttle.slot():
             with self._count_lock:
                 self.calls += 1
+            count_call("QuickBooks")
             try:
                 resp = self.http.request(
                     method,

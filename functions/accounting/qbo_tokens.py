@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import AuthError, ConfigError, Transient
+from ..transport import count_call
 
 DEFAULT_TOKEN_FILE = "~/.config/invoicing/quickbooks-tokens.json"
 RECONNECT = "Reconnect with `python main.py connect quickbooks`."
@@ -167,6 +168,7 @@ class SecretManagerTokenStore:
 
             credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
             self._session = AuthorizedSession(credentials)
+        count_call("Secret Manager")  # every caller of _http() sends one request
         return self._session
 
     def load(self) -> TokenSet | None:

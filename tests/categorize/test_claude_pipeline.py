@@ -115,3 +115,16 @@ def test_when_claude_is_down_the_refresh_completes_offline_and_says_so(tmp_path:
     assert any("Claude stopped early" in w and "HTTP 500" in w for w in summary["warnings"])
     header, rows = time_tab(svc)
     assert len(rows) == 40 and all(r[header["Suggested Category"]] for r in rows)
+
+
+def test_the_runs_tab_records_claudes_requests_tokens_and_cost(tmp_path: Path, emu: AnthropicEmulator) -> None:
+    """What `python main.py cost` prices Claude from: the run's requests, tokens and dollars, in its Runs row."""
+    svc = services(tmp_path, emu, export(tmp_path, "october.csv", 30))
+    summary = refresh(svc, OCTOBER)
+    runs = svc.sheet.read(["Runs"])["Runs"]
+    row = dict(zip([str(h) for h in runs[0]], runs[-1], strict=False))
+    assert summary.api_calls["Claude"] == len(emu.requests) > 0
+    assert f"Claude {len(emu.requests)}" in str(row["API Calls"])
+    assert row["AI Input Tokens"] == summary.ai_input_tokens > 0
+    assert row["AI Output Tokens"] == summary.ai_output_tokens > 0
+    assert 0 < float(row["AI Cost (USD)"]) < 1 and float(row["Peak Memory (MB)"]) > 10
