@@ -720,6 +720,8 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
         out.print("Suggestions: " + ", ".join(f"{k} {v}" for k, v in sorted(s.suggestions.items())))
     if s.accuracy:
         out.print("Suggestions kept by reviewers: " + ", ".join(f"{k} {v}" for k, v in s.accuracy.items()))
+    for note in s.ai_notes:  # what Claude did, said once (not a warning)
+        out.print(note, markup=False)
     if s.new_clients:
         out.print(f"New clients added to the Clients tab (fill in their terms): {', '.join(s.new_clients)}")
     for row in s.skipped_rows:

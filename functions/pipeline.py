@@ -123,6 +123,7 @@ def _refresh(
     suggestions = services.categorizer.suggest(needs, ctx, report) if needs else {}
     summary.suggestions = dict(report.by_source)
     summary.warnings += report.notes
+    summary.ai_notes = list(report.info)
     if report.requests:
         summary.ai_usage = (
             f"{report.requests} requests, {report.input_tokens} input + {report.output_tokens} "

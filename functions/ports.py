@@ -73,7 +73,8 @@ class CategorizeReport:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     estimated_cost: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what people should look at: they become warnings
+    info: list[str] = field(default_factory=list)  # what the stage did (Claude's usage): said, not a warning
 
 
 @runtime_checkable

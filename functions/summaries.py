@@ -90,6 +90,7 @@ class RefreshSummary(Summary):
     new_clients: list[str] = Field(default_factory=list)
     layout_changes: list[str] = Field(default_factory=list)
     ai_usage: str = ""
+    ai_notes: list[str] = Field(default_factory=list)  # what Claude did this run (not warnings)
 
 
 class InvoiceSummary(BaseModel):

@@ -204,7 +204,7 @@ class ClaudeCategorizer:
             + (f"; about {cost:.4f} USD" if cost is not None else "; cost unknown for this model")
             + "."
         )
-        report.notes.append(note)
+        report.info.append(note)
         if t.problems:
             report.notes.append("Claude: " + "; ".join(dict.fromkeys(t.problems)) + ".")
         if t.stop_reason:

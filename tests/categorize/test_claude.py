@@ -95,7 +95,7 @@ def test_messy_notes_get_a_category_a_clean_description_and_a_confidence(emu: An
     assert not out["harvest:0"].low_confidence and out["harvest:2"].low_confidence  # "misc" is flagged
     assert report.requests == 1 and report.input_tokens > 0 and report.output_tokens > 0
     assert report.estimated_cost.endswith(" USD") and float(report.estimated_cost.split()[0]) > 0
-    assert any("3 of 3 entries categorized" in n for n in report.notes)
+    assert any("3 of 3 entries categorized" in n for n in report.info)  # usage is said, not warned
 
 
 def test_request_has_the_real_shape_structured_output_and_a_cached_system_prompt(emu: AnthropicEmulator) -> None:
@@ -161,7 +161,7 @@ def test_a_rerun_makes_no_call_in_process_or_from_the_disk_cache(emu: AnthropicE
     fresh = CategorizeReport()
     assert claude(emu, ai_cache_path=cache).suggest(entries, CTX, fresh) == out1  # a new process
     assert len(emu.requests) == 1 and again.requests == fresh.requests == 0
-    assert any("4 from the answer cache" in n for n in fresh.notes)
+    assert any("4 from the answer cache" in n for n in fresh.info)
     answers = json.loads(cache.read_text())["answers"]
     # Keyed by hashes: the file holds Claude's answers (what the sheet shows), never the notes sent.
     assert len(answers) == 4 and all(len(k) == 32 and int(k, 16) >= 0 for k in answers)
@@ -223,7 +223,7 @@ def test_the_system_prompt_is_cached_across_requests(emu: AnthropicEmulator) -> 
     prompts = {json.dumps(r.body["system"]) for r in usage}
     assert len(prompts) == 1  # identical prefix in every request of the run
     assert report.cache_read_tokens > 0  # requests 2 and 3 read what request 1 wrote
-    assert any("cache write" in n and " 0 cache write" not in n for n in report.notes)
+    assert any("cache write" in n and " 0 cache write" not in n for n in report.info)
 
 
 # -- learns ------------------------------------------------------------------------------------------
@@ -459,7 +459,7 @@ def test_whatever_the_api_does_suggest_returns_valid_suggestions_or_nothing(
     names = {c.name for c in CATEGORIES}
     assert set(out) <= {e.ref for e in entries if e.notes}
     assert all(s.category in names and s.source == "ai" and 0 <= s.confidence <= 1 for s in out.values())
-    assert report.notes  # every run says what it did
+    assert report.info or report.notes  # every run says what it did (its usage, and any problem)
 
 
 def test_a_retry_after_longer_than_the_budget_is_not_waited_for(emu: AnthropicEmulator) -> None:

@@ -128,3 +128,6 @@ def test_the_runs_tab_records_claudes_requests_tokens_and_cost(tmp_path: Path, e
     assert row["AI Input Tokens"] == summary.ai_input_tokens > 0
     assert row["AI Output Tokens"] == summary.ai_output_tokens > 0
     assert 0 < float(row["AI Cost (USD)"]) < 1 and float(row["Peak Memory (MB)"]) > 10
+    # what Claude did is said once, as information, never counted among the warnings
+    assert any("entries categorized" in n for n in summary.ai_notes)
+    assert not any("entries categorized" in w for w in summary.warnings)
