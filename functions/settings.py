@@ -161,6 +161,7 @@ class ClaudeSettings(Section):
     ai_examples: int = Field(40, ge=0, le=400)
     ai_effort: Literal["", "low", "medium", "high"] = "low"  # "" for models without the effort control
     ai_max_output_tokens: int = Field(6000, ge=256)
+    ai_ask_below: float = Field(0.8, ge=0.0, le=2.0)  # only entries the offline stages place below this go to Claude
 
     # What the Anthropic API accepts per model, so a wrong AI_* fails here with a sentence, not as a 400 in
     # production. Model ids: the anthropic SDK's list (types/model_param.py). Max output tokens:

@@ -77,8 +77,8 @@ class ClaudeCategorizer:
         self.clock = clock
         self._cache = AnswerCache(settings.ai_cache_path)
         # Only entries the offline stages are less sure of than this are asked about (chain.Chain runs this
-        # stage after them); AI_ASK_BELOW when the settings carry it, else ASK_BELOW.
-        self.ask_below = float(ask_below if ask_below is not None else getattr(settings, "ai_ask_below", ASK_BELOW))
+        # stage after them); AI_ASK_BELOW (default ASK_BELOW).
+        self.ask_below = float(ask_below if ask_below is not None else settings.ai_ask_below)
 
     @classmethod
     def from_settings(cls, settings: ClaudeSettings | None = None) -> ClaudeCategorizer | None:

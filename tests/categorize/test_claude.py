@@ -524,3 +524,17 @@ def test_the_emulator_speaks_the_sdks_error_and_usage_shapes(emu: AnthropicEmula
             extra_body={"temperature": 0.2},
             messages=[{"role": "user", "content": "hi"}],
         )
+
+
+def test_ai_ask_below_sets_the_threshold_below_which_claude_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AI_ASK_BELOW is a setting like any other: read from the environment, checked, handed to the stage."""
+    from functions.categorize.claude import ASK_BELOW
+    from functions.settings import SettingError
+
+    monkeypatch.setenv("AI_ASK_BELOW", "0.5")
+    assert ClaudeCategorizer(ClaudeSettings(_env_file=None, anthropic_api_key="sk-ant-test")).ask_below == 0.5
+    monkeypatch.delenv("AI_ASK_BELOW")
+    assert ClaudeSettings(_env_file=None).ai_ask_below == ASK_BELOW  # one default
+    monkeypatch.setenv("AI_ASK_BELOW", "lots")
+    with pytest.raises(SettingError, match="AI_ASK_BELOW"):
+        ClaudeSettings(_env_file=None)
