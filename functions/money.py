@@ -139,6 +139,24 @@ def hours_fraction(hours: Decimal) -> Fraction:
     return Fraction(hours) if seconds is None else Fraction(seconds, SECONDS_PER_HOUR)
 
 
+HOURS_PLACES = Decimal("0.0001")
+
+
+def tidy_hours(hours: Decimal | Fraction) -> Decimal:
+    """Hours for people to read, to at most 4 places (10 minutes shows as 0.1667 h), without trailing zeros or
+    an exponent: invoice lines, Preview, the time detail of documents. Display only: nothing is billed from it.
+
+    >>> tidy_hours(Fraction(1, 6)), tidy_hours(Decimal("2.50")), tidy_hours(hours_from_seconds(2525))
+    (Decimal('0.1667'), Decimal('2.5'), Decimal('0.7014'))
+    """
+    if isinstance(hours, Fraction):
+        hours = Decimal(hours.numerator) / Decimal(hours.denominator)
+    q = hours.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+    if q == q.to_integral_value():
+        return q.quantize(Decimal(1))
+    return q.normalize()
+
+
 def hours_shown(hours: Decimal) -> Decimal:
     """Hours for people to read in a summary (to the hundredth, half up). Never billed from."""
     return hours.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from html import escape
 
 from ..models import CreatedInvoice, InvoiceDraft, TimeEntry
-from ..money import fmt_money
+from ..money import fmt_money, tidy_hours
 
 _CSS = """
 body { font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; color: #222; margin: 2.5em auto;
@@ -47,14 +47,14 @@ def render_invoice_html(
         items.sort(key=lambda t: (t.date, t.person))
         body = "".join(
             f"<tr><td>{t.date.isoformat()}</td><td>{e(t.person)}</td><td>{e(t.project)}</td>"
-            f"<td>{e(t.notes)}</td><td class='num'>{t.hours.normalize():f}</td></tr>"
+            f"<td>{e(t.notes)}</td><td class='num'>{tidy_hours(t.hours):f}</td></tr>"
             for t in items
         )
         hours = sum((t.hours for t in items), start=type(line.quantity)(0))
         detail.append(
             f"<h3>Line {no}: {e(line.description)}</h3><table><thead><tr><th>Date</th><th>Person</th>"
             f"<th>Project</th><th>Notes</th><th class='num'>Hours</th></tr></thead><tbody>{body}</tbody>"
-            f"<tfoot><tr><td colspan='4'>{len(items)} entries</td><td class='num'>{hours.normalize():f}</td></tr>"
+            f"<tfoot><tr><td colspan='4'>{len(items)} entries</td><td class='num'>{tidy_hours(hours):f}</td></tr>"
             f"</tfoot></table>"
         )
     memo = f"<p>{e(draft.memo)}</p>" if draft.memo else ""

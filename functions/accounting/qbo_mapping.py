@@ -28,7 +28,7 @@ from quickbooks.objects.taxcode import TaxCode
 from quickbooks.objects.term import Term
 
 from ..models import InvoiceDraft, InvoiceLine, TimeEntry
-from ..money import line_amount
+from ..money import line_amount, tidy_hours
 from ..values import csv_safe
 
 T = TypeVar("T")
@@ -262,7 +262,7 @@ def time_detail_csv(d: InvoiceDraft, entries: Mapping[str, TimeEntry]) -> str:
                     + [
                         e.date.isoformat(),
                         *map(csv_safe, (e.person, e.role, e.project, e.task, e.notes)),
-                        str(e.hours),
+                        f"{tidy_hours(e.hours):f}",
                         csv_safe(e.url),
                     ]
                 )

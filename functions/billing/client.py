@@ -11,11 +11,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ..models import Category, InvoiceDraft, InvoiceLine, Period, TimeRow
-from ..money import ZERO, exact_line, exact_sum, hours_fraction, line_amount
+from ..money import ZERO, exact_line, exact_sum, hours_fraction, line_amount, tidy_hours
 from .lines import ClientSteps, Item, NonBillable, Portion, hours_text
 from .retainer import Retainer, rollover
 from .rollup import UNCATEGORIZED, describe, summarize_notes
-from .rounding import tidy_hours
 from .tax import line_tax_code
 from .terms import due_date
 from .tiers import bands

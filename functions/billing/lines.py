@@ -12,13 +12,12 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ..models import LONG_ENTRY_HOURS, InvoiceLine, Issue, IssueLevel, Period, TimeRow
-from ..money import ZERO, exact_sum, fmt_money, line_amount, round_money
+from ..money import ZERO, exact_sum, fmt_money, line_amount, round_money, tidy_hours
 from .book import BookIndex, ClientRules, ClientSettings
 from .caps import Cap
 from .fixed import FixedFee, Milestone
 from .rates import RateCard
 from .rollup import Rollup
-from .rounding import tidy_hours
 from .tax import line_tax_code, split_by_tax
 
 SPIKE_RATIO = Decimal("1.5")

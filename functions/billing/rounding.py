@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from math import ceil, floor
 from typing import Literal
@@ -72,18 +72,6 @@ class Rounding:
 
 
 NO_ROUNDING = Rounding()
-HOURS_PLACES = Decimal("0.0001")
-
-
-def tidy_hours(hours: Decimal | Fraction) -> Decimal:
-    """Hours for people to read, to at most 4 places (10 minutes shows as 0.1667 h), without trailing zeros or
-    an exponent. Display only: nothing is billed from it."""
-    if isinstance(hours, Fraction):
-        hours = Decimal(hours.numerator) / Decimal(hours.denominator)
-    q = hours.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
-    if q == q.to_integral_value():
-        return q.quantize(Decimal(1))
-    return q.normalize()
 
 
 def parse_rounding(text: str, per: str, minimum: str) -> Rounding:

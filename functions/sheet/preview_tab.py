@@ -12,9 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..billing.engine import BillingResult
-from ..billing.rounding import tidy_hours
 from ..models import InvoiceDraft
-from ..money import ZERO, fmt_money
+from ..money import ZERO, fmt_money, tidy_hours
 from ..values import parse_decimal, text
 from .contract import HeaderMap, load_contract
 

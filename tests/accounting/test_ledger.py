@@ -114,3 +114,13 @@ def test_the_client_copy_shows_no_internal_audit_notes(ledger):
     [inv] = ledger.create_invoices([d.model_copy(update={"lines": (line,)})], ENTRIES)
     html = open(inv.document, encoding="utf-8").read()
     assert "Rates!E20" not in html and "Development — Oct 2026" in html
+
+
+def test_the_time_detail_shows_a_timers_hours_to_four_places(ledger):
+    """A Toggl entry of 0:42:05 is 2525 s, kept exactly; the document shows it as a person reads it."""
+    from functions.money import hours_from_seconds
+
+    timer = ENTRIES["csv:a"].model_copy(update={"hours": hours_from_seconds(2525)})
+    [inv] = ledger.create_invoices([draft()], {**ENTRIES, "csv:a": timer})
+    html = open(inv.document, encoding="utf-8").read()
+    assert ">0.7014<" in html and "0.70138888" not in html
