@@ -26,7 +26,7 @@ HEADER_TINT = {"red": 0.85, "green": 0.87, "blue": 0.9}
 FLAG_TINT = {"red": 1.0, "green": 0.95, "blue": 0.8}
 NUMBER_FORMATS: dict[str, dict[str, str]] = {
     "date": {"type": "DATE", "pattern": "yyyy-mm-dd"},
-    "hours": {"type": "NUMBER", "pattern": "0.00"},
+    "hours": {"type": "NUMBER", "pattern": "0.00##"},  # 2 to 4 decimals, as the lines show hours
     "money": {"type": "NUMBER", "pattern": "#,##0.00"},
     "number": {"type": "NUMBER", "pattern": "0.##"},
     "percent": {"type": "PERCENT", "pattern": "0.0%"},

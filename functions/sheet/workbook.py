@@ -57,7 +57,7 @@ OWNED_FILL = "F5F5F5"  # body of the pipeline's columns
 FLAG_FILL = "FCE4D6"  # a row with flags
 NUMBER_FORMATS = {
     "date": "yyyy-mm-dd",
-    "hours": "0.00",
+    "hours": "0.00##",  # 2 to 4 decimals: 0.5, 1.25, a timer's 0.7014
     "money": "#,##0.00",
     "number": "0.00",
     "percent": "0.0%",

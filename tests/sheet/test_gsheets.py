@@ -62,7 +62,7 @@ def test_setup_creates_every_tab_with_headers_formats_and_protections(gsheet, sh
     assert dropdown["condition"]["values"] == [{"userEnteredValue": "=Categories!$A$2:$A"}]
     assert s.validation(0, idx["approved"]) is None  # the header cell is no checkbox
     assert s.number_format(7, idx["date"]) == {"type": "DATE", "pattern": "yyyy-mm-dd"}
-    assert s.number_format(7, idx["hours"])["pattern"] == "0.00"
+    assert s.number_format(7, idx["hours"])["pattern"] == "0.00##"
     assert s.number_format(7, idx["rate_override"])["pattern"] == "#,##0.00"
 
     # protections: warning only, on every pipeline column and never on a review column
