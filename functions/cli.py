@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import shlex
 import shutil
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -26,7 +29,7 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from . import pipeline
+from . import logs, pipeline
 from .config import bootstrap, build_source, csv_source
 from .demo import demo_payload, run_demo
 from .errors import AuthError, ConfigError, InputError, InputErrors, InvoicingError
@@ -37,6 +40,7 @@ from .settings import SettingError, Settings
 from .values import is_blank
 
 DEMO_WORKDIR = Path("invoicing-demo")
+log = logging.getLogger("invoicing.cli")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -240,6 +244,7 @@ class _Bars:
             transient=False,
         )
         self.steps: Any = None  # (task id, total) of the job's steps
+        self.step = 0  # the step the job is at
         self.inner: Any = None  # (task id, total, done) of the count running inside a step
         self.started = False
 
@@ -250,8 +255,11 @@ class _Bars:
         inner_running = self.inner is not None and self.inner[2] < self.inner[1]
         if self.steps is None:
             self.steps = (self.bars.add_task(what, total=total, completed=done), total)
-        elif total == self.steps[1] and not inner_running:
+            self.step = done
+        elif total == self.steps[1] and not inner_running and done == self.step + 1:
+            # the job's next step (a count of the same total that starts at 0, Claude's 5 requests, is not)
             self._finish_inner()
+            self.step = done
             self.bars.update(self.steps[0], completed=done, description=what)
         else:
             if self.inner is None or total != self.inner[1] or done < self.inner[2]:
@@ -284,7 +292,25 @@ def _stop_bars() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit code. Output cut short by its reader (`| head`) ends quietly, as Python's
+    docs on SIGPIPE advise: stdout is pointed at devnull so the interpreter's last flush cannot fail again."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _log_line(line: str) -> None:
+    err.print(line, markup=False, highlight=False)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    logs.configure_cli(write=_log_line)  # readable lines on stderr (LOG_LEVEL), above any progress bars
     _Parser.json_errors = "--json" in argv
     try:
         args = build_parser().parse_args(argv)
@@ -293,10 +319,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     new_folder: Path | None = None
     try:
         new_folder = _new_folder(_workdir(args))
+        started = time.perf_counter()
         try:
             code = COMMANDS[args.command](args)
         finally:
             _stop_bars()
+        seconds = round(time.perf_counter() - started, 2)
+        log.info("%s done in %.2f s", args.command, seconds, extra=logs.fields(job=args.command, seconds=seconds))
         if (
             new_folder is not None
             and new_folder.exists()

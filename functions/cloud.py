@@ -28,6 +28,7 @@ import glob
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -37,6 +38,7 @@ from typing import Any
 import flask
 import functions_framework
 
+from . import logs
 from .auth import GOOGLE_CERTS_URL, CallerVerifier, Forbidden, Unauthenticated
 from .errors import AuthError, ConfigError, InputError, InputErrors, LockedError, Terminal, Transient
 from .models import Period
@@ -166,31 +168,62 @@ def _services(cfg: CloudSettings, command: str, caller: str) -> Any:
     return services
 
 
-Runner = Callable[[Any, Period, dict[str, Any]], Any]
+Runner = Callable[[Any, Period, dict[str, Any], logs.StageLog], Any]
 
 
-def _run_refresh(services: Any, period: Period, body: dict[str, Any]) -> Any:
+def _run_refresh(services: Any, period: Period, body: dict[str, Any], stages: logs.StageLog) -> Any:
     from . import pipeline
 
-    return pipeline.refresh(services, period)
+    return pipeline.refresh(services, period, progress=stages)
 
 
-def _run_preview(services: Any, period: Period, body: dict[str, Any]) -> Any:
+def _run_preview(services: Any, period: Period, body: dict[str, Any], stages: logs.StageLog) -> Any:
     from . import pipeline
 
     return pipeline.preview(services, period)
 
 
-def _run_create(services: Any, period: Period, body: dict[str, Any]) -> Any:
+def _run_create(services: Any, period: Period, body: dict[str, Any], stages: logs.StageLog) -> Any:
     from . import pipeline
 
     return pipeline.create_invoices(
-        services, period, dry_run=_flag(body, "dry_run"), create_missing=_flag(body, "create_missing")
+        services,
+        period,
+        dry_run=_flag(body, "dry_run"),
+        create_missing=_flag(body, "create_missing"),
+        progress=stages,
     )
 
 
+def _run_fields(summary: Any) -> dict[str, Any]:
+    """The figures of a finished run for its last log line: counts, seconds, the Runs tab's run id."""
+    data = summary.as_json()
+    out: dict[str, Any] = {"runs_tab_id": data.get("run_id", ""), "seconds": data.get("seconds")}
+    for key in ("imported", "new", "updated", "unchanged", "gone", "created", "existing", "dry_run"):
+        if key in data:
+            out[key] = data[key]
+    if isinstance(data.get("invoices"), list):
+        out["invoices"] = len(data["invoices"])
+        out["clients"] = sorted({str(i.get("client", "")) for i in data["invoices"]})
+    if isinstance(data.get("warnings"), list):
+        out["warnings"] = len(data["warnings"])
+    if isinstance(data.get("held"), dict):
+        out["held"] = len(data["held"])
+    return out
+
+
 def handle(command: str, run: Runner, request: flask.Request) -> flask.Response:
-    """Authenticate, parse, run one pipeline command, and answer in JSON; never leaks a secret or a trace."""
+    """Authenticate, parse, run one pipeline command, and answer in JSON; never leaks a secret or a trace.
+
+    Every line it logs is a JSON line for Cloud Logging (functions/logs.py) with the run's id, the job, the
+    caller and the request's trace; each stage of the job is logged as it starts and ends."""
+    logs.configure_cloud()
+    run_id = request.headers.get("Function-Execution-Id") or uuid.uuid4().hex[:16]
+    with logs.run_context(run_id=run_id, job=command, **logs.trace_fields(request.headers, logs.project_id())):
+        return _handle(command, run, request)
+
+
+def _handle(command: str, run: Runner, request: flask.Request) -> flask.Response:
     if request.method != "POST":
         return _error(405, "METHOD_NOT_ALLOWED", f"Call {command} with POST and a JSON body.", {"Allow": "POST"})
     try:
@@ -201,19 +234,53 @@ def handle(command: str, run: Runner, request: flask.Request) -> flask.Response:
     try:
         caller = verifier(cfg).verify(request.headers.get("Authorization"))
     except Unauthenticated as exc:
-        log.warning("%s refused: %s", command, exc)
+        log.warning("%s refused: %s", command, exc, extra=logs.fields(status=401))
         return _error(401, "UNAUTHENTICATED", str(exc), {"WWW-Authenticate": 'Bearer realm="invoicing"'})
     except Forbidden as exc:
-        log.warning("%s refused: %s", command, exc)
+        log.warning("%s refused: %s", command, exc, extra=logs.fields(status=403))
         return _error(403, "PERMISSION_DENIED", str(exc))
+    logs.add_context(caller=caller)
     body = request.get_json(silent=True) if request.data else {}
     if not isinstance(body, dict):
         return _error(400, "INVALID_ARGUMENT", 'The request body must be a JSON object, e.g. {"period": "2026-10"}.')
     started = time.perf_counter()
+    stages = logs.StageLog(command, log)
+    answer = _run(command, run, cfg, body, caller, stages)
+    stages.finish()
+    seconds = round(time.perf_counter() - started, 2)
+    if isinstance(answer, flask.Response):
+        log.warning(
+            "%s for %s ended with %s after %.2f s",
+            command,
+            caller,
+            answer.status_code,
+            seconds,
+            extra=logs.fields(status=answer.status_code, seconds=seconds),
+        )
+        return answer
+    period, summary = answer
+    payload = {"ok": True, "function": command, "caller": caller, **summary.as_json()}
+    log.info(
+        "%s %s for %s done in %.2f s",
+        command,
+        period,
+        caller,
+        seconds,
+        extra=logs.fields(period=str(period), status=200, **{**_run_fields(summary), "seconds": seconds}),
+    )
+    return _answer(200, payload)
+
+
+def _run(
+    command: str, run: Runner, cfg: CloudSettings, body: dict[str, Any], caller: str, stages: logs.StageLog
+) -> flask.Response | tuple[Period, Any]:
+    """The pipeline command, or the error answer it ended with."""
     try:
         services = _services(cfg, command, caller)
         period = _period(body, services.clock())
-        summary = run(services, period, body)
+        logs.add_context(period=str(period))
+        log.info("%s %s for %s started", command, period, caller)
+        return period, run(services, period, body, stages)
     except InputErrors as exc:
         return _error(422, "INVALID_INPUT", str(exc).split("\n")[0], details=[str(e) for e in exc.errors])
     except BadRequest as exc:
@@ -240,9 +307,6 @@ def handle(command: str, run: Runner, request: flask.Request) -> flask.Response:
             f"{command} failed unexpectedly ({type(exc).__name__}); nothing after the "
             f"failure was written. The function's log has the details.",
         )
-    payload = {"ok": True, "function": command, "caller": caller, **summary.as_json()}
-    log.info("%s %s for %s in %.1f s", command, period, caller, time.perf_counter() - started)
-    return _answer(200, payload)
 
 
 @functions_framework.http

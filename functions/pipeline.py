@@ -119,7 +119,9 @@ def _refresh(
         if not r.suggested_category and not (r.approved or r.invoiced) and r.entry.ref not in asked
     ]
     report = CategorizeReport()
-    ctx = CategorizeContext(categories=book.categories, rules=book.category_rules, history=tuple(table.rows))
+    ctx = CategorizeContext(
+        categories=book.categories, rules=book.category_rules, history=tuple(table.rows), progress=progress
+    )
     suggestions = services.categorizer.suggest(needs, ctx, report) if needs else {}
     summary.suggestions = dict(report.by_source)
     summary.warnings += report.notes

@@ -61,6 +61,8 @@ class CategorizeContext:
     categories: tuple[Category, ...]
     rules: tuple[CategoryRule, ...] = ()
     history: tuple[TimeRow, ...] = ()
+    # long stages (Claude's requests) report their counts here: the CLI's bars, the Cloud Functions' logs
+    progress: Progress = field(default=no_progress, compare=False, repr=False)
 
 
 @dataclass

@@ -142,7 +142,14 @@ class ClaudeCategorizer:
             )
             size = s.ai_batch_size
             batches = [todo[i : i + size] for i in range(0, len(todo), size)]
-            for r in run_batches(req, batches, started, s.ai_time_budget_seconds, s.ai_concurrency):
+            n = len(batches)
+            ctx.progress(0, n, f"Claude: {n} request(s) for {len(todo)} descriptions")
+
+            def answered(done: int) -> None:
+                ctx.progress(done, n, f"Claude: {done} of {n} request(s) answered")
+
+            ran = run_batches(req, batches, started, s.ai_time_budget_seconds, s.ai_concurrency, answered)
+            for r in ran:
                 totals.add(r)
                 for key, ai in r.answers.items():
                     answer: dict[str, Any] = {

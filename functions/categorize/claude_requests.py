@@ -71,11 +71,27 @@ class Request:
 
 
 def run_batches(
-    req: Request, batches: list[list[Item]], started: float, budget: float, concurrency: int
+    req: Request,
+    batches: list[list[Item]],
+    started: float,
+    budget: float,
+    concurrency: int,
+    on_done: Callable[[int], None] | None = None,
 ) -> list[BatchResult]:
     """Ask for every batch within `budget` seconds from `started`; the first request goes alone, since it
-    writes the prompt cache the others read."""
+    writes the prompt cache the others read. `on_done(n)` is told each time a batch is answered (n so far)."""
     stop = threading.Event()
+    finished = [0]
+    count_lock = threading.Lock()
+
+    def counted(batch: list[Item]) -> BatchResult:
+        result = run(batch)
+        if on_done is not None:
+            with count_lock:
+                finished[0] += 1
+                n = finished[0]
+            on_done(n)
+        return result
 
     def run(batch: list[Item], depth: int = 0) -> BatchResult:
         if stop.is_set():
@@ -95,10 +111,10 @@ def run_batches(
             result.add(run(batch[half:], depth + 1))
         return result
 
-    results = [run(batches[0])]
+    results = [counted(batches[0])]
     if len(batches) > 1 and not stop.is_set():
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            results.extend(pool.map(run, batches[1:]))
+            results.extend(pool.map(counted, batches[1:]))
     return results
 
 
