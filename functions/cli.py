@@ -156,6 +156,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "review",
+        parents=[common, period],
+        help="list the period's rows, fix categories, tick Approved (as in the sheet)",
+        description="What a person does in the Time tab, from the command line: list the period's rows, "
+        "correct categories and tick Approved on billable rows. For a sheet nobody can click in (the local "
+        "emulators: docs/emulators.md) or approving a whole client at once. Writes review cells only.",
+    )
+    p.add_argument("--list", action="store_true", help="print the period's rows (entry id, category, approved)")
+    p.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        metavar="ENTRY_ID=CATEGORY",
+        help='set a row\'s category, e.g. "harvest:1042=Design" (repeat for several)',
+    )
+    p.add_argument(
+        "--approve-all",
+        action="store_true",
+        help="tick Approved on every billable row of a billable category (empty categories take the suggestion)",
+    )
+    p.add_argument("--client", action="append", default=[], metavar="NAME", help="only this client's rows (repeat)")
+
+    p = sub.add_parser(
         "create-invoices",
         parents=[common, period],
         help="create the approved invoices",
@@ -515,6 +538,52 @@ def cmd_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from .review import parse_category_edits, review
+
+    settings = _settings(args)
+    period = args.period or Period.parse(default_period())
+    _require_workbook(args, settings, period, "review")
+    if not (args.list or args.category or args.approve_all):
+        raise InputError("Say what to do: --list, --category ENTRY_ID=CATEGORY or --approve-all (see --help).")
+    services = bootstrap(settings, job="review")
+    summary = review(
+        services,
+        period,
+        clients=args.client,
+        categories=parse_category_edits(args.category),
+        approve_all=args.approve_all,
+        listing=args.list,
+    )
+
+    def show() -> None:
+        if summary.rows:
+            table = Table(title=f"Time rows, {period}")
+            for col in ("Entry", "Date", "Client", "Hours", "Notes", "Category", "Suggested", "Approved"):
+                table.add_column(col, justify="right" if col == "Hours" else "left")
+            for r in summary.rows:
+                table.add_row(
+                    r["entry"],
+                    r["date"],
+                    r["client"],
+                    r["hours"],
+                    r["notes"],
+                    r["category"],
+                    r["suggested"],
+                    "yes" if r["approved"] else ("invoiced" if r["invoice"] else ""),
+                )
+            _print_table(table)
+        out.print(
+            f"{summary.categories_fixed} categories corrected, {summary.approved} rows approved, "
+            f"{summary.left} rows of {period} not approved. Sheet: {summary.sheet}",
+            markup=False,
+        )
+        out.print(f"Next: `python main.py preview --period {period}`.", markup=False)
+
+    _emit(args, summary.as_json(), show)
+    return 0
+
+
 def cmd_setup(args: argparse.Namespace) -> int:
     services = bootstrap(_settings(args))
     changes = services.sheet.ensure_layout(setup=True)
@@ -695,6 +764,7 @@ COMMANDS = {
     "refresh": cmd_refresh,
     "preview": cmd_preview,
     "create-invoices": cmd_create,
+    "review": cmd_review,
     "setup-sheet": cmd_setup,
     "connect": cmd_connect,
 }
