@@ -17,6 +17,7 @@ import argparse
 import errno
 import os
 import shlex
+import signal
 import sys
 import tempfile
 import time
@@ -149,8 +150,13 @@ def exports(env: dict[str, str]) -> str:
     return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # `kill` stops them as cleanly as Ctrl+C does
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     servers, env = start_all(args)
     try:
         lines = ["Emulators on 127.0.0.1 (state in memory until Ctrl+C):"]
@@ -164,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "",
             f"Then, in this repository: python main.py refresh --period {PERIOD}; python main.py review --period "
             f"{PERIOD} --list; python main.py review --period {PERIOD} --approve-all; python main.py preview "
-            f"--period {PERIOD}; python main.py create-invoices --period {PERIOD} --create-missing "
+            f"--period {PERIOD}; python main.py create-invoices --period {PERIOD} "
             "(docs/emulators.md).",
             "Ctrl+C stops them.",
         ]
