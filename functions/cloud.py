@@ -244,7 +244,7 @@ def _handle(command: str, run: Runner, request: flask.Request) -> flask.Response
     if not isinstance(body, dict):
         return _error(400, "INVALID_ARGUMENT", 'The request body must be a JSON object, e.g. {"period": "2026-10"}.')
     started = time.perf_counter()
-    stages = logs.StageLog(command, log)
+    stages = logs.StageLog(command, log, has_steps=command == "refresh")
     answer = _run(command, run, cfg, body, caller, stages)
     stages.finish()
     seconds = round(time.perf_counter() - started, 2)

@@ -236,7 +236,11 @@ class _Handler(logging.Handler):
 
 
 def _install(
-    formatter: logging.Formatter, level: str, stream: TextIO | None, write: Callable[[str], None] | None = None
+    formatter: logging.Formatter,
+    level: str,
+    stream: TextIO | None,
+    write: Callable[[str], None] | None = None,
+    others: int = logging.WARNING,
 ) -> logging.Handler:
     """One handler on the root logger (replacing ours from before), with redaction: every library's lines go
     through it, so none of them can print a token either."""
@@ -249,8 +253,8 @@ def _install(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for chatty in ("urllib3", "google", "httpx", "httpcore", "anthropic", "werkzeug"):
-        logging.getLogger(chatty).setLevel(max(logging.getLevelName(level), logging.WARNING))
+    for chatty in ("urllib3", "google", "httpx", "httpcore", "httpx2", "httpcore2", "anthropic", "werkzeug"):
+        logging.getLogger(chatty).setLevel(max(logging.getLevelName(level), others))
     return handler
 
 
@@ -268,9 +272,13 @@ def configure_cli(
     default_level: str = "WARNING", stream: TextIO | None = None, write: Callable[[str], None] | None = None
 ) -> logging.Handler:
     """The CLI: readable lines on stderr at LOG_LEVEL (default WARNING; LOG_LEVEL=INFO shows every stage),
-    or JSON lines with LOG_FORMAT=json."""
+    or JSON lines with LOG_FORMAT=json. Libraries' lines only from ERROR up, unless LOG_LEVEL=DEBUG."""
     formatter = JsonFormatter() if os.environ.get("LOG_FORMAT", "").lower() == "json" else ReadableFormatter()
-    return _install(formatter, _level(default_level), stream, write)
+    level = _level(default_level)
+    # the libraries' own warnings (google-auth's "no metadata server") would repeat what the error says in a
+    # sentence; LOG_LEVEL=DEBUG shows them
+    others = logging.DEBUG if level == "DEBUG" else logging.ERROR
+    return _install(formatter, level, stream, write, others)
 
 
 # ------------------------------------------------------------------ stages
@@ -278,13 +286,16 @@ def configure_cli(
 
 class StageLog:
     """A Progress callback that logs each stage of a job: the first count it reports is the job's steps
-    (`[n/5]`); a step is logged as it starts and, when the next one starts, as it ended with its seconds.
+    (`[n/5]`), unless `has_steps` is False (create-invoices only counts its invoices); a step is logged as it
+    starts and, when the next one starts, as it ended with its seconds.
     Counts inside a step (files, pages, Claude's requests, invoices) are logged as they complete, at most
     about ten lines a count."""
 
-    def __init__(self, job: str, logger: logging.Logger | None = None, clock: Any = time.perf_counter):
+    def __init__(
+        self, job: str, logger: logging.Logger | None = None, clock: Any = time.perf_counter, has_steps: bool = True
+    ):
         self.job, self.log, self.clock = job, logger or logging.getLogger("invoicing.stages"), clock
-        self.steps: int | None = None
+        self.steps: int | None = None if has_steps else -1  # -1: a job whose counts are all inside one stage
         self.current: tuple[int, str, float] | None = None  # (step, what, started)
         self.inner_logged: dict[str, int] = {}
         self.started = clock()

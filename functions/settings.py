@@ -25,6 +25,8 @@ adapter, so reading settings costs milliseconds whatever the adapters need.
 from __future__ import annotations
 
 import difflib
+import logging
+import os
 import re
 import types
 import typing
@@ -108,7 +110,7 @@ class GoogleSheetsSettings(Section):
     model_config = SettingsConfigDict(env_prefix="GOOGLE_SHEETS_")
 
     # .../spreadsheets/d/<id>/edit. Setting by field name (in code) also reads GOOGLE_SHEETS_SPREADSHEET_ID, the
-    # name before GOOGLE_SHEET_ID: documented nowhere, it keeps older deployments and .env files working.
+    # name before GOOGLE_SHEET_ID: it keeps older deployments and .env files working, with a deprecation warning.
     spreadsheet_id: str = Field(default="", validation_alias="GOOGLE_SHEET_ID")
     credentials_file: Path | None = None  # a service-account JSON key; unset -> application-default credentials
     api_base_url: str = ""  # e.g. http://127.0.0.1:8089 for the local emulator (anonymous without a key file)
@@ -116,6 +118,37 @@ class GoogleSheetsSettings(Section):
     max_attempts: int = 5
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 32.0
+
+    @model_validator(mode="after")
+    def _old_name(self) -> GoogleSheetsSettings:
+        """GOOGLE_SHEETS_SPREADSHEET_ID still works, with a deprecation warning once a process (logged: the CLI's
+        stderr, the functions' log)."""
+        global _old_sheet_name_said
+        if _old_sheet_name_said or not _given("GOOGLE_SHEETS_SPREADSHEET_ID"):
+            return self
+        _old_sheet_name_said = True
+        newer = " and is ignored, since GOOGLE_SHEET_ID is set" if _given("GOOGLE_SHEET_ID") else ""
+        logging.getLogger(__name__).warning(
+            "GOOGLE_SHEETS_SPREADSHEET_ID is the old name of GOOGLE_SHEET_ID%s; rename it to GOOGLE_SHEET_ID "
+            "(the old name will stop working in a later release).",
+            newer,
+        )
+        return self
+
+
+_old_sheet_name_said = False
+
+
+def _given(name: str) -> bool:
+    """Whether a setting is in the environment or the .env file (either case)."""
+    if any(k.upper() == name for k in os.environ):
+        return True
+    try:
+        from dotenv import dotenv_values
+
+        return any(k.upper() == name for k in dotenv_values(".env"))
+    except (ImportError, OSError):
+        return False
 
 
 class QuickBooksSettings(Section):

@@ -24,6 +24,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.emulators._server import LocalServer
 from tests.emulators.anthropic import AnthropicEmulator
@@ -31,6 +32,9 @@ from tests.emulators.harvest import HarvestEmulator
 from tests.emulators.quickbooks import QuickBooksEmulator
 from tests.emulators.sheets import SheetsEmulator
 from tests.emulators.toggl import TogglEmulator
+
+if TYPE_CHECKING:
+    from functions.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_CONFIG = ROOT / "functions" / "sample" / "config"
@@ -133,12 +137,17 @@ def connect_quickbooks(qbo: QuickBooksEmulator, state: Path) -> Path:
 
 def seed_sheet(env: dict[str, str]) -> None:
     """The contract's tabs and the sample agency's settings tabs, written through the product's own adapter."""
-    from functions.config import build_sheet
     from functions.settings import Settings
-    from functions.sheet.session import CONFIG_TABS, SheetSession
 
     os.environ.update(env)  # read as the product will read them
-    settings = Settings()
+    seed_settings(Settings())
+
+
+def seed_settings(settings: Settings) -> None:
+    """Set up the sheet of `settings` as a team that has set up its sheet has it: tabs and the sample's settings."""
+    from functions.config import build_sheet
+    from functions.sheet.session import CONFIG_TABS, SheetSession
+
     store = build_sheet(settings)
     store.ensure_layout(setup=True)
     session = SheetSession(store, list(CONFIG_TABS))
