@@ -284,3 +284,57 @@ def test_a_terminal_shows_progress_bars_with_counts_and_elapsed_time_and_json_no
     screen.truncate(0)
     code, out, _ = run(capsys, *argv, "--json")
     assert code == 0 and json.loads(out)["ok"] and screen.getvalue() == ""
+
+
+def test_claudes_requests_show_live_as_a_count_under_the_suggesting_step(tmp_path, capsys, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from functions import cli
+    from tests.emulators.anthropic import AnthropicEmulator
+
+    october = harvest(tmp_path / "october.csv", *[f"2026-10-{d:02d}" for d in range(1, 8)])
+    with_categories(capsys, tmp_path / "w")
+    with AnthropicEmulator(api_key="local-test-key") as claude:
+        for name, value in {**claude.env(), "AI_BATCH_SIZE": "2", "AI_ASK_BELOW": "2", "AI_CONCURRENCY": "1"}.items():
+            monkeypatch.setenv(name, value)
+        screen = io.StringIO()
+        monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=120))
+        code, out, _ = run(capsys, "refresh", "--csv", str(october), "--workdir", str(tmp_path / "w"))
+    shown = screen.getvalue()
+    assert code == 0 and "in 4 requests" in out  # 7 distinct notes, 2 a request
+    assert "Claude: 4 of 4 request(s) answered" in shown and "4/4" in shown  # a bar of its own, counted
+    assert "suggesting categories" in shown and "5/5" in shown  # the job's steps went on after it
+
+
+def test_piping_json_into_a_reader_that_stops_early_prints_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "main.py"), "preview", "--json", "--workdir", str(tmp_path / "none")],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # as `| head -c 100` does once it has its bytes: every write now fails with EPIPE
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert proc.returncode == 1
+
+
+def test_the_old_sheet_id_name_works_with_a_deprecation_warning(monkeypatch, caplog):
+    from functions import settings
+
+    monkeypatch.setattr(settings, "_old_sheet_name_said", False)
+    monkeypatch.delenv("GOOGLE_SHEET_ID", raising=False)
+    monkeypatch.setenv("GOOGLE_SHEETS_SPREADSHEET_ID", "old-name-id")
+    assert settings.GoogleSheetsSettings().spreadsheet_id == "old-name-id"
+    assert "GOOGLE_SHEETS_SPREADSHEET_ID is the old name of GOOGLE_SHEET_ID; rename it" in caplog.text
+    caplog.clear()
+    settings.GoogleSheetsSettings()
+    assert caplog.text == ""  # said once a process
