@@ -573,9 +573,11 @@ def cmd_review(args: argparse.Namespace) -> int:
                     "yes" if r["approved"] else ("invoiced" if r["invoice"] else ""),
                 )
             _print_table(table)
+        fixed, approved, left = summary.categories_fixed, summary.approved, summary.left
         out.print(
-            f"{summary.categories_fixed} categories corrected, {summary.approved} rows approved, "
-            f"{summary.left} rows of {period} not approved. Sheet: {summary.sheet}",
+            f"{fixed} {'category' if fixed == 1 else 'categories'} corrected, {approved} "
+            f"row{'' if approved == 1 else 's'} approved, {left} row{'' if left == 1 else 's'} of {period} "
+            f"not approved. Sheet: {summary.sheet}",
             markup=False,
         )
         out.print(f"Next: `python main.py preview --period {period}`.", markup=False)
@@ -828,8 +830,8 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
     _print_warnings(s.warnings, "sheet")
     out.print(f"Sheet: {s.sheet}")
     out.print(
-        f"Next: review the Time tab (flagged rows first), fill in Clients and Rates, tick Approved; then "
-        f"`python main.py preview --period {s.period}`.",
+        f"Next: review the Time tab (flagged rows first), fill in Clients and Rates, tick Approved (or from here: "
+        f"`python main.py review --period {s.period} --list`); then `python main.py preview --period {s.period}`.",
         markup=False,
     )
 

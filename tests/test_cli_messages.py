@@ -338,3 +338,47 @@ def test_the_old_sheet_id_name_works_with_a_deprecation_warning(monkeypatch, cap
     caplog.clear()
     settings.GoogleSheetsSettings()
     assert caplog.text == ""  # said once a process
+
+
+def test_review_lists_corrects_and_approves_in_the_workbook_and_says_what_it_did(tmp_path, capsys):
+    workdir = with_categories(capsys, tmp_path / "w")
+    export = harvest(tmp_path / "october.csv", "2026-10-01", "2026-10-02", "2026-10-03")
+    assert run(capsys, "refresh", "--csv", str(export), "--workdir", str(workdir))[0] == 0
+    code, out, _ = run(capsys, "review", "--period", "2026-10", "--list", "--json", "--workdir", str(workdir))
+    rows = json.loads(out)["rows"]
+    assert code == 0 and len(rows) == 3 and not any(r["approved"] for r in rows)
+
+    code, _, err = run(
+        capsys, "review", "--period", "2026-10", "--category", f"{rows[0]['entry']}=Nonsense", "--workdir", str(workdir)
+    )
+    assert code == 1 and '"Nonsense" (not on the Categories tab)' in err and "Nothing was changed" in err
+    code, _, err = run(
+        capsys, "review", "--period", "2026-10", "--client", "Nobody", "--approve-all", "--workdir", str(workdir)
+    )
+    assert code == 1 and "No Time row of 2026-10 is for Nobody" in err
+
+    code, out, _ = run(
+        capsys,
+        "review",
+        "--period",
+        "2026-10",
+        "--category",
+        f"{rows[0]['entry']}=Design",
+        "--approve-all",
+        "--workdir",
+        str(workdir),
+    )
+    assert code == 0 and "1 category corrected, 1 row approved, 2 rows of 2026-10 not approved" in out
+    code, out, _ = run(capsys, "review", "--period", "2026-10", "--list", "--json", "--workdir", str(workdir))
+    after = {r["entry"]: r for r in json.loads(out)["rows"]}
+    # the corrected row is approved; the others keep the suggestion Internal, not a billable category
+    assert after[rows[0]["entry"]]["category"] == "Design" and after[rows[0]["entry"]]["approved"]
+    assert [r["approved"] for r in after.values() if r["category"] == "Internal"] == [False, False]
+    code, out, _ = run(capsys, "preview", "--period", "2026-10", "--json", "--workdir", str(workdir))
+    assert code == 0 and json.loads(out)["ok"]
+
+
+def test_review_without_an_action_says_which_to_give(tmp_path, capsys):
+    workdir = with_categories(capsys, tmp_path / "w")
+    code, _, err = run(capsys, "review", "--period", "2026-10", "--workdir", str(workdir))
+    assert code == 1 and "--list, --category ENTRY_ID=CATEGORY or --approve-all" in err
