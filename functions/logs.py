@@ -111,12 +111,15 @@ def project_id() -> str:
 
 
 _SECRET_NAME = re.compile(r"(TOKEN|SECRET|API_KEY|PASSWORD|PRIVATE_KEY|CREDENTIAL)", re.I)
+_TOKENISH = r"(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}"  # has a digit or a symbol: not a word
 _SHAPES = [
-    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)\b(bearer|basic)\s+" + _TOKENISH),
     re.compile(r"\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*"),  # a JWT (ID and access tokens)
     re.compile(r"\bsk-ant-[A-Za-z0-9_-]{6,}"),
+    # a token parameter in a body, a query or JSON: `refresh_token=...`, `"client_secret": "..."`
     re.compile(
-        r"(?i)((?:access|refresh|id)_token|client_secret|api[_-]?key|password)(\W{1,3})([A-Za-z0-9._~+/=-]{6,})"
+        r"(?i)((?:access|refresh|id)_token|client_secret|api[_-]?key|password)([\"']?\s*[=:]\s*[\"']?)"
+        r"([A-Za-z0-9._~+/=-]{6,})"
     ),
 ]
 _registered: set[str] = set()

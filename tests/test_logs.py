@@ -105,6 +105,17 @@ def test_secrets_are_masked_in_messages_exceptions_and_fields(captured, monkeypa
     assert "RuntimeError" in text  # the exception is still there, without its token
 
 
+def test_words_that_only_sound_like_tokens_stay_as_they_are():
+    for text in (
+        "Basic authentication failed",
+        "Bearer realm missing",
+        "the refresh_token expired on 2026-11-01; reconnect QuickBooks",
+        "client_secret is not set",
+    ):
+        assert logs.redact(text) == text
+    assert logs.redact('{"refresh_token": "RT1-abcdef123"}') == '{"refresh_token": "[redacted]"}'
+
+
 def test_the_cli_writes_readable_lines_to_stderr_only(tmp_path, capsys, monkeypatch):
     from functions.cli import main
 
