@@ -462,7 +462,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     services = bootstrap(settings, job="preview")
     period = args.period or Period.parse(default_period())
     _require_workbook(args, settings, period, "preview")
-    summary = pipeline.preview(services, period)
+    summary = pipeline.preview(services, period, progress=_progress(args))
     _emit(args, summary.as_json(), lambda: _print_invoices(summary, "Preview"))
     return 0
 

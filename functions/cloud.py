@@ -180,7 +180,7 @@ def _run_refresh(services: Any, period: Period, body: dict[str, Any], stages: lo
 def _run_preview(services: Any, period: Period, body: dict[str, Any], stages: logs.StageLog) -> Any:
     from . import pipeline
 
-    return pipeline.preview(services, period)
+    return pipeline.preview(services, period, progress=stages)
 
 
 def _run_create(services: Any, period: Period, body: dict[str, Any], stages: logs.StageLog) -> Any:
@@ -244,7 +244,7 @@ def _handle(command: str, run: Runner, request: flask.Request) -> flask.Response
     if not isinstance(body, dict):
         return _error(400, "INVALID_ARGUMENT", 'The request body must be a JSON object, e.g. {"period": "2026-10"}.')
     started = time.perf_counter()
-    stages = logs.StageLog(command, log, has_steps=command == "refresh")
+    stages = logs.StageLog(command, log, has_steps=command != "create_invoices")
     answer = _run(command, run, cfg, body, caller, stages)
     stages.finish()
     seconds = round(time.perf_counter() - started, 2)

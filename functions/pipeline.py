@@ -221,19 +221,22 @@ def _invoices_summary(
     return summary
 
 
-def preview(services: Services, period: Period) -> PreviewSummary:
+def preview(services: Services, period: Period, progress: Progress = no_progress) -> PreviewSummary:
     """Compute every invoice of the period into the Preview tab, with warnings. Creates nothing."""
     calls = calls_so_far()
     with _locked(services, "preview"):
-        return _preview(services, period, calls)
+        return _preview(services, period, calls, progress)
 
 
-def _preview(services: Services, period: Period, calls: dict[str, int]) -> PreviewSummary:
+def _preview(services: Services, period: Period, calls: dict[str, int], progress: Progress) -> PreviewSummary:
     started = time.perf_counter()
     services.sheet.ensure_layout()
+    progress(1, 3, "reading the sheet")
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
+    progress(2, 3, "computing the invoices")
     result, _, warnings = _bill(services, period, sheet)
     summary = _invoices_summary("preview", services, period, result, warnings)
+    progress(3, 3, "writing the Preview tab")
     sheet.write_preview(result)
     summary.seconds = time.perf_counter() - started
     summary.measure(calls)

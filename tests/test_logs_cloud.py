@@ -118,6 +118,7 @@ def test_a_month_through_the_functions_logs_json_lines_with_stages_and_no_secret
     messages = [line["message"] for line in ours]
     assert any(m.startswith("refresh: step 3/5 started: suggesting categories") for m in messages)
     assert any(m.startswith("refresh: Claude: 1 of 1 request(s) answered") for m in messages), messages
+    assert any(m.startswith("preview: step 3/3 ended after ") for m in messages), messages
     counted = f"({created['created']}/{created['created']})"
     assert any(m.startswith("create_invoices: ") and m.endswith(counted) for m in messages), messages
     done = {line["job"]: line for line in ours if line["message"].endswith(" s") and " done in " in line["message"]}
