@@ -112,6 +112,8 @@ def _reissue(
     summary.replaces_total = old.total if old.live else _sheet_total(sheet, old.number)
     if old.live and old.key == draft.key:
         summary.replaces = old.replaces
+        summary.replaces_total = _sheet_total(sheet, old.replaces) if old.replaces else None
+        summary.invoices = [i.model_copy(update={"number": old.number, "status": "existing"}) for i in summary.invoices]
         return _finish_existing(
             services, sheet, summary, draft, old, records, numbers, result, rows, dry_run, calls, started
         )
