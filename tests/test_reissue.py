@@ -115,6 +115,13 @@ def test_a_correction_undone_bills_the_first_contents_again_under_a_new_number(t
     back = reissue(services, "Acme", OCT)
     assert back.outcome == "reissued" and live(ledger) == ["INV-0004"]
     assert ledger_rows(ledger)["INV-0004"]["total"] == ledger_rows(ledger)["INV-0001"]["total"] == "900.00"
+    listed = [(r[0], r[sheet.col("Invoices", "Status")]) for r in sheet.tabs["Invoices"][1:]]
+    assert listed == [
+        ("INV-0001", "void, replaced by INV-0003"),
+        ("INV-0002", "created"),
+        ("INV-0003", "void, replaced by INV-0004"),
+        ("INV-0004", "created"),
+    ]
 
 
 def test_nothing_changed_nothing_to_reissue_and_unknown_clients_are_refused(tmp_path):

@@ -3,7 +3,9 @@ local ledger), and the create_invoices Cloud Function's `reissue` parameter (the
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import gspread
@@ -42,7 +44,14 @@ def cells(ws, header: str) -> list:
     return [row[col] for row in ws.iter_rows(min_row=2, values_only=True)]
 
 
-def test_create_invoices_reissue_on_the_command_line(tmp_path, capsys):
+class Terminal(io.StringIO):
+    """What a person types at a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_create_invoices_reissue_on_the_command_line(tmp_path, capsys, monkeypatch):
     work = tmp_path / "w"
     export = tmp_path / "toggl.csv"
     export.write_text(EXPORT_HEADER + entry(5, "hero banner") + entry(6, "level editor") + entry(7, "wpi"), "utf-8")
@@ -86,6 +95,15 @@ def test_create_invoices_reissue_on_the_command_line(tmp_path, capsys):
     assert code == 0 and plan["ok"] and plan["outcome"] == "preview" and plan["replaces"] == "INV-0001"
     assert plan["replaces_total"] == "600.00" and plan["invoices"][0]["total"] == "400.00"
     assert cells(load_workbook(book)["Time"], "Invoice") == ["INV-0001"] * 3  # a dry run moves nothing
+
+    # on a terminal the preview comes first, then a question; "n" voids nothing
+    monkeypatch.setattr(sys, "stdin", Terminal("n\n"))
+    code, out, _ = run(
+        capsys, "create-invoices", "--reissue", "Umbra Games", "--period", "2026-10", "--workdir", str(work)
+    )
+    assert code == 0 and "Would void INV-0001 (600.00 USD)" in out and "Nothing was voided or created." in out
+    assert cells(load_workbook(book)["Time"], "Invoice") == ["INV-0001"] * 3
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
 
     # not a terminal (a script, CI): no question is asked
     code, out, _ = run(

@@ -100,7 +100,7 @@ class SheetSession:
         return [
             (text(hm.get(r, "client")), text(hm.get(r, "period")), text(hm.get(r, "number")))
             for r in rows[1:]
-            if text(hm.get(r, "number"))
+            if text(hm.get(r, "number")) and not text(hm.get(r, "status")).startswith("void")  # a reissued one
         ]
 
     # --- changes ---------------------------------------------------------------------------------------------
@@ -197,9 +197,10 @@ class SheetSession:
         self.blocks += changed_cell_blocks("Time", changes)
         rows = self._rows("Invoices")
         hm = HeaderMap(load_contract().tab("Invoices"), rows[0])
-        listed = {text(hm.get(r, "key")) for r in rows[1:]}
+        # the same key under another number is a new invoice (a voided one's contents invoiced again)
+        listed = {(text(hm.get(r, "key")), text(hm.get(r, "number"))) for r in rows[1:]}
         for inv in created:
-            if inv.key in listed:
+            if (inv.key, inv.number) in listed:
                 continue
             self._append(
                 "Invoices",
