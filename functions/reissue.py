@@ -190,6 +190,7 @@ def _finish_existing(
             "nothing was voided or created. Change the Time rows first, then reissue."
         )
         summary.seconds = time.perf_counter() - started
+        summary.measure(calls)
         return summary
     if dry_run:
         summary.message = f"{live.number} exists already; would point the sheet at it and finish the reissue."
