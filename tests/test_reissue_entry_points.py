@@ -51,6 +51,7 @@ class Terminal(io.StringIO):
         return True
 
 
+@pytest.mark.slow
 def test_create_invoices_reissue_on_the_command_line(tmp_path, capsys, monkeypatch):
     work = tmp_path / "w"
     export = tmp_path / "toggl.csv"
@@ -130,6 +131,7 @@ def test_the_help_explains_reissue(capsys):
     assert "--reissue CLIENT" in out and "void it, create" in out
 
 
+@pytest.mark.slow
 def test_the_create_invoices_function_reissues_with_the_reissue_parameter(
     env,
     identity: GoogleIdentity,
