@@ -11,6 +11,7 @@ import pytest
 
 from functions import pipeline
 from functions.errors import InputError
+from functions.models import Period
 from functions.reissue import reissue
 from tests.test_pipeline import OCT, FailingWriteSheet, approve_all, configure_clients, entries, setup, time_rows
 
@@ -235,3 +236,22 @@ def test_a_ledger_made_before_voids_is_upgraded_in_place(tmp_path):
                 "issue_date, due_date, terms, memo, document, created_at) VALUES "
                 "('k2', 'Acme', '2026-10', 'INV-0002', 'Acme', 'USD', '1', 'h', 'd', 'd', '', '', 'x', 'now')"
             )
+
+
+def test_a_milestone_billed_on_the_old_invoice_is_billed_on_the_correction_and_marked_with_it(tmp_path):
+    from tests.test_pipeline import add_rule
+
+    services, sheet, ledger = setup(tmp_path, entries(2, client="Harbor"))
+    pipeline.refresh(services, OCT)
+    configure_clients(sheet, {"Harbor": "100"})
+    at = add_rule(sheet, Rule="milestone", Client="Harbor", Project="Exhibit", Amount="2000", Period="2026-10")
+    sheet.set("Rules", at, "Complete", True)
+    approve_all(sheet)
+    first = pipeline.create_invoices(services, OCT)
+    assert first.invoices[0].total == Decimal("2300.00") and sheet.get("Rules", at, "Invoice") == "INV-0001"
+    sheet.set("Time", time_rows(sheet)["H1"], "Approved", False)  # one hour line disputed
+    done = reissue(services, "Harbor", OCT)
+    assert done.outcome == "reissued" and done.invoices[0].total == Decimal("2150.00")  # the milestone stays on it
+    assert sheet.get("Rules", at, "Invoice") == "INV-0002"
+    assert live(ledger, "Harbor") == ["INV-0002"]
+    assert pipeline.preview(services, Period.parse("2026-11")).invoices == []  # and it is never billed twice
