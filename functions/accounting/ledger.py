@@ -114,8 +114,8 @@ class Ledger:
                     problems.append(
                         f"{d.client} already has invoice {row['number']} for {d.period} (total {row['total']}), "
                         f"and what would be invoiced now differs (total {d.total}). Nothing was created for it; "
-                        "reissue it (`python main.py create-invoices --reissue CLIENT`), or move the new entries "
-                        "to the next period."
+                        f'reissue it (`python main.py create-invoices --reissue "{d.client}" --period {d.period}`), '
+                        "or move the new entries to the next period."
                     )
         return problems
 
