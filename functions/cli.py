@@ -192,6 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="create customers and items missing in the accounting system (QuickBooks)",
     )
+    p.add_argument(
+        "--reissue",
+        metavar="CLIENT",
+        help="correct CLIENT's invoice for the period: void it, create the corrected one from the sheet as it is "
+        "now (with the next number, saying which invoice it replaces) and move its Time rows to it; with "
+        "--dry-run, show what would change (README: Correcting an invoice)",
+    )
+    p.add_argument("--yes", action="store_true", help="with --reissue on a terminal: do not ask before voiding")
 
     p = sub.add_parser(
         "setup-sheet",
@@ -472,6 +480,8 @@ def cmd_create(args: argparse.Namespace) -> int:
     services = bootstrap(settings, job="create-invoices")
     period = args.period or Period.parse(default_period())
     _require_workbook(args, settings, period, "create invoices for")
+    if args.reissue:
+        return _reissue(args, services, period)
     summary = pipeline.create_invoices(
         services,
         period,
@@ -526,6 +536,29 @@ def cmd_review(args: argparse.Namespace) -> int:
             markup=False,
         )
         out.print(f"Next: `python main.py preview --period {period}`.", markup=False)
+
+    _emit(args, summary.as_json(), show)
+    return 0
+
+
+def _reissue(args: argparse.Namespace, services: Any, period: Period) -> int:
+    """create-invoices --reissue: on a terminal, show the preview and ask before voiding (functions/reissue.py)."""
+    from . import reissue
+
+    if not (args.dry_run or args.yes or args.json) and sys.stdin.isatty():
+        plan = reissue.reissue(services, args.reissue, period, dry_run=True)
+        for line in reissue.describe(plan):
+            out.print(line, markup=False)
+        if plan.outcome != "preview":
+            return 0
+        if input("Void and reissue now? [y/N] ").strip().casefold() not in ("y", "yes"):
+            out.print("Nothing was voided or created.")
+            return 0
+    summary = reissue.reissue(services, args.reissue, period, dry_run=args.dry_run, progress=_progress(args))
+
+    def show() -> None:
+        for line in reissue.describe(summary):
+            out.print(line, markup=False)
 
     _emit(args, summary.as_json(), show)
     return 0

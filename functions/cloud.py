@@ -4,6 +4,7 @@ Each is a thin call into functions.pipeline, the same one the CLI uses. JSON in,
 
     POST /   Authorization: Bearer <Google ID token>
     {"period": "2026-10" | "current" | "previous", "dry_run": false, "create_missing": false}
+    {"period": "2026-10", "reissue": "Acme Retail", "dry_run": true}   # create_invoices: correct one invoice
     -> 200 {"ok": true, "function": "create_invoices", "caller": "ops@agency.example", ...the pipeline summary}
     -> 4xx/5xx {"ok": false, "error": {"status": "LOCKED", "message": "Another create-invoices run ..."}}
 
@@ -186,6 +187,13 @@ def _run_preview(services: Any, period: Period, body: dict[str, Any], stages: lo
 def _run_create(services: Any, period: Period, body: dict[str, Any], stages: logs.StageLog) -> Any:
     from . import pipeline
 
+    if body.get("reissue") is not None:  # {"reissue": "Acme Retail"}: correct that client's invoice (reissue.py)
+        from .reissue import reissue
+
+        client = body["reissue"]
+        if not isinstance(client, str) or not client.strip():
+            raise BadRequest(f"reissue must name a client as the Clients tab does, not {client!r}")
+        return reissue(services, client.strip(), period, dry_run=_flag(body, "dry_run"))
     return pipeline.create_invoices(
         services,
         period,

@@ -9,13 +9,19 @@ is the one place that picks them. The core only ever sees these Protocols.
 | Categorizer     | categorize.chain (offline)       | categorize.claude             |
 | SheetStore      | sheet.workbook (xlsx)            | sheet.gsheets (gspread)       |
 | Accounting      | accounting.ledger (SQLite)       | accounting.quickbooks         |
+
+Corrections (functions/reissue.py) need two more things of an accounting system, and nothing else: the
+invoices it holds for a client and period, live and voided (`invoices_for`), and a void that keeps the
+invoice, its number and its history (`void_invoice`). A new target (Xero, Stripe) implements these two
+beside `check` and `create_invoices`; see docs/quickbooks.md, "Correcting an invoice".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from decimal import Decimal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from .models import Category, CategoryRule, CreatedInvoice, InvoiceDraft, Period, Suggestion, TimeEntry, TimeRow
 
@@ -147,3 +153,40 @@ class Accounting(Protocol):
         `entries` maps every entry ref on the drafts' lines to its entry, for the time detail (documents,
         attachments)."""
         ...
+
+    def invoices_for(self, draft: InvoiceDraft) -> list[InvoiceRecord]:
+        """Every invoice the system holds for the draft's client and period, live and voided, oldest first
+        (the draft names the customer; its contents do not matter)."""
+        ...
+
+    def void_invoice(self, record: InvoiceRecord, replaced_by: str = "") -> InvoiceRecord:
+        """Void the invoice (never delete it: it keeps its number, with nothing left to pay) and, when
+        `replaced_by` is given, record that invoice number as its replacement. Idempotent: voiding a voided
+        invoice changes nothing but the link. Refuses (ConflictError) an invoice that is paid in part or
+        in full. Returns the invoice as it is now."""
+        ...
+
+
+@dataclass(frozen=True)
+class InvoiceRecord:
+    """An invoice as the accounting system holds it now, for corrections.
+
+    `paid` says why it counts as paid ("a payment is linked to it", "1,000.00 of 1,500.00 is still
+    owed"), blank when nothing was paid; `replaced_by` / `replaces` are the invoice numbers the system
+    recorded as the link between a voided invoice and its correction, blank where it records none."""
+
+    number: str
+    external_id: str
+    client: str
+    period: str
+    key: str
+    total: Decimal
+    status: Literal["live", "void"]
+    paid: str = ""
+    replaced_by: str = ""
+    replaces: str = ""
+    memo: str = ""
+
+    @property
+    def live(self) -> bool:
+        return self.status == "live"

@@ -1,7 +1,8 @@
 """The embedded accounting system: a SQLite ledger of invoices and lines, plus a readable HTML document
 per invoice.
 
-Exactly once: an invoice is unique by (client, period). Creating a draft whose (client, period) already
+Exactly once: a live invoice is unique by (client, period); a voided one stays, marked void, beside its
+replacement (ledger_void.py). Creating a draft whose (client, period) already
 exists returns the existing invoice when the contents are the same (a retry after a crash), and raises a
 ConflictError when they differ, before anything is created. Invoice numbers come from a sequence that
 is advanced in the same transaction as the insert, so numbers have no gaps and are never reused.
@@ -19,7 +20,8 @@ from pathlib import Path
 
 from ..errors import ConfigError, ConflictError
 from ..models import CreatedInvoice, InvoiceDraft, TimeEntry, slug
-from ..ports import Progress, no_progress
+from ..ports import InvoiceRecord, Progress, no_progress
+from . import ledger_void
 from .documents import render_invoice_html
 
 SCHEMA = """
@@ -38,7 +40,9 @@ CREATE TABLE IF NOT EXISTS invoices (
     memo TEXT NOT NULL,
     document TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    UNIQUE (client, period)
+    voided_at TEXT,
+    replaced_by TEXT NOT NULL DEFAULT '',
+    replaces TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS lines (
     invoice_key TEXT NOT NULL REFERENCES invoices(key),
@@ -84,6 +88,7 @@ class Ledger:
         db.execute("PRAGMA foreign_keys=ON")
         if not self._ready:
             db.executescript(SCHEMA)
+            ledger_void.upgrade(db)
             self._ready = True
         return db
 
@@ -92,20 +97,25 @@ class Ledger:
 
     def find(self, client: str, period: str) -> sqlite3.Row | None:
         with closing(self._connect()) as db:
-            return db.execute("SELECT * FROM invoices WHERE client=? AND period=?", (client, period)).fetchone()
+            return db.execute(
+                "SELECT * FROM invoices WHERE client=? AND period=? AND voided_at IS NULL", (client, period)
+            ).fetchone()
 
     def conflicts(self, drafts: Sequence[InvoiceDraft]) -> list[str]:
         problems = []
         with closing(self._connect()) as db:
             for d in drafts:
                 row = db.execute(
-                    "SELECT number, content_hash, total FROM invoices WHERE client=? AND period=?", (d.client, d.period)
+                    "SELECT number, content_hash, total FROM invoices "
+                    "WHERE client=? AND period=? AND voided_at IS NULL",
+                    (d.client, d.period),
                 ).fetchone()
                 if row and row["content_hash"] != d.content_hash():
                     problems.append(
                         f"{d.client} already has invoice {row['number']} for {d.period} (total {row['total']}), "
                         f"and what would be invoiced now differs (total {d.total}). Nothing was created for it; "
-                        "void or delete that invoice first, or move the new entries to the next period."
+                        f'reissue it (`python main.py create-invoices --reissue "{d.client}" --period {d.period}`), '
+                        "or move the new entries to the next period."
                     )
         return problems
 
@@ -127,7 +137,8 @@ class Ledger:
             db.execute("BEGIN IMMEDIATE")
             try:
                 row = db.execute(
-                    "SELECT * FROM invoices WHERE client=? AND period=?", (draft.client, draft.period)
+                    "SELECT * FROM invoices WHERE client=? AND period=? AND voided_at IS NULL",
+                    (draft.client, draft.period),
                 ).fetchone()
                 if row is not None:
                     db.execute("ROLLBACK")
@@ -140,7 +151,8 @@ class Ledger:
                 document = self.documents_dir / f"{number}-{slug(draft.client)}.html"
                 now = datetime.now(UTC).replace(microsecond=0).isoformat()
                 db.execute(
-                    "INSERT INTO invoices VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO invoices (key, client, period, number, customer, currency, total, content_hash, "
+                    "issue_date, due_date, terms, memo, document, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         draft.key,
                         draft.client,
@@ -225,6 +237,19 @@ class Ledger:
             tmp.write_text(render_invoice_html(inv, draft, entries, agency=self.agency), encoding="utf-8")
             tmp.replace(path)
         return inv
+
+    def invoices_for(self, draft: InvoiceDraft) -> list[InvoiceRecord]:
+        """Live and voided invoices of the draft's client and period (the ledger records no payments)."""
+        with closing(self._connect()) as db:
+            return ledger_void.invoices_for(db, draft.client, draft.period)
+
+    def void_invoice(self, record: InvoiceRecord, replaced_by: str = "") -> InvoiceRecord:
+        """Void in the ledger (the row stays, marked void) and stamp its document VOID."""
+        with closing(self._connect()) as db:
+            voided = ledger_void.void(db, record.number, replaced_by)
+            (document,) = db.execute("SELECT document FROM invoices WHERE number=?", (record.number,)).fetchone()
+        ledger_void.stamp_document(Path(document), voided)
+        return voided
 
     def all_invoices(self) -> list[sqlite3.Row]:
         with closing(self._connect()) as db:

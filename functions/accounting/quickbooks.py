@@ -40,7 +40,7 @@ from quickbooks.objects.item import Item
 from ..errors import AuthError, ConfigError, ConflictError, PartialCreateError, Terminal, Transient
 from ..models import CreatedInvoice, InvoiceDraft, Period, TimeEntry, slug
 from ..money import D
-from ..ports import Progress, no_progress
+from ..ports import InvoiceRecord, Progress, no_progress
 from ..transport import GaveUp, RetryLater
 from .qbo_attach import attach_time_details
 from .qbo_client import (
@@ -424,6 +424,17 @@ class QuickBooksAccounting:
             return created, refused, None
         except (Transient, Terminal) as exc:
             return created, refused, exc
+
+    # -- corrections: qbo_void.py -----------------------------------------------------------------------------
+    def invoices_for(self, draft: InvoiceDraft) -> list[InvoiceRecord]:
+        from .qbo_void import invoices_for
+
+        return invoices_for(self, draft)
+
+    def void_invoice(self, record: InvoiceRecord, replaced_by: str = "") -> InvoiceRecord:
+        from .qbo_void import void_invoice
+
+        return void_invoice(self, record, replaced_by)
 
     def _created(self, d: InvoiceDraft, inv: Invoice, status: Literal["created", "existing"]) -> CreatedInvoice:
         meta = getattr(inv, "MetaData", None)

@@ -100,7 +100,7 @@ class SheetSession:
         return [
             (text(hm.get(r, "client")), text(hm.get(r, "period")), text(hm.get(r, "number")))
             for r in rows[1:]
-            if text(hm.get(r, "number"))
+            if text(hm.get(r, "number")) and not text(hm.get(r, "status")).startswith("void")  # a reissued one
         ]
 
     # --- changes ---------------------------------------------------------------------------------------------
@@ -197,9 +197,10 @@ class SheetSession:
         self.blocks += changed_cell_blocks("Time", changes)
         rows = self._rows("Invoices")
         hm = HeaderMap(load_contract().tab("Invoices"), rows[0])
-        listed = {text(hm.get(r, "key")) for r in rows[1:]}
+        # the same key under another number is a new invoice (a voided one's contents invoiced again)
+        listed = {(text(hm.get(r, "key")), text(hm.get(r, "number"))) for r in rows[1:]}
         for inv in created:
-            if inv.key in listed:
+            if (inv.key, inv.number) in listed:
                 continue
             self._append(
                 "Invoices",
@@ -222,6 +223,29 @@ class SheetSession:
                     },
                 ),
             )
+
+    def unmark_invoiced(self, refs: Iterable[str]) -> None:
+        """Blank the Invoice cell of these Time rows (a corrected invoice no longer bills them)."""
+        table = self.time()
+        by_ref = {r.entry.ref: r for r in table.rows}
+        col = table.header.index["invoice"] + 1
+        changes = {(by_ref[ref].row, col): "" for ref in refs if ref in by_ref and by_ref[ref].invoiced}
+        self.blocks += changed_cell_blocks("Time", changes)
+
+    def set_invoice_status(self, statuses: Mapping[str, str]) -> None:
+        """The Status cell of the Invoices tab's rows by invoice number ({"INV-0001": "void, replaced by ..."})."""
+        rows = self._rows("Invoices")
+        hm = HeaderMap(load_contract().tab("Invoices"), rows[0])
+        if "status" not in hm.index:
+            return
+        col = hm.index["status"] + 1
+        changes = {
+            (i, col): statuses[text(hm.get(r, "number"))]
+            for i, r in enumerate(rows[1:], start=2)
+            if text(hm.get(r, "number")) in statuses
+            and text(hm.get(r, "status")) != statuses[text(hm.get(r, "number"))]
+        }
+        self.blocks += changed_cell_blocks("Invoices", changes)
 
     def write_preview(self, result: BillingResult) -> None:
         """The Preview tab rewritten from the result, marking what changed since the last preview."""

@@ -1,10 +1,12 @@
 /**
- * The sheet's "Invoicing" menu: Refresh time data, Preview invoices, Create invoices.
+ * The sheet's "Invoicing" menu: Refresh time data, Preview invoices, Create invoices, Correct an invoice.
  *
  * Each item calls its Cloud Function (refresh, preview, create_invoices) with the user's Google ID token
  * (ScriptApp.getIdentityToken(); the function checks it and the user's email), shows a toast while it
  * runs, and a dialog with the summary or the error in plain words. Create invoices first asks the
- * function for a dry run and shows what would be created, then asks for confirmation.
+ * function for a dry run and shows what would be created, then asks for confirmation. Correct an invoice
+ * (a reissue: void the client's invoice, create the corrected one, move its Time rows) does the same with
+ * create_invoices' `reissue` parameter.
  *
  * Set-up (docs/google.md): Extensions > Apps Script > Project Settings > Script Properties:
  *   INVOICING_FUNCTIONS_URL = https://REGION-PROJECT.cloudfunctions.net   (where the three functions live)
@@ -21,6 +23,7 @@ function onOpen() {
     .addItem('Preview invoices', 'previewInvoices')
     .addSeparator()
     .addItem('Create invoices', 'createInvoices')
+    .addItem('Correct an invoice (reissue)', 'reissueInvoice')
     .addToUi();
 }
 
@@ -62,6 +65,43 @@ function createInvoices() {
   }
   var result = call_('create_invoices', { period: period }, 'Creating invoices for ' + label_(period) + '…');
   show_('Create invoices', result, describeCreated_);
+}
+
+/** Correct an invoice already created: asks the client and month, shows the dry run, voids and reissues on Yes. */
+function reissueInvoice() {
+  var ui = SpreadsheetApp.getUi();
+  var title = 'Correct an invoice';
+  var answer = ui.prompt(title, 'Whose invoice? Type the client as the Clients tab names it.', ui.ButtonSet.OK_CANCEL);
+  if (answer.getSelectedButton() !== ui.Button.OK) return;
+  var client = String(answer.getResponseText() || '').trim();
+  if (client === '') {
+    ui.alert(title, 'Type the client\'s name to correct its invoice; nothing was changed.', ui.ButtonSet.OK);
+    return;
+  }
+  var period = askPeriod_(title, 'previous');
+  if (period === null) return;
+  var dry = call_('create_invoices', { period: period, reissue: client, dry_run: true },
+    'Checking the correction for ' + client + '…');
+  if (!dry.ok) {
+    show_(title, dry, null);
+    return;
+  }
+  if (dry.body.outcome !== 'preview') {
+    ui.alert(title, dry.body.message, ui.ButtonSet.OK);
+    return;
+  }
+  var question = dry.body.message + '\n\n' + describeInvoices_(dry.body, 'will replace it') + '\n\nVoid ' +
+    dry.body.replaces + ' and create the corrected invoice in ' + (dry.body.accounting || 'the accounting system') + '?';
+  if (ui.alert('Reissue ' + client + '\'s invoice for ' + label_(period) + '?', question, ui.ButtonSet.YES_NO) !==
+    ui.Button.YES) {
+    SpreadsheetApp.getActive().toast('Nothing was voided or created.', MENU_TITLE, 3);
+    return;
+  }
+  var result = call_('create_invoices', { period: period, reissue: client }, 'Reissuing ' + client + '\'s invoice…');
+  show_(title, result, function (s) {
+    return s.message + '\n\nThe Time tab shows the new number on the corrected rows; the Invoices tab marks ' +
+      (s.replaces || 'the old invoice') + ' void.';
+  });
 }
 
 /** Asks for the month; returns "2026-10", the default keyword for a blank answer, or null when cancelled. */

@@ -12,13 +12,17 @@ multipart Attachable upload, Fault bodies with QuickBooks codes and the right HT
     emu.fail_next("timeout", path="batch")        # commit, then hang past the client's timeout
     emu.fail_next("validation", path="invoice")   # a ValidationFault naming line 1
     emu.oauth.expire_access_tokens()              # the next call answers 401
+    emu.fail_next("drop", path="invoice", operation="void")   # only a void: commit it, lose the answer
+    emu.fail_next("edit", path="invoice", operation="void")   # someone edits it first: the void is stale (5010)
 
 What it models of QuickBooks' own rules (docs/emulators.md lists them with their sources): void
-(`?operation=void`: the invoice stays, amounts 0, PrivateNote prefixed "Voided") and delete
+(`?operation=void`: the invoice stays with its DocNumber, amounts, quantities and Balance 0, PrivateNote prefixed
+"Voided", SyncToken advanced; a stale SyncToken is 5010; an invoice with a payment applied is not voided) and delete
 (`?operation=delete`: `status: Deleted`, gone from reads and queries); name-list records made inactive
 (queries return active records only unless they name `Active`; a transaction naming one is refused with 610;
-the name stays taken, 6240); the field lengths the product writes (2050); and which fields a query may filter
-on (4001 QueryValidationError).
+the name stays taken, 6240); payments (`POST /payment` with Line[].LinkedTxn naming invoices: each invoice's
+Balance drops and it gets a LinkedTxn of TxnType "Payment"); the field lengths the product writes (2050); and
+which fields a query may filter on (4001 QueryValidationError).
 
 Run it on its own with a seeded sample company (the demo agency's Clients tab as customers, the items its
 Rules and Categories name, its terms and tax codes):
@@ -55,6 +59,7 @@ ENTITIES = {
     "invoice": "Invoice",
     "attachable": "Attachable",
     "account": "Account",
+    "payment": "Payment",
 }
 _SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "sample"
 
@@ -73,6 +78,7 @@ FILTERABLE = {
     "Term": {"id", "name", "active"},
     "TaxCode": {"id", "name", "active"},
     "Attachable": {"id", "filename", "attachableref.entityref.type", "attachableref.entityref.value"},
+    "Payment": {"id", "txndate", "customerref", "totalamt"},
 }
 INACTIVE = (
     "Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, "
@@ -82,10 +88,11 @@ INACTIVE = (
 
 @dataclass
 class FaultSwitch:
-    kind: str  # 429 | 500 | 401 | drop | timeout | validation
+    kind: str  # 429 | 500 | 401 | drop | timeout | validation | edit
     path: str = ""  # substring of the request path the fault applies to
     times: int = 1
     retry_after: str = "0"  # for 429
+    operation: str = ""  # only requests with this ?operation= (void, delete); blank: any request on the path
 
 
 def fault_body(message: str, detail: str, code: str, kind: str = "ValidationFault") -> dict:
@@ -162,9 +169,16 @@ class QuickBooksEmulator(LocalServer):
         return ["then run `python main.py connect quickbooks` and open the printed URL (it approves at once)."]
 
     # -- switches and inspection ----------------------------------------------------------------------
-    def fail_next(self, kind: str, path: str = "", times: int = 1, retry_after: str = "0") -> None:
+    def fail_next(self, kind: str, path: str = "", times: int = 1, retry_after: str = "0", operation: str = "") -> None:
         with self._lock:
-            self.faults.append(FaultSwitch(kind, path, times, retry_after))
+            self.faults.append(FaultSwitch(kind, path, times, retry_after, operation))
+
+    def edit(self, entity: str, obj_id: str) -> None:
+        """Someone changes the record in QuickBooks (another user, another app): its SyncToken moves on."""
+        with self._lock:
+            current = self.db[entity][obj_id]
+            current["SyncToken"] = str(int(current["SyncToken"]) + 1)
+            current["MetaData"] = {**current["MetaData"], "LastUpdatedTime": _now()}
 
     def count(self, path_part: str = "", method: str = "") -> int:
         return sum(1 for m, p in self.calls if path_part in p and (not method or m == method))
@@ -294,10 +308,18 @@ class QuickBooksEmulator(LocalServer):
             raise QboError(400, "Unsupported Operation", f"Operation void is not supported for {entity}.", "500")
         with self._lock:
             current = self._current(entity, obj)
+            if any(t.get("TxnType") == "Payment" for t in current.get("LinkedTxn") or []):
+                raise QboError(
+                    400,
+                    "A business validation error has occurred while processing your request",
+                    "Business Validation Error: This invoice has a payment applied to it. Remove the payment "
+                    "from the invoice before you void it.",
+                    "6000",
+                )
             note = str(current.get("PrivateNote") or "")
             voided = {
                 **current,
-                "Line": [{**line, "Amount": Decimal("0")} for line in current.get("Line", [])],
+                "Line": [_zeroed(line) for line in current.get("Line", [])],
                 "TotalAmt": Decimal("0"),
                 "Balance": Decimal("0"),
                 "PrivateNote": "Voided" + (f" - {note}" if note else ""),
@@ -306,6 +328,34 @@ class QuickBooksEmulator(LocalServer):
             }
             self.db[entity][current["Id"]] = voided
             return voided
+
+    def _check_payment(self, obj: dict) -> dict:
+        """A payment received: its lines name the invoices it pays (LinkedTxn TxnType Invoice)."""
+        obj = _clean(obj)
+        total = Decimal("0")
+        for n, line in enumerate(obj.get("Line") or [], start=1):
+            amount = Decimal(str(line.get("Amount", 0)))
+            for txn in line.get("LinkedTxn") or []:
+                inv = self.db["Invoice"].get(str(txn.get("TxnId")))
+                if txn.get("TxnType") != "Invoice" or inv is None:
+                    raise QboError(400, "Invalid Reference Id", f"Line {n}: Invalid Reference Id : Invoice", "2500")
+                if amount > Decimal(str(inv["Balance"])):
+                    raise QboError(
+                        400,
+                        "A business validation error has occurred while processing your request",
+                        f"Line {n}: The payment amount {amount} is more than the invoice's open balance.",
+                        "6000",
+                    )
+            total += amount
+        return {**obj, "TotalAmt": Decimal(str(obj.get("TotalAmt") or total)), "UnappliedAmt": Decimal("0")}
+
+    def _apply_payment(self, payment: dict) -> None:
+        for line in payment.get("Line") or []:
+            for txn in line.get("LinkedTxn") or []:
+                inv = self.db["Invoice"][str(txn["TxnId"])]
+                inv["Balance"] = Decimal(str(inv["Balance"])) - Decimal(str(line.get("Amount", 0)))
+                inv["LinkedTxn"] = [*(inv.get("LinkedTxn") or []), {"TxnId": payment["Id"], "TxnType": "Payment"}]
+                inv["SyncToken"] = str(int(inv["SyncToken"]) + 1)
 
     def delete(self, entity: str, obj: dict) -> dict:
         """A deleted transaction is gone: reads answer 610 and queries no longer return it."""
@@ -331,7 +381,10 @@ class QuickBooksEmulator(LocalServer):
                 return merged
             check = getattr(self, f"_check_{entity.lower()}", None)
             prepared = check(obj) if check else obj
-            return self._insert(entity, prepared)
+            inserted = self._insert(entity, prepared)
+            if entity == "Payment":
+                self._apply_payment(inserted)
+            return inserted
 
     def _check_customer(self, obj: dict) -> dict:
         name = str(obj.get("DisplayName") or "").strip()
@@ -502,6 +555,14 @@ class QuickBooksEmulator(LocalServer):
         start, limit = q["start"], min(q["max"], 1000)
         page = rows[start - 1 : start - 1 + limit]
         return {entity: page, "startPosition": start, "maxResults": len(page)} if page else {}
+
+
+def _zeroed(line: dict) -> dict:
+    """A line of a voided invoice: amount and quantity 0 (Intuit: "amounts and quantities are zeroed")."""
+    out = {**line, "Amount": Decimal("0")}
+    if "SalesItemLineDetail" in line:
+        out["SalesItemLineDetail"] = {**line["SalesItemLineDetail"], "Qty": Decimal("0")}
+    return out
 
 
 def _check_lengths(entity: str, obj: dict) -> None:
@@ -724,7 +785,14 @@ class _Handler(BaseHTTPRequestHandler):
             emu._recent.append(now)
             over = emu._active > emu.max_concurrent or len(emu._recent) > emu.per_minute
             wait = max(1, int(emu._recent[0] + emu.window - now + 0.999)) if len(emu._recent) > emu.per_minute else 1
-            fault = next((f for f in emu.faults if f.path in path and f.times > 0), None)
+            fault = next(
+                (
+                    f
+                    for f in emu.faults
+                    if f.path in path and f.times > 0 and (not f.operation or f.operation == query.get("operation"))
+                ),
+                None,
+            )
             if fault:
                 fault.times -= 1
         try:
@@ -782,6 +850,11 @@ class _Handler(BaseHTTPRequestHandler):
                         "6000",
                     ),
                 )
+            if fault and fault.kind == "edit":  # another user saves the record just before this request lands
+                target = str(json.loads(body or b"{}").get("Id", ""))
+                entity = ENTITIES.get(path.split("/")[4].lower(), "")
+                if target in emu.db.get(entity, {}):
+                    emu.edit(entity, target)
             rid = query.get("requestid")
             with emu._lock:
                 cached = emu.replay.get(rid) if rid else None

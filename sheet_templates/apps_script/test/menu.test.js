@@ -84,7 +84,7 @@ const draft = (extra = {}) => ({
   totals: { USD: '12345.50', GBP: '800.00' }, created: 0, existing: 0, warnings: [], ...extra,
 });
 
-test('onOpen adds the Invoicing menu with the three commands, each bound to a function that exists', () => {
+test('onOpen adds the Invoicing menu with its four commands, each bound to a function that exists', () => {
   const { g, rec } = world();
   g.onOpen();
   assert.equal(rec.menus.length, 1);
@@ -92,7 +92,8 @@ test('onOpen adds the Invoicing menu with the three commands, each bound to a fu
   assert.equal(menu.title, 'Invoicing');
   assert.ok(menu.added);
   const items = menu.items.filter((i) => i.length === 2);
-  assert.deepEqual(items.map((i) => i[0]), ['Refresh time data', 'Preview invoices', 'Create invoices']);
+  assert.deepEqual(items.map((i) => i[0]),
+    ['Refresh time data', 'Preview invoices', 'Create invoices', 'Correct an invoice (reissue)']);
   for (const [, fn] of items) assert.equal(typeof g[fn], 'function', fn);
 });
 
@@ -237,4 +238,56 @@ test('logIdentityAudience prints the client id the functions must accept', () =>
   const { g, rec } = world({ idToken: token });
   assert.equal(g.logIdentityAudience(), '1234-abc.apps.googleusercontent.com');
   assert.match(rec.logs[0], /^APPS_SCRIPT_CLIENT_ID=1234-abc\.apps\.googleusercontent\.com +\(token for ops@agency\.example\)$/);
+});
+
+const reissuePlan = (extra = {}) => ({
+  ok: true, command: 'reissue', period: '2026-10', accounting: 'QuickBooks Online (sandbox)', client: 'Acme Retail',
+  outcome: 'preview', replaces: '1042', dry_run: true,
+  message: 'Would void 1042 (12,345.50 USD) and create the corrected invoice (11,900.00 USD, 3 lines) with the next number.',
+  invoices: [{ number: null, client: 'Acme Retail', currency: 'USD', total: '11900.00', lines: 3, entries: 39 }],
+  totals: { USD: '11900.00' }, created: 0, existing: 0, warnings: [], ...extra,
+});
+
+test('Correct an invoice shows the dry run of the reissue and reissues only after Yes', () => {
+  const done = reissuePlan({ outcome: 'reissued', dry_run: false, voided: ['1042'], created: 1,
+    message: '1042 is void; 1043 replaces it (11,900.00 USD), and the Time rows point at 1043.' });
+  const { g, rec } = world({
+    prompts: [{ button: 'OK', text: ' Acme Retail ' }, { button: 'OK', text: '2026-10' }], confirms: ['YES'],
+    answers: [{ code: 200, body: reissuePlan() }, { code: 200, body: done }],
+  });
+  g.reissueInvoice();
+  assert.deepEqual(rec.fetches.map((f) => f.payload), [
+    { period: '2026-10', reissue: 'Acme Retail', dry_run: true }, { period: '2026-10', reissue: 'Acme Retail' }]);
+  assert.ok(rec.fetches.every((f) => f.url === `${BASE}/create_invoices`));
+  const confirm = rec.alerts[0];
+  assert.equal(confirm.buttons, 'YES_NO');
+  assert.equal(confirm.title, "Reissue Acme Retail's invoice for Oct 2026?");
+  assert.match(confirm.message, /^Would void 1042 \(12,345.50 USD\)/);
+  assert.match(confirm.message, /1 invoice will replace it for Oct 2026, totalling 11,900.00 USD/);
+  assert.match(confirm.message, /Void 1042 and create the corrected invoice in QuickBooks Online \(sandbox\)\?$/);
+  assert.match(rec.alerts[1].message, /^1042 is void; 1043 replaces it[\s\S]*the Invoices tab marks 1042 void\.$/);
+});
+
+test('Correct an invoice: No, nothing to correct, a blank client and a refusal change nothing', () => {
+  const no = world({ prompts: [{ button: 'OK', text: 'Acme Retail' }], confirms: ['NO'],
+    answers: [{ code: 200, body: reissuePlan() }] });
+  no.g.reissueInvoice();
+  assert.equal(no.rec.fetches.length, 1);
+  assert.equal(no.rec.toasts.at(-1).msg, 'Nothing was voided or created.');
+  const same = world({ prompts: [{ button: 'OK', text: 'Acme Retail' }], answers: [{ code: 200,
+    body: reissuePlan({ outcome: 'up to date', message: '1042 already bills what the sheet says; nothing was voided or created.' }) }] });
+  same.g.reissueInvoice();
+  assert.equal(same.rec.fetches.length, 1);
+  assert.equal(same.rec.alerts[0].buttons, 'OK');
+  assert.match(same.rec.alerts[0].message, /nothing was voided or created/);
+  const blank = world({ prompts: [{ button: 'OK', text: '  ' }] });
+  blank.g.reissueInvoice();
+  assert.equal(blank.rec.fetches.length, 0);
+  assert.match(blank.rec.alerts[0].message, /Type the client's name/);
+  const paid = world({ prompts: [{ button: 'OK', text: 'Acme Retail' }], answers: [{ code: 422, body: { ok: false,
+    error: { status: 'FAILED_PRECONDITION', message: "Acme Retail's invoice 1042 for 2026-10 cannot be reissued: it is paid (payment linked to it). Nothing was voided." } } }] });
+  paid.g.reissueInvoice();
+  assert.equal(paid.rec.fetches.length, 1);
+  assert.equal(paid.rec.alerts[0].title, 'Correct an invoice failed');
+  assert.match(paid.rec.alerts[0].message, /cannot be reissued: it is paid/);
 });
