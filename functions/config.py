@@ -6,6 +6,7 @@ ledger in a work directory. Production adapters are chosen by environment variab
     TIME_SOURCE=harvest|toggl (HARVEST_* / TOGGL_*: see docs/harvest.md, docs/toggl.md)
     SHEET=google        (GOOGLE_SHEET_ID, credentials: see docs/google.md)
     ACCOUNTING=quickbooks (QBO_*: see docs/quickbooks.md)
+    ACCOUNTING=stripe   (STRIPE_*: see docs/stripe.md)
     AI_ENABLED=true + ANTHROPIC_API_KEY  (Claude in the categorizer chain: see docs/ai-categorization.md)
 
 Adapters are imported only when chosen, and each takes its own section of the settings
@@ -94,6 +95,13 @@ def build_accounting(settings: Settings, sheet: SheetStore | None = None) -> Acc
         if not qbo.sheet_url and sheet is not None:  # each invoice's PrivateNote links back to the sheet
             qbo = qbo.model_copy(update={"sheet_url": sheet.describe()})
         return QuickBooksAccounting.from_settings(qbo)
+    if settings.accounting == "stripe":
+        from .accounting.stripe_accounting import StripeAccounting
+
+        stripe = settings.stripe
+        if not stripe.sheet_url and sheet is not None:  # each invoice's metadata links back to the sheet
+            stripe = stripe.model_copy(update={"sheet_url": sheet.describe()})
+        return StripeAccounting.from_settings(stripe)
     from .accounting.ledger import Ledger
 
     return Ledger(

@@ -11,11 +11,11 @@ Each setting has one name: the section's prefix plus the field, upper-cased (`HA
 written beside the field (`GOOGLE_SHEET_ID`). A value that cannot be right (a typo) is a `SettingError`,
 one sentence per setting:
 
->>> import os; os.environ["ACCOUNTING"] = "quickbook"
+>>> import os; os.environ["SHEET"] = "gogle"
 >>> Settings(_env_file=None)
 Traceback (most recent call last):
-functions.settings.SettingError: ACCOUNTING is "quickbook"; use one of: ledger, quickbooks (did you mean "quickbooks"?).
->>> del os.environ["ACCOUNTING"]
+functions.settings.SettingError: SHEET is "gogle"; use one of: xlsx, google (did you mean "google"?).
+>>> del os.environ["SHEET"]
 
 The root (`Settings`) holds what chooses the adapters; each adapter's section is read when first asked for
 (`settings.harvest`, `.toggl`, `.google`, `.quickbooks`, `.claude`, `.cloud`). This module imports no
@@ -41,6 +41,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .accounting.qbo_tokens import DEFAULT_TOKEN_FILE
 from .errors import ConfigError
+
+if typing.TYPE_CHECKING:
+    from .accounting.stripe_client import StripeSettings
 
 WORKBOOK_NAME = "invoicing.xlsx"
 LEDGER_NAME = "ledger.sqlite"
@@ -305,7 +308,7 @@ class Settings(Section):
 
     workdir: Path = Path("invoicing-work")
     sheet: Literal["xlsx", "google"] = "xlsx"
-    accounting: Literal["ledger", "quickbooks"] = "ledger"
+    accounting: Literal["ledger", "quickbooks", "stripe"] = "ledger"
     time_source: Literal["csv", "harvest", "toggl"] = "csv"  # where refresh pulls from when no --csv is given
     ai_enabled: bool = True  # Claude is used only when this is true AND an API key is set
     invoice_prefix: str = "INV-"
@@ -355,6 +358,12 @@ class Settings(Section):
     @property
     def quickbooks(self) -> QuickBooksSettings:
         return self.section(QuickBooksSettings)
+
+    @property
+    def stripe(self) -> StripeSettings:
+        from .accounting.stripe_client import StripeSettings  # the section lives beside its adapter
+
+        return self.section(StripeSettings)
 
     @property
     def claude(self) -> ClaudeSettings:
