@@ -7,6 +7,7 @@ ledger in a work directory. Production adapters are chosen by environment variab
     SHEET=google        (GOOGLE_SHEET_ID, credentials: see docs/google.md)
     ACCOUNTING=quickbooks (QBO_*: see docs/quickbooks.md)
     ACCOUNTING=stripe   (STRIPE_*: see docs/stripe.md)
+    ACCOUNTING=xero     (XERO_*: see docs/xero.md)
     AI_ENABLED=true + ANTHROPIC_API_KEY  (Claude in the categorizer chain: see docs/ai-categorization.md)
 
 Adapters are imported only when chosen, and each takes its own section of the settings
@@ -102,6 +103,13 @@ def build_accounting(settings: Settings, sheet: SheetStore | None = None) -> Acc
         if not stripe.sheet_url and sheet is not None:  # each invoice's metadata links back to the sheet
             stripe = stripe.model_copy(update={"sheet_url": sheet.describe()})
         return StripeAccounting.from_settings(stripe)
+    if settings.accounting == "xero":
+        from .accounting.xero_accounting import XeroAccounting
+
+        xero = settings.xero
+        if not xero.sheet_url and sheet is not None:  # each invoice's Url links back to the sheet
+            xero = xero.model_copy(update={"sheet_url": sheet.describe()})
+        return XeroAccounting.from_settings(xero)
     from .accounting.ledger import Ledger
 
     return Ledger(

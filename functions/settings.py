@@ -44,6 +44,7 @@ from .errors import ConfigError
 
 if typing.TYPE_CHECKING:
     from .accounting.stripe_client import StripeSettings
+    from .accounting.xero_client import XeroSettings
 
 WORKBOOK_NAME = "invoicing.xlsx"
 LEDGER_NAME = "ledger.sqlite"
@@ -308,7 +309,7 @@ class Settings(Section):
 
     workdir: Path = Path("invoicing-work")
     sheet: Literal["xlsx", "google"] = "xlsx"
-    accounting: Literal["ledger", "quickbooks", "stripe"] = "ledger"
+    accounting: Literal["ledger", "quickbooks", "stripe", "xero"] = "ledger"
     time_source: Literal["csv", "harvest", "toggl"] = "csv"  # where refresh pulls from when no --csv is given
     ai_enabled: bool = True  # Claude is used only when this is true AND an API key is set
     invoice_prefix: str = "INV-"
@@ -364,6 +365,12 @@ class Settings(Section):
         from .accounting.stripe_client import StripeSettings  # the section lives beside its adapter
 
         return self.section(StripeSettings)
+
+    @property
+    def xero(self) -> XeroSettings:
+        from .accounting.xero_client import XeroSettings  # the section lives beside its adapter
+
+        return self.section(XeroSettings)
 
     @property
     def claude(self) -> ClaudeSettings:

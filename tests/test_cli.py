@@ -191,7 +191,7 @@ TYPOS = [
         "ACCOUNTING",
         "quickbook",
         "preview",
-        'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks, stripe (did you mean "quickbooks"?).',
+        'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks, stripe, xero (did you mean "quickbooks"?).',
     ),
     ("SHEET", "gogle", "preview", 'SHEET is "gogle"; use one of: xlsx, google (did you mean "google"?).'),
     (

@@ -344,7 +344,7 @@ def test_the_nightly_refresh_pulls_from_the_configured_tracker(env, identity, sh
             "ACCOUNTING",
             "quickbook",
             "create_invoices",
-            'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks, stripe (did you mean "quickbooks"?).',
+            'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks, stripe, xero (did you mean "quickbooks"?).',
         ),
         ("SHEET", "gogle", "preview", 'SHEET is "gogle"; use one of: xlsx, google (did you mean "google"?).'),
         (

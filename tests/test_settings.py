@@ -173,7 +173,7 @@ def test_the_root_switches_claude_off_when_told_in_code(dotenv):
         (
             "ACCOUNTING=quickbook",
             None,
-            'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks, stripe (did you mean "quickbooks"?).',
+            'ACCOUNTING is "quickbook"; use one of: ledger, quickbooks, stripe, xero (did you mean "quickbooks"?).',
         ),
         ("SHEET=gogle", None, 'SHEET is "gogle"; use one of: xlsx, google (did you mean "google"?).'),
         (

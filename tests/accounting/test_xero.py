@@ -1,0 +1,207 @@
+"""The Xero adapter against the Xero emulator, driven by xero-python unmodified.
+
+The shared contract (tests/accounting/contract.py) first, then what is Xero's own: the invoice's fields,
+batches, the tenant from /connections, rotating refresh tokens stored before use, rounding, rate limits.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from functions.accounting.qbo_tokens import FileTokenStore, TokenSet, utcnow
+from functions.accounting.xero_accounting import XeroAccounting
+from functions.accounting.xero_client import XeroApi, XeroSettings
+from functions.errors import AuthError, ConfigError, ConflictError, PartialCreateError
+from functions.models import InvoiceLine
+from tests.accounting.contract import AccountingContract
+from tests.accounting.test_qbo_adapter import ENTRIES, draft
+from tests.emulators.xero import CLIENT_ID, CLIENT_SECRET, XeroEmulator
+
+
+@pytest.fixture
+def emu():
+    e = XeroEmulator(hang_seconds=0.6)
+    for name in ("Acme Retail Inc.", "Bluefin Logistics LLC"):
+        e.add_contact(name)
+    for code in ("Development", "Design"):
+        e.add_item(code)
+    e.start()
+    yield e
+    e.stop()
+
+
+def connect(emu: XeroEmulator, tmp_path) -> FileTokenStore:
+    store = FileTokenStore(tmp_path / "xero-tokens.json")
+    if store.load() is None:
+        grant = emu.issue()
+        store.save(
+            TokenSet(
+                access_token=grant["access_token"],
+                refresh_token=grant["refresh_token"],
+                realm_id="",
+                access_expires_at=(utcnow() + timedelta(minutes=30)).isoformat(),
+                environment="xero",
+            )
+        )
+    return store
+
+
+def make(emu: XeroEmulator, tmp_path, **overrides) -> XeroAccounting:
+    settings = XeroSettings(
+        _env_file=None,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=emu.base_url,
+        token_store=f"file:{tmp_path / 'xero-tokens.json'}",
+        timeout_seconds=0.3,
+        retry_base_seconds=0.01,
+        sheet_url="https://docs.google.com/spreadsheets/d/abc",
+        **overrides,
+    )
+    return XeroAccounting(XeroApi(settings, connect(emu, tmp_path), sleep=lambda s: None))
+
+
+class XeroTarget:
+    def __init__(self, emu: XeroEmulator, tmp_path):
+        self.emu, self.tmp_path = emu, tmp_path
+
+    def make(self) -> XeroAccounting:
+        return make(self.emu, self.tmp_path)
+
+    def live_count(self) -> int:
+        return len(self.emu.live())
+
+    def lose_next_create_answer(self) -> None:
+        self.emu.fail_next("timeout", path="/Invoices", method="PUT")
+
+    def pay(self, external_id: str) -> None:
+        self.emu.pay(external_id)
+
+
+class TestXeroContract(AccountingContract):
+    @pytest.fixture
+    def target(self, emu, tmp_path):
+        return XeroTarget(emu, tmp_path)
+
+
+def test_a_draft_accrec_invoice_with_every_field(emu, tmp_path):
+    d = draft(tax="OUTPUT2", discount="30.00")
+    [created] = make(emu, tmp_path).create_invoices([d], ENTRIES)
+    [inv] = emu.invoices.values()
+    assert (inv["Type"], inv["Status"], inv["Reference"], inv["CurrencyCode"]) == ("ACCREC", "DRAFT", d.key, "USD")
+    assert inv["Url"] == "https://docs.google.com/spreadsheets/d/abc" and inv["LineAmountTypes"] == "Exclusive"
+    memo, work, discount = inv["LineItems"]
+    assert memo["Description"] == "Thank you for your business." and memo["LineAmount"] == 0
+    assert (work["ItemCode"], work["AccountCode"], work["TaxType"]) == ("Development", "200", "OUTPUT2")
+    assert (work["Quantity"], work["UnitAmount"], work["LineAmount"]) == (
+        Decimal("2"),
+        Decimal("150"),
+        Decimal("300.00"),
+    )
+    assert discount["LineAmount"] == Decimal("-30.00")
+    assert (inv["SubTotal"], inv["TotalTax"]) == (Decimal("270.00"), Decimal("60.00"))
+    assert created.total == Decimal("270.00") and created.number == inv["InvoiceNumber"]
+    files = emu.attachments[inv["InvoiceID"]]
+    assert (
+        list(files) == ["time-detail-acme-retail-2026-10.csv"]
+        and d.key.encode() in files["time-detail-acme-retail-2026-10.csv"]
+    )
+
+
+def test_25_invoices_are_a_handful_of_calls(emu, tmp_path):
+    names = [f"Client {n:02d}" for n in range(25)]
+    for name in names:
+        emu.add_contact(name)
+    drafts = [draft(name, customer=name) for name in names]
+    make(emu, tmp_path, attach_time_detail=False).create_invoices(drafts, ENTRIES)
+    assert len(emu.invoices) == 25
+    assert emu.count("PUT", "/Invoices") == 1  # one batch
+    assert len(emu.calls) <= 8  # connections, contacts, items, tax rates, currencies, lookup, batch
+
+
+def test_a_line_xero_would_round_is_sent_as_one_at_its_amount(emu, tmp_path):
+    third = draft().model_copy(
+        update={
+            "lines": (
+                InvoiceLine(
+                    description="Design", line_item="Design", quantity="1.3333", unit_price="150", amount="199.995"
+                ).model_copy(update={"amount": Decimal("200.00")}),
+            )
+        }
+    )
+    [created] = make(emu, tmp_path).create_invoices([third], ENTRIES)
+    [inv] = emu.invoices.values()
+    line = inv["LineItems"][1]
+    assert (line["Quantity"], line["UnitAmount"], line["LineAmount"]) == (
+        Decimal("1"),
+        Decimal("200"),
+        Decimal("200.00"),
+    )
+    assert "(1.3333 x 150)" in line["Description"] and created.total == Decimal("200.00")
+
+
+def test_the_tenant_comes_from_connections_and_is_kept(emu, tmp_path):
+    make(emu, tmp_path).create_invoices([draft()], ENTRIES)
+    assert json.loads((tmp_path / "xero-tokens.json").read_text())["realm_id"] == emu.tenant_id
+    emu.tenants.append({"tenantId": "other", "tenantName": "Other Org"})
+    make(emu, tmp_path).create_invoices([draft()], ENTRIES)  # the stored tenant is used
+    (tmp_path / "xero-tokens.json").unlink()
+    with pytest.raises(ConfigError, match="XERO_TENANT_NAME"):
+        make(emu, tmp_path).create_invoices([draft()], ENTRIES)
+    assert (
+        make(emu, tmp_path, tenant_name="Demo Agency Ltd").create_invoices([draft()], ENTRIES)[0].status == "existing"
+    )
+
+
+def test_a_rotated_refresh_token_is_stored_before_it_is_used(emu, tmp_path):
+    acct = make(emu, tmp_path)
+    before = json.loads((tmp_path / "xero-tokens.json").read_text())["refresh_token"]
+    emu.expire_access_tokens()
+    acct.create_invoices([draft()], ENTRIES)
+    after = json.loads((tmp_path / "xero-tokens.json").read_text())["refresh_token"]
+    assert after != before and acct.api.auth.refreshes == 1
+    emu.age_refresh_tokens()
+    emu.expire_access_tokens()
+    make(emu, tmp_path).create_invoices([draft("Bluefin Logistics")], ENTRIES)  # the stored one works
+    (tmp_path / "xero-tokens.json").write_text(
+        (tmp_path / "xero-tokens.json")
+        .read_text()
+        .replace(json.loads((tmp_path / "xero-tokens.json").read_text())["refresh_token"], before)
+    )
+    emu.expire_access_tokens()
+    with pytest.raises(AuthError, match="connect xero"):
+        make(emu, tmp_path).create_invoices([draft()], ENTRIES)
+
+
+def test_check_and_create_missing_contacts_and_items(emu, tmp_path):
+    d = draft("Cobalt Health", customer="Cobalt Health", item="Strategy", tax="GST")
+    problems = make(emu, tmp_path).check([d])
+    assert problems[0].startswith('Cobalt Health: Xero has no contact "Cobalt Health"')
+    assert 'Xero has no tax rate "GST"' in problems[1]
+    assert problems[2].startswith('item "Strategy" is not in Xero')
+    left = make(emu, tmp_path).check([d], create_missing=True)
+    assert len(left) == 1 and "GST" in left[0]
+    assert any(c["Name"] == "Cobalt Health" for c in emu.contacts.values())
+    assert any(i["Code"] == "Strategy" for i in emu.items.values())
+
+
+def test_a_refused_invoice_in_a_batch_does_not_hide_the_others(emu, tmp_path):
+    emu.currencies.remove("EUR")
+    acct = make(emu, tmp_path)
+    acct.refs()["currencies"]["EUR"] = "EUR"  # enabled when we looked, disabled since
+    with pytest.raises(PartialCreateError, match="not enabled") as err:
+        acct.create_invoices([draft(), draft("Bluefin Logistics", currency="EUR")], ENTRIES)
+    assert [i.client for i in err.value.created] == ["Acme Retail"]
+
+
+def test_rate_limits_wait_retry_after_and_errors_are_sentences(emu, tmp_path):
+    emu.fail_next("429", path="/Contacts")
+    emu.fail_next("500", path="/Invoices", method="PUT")
+    make(emu, tmp_path).create_invoices([draft()], ENTRIES)
+    assert len(emu.invoices) == 1
+    with pytest.raises(ConflictError, match="already has Xero invoice INV-0001"):
+        make(emu, tmp_path).create_invoices([draft(hours="5")], ENTRIES)
