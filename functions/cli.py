@@ -218,10 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "connect",
         parents=[common],
-        help="connect an account (quickbooks)",
-        description="Run the OAuth sign-in for QuickBooks Online and store the tokens.",
+        help="connect an account (quickbooks, xero)",
+        description="Run the OAuth sign-in for QuickBooks Online or Xero and store the tokens (Xero: and the "
+        "organisation to invoice from). Stripe needs no sign-in: set STRIPE_API_KEY (docs/stripe.md).",
     )
-    p.add_argument("service", choices=["quickbooks"])
+    p.add_argument("service", choices=["quickbooks", "xero"])
 
     p = sub.add_parser(
         "cost",
@@ -616,13 +617,18 @@ def cmd_connect(args: argparse.Namespace) -> int:
     from .accounting.qbo_connect import connect
 
     try:
-        connect(_settings(args).quickbooks)
+        if args.service == "xero":
+            from .accounting.xero_connect import connect as connect_xero
+
+            connect_xero(_settings(args).xero)
+        else:
+            connect(_settings(args).quickbooks)
         if args.json:
             print(json.dumps({"ok": True, "service": args.service, "connected": True}, indent=2))
     except EOFError:
         raise AuthError(
-            "No address was pasted, so QuickBooks is not connected. Run "
-            "`python main.py connect quickbooks` in a terminal and paste the address you land on."
+            f"No address was pasted, so {'Xero' if args.service == 'xero' else 'QuickBooks'} is not connected. "
+            f"Run `python main.py connect {args.service}` in a terminal and paste the address you land on."
         ) from None
     return 0
 

@@ -205,3 +205,30 @@ def test_rate_limits_wait_retry_after_and_errors_are_sentences(emu, tmp_path):
     assert len(emu.invoices) == 1
     with pytest.raises(ConflictError, match="already has Xero invoice INV-0001"):
         make(emu, tmp_path).create_invoices([draft(hours="5")], ENTRIES)
+
+
+def test_connect_xero_by_copy_and_paste_stores_the_tokens_and_the_organisation(emu, tmp_path):
+    import requests
+
+    from functions.accounting.xero_connect import connect as connect_xero
+
+    settings = XeroSettings(
+        _env_file=None,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=emu.base_url,
+        token_store=f"file:{tmp_path / 'connected.json'}",
+    )
+    said: list[str] = []
+
+    def browser(prompt: str) -> str:  # the person opens the address, approves, and pastes where they landed
+        consent = next(line for line in said if line.startswith(emu.base_url))
+        return requests.get(consent, allow_redirects=False, timeout=5).headers["Location"]
+
+    assert connect_xero(settings, read_line=browser, write=said.append) == emu.tenant_id
+    stored = json.loads((tmp_path / "connected.json").read_text())
+    assert stored["realm_id"] == emu.tenant_id and stored["refresh_token"] in emu.refresh
+    with pytest.raises(AuthError, match="state does not match"):
+        connect_xero(
+            settings, read_line=lambda p: "http://localhost:8000/callback?code=x&state=other", write=said.append
+        )
