@@ -224,6 +224,10 @@ def test_reading_every_section_imports_no_adapter():
 def test_env_example_lists_every_setting_by_its_one_name():
     import re
 
+    from functions.accounting.stripe_client import StripeSettings
+    from functions.accounting.xero_client import XeroSettings
+    from functions.aws import AwsSettings
+
     names = {
         cls.env_name(f)
         for cls in (
@@ -234,6 +238,9 @@ def test_env_example_lists_every_setting_by_its_one_name():
             QuickBooksSettings,
             ClaudeSettings,
             CloudSettings,
+            StripeSettings,
+            XeroSettings,
+            AwsSettings,
         )
         for f in cls.model_fields
     }

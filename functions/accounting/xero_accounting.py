@@ -243,12 +243,15 @@ class XeroAccounting:
             )
         existing = self.existing(drafts)
         results: dict[str, CreatedInvoice] = {}
+        attached: set[str] = set()  # existing invoices that already carry an attachment: left as they are
         conflicts, todo = [], []
         for d in drafts:
             live = [i for i in existing.get(prefix(d), []) if _status(i) in LIVE]
             match = next((i for i in live if i.reference == d.key), None)
             if match is not None:
                 results[d.key] = self._created(d, match, "existing")
+                if match.has_attachments:
+                    attached.add(d.key)
             elif live:
                 conflicts.append(self._conflict(d, live[0]))
             else:
@@ -277,8 +280,8 @@ class XeroAccounting:
         if self.settings.attach_time_detail:
             from .xero_attach import attach_time_details
 
-            fresh = {k for k, r in results.items() if r.status == "created"}
-            failures.extend(attach_time_details(self, drafts, results, entries, fresh))
+            todo_attach = {k: r for k, r in results.items() if k not in attached}
+            failures.extend(attach_time_details(self, drafts, todo_attach, entries))
         ordered = [results[d.key] for d in drafts if d.key in results]
         if errors and not failures and not ordered:
             raise errors[0]

@@ -1,7 +1,9 @@
 """The time detail of each Xero invoice, attached once as a CSV (`PUT /Invoices/{id}/Attachments/{FileName}`).
 
-Every upload carries an Idempotency-Key (invoice and file name), so a retry after a lost answer is replayed;
-an invoice that is not new is looked at first (`GET /Invoices/{id}/Attachments`), so a later run adds nothing.
+Every upload carries an Idempotency-Key (invoice and file name), so a retry after a lost answer is replayed.
+An invoice found from an earlier run is uploaded to only when Xero says it has no attachment yet
+(`HasAttachments` on the invoice, read with it: no extra call), so a re-run adds nothing and costs nothing;
+an upload to an invoice that has the file already would replace it with the same bytes.
 Problems come back as sentences: the invoices stand, and running create-invoices again attaches what is missing.
 """
 
@@ -22,7 +24,6 @@ def attach_time_details(
     drafts: Sequence[InvoiceDraft],
     results: Mapping[str, CreatedInvoice],
     entries: Mapping[str, TimeEntry],
-    fresh: set[str],
 ) -> list[str]:
     from .xero_accounting import key_for
 
@@ -33,10 +34,6 @@ def attach_time_details(
             continue
         name = f"time-detail-{slug(d.client)}-{d.period}.csv"
         try:
-            if d.key not in fresh:
-                got = acct._call(f"reading the attachments of {inv.number}", "get_invoice_attachments", inv.external_id)
-                if any(a.file_name == name for a in got.attachments or []):
-                    continue
             acct._call(
                 f"attaching the time detail to invoice {inv.number} ({d.client})",
                 "create_invoice_attachment_by_file_name",

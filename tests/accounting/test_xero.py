@@ -232,3 +232,19 @@ def test_connect_xero_by_copy_and_paste_stores_the_tokens_and_the_organisation(e
         connect_xero(
             settings, read_line=lambda p: "http://localhost:8000/callback?code=x&state=other", write=said.append
         )
+
+
+def test_an_attachment_that_failed_is_uploaded_by_the_next_run_and_only_then(emu, tmp_path):
+    emu.fail_next("500", path="/Attachments", times=20)
+    with pytest.raises(PartialCreateError, match="not attached yet"):
+        make(emu, tmp_path).create_invoices([draft()], ENTRIES)
+    [inv] = emu.invoices.values()
+    assert inv["InvoiceID"] not in emu.attachments
+    emu.faults.clear()
+    [again] = make(emu, tmp_path).create_invoices([draft()], ENTRIES)
+    assert again.status == "existing" and list(emu.attachments[inv["InvoiceID"]]) == [
+        "time-detail-acme-retail-2026-10.csv"
+    ]
+    uploads = emu.count("PUT", "/Attachments")
+    make(emu, tmp_path).create_invoices([draft()], ENTRIES)
+    assert emu.count("PUT", "/Attachments") == uploads and len(emu.invoices) == 1
