@@ -112,6 +112,7 @@ class StripeAccounting:
                 if self._customer(d) is None and not ref.startswith("cus_"):
                     self._create_customer(d)
         problems: list[str] = []
+        missing_rates: dict[str, list[str]] = {}
         for d in drafts:
             ref = customer_ref(d)
             if self._customer(d) is None:
@@ -123,14 +124,18 @@ class StripeAccounting:
                 where = f"{d.client} ({d.period}) line {no}"
                 code = line.tax_code or d.tax_code
                 if code and not self._tax_rate_ids(d, code):
-                    problems.append(
-                        f'{where}: Stripe has no active tax rate "{code}" (an id txr_... or its display name); '
-                        "create it in Stripe (Product catalog > Tax rates) or change the tax code."
-                    )
+                    missing_rates.setdefault(code, []).append(where)
                 try:
                     to_minor(line.amount, d.currency, where)
                 except InputError as exc:
                     problems.append(str(exc))
+        for code, used in sorted(missing_rates.items()):
+            more = f" and {len(used) - 3} more" if len(used) > 3 else ""
+            problems.append(
+                f'Stripe has no active tax rate "{code}" (an id txr_... or its display name; used by '
+                f"{'; '.join(used[:3])}{more}); create it in Stripe (Product catalog > Tax rates) or change the "
+                "tax code."
+            )
         return problems
 
     def _create_customer(self, d: InvoiceDraft) -> None:

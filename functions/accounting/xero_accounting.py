@@ -141,6 +141,7 @@ class XeroAccounting:
             self._create_missing(drafts)
         problems: list[str] = []
         missing_items: dict[str, list[str]] = {}
+        missing_taxes: dict[str, list[str]] = {}
         currencies = self.refs()["currencies"]
         for d in drafts:
             if self._contact(d) is None:
@@ -159,7 +160,7 @@ class XeroAccounting:
                     missing_items.setdefault(line.accounting_item, []).append(where)
                 code = line.tax_code or d.tax_code
                 if code and self._tax(d, line) is None:
-                    problems.append(f'{where}: Xero has no tax rate "{code}" (a TaxType such as OUTPUT2, or its name).')
+                    missing_taxes.setdefault(code, []).append(where)
                 digits = len(line.amount.normalize().as_tuple().digits)
                 if digits > FLOAT_DIGITS or line.amount != line.amount.quantize(Decimal("0.01")):
                     problems.append(
@@ -171,6 +172,12 @@ class XeroAccounting:
                 f'item "{name}" is not in Xero (by Code or Name; used by {"; ".join(used[:3])}); '
                 "create it, map another "
                 "(the Rules or Categories tab), or run with --create-missing."
+            )
+        for code, used in sorted(missing_taxes.items()):
+            more = f" and {len(used) - 3} more" if len(used) > 3 else ""
+            problems.append(
+                f'Xero has no tax rate "{code}" (a TaxType such as OUTPUT2, or its name; used by '
+                f"{'; '.join(used[:3])}{more})."
             )
         return problems
 

@@ -181,8 +181,8 @@ def test_check_and_create_missing_contacts_and_items(emu, tmp_path):
     d = draft("Cobalt Health", customer="Cobalt Health", item="Strategy", tax="GST")
     problems = make(emu, tmp_path).check([d])
     assert problems[0].startswith('Cobalt Health: Xero has no contact "Cobalt Health"')
-    assert 'Xero has no tax rate "GST"' in problems[1]
-    assert problems[2].startswith('item "Strategy" is not in Xero')
+    assert problems[1].startswith('item "Strategy" is not in Xero')
+    assert problems[2].startswith('Xero has no tax rate "GST"')
     left = make(emu, tmp_path).check([d], create_missing=True)
     assert len(left) == 1 and "GST" in left[0]
     assert any(c["Name"] == "Cobalt Health" for c in emu.contacts.values())
