@@ -211,3 +211,37 @@ def test_transient_failures_end_in_a_retryable_error(emu):
     emu.fail_next("500", path="/v1/invoices", times=10)
     with pytest.raises(Transient, match="gave up"):
         make(emu, max_attempts=2).create_invoices([draft()], ENTRIES)
+
+
+# -- the emulator behaves like Stripe where the adapter depends on it (the SDK, driven directly) -------------
+def test_sdk_a_reused_key_with_other_parameters_is_an_idempotency_error_and_a_repeat_is_replayed(emu):
+    """docs.stripe.com/api/idempotent_requests: the first answer is saved and returned for the same key; the
+    idempotency layer compares parameters and errors when they differ (type idempotency_error)."""
+    import stripe
+
+    client = stripe.StripeClient(API_KEY, base_addresses={"api": emu.base_url}, max_network_retries=0)
+    customer = next(iter(emu.customers))
+    first = client.v1.invoices.create({"customer": customer, "auto_advance": False}, {"idempotency_key": "k1"})
+    again = client.v1.invoices.create({"customer": customer, "auto_advance": False}, {"idempotency_key": "k1"})
+    assert again.id == first.id and again.last_response.headers["Idempotent-Replayed"] == "true"
+    with pytest.raises(stripe.IdempotencyError, match="same parameters"):
+        client.v1.invoices.create({"customer": customer, "description": "x"}, {"idempotency_key": "k1"})
+    assert len(emu.invoices) == 1
+
+
+def test_sdk_a_draft_cannot_be_voided_until_it_is_finalized_and_an_expired_key_is_refused(emu):
+    """Stripe's invoice lifecycle (docs.stripe.com/invoicing/overview): void applies to open invoices; a draft is
+    finalized first (it then has a number). A revoked or expired key answers 401 (AuthenticationError)."""
+    import stripe
+
+    client = stripe.StripeClient(API_KEY, base_addresses={"api": emu.base_url}, max_network_retries=0)
+    inv = client.v1.invoices.create({"customer": next(iter(emu.customers)), "auto_advance": False})
+    assert inv.number is None and inv.status == "draft"
+    with pytest.raises(stripe.InvalidRequestError, match="open or uncollectible"):
+        client.v1.invoices.void_invoice(inv.id)
+    final = client.v1.invoices.finalize_invoice(inv.id, {"auto_advance": False})
+    assert final.status == "open" and final.number
+    assert client.v1.invoices.void_invoice(inv.id).status == "void"
+    emu.fail_next("expired")
+    with pytest.raises(stripe.AuthenticationError):
+        client.v1.customers.list()

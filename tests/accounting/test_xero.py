@@ -248,3 +248,50 @@ def test_an_attachment_that_failed_is_uploaded_by_the_next_run_and_only_then(emu
     uploads = emu.count("PUT", "/Attachments")
     make(emu, tmp_path).create_invoices([draft()], ENTRIES)
     assert emu.count("PUT", "/Attachments") == uploads and len(emu.invoices) == 1
+
+
+# -- the emulator behaves like Xero where the adapter depends on it (the SDK, driven directly) ---------------
+def test_sdk_a_draft_cannot_be_voided_and_an_expired_token_is_401(emu, tmp_path):
+    """Xero's invoice statuses (developer.xero.com, Invoices: "Status codes"): DRAFT may be DELETED or
+    AUTHORISED; only AUTHORISED may be VOIDED. An expired access token answers 401 TokenExpired."""
+    from xero_python.accounting import Invoice, Invoices
+    from xero_python.exceptions import ApiException
+
+    acct = make(emu, tmp_path)
+    [created] = acct.create_invoices([draft()], ENTRIES)
+    api, tenant = acct.acc, acct.api.tenant
+    with pytest.raises(ApiException) as err:
+        api.update_invoice(tenant, created.external_id, Invoices(invoices=[Invoice(status="VOIDED")]))
+    assert "valid status" in acct_message(err.value)
+    api.update_invoice(tenant, created.external_id, Invoices(invoices=[Invoice(status="AUTHORISED")]))
+    done = api.update_invoice(tenant, created.external_id, Invoices(invoices=[Invoice(status="VOIDED")]))
+    assert (
+        str(done.invoices[0].status.value if hasattr(done.invoices[0].status, "value") else done.invoices[0].status)
+        == "VOIDED"
+    )
+    emu.fail_next("expired")
+    with pytest.raises(ApiException) as err:
+        api.get_invoices(tenant)
+    assert err.value.status == 401
+
+
+def test_sdk_a_batch_with_summarize_errors_false_answers_each_invoice(emu, tmp_path):
+    """Xero-OpenAPI: PUT /Invoices?summarizeErrors=false answers 200 with each invoice's StatusAttributeString
+    (OK or ERROR) and its ValidationErrors; with summarizeErrors true one bad invoice fails the request (400)."""
+    acct = make(emu, tmp_path)
+    good, bad = acct.build(draft()), acct.build(draft("Bluefin Logistics"))
+    bad.contact.contact_id = "00000000-0000-0000-0000-000000000000"
+    from xero_python.accounting import Invoices
+    from xero_python.exceptions import ApiException
+
+    got = acct.acc.create_invoices(acct.api.tenant, Invoices(invoices=[good, bad]), summarize_errors=False)
+    assert [i.status_attribute_string for i in got.invoices] == ["OK", "ERROR"]
+    assert "Contact" in got.invoices[1].validation_errors[0].message
+    with pytest.raises(ApiException):
+        acct.acc.create_invoices(acct.api.tenant, Invoices(invoices=[bad]))
+
+
+def acct_message(exc) -> str:
+    from functions.accounting.xero_client import _message
+
+    return _message(exc)
