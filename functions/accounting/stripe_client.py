@@ -1,6 +1,6 @@
 """Stripe plumbing for the Stripe adapter: settings, the official SDK's client, one retry policy, minor units.
 
-The `stripe` SDK is the required client (imported lazily: ~0.5 s, paid only when ACCOUNTING=stripe). It runs
+The `stripe` SDK is the required client (imported lazily: ~0.14 s warm, paid only when ACCOUNTING=stripe). It runs
 unmodified: `StripeClient(base_addresses={"api": ...})` aims it at the emulator, and its HTTP client is the
 SDK's own `RequestsClient`, subclassed only to count each request in the call meter (functions/transport.py)
 and to pass through the shared throttle. The SDK's own retries are off (`max_network_retries=0`): the

@@ -1,6 +1,6 @@
 """Xero plumbing for the Xero adapter: settings, OAuth 2.0 with rotating refresh tokens, the tenant, the SDK.
 
-xero-python runs unmodified (imported lazily, ~0.7 s, only when ACCOUNTING=xero). Its API classes take a
+xero-python runs unmodified (imported lazily, ~0.06 s warm, only when ACCOUNTING=xero). Its API classes take a
 `base_url`, which aims them at the emulator; its REST client is subclassed only to count each request in
 the call meter and pass it through the throttle (Xero allows 60 calls a minute and 5,000 a day per tenant).
 
