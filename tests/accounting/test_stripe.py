@@ -94,7 +94,7 @@ def test_a_draft_with_every_field_lines_in_cents_and_links_back(emu):
     }
     assert [line["amount"] for line in inv["lines"]["data"]] == [30000, -3000]
     vat = next(iter(emu.tax_rates))
-    assert inv["lines"]["data"][0]["tax_rates_ids"] == [vat]
+    assert [r["id"] for r in inv["lines"]["data"][0]["tax_rates"]] == [vat]
     assert (inv["subtotal"], inv["tax"], inv["description"]) == (27000, 6000, "Thank you for your business.")
     assert created.total == Decimal("270.00") and created.url.endswith(f"/invoices/{inv['id']}")
     assert created.number == inv["id"]  # a draft has no number until a person finalizes it

@@ -184,8 +184,7 @@ class StripeEmulator(LocalServer):
         subtotal = sum(line["amount"] for line in inv["lines"]["data"])
         tax = 0
         for line in inv["lines"]["data"]:
-            for rid in line.get("tax_rates_ids", []):
-                rate = self.tax_rates[rid]
+            for rate in line.get("tax_rates", []):
                 if not rate["inclusive"]:
                     tax += round(line["amount"] * rate["percentage"] / 100)
         inv.update(subtotal=subtotal, tax=tax, total=subtotal + tax)
@@ -254,7 +253,7 @@ class StripeEmulator(LocalServer):
                     "currency": inv["currency"],
                     "description": line.get("description"),
                     "metadata": _metadata({}, line.get("metadata")),
-                    "tax_rates_ids": list(line.get("tax_rates") or []),
+                    "tax_rates": [dict(self.tax_rates[rid]) for rid in line.get("tax_rates") or []],
                 }
             )
         inv["metadata"] = _metadata(inv["metadata"], p.get("invoice_metadata"))
