@@ -295,3 +295,29 @@ def acct_message(exc) -> str:
     from functions.accounting.xero_client import _message
 
     return _message(exc)
+
+
+def test_sdk_unit_amounts_keep_two_decimals_unless_unitdp_is_4(emu, tmp_path):
+    """xero-python's create_invoices: "unitdp=4 – (Unit Decimal Places) You can opt in to use four decimal places
+    for unit amounts"; without it 3 x 33.3333 is taken as 3 x 33.33 = 99.99, and a LineAmount of 100.00 no
+    longer adds up. (The adapter sends such a line as 1 x 100.00 and always says unitdp=4.)"""
+    from xero_python.accounting import Invoices
+
+    acct = make(emu, tmp_path)
+    inv = acct.build(draft().model_copy(update={"memo": ""}))
+    line = inv.line_items[0]
+    line.quantity, line.unit_amount, line.line_amount = Decimal("3"), Decimal("33.3333"), Decimal("100.00")
+    with pytest.raises(Exception) as err:
+        acct.acc.create_invoices(acct.api.tenant, Invoices(invoices=[inv]))
+    assert "does not equal Quantity x UnitAmount" in acct_message(err.value)
+    got = acct.acc.create_invoices(acct.api.tenant, Invoices(invoices=[inv]), unitdp=4)
+    assert got.invoices[0].line_items[0].unit_amount == Decimal("33.3333")
+    [sent] = make(emu, tmp_path).create_invoices([draft("Bluefin Logistics", hours="3", rate="33.3333")], ENTRIES)
+    line = next(
+        li
+        for i in emu.invoices.values()
+        if i["InvoiceID"] == sent.external_id
+        for li in i["LineItems"]
+        if li.get("ItemCode")
+    )
+    assert (line["Quantity"], line["LineAmount"], sent.total) == (Decimal("1"), Decimal("100.00"), Decimal("100.00"))

@@ -11,8 +11,9 @@ Shaped after Xero's public references (developer.xero.com, the Xero-OpenAPI spec
   `summarizeErrors=false` answering each with `StatusAttributeString` OK or ERROR and its ValidationErrors),
   an invoice's Attachments (`PUT /Invoices/{id}/Attachments/{FileName}`, raw bytes) and History;
 - dates as Xero's JSON writes them (`/Date(1793491200000+0000)/`), amounts as JSON numbers;
-- Xero computes each LineAmount as Quantity x UnitAmount (to the cent, half up) and refuses a given
-  LineAmount that differs; tax is added per line for `Exclusive` invoices;
+- Xero keeps UnitAmount to 2 decimals unless the request says `unitdp=4`, computes each LineAmount as
+  Quantity x UnitAmount (to the cent, half up) and refuses a given LineAmount that differs; tax is added per
+  line for `Exclusive` invoices;
 - status rules: DRAFT may be AUTHORISED or DELETED; only AUTHORISED may be VOIDED; one with payments may not;
 - Idempotency-Key (128 characters at most): the first answer is saved and replayed for the same key;
 - limits per tenant: 60 calls a minute and 5,000 a day, answered 429 with Retry-After and
@@ -240,7 +241,8 @@ class XeroEmulator(LocalServer):
             if name == "Invoices" and len(parts) == 1:
                 if method == "GET":
                     return 200, {"Invoices": _paged(self._find(q), q)}
-                return self._put_invoices(data.get("Invoices", []), q.get("summarizeErrors", "true").lower() != "false")
+                summarize = q.get("summarizeErrors", "true").lower() != "false"
+                return self._put_invoices(data.get("Invoices", []), summarize, int(q.get("unitdp") or 2))
             if name == "Invoices":
                 inv = self.invoices.get(parts[1])
                 if inv is None:
@@ -286,11 +288,11 @@ class XeroEmulator(LocalServer):
             rows = [i for i in rows if str(i.get(field_)) == value]
         return sorted(rows, key=lambda i: i["InvoiceNumber"])
 
-    def _put_invoices(self, invoices: list[dict[str, Any]], summarize: bool) -> tuple[int, Any]:
+    def _put_invoices(self, invoices: list[dict[str, Any]], summarize: bool, unitdp: int = 2) -> tuple[int, Any]:
         out = []
         for raw in invoices:
             try:
-                out.append({**self._create_invoice(raw), "StatusAttributeString": "OK"})
+                out.append({**self._create_invoice(raw, unitdp), "StatusAttributeString": "OK"})
             except XeroError as exc:
                 if summarize:
                     raise
@@ -298,7 +300,9 @@ class XeroEmulator(LocalServer):
                 out.append({**raw, "StatusAttributeString": "ERROR", "HasErrors": True, "ValidationErrors": messages})
         return 200, {"Invoices": out}
 
-    def _lines(self, raw_lines: list[dict[str, Any]], exclusive: bool) -> tuple[list[dict[str, Any]], list[str]]:
+    def _lines(
+        self, raw_lines: list[dict[str, Any]], exclusive: bool, unitdp: int = 2
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         lines, problems = [], []
         rates = {t["TaxType"]: t for t in self.tax_rates}
         codes = {i["Code"] for i in self.items.values()}
@@ -311,6 +315,8 @@ class XeroEmulator(LocalServer):
                 )
             if "Quantity" in li or "UnitAmount" in li:
                 q, u = Decimal(str(li.get("Quantity", 1))), Decimal(str(li.get("UnitAmount", 0)))
+                u = u.quantize(Decimal("0.0001") if unitdp == 4 else CENT, ROUND_HALF_UP)  # 2 places unless unitdp=4
+                li = {**li, "UnitAmount": u}
                 amount = (q * u).quantize(CENT, ROUND_HALF_UP)
                 if "LineAmount" in li and Decimal(str(li["LineAmount"])).quantize(CENT) != amount:
                     problems.append(
@@ -323,7 +329,7 @@ class XeroEmulator(LocalServer):
             lines.append({**li, "LineItemID": str(uuid.uuid4()), "LineAmount": amount, "TaxAmount": tax})
         return lines, problems
 
-    def _create_invoice(self, raw: dict[str, Any]) -> dict[str, Any]:
+    def _create_invoice(self, raw: dict[str, Any], unitdp: int = 2) -> dict[str, Any]:
         contact = self.contacts.get(str((raw.get("Contact") or {}).get("ContactID", "")))
         problems = [] if contact else ["A Contact must be specified for this type of transaction"]
         if raw.get("CurrencyCode", "USD") not in self.currencies:
@@ -332,7 +338,7 @@ class XeroEmulator(LocalServer):
             problems.append("This emulator creates sales invoices (ACCREC) only.")
         if len(str(raw.get("Reference", ""))) > 255:
             problems.append("Reference must not be more than 255 characters long.")
-        lines, more = self._lines(raw.get("LineItems", []), raw.get("LineAmountTypes") == "Exclusive")
+        lines, more = self._lines(raw.get("LineItems", []), raw.get("LineAmountTypes") == "Exclusive", unitdp)
         problems += more
         if problems:
             raise validation(problems, raw)
