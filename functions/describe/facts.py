@@ -44,6 +44,7 @@ class LineFacts:
     count: int  # time entries on the line
     language: str = ""  # the client's language from the Clients tab; blank = English
     distinguish: str = ""  # role or person that tells this line from others of the same line item
+    project_label: str = ""  # the project, shown first when the invoice spans several projects
 
     def content_key(self) -> str:
         """A hash of everything a description depends on: same facts, same description (the cache key)."""
@@ -129,8 +130,9 @@ class Scrubber:
         """The note split into its fragments ("PR review + merge" -> two), each scrubbed; empty ones dropped."""
         out = []
         for part in _SPLIT.split(text or ""):
-            cleaned = self.clean(part, client).strip(" .:;,-–—()[]")
-            if re.search(r"[^\W\d_]", cleaned):
+            cleaned = self.clean(part, client).strip(" .:;,-–—[]")
+            own = {client.casefold(), client.split()[0].casefold()} if client.strip() else set()
+            if re.search(r"[^\W\d_]", cleaned) and cleaned.casefold() not in own:
                 out.append(cleaned)
         return out
 
@@ -154,33 +156,52 @@ class Scrubber:
         return ""
 
 
+_BAND = re.compile(r"\((first [^()]+|beyond [^()]+|included|overage)\)\s*$")
+_WEEK = re.compile(r"week of \d{4}-\d{2}-\d{2}")
+
+
+def _token(line: InvoiceLine) -> str:
+    """What the engine's own text says sets the line apart: a tier band ("first 40 h", "beyond retainer") or
+    the week of a per-week line."""
+    band = _BAND.search(line.description)
+    week = _WEEK.search(line.description)
+    return ", ".join(t for t in (week.group(0) if week else "", band.group(1) if band else "") if t)
+
+
 def distinguishers(draft: InvoiceDraft, entries: Mapping[str, TimeEntry]) -> dict[int, str]:
-    """line index -> what tells it apart, for hour lines sharing a line item: the role when each such line has
-    one role and they differ, else the person likewise, else the week it starts (or the rate)."""
-    groups: dict[str, list[int]] = {}
+    """line index -> what tells it apart from the other hour lines of its line item: the week or tier band
+    when the engine split by one, then the role when each such line has one role and they differ, else the
+    person likewise, else the date of a one-entry line or the rate."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    out: dict[int, str] = {}
     for n, line in enumerate(draft.lines):
         if line.kind == "hours":
-            groups.setdefault(line.line_item.casefold(), []).append(n)
-    out: dict[int, str] = {}
+            token = _token(line)
+            if token:
+                out[n] = token
+            groups.setdefault((line.line_item.casefold(), token), []).append(n)
     for members in groups.values():
         if len(members) < 2:
             continue
         lines = [draft.lines[n] for n in members]
+        extra: list[str] = []
         for attr in ("role", "person"):
             values = [{getattr(entries[r], attr).strip() for r in ln.entry_refs if r in entries} for ln in lines]
             singles = [next(iter(v)) if len(v) == 1 else "" for v in values]
             if all(singles) and len({s.casefold() for s in singles}) == len(singles):
-                out.update(zip(members, singles, strict=True))
+                extra = singles
                 break
-        else:
-            rates = [ln.unit_price for ln in lines]
-            if len(set(rates)) == len(rates):
-                out.update((n, f"at {ln.unit_price.normalize():f}/h") for n, ln in zip(members, lines, strict=True))
+        if not extra:
+            dates = [ln.service_date.isoformat() if ln.service_date and len(ln.entry_refs) == 1 else "" for ln in lines]
+            rates = [f"at {ln.unit_price.normalize():f}/h" for ln in lines]
+            if all(dates) and len(set(dates)) == len(dates):
+                extra = dates
+            elif len(set(rates)) == len(rates):
+                extra = rates
             else:
-                out.update(
-                    (n, f"from {ln.service_date.isoformat()}" if ln.service_date else f"part {i}")
-                    for i, (n, ln) in enumerate(zip(members, lines, strict=True), start=1)
-                )
+                extra = [f"{d or r}" for d, r in zip(dates, rates, strict=True)]
+        for n, more in zip(members, extra, strict=True):
+            out[n] = ", ".join(t for t in (out.get(n, ""), more) if t)
     return out
 
 
@@ -191,6 +212,7 @@ def line_facts(
     scrub: Scrubber,
     language: str = "",
     distinguish: str = "",
+    show_project: bool = False,
 ) -> LineFacts:
     """The facts of one hour line, every note scrubbed (see `Scrubber`)."""
     items = [entries[r] for r in line.entry_refs if r in entries]
@@ -200,13 +222,15 @@ def line_facts(
         text = e.notes.strip() or e.task.strip()
         keys.extend(JIRA_KEY.findall(text))
         phrases.extend(scrub.phrases(JIRA_KEY.sub(" ", text), client))
+    projects = tuple(dict.fromkeys(scrub.clean(e.project, client) for e in items if e.project.strip()))
     return LineFacts(
         line_item=line.line_item,
-        projects=tuple(dict.fromkeys(scrub.clean(e.project, client) for e in items if e.project.strip())),
+        projects=projects,
         tasks=tuple(dict.fromkeys(scrub.clean(e.task, client) for e in items if e.task.strip())),
         phrases=tuple(phrases),
         keys=tuple(dict.fromkeys(keys)),
         count=len(items),
         language=language,
         distinguish=distinguish,
+        project_label=", ".join(projects) if show_project else "",
     )

@@ -12,8 +12,8 @@ from a written text on the next read:
   create-invoices.
 
     >>> by_cell("offline", "abcdef123", "Checkout: fixes — 2 tasks")
-    'offline abcdef.8b2e51'
-    >>> kept("Checkout: my words", "offline abcdef.8b2e51", "abcdef123", "2026-10")
+    'offline abcdef.ef5549'
+    >>> kept("Checkout: my words", "offline abcdef.ef5549", "abcdef123", "2026-10")
     ('Checkout: my words', 'edited 2026-10')
 """
 
@@ -109,10 +109,11 @@ def describe_result(
         settings = book.client(d.client)
         language = settings.language if settings else ""
         apart = distinguishers(d, entries)
+        projects = {entries[r].project for ln in d.lines if ln.kind == "hours" for r in ln.entry_refs if r in entries}
         for n, line in enumerate(d.lines):
             facts = None
             if line.kind == "hours" and line.entry_refs:
-                facts = line_facts(line, d.client, entries, scrub, language, apart.get(n, ""))
+                facts = line_facts(line, d.client, entries, scrub, language, apart.get(n, ""), len(projects) > 1)
                 content = facts.content_key()
             else:
                 content = _h(line.description) + "000000"

@@ -2,12 +2,12 @@
 
 It expands internal shorthand (wip, mtg, PR), fixes a typo when the notes themselves spell the word right
 elsewhere ("mereg" -> "merge" when "merge" occurs more often), drops repeats, keeps Jira keys, and writes
-`Project: a, b and c — 3 tasks`. It is also the fallback whenever Claude is off, slow, fails or refuses.
+`Line item: a, b and c — 3 tasks` (`Project · Line item: …` when the invoice spans several projects). It is also the fallback whenever Claude is off, slow, fails or refuses.
 
     >>> v = Vocabulary(["PR review + merge", "merge conflicts", "PR review + mereg"])
     >>> f = LineFacts("Development", ("Checkout",), (), ("PR review", "mereg", "wip"), ("CHK-12",), 3)
     >>> OfflineWriter(v).write(f)
-    'Checkout: pull request review, merge and work in progress (CHK-12) — 3 tasks'
+    'Development: pull request review and merge (CHK-12) — 3 tasks'
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ SHORTHAND: dict[str, str] = {
     "infra": "infrastructure",
     "db": "database",
     "auth": "authentication",
-    "e2e": "end-to-end tests",
+    "e2e": "end-to-end",
     "convo": "conversation",
     "prep": "preparation",
     "stdup": "stand-up",
@@ -82,6 +82,28 @@ _SHORT_RX = re.compile(
     re.IGNORECASE,
 )
 _SUFFIXES = ("s", "es", "ed", "ing", "d")
+_FILLER = re.compile(r"(?<!\w)(?:stuff|things|etc\.?)(?!\w)", re.IGNORECASE)
+# Phrases that say nothing a client can use on their own; dropped when the line has anything better.
+GENERIC = {
+    "cont'd",
+    "contd",
+    "continued",
+    "done",
+    "work in progress",
+    "checked",
+    "verify",
+    "help",
+    "ops",
+    "more",
+    "misc",
+    "miscellaneous work",
+    "looks ok now",
+    "work",
+    "stuff",
+    "misc work",
+    "tbd",
+    "todo",
+}
 
 # "— 3 tasks" in the client's language; the notes themselves are not translated offline.
 TASKS: dict[str, tuple[str, str]] = {
@@ -161,7 +183,7 @@ class Vocabulary:
                 if _osa(low, other) != 1:
                     continue
                 transposed = len(other) == len(low) and sorted(other) == sorted(low)
-                if transposed or len(low) >= 6:
+                if transposed or len(low) >= 6 or (len(low) >= 4 and len(other) != len(low) and n >= 3 * max(mine, 1)):
                     best, best_count = other, n
         self._memo[low] = best
         return best
@@ -180,7 +202,12 @@ def _fix_words(text: str, vocab: Vocabulary) -> str:
 
 def _expand(text: str) -> str:
     out = _SHORT_RX.sub(lambda m: SHORTHAND[m.group(1).casefold()], text)
+    out = _FILLER.sub(" ", out)
+    out = re.sub(r"(?<!\w)\d{1,2}\)\s*", " ", out)  # "1) cart fix 2) perf"
     out = re.sub(r"[^\w\s'’:&.()/-]", " ", out)  # emoji and stray symbols
+    if out.count("(") != out.count(")"):  # a bracket cut open where the note was split
+        out = out.replace("(", " ").replace(")", " ")
+    out = re.sub(r"\b(\w+) \1\b", r"\1", out)  # "tests tests"
     out = re.sub(r"\s+", " ", out).strip(" .:;,-/")
     return out
 
@@ -193,6 +220,9 @@ def tidy(text: str, vocab: Vocabulary) -> str:
 def _norm(text: str) -> str:
     words = [w.casefold().rstrip("s") for w in _WORD.findall(text)]
     return " ".join(words)
+
+
+_GENERIC_NORM = {_norm(g) for g in GENERIC}
 
 
 def _join(parts: list[str], lang: str) -> str:
@@ -217,6 +247,8 @@ class OfflineWriter:
                 continue
             count, first, text = seen.get(key, (0, n, phrase))
             seen[key] = (count + 1, first, text)
+        if any(k not in _GENERIC_NORM for k in seen):
+            seen = {k: v for k, v in seen.items() if k not in _GENERIC_NORM}
         # a phrase inside a longer one says nothing more ("review" beside "code review")
         keys = [k for k in seen if not any(k != o and f" {k} " in f" {o} " for o in seen)]
         top = sorted(keys, key=lambda k: (-seen[k][0], seen[k][1]))[:MAX_PHRASES]
@@ -232,7 +264,9 @@ class OfflineWriter:
 
     def write(self, facts: LineFacts) -> str:
         lang = language_code(facts.language)
-        head = facts.projects[0] if len(facts.projects) == 1 else facts.line_item
+        head = facts.line_item
+        if facts.project_label:
+            head = f"{facts.project_label} · {head}" if facts.project_label.casefold() != head.casefold() else head
         if facts.distinguish:
             head = f"{head} ({facts.distinguish})"
         keys = [k for k in facts.keys if JIRA_KEY.fullmatch(k)]
