@@ -1,8 +1,9 @@
 """The offline writer: a clean client-facing line description from a line's facts, without AI.
 
 It expands internal shorthand (wip, mtg, PR), fixes a typo when the notes themselves spell the word right
-elsewhere ("mereg" -> "merge" when "merge" occurs more often), drops repeats, keeps Jira keys, and writes
-`Line item: a, b and c — 3 tasks` (`Project · Line item: …` when the invoice spans several projects). It is also the fallback whenever Claude is off, slow, fails or refuses.
+elsewhere ("mereg" -> "merge" when "merge" occurs more often), drops repeats and filler, keeps Jira keys,
+and writes `Line item: a, b and c — 3 tasks` (`Project · Line item: …` when the invoice spans several
+projects). It is also the fallback whenever Claude is off, slow, fails or refuses.
 
     >>> v = Vocabulary(["PR review + merge", "merge conflicts", "PR review + mereg"])
     >>> f = LineFacts("Development", ("Checkout",), (), ("PR review", "mereg", "wip"), ("CHK-12",), 3)

@@ -155,9 +155,8 @@ def test_the_demo_month_is_written_offline_quickly():
     import time
 
     from functions.demo import SAMPLE
-    from functions.sources.csv_exports import CsvSource
-
     from functions.models import Period
+    from functions.sources.csv_exports import CsvSource
 
     got = CsvSource(sorted((SAMPLE / "exports").glob("*.csv"))).fetch(Period.parse("2026-10"))
     es = list(got.entries)
