@@ -107,18 +107,35 @@ class Scrubber:
             re.compile(rf"(?:\b{_LINKERS}\s+)?\b(?:{'|'.join(sorted(self.initials))})\b") if self.initials else None
         )
         self.clients = sorted({c.strip() for c in clients if c and c.strip()}, key=len, reverse=True)
+        self._others: dict[str, re.Pattern[str] | None] = {}
+        self._memo: dict[tuple[str, str], str] = {}
 
     def _other_clients(self, client: str) -> list[str]:
         own = client.casefold()
         return [c for c in self.clients if c.casefold() != own and c.casefold() not in own]
 
+    def _others_rx(self, client: str) -> re.Pattern[str] | None:
+        if client not in self._others:
+            others = self._other_clients(client)
+            self._others[client] = (
+                re.compile(rf"(?<!\w)(?:{_alternatives(others)})(?!\w)", re.IGNORECASE) if others else None
+            )
+        return self._others[client]
+
     def clean(self, text: str, client: str) -> str:
         """`text` without secrets, personal data, URLs, people or another client's name."""
+        key = (text, client)
+        if key not in self._memo:
+            self._memo[key] = self._clean(text, client)
+        return self._memo[key]
+
+    def _clean(self, text: str, client: str) -> str:
         out = redact(text or "", self.secrets)
         out = _URL.sub(" ", out)
         out = _PLACEHOLDER.sub(" ", out)
-        for other in self._other_clients(client):
-            out = re.sub(rf"(?<!\w){re.escape(other)}(?!\w)", " ", out, flags=re.IGNORECASE)
+        others = self._others_rx(client)
+        if others is not None:
+            out = others.sub(" ", out)
         if self._names_rx is not None:
             out = self._names_rx.sub(" ", out)
         if self._initials_rx is not None:
@@ -143,9 +160,10 @@ class Scrubber:
             return "a redacted placeholder"
         if redact(text, self.secrets) != text:
             return "personal data or a secret"
-        for other in self._other_clients(client):
-            if re.search(rf"(?<!\w){re.escape(other)}(?!\w)", text, re.IGNORECASE):
-                return f'another client\'s name ("{other}")'
+        others = self._others_rx(client)
+        found = others.search(text) if others is not None else None
+        if found:
+            return f'another client\'s name ("{found.group(0)}")'
         free = text.replace(allowed, " ") if allowed else text
         if self._names_rx is not None:
             m = self._names_rx.search(free)

@@ -81,7 +81,7 @@ class DescribeReport:
                 f"{u.cached} from the cache, {u.input_tokens} input + {u.output_tokens} output tokens, "
                 f"about {u.cost:.4f} USD"
             )
-        return text + "."
+        return text + f" ({self.seconds:.2f} s)."
 
 
 def describe_result(

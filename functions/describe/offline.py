@@ -143,22 +143,6 @@ def language_code(language: str) -> str:
     return code if code in TASKS else "en"
 
 
-def _osa(a: str, b: str) -> int:
-    """Edit distance with adjacent transpositions (optimal string alignment), for short words."""
-    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
-    for i in range(len(a) + 1):
-        d[i][0] = i
-    for j in range(len(b) + 1):
-        d[0][j] = j
-    for i in range(1, len(a) + 1):
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
-    return d[len(a)][len(b)]
-
-
 class Vocabulary:
     """The words of a run's notes and how often each occurs: a rare word one edit away from a word written at
     least twice as often is taken for its typo. Transpositions count from 3 letters ("wpi" -> "wip"), other
@@ -167,6 +151,7 @@ class Vocabulary:
     def __init__(self, notes: Iterable[str]):
         self.counts: Counter[str] = Counter(w.casefold() for n in notes for w in _WORD.findall(n or ""))
         self._memo: dict[str, str] = {}
+        self._letters: list[str] = []
 
     def fix(self, word: str) -> str:
         low = word.casefold()
@@ -174,20 +159,35 @@ class Vocabulary:
             return self._memo[low]
         best = low
         mine = self.counts.get(low, 0)
-        if len(low) >= 3 and low not in SHORTHAND:
+        if len(low) >= 3 and low not in SHORTHAND and mine <= 2:  # a word written three times is no typo
             best_count = 0
-            for other, n in self.counts.items():
-                if n < max(2, 2 * mine) or n <= best_count or abs(len(other) - len(low)) > 1 or other == low:
+            for other, transposed in self._neighbours(low):
+                n = self.counts.get(other, 0)
+                if n < max(2, 2 * mine) or n <= best_count or other == low:
                     continue
                 if any(other == low + s or low == other + s for s in _SUFFIXES):
                     continue
-                if _osa(low, other) != 1:
-                    continue
-                transposed = len(other) == len(low) and sorted(other) == sorted(low)
                 if transposed or len(low) >= 6 or (len(low) >= 4 and len(other) != len(low) and n >= 3 * max(mine, 1)):
                     best, best_count = other, n
         self._memo[low] = best
         return best
+
+    def _neighbours(self, word: str) -> Iterable[tuple[str, bool]]:
+        """Every word one edit away that the notes contain, and whether the edit is a transposition."""
+        if not self._letters:
+            self._letters = sorted({ch for w in self.counts for ch in w if ch.isalpha()})
+        for i in range(len(word) - 1):
+            if word[i] != word[i + 1]:
+                yield word[:i] + word[i + 1] + word[i] + word[i + 2 :], True
+        if len(word) < 4:
+            return
+        for i in range(len(word) + 1):
+            if i < len(word):
+                yield word[:i] + word[i + 1 :], False  # a letter too many
+            for ch in self._letters:
+                yield word[:i] + ch + word[i:], False  # a letter missing
+                if i < len(word) and ch != word[i] and len(word) >= 6:
+                    yield word[:i] + ch + word[i + 1 :], False  # a wrong letter
 
 
 def _fix_words(text: str, vocab: Vocabulary) -> str:
@@ -237,12 +237,18 @@ class OfflineWriter:
 
     def __init__(self, vocab: Vocabulary | None = None):
         self.vocab = vocab or Vocabulary(())
+        self._tidy: dict[str, str] = {}
+
+    def tidy(self, text: str) -> str:
+        if text not in self._tidy:
+            self._tidy[text] = tidy(text, self.vocab)
+        return self._tidy[text]
 
     def body(self, facts: LineFacts) -> str:
         """The summary of the work: the most frequent distinct phrases, in the order first written."""
         seen: dict[str, tuple[int, int, str]] = {}
         for n, raw in enumerate(facts.phrases):
-            phrase = tidy(raw, self.vocab)
+            phrase = self.tidy(raw)
             key = _norm(phrase)
             if not key:
                 continue

@@ -150,10 +150,8 @@ def test_tier_bands_and_weeks_from_the_engine_text_are_kept():
     assert distinguishers(draft, {e.ref: e for e in (e1, e2)}) == {0: "first 40 h", 1: "beyond 40 h"}
 
 
-def test_the_demo_month_is_written_offline_quickly():
-    """The sample agency's October: every hour line written, none naming a person."""
-    import time
-
+def test_the_demo_month_is_written_offline_naming_nobody():
+    """The sample agency's October: every line written, none naming a person (timed: benchmarks/describe_month.py)."""
     from functions.demo import SAMPLE
     from functions.models import Period
     from functions.sources.csv_exports import CsvSource
@@ -166,12 +164,10 @@ def test_the_demo_month_is_written_offline_quickly():
     by_line: dict[tuple[str, str], list[TimeEntry]] = {}
     for e in es:
         by_line.setdefault((e.client, e.task or e.project), []).append(e)
-    started = time.perf_counter()
     texts = []
     for (client, item), group in by_line.items():
         facts = line_facts(line([e.ref for e in group], item=item), client, {e.ref: e for e in group}, scrub)
         texts.append(writer.write(facts))
-    assert time.perf_counter() - started < 2.0
     assert len(texts) == len(by_line) > 50
     first_names = {p.split()[0].casefold() for p in people}
     assert not [t for t in texts if first_names & {w.strip(",():").casefold() for w in t.split()}]
