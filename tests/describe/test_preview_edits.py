@@ -189,3 +189,36 @@ def test_google_sheet_edit_reaches_the_quickbooks_line_description(gsettings, tm
         )  # the time-detail attachment names the line the same way
     finally:
         emu.stop()
+
+
+def test_claude_in_the_pipeline_writes_once_then_a_rerun_and_create_cost_no_call(tmp_path: Path, monkeypatch):
+    from tests.emulators.anthropic import AnthropicEmulator
+
+    key = "sk-ant-test-0123456789abcdefSECRET"
+    with AnthropicEmulator(api_key=key) as emu:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", emu.base_url)
+        sheet = MemorySheet()
+        services = bootstrap(
+            Settings(workdir=tmp_path),
+            sheet=sheet,
+            accounting=Ledger(tmp_path / "ledger.sqlite", tmp_path / "invoices"),
+            source=ListSource(month()),
+        )
+        services.clock = lambda: NOW
+        pipeline.refresh(services, OCT, config_dir=SAMPLE / "config")
+        approve_all(sheet)
+        calls = len(emu.message_requests)  # the categorizer's
+        first = pipeline.preview(services, OCT)
+        assert first.api_calls.get("Claude") == len(emu.message_requests) - calls == 1
+        assert first.ai_cost > 0 and "ai" in first.ai_notes[0]
+        acme = [ln for ln in preview_lines(sheet.tabs["Preview"]) if ln["Client"] == "Acme Retail"]
+        assert {ln["Description By"].split()[0] for ln in acme if ln["Kind"] == "hours"} == {"ai"}
+
+        again = pipeline.preview(services, OCT)
+        created = pipeline.create_invoices(services, OCT)
+        assert len(emu.message_requests) - calls == 1  # nothing asked twice
+        assert "Claude" not in again.api_calls and "Claude" not in created.api_calls
+        with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+            stored = {r[0] for r in db.execute("SELECT description FROM lines")}
+        assert {ln["Invoice Description"] for ln in acme} <= stored
