@@ -35,7 +35,7 @@ from .facts import Job, LineFacts, Scrubber, Usage
 from .offline import MAX_LENGTH
 
 TOOL_NAME = "write_line_descriptions"
-PROMPT_VERSION = "1"
+PROMPT_VERSION = "2"
 
 SYSTEM = """You write the line descriptions of invoices that a services agency sends to its clients.
 For each line you get the line item, the project, the tasks, the team's timesheet notes (already cleaned of
@@ -43,7 +43,8 @@ names and personal data), Jira keys, the number of time entries, the client's la
 or person that tells this line apart from another line of the same line item.
 
 Write one short description per line that the client understands, in the format
-"Project: what was done — N tasks", for example "Checkout: new invoice view, code review and fixes — 3 tasks".
+"Line item: what was done — N tasks", for example "Development: new invoice view, code review and fixes — 3 tasks"
+(N is the number of entries). When a line has a "project_label", start with it: "Checkout · Development: ...".
 Rules:
 - Summarize the work in plain words; expand internal shorthand (wip, mtg, PR, fb), fix typos, drop repeats.
 - Keep Jira keys exactly as given (e.g. CHK-12).
@@ -174,6 +175,8 @@ class ClaudeWriter:
             }
             if f.distinguish:
                 item["distinguish"] = f.distinguish
+            if f.project_label:
+                item["project_label"] = f.project_label
             lines.append(item)
         payload = json.dumps(lines, ensure_ascii=False)
         if pseudo:

@@ -81,6 +81,8 @@ def describe_lines(user_text: str) -> list[dict[str, str]]:
     out = []
     for line in lines if isinstance(lines, list) else []:
         head = str(line.get("line_item") or line.get("project") or "Work")
+        if line.get("project_label"):
+            head = f"{line['project_label']} · {head}"
         if line.get("distinguish"):
             head += f" ({line['distinguish']})"
         n = int(line.get("entries") or 0)
