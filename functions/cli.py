@@ -843,6 +843,8 @@ def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
         out.print("Totals: " + ", ".join(fmt_money(v, k) for k, v in s.totals.items()))
     if s.invoices and s.command == "create-invoices" and not s.dry_run:
         out.print(f"{s.created} created, {s.existing} already existed (nothing is created twice).")
+    for note in s.ai_notes:  # how the line descriptions were written, said once (not a warning)
+        out.print(note, markup=False)
     for client, why in s.held.items():
         out.print(f"[yellow]Held[/yellow] {client}: {why}", markup=True)
     _print_warnings(s.warnings, "Preview tab")

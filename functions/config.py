@@ -42,6 +42,8 @@ class Services:
     settings: Settings | None = None
     build_categorizer: Callable[[], Categorizer] | None = field(default=None, repr=False)
     _categorizer: Categorizer | None = field(default=None, init=False, repr=False)
+    # The Claude writer of client-facing line descriptions (functions/describe), or None for the offline one.
+    build_describer: Callable[[], Any] | None = field(default=None, repr=False)
 
     @property
     def categorizer(self) -> Categorizer:
@@ -74,6 +76,18 @@ def build_categorizer(settings: Settings) -> Categorizer:
                 stages.append(claude)
     stages.append(OfflineClassifier())
     return Chain(stages)
+
+
+def build_describer(settings: Settings) -> Any:
+    """Claude for the line descriptions when AI_ENABLED, AI_DESCRIBE and a key say so; else None (offline)."""
+    if not settings.ai_enabled:
+        return None
+    claude = settings.claude
+    if not (claude.active and claude.ai_describe):
+        return None
+    from .describe.claude import ClaudeWriter
+
+    return ClaudeWriter.from_settings(claude)
 
 
 def build_sheet(settings: Settings) -> SheetStore:
@@ -141,6 +155,7 @@ def bootstrap(settings: Settings | None = None, job: str | None = None, **overri
     parts["lock"] = overrides.pop("lock", None) or store_lock(parts["sheet"], settings.workdir)
     categorizer = overrides.pop("categorizer", None)
     parts["build_categorizer"] = overrides.pop("build_categorizer", lambda: build_categorizer(settings))
+    parts["build_describer"] = overrides.pop("build_describer", lambda: build_describer(settings))
     parts.update(overrides)
     services = Services(**parts)
     if categorizer is not None:

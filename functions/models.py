@@ -243,6 +243,16 @@ class InvoiceLine(Frozen):
     tax_code: str = ""
     entry_refs: tuple[str, ...] = ()
     detail: tuple[str, ...] = ()  # people-readable audit notes (rule applied, rounding, ...)
+    # What the client reads (functions/describe, or a person's edit in Preview); `description` is the
+    # engine's own text, which stays in Preview. Not part of the content hash, so a reworded line is
+    # still the same invoice.
+    client_description: str = ""
+    description_by: str = ""  # who wrote client_description: ai, offline, rules or edited (see describe.known)
+
+    @property
+    def shown_description(self) -> str:
+        """The line's text on the document, in the ledger and in the accounting system."""
+        return self.client_description or self.description
 
     @field_validator("quantity", "unit_price", "amount", "raw_hours", mode="before")
     @classmethod

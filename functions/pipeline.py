@@ -21,11 +21,13 @@ from .billing.engine import BillingResult, compute_invoices
 from .categorize.chain import accuracy_by_source
 from .categorize.claude_cost import parse_cost
 from .config import Services
+from .describe.lines import DescribeReport, describe_result
 from .errors import InputError, InputErrors, Location, PartialCreateError
 from .models import CreatedInvoice, Period, TimeEntry, TimeRow
 from .money import hours_shown
 from .ports import CategorizeContext, CategorizeReport, Progress, no_progress
 from .sheet.merge import merge
+from .sheet.preview_tab import previous_descriptions
 from .sheet.session import CONFIG_TABS, SheetSession
 from .summaries import (
     ClientHours,
@@ -207,6 +209,26 @@ def _bill(services: Services, period: Period, sheet: SheetSession) -> tuple[Bill
     return sheet.located(result), table.rows, warnings
 
 
+def _describe(
+    services: Services, sheet: SheetSession, result: BillingResult, rows: list[TimeRow]
+) -> tuple[BillingResult, DescribeReport]:
+    """Every line's client-facing description: a person's edit from Preview, else Claude's, else offline."""
+    book, _ = sheet.book()
+    previous = previous_descriptions(sheet.tables.get("Preview"), [*result.drafts, *result.held_drafts.values()])
+    writer = services.build_describer() if services.build_describer else None
+    return describe_result(result, {r.entry.ref: r.entry for r in rows}, book, previous, writer)
+
+
+def _describe_summary(summary: InvoicesSummary, described: DescribeReport, services: Services) -> None:
+    model = services.settings.claude.ai_model if services.settings and described.usage.requests else ""
+    summary.ai_notes.append(described.summary(model))
+    summary.warnings += described.notes
+    u = described.usage
+    summary.ai_input_tokens += u.input_tokens + u.cache_write_tokens
+    summary.ai_output_tokens += u.output_tokens
+    summary.ai_cost += u.cost.quantize(Decimal("0.000001"))
+
+
 def _invoices_summary(
     command: str, services: Services, period: Period, result: BillingResult, warnings: list[str]
 ) -> InvoicesSummary:
@@ -234,12 +256,14 @@ def _preview(services: Services, period: Period, calls: dict[str, int], progress
     progress(1, 3, "reading the sheet")
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
     progress(2, 3, "computing the invoices")
-    result, _, warnings = _bill(services, period, sheet)
+    result, rows, warnings = _bill(services, period, sheet)
+    result, described = _describe(services, sheet, result, rows)
     summary = _invoices_summary("preview", services, period, result, warnings)
+    _describe_summary(summary, described, services)
     progress(3, 3, "writing the Preview tab")
     sheet.write_preview(result)
     summary.seconds = time.perf_counter() - started
-    summary.measure(calls)
+    summary.measure(calls, ai_requests=described.usage.requests)
     sheet.log_run(
         summary,
         "ok",
@@ -272,9 +296,11 @@ def _create(
 ) -> CreateSummary:
     started = time.perf_counter()
     services.sheet.ensure_layout()
-    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Invoices", "Runs"])
+    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
     result, rows, warnings = _bill(services, period, sheet)
+    result, described = _describe(services, sheet, result, rows)
     summary = _invoices_summary("create-invoices", services, period, result, warnings)
+    _describe_summary(summary, described, services)
     summary.dry_run = dry_run
     drafts = list(result.drafts)
     system = services.accounting.describe()
@@ -291,7 +317,7 @@ def _create(
         # Some exist, some were refused: mark the ones that exist now, then report the rest.
         sheet.mark_invoiced(exc.created, system)
         _mark_milestones(sheet, result, exc.created)
-        summary.measure(calls)
+        summary.measure(calls, ai_requests=described.usage.requests)
         sheet.log_run(summary, "partial", f"{len(exc.created)} created", errors=str(exc))
         sheet.commit()
         raise
@@ -319,7 +345,7 @@ def _create(
     docs = {str(Path(c.document).parent) for c in created if c.document}
     summary.documents = docs.pop() if len(docs) == 1 else ""
     summary.seconds = time.perf_counter() - started
-    summary.measure(calls)
+    summary.measure(calls, ai_requests=described.usage.requests)
     sheet.log_run(
         summary,
         "ok",

@@ -195,6 +195,10 @@ class ClaudeSettings(Section):
     ai_effort: Literal["", "low", "medium", "high"] = "low"  # "" for models without the effort control
     ai_max_output_tokens: int = Field(6000, ge=256)
     ai_ask_below: float = Field(0.8, ge=0.0, le=2.0)  # only entries the offline stages place below this go to Claude
+    # Client-facing invoice line descriptions (functions/describe, docs/line-descriptions.md): Claude writes
+    # them when this and AI_ENABLED are true and a key is set, within their own time budget; else offline.
+    ai_describe: bool = True
+    ai_describe_time_budget_seconds: float = Field(30.0, gt=0)
 
     # What the Anthropic API accepts per model, so a wrong AI_* fails here with a sentence, not as a 400 in
     # production. Model ids: the anthropic SDK's list (types/model_param.py). Max output tokens:

@@ -114,6 +114,7 @@ class InvoicesSummary(Summary):
     dry_run: bool = False
     accounting: str = ""
     documents: str = ""
+    ai_notes: list[str] = Field(default_factory=list)  # how the line descriptions were written (not warnings)
 
     def totals_text(self) -> str:
         """`12,345.00 USD, 900.00 EUR`-style: the totals per currency in one phrase."""

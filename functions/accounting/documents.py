@@ -35,7 +35,7 @@ def render_invoice_html(
     for no, line in enumerate(draft.lines, start=1):
         # line.detail (which rate card row, which rule) is for the team, in Preview; not on the client's copy
         rows.append(
-            f"<tr><td>{no}</td><td>{e(line.description)}</td><td>{e(line.line_item)}</td>"
+            f"<tr><td>{no}</td><td>{e(line.shown_description)}</td><td>{e(line.line_item)}</td>"
             f"<td class='num'>{line.quantity.normalize():f}</td><td class='num'>{fmt_money(line.unit_price, cur)}</td>"
             f"<td class='num'>{fmt_money(line.amount, cur)}</td></tr>"
         )
@@ -52,7 +52,7 @@ def render_invoice_html(
         )
         hours = sum((t.hours for t in items), start=type(line.quantity)(0))
         detail.append(
-            f"<h3>Line {no}: {e(line.description)}</h3><table><thead><tr><th>Date</th><th>Person</th>"
+            f"<h3>Line {no}: {e(line.shown_description)}</h3><table><thead><tr><th>Date</th><th>Person</th>"
             f"<th>Project</th><th>Notes</th><th class='num'>Hours</th></tr></thead><tbody>{body}</tbody>"
             f"<tfoot><tr><td colspan='4'>{len(items)} entries</td><td class='num'>{tidy_hours(hours):f}</td></tr>"
             f"</tfoot></table>"

@@ -176,7 +176,7 @@ class Ledger:
                         (
                             draft.key,
                             no,
-                            line.description,
+                            line.shown_description,
                             line.line_item,
                             line.accounting_item,
                             line.kind,

@@ -134,7 +134,7 @@ def problems(drafts: Sequence[InvoiceDraft], refs: Refs) -> list[str]:
                 f"{', '.join(refs.term_names) or 'none'})."
             )
         for n, line in enumerate(d.lines, start=1):
-            where = f'{d.client}, line {n} ("{line.description}")'
+            where = f'{d.client}, line {n} ("{line.shown_description}")'
             if line.kind != "discount" and line.accounting_item.casefold() not in refs.items:
                 missing_items.setdefault(line.accounting_item, {}).setdefault(d.client, []).append(n)
             tax = line_tax(d, line)
@@ -215,7 +215,7 @@ def _line(n: int, d: InvoiceDraft, line: InvoiceLine, refs: Refs) -> Any:
         qbo_line.SalesItemLineDetail = detail
         qbo_line.Amount = line.amount
     qbo_line.LineNum = n
-    qbo_line.Description = line.description[:4000]
+    qbo_line.Description = line.shown_description[:4000]
     return qbo_line
 
 
@@ -253,7 +253,7 @@ def time_detail_csv(d: InvoiceDraft, entries: Mapping[str, TimeEntry]) -> str:
     for n, line in enumerate(d.lines, start=1):
         for ref in line.entry_refs:
             e = entries.get(ref)
-            head = [d.key, n, csv_safe(line.description), csv_safe(line.accounting_item), ref]
+            head = [d.key, n, csv_safe(line.shown_description), csv_safe(line.accounting_item), ref]
             if e is None:
                 w.writerow(head + [""] * 8)
             else:
@@ -314,5 +314,5 @@ def explain(d: InvoiceDraft, text: str) -> str:
     m = _LINE_NO.search(text)
     where = f"{d.client} ({d.period})"
     if m and 1 <= int(m.group(1)) <= len(d.lines):
-        where += f', line {m.group(1)} ("{d.lines[int(m.group(1)) - 1].description}")'
+        where += f', line {m.group(1)} ("{d.lines[int(m.group(1)) - 1].shown_description}")'
     return f"{where}: {text}"
