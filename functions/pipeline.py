@@ -231,6 +231,7 @@ def _preview(services: Services, period: Period, calls: dict[str, int]) -> Previ
     services.sheet.ensure_layout()
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
     result, _, warnings = _bill(services, period, sheet)
+    warnings += [str(e) for e in sheet.letterheads(services.settings, _logo_folders(services))[1]]
     summary = _invoices_summary("preview", services, period, result, warnings)
     sheet.write_preview(result)
     summary.seconds = time.perf_counter() - started
@@ -271,7 +272,10 @@ def _create(
     result, rows, warnings = _bill(services, period, sheet)
     summary = _invoices_summary("create-invoices", services, period, result, warnings)
     summary.dry_run = dry_run
-    drafts = list(result.drafts)
+    heads, head_problems = sheet.letterheads(services.settings, _logo_folders(services))
+    if head_problems:
+        raise InputErrors(head_problems, what="Agency and Clients tabs")
+    drafts = heads.apply(result.drafts)  # the documents' sender and bill-to; not part of what is invoiced
     system = services.accounting.describe()
     problems = services.accounting.check(drafts, create_missing=create_missing and not dry_run)
     if problems:
@@ -322,6 +326,13 @@ def _create(
     )
     sheet.commit()
     return summary
+
+
+def _logo_folders(services: Services) -> list[Path]:
+    """Where a logo's file name is looked for: the work folder, then the demo agency's config folder."""
+    from .sheet.seed import DEFAULT_CONFIG
+
+    return [*([services.settings.workdir] if services.settings else []), DEFAULT_CONFIG]
 
 
 def _mark_milestones(sheet: SheetSession, result: BillingResult, created: Sequence[CreatedInvoice]) -> None:
