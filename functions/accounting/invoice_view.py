@@ -213,11 +213,11 @@ def _reconcile(line: InvoiceLine, logged: Decimal, rounding: str) -> str:
     if line.kind != "hours":
         kind = _KINDS.get(line.kind, line.kind)
         return f"{fmt_hours(logged)} h logged; this line is billed as a {kind}, not by the hour"
-    billed = line.quantity
-    if billed == logged:
-        return f"{fmt_hours(logged)} h logged and billed"
+    billed, shown = fmt_hours(line.quantity), fmt_hours(logged)
+    if billed == shown:  # equal as people read them (a timer's 0.45166… h is 0.4517 both ways)
+        return f"{shown} h logged and billed"
     why = f": {rounding}" if rounding else ""
-    return f"{fmt_hours(logged)} h logged, billed {fmt_hours(billed)} h{why}"
+    return f"{shown} h logged, billed {billed} h{why}"
 
 
 def _details(draft: InvoiceDraft, entries: Mapping[str, TimeEntry], rounding: str) -> tuple[DetailView, ...]:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as xml_escape
 
 from ..models import CreatedInvoice, InvoiceDraft, Party, TimeEntry
 from .invoice_view import InvoiceView, invoice_view
@@ -36,8 +36,10 @@ def _setup() -> dict[str, Any]:
     pdfmetrics.registerFont(TTFont(FONT, str(FONTS / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+    regular, bold = pdfmetrics.getFont(FONT).face.charToGlyph, pdfmetrics.getFont(BOLD).face.charToGlyph
     base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12.5, textColor=INK)
     return {
+        "glyphs": frozenset(regular) & frozenset(bold),
         "base": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=MUTED),
         "right": ParagraphStyle("right", parent=base, alignment=2),
@@ -52,6 +54,17 @@ def _setup() -> dict[str, Any]:
         "reconcile": ParagraphStyle("reconcile", parent=base, fontSize=8, leading=10.5, textColor=MUTED, spaceAfter=3),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10.8),
     }
+
+
+def printable(text: str) -> str:
+    """`text` without the characters the bundled font has no glyph for (an emoji in a note would print as a
+    box): dropped, never guessed at."""
+    glyphs = _setup()["glyphs"]
+    return text if all(ord(c) in glyphs or c in "\n\t" for c in text) else "".join(c for c in text if ord(c) in glyphs)
+
+
+def escape(text: str, entities: dict[str, str] | None = None) -> str:
+    return xml_escape(printable(text), entities or {})
 
 
 def _t(text: str) -> str:
@@ -73,10 +86,13 @@ def _party(p: Party, contact_prefix: str = "", compact: bool = False) -> str:
     return "<br/>".join(parts)
 
 
-def _fits(text: str, width: float, size: float = 8) -> bool:
+def _cell(text: str, width: float, st: dict[str, Any], size: float = 8) -> Any:
+    """A plain string when it fits one line (ten times faster to lay out), else a wrapping paragraph."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Paragraph
 
-    return "\n" not in text and stringWidth(text, FONT, size) <= width
+    text = printable(text)
+    return text if "\n" not in text and stringWidth(text, FONT, size) <= width else Paragraph(_t(text), st["cell"])
 
 
 def _grid(st: dict[str, Any], colors: Any, header: bool, size: float = 9) -> list[tuple[Any, ...]]:
@@ -149,7 +165,13 @@ def view_pdf(v: InvoiceView) -> bytes:
 
     # Plain strings where the text fits one line: a Paragraph per cell costs ten times the time
     body = [
-        [str(ln.no), p(_t(ln.description), st["base"]), f"{ln.quantity} {ln.unit}".strip(), ln.rate, ln.amount]
+        [
+            str(ln.no),
+            p(_t(ln.description), st["base"]),
+            f"{ln.quantity} {ln.unit}".strip(),
+            printable(ln.rate),
+            printable(ln.amount),
+        ]
         for ln in v.lines
     ]
     lines = Table(
@@ -210,10 +232,7 @@ def view_pdf(v: InvoiceView) -> bytes:
         story.append(p(f"The time behind each line of invoice {escape(v.number)}.", st["small"]))
         for d in v.details:
             work_width = width - 82 * mm - 12
-            body = [
-                [r.date, r.person, r.work if _fits(r.work, work_width) else p(_t(r.work), st["cell"]), r.hours]
-                for r in d.rows
-            ]
+            body = [[r.date, printable(r.person), _cell(r.work, work_width, st), r.hours] for r in d.rows]
             table = Table(
                 [["Date", "Person", "Work", "Hours"], *body, [d.count, "", "", d.hours]],
                 colWidths=[24 * mm, 36 * mm, width - 82 * mm, 22 * mm],
@@ -241,7 +260,7 @@ def view_pdf(v: InvoiceView) -> bytes:
         canvas.saveState()
         canvas.setFont(FONT, 7.5)
         canvas.setFillColor(colors.HexColor(MUTED))
-        canvas.drawCentredString(A4[0] / 2, 12 * mm, footer[:150])
+        canvas.drawCentredString(A4[0] / 2, 12 * mm, printable(footer)[:150])
         canvas.drawCentredString(A4[0] / 2, 8 * mm, f"Invoice {v.number} · page {doc.page}")
         canvas.restoreState()
 
