@@ -41,13 +41,15 @@ def _lines(text: str) -> str:
     return "<br>".join(escape(t) for t in text.splitlines())
 
 
-def _party(p: Party, contact_prefix: str = "") -> str:
+def _party(p: Party, contact_prefix: str = "", compact: bool = False) -> str:
+    """A party's block; `compact` (the sender, top right) runs the address and the ways to reach it on."""
     parts = [f"<strong>{escape(p.name)}</strong>"] if p.name else []
     if p.contact:
         parts.append(escape(contact_prefix + p.contact))
     if p.address:
-        parts.append(_lines(p.address))
-    parts += [escape(x) for x in (p.email, p.phone) if x]
+        parts.append(" · ".join(escape(x) for x in p.address.splitlines()) if compact else _lines(p.address))
+    reach = [escape(x) for x in (p.email, p.phone) if x]
+    parts += [" · ".join(reach)] if compact and reach else reach
     if p.tax_id:
         parts.append(f"Tax ID {escape(p.tax_id)}")
     return "<br>".join(parts)
@@ -69,7 +71,7 @@ def view_html(v: InvoiceView) -> str:
     if v.logo:
         kind = "png" if v.logo.startswith(b"\x89PNG") else "jpeg"
         logo = f'<img alt="" src="data:image/{kind};base64,{base64.b64encode(v.logo).decode()}">'
-    sender = _party(v.sender) if v.sender.name else f'<span class="note">{e(v.sender_note)}</span>'
+    sender = _party(v.sender, compact=True) if v.sender.name else f'<span class="note">{e(v.sender_note)}</span>'
     facts = "".join(f"<tr><td>{e(k)}</td><td>{e(val)}</td></tr>" for k, val in v.facts)
     rows = "".join(
         f"<tr><td>{ln.no}</td><td>{e(ln.description)}</td><td class='num'>{e(ln.quantity)}</td><td>{e(ln.unit)}</td>"
@@ -83,8 +85,8 @@ def view_html(v: InvoiceView) -> str:
     if v.pay_link:
         pay.append(f'Pay online: <a href="{e(v.pay_link)}">{e(v.pay_link)}</a>')
     pay_block = (
-        f'<div class="pay"><div class="label">How to pay</div>Please pay {e(v.total)} by {e(v.due_date)}, '
-        f"quoting invoice {e(v.number)}.<br>{'<br>'.join(pay)}</div>"
+        f'<div class="pay"><div class="label">How to pay</div>Please pay <strong>{e(v.total)}</strong> by '
+        f"<strong>{e(v.due_date)}</strong>, quoting invoice <strong>{e(v.number)}</strong>.<br>{'<br>'.join(pay)}</div>"
     )
     details = "".join(
         f"<h3>Line {d.no}: {e(d.description)}</h3><p>{e(d.reconcile)}</p><table><thead><tr><th>Date</th>"

@@ -32,6 +32,7 @@ def pdf_text(data: bytes) -> str:
 
 def html_text(doc: str) -> str:
     body = re.sub(r"<style>.*?</style>", " ", doc, flags=re.S)
+    body = re.sub(r"</?(?:strong|b|a|span)\b[^>]*>", "", body)  # inline: no break in the text
     return flat(html.unescape(re.sub(r"<[^>]+>", " ", body)))
 
 
