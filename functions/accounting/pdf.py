@@ -12,6 +12,7 @@ ReportLab's paragraph markup sees it.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +24,9 @@ from .invoice_view import InvoiceView, invoice_view
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT, BOLD = "InvoiceSans", "InvoiceSans-Bold"
+# QuickBooks attaches from a thread pool; rendering is CPU-bound (no gain in parallel), and ReportLab keeps
+# per-process state (fonts, config), so one document is laid out at a time
+_RENDER = threading.Lock()
 INK, MUTED, ACCENT, RULE, TINT = "#222222", "#6b6b6b", "#1f3a5f", "#dddddd", "#f4f6f9"
 
 
@@ -126,7 +130,9 @@ def render_pdf(
     tax_by: str = "the accounting system",
 ) -> bytes:
     """The invoice's PDF: what the HTML document says, laid out for print (A4)."""
-    return view_pdf(invoice_view(inv, draft, entries, agency=agency, tax_by=tax_by))
+    view = invoice_view(inv, draft, entries, agency=agency, tax_by=tax_by)
+    with _RENDER:
+        return view_pdf(view)
 
 
 def view_pdf(v: InvoiceView) -> bytes:

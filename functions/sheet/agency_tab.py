@@ -75,7 +75,8 @@ class Letterheads:
 
     def for_draft(self, draft: InvoiceDraft) -> InvoiceDraft:
         bill_to, rounding = self.clients.get(draft.client.casefold(), (Party(), ""))
-        name = draft.customer or draft.client
+        # the accounting customer when it is a name (QuickBooks may be given an Id: then the client's name)
+        name = draft.customer if draft.customer and not draft.customer.isdigit() else draft.client
         head = self.agency.model_copy(
             update={"bill_to": bill_to.model_copy(update={"name": name}), "rounding": rounding}
         )

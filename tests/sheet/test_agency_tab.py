@@ -151,3 +151,18 @@ def test_clients_billing_details_and_rounding_reach_each_draft():
 )
 def test_rounding_in_words(rounding, per, minimum, words):
     assert rounding_words(parse_rounding(rounding, per, minimum)) == words
+
+
+def test_a_customer_given_by_its_quickbooks_id_is_billed_by_the_clients_name():
+    d = InvoiceDraft(
+        client="Acme Retail",
+        customer="58",
+        period="2026-10",
+        currency="USD",
+        issue_date=date(2026, 11, 2),
+        due_date=date(2026, 12, 2),
+        lines=(),
+    )
+    heads, _ = parse_letterheads({})
+    [with_head] = heads.apply([d])
+    assert with_head.letterhead is not None and with_head.letterhead.bill_to.name == "Acme Retail"
