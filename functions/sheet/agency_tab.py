@@ -209,8 +209,7 @@ def _tax_rates(value: str, where: str, errors: list[InputError]) -> tuple[tuple[
 
 def _clients(rows: list[list[Cell]], errors: list[InputError]) -> dict[str, tuple[Party, str]]:
     """Billing Address, Contact, Email and the rounding in words, per client (blank columns are fine)."""
-    ignored: list[InputError] = []  # the Clients tab's other problems are parse_book's to report
-    t = TabReader("Clients", rows, ignored)
+    t = TabReader("Clients", rows, errors)  # only Email is checked here: the rest is parse_book's to report
     out: dict[str, tuple[Party, str]] = {}
     if "client" not in t.hm.index:
         return out
@@ -221,7 +220,6 @@ def _clients(rows: list[list[Cell]], errors: list[InputError]) -> dict[str, tupl
         email = t.text(r, "email")
         if email and not _EMAIL.match(email):
             t.error("email", row, f'"{email}" is not an email address')
-            errors.append(t.errors.pop())
         try:
             rounding = parse_rounding(t.text(r, "rounding"), t.text(r, "round_per"), t.text(r, "minimum_entry"))
         except ValueError:
