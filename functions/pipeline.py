@@ -258,6 +258,7 @@ def _preview(services: Services, period: Period, calls: dict[str, int], progress
     progress(2, 3, "computing the invoices")
     result, rows, warnings = _bill(services, period, sheet)
     result, described = _describe(services, sheet, result, rows)
+    warnings += [str(e) for e in sheet.letterheads(services.settings, _logo_folders(services))[1]]
     summary = _invoices_summary("preview", services, period, result, warnings)
     _describe_summary(summary, described, services)
     progress(3, 3, "writing the Preview tab")
@@ -302,7 +303,10 @@ def _create(
     summary = _invoices_summary("create-invoices", services, period, result, warnings)
     _describe_summary(summary, described, services)
     summary.dry_run = dry_run
-    drafts = list(result.drafts)
+    heads, head_problems = sheet.letterheads(services.settings, _logo_folders(services))
+    if head_problems:
+        raise InputErrors(head_problems, what="Agency and Clients tabs")
+    drafts = heads.apply(result.drafts)  # the documents' sender and bill-to; not part of what is invoiced
     system = services.accounting.describe()
     problems = services.accounting.check(drafts, create_missing=create_missing and not dry_run)
     if problems:
@@ -353,6 +357,13 @@ def _create(
     )
     sheet.commit()
     return summary
+
+
+def _logo_folders(services: Services) -> list[Path]:
+    """Where a logo's file name is looked for: the work folder, then the demo agency's config folder."""
+    from .sheet.seed import DEFAULT_CONFIG
+
+    return [*([services.settings.workdir] if services.settings else []), DEFAULT_CONFIG]
 
 
 def _mark_milestones(sheet: SheetSession, result: BillingResult, created: Sequence[CreatedInvoice]) -> None:

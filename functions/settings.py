@@ -314,6 +314,16 @@ class Settings(Section):
     ai_enabled: bool = True  # Claude is used only when this is true AND an API key is set
     invoice_prefix: str = "INV-"
     agency_name: str = ""
+    # the Agency tab's fallbacks (functions/sheet/agency_tab.py): a value in the tab wins
+    agency_address: str = ""
+    agency_contact: str = ""
+    agency_email: str = ""
+    agency_phone: str = ""
+    agency_tax_id: str = ""
+    agency_logo: str = ""
+    agency_payment: str = ""
+    agency_pay_link: str = ""
+    agency_footer: str = ""
 
     @field_validator("invoice_prefix")
     @classmethod

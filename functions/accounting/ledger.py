@@ -1,5 +1,5 @@
-"""The embedded accounting system: a SQLite ledger of invoices and lines, plus a readable HTML document
-per invoice.
+"""The embedded accounting system: a SQLite ledger of invoices and lines, plus a readable HTML document and
+a PDF per invoice (invoices/INV-0001-acme.html and .pdf).
 
 Exactly once: a live invoice is unique by (client, period); a voided one stays, marked void, beside its
 replacement (ledger_void.py). Creating a draft whose (client, period) already
@@ -23,6 +23,7 @@ from ..models import CreatedInvoice, InvoiceDraft, TimeEntry, slug
 from ..ports import InvoiceRecord, Progress, no_progress
 from . import ledger_void
 from .documents import render_invoice_html
+from .pdf import render_pdf
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (
@@ -229,13 +230,17 @@ class Ledger:
     def _ensure_document(
         self, inv: CreatedInvoice, draft: InvoiceDraft, entries: Mapping[str, TimeEntry]
     ) -> CreatedInvoice:
-        """Render the document if it is missing (a crash between commit and rendering heals on the retry)."""
+        """Render the HTML and PDF documents if missing (a crash between commit and rendering heals on the retry)."""
         path = Path(inv.document)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(render_invoice_html(inv, draft, entries, agency=self.agency), encoding="utf-8")
-            tmp.replace(path)
+        for target, render in (
+            (path, lambda: render_invoice_html(inv, draft, entries, agency=self.agency).encode("utf-8")),
+            (path.with_suffix(".pdf"), lambda: render_pdf(inv, draft, entries, agency=self.agency)),
+        ):
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_suffix(target.suffix + ".tmp")
+                tmp.write_bytes(render())
+                tmp.replace(target)
         return inv
 
     def invoices_for(self, draft: InvoiceDraft) -> list[InvoiceRecord]:

@@ -1,4 +1,5 @@
-"""The time detail of each QuickBooks invoice, attached once as a CSV (an Attachable linked to the invoice).
+"""The time detail of each QuickBooks invoice, attached once as a CSV, and the invoice's PDF beside it (each an
+Attachable linked to the invoice; `attachments` lists the files).
 
 An upload has no requestid, so a repeat is made harmless by looking first: a fresh invoice cannot have the
 file yet; anything else (an earlier run, a retry of a lost upload) is checked before uploading again.
@@ -18,6 +19,31 @@ from ..models import CreatedInvoice, InvoiceDraft, TimeEntry, slug
 from .qbo_client import QuickBooksClient
 from .qbo_mapping import make_ref, time_detail_csv
 
+File = tuple[str, str, Callable[[], bytes], str]  # file name, content type, its bytes when asked, what it is
+
+
+def attachments(d: InvoiceDraft, inv: CreatedInvoice, entries: Mapping[str, TimeEntry]) -> list[File]:
+    """The files each QuickBooks invoice gets: its time detail (CSV) and its PDF."""
+    from .pdf import render_pdf  # ReportLab is imported only by a run that attaches
+
+    # QuickBooks computes the tax from the lines' codes: the PDF says so rather than compute its own
+    head = d.letterhead.model_copy(update={"tax_rates": ()}) if d.letterhead else None
+    pdf_draft = d.model_copy(update={"letterhead": head})
+    return [
+        (
+            f"time-detail-{slug(d.client)}-{d.period}.csv",
+            "text/csv",
+            lambda: time_detail_csv(d, entries).encode(),
+            "time detail",
+        ),
+        (
+            f"invoice-{slug(inv.number)}-{slug(d.client)}.pdf",
+            "application/pdf",
+            lambda: render_pdf(inv, pdf_draft, entries, tax_by="QuickBooks"),
+            "PDF",
+        ),
+    ]
+
 
 def attach_time_details(
     qb: QuickBooksClient,
@@ -28,12 +54,12 @@ def attach_time_details(
     fresh: set[str],
     max_concurrency: int,
 ) -> list[str]:
-    """Attach each invoice's time detail once; problems come back as sentences (the invoices stand)."""
-    todo = [d for d in drafts if d.key in results]
+    """Attach each invoice's files once; problems come back as sentences (the invoices stand)."""
+    todo = [(d, f) for d in drafts if d.key in results for f in attachments(d, results[d.key], entries)]
 
-    def one(d: InvoiceDraft) -> str | None:
+    def one(job: tuple[InvoiceDraft, File]) -> str | None:
+        d, (name, content_type, content, what) = job
         inv = results[d.key]
-        name = f"time-detail-{slug(d.client)}-{d.period}.csv"
         tries = [0]
 
         def attach() -> None:
@@ -51,15 +77,15 @@ def attach_time_details(
             ref.EntityRef = make_ref(inv.external_id, type_="Invoice")
             ref.IncludeOnSend = False
             att.AttachableRef.append(ref)
-            att.FileName, att.ContentType = name, "text/csv"
-            att._FileBytes = time_detail_csv(d, entries).encode("utf-8")
+            att.FileName, att.ContentType = name, content_type
+            att._FileBytes = content()
             att.save(qb=qb)
 
         try:
-            call(f"attaching the time detail to invoice {inv.number} ({d.client})", attach)
+            call(f"attaching the {what} to invoice {inv.number} ({d.client})", attach)
         except (Transient, Terminal) as exc:
             return (
-                f"{d.client} ({d.period}): invoice {inv.number} exists, but its time detail is not attached "
+                f"{d.client} ({d.period}): invoice {inv.number} exists, but its {what} is not attached "
                 f"yet ({exc}); running create-invoices again attaches it."
             )
         return None

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING
 
 from ..billing.book import RuleBook
 from ..billing.engine import BillingResult
-from ..errors import InputErrors, InvariantError
+from ..errors import InputError, InputErrors, InvariantError
 from ..models import CreatedInvoice, Period, TimeEntry
 from ..ports import Cell, CellBlock, SheetStore
 from ..values import is_blank, parse_decimal, text
+from .agency_tab import Letterheads, parse_letterheads
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
 from .merge import MergeResult
@@ -36,9 +37,10 @@ from .seed import seed_rows
 from .tables import OUTPUT_KEYS, REVIEW_KEYS, SOURCE_KEYS, TimeTable, parse_time_tab, row_values
 
 if TYPE_CHECKING:
+    from ..settings import Settings
     from ..summaries import Summary
 
-CONFIG_TABS = ("Clients", "Rates", "Rules", "Categories")
+CONFIG_TABS = ("Clients", "Rates", "Rules", "Categories", "Agency")
 
 
 class SheetSession:
@@ -70,6 +72,13 @@ class SheetSession:
         if fatal:
             raise InputErrors(fatal, what="settings tabs")
         return book, [str(e) for e in errors]
+
+    def letterheads(
+        self, settings: Settings | None, folders: Sequence[Path] = ()
+    ) -> tuple[Letterheads, list[InputError]]:
+        """The documents' letterheads (Agency tab, the Clients tab's billing details, AGENCY_* settings) and
+        their problems, each naming its cell (functions/sheet/agency_tab.py)."""
+        return parse_letterheads(self.tables, settings, folders)
 
     def located(self, result: BillingResult) -> BillingResult:
         """The billing result with every Time-row issue named by its real cell."""

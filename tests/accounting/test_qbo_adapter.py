@@ -161,7 +161,7 @@ def test_creates_a_draft_invoice_with_every_field_and_links_back(emu, qbo):
 def test_time_detail_is_attached_as_csv(emu, qbo):
     d = draft()
     [created] = qbo.create_invoices([d], ENTRIES)
-    [att] = emu.all("Attachable")
+    [att] = [a for a in emu.all("Attachable") if a["ContentType"] == "text/csv"]  # the PDF is beside it
     assert att["AttachableRef"][0]["EntityRef"] == {"value": created.external_id, "type": "Invoice", "name": ""}
     assert att["ContentType"] == "text/csv" and att["FileName"] == "time-detail-acme-retail-2026-10.csv"
     rows = list(csv.DictReader(io.StringIO(emu.files[att["Id"]].decode())))
@@ -176,7 +176,7 @@ def test_running_twice_leaves_one_invoice_and_returns_it_as_existing(emu, qbo, t
     batches = emu.count("/batch")
     again = make_adapter(emu, tmp_path)  # a new process: nothing remembered but the tokens
     [second] = again.create_invoices([d], ENTRIES)
-    assert len(emu.all("Invoice")) == 1 and len(emu.all("Attachable")) == 1
+    assert len(emu.all("Invoice")) == 1 and len(emu.all("Attachable")) == 2  # its time detail and its PDF
     assert emu.count("/batch") == batches
     assert second.status == "existing"
     assert (second.number, second.external_id, second.url, second.key) == (
