@@ -106,7 +106,7 @@ GENERIC = {
     "todo",
 }
 
-# "— 3 tasks" in the client's language; the notes themselves are not translated offline.
+# "— 3 tasks" in a language (what Claude is asked to write); the offline writer keeps the notes' language.
 TASKS: dict[str, tuple[str, str]] = {
     "en": ("task", "tasks"),
     "de": ("Aufgabe", "Aufgaben"),
@@ -263,14 +263,14 @@ class OfflineWriter:
         parts = [p[0].lower() + p[1:] if p[:1].isupper() and not p[:2].isupper() else p for p in parts]
         if not parts:
             parts = [tidy(t, self.vocab).lower() for t in facts.tasks[:2]] or [facts.line_item.lower()]
-        lang = language_code(facts.language)
-        text = _join(parts, lang)
+        # the notes are not translated offline, so their words are joined in the notes' own language (English
+        # in practice): "header und footer" would mix two languages in one line; Claude writes the client's language
+        text = _join(parts, "en")
         if len(keys) > MAX_PHRASES:
-            text += {"de": " u. a.", "fr": " etc.", "es": " y más"}.get(lang, " and related work")
+            text += " and related work"
         return text
 
     def write(self, facts: LineFacts) -> str:
-        lang = language_code(facts.language)
         head = facts.line_item
         if facts.project_label:
             head = f"{facts.project_label} · {head}" if facts.project_label.casefold() != head.casefold() else head
@@ -282,7 +282,7 @@ class OfflineWriter:
             refs = (
                 " (" + ", ".join(keys[:MAX_KEYS]) + (f" +{len(keys) - MAX_KEYS}" if len(keys) > MAX_KEYS else "") + ")"
             )
-        one, many = TASKS[lang]
+        one, many = TASKS["en"]  # like the joins above: one language per line (see body)
         tail = f" — {facts.count} {one if facts.count == 1 else many}" if facts.count else ""
         body = self.body(facts)
         room = MAX_LENGTH - len(head) - len(refs) - len(tail) - 2

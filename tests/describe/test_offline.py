@@ -104,10 +104,11 @@ def test_filler_on_its_own_gives_way_to_real_work():
     assert write(["cont'd"]) == "Development: cont'd — 1 task"  # nothing better: kept
 
 
-def test_count_word_in_the_clients_language():
+def test_offline_a_line_stays_in_one_language_whatever_the_clients_language():
     es = [entry(0, "Header"), entry(1, "Footer")]
     facts = line_facts(line([e.ref for e in es]), "Acme Retail", {e.ref: e for e in es}, Scrubber([], []), "German")
-    assert OfflineWriter().write(facts) == "Development: header und footer — 2 Aufgaben"
+    # the notes are not translated offline, so nothing around them is either: no "header und footer — 2 Aufgaben"
+    assert OfflineWriter().write(facts) == "Development: header and footer — 2 tasks"
     assert [language_code(x) for x in ("de-AT", "Deutsch", "fr", "", "klingon")] == ["de", "de", "fr", "en", "en"]
 
 
