@@ -138,9 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--source",
-        choices=["harvest", "toggl"],
+        choices=["harvest", "toggl", "jira", "asana"],
+        action="append",
         default=None,
-        help="pull from the tracker's API instead of files (default: $TIME_SOURCE)",
+        help="pull from the tracker's API instead of files; repeat for several sources in one refresh "
+        "(default: $TIME_SOURCE, e.g. harvest,jira)",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="pull the whole month again from the API sources, not only what changed since their last sync "
+        "(also refreshes their cached names and people)",
     )
 
     sub.add_parser(
@@ -398,10 +406,11 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     services = bootstrap(settings, job="refresh", source=source)
     if source is None and not args.json:
         err.print(
-            "No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source harvest|toggl. "
+            "No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source "
+            "harvest|toggl|jira|asana. "
             "Refreshing suggestions and flags of the rows already in the sheet."
         )
-    summary = pipeline.refresh(services, period, progress=_progress(args))
+    summary = pipeline.refresh(services, period, progress=_progress(args), full=args.full)
     summary.warnings += elsewhere
     _emit(args, summary.as_json(), lambda: _print_refresh(summary))
     return 0

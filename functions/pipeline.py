@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,10 @@ from .config import Services
 from .errors import InputError, InputErrors, Location, PartialCreateError
 from .models import CreatedInvoice, Period, TimeEntry, TimeRow
 from .money import hours_shown
-from .ports import CategorizeContext, CategorizeReport, Progress, no_progress
+from .ports import CategorizeContext, CategorizeReport, ImportResult, Progress, no_progress
 from .sheet.merge import merge
 from .sheet.session import CONFIG_TABS, SheetSession
+from .sources import sync
 from .summaries import (
     ClientHours,
     CreateSummary,
@@ -68,16 +70,26 @@ NO_CATEGORIES = (
 
 
 def refresh(
-    services: Services, period: Period, progress: Progress = no_progress, config_dir: Path | None = None
+    services: Services,
+    period: Period,
+    progress: Progress = no_progress,
+    config_dir: Path | None = None,
+    full: bool = False,
 ) -> RefreshSummary:
-    """Pull entries from the source, suggest categories, and merge them into the Time tab."""
+    """Pull entries from the source (only what changed since its watermark, unless `full`), suggest
+    categories, and merge them into the Time tab."""
     calls = calls_so_far()  # the run's API calls are counted from here, the lock's included
     with _locked(services, "refresh"):
-        return _refresh(services, period, progress, config_dir, calls)
+        return _refresh(services, period, progress, config_dir, calls, full)
 
 
 def _refresh(
-    services: Services, period: Period, progress: Progress, config_dir: Path | None, calls: dict[str, int]
+    services: Services,
+    period: Period,
+    progress: Progress,
+    config_dir: Path | None,
+    calls: dict[str, int],
+    full: bool = False,
 ) -> RefreshSummary:
     started = time.perf_counter()
     summary = RefreshSummary(
@@ -85,7 +97,7 @@ def _refresh(
     )
     summary.layout_changes = services.sheet.ensure_layout()
     progress(1, 5, "reading the sheet")
-    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Runs"])
+    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "People", "Runs", "Sync"])
     if config_dir is not None:  # the demo brings its own agency's settings
         sheet.seed_config(CONFIG_TABS, config_dir)
     book, warnings = sheet.book(stop_on=("Rules", "Categories"))
@@ -101,12 +113,17 @@ def _refresh(
 
     progress(2, 5, "importing time entries")
     incoming: tuple[TimeEntry, ...] = ()
-    covers: tuple[str, ...] = ()
+    result = ImportResult(())
+    people = sheet.people()
     if services.source is not None:
-        result = services.source.fetch(period, progress)
-        incoming, covers = result.entries, result.covers
+        full = full or held_for_full(table.rows)
+        marks = sheet.sync_marks()
+        result = sync.fetch(services.source, period, marks, services.clock(), full, progress, _sync(services))
+        incoming = people.apply(result.entries)
         summary.sources = list(result.descriptions)
         summary.skipped_rows = [f"{s.where}: {s.reason}" for s in result.skipped]
+        summary.source_failures = list(result.failures)
+        summary.warnings += list(result.failures)
     summary.imported = len(incoming)
 
     progress(3, 5, "suggesting categories")
@@ -136,8 +153,17 @@ def _refresh(
     }
 
     progress(4, 5, "merging")
-    merged = merge(table.rows, incoming, suggestions, covers=covers, period=period)
+    merged = merge(
+        table.rows,
+        incoming,
+        suggestions,
+        covers=result.covers,
+        period=period,
+        deleted=result.deleted,
+        incremental=result.incremental,
+    )
     sheet.apply_merge(merged)
+    sheet.save_marks(result.marks)
     summary.warnings += merged.notes
     s = merged.stats
     summary.new, summary.updated, summary.unchanged = s.new, s.updated, s.unchanged
@@ -154,10 +180,28 @@ def _refresh(
 
     summary.seconds = time.perf_counter() - started
     summary.measure(calls, ai_requests=report.requests)
-    sheet.log_run(summary, "ok", _refresh_detail(summary), ai_usage=summary.ai_usage)
+    status = "partial" if summary.source_failures else "ok"
+    sheet.log_run(
+        summary, status, _refresh_detail(summary), errors="; ".join(summary.source_failures), ai_usage=summary.ai_usage
+    )
     progress(5, 5, "writing the sheet")
     sheet.commit()
     return summary
+
+
+def _sync(services: Services) -> sync.SyncOptions:
+    s = services.settings
+    if s is None:
+        return sync.SyncOptions()
+    return sync.SyncOptions(
+        overlap=timedelta(minutes=s.sync_overlap_minutes), full_after=timedelta(hours=s.sync_full_after_hours)
+    )
+
+
+def held_for_full(rows: Sequence[TimeRow]) -> bool:
+    """A change held on an approved row, and the row is no longer approved: an incremental fetch would not send
+    the entry again (it has not changed since), so this refresh pulls the month in full to apply it."""
+    return any("Changed in the source after approval" in r.flags and not (r.approved or r.invoiced) for r in rows)
 
 
 def _refresh_detail(summary: RefreshSummary) -> str:

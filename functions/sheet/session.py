@@ -26,13 +26,14 @@ from ..billing.book import RuleBook
 from ..billing.engine import BillingResult
 from ..errors import InputErrors, InvariantError
 from ..models import CreatedInvoice, Period, TimeEntry
-from ..ports import Cell, CellBlock, SheetStore
+from ..ports import Cell, CellBlock, SheetStore, SyncMark
 from ..values import is_blank, parse_decimal, text
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
 from .merge import MergeResult
 from .preview_tab import preview_rows
 from .seed import seed_rows
+from .sync_tab import People, parse_people, parse_sync, sync_blocks
 from .tables import OUTPUT_KEYS, REVIEW_KEYS, SOURCE_KEYS, TimeTable, parse_time_tab, row_values
 
 if TYPE_CHECKING:
@@ -103,7 +104,21 @@ class SheetSession:
             if text(hm.get(r, "number"))
         ]
 
+    def sync_marks(self) -> dict[tuple[str, str], SyncMark]:
+        """The Sync tab: each source's watermark per month."""
+        return parse_sync(self.tables.get("Sync") or [])
+
+    def people(self) -> People:
+        """The People tab: source accounts mapped to one person and role (InputErrors on a half-filled row)."""
+        return parse_people(self.tables.get("People") or [])
+
     # --- changes ---------------------------------------------------------------------------------------------
+
+    def save_marks(self, marks: Iterable[SyncMark]) -> None:
+        """New watermarks into the Sync tab, in this session's one write (a failed run moves none)."""
+        marks = list(marks)
+        if marks:
+            self.blocks += sync_blocks(self.tables.get("Sync") or [], self.sync_marks(), marks)
 
     def mark_milestones(self, billed: Mapping[str, str]) -> None:
         """The invoice that billed each milestone into its Rules row's Invoice cell ({"Rules!A7": "INV-0012"}),

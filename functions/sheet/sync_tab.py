@@ -1,0 +1,110 @@
+"""The Sync tab (each source's watermark per month) and the People tab (one person across the time tools).
+
+Refresh reads both once, with the other tabs. The Sync tab is the pipeline's: it is rewritten in the same
+commit as the Time rows it describes, so a run that fails moves no watermark. The People tab is people's:
+
+    >>> people = parse_people([["Source", "Account", "Person", "Role"], ["jira", "ana@x.io", "Ana Ruiz", "Lead"]])
+    >>> people.lookup("jira", "ana@x.io", "Ana R.")
+    ('Ana Ruiz', 'Lead')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..errors import InputError, InputErrors, Location
+from ..models import TimeEntry
+from ..ports import Cell, CellBlock, SyncMark
+from ..values import text
+from .contract import HeaderMap, load_contract
+
+
+def parse_sync(rows: Sequence[Sequence[Cell]]) -> dict[tuple[str, str], SyncMark]:
+    """(source, period) -> its mark; rows without a source, period or watermark are ignored (a person may
+    clear one to force a full sync)."""
+    if not rows:
+        return {}
+    hm = HeaderMap(load_contract().tab("Sync"), rows[0])
+    marks: dict[tuple[str, str], SyncMark] = {}
+    for r in rows[1:]:
+        source, period, watermark = (text(hm.get(r, k)).strip() for k in ("source", "period", "watermark"))
+        if source and period and watermark:
+            marks[(source, period)] = SyncMark(
+                source, period, watermark, text(hm.get(r, "full_sync")).strip(), text(hm.get(r, "state")).strip()
+            )
+    return marks
+
+
+def sync_blocks(
+    rows: Sequence[Sequence[Cell]], marks: Mapping[tuple[str, str], SyncMark], new: Iterable[SyncMark]
+) -> list[CellBlock]:
+    """The whole Sync tab rewritten with `new` over `marks` (blank rows where it held more before)."""
+    tab = load_contract().tab("Sync")
+    merged = dict(marks)
+    for m in new:
+        merged[(m.source, m.period)] = m
+    body = [
+        [m.source, m.period, m.watermark, m.full_sync, m.state]
+        for m in sorted(merged.values(), key=lambda m: (m.period, m.source))
+    ]
+    hm = HeaderMap(tab, rows[0]) if rows else None
+    if hm is None or [hm.index.get(k) for k in tab.keys()] != list(range(len(tab.columns))):
+        header: list[Cell] = list(tab.headers)  # a moved column: the tab is the pipeline's, lay it out again
+    else:
+        header = list(rows[0])[: len(tab.columns)]
+    width = len(tab.columns)
+    blank: list[list[Cell]] = [[None] * width for _ in range(max(0, len(rows) - 1 - len(body)))]
+    return [CellBlock("Sync", 1, 1, [header, *body, *blank])]
+
+
+@dataclass
+class People:
+    """The People tab: (source or "", account casefolded) -> (person, role)."""
+
+    by_account: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+
+    def lookup(self, source: str, *accounts: str) -> tuple[str, str] | None:
+        for account in accounts:
+            key = account.strip().casefold()
+            if not key:
+                continue
+            for s in (source, ""):
+                found = self.by_account.get((s, key))
+                if found:
+                    return found
+        return None
+
+    def apply(self, entries: Iterable[TimeEntry]) -> tuple[TimeEntry, ...]:
+        """Each entry with its mapped person (and role, when the row gives one); unmapped ones as they are."""
+        if not self.by_account:
+            return tuple(entries)
+        out = []
+        for e in entries:
+            found = self.lookup(e.source, e.email, e.person)
+            if found and (found[0] != e.person or (found[1] and found[1] != e.role)):
+                e = e.model_copy(update={"person": found[0], "role": found[1] or e.role})
+            out.append(e)
+        return tuple(out)
+
+
+def parse_people(rows: Sequence[Sequence[Cell]]) -> People:
+    """The People tab; a row with an account but no person is an InputError naming its cell."""
+    people = People()
+    if not rows:
+        return people
+    hm = HeaderMap(load_contract().tab("People"), rows[0])
+    problems = []
+    for n, r in enumerate(rows[1:], start=2):
+        source, account, person, role = (text(hm.get(r, k)).strip() for k in ("source", "account", "person", "role"))
+        if not account and not person:
+            continue
+        if not account or not person:
+            missing = "account" if not account else "person"
+            where = Location(tab="People", cell=hm.cell(missing, n))
+            problems.append(InputError(f"the row maps nobody: its {missing} is blank", where))
+            continue
+        people.by_account[(source, account.casefold())] = (person, role)
+    if problems:
+        raise InputErrors(problems, what="People tab")
+    return people
