@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--skip-bad-rows",
         action="store_true",
-        help="import the good rows of a file with errors, and list every row skipped",
+        help="import the good rows of a file (or the good records of an API source) with errors, and list "
+        "every one skipped",
     )
     p.add_argument(
         "--source",
@@ -402,7 +403,11 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     else:
         period = args.period or Period.parse(default_period())
     elsewhere = _outside_period(args, months, period)
-    source = csv_source(args.csv, skip_bad_rows=args.skip_bad_rows) if args.csv else build_source(settings, args.source)
+    source = (
+        csv_source(args.csv, skip_bad_rows=args.skip_bad_rows)
+        if args.csv
+        else build_source(settings, args.source, args.skip_bad_rows)
+    )
     services = bootstrap(settings, job="refresh", source=source)
     if source is None and not args.json:
         err.print(
@@ -410,7 +415,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             "harvest|toggl|jira|asana. "
             "Refreshing suggestions and flags of the rows already in the sheet."
         )
-    summary = pipeline.refresh(services, period, progress=_progress(args), full=args.full)
+    summary = pipeline.refresh(
+        services, period, progress=_progress(args), full=args.full, skip_bad_rows=args.skip_bad_rows
+    )
     summary.warnings += elsewhere
     _emit(args, summary.as_json(), lambda: _print_refresh(summary))
     return 0

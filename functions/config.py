@@ -102,7 +102,9 @@ def build_accounting(settings: Settings, sheet: SheetStore | None = None) -> Acc
     )
 
 
-def build_source(settings: Settings, name: str | Sequence[str] | None = None) -> TimeSource | None:
+def build_source(
+    settings: Settings, name: str | Sequence[str] | None = None, skip_bad_records: bool = False
+) -> TimeSource | None:
     """The tracker API(s) refresh pulls from (TIME_SOURCE, or `name`: one or several); None for csv (files come
     per run). Several sources come back as one (sources/sync.MultiSource), each entry keyed by its own source."""
     names = ([name] if isinstance(name, str) else list(name or [])) or settings.time_sources
@@ -110,7 +112,7 @@ def build_source(settings: Settings, name: str | Sequence[str] | None = None) ->
     if len(names) > 1:
         from .sources.sync import MultiSource
 
-        built = [(n, build_source(settings, n)) for n in names]
+        built = [(n, build_source(settings, n, skip_bad_records)) for n in names]
         return MultiSource([(n, s) for n, s in built if s is not None])
     if not names:
         return None
@@ -118,11 +120,17 @@ def build_source(settings: Settings, name: str | Sequence[str] | None = None) ->
     if name == "jira":
         from .sources.jira import JiraSource
 
-        return JiraSource.from_settings(settings.jira)
+        jira = settings.jira
+        return JiraSource.from_settings(
+            jira.model_copy(update={"skip_bad_records": True}) if skip_bad_records else jira
+        )
     if name == "asana":
         from .sources.asana import AsanaSource
 
-        return AsanaSource.from_settings(settings.asana)
+        asana = settings.asana
+        return AsanaSource.from_settings(
+            asana.model_copy(update={"skip_bad_records": True}) if skip_bad_records else asana
+        )
     if name == "harvest":
         from .sources.harvest import HarvestSource
 

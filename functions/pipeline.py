@@ -75,12 +75,14 @@ def refresh(
     progress: Progress = no_progress,
     config_dir: Path | None = None,
     full: bool = False,
+    skip_bad_rows: bool = False,
 ) -> RefreshSummary:
     """Pull entries from the source (only what changed since its watermark, unless `full`), suggest
-    categories, and merge them into the Time tab."""
+    categories, and merge them into the Time tab. `skip_bad_rows` skips (and lists) entries of Jira or Asana
+    whose project no client maps, instead of stopping."""
     calls = calls_so_far()  # the run's API calls are counted from here, the lock's included
     with _locked(services, "refresh"):
-        return _refresh(services, period, progress, config_dir, calls, full)
+        return _refresh(services, period, progress, config_dir, calls, full, skip_bad_rows)
 
 
 def _refresh(
@@ -90,6 +92,7 @@ def _refresh(
     config_dir: Path | None,
     calls: dict[str, int],
     full: bool = False,
+    skip_bad_rows: bool = False,
 ) -> RefreshSummary:
     started = time.perf_counter()
     summary = RefreshSummary(
@@ -119,9 +122,13 @@ def _refresh(
         full = full or held_for_full(table.rows)
         marks = sheet.sync_marks()
         result = sync.fetch(services.source, period, marks, services.clock(), full, progress, _sync(services))
-        incoming = people.apply(result.entries)
+        mapped, unmapped = sheet.client_keys().apply(result.entries)
+        if unmapped and not skip_bad_rows:
+            raise InputErrors(unmapped, what="time entries (--skip-bad-rows lists and skips them)")
+        incoming = people.apply(mapped)
         summary.sources = list(result.descriptions)
         summary.skipped_rows = [f"{s.where}: {s.reason}" for s in result.skipped]
+        summary.skipped_rows += [str(e) for e in unmapped]
         summary.source_failures = list(result.failures)
         summary.warnings += list(result.failures)
     summary.imported = len(incoming)

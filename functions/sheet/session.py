@@ -33,7 +33,7 @@ from .contract import HeaderMap, load_contract
 from .merge import MergeResult
 from .preview_tab import preview_rows
 from .seed import seed_rows
-from .sync_tab import People, parse_people, parse_sync, sync_blocks
+from .sync_tab import ClientKeys, People, parse_client_keys, parse_people, parse_sync, sync_blocks
 from .tables import OUTPUT_KEYS, REVIEW_KEYS, SOURCE_KEYS, TimeTable, parse_time_tab, row_values
 
 if TYPE_CHECKING:
@@ -111,6 +111,10 @@ class SheetSession:
     def people(self) -> People:
         """The People tab: source accounts mapped to one person and role (InputErrors on a half-filled row)."""
         return parse_people(self.tables.get("People") or [])
+
+    def client_keys(self) -> ClientKeys:
+        """The Clients tab's names and Tracker Keys: which client a Jira or Asana project bills to."""
+        return parse_client_keys(self.tables.get("Clients") or [])
 
     # --- changes ---------------------------------------------------------------------------------------------
 

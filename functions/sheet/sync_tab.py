@@ -108,3 +108,56 @@ def parse_people(rows: Sequence[Sequence[Cell]]) -> People:
     if problems:
         raise InputErrors(problems, what="People tab")
     return people
+
+
+MAPPED_SOURCES = ("jira", "asana")  # sources whose projects are mapped to clients through the Clients tab
+
+
+@dataclass
+class ClientKeys:
+    """The Clients tab as a map from a tracker's project (name, key or gid, casefolded) to the client."""
+
+    by_key: dict[str, str] = field(default_factory=dict)
+
+    def client_for(self, entry: TimeEntry) -> str | None:
+        for key in (entry.client, *entry.tags):
+            found = self.by_key.get(key.strip().casefold())
+            if found:
+                return found
+        return None
+
+    def apply(self, entries: Iterable[TimeEntry]) -> tuple[list[TimeEntry], list[InputError]]:
+        """Entries of Jira and Asana with their client; one that maps to none is a located error."""
+        out, errors = [], []
+        for e in entries:
+            if e.source not in MAPPED_SOURCES:
+                out.append(e)
+                continue
+            client = self.client_for(e)
+            if client is None:
+                errors.append(
+                    InputError(
+                        f'is on the {e.source} project "{e.client}", which no client maps (field project): add '
+                        f'"{e.client}" to a client\'s Tracker Keys in the Clients tab, or a Clients row named so',
+                        Location(entry=e.ref),
+                    )
+                )
+                continue
+            out.append(e if client == e.client else e.model_copy(update={"client": client}))
+        return out, errors
+
+
+def parse_client_keys(rows: Sequence[Sequence[Cell]]) -> ClientKeys:
+    keys = ClientKeys()
+    if not rows:
+        return keys
+    hm = HeaderMap(load_contract().tab("Clients"), rows[0])
+    for r in rows[1:]:
+        client = text(hm.get(r, "client")).strip()
+        if not client:
+            continue
+        keys.by_key.setdefault(client.casefold(), client)
+        for key in text(hm.get(r, "tracker_keys")).split(","):
+            if key.strip():
+                keys.by_key[key.strip().casefold()] = client
+    return keys
