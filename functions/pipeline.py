@@ -171,6 +171,7 @@ def _refresh(
     )
     sheet.apply_merge(merged)
     sheet.save_marks(result.marks)
+    summary.milestones = sheet.fill_milestones(result.milestones, period)
     summary.warnings += merged.notes
     s = merged.stats
     summary.new, summary.updated, summary.unchanged = s.new, s.updated, s.unchanged

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from .models import Category, CategoryRule, CreatedInvoice, InvoiceDraft, Period, Suggestion, TimeEntry, TimeRow
@@ -54,6 +54,18 @@ class ImportResult:
     deleted: tuple[str, ...] = ()
     marks: tuple[SyncMark, ...] = ()
     failures: tuple[str, ...] = ()  # a source of several that could not be read, as a sentence; the others landed
+    milestones: tuple[SourceMilestone, ...] = ()  # milestones the source reports (Asana), for the Rules tab
+
+
+@dataclass(frozen=True)
+class SourceMilestone:
+    """A milestone in the tracker (an Asana task with resource_subtype=milestone) and whether it is done."""
+
+    source: str
+    gid: str
+    name: str
+    completed: bool
+    completed_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,22 @@ from ..billing.book import RuleBook
 from ..billing.engine import BillingResult
 from ..errors import InputErrors, InvariantError
 from ..models import CreatedInvoice, Period, TimeEntry
-from ..ports import Cell, CellBlock, SheetStore, SyncMark
+from ..ports import Cell, CellBlock, SheetStore, SourceMilestone, SyncMark
 from ..values import is_blank, parse_decimal, text
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
 from .merge import MergeResult
 from .preview_tab import preview_rows
 from .seed import seed_rows
-from .sync_tab import ClientKeys, People, parse_client_keys, parse_people, parse_sync, sync_blocks
+from .sync_tab import (
+    ClientKeys,
+    People,
+    milestone_cells,
+    parse_client_keys,
+    parse_people,
+    parse_sync,
+    sync_blocks,
+)
 from .tables import OUTPUT_KEYS, REVIEW_KEYS, SOURCE_KEYS, TimeTable, parse_time_tab, row_values
 
 if TYPE_CHECKING:
@@ -117,6 +125,12 @@ class SheetSession:
         return parse_client_keys(self.tables.get("Clients") or [])
 
     # --- changes ---------------------------------------------------------------------------------------------
+
+    def fill_milestones(self, milestones: Iterable[SourceMilestone], period: Period) -> list[str]:
+        """Tick the Complete cell of Rules milestone rows whose Asana milestone is done (blank cells only)."""
+        cells, said = milestone_cells(self.tables.get("Rules") or [], milestones, period)
+        self.blocks += changed_cell_blocks("Rules", cells)
+        return said
 
     def save_marks(self, marks: Iterable[SyncMark]) -> None:
         """New watermarks into the Sync tab, in this session's one write (a failed run moves none)."""

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import InputError, InputErrors, Location
-from ..models import TimeEntry
-from ..ports import Cell, CellBlock, SyncMark
-from ..values import text
+from ..models import Period, TimeEntry
+from ..ports import Cell, CellBlock, SourceMilestone, SyncMark
+from ..values import is_blank, text
 from .contract import HeaderMap, load_contract
 
 
@@ -161,3 +161,31 @@ def parse_client_keys(rows: Sequence[Sequence[Cell]]) -> ClientKeys:
             if key.strip():
                 keys.by_key[key.strip().casefold()] = client
     return keys
+
+
+def milestone_cells(
+    rules: Sequence[Sequence[Cell]], milestones: Iterable[SourceMilestone], period: Period
+) -> tuple[dict[tuple[int, int], Cell], list[str]]:
+    """{(row, col): True} for each Rules milestone row whose Asana Milestone Asana completed by the end of
+    `period` and whose Complete cell is blank (a person's TRUE or FALSE there stands), and what was done."""
+    done = {m.gid: m for m in milestones}
+    by_name = {m.name.strip().casefold(): m for m in done.values() if m.name.strip()}
+    if not rules or not done:
+        return {}, []
+    hm = HeaderMap(load_contract().tab("Rules"), rules[0])
+    if "asana_milestone" not in hm.index or "complete" not in hm.index:
+        return {}, []
+    cells: dict[tuple[int, int], Cell] = {}
+    said = []
+    for n, r in enumerate(rules[1:], start=2):
+        link = text(hm.get(r, "asana_milestone")).strip()
+        if not link or text(hm.get(r, "rule")).strip().casefold() != "milestone":
+            continue
+        m = done.get(link) or by_name.get(link.casefold())
+        if m is None or not m.completed or (m.completed_on is not None and m.completed_on > period.end):
+            continue
+        if not is_blank(hm.get(r, "complete")):
+            continue  # a person filled it: theirs
+        cells[(n, hm.index["complete"] + 1)] = True
+        said.append(f'{hm.cell("complete", n)}: ticked, Asana completed the milestone "{m.name}" on {m.completed_on}')
+    return cells, said

@@ -53,12 +53,12 @@ def emu(clock):
 
 
 def seed_clients(sheet: MemorySheet) -> MemorySheet:
-    """The clients the Jira projects bill to: Acme by its project name, Globex through Tracker Keys."""
+    """The clients the projects bill to: Acme by its project name, Globex by Tracker Keys (Jira key, Asana gid)."""
     sheet.ensure_layout()
     header = sheet.tabs["Clients"][0]
     row = {h: None for h in header}
     acme = {**row, "Client": "Acme Web", "Currency": "USD"}
-    globex = {**row, "Client": "Globex Corporation", "Currency": "USD", "Tracker Keys": "GLOBEX"}
+    globex = {**row, "Client": "Globex Corporation", "Currency": "USD", "Tracker Keys": "GLOBEX, 1202000000000002"}
     sheet.tabs["Clients"] = [header, [acme[h] for h in header], [globex[h] for h in header]]
     return sheet
 
