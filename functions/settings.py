@@ -129,7 +129,6 @@ class AsanaSettings(Section):
     model_config = SettingsConfigDict(env_prefix="ASANA_")
 
     token: SecretStr = SecretStr("")  # a personal access token (My settings > Apps > Developer apps)
-    workspace: str = ""  # the workspace gid
     projects: str = ""  # project gids to read, comma separated; blank: every project of PORTFOLIO
     portfolio: str = ""  # a portfolio gid whose projects are read
     base_url: str = "https://app.asana.com/api/1.0"
@@ -336,7 +335,9 @@ class Settings(Section):
             if name not in TIME_SOURCES:
                 close = _closest(name, list(TIME_SOURCES))
                 hint = f' (did you mean "{close[0]}"?)' if close else ""
-                raise ValueError(f'"{name}" is not a source; use one or more of: {", ".join(TIME_SOURCES)}{hint}')
+                which = f'"{name}" is not a source; ' if len(names) > 1 else ""
+                several = " (or several, comma separated)" if len(names) > 1 else ""
+                raise ValueError(f"{which}use one of: {', '.join(TIME_SOURCES)}{several}{hint}")
         if "csv" in names and len(names) > 1:
             raise ValueError("csv (files given per run) cannot be combined with API sources")
         return ",".join(dict.fromkeys(names))

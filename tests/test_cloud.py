@@ -351,7 +351,7 @@ def test_the_nightly_refresh_pulls_from_the_configured_tracker(env, identity, sh
             "TIME_SOURCE",
             "harvst",
             "refresh",
-            'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).',
+            'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl, jira, asana (did you mean "harvest"?).',
         ),
         ("AI_ENABLED", "maybe", "preview", 'AI_ENABLED is "maybe"; use one of: true, false.'),
         ("AI_BATCH_SIZE", "abc", "refresh", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),
