@@ -25,7 +25,7 @@ from .config import Services
 from .errors import InputError, InputErrors, Location, PartialCreateError
 from .models import CreatedInvoice, Period, TimeEntry, TimeRow
 from .money import hours_shown
-from .ports import CategorizeContext, CategorizeReport, ImportResult, Progress, no_progress
+from .ports import CategorizeContext, CategorizeReport, ImportResult, Progress, SkippedRow, SyncMark, no_progress
 from .sheet.merge import merge
 from .sheet.session import CONFIG_TABS, SheetSession
 from .sources import sync
@@ -118,10 +118,12 @@ def _refresh(
     incoming: tuple[TimeEntry, ...] = ()
     result = ImportResult(())
     people = sheet.people()
+    marks_before: dict[tuple[str, str], SyncMark] = {}
+    unmapped: list[InputError] = []
     if services.source is not None:
         full = full or held_for_full(table.rows)
-        marks = sheet.sync_marks()
-        result = sync.fetch(services.source, period, marks, services.clock(), full, progress, _sync(services))
+        marks_before = sheet.sync_marks()
+        result = sync.fetch(services.source, period, marks_before, services.clock(), full, progress, _sync(services))
         mapped, unmapped = sheet.client_keys().apply(result.entries)
         if unmapped and not skip_bad_rows:
             raise InputErrors(unmapped, what="time entries (--skip-bad-rows lists and skips them)")
@@ -170,7 +172,7 @@ def _refresh(
         incremental=result.incremental,
     )
     sheet.apply_merge(merged)
-    sheet.save_marks(result.marks)
+    sheet.save_marks(_held_marks(result.marks, marks_before, result.skipped, unmapped))
     summary.milestones = sheet.fill_milestones(result.milestones, period)
     summary.warnings += merged.notes
     s = merged.stats
@@ -204,6 +206,26 @@ def _sync(services: Services) -> sync.SyncOptions:
     return sync.SyncOptions(
         overlap=timedelta(minutes=s.sync_overlap_minutes), full_after=timedelta(hours=s.sync_full_after_hours)
     )
+
+
+def _held_marks(
+    marks: Sequence[SyncMark],
+    before: dict[tuple[str, str], SyncMark],
+    skipped: Sequence[SkippedRow],
+    unmapped: Sequence[InputError],
+) -> list[SyncMark]:
+    """The new watermarks, except for a source some of whose records were skipped: it keeps its old mark (none
+    on a first sync), so the skipped records are read again once they are fixed (a Clients mapping, a worklog's
+    author), instead of being left behind the watermark."""
+    refs = [s.where for s in skipped] + [e.location.entry or "" for e in unmapped if e.location]
+    held = {ref.split(":")[0] for ref in refs if ":" in ref}
+    out = []
+    for m in marks:
+        if m.source not in held:
+            out.append(m)
+        elif (m.source, m.period) in before:
+            out.append(before[(m.source, m.period)])
+    return out
 
 
 def held_for_full(rows: Sequence[TimeRow]) -> bool:
