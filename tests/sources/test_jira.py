@@ -65,15 +65,15 @@ def seed_clients(sheet: MemorySheet) -> MemorySheet:
 
 def make_source(emu: JiraEmulator, waits: Waits | None = None, **kw) -> JiraSource:
     env = emu.env()
-    settings = JiraSettings(
+    values = dict(
         site=env["JIRA_SITE"],
         base_url=env["JIRA_BASE_URL"],
         email=env["JIRA_EMAIL"],
         api_token=SecretStr(env["JIRA_API_TOKEN"]),
         timeout_seconds=0.3,
         retry_budget_seconds=10,
-        **kw,
     )
+    settings = JiraSettings(**{**values, **kw})
     return JiraSource.from_settings(settings, sleep=waits if waits is not None else Waits())
 
 
@@ -140,7 +140,7 @@ def test_adf_comments_become_plain_text():
 
 def test_pages_of_ids_are_followed_and_bodies_read_in_chunks(emu, clock):
     emu.add_random_worklogs(2100, "2026-10")
-    source = make_source(emu, chunk_size=1000)
+    source = make_source(emu, chunk_size=1000, timeout_seconds=10)  # a page of 1,000 on a loaded machine
     result = source.fetch(OCT)
     assert len(result.entries) == 2140
     assert emu.count("worklog/updated") == 3  # 1000 + 1000 + the rest (nextPage until lastPage)
