@@ -46,7 +46,7 @@ def clock():
 
 @pytest.fixture
 def emu(clock):
-    e = AsanaEmulator(clock=clock, hang_seconds=0.6)
+    e = AsanaEmulator(clock=clock, hang_seconds=1.5)
     e.start()
     yield e
     e.stop()
@@ -58,7 +58,7 @@ def make_source(emu: AsanaEmulator, waits: Waits | None = None, **kw) -> AsanaSo
         token=SecretStr(env["ASANA_TOKEN"]),
         base_url=env["ASANA_BASE_URL"],
         projects=env["ASANA_PROJECTS"],
-        timeout_seconds=0.3,
+        timeout_seconds=1.0,
         retry_budget_seconds=10,
     )
     base.update(kw)

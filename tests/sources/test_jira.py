@@ -46,7 +46,7 @@ def clock():
 
 @pytest.fixture
 def emu(clock):
-    e = JiraEmulator(clock=clock, hang_seconds=0.6)
+    e = JiraEmulator(clock=clock, hang_seconds=1.5)
     e.start()
     yield e
     e.stop()
@@ -70,7 +70,7 @@ def make_source(emu: JiraEmulator, waits: Waits | None = None, **kw) -> JiraSour
         base_url=env["JIRA_BASE_URL"],
         email=env["JIRA_EMAIL"],
         api_token=SecretStr(env["JIRA_API_TOKEN"]),
-        timeout_seconds=0.3,
+        timeout_seconds=1.0,
         retry_budget_seconds=10,
     )
     settings = JiraSettings(**{**values, **kw})
