@@ -732,6 +732,8 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
         f"{s.imported} imported: {s.new} new, {s.updated} updated, {s.unchanged} unchanged, "
         f"{s.held_changes} source changes held for review (approved rows), {s.gone} gone from the source."
     )
+    for m in s.milestones:
+        out.print(f"Milestone {m}", markup=False)
     if s.suggestions:
         out.print("Suggestions: " + ", ".join(f"{k} {v}" for k, v in sorted(s.suggestions.items())))
     if s.accuracy:
