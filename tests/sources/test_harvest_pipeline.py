@@ -111,3 +111,30 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def test_a_change_held_on_an_approved_row_is_applied_once_it_is_unticked(emu, tmp_path, monkeypatch):
+    """An incremental sync would not send the entry again (it has not changed since), so that refresh is full."""
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    sheet = seed_categories(MemorySheet())
+    clock = Clock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    services = bootstrap(Settings(workdir=tmp_path), source=make_source(emu), sheet=sheet, clock=clock)
+    pipeline.refresh(services, OCT)
+    for e in emu.entries.values():
+        e["updated_at"] = "2026-11-01T08:00:00Z"
+    rows = time_rows(sheet)
+    target = next(iter(rows))
+    sheet.tabs["Time"][rows[target] - 1][sheet.col("Time", "Approved")] = True
+    emu.edit_entry(int(target), notes="Edited after approval")
+    emu.entries[int(target)]["updated_at"] = "2026-11-02T10:00:00Z"
+    clock.now = datetime(2026, 11, 2, 11, 0, tzinfo=UTC)
+    held = pipeline.refresh(services, OCT)
+    assert held.held_changes == 1 and "Changed in the source after approval" in sheet.get("Time", rows[target], "Flags")
+
+    sheet.tabs["Time"][rows[target] - 1][sheet.col("Time", "Approved")] = False
+    clock.now = datetime(2026, 11, 2, 13, 0, tzinfo=UTC)  # the edit is now older than the overlap window
+    emu.calls.clear()
+    applied = pipeline.refresh(services, OCT)
+    pulls = [q for _, p, q in emu.calls if p == "/v2/time_entries"]
+    assert pulls and all("updated_since" not in q for q in pulls) and applied.updated == 1  # a full pull
+    assert sheet.get("Time", rows[target], "Notes") == "Edited after approval"
