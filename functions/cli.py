@@ -139,13 +139,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--skip-bad-rows",
         action="store_true",
-        help="import the good rows of a file with errors, and list every row skipped",
+        help="import the good rows of a file (or the good records of an API source) with errors, and list "
+        "every one skipped",
     )
     p.add_argument(
         "--source",
-        choices=["harvest", "toggl"],
+        choices=["harvest", "toggl", "jira", "asana"],
+        action="append",
         default=None,
-        help="pull from the tracker's API instead of files (default: $TIME_SOURCE)",
+        help="pull from the tracker's API instead of files; repeat for several sources in one refresh "
+        "(default: $TIME_SOURCE, e.g. harvest,jira)",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="pull the whole month again from the API sources, not only what changed since their last sync "
+        "(also refreshes their cached names and people)",
     )
 
     sub.add_parser(
@@ -399,14 +408,21 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     else:
         period = args.period or Period.parse(default_period())
     elsewhere = _outside_period(args, months, period)
-    source = csv_source(args.csv, skip_bad_rows=args.skip_bad_rows) if args.csv else build_source(settings, args.source)
+    source = (
+        csv_source(args.csv, skip_bad_rows=args.skip_bad_rows)
+        if args.csv
+        else build_source(settings, args.source, args.skip_bad_rows)
+    )
     services = bootstrap(settings, job="refresh", source=source)
     if source is None and not args.json:
         err.print(
-            "No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source harvest|toggl. "
+            "No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source "
+            "harvest|toggl|jira|asana. "
             "Refreshing suggestions and flags of the rows already in the sheet."
         )
-    summary = pipeline.refresh(services, period, progress=_progress(args))
+    summary = pipeline.refresh(
+        services, period, progress=_progress(args), full=args.full, skip_bad_rows=args.skip_bad_rows
+    )
     summary.warnings += elsewhere
     _emit(args, summary.as_json(), lambda: _print_refresh(summary))
     return 0
@@ -795,6 +811,8 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
         f"{s.imported} imported: {s.new} new, {s.updated} updated, {s.unchanged} unchanged, "
         f"{s.held_changes} source changes held for review (approved rows), {s.gone} gone from the source."
     )
+    for m in s.milestones:
+        out.print(f"Milestone {m}", markup=False)
     if s.suggestions:
         out.print("Suggestions: " + ", ".join(f"{k} {v}" for k, v in sorted(s.suggestions.items())))
     if s.accuracy:

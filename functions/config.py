@@ -3,7 +3,8 @@
 Everything has an offline default: a local workbook, CSV exports, the offline categorizer and the SQLite
 ledger in a work directory. Production adapters are chosen by environment variables:
 
-    TIME_SOURCE=harvest|toggl (HARVEST_* / TOGGL_*: see docs/harvest.md, docs/toggl.md)
+    TIME_SOURCE=harvest|toggl|jira|asana, or several: harvest,jira (HARVEST_* / TOGGL_* / JIRA_* / ASANA_*:
+                see docs/harvest.md, docs/toggl.md, docs/jira.md, docs/asana.md)
     SHEET=google        (GOOGLE_SHEET_ID, credentials: see docs/google.md)
     ACCOUNTING=quickbooks (QBO_*: see docs/quickbooks.md)
     AI_ENABLED=true + ANTHROPIC_API_KEY  (Claude in the categorizer chain: see docs/ai-categorization.md)
@@ -115,9 +116,35 @@ def build_accounting(settings: Settings, sheet: SheetStore | None = None) -> Acc
     )
 
 
-def build_source(settings: Settings, name: str | None = None) -> TimeSource | None:
-    """The tracker API that refresh pulls from (TIME_SOURCE, or `name`); None for csv (files come per run)."""
-    name = name or settings.time_source
+def build_source(
+    settings: Settings, name: str | Sequence[str] | None = None, skip_bad_records: bool = False
+) -> TimeSource | None:
+    """The tracker API(s) refresh pulls from (TIME_SOURCE, or `name`: one or several); None for csv (files come
+    per run). Several sources come back as one (sources/sync.MultiSource), each entry keyed by its own source."""
+    names = ([name] if isinstance(name, str) else list(name or [])) or settings.time_sources
+    names = list(dict.fromkeys(n for n in names if n and n != "csv"))
+    if len(names) > 1:
+        from .sources.sync import MultiSource
+
+        built = [(n, build_source(settings, n, skip_bad_records)) for n in names]
+        return MultiSource([(n, s) for n, s in built if s is not None])
+    if not names:
+        return None
+    name = names[0]
+    if name == "jira":
+        from .sources.jira import JiraSource
+
+        jira = settings.jira
+        return JiraSource.from_settings(
+            jira.model_copy(update={"skip_bad_records": True}) if skip_bad_records else jira
+        )
+    if name == "asana":
+        from .sources.asana import AsanaSource
+
+        asana = settings.asana
+        return AsanaSource.from_settings(
+            asana.model_copy(update={"skip_bad_records": True}) if skip_bad_records else asana
+        )
     if name == "harvest":
         from .sources.harvest import HarvestSource
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,11 @@ from .describe.lines import DescribeReport, describe_result
 from .errors import InputError, InputErrors, Location, PartialCreateError
 from .models import CreatedInvoice, Period, TimeEntry, TimeRow
 from .money import hours_shown
-from .ports import CategorizeContext, CategorizeReport, Progress, no_progress
+from .ports import CategorizeContext, CategorizeReport, ImportResult, Progress, SkippedRow, SyncMark, no_progress
 from .sheet.merge import merge
 from .sheet.preview_tab import previous_descriptions
 from .sheet.session import CONFIG_TABS, SheetSession
+from .sources import sync
 from .summaries import (
     ClientHours,
     CreateSummary,
@@ -70,16 +72,29 @@ NO_CATEGORIES = (
 
 
 def refresh(
-    services: Services, period: Period, progress: Progress = no_progress, config_dir: Path | None = None
+    services: Services,
+    period: Period,
+    progress: Progress = no_progress,
+    config_dir: Path | None = None,
+    full: bool = False,
+    skip_bad_rows: bool = False,
 ) -> RefreshSummary:
-    """Pull entries from the source, suggest categories, and merge them into the Time tab."""
+    """Pull entries from the source (only what changed since its watermark, unless `full`), suggest
+    categories, and merge them into the Time tab. `skip_bad_rows` skips (and lists) entries of Jira or Asana
+    whose project no client maps, instead of stopping."""
     calls = calls_so_far()  # the run's API calls are counted from here, the lock's included
     with _locked(services, "refresh"):
-        return _refresh(services, period, progress, config_dir, calls)
+        return _refresh(services, period, progress, config_dir, calls, full, skip_bad_rows)
 
 
 def _refresh(
-    services: Services, period: Period, progress: Progress, config_dir: Path | None, calls: dict[str, int]
+    services: Services,
+    period: Period,
+    progress: Progress,
+    config_dir: Path | None,
+    calls: dict[str, int],
+    full: bool = False,
+    skip_bad_rows: bool = False,
 ) -> RefreshSummary:
     started = time.perf_counter()
     summary = RefreshSummary(
@@ -87,7 +102,7 @@ def _refresh(
     )
     summary.layout_changes = services.sheet.ensure_layout()
     progress(1, 5, "reading the sheet")
-    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Runs"])
+    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "People", "Runs", "Sync"])
     if config_dir is not None:  # the demo brings its own agency's settings
         sheet.seed_config(CONFIG_TABS, config_dir)
     book, warnings = sheet.book(stop_on=("Rules", "Categories"))
@@ -103,12 +118,23 @@ def _refresh(
 
     progress(2, 5, "importing time entries")
     incoming: tuple[TimeEntry, ...] = ()
-    covers: tuple[str, ...] = ()
+    result = ImportResult(())
+    people = sheet.people()
+    marks_before: dict[tuple[str, str], SyncMark] = {}
+    unmapped: list[InputError] = []
     if services.source is not None:
-        result = services.source.fetch(period, progress)
-        incoming, covers = result.entries, result.covers
+        full = full or held_for_full(table.rows)
+        marks_before = sheet.sync_marks()
+        result = sync.fetch(services.source, period, marks_before, services.clock(), full, progress, _sync(services))
+        mapped, unmapped = sheet.client_keys().apply(result.entries)
+        if unmapped and not skip_bad_rows:
+            raise InputErrors(unmapped, what="time entries (--skip-bad-rows lists and skips them)")
+        incoming = people.apply(mapped)
         summary.sources = list(result.descriptions)
         summary.skipped_rows = [f"{s.where}: {s.reason}" for s in result.skipped]
+        summary.skipped_rows += [str(e) for e in unmapped]
+        summary.source_failures = list(result.failures)
+        summary.warnings += list(result.failures)
     summary.imported = len(incoming)
 
     progress(3, 5, "suggesting categories")
@@ -140,8 +166,18 @@ def _refresh(
     }
 
     progress(4, 5, "merging")
-    merged = merge(table.rows, incoming, suggestions, covers=covers, period=period)
+    merged = merge(
+        table.rows,
+        incoming,
+        suggestions,
+        covers=result.covers,
+        period=period,
+        deleted=result.deleted,
+        incremental=result.incremental,
+    )
     sheet.apply_merge(merged)
+    sheet.save_marks(_held_marks(result.marks, marks_before, result.skipped, unmapped))
+    summary.milestones = sheet.fill_milestones(result.milestones, period)
     summary.warnings += merged.notes
     s = merged.stats
     summary.new, summary.updated, summary.unchanged = s.new, s.updated, s.unchanged
@@ -158,10 +194,48 @@ def _refresh(
 
     summary.seconds = time.perf_counter() - started
     summary.measure(calls, ai_requests=report.requests)
-    sheet.log_run(summary, "ok", _refresh_detail(summary), ai_usage=summary.ai_usage)
+    status = "partial" if summary.source_failures else "ok"
+    sheet.log_run(
+        summary, status, _refresh_detail(summary), errors="; ".join(summary.source_failures), ai_usage=summary.ai_usage
+    )
     progress(5, 5, "writing the sheet")
     sheet.commit()
     return summary
+
+
+def _sync(services: Services) -> sync.SyncOptions:
+    s = services.settings
+    if s is None:
+        return sync.SyncOptions()
+    return sync.SyncOptions(
+        overlap=timedelta(minutes=s.sync_overlap_minutes), full_after=timedelta(hours=s.sync_full_after_hours)
+    )
+
+
+def _held_marks(
+    marks: Sequence[SyncMark],
+    before: dict[tuple[str, str], SyncMark],
+    skipped: Sequence[SkippedRow],
+    unmapped: Sequence[InputError],
+) -> list[SyncMark]:
+    """The new watermarks, except for a source some of whose records were skipped: it keeps its old mark (none
+    on a first sync), so the skipped records are read again once they are fixed (a Clients mapping, a worklog's
+    author), instead of being left behind the watermark."""
+    refs = [s.where for s in skipped] + [e.location.entry or "" for e in unmapped if e.location]
+    held = {ref.split(":")[0] for ref in refs if ":" in ref}
+    out = []
+    for m in marks:
+        if m.source not in held:
+            out.append(m)
+        elif (m.source, m.period) in before:
+            out.append(before[(m.source, m.period)])
+    return out
+
+
+def held_for_full(rows: Sequence[TimeRow]) -> bool:
+    """A change held on an approved row, and the row is no longer approved: an incremental fetch would not send
+    the entry again (it has not changed since), so this refresh pulls the month in full to apply it."""
+    return any("Changed in the source after approval" in r.flags and not (r.approved or r.invoiced) for r in rows)
 
 
 def _refresh_detail(summary: RefreshSummary) -> str:

@@ -84,6 +84,8 @@ class RefreshSummary(Summary):
     held_changes: int = 0
     gone: int = 0
     skipped_rows: list[str] = Field(default_factory=list)
+    source_failures: list[str] = Field(default_factory=list)  # a source of several that could not be read
+    milestones: list[str] = Field(default_factory=list)  # Rules milestones ticked from the tracker (Asana)
     suggestions: dict[str, int] = Field(default_factory=dict)
     accuracy: dict[str, str] = Field(default_factory=dict)
     clients: dict[str, ClientHours] = Field(default_factory=dict)

@@ -200,7 +200,7 @@ TYPOS = [
         "TIME_SOURCE",
         "harvst",
         "refresh",
-        'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).',
+        'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl, jira, asana (did you mean "harvest"?).',
     ),
     ("AI_ENABLED", "maybe", "preview", 'AI_ENABLED is "maybe"; use one of: true, false.'),
     ("AI_BATCH_SIZE", "abc", "refresh", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),

@@ -334,6 +334,44 @@ def test_the_nightly_refresh_pulls_from_the_configured_tracker(env, identity, sh
         emu.stop()
 
 
+def test_the_scheduled_refresh_pulls_jira_and_asana_then_only_what_changed(env, identity, sheets_emulator, monkeypatch):
+    """Cloud Scheduler's nightly POST with TIME_SOURCE=jira,asana: both land, each keeps its watermark in the
+    Sync tab, and the next night asks each only for what changed."""
+    from functions.ports import CellBlock
+    from tests.emulators.asana import AsanaEmulator
+    from tests.emulators.jira import JiraEmulator
+
+    jira, asana = JiraEmulator(), AsanaEmulator()
+    jira.start()
+    asana.start()
+    try:
+        monkeypatch.delenv("INVOICING_SOURCE_CSV")
+        for key, value in {**jira.env(), **asana.env()}.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("TIME_SOURCE", "jira,asana")
+        store = build_sheet(Settings())
+        header = store.read(["Clients"])["Clients"][0]
+        rows = [[{"Client": c, "Currency": "USD"}.get(str(h)) for h in header] for c in ("Acme Web", "Globex Platform")]
+        store.write([CellBlock("Clients", 2, 1, rows)])
+        scheduler = bearer(identity, email=SCHEDULER, audience=FUNCTION_URL)
+
+        r = client("refresh").post("/", json={"period": "2026-10"}, headers=scheduler)
+        assert r.status_code == 200, r.get_json()
+        body = r.get_json()
+        assert body["new"] == 70 and [s.split(" ")[0] for s in body["sources"]] == ["Jira", "Asana"]
+        sync_tab = store.read(["Sync"])["Sync"]
+        assert sorted(row[0] for row in sync_tab[1:]) == ["asana", "jira"]
+
+        jira.calls.clear()
+        asana.calls.clear()
+        r = client("refresh").post("/", json={"period": "2026-10"}, headers=scheduler)
+        assert r.status_code == 200 and r.get_json()["new"] == 0
+        assert len(jira.calls) == 2 and len(asana.calls) == 2  # the id feeds; one modified_since per project
+    finally:
+        jira.stop()
+        asana.stop()
+
+
 # ------------------------------------------------------------------ a mistyped setting
 
 
@@ -351,7 +389,7 @@ def test_the_nightly_refresh_pulls_from_the_configured_tracker(env, identity, sh
             "TIME_SOURCE",
             "harvst",
             "refresh",
-            'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).',
+            'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl, jira, asana (did you mean "harvest"?).',
         ),
         ("AI_ENABLED", "maybe", "preview", 'AI_ENABLED is "maybe"; use one of: true, false.'),
         ("AI_BATCH_SIZE", "abc", "refresh", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),

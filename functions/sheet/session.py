@@ -26,7 +26,7 @@ from ..billing.book import RuleBook
 from ..billing.engine import BillingResult
 from ..errors import InputError, InputErrors, InvariantError
 from ..models import CreatedInvoice, Period, TimeEntry
-from ..ports import Cell, CellBlock, SheetStore
+from ..ports import Cell, CellBlock, SheetStore, SourceMilestone, SyncMark
 from ..values import is_blank, parse_decimal, text
 from .agency_tab import Letterheads, parse_letterheads
 from .config_tabs import parse_book
@@ -34,6 +34,15 @@ from .contract import HeaderMap, load_contract
 from .merge import MergeResult
 from .preview_tab import preview_rows
 from .seed import seed_rows
+from .sync_tab import (
+    ClientKeys,
+    People,
+    milestone_cells,
+    parse_client_keys,
+    parse_people,
+    parse_sync,
+    sync_blocks,
+)
 from .tables import OUTPUT_KEYS, REVIEW_KEYS, SOURCE_KEYS, TimeTable, parse_time_tab, row_values
 
 if TYPE_CHECKING:
@@ -112,7 +121,31 @@ class SheetSession:
             if text(hm.get(r, "number")) and not text(hm.get(r, "status")).startswith("void")  # a reissued one
         ]
 
+    def sync_marks(self) -> dict[tuple[str, str], SyncMark]:
+        """The Sync tab: each source's watermark per month."""
+        return parse_sync(self.tables.get("Sync") or [])
+
+    def people(self) -> People:
+        """The People tab: source accounts mapped to one person and role (InputErrors on a half-filled row)."""
+        return parse_people(self.tables.get("People") or [])
+
+    def client_keys(self) -> ClientKeys:
+        """The Clients tab's names and Tracker Keys: which client a Jira or Asana project bills to."""
+        return parse_client_keys(self.tables.get("Clients") or [])
+
     # --- changes ---------------------------------------------------------------------------------------------
+
+    def fill_milestones(self, milestones: Iterable[SourceMilestone], period: Period) -> list[str]:
+        """Tick the Complete cell of Rules milestone rows whose Asana milestone is done (blank cells only)."""
+        cells, said = milestone_cells(self.tables.get("Rules") or [], milestones, period)
+        self.blocks += changed_cell_blocks("Rules", cells)
+        return said
+
+    def save_marks(self, marks: Iterable[SyncMark]) -> None:
+        """New watermarks into the Sync tab, in this session's one write (a failed run moves none)."""
+        marks = list(marks)
+        if marks:
+            self.blocks += sync_blocks(self.tables.get("Sync") or [], self.sync_marks(), marks)
 
     def mark_milestones(self, billed: Mapping[str, str]) -> None:
         """The invoice that billed each milestone into its Rules row's Invoice cell ({"Rules!A7": "INV-0012"}),
