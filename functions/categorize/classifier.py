@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 
 from ..models import Category, Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, CategorizeReport
+from .concepts import concepts_of
 from .lexicon import expand
 from .memory import decisions
 from .text import char_grams, is_vague, jira_projects, normalize_notes, tokens
@@ -40,6 +41,12 @@ MIN_CONFIDENCE = 0.05
 MEANING_WEIGHT = 6.0
 ALPHA = 0.1  # additive smoothing; small, since most features are rare
 CONTEXT_TEXT_WEIGHT = 0.3  # the words of task, role and project: a hint, the notes speak louder
+# Concepts (concepts.txt): what the notes, task and role are about, in any of six languages; a category is
+# about the concepts its own name (counted NAME_WEIGHT times), meaning and keywords name.
+TASK_CONCEPT_WEIGHT = 0.8
+ROLE_CONCEPT_WEIGHT = 0.5
+NAME_WEIGHT = 3.0
+NOT_BILLED_WEIGHT = 2.0  # a category with Billable FALSE is about "non-billable" work (a task of that name)
 PSEUDO_FEATURES = ("pp:", "rc:", "person:")  # what a confident guess teaches: who does what where
 PSEUDO_WEIGHT = 0.5  # what a confident guess of this run teaches, against 1.0 for a person's decision
 PSEUDO_CONFIDENCE = 0.7
@@ -64,13 +71,18 @@ def _text(text: str, weight: float = 1.0, widen: bool = False) -> Features:
     return out
 
 
+def _concepts(text: str, weight: float = 1.0) -> Features:
+    return [(f"k:{c}", w * weight) for c, w in concepts_of(text)]
+
+
 def features_of_notes(notes: str) -> Features:
-    return _text(notes)
+    return _text(notes) + _concepts(notes)
 
 
 def features(entry: TimeEntry) -> Features:
-    f = _text(entry.notes)
+    f = features_of_notes(entry.notes)
     f += _text(f"{entry.task} {entry.role}", CONTEXT_TEXT_WEIGHT)
+    f += _concepts(entry.task, TASK_CONCEPT_WEIGHT) + _concepts(entry.role, ROLE_CONCEPT_WEIGHT)
     f += _text(entry.project, CONTEXT_TEXT_WEIGHT / 2)
     person, role, project, client = (
         normalize_notes(x) for x in (entry.person, entry.role, entry.project, entry.client)
@@ -90,7 +102,12 @@ def features(entry: TimeEntry) -> Features:
 
 def category_features(c: Category) -> Features:
     keywords = getattr(c, "keywords", "")
-    return _text(f"{c.name} {c.meaning} {keywords}", widen=True)
+    f = _text(f"{c.name} {c.meaning} {keywords}", widen=True)
+    f += _concepts(c.name, NAME_WEIGHT) + _concepts(f"{c.meaning}, {keywords}")
+    f.append((f"task:{normalize_notes(c.name)}", 1.0))  # a tracker task named like the category
+    if not c.billable:
+        f.append(("k:nonbillable", NOT_BILLED_WEIGHT))
+    return f
 
 
 class NaiveBayes:
