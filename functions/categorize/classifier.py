@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 
 from ..models import Category, Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, CategorizeReport
-from .concepts import concepts_of
+from .concepts import concepts_of, role_concepts
 from .lexicon import expand
 from .memory import decisions
 from .text import char_grams, is_vague, jira_projects, normalize_notes, tokens
@@ -46,10 +46,12 @@ CONTEXT_TEXT_WEIGHT = 0.3  # the words of task, role and project: a hint, the no
 TASK_CONCEPT_WEIGHT = 0.8
 ROLE_CONCEPT_WEIGHT = 0.5
 NAME_WEIGHT = 3.0
+TASK_NAME_WEIGHT = 0.5
 NOT_BILLED_WEIGHT = 2.0  # a category with Billable FALSE is about "non-billable" work (a task of that name)
-PSEUDO_FEATURES = ("pp:", "rc:", "person:")  # what a confident guess teaches: who does what where
+PSEUDO_FEATURES = ("pp:",)  # what a confident guess teaches: what this person does for this client and project
 PSEUDO_WEIGHT = 0.5  # what a confident guess of this run teaches, against 1.0 for a person's decision
 PSEUDO_CONFIDENCE = 0.7
+PSEUDO_DOC = 0.0  # a guess does not make its category more common (that would feed on itself)
 FEW_DECISIONS = 10**9  # below this many decisions, learn from this run's confident guesses as well
 CALIBRATE_FROM = 100  # decisions needed to check the model against itself
 CALIBRATE_ON = 4000  # the most recent decisions it is checked on: enough for the curve, cheap at 20,000
@@ -82,7 +84,10 @@ def features_of_notes(notes: str) -> Features:
 def features(entry: TimeEntry) -> Features:
     f = features_of_notes(entry.notes)
     f += _text(f"{entry.task} {entry.role}", CONTEXT_TEXT_WEIGHT)
-    f += _concepts(entry.task, TASK_CONCEPT_WEIGHT) + _concepts(entry.role, ROLE_CONCEPT_WEIGHT)
+    f += _concepts(entry.task, TASK_CONCEPT_WEIGHT)
+    f += [(f"k:{c}", w * ROLE_CONCEPT_WEIGHT) for c, w in role_concepts(entry.role)]
+    if not entry.billable:
+        f.append(("bill:no", 1.0))  # the tracker says it is not billed
     f += _text(entry.project, CONTEXT_TEXT_WEIGHT / 2)
     person, role, project, client = (
         normalize_notes(x) for x in (entry.person, entry.role, entry.project, entry.client)
@@ -104,9 +109,9 @@ def category_features(c: Category) -> Features:
     keywords = getattr(c, "keywords", "")
     f = _text(f"{c.name} {c.meaning} {keywords}", widen=True)
     f += _concepts(c.name, NAME_WEIGHT) + _concepts(f"{c.meaning}, {keywords}")
-    f.append((f"task:{normalize_notes(c.name)}", 1.0))  # a tracker task named like the category
+    f.append((f"task:{normalize_notes(c.name)}", TASK_NAME_WEIGHT))  # a tracker task named like the category
     if not c.billable:
-        f.append(("k:nonbillable", NOT_BILLED_WEIGHT))
+        f += [("k:nonbillable", NOT_BILLED_WEIGHT), ("bill:no", NOT_BILLED_WEIGHT)]
     return f
 
 
@@ -137,9 +142,9 @@ class NaiveBayes:
                 v.append(0.0)
         return self.labels.index(label)
 
-    def add(self, feats: Features, label: str, weight: float = 1.0) -> None:
+    def add(self, feats: Features, label: str, weight: float = 1.0, doc: float = 1.0) -> None:
         i = self._index(label)
-        self.docs[i] += weight
+        self.docs[i] += weight * doc
         n = len(self.labels)
         for f, w in feats:
             row = self.counts.get(f)
@@ -240,7 +245,7 @@ class OfflineClassifier:
             for f in feats.values():
                 label, raw = nb.predict(f)
                 if raw >= PSEUDO_CONFIDENCE:
-                    nb.add([x for x in f if x[0].startswith(PSEUDO_FEATURES)], label, PSEUDO_WEIGHT)
+                    nb.add([x for x in f if x[0].startswith(PSEUDO_FEATURES)], label, PSEUDO_WEIGHT, PSEUDO_DOC)
         check = calibration(rows, ctx.categories)
         out = {}
         for entry in entries:

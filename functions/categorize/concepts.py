@@ -102,7 +102,8 @@ class Lexicon:
         i = 0
         while i < len(toks):
             for n in range(min(self.longest, len(toks) - i), 1, -1):
-                hit = self.phrases.get(tuple(toks[i : i + n]))
+                words = tuple(toks[i : i + n])
+                hit = self.phrases.get(words) or self.phrases.get((*words[:-1], words[-1].rstrip("s")))
                 if hit:
                     out += [(c, 1.0 / len(hit)) for c in sorted(hit)]
                     i += n
@@ -112,6 +113,13 @@ class Lexicon:
                 out += [(c, 1.0 / len(hit)) for c in sorted(hit)]
                 i += 1
         return out
+
+
+    def first(self, text: str) -> list[tuple[str, float]]:
+        """The concepts of the first word or phrase that names any: what a role is about
+        ("QA Engineer" -> testing, not development; "Motion Designer" -> video)."""
+        got = self.concepts(text)
+        return [x for x in got if x[1] == got[0][1]][: round(1 / got[0][1])] if got else []
 
 
 @cache
@@ -127,3 +135,8 @@ def lexicon() -> Lexicon:
 def concepts_of(text: str) -> list[tuple[str, float]]:
     """`[(concept, weight)]` for the words and phrases of `text` that the lexicon knows."""
     return lexicon().concepts(text) if text.strip() else []
+
+
+def role_concepts(role: str) -> list[tuple[str, float]]:
+    """The concepts of a role's telling word: `QA Engineer` -> testing, `Senior Developer` -> development."""
+    return lexicon().first(role) if role.strip() else []
