@@ -51,10 +51,10 @@ from functions.ports import CategorizeContext, CategorizeReport  # noqa: E402 - 
 
 SAMPLE = ROOT / "functions" / "sample"
 
-from benchmarks.agency_months import CATEGORIES as AGENCY_CATEGORIES  # noqa: E402 - after the sys.path setup
-from benchmarks.agency_months import agency_months  # noqa: E402 - after the sys.path setup
 from benchmarks.agency_b import CATEGORIES as KANAL_CATEGORIES  # noqa: E402 - after the sys.path setup
 from benchmarks.agency_b import kanal_months  # noqa: E402 - after the sys.path setup
+from benchmarks.agency_months import CATEGORIES as AGENCY_CATEGORIES  # noqa: E402 - after the sys.path setup
+from benchmarks.agency_months import agency_months  # noqa: E402 - after the sys.path setup
 
 
 def load_categories() -> tuple[Category, ...]:

@@ -1,16 +1,19 @@
 """The offline stage: a pure-Python naive Bayes over what an entry carries, trained on the sheet's history.
 
 No network, no model files, no numpy: it trains in the refresh from the decisions in the Time tab plus the
-Categories tab (each category's name, meaning and Keywords, widened by a small English/German/Spanish
-lexicon, so a first run with no history already places most entries). Features:
+Categories tab (each category's name, meaning and Keywords, read through a six-language concept lexicon,
+concepts.py, so a first run with no history already places most entries). Features:
 
 - the notes' words, their 5-letter stems and character 3-grams (typos, inflections, German compounds);
+- the concepts the notes, the task and the role name (`k:testing` for "Regressietest", "recette" or a
+  "QA Engineer"), shared with the categories whose name and meaning name them; a task named like a
+  category; the tracker's non-billable flag (towards categories with Billable FALSE);
 - who and where: role, person, task, project, client, person+project and role+client; the Jira project of
   a ticket key in the notes; whether the notes are empty or vague ("wip", "weiter", "varios");
-- the role's and task's words as weak text, so "Copywriter" leans to a category meaning "copy".
+- the role's and task's words as weak text.
 
-In a month with little history the classifier first places the entries it is sure of, then learns from
-those (weakly) who does what where, so a vague "wip" follows what that person does on that project.
+In every run the classifier first places the entries it is sure of, then learns from those (weakly) what
+each person does for each client and project, so a vague "wip" follows that person's other work there.
 
 Confidence is calibrated: with enough history, a two-fold check on it maps the model's score to how often
 a score like that was right (isotonic, pooled adjacent violators), so 0.9 means 9 in 10. With no history
@@ -30,9 +33,8 @@ from collections.abc import Iterable, Sequence
 from ..models import Category, Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, CategorizeReport
 from .concepts import concepts_of, role_concepts
-from .lexicon import expand
 from .memory import decisions
-from .text import char_grams, is_vague, jira_projects, normalize_notes, tokens
+from .text import VAGUE_WORDS, char_grams, is_vague, jira_projects, normalize_notes, tokens
 
 Features = list[tuple[str, float]]
 MIN_CONFIDENCE = 0.05
@@ -46,6 +48,7 @@ CONTEXT_TEXT_WEIGHT = 0.3  # the words of task, role and project: a hint, the no
 TASK_CONCEPT_WEIGHT = 0.8
 ROLE_CONCEPT_WEIGHT = 0.5
 NAME_WEIGHT = 3.0
+CONCEPT_WEIGHT = 1.5  # a concept match counts more than a raw word: it is what day one knows
 TASK_NAME_WEIGHT = 0.5
 NOT_BILLED_WEIGHT = 2.0  # a category with Billable FALSE is about "non-billable" work (a task of that name)
 PSEUDO_FEATURES = ("pp:",)  # what a confident guess teaches: what this person does for this client and project
@@ -59,10 +62,10 @@ UNCHECKED_CAP = 0.85
 NOTHING_KNOWN_CAP = 0.5  # the most confidence shown without history to back it
 
 
-def _text(text: str, weight: float = 1.0, widen: bool = False) -> Features:
+def _text(text: str, weight: float = 1.0, category: bool = False) -> Features:
     words = tokens(text)
-    if widen:
-        words = sorted(expand(words))
+    if category:  # vague words in a category's meaning ("agency-internal work") say nothing of it
+        words = [w for w in words if w not in VAGUE_WORDS]
     out: Features = []
     for w in words:
         out.append((f"w:{w}", weight))
@@ -74,7 +77,7 @@ def _text(text: str, weight: float = 1.0, widen: bool = False) -> Features:
 
 
 def _concepts(text: str, weight: float = 1.0) -> Features:
-    return [(f"k:{c}", w * weight) for c, w in concepts_of(text)]
+    return [(f"k:{c}", w * weight * CONCEPT_WEIGHT) for c, w in concepts_of(text)]
 
 
 def features_of_notes(notes: str) -> Features:
@@ -107,7 +110,7 @@ def features(entry: TimeEntry) -> Features:
 
 def category_features(c: Category) -> Features:
     keywords = getattr(c, "keywords", "")
-    f = _text(f"{c.name} {c.meaning} {keywords}", widen=True)
+    f = _text(f"{c.name} {c.meaning} {keywords}", category=True)
     f += _concepts(c.name, NAME_WEIGHT) + _concepts(f"{c.meaning}, {keywords}")
     f.append((f"task:{normalize_notes(c.name)}", TASK_NAME_WEIGHT))  # a tracker task named like the category
     if not c.billable:

@@ -26,7 +26,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from .text import tokens
+from .text import VAGUE_WORDS, tokens
 
 DATA = Path(__file__).with_name("concepts.txt")
 MIN_STEM = 5  # a listed word this long also matches its inflections and compounds ending in it
@@ -60,6 +60,7 @@ class Lexicon:
                     phrases.setdefault(toks, set()).add(name.strip())
         self.words = {w: frozenset(c) for w, c in words.items()}
         self.phrases = {p: frozenset(c) for p, c in phrases.items()}
+        self.vague = frozenset(fold(w) for w in VAGUE_WORDS)
         self.longest = max((len(p) for p in self.phrases), default=1)
         self.deletes: dict[str, set[str]] = {}
         for w in self.words:
@@ -108,12 +109,11 @@ class Lexicon:
                     out += [(c, 1.0 / len(hit)) for c in sorted(hit)]
                     i += n
                     break
-            else:
-                hit = self.word(toks[i])
+            else:  # a vague word alone ("tickets", "updates", "weiter") says nothing of the kind of work
+                hit = frozenset() if toks[i] in self.vague else self.word(toks[i])
                 out += [(c, 1.0 / len(hit)) for c in sorted(hit)]
                 i += 1
         return out
-
 
     def first(self, text: str) -> list[tuple[str, float]]:
         """The concepts of the first word or phrase that names any: what a role is about
