@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .billing.engine import BillingResult, compute_invoices
-from .categorize.chain import accuracy_by_source
+from .categorize.chain import accuracy_by_month, accuracy_by_source, accuracy_text
 from .categorize.claude_cost import parse_cost
 from .config import Services
 from .errors import InputError, InputErrors, Location, PartialCreateError
@@ -134,6 +134,7 @@ def _refresh(
     summary.accuracy = {
         src: f"{kept}/{made} ({kept / made:.0%})" for src, (kept, made) in accuracy_by_source(table.rows).items()
     }
+    summary.accuracy_by_month = {m: accuracy_text(a) for m, a in accuracy_by_month(table.rows).items()}
 
     progress(4, 5, "merging")
     merged = merge(table.rows, incoming, suggestions, covers=covers, period=period)
@@ -154,7 +155,8 @@ def _refresh(
 
     summary.seconds = time.perf_counter() - started
     summary.measure(calls, ai_requests=report.requests)
-    sheet.log_run(summary, "ok", _refresh_detail(summary), ai_usage=summary.ai_usage)
+    kept = "; ".join(f"{m}: {text}" for m, text in summary.accuracy_by_month.items())
+    sheet.log_run(summary, "ok", _refresh_detail(summary), ai_usage=summary.ai_usage, reviewer_accuracy=kept)
     progress(5, 5, "writing the sheet")
     sheet.commit()
     return summary

@@ -86,6 +86,7 @@ class RefreshSummary(Summary):
     skipped_rows: list[str] = Field(default_factory=list)
     suggestions: dict[str, int] = Field(default_factory=dict)
     accuracy: dict[str, str] = Field(default_factory=dict)
+    accuracy_by_month: dict[str, str] = Field(default_factory=dict)  # YYYY-MM -> kept per source, newest first
     clients: dict[str, ClientHours] = Field(default_factory=dict)
     new_clients: list[str] = Field(default_factory=list)
     layout_changes: list[str] = Field(default_factory=list)
