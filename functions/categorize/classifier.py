@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from ..models import Category, Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, CategorizeReport
@@ -62,7 +63,8 @@ UNCHECKED_CAP = 0.85
 NOTHING_KNOWN_CAP = 0.5  # the most confidence shown without history to back it
 
 
-def _text(text: str, weight: float = 1.0, category: bool = False) -> Features:
+@lru_cache(maxsize=1 << 16)  # a month repeats its notes, tasks and roles: features of a text are made once
+def _text(text: str, weight: float = 1.0, category: bool = False) -> tuple[tuple[str, float], ...]:
     words = tokens(text)
     if category:  # vague words in a category's meaning ("agency-internal work") say nothing of it
         words = [w for w in words if w not in VAGUE_WORDS]
@@ -73,15 +75,16 @@ def _text(text: str, weight: float = 1.0, category: bool = False) -> Features:
             out.append((f"s:{w[:5]}", weight * 0.5))
         grams = char_grams(w)
         out += [(f"c:{g}", weight / len(grams)) for g in grams]
-    return out
+    return tuple(out)
 
 
-def _concepts(text: str, weight: float = 1.0) -> Features:
-    return [(f"k:{c}", w * weight * CONCEPT_WEIGHT) for c, w in concepts_of(text)]
+@lru_cache(maxsize=1 << 16)
+def _concepts(text: str, weight: float = 1.0) -> tuple[tuple[str, float], ...]:
+    return tuple((f"k:{c}", w * weight * CONCEPT_WEIGHT) for c, w in concepts_of(text))
 
 
 def features_of_notes(notes: str) -> Features:
-    return _text(notes) + _concepts(notes)
+    return [*_text(notes), *_concepts(notes)]
 
 
 def features(entry: TimeEntry) -> Features:
@@ -110,7 +113,7 @@ def features(entry: TimeEntry) -> Features:
 
 def category_features(c: Category) -> Features:
     keywords = getattr(c, "keywords", "")
-    f = _text(f"{c.name} {c.meaning} {keywords}", category=True)
+    f = list(_text(f"{c.name} {c.meaning} {keywords}", category=True))
     f += _concepts(c.name, NAME_WEIGHT) + _concepts(f"{c.meaning}, {keywords}")
     f.append((f"task:{normalize_notes(c.name)}", TASK_NAME_WEIGHT))  # a tracker task named like the category
     if not c.billable:
@@ -126,6 +129,7 @@ class NaiveBayes:
         self.docs: list[float] = []
         self.totals: list[float] = []
         self.counts: dict[str, list[float]] = {}
+        self._logs: dict[str, list[float]] = {}  # log(count + ALPHA) per feature, made when first needed
 
     @classmethod
     def train(cls, docs: Iterable[tuple[Features, str, float]], categories: Sequence[Category]) -> NaiveBayes:
@@ -143,6 +147,7 @@ class NaiveBayes:
             self.totals.append(0.0)
             for v in self.counts.values():
                 v.append(0.0)
+            self._logs.clear()
         return self.labels.index(label)
 
     def add(self, feats: Features, label: str, weight: float = 1.0, doc: float = 1.0) -> None:
@@ -155,6 +160,7 @@ class NaiveBayes:
                 row = self.counts[f] = [0.0] * n
             row[i] += w * weight
             self.totals[i] += w * weight
+            self._logs.pop(f, None)
 
     def predict(self, feats: Features) -> tuple[str, float]:
         """(label, raw confidence): a tempered posterior, before calibration."""
@@ -164,13 +170,16 @@ class NaiveBayes:
         all_docs = sum(self.docs)
         scores = [math.log(self.docs[i] / all_docs) for i in range(n)]
         known = 0.0
+        logs = self._logs
         for f, w in feats:
-            row = self.counts.get(f)
-            if row is None:
-                continue
+            lr = logs.get(f)
+            if lr is None:
+                row = self.counts.get(f)
+                if row is None:
+                    continue
+                lr = logs[f] = [math.log(x + ALPHA) for x in row]
             known += w
-            for i in range(n):
-                scores[i] += w * math.log(row[i] + ALPHA)
+            scores = [s + w * x for s, x in zip(scores, lr, strict=True)]
         for i in range(n):
             scores[i] -= known * math.log(self.totals[i] + ALPHA * v)
         # naive Bayes double-counts correlated features (grams of one word): temper by how many there were

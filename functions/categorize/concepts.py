@@ -23,7 +23,7 @@ The file is read once, on first use (not at import), and every word's answer is 
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from .text import VAGUE_WORDS, tokens
@@ -137,6 +137,7 @@ def concepts_of(text: str) -> list[tuple[str, float]]:
     return lexicon().concepts(text) if text.strip() else []
 
 
-def role_concepts(role: str) -> list[tuple[str, float]]:
+@lru_cache(maxsize=4096)
+def role_concepts(role: str) -> tuple[tuple[str, float], ...]:
     """The concepts of a role's telling word: `QA Engineer` -> testing, `Senior Developer` -> development."""
-    return lexicon().first(role) if role.strip() else []
+    return tuple(lexicon().first(role)) if role.strip() else ()

@@ -98,8 +98,8 @@ def test_words_match_inflected_compounded_misspelt_and_as_phrases():
     assert concepts_of("campiagn") == concepts_of("campaign") == [("ads", 1.0)]  # two letters swapped
     assert concepts_of("Jour fixe") == [("meeting", 1.0)]  # a phrase before its words
     assert concepts_of("tickets") == [] and concepts_of("wip") == []  # vague words say nothing
-    assert role_concepts("QA Engineer") == [("testing", 1.0)]  # the telling word, not "engineer"
-    assert role_concepts("Motion Designer") == [("video", 1.0)]
+    assert role_concepts("QA Engineer") == (("testing", 1.0),)  # the telling word, not "engineer"
+    assert role_concepts("Motion Designer") == (("video", 1.0),)
 
 
 def test_a_lexicon_line_is_a_concept_and_its_words_any_language():
