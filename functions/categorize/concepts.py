@@ -62,11 +62,18 @@ class Lexicon:
         self.phrases = {p: frozenset(c) for p, c in phrases.items()}
         self.vague = frozenset(fold(w) for w in VAGUE_WORDS)
         self.longest = max((len(p) for p in self.phrases), default=1)
-        self.deletes: dict[str, set[str]] = {}
-        for w in self.words:
-            if len(w) >= MIN_FUZZY:
-                for i in range(len(w)):
-                    self.deletes.setdefault(w[:i] + w[i + 1 :], set()).add(w)
+        self._deletes: dict[str, set[str]] | None = None
+
+    @property
+    def deletes(self) -> dict[str, set[str]]:
+        """Every listed word with one letter removed -> the words (built on the first unknown word)."""
+        if self._deletes is None:
+            self._deletes = {}
+            for w in self.words:
+                if len(w) >= MIN_FUZZY:
+                    for i in range(len(w)):
+                        self._deletes.setdefault(w[:i] + w[i + 1 :], set()).add(w)
+        return self._deletes
 
     @property
     def names(self) -> set[str]:
