@@ -817,6 +817,8 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
         out.print("Suggestions: " + ", ".join(f"{k} {v}" for k, v in sorted(s.suggestions.items())))
     if s.accuracy:
         out.print("Suggestions kept by reviewers: " + ", ".join(f"{k} {v}" for k, v in s.accuracy.items()))
+    for month, kept in list(s.accuracy_by_month.items())[:3]:  # the Runs tab keeps the last 12 months
+        out.print(f"  in {month}: {kept}", markup=False)
     for note in s.ai_notes:  # what Claude did, said once (not a warning)
         out.print(note, markup=False)
     if s.new_clients:

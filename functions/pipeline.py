@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .billing.engine import BillingResult, compute_invoices
-from .categorize.chain import accuracy_by_source
+from .categorize.chain import accuracy_by_month, accuracy_by_source, accuracy_text
 from .categorize.claude_cost import parse_cost
 from .config import Services
 from .describe.lines import DescribeReport, describe_result
@@ -164,6 +164,7 @@ def _refresh(
     summary.accuracy = {
         src: f"{kept}/{made} ({kept / made:.0%})" for src, (kept, made) in accuracy_by_source(table.rows).items()
     }
+    summary.accuracy_by_month = {m: accuracy_text(a) for m, a in accuracy_by_month(table.rows).items()}
 
     progress(4, 5, "merging")
     merged = merge(
@@ -195,8 +196,14 @@ def _refresh(
     summary.seconds = time.perf_counter() - started
     summary.measure(calls, ai_requests=report.requests)
     status = "partial" if summary.source_failures else "ok"
+    kept = "; ".join(f"{m}: {text}" for m, text in summary.accuracy_by_month.items())
     sheet.log_run(
-        summary, status, _refresh_detail(summary), errors="; ".join(summary.source_failures), ai_usage=summary.ai_usage
+        summary,
+        status,
+        _refresh_detail(summary),
+        errors="; ".join(summary.source_failures),
+        ai_usage=summary.ai_usage,
+        reviewer_accuracy=kept,
     )
     progress(5, 5, "writing the sheet")
     sheet.commit()

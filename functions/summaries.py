@@ -88,6 +88,7 @@ class RefreshSummary(Summary):
     milestones: list[str] = Field(default_factory=list)  # Rules milestones ticked from the tracker (Asana)
     suggestions: dict[str, int] = Field(default_factory=dict)
     accuracy: dict[str, str] = Field(default_factory=dict)
+    accuracy_by_month: dict[str, str] = Field(default_factory=dict)  # YYYY-MM -> kept per source, newest first
     clients: dict[str, ClientHours] = Field(default_factory=dict)
     new_clients: list[str] = Field(default_factory=list)
     layout_changes: list[str] = Field(default_factory=list)

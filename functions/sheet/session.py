@@ -297,7 +297,15 @@ class SheetSession:
         blank = [[None] * len(tab.columns) for _ in range(max(0, len(old) - 1 - len(new_rows)))]
         self.blocks.append(CellBlock("Preview", 1, 1, [tab.headers, *new_rows, *blank]))
 
-    def log_run(self, summary: Summary, status: str, detail: str, errors: str = "", ai_usage: str = "") -> None:
+    def log_run(
+        self,
+        summary: Summary,
+        status: str,
+        detail: str,
+        errors: str = "",
+        ai_usage: str = "",
+        reviewer_accuracy: str = "",
+    ) -> None:
         """One row of the Runs tab for this run."""
         rows = self._rows("Runs")
         hm = HeaderMap(load_contract().tab("Runs"), rows[0])
@@ -320,6 +328,7 @@ class SheetSession:
                     "ai_output_tokens": summary.ai_output_tokens or None,
                     "ai_cost": summary.ai_cost or None,
                     "ai_usage": ai_usage,
+                    "reviewer_accuracy": reviewer_accuracy,
                 },
             ),
         )
