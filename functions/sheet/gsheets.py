@@ -430,7 +430,8 @@ class GoogleSheet:
         return cells, capacity_note(cells)
 
     def _payloads(self, blocks: Sequence[CellBlock]) -> list[list[tuple[CellBlock, list[list[Any]]]]]:
-        budget = self.max_request_bytes
+        overhead = self._overhead()
+        budget = self.max_request_bytes - overhead  # for the values; the rest is the marker and state cell
         ranges: list[tuple[tuple[CellBlock, list[list[Any]]], int]] = []
         for b in blocks:
             values = [[to_api(v) for v in row] for row in b.values]
@@ -447,11 +448,10 @@ class GoogleSheet:
                 size += row_size
         payloads: list[list[tuple[CellBlock, list[list[Any]]]]] = []
         used = budget + 1
-        overhead = self._overhead()
         for item, size in ranges:
             if used + size > budget:
                 payloads.append([])
-                used = overhead
+                used = 0
             payloads[-1].append(item)
             used += size
         return payloads
