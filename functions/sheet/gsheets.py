@@ -366,6 +366,7 @@ class GoogleSheet:
         payloads = self._payloads(blocks)
         if not payloads:
             return
+        self._cache = None  # what ensure_layout read is not the sheet any more
         if self._state is None:
             self._read_tables([])  # a write without a read first (setup, tests): the state cell alone
         for data in payloads:
