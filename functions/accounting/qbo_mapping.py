@@ -55,41 +55,85 @@ class Refs:
     inactive_items: set[str] = field(default_factory=set)
 
 
+Query = tuple[str, type[Any], str]  # (what, for messages; entity class; WHERE clause, "" for every row)
+QueryMany = Callable[[Sequence[Query]], list[list[Any]]]  # the rows of each query, in order
+
+
 def resolve(drafts: Sequence[InvoiceDraft], query_all: QueryAll) -> tuple[Refs, list[str]]:
-    """What the drafts point at, read with `query_all(what, entity, where)`, and every problem at once."""
+    """What the drafts point at, read with `query_all(what, entity, where)` one query at a time."""
+    refs, found, _ = resolve_with(drafts, lambda qs: [query_all(*q) for q in qs])
+    return refs, found
+
+
+def resolve_with(
+    drafts: Sequence[InvoiceDraft], query_many: QueryMany, also: Sequence[Query] = ()
+) -> tuple[Refs, list[str], list[list[Any]]]:
+    """What the drafts point at, and every problem at once, in as few round trips as the query language allows:
+    customers (by DisplayName or Id, `IN` lists of 50), items, tax codes and terms (only when a draft names
+    them), and the queries `also` asks for, all handed to `query_many` together (the adapter sends them as one
+    batch request); the inactive records only when something is missing, together again. Returns the refs,
+    the problems and the rows of `also`."""
     refs = Refs()
     wanted_customers = {customer_ref(d).casefold(): customer_ref(d) for d in drafts}
     ids = [v for v in wanted_customers.values() if v.isdigit()]
     names = [v for v in wanted_customers.values() if not v.isdigit()]
-    for chunk in chunks(ids, 50):
-        for c in query_all("reading customers", Customer, f"Id IN ({quote_list(chunk)})"):
-            refs.customers[str(c.Id)] = c
-    for chunk in chunks(names, 50):
-        for c in query_all("reading customers", Customer, f"DisplayName IN ({quote_list(chunk)})"):
-            refs.customers[str(c.DisplayName).casefold()] = c
     items = sorted({line.accounting_item for d in drafts for line in d.lines if line.kind != "discount"})
-    for chunk in chunks(items, 50):
-        for it in query_all("reading products and services", Item, f"Name IN ({quote_list(chunk)})"):
-            refs.items[str(it.Name).casefold()] = it
+    first: list[tuple[str, Query]] = []
+    first += [("cid", ("reading customers", Customer, f"Id IN ({quote_list(c)})")) for c in chunks(ids, 50)]
+    first += [
+        ("cname", ("reading customers", Customer, f"DisplayName IN ({quote_list(c)})")) for c in chunks(names, 50)
+    ]
+    first += [
+        ("item", ("reading products and services", Item, f"Name IN ({quote_list(c)})")) for c in chunks(items, 50)
+    ]
+    if any(line_tax(d, line) for d in drafts for line in d.lines):
+        first.append(("tax", ("reading tax codes", TaxCode, "")))
+    if any(d.terms for d in drafts):
+        first.append(("term", ("reading terms", Term, "")))
+    first += [("also", q) for q in also]
+    rows = query_many([q for _, q in first])
+    extra: list[list[Any]] = []
+    for (tag, _), found in zip(first, rows, strict=True):
+        for r in found if tag != "also" else ():
+            if tag == "cid":
+                refs.customers[str(r.Id)] = r
+            elif tag == "cname":
+                refs.customers[str(r.DisplayName).casefold()] = r
+            elif tag == "item":
+                refs.items[str(r.Name).casefold()] = r
+            elif tag == "tax":
+                refs.tax_codes[str(r.Name).casefold()] = refs.tax_codes[str(r.Id).casefold()] = str(r.Id)
+            elif tag == "term":
+                refs.terms[str(r.Name).casefold()] = refs.terms[str(r.Id).casefold()] = str(r.Id)
+                refs.term_names.append(str(r.Name))
+        if tag == "also":
+            extra.append(found)
     # A QuickBooks query returns active records only; look for inactive ones only when something is missing.
     gone = [v for v in wanted_customers.values() if v.casefold() not in refs.customers]
-    for chunk in chunks([v for v in gone if v.isdigit()], 50):
-        for c in query_all("reading customers", Customer, f"Id IN ({quote_list(chunk)}) AND Active = false"):
-            refs.inactive_customers.add(str(c.Id))
-    for chunk in chunks([v for v in gone if not v.isdigit()], 50):
-        for c in query_all("reading customers", Customer, f"DisplayName IN ({quote_list(chunk)}) AND Active = false"):
-            refs.inactive_customers.add(str(c.DisplayName).casefold())
-    for chunk in chunks([i for i in items if i.casefold() not in refs.items], 50):
-        for it in query_all("reading products and services", Item, f"Name IN ({quote_list(chunk)}) AND Active = false"):
-            refs.inactive_items.add(str(it.Name).casefold())
-    if any(line_tax(d, line) for d in drafts for line in d.lines):
-        for tc in query_all("reading tax codes", TaxCode):
-            refs.tax_codes[str(tc.Name).casefold()] = refs.tax_codes[str(tc.Id).casefold()] = str(tc.Id)
-    if any(d.terms for d in drafts):
-        for term in query_all("reading terms", Term):
-            refs.terms[str(term.Name).casefold()] = refs.terms[str(term.Id).casefold()] = str(term.Id)
-            refs.term_names.append(str(term.Name))
-    return refs, problems(drafts, refs)
+    gone_items = [i for i in items if i.casefold() not in refs.items]
+    second: list[tuple[str, Query]] = []
+    second += [
+        ("cid", ("reading customers", Customer, f"Id IN ({quote_list(c)}) AND Active = false"))
+        for c in chunks([v for v in gone if v.isdigit()], 50)
+    ]
+    second += [
+        ("cname", ("reading customers", Customer, f"DisplayName IN ({quote_list(c)}) AND Active = false"))
+        for c in chunks([v for v in gone if not v.isdigit()], 50)
+    ]
+    second += [
+        ("item", ("reading products and services", Item, f"Name IN ({quote_list(c)}) AND Active = false"))
+        for c in chunks(gone_items, 50)
+    ]
+    if second:
+        for (tag, _), found in zip(second, query_many([q for _, q in second]), strict=True):
+            for r in found:
+                if tag == "cid":
+                    refs.inactive_customers.add(str(r.Id))
+                elif tag == "cname":
+                    refs.inactive_customers.add(str(r.DisplayName).casefold())
+                else:
+                    refs.inactive_items.add(str(r.Name).casefold())
+    return refs, problems(drafts, refs), extra
 
 
 def problems(drafts: Sequence[InvoiceDraft], refs: Refs) -> list[str]:

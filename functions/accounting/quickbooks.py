@@ -19,6 +19,7 @@ Exactly once, in three layers:
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -42,7 +43,7 @@ from ..models import CreatedInvoice, InvoiceDraft, Period, TimeEntry, slug
 from ..money import D
 from ..ports import Progress, no_progress
 from ..transport import GaveUp, RetryLater
-from .qbo_attach import attach_time_details
+from .qbo_attach import Attachments, attach_files, no_attachments, time_detail
 from .qbo_client import (
     ERRORS,
     QuickBooksAuth,
@@ -59,6 +60,7 @@ from .qbo_client import (
 from .qbo_mapping import (
     MAX_DISPLAY_NAME,
     MAX_ITEM_NAME,
+    Query,
     Refs,
     build_invoice,
     chunks,
@@ -66,10 +68,9 @@ from .qbo_mapping import (
     escape,
     explain,
     make_ref,
-    quote_list,
     ref_value,
     request_id,
-    resolve,
+    resolve_with,
     time_detail_csv,
 )
 from .qbo_tokens import TokenStore, token_store_from_spec, utcnow
@@ -103,7 +104,9 @@ class QuickBooksAccounting:
         self.policy = retry_policy(settings)
         self.clock, self.sleep = clock, sleep
         self._qb: QuickBooksClient | None = None
-        self._checked: tuple[tuple[str, ...], Refs] | None = None  # check() then create: resolve once
+        # check() then create: the lookups (and the invoices made before) are read once per run
+        self._checked: tuple[tuple[str, ...], Refs, list[Any]] | None = None
+        self.attachments: Attachments = time_detail if settings.attach_time_detail else no_attachments
         self._reissue: dict[str, tuple[str, ...]] = {}  # draft key -> Ids of voided invoices with that key
 
     @classmethod
@@ -186,16 +189,52 @@ class QuickBooksAccounting:
                 return rows
             start += 1000
 
+    def _query_many(self, queries: Sequence[Query]) -> list[list[Any]]:
+        """The rows of each (what, entity, where) query, up to 30 queries per call through the batch endpoint
+        (a BatchItemRequest may be a Query); a query that fills its 1000-row page is read on page by page."""
+        out: list[list[Any]] = []
+        url = f"{self.qb.api_url}/company/{self.qb.company_id}/batch"
+        for chunk in chunks(list(queries), 30):
+            items = [
+                {
+                    "bId": f"q{n}",
+                    "Query": f"SELECT * FROM {cls.qbo_object_name}{' WHERE ' + where if where else ''} "
+                    "ORDERBY Id STARTPOSITION 1 MAXRESULTS 1000",
+                }
+                for n, (_what, cls, where) in enumerate(chunk)
+            ]
+            what = ", ".join(dict.fromkeys(w for w, _, _ in chunk))
+            body = json.dumps({"BatchItemRequest": items})
+            answer = self._call(what, partial(self.qb.post, url, body))
+            by_bid = {a.get("bId"): a for a in answer.get("BatchItemResponse", [])}
+            for n, (w, cls, where) in enumerate(chunk):
+                got = by_bid.get(f"q{n}") or {"Fault": {"Error": [{"Message": "no answer in the batch"}]}}
+                if "Fault" in got:
+                    errs = got["Fault"].get("Error") or [{}]
+                    text = "; ".join(f"{e.get('Message', '')}: {e.get('Detail', '')}".strip(": ") for e in errs)
+                    raise QuickBooksRejected(f"QuickBooks refused {w}: {text}")
+                page = (got.get("QueryResponse") or {}).get(cls.qbo_object_name, [])
+                rows = [cls.from_json(r) for r in page]
+                if len(page) >= 1000:
+                    rows += self._query_all(w, cls, where)[1000:]
+                out.append(rows)
+        return out
+
+    def _invoices_since(self, drafts: Sequence[InvoiceDraft]) -> Query:
+        since = min(Period.parse(d.period).start for d in drafts).isoformat()
+        return ("looking for invoices created before", Invoice, f"TxnDate >= '{since}'")
+
     def check(self, drafts: Sequence[InvoiceDraft], create_missing: bool = False) -> list[str]:
         """Everything that stops creation, at once. With create_missing, missing customers and service items
         are created here first (nothing else is), and only what is still missing is listed."""
         if not drafts:
             return []
-        refs, problems = resolve(drafts, self._query_all)
+        also = [self._invoices_since(drafts)]
+        refs, problems, (invoices,) = resolve_with(drafts, self._query_many, also)
         if create_missing and problems:
             self._create_missing(drafts, refs)
-            refs, problems = resolve(drafts, self._query_all)
-        self._checked = None if problems else (tuple(d.key for d in drafts), refs)
+            refs, problems, (invoices,) = resolve_with(drafts, self._query_many, also)
+        self._checked = None if problems else (tuple(d.key for d in drafts), refs, invoices)
         return problems
 
     def _create_missing(self, drafts: Sequence[InvoiceDraft], refs: Refs) -> None:
@@ -251,25 +290,22 @@ class QuickBooksAccounting:
         return make_ref(str(found[0].Id), str(found[0].Name))
 
     # -- exactly once ------------------------------------------------------------------------------------------
-    def _existing(self, drafts: Sequence[InvoiceDraft], refs: Refs) -> dict[str, list[_Found]]:
-        """Invoices already in QuickBooks for the drafts' customers, by `client-slug/period/` prefix.
+    def _existing(self, invoices: Sequence[Invoice]) -> dict[str, list[_Found]]:
+        """Invoices already in QuickBooks, by `client-slug/period/` prefix of the key in their PrivateNote.
 
-        PrivateNote cannot be filtered on in a QuickBooks query, so we narrow by customer and date and match
-        the key in the note here. A voided invoice keeps its note (prefixed "Voided"): it is found, marked
-        voided, and never counts as the live invoice for its key."""
-        customer_ids = sorted({str(refs.customers[customer_ref(d).casefold()].Id) for d in drafts})
-        since = min(Period.parse(d.period).start for d in drafts).isoformat()
+        PrivateNote cannot be filtered on in a QuickBooks query, so the company's invoices dated from the
+        drafts' first period on are read (in the run's one lookup batch) and matched by key here. A voided
+        invoice keeps its note (prefixed "Voided"): it is found, marked voided, and never counts as the live
+        invoice for its key."""
         found: dict[str, list[_Found]] = {}
-        for chunk in chunks(customer_ids, 50):
-            where = f"CustomerRef IN ({quote_list(chunk)}) AND TxnDate >= '{since}'"
-            for inv in self._query_all("looking for invoices created before", Invoice, where):
-                note = str(inv.PrivateNote or "")
-                m = KEY_NOTE.search(note)
-                if m:
-                    key = m.group(1)
-                    found.setdefault(key.rsplit("/", 1)[0] + "/", []).append(
-                        _Found(inv, key, voided=note.lstrip().startswith(VOIDED))
-                    )
+        for inv in invoices:
+            note = str(inv.PrivateNote or "")
+            m = KEY_NOTE.search(note)
+            if m:
+                key = m.group(1)
+                found.setdefault(key.rsplit("/", 1)[0] + "/", []).append(
+                    _Found(inv, key, voided=note.lstrip().startswith(VOIDED))
+                )
         return found
 
     def create_invoices(
@@ -279,16 +315,16 @@ class QuickBooksAccounting:
             return []
         problems: list[str]
         if self._checked and self._checked[0] == tuple(d.key for d in drafts):
-            refs, problems = self._checked[1], []
+            refs, problems, invoices = self._checked[1], [], self._checked[2]
         else:
-            refs, problems = resolve(drafts, self._query_all)
+            refs, problems, (invoices,) = resolve_with(drafts, self._query_many, [self._invoices_since(drafts)])
         self._checked = None
         if problems:
             raise ConfigError(
                 f"QuickBooks is missing what {len(problems)} invoice detail(s) need; nothing was "
                 "created:\n  - " + "\n  - ".join(problems)
             )
-        existing = self._existing(drafts, refs)
+        existing = self._existing(invoices)
         results: dict[str, CreatedInvoice] = {}
         conflicts, todo = [], []
         # A draft whose key was voided before gets a requestid of its own: the voided invoice's requestid
@@ -342,18 +378,18 @@ class QuickBooksAccounting:
                 failures.extend(refused)
                 if error is not None:
                     errors.append(error)
-        if self.settings.attach_time_detail:
-            failures.extend(
-                attach_time_details(
-                    self.qb,
-                    self._call,
-                    drafts,
-                    results,
-                    entries,
-                    fresh={k for k, r in results.items() if r.status == "created"},
-                    max_concurrency=self.settings.max_concurrency,
-                )
+        failures.extend(
+            attach_files(
+                self.qb,
+                self._call,
+                self._query_many,
+                drafts,
+                results,
+                entries,
+                fresh={k for k, r in results.items() if r.status == "created"},
+                attachments=self.attachments,
             )
+        )
         ordered = [results[d.key] for d in drafts if d.key in results]
         if errors and not failures:
             # Nothing was refused: surface the kind of error, so the caller's retry decision follows the type.
