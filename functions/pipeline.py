@@ -60,6 +60,13 @@ def _locked(services: Services, job: str) -> AbstractContextManager[Any]:
     return services.lock(job) if services.lock else nullcontext()
 
 
+def near_cell_limit(sheet: object) -> list[str]:
+    """A store that knows its size (a Google Sheet) says when it nears its cell limit, with what to do."""
+    capacity = getattr(sheet, "capacity", None)
+    note = capacity()[1] if callable(capacity) else ""
+    return [note] if note else []
+
+
 NO_CATEGORIES = (
     "the Categories tab is empty, so there is nothing to suggest. List your agency's billing categories there "
     "(Category, Meaning, Billable, Line Item, Keywords), or start from a CSV with "
@@ -84,6 +91,7 @@ def _refresh(
         command="refresh", period=str(period), **run_id(services.clock), sheet=services.sheet.describe()
     )
     summary.layout_changes = services.sheet.ensure_layout()
+    summary.warnings += near_cell_limit(services.sheet)
     progress(1, 5, "reading the sheet")
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Runs"])
     if config_dir is not None:  # the demo brings its own agency's settings
@@ -232,6 +240,7 @@ def _preview(services: Services, period: Period, calls: dict[str, int]) -> Previ
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
     result, _, warnings = _bill(services, period, sheet)
     summary = _invoices_summary("preview", services, period, result, warnings)
+    summary.warnings += near_cell_limit(services.sheet)
     sheet.write_preview(result)
     summary.seconds = time.perf_counter() - started
     summary.measure(calls)
@@ -270,6 +279,7 @@ def _create(
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Invoices", "Runs"])
     result, rows, warnings = _bill(services, period, sheet)
     summary = _invoices_summary("create-invoices", services, period, result, warnings)
+    summary.warnings += near_cell_limit(services.sheet)
     summary.dry_run = dry_run
     drafts = list(result.drafts)
     system = services.accounting.describe()

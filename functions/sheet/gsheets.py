@@ -356,29 +356,32 @@ class GoogleSheet:
         for t in ask:
             with_percent_text(tables[t], columns[t], _shows_percent(shown[t]))
 
-    def write(self, blocks: Sequence[CellBlock]) -> None:
+    def write(self, blocks: Sequence[CellBlock], trims: Mapping[str, int] | None = None) -> None:
         """One spreadsheets:batchUpdate for every block, applied all or nothing, and only if no other run
         wrote since this one read (see gsheets_write.py: the compare-and-set and what it guarantees).
 
         Only a payload above Google's request size limit (10 MiB; about 15,000 new Time rows at once) is
         sent as several calls, each under the limit, in order, each its own compare-and-set. Every call
-        writes absolute positions, so if one fails, running the command again completes the write."""
+        writes absolute positions, so if one fails, running the command again completes the write. `trims`
+        (tab -> rows) shrinks those tabs' grids in the last call, after its values (archive uses it)."""
         payloads = self._payloads(blocks)
+        if trims and not payloads:
+            payloads = [[]]
         if not payloads:
             return
         self._cache = None  # what ensure_layout read is not the sheet any more
         if self._state is None:
             self._read_tables([])  # a write without a read first (setup, tests): the state cell alone
-        for data in payloads:
-            self._write_one(data)
+        for n, data in enumerate(payloads, start=1):
+            self._write_one(data, trims if n == len(payloads) else None)
 
-    def _write_one(self, data: list[tuple[CellBlock, list[list[Any]]]]) -> None:
+    def _write_one(self, data: list[tuple[CellBlock, list[list[Any]]]], trims: Mapping[str, int] | None = None) -> None:
         for attempt in (1, 2):
             state = self._state
             try:
                 if state is None or STATE_TAB not in state.tabs:
                     raise StaleLayout(STATE_TAB)
-                requests, after = plan_write(data, state)
+                requests, after = plan_write(data, state, trims=trims)
             except StaleLayout:
                 if attempt == 2:
                     raise ConfigError(

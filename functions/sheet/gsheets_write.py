@@ -122,10 +122,14 @@ class StaleLayout(Exception):
 
 
 def plan_write(
-    blocks: Iterable[tuple[CellBlock, list[list[Any]]]], state: SheetState, rng: random.Random | None = None
+    blocks: Iterable[tuple[CellBlock, list[list[Any]]]],
+    state: SheetState,
+    rng: random.Random | None = None,
+    trims: Mapping[str, int] | None = None,
 ) -> tuple[list[dict[str, Any]], SheetState]:
     """The requests of one compare-and-set write of `blocks` (each with its JSON-ready values) on `state`,
-    and the state after it. Pure, apart from drawing the next marker's id."""
+    and the state after it; `trims` (tab -> rows) shrinks grids after the values are written (what is
+    below goes). Pure, apart from drawing the next marker's id."""
     rng = rng or random.SystemRandom()
     after = SheetState(version=state.version + 1, layout=state.layout, tabs={k: list(v) for k, v in state.tabs.items()})
     used = {v[0] for v in after.tabs.values()} | ({state.marker} if state.marker is not None else set())
@@ -168,6 +172,19 @@ def plan_write(
                 }
             }
         )
+    for tab, rows in (trims or {}).items():
+        if tab not in after.tabs:
+            raise StaleLayout(tab)
+        sheet_id, _, cols = after.tabs[tab]
+        cells.append(
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": sheet_id, "gridProperties": {"rowCount": rows}},
+                    "fields": "gridProperties.rowCount",
+                }
+            }
+        )
+        after.tabs[tab] = [sheet_id, rows, cols]
     state_cell = {
         "updateCells": {
             "start": {"sheetId": after.tabs[STATE_TAB][0], "rowIndex": STATE_ROW - 1, "columnIndex": STATE_COL - 1},

@@ -943,6 +943,10 @@ class SheetsEmulator(LocalServer):
                 src, dst = src.get(p, {}), dst.setdefault(p, {})
             if parts[-1] in src:
                 dst[parts[-1]] = src[parts[-1]]
+        # a smaller grid drops what lay outside it, as deleting those rows or columns in the UI does
+        g = s.grid
+        for key in [k for k in s.cells if k[0] >= g["rowCount"] or k[1] >= g["columnCount"]]:
+            del s.cells[key]
         ss.check_limit()
 
     def _req_appendDimension(self, ss: Spreadsheet, body: dict) -> None:
