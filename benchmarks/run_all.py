@@ -97,16 +97,22 @@ def month_section(runs: int) -> tuple[list[str], dict[str, Any]]:
         "",
         "### API calls per command, exact (first run, then the re-run of the same month)",
         "",
-        "| command | Sheets calls | token | naive (one call per row) | ratio | QuickBooks calls |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| command | Sheets calls | token | naive (one call per row) | ratio | QuickBooks calls | naive | ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    # QuickBooks, one call per thing: a customer and an item query, a create and an upload per invoice,
+    # the tax codes and the terms
+    qbo_naive = {"refresh": 0, "preview": 0, "create": 4 * m["invoices"] + 2}
     for k in ("refresh", "preview", "create"):
+        qn = f"{qbo_naive[k]} | {ratio(qbo_naive[k], q[k])}" if qbo_naive[k] else "0 |"
         lines.append(
             f"| {k} | {s[k]} | {s[k + ' token']} | {naive[k]:,} ({naive[k] * lat:.0f} s of latency) | "
-            f"{ratio(naive[k], s[k])} | {q[k]} |"
+            f"{ratio(naive[k], s[k])} | {q[k]} | {qn} |"
         )
     for k in ("refresh again", "preview again", "create again"):
-        lines.append(f"| {k} | {s[k]} | {s[k + ' token']} | | | {q[k]} |")
+        lines.append(f"| {k} | {s[k]} | {s[k + ' token']} | | | {q[k]} | | |")
+    budget = -(-m["invoices"] // 30) + 3
+    lines += ["", f"QuickBooks budget for {m['invoices']} invoices: ceil(n/30) + 3 = {budget} calls."]
     lines += [
         "",
         "Before (issue 13): Sheets 4 / 4 / 4 per refresh / preview / create plus one token per run, and the "
