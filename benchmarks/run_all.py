@@ -43,10 +43,10 @@ OTHERS: list[tuple[str, list[str], str, int]] = [
     ("benchmarks.harvest_calls", ["--latency", "0"], "Harvest calls per month", 900),
     ("benchmarks.toggl_calls", ["--latency", "0"], "Toggl calls per month", 900),
     ("benchmarks.claude_usage", [], "Claude calls, tokens and cost", 900),
-    ("benchmarks.pipeline_scale", [], "offline workbook, 2,000 and 20,000 entries", 1800),
+    ("benchmarks.pipeline_scale", [], "offline workbook, 2,000 and 20,000 entries", 900),
     ("benchmarks.billing_engine", [], "core billing, 100,000 entries", 900),
     ("benchmarks.import_time", [], "cold start per entry point", 900),
-    ("benchmarks.categorize_quality", [], "categorization quality", 1800),
+    ("benchmarks.categorize_quality", [], "categorization quality", 600),
 ]
 QUICK = {"benchmarks.quickbooks_calls"}
 
