@@ -29,11 +29,9 @@ sends is planned in gsheets_layout.py.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -49,10 +47,10 @@ from ..auth import account_email, google_credentials
 from ..errors import ConfigError, InputErrors, LockedError
 from ..ports import Cell, CellBlock
 from ..settings import GoogleSheetsSettings
-from ..values import EXCEL_EPOCH
-from .contract import Contract, HeaderMap, column_letter, layout_problems, load_contract
+from .contract import Contract, HeaderMap, layout_problems, load_contract
 from .gsheets_http import EmulatorSession, SheetsApiError, SheetsHTTPClient
 from .gsheets_layout import plan_layout
+from .gsheets_values import a1_block, from_api, quote_tab, shows_percent, to_api
 from .gsheets_write import (
     CELL_LIMIT,
     STATE_TAB,
@@ -63,7 +61,8 @@ from .gsheets_write import (
     layout_key,
     over_limit,
     plan_write,
-    sizes,
+    planned_state,
+    split_payloads,
     state_range,
 )
 from .percent_cells import percent_columns, with_percent_text
@@ -74,55 +73,6 @@ SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 # Google refuses request bodies above 10,485,760 bytes ("Request payload size exceeds the limit");
 # the rest of the 10 MiB is room for the JSON envelope and the estimate's slack.
 MAX_REQUEST_BYTES = 9_000_000
-
-
-# ---------------------------------------------------------------- values
-
-
-def quote_tab(name: str) -> str:
-    """`Time` -> `'Time'`; a quote inside a name is doubled, as A1 notation wants."""
-    return "'" + name.replace("'", "''") + "'"
-
-
-def a1_block(tab: str, row: int, col: int, height: int, width: int) -> str:
-    return (
-        f"{quote_tab(tab)}!{column_letter(col)}{row}:{column_letter(col + max(width, 1) - 1)}{row + max(height, 1) - 1}"
-    )
-
-
-def to_api(value: Cell) -> Any:
-    """One cell as JSON for RAW input (see the module docstring for why each type is sent as it is)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} cannot be written to a sheet")
-        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{value} cannot be written to a sheet")
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, date):
-        return (value - EXCEL_EPOCH).days
-    return value if isinstance(value, str) else str(value)
-
-
-def from_api(value: Any) -> Cell:
-    """One cell from UNFORMATTED_VALUE: "" -> None; numbers already Decimal or int; text and bools as they are."""
-    if value == "" or value is None:
-        return None
-    return value
-
-
-def _shows_percent(formatted: list[list[Any]]) -> Callable[[int, int], bool]:
-    """Whether a cell's FORMATTED_VALUE shows a percent ("100.0%"; "100,0 %" or "%100" in other locales)."""
-    return lambda i, c: i < len(formatted) and c < len(formatted[i]) and "%" in str(formatted[i][c])
 
 
 # ---------------------------------------------------------------- the adapter
@@ -236,7 +186,7 @@ class GoogleSheet:
             if not (plan.requests or plan.headers):
                 break
             base = self._state
-            planned = _planned_state(base, plan.requests)
+            planned = planned_state(base, plan.requests)
             blocks = [(b, [[to_api(v) for v in row] for row in b.values]) for b in plan.headers]
             writes, after = plan_write(blocks, planned)
             try:
@@ -354,7 +304,7 @@ class GoogleSheet:
             tables.update(self._read_tables(moved))
             shown.update(zip(moved, self._batch_get([quote_tab(t) for t in moved], "FORMATTED_VALUE"), strict=True))
         for t in ask:
-            with_percent_text(tables[t], columns[t], _shows_percent(shown[t]))
+            with_percent_text(tables[t], columns[t], shows_percent(shown[t]))
 
     def write(self, blocks: Sequence[CellBlock], trims: Mapping[str, int] | None = None) -> None:
         """One spreadsheets:batchUpdate for every block, applied all or nothing, and only if no other run
@@ -434,38 +384,8 @@ class GoogleSheet:
         return cells, capacity_note(cells)
 
     def _payloads(self, blocks: Sequence[CellBlock]) -> list[list[tuple[CellBlock, list[list[Any]]]]]:
-        overhead = self._overhead()
-        budget = self.max_request_bytes - overhead  # for the values; the rest is the marker and state cell
-        ranges: list[tuple[tuple[CellBlock, list[list[Any]]], int]] = []
-        for b in blocks:
-            values = [[to_api(v) for v in row] for row in b.values]
-            if not any(values):
-                continue
-            start, size = 0, 0
-            for i, row in enumerate(values + [None]):
-                # a cell goes as {"userEnteredValue": {"stringValue": ...}}: ~48 bytes around its value
-                row_size = len(json.dumps(row)) + 48 * len(row) + 16 if row is not None else 0
-                if row is None or (size + row_size > budget and i > start):
-                    part = values[start:i]
-                    ranges.append(((CellBlock(b.tab, b.row + start, b.col, part), part), size + 200))
-                    start, size = i, 0
-                size += row_size
-        payloads: list[list[tuple[CellBlock, list[list[Any]]]]] = []
-        used = budget + 1
-        for item, size in ranges:
-            if used + size > budget:
-                payloads.append([])
-                used = 0
-            payloads[-1].append(item)
-            used += size
-        return payloads
-
-    def _overhead(self) -> int:
-        """Bytes of a write besides its values: the marker's two requests, the state cell, the envelope."""
-        state = self._state or SheetState(tabs={STATE_TAB: [0, 1000, 26]})
-        if STATE_TAB not in state.tabs:
-            state = SheetState(state.version, state.marker, state.layout, {**state.tabs, STATE_TAB: [0, 1000, 26]})
-        return sizes(plan_write([], state)[0]) + 1_000  # room for grown grids and the JSON around it
+        values = [(b, [[to_api(v) for v in row] for row in b.values]) for b in blocks]
+        return split_payloads(values, self.max_request_bytes, self._state)
 
     # -- the guard against two runs at once
 
@@ -486,23 +406,8 @@ class GoogleSheet:
         return self.http.request("get", SPREADSHEET_URL % self.spreadsheet_id).json()
 
 
-def _planned_state(state: SheetState, requests: Sequence[dict[str, Any]]) -> SheetState:
-    """The state once the layout's requests are applied: the tabs they add, the columns they widen."""
-    planned = SheetState(state.version, state.marker, state.layout, {k: list(v) for k, v in state.tabs.items()})
-    by_id = {v[0]: k for k, v in planned.tabs.items()}
-    for req in requests:
-        if "addSheet" in req:
-            p = req["addSheet"]["properties"]
-            g = p.get("gridProperties", {})
-            planned.tabs[p["title"]] = [p["sheetId"], g.get("rowCount", 1000), g.get("columnCount", 26)]
-            by_id[p["sheetId"]] = p["title"]
-        elif "updateSheetProperties" in req:
-            p = req["updateSheetProperties"]["properties"]
-            cols = p.get("gridProperties", {}).get("columnCount")
-            if cols and p.get("sheetId") in by_id:
-                planned.tabs[by_id[p["sheetId"]]][2] = cols
-    return planned
-
-
 class ConcurrentChange(LockedError):
     """Another run wrote to the sheet after this run read it: this run's write was refused whole."""
+
+
+__all__ = ["GoogleSheet", "GoogleSheetsSettings", "ConcurrentChange", "SCOPES", "a1_block", "quote_tab", "to_api"]

@@ -195,6 +195,62 @@ def plan_write(
     return [*requests, *grows, *cells, state_cell], after
 
 
+def split_payloads(
+    blocks: Sequence[tuple[CellBlock, list[list[Any]]]], max_bytes: int, state: SheetState | None
+) -> list[list[tuple[CellBlock, list[list[Any]]]]]:
+    """The blocks (with JSON-ready values) as payloads of one write call each, every one under `max_bytes`
+    with the marker and state cell around it; a block too big for one is cut between rows."""
+    budget = max_bytes - overhead(state)  # for the values; the rest is the marker and state cell
+    ranges: list[tuple[tuple[CellBlock, list[list[Any]]], int]] = []
+    for b, values in blocks:
+        if not any(values):
+            continue
+        start, size = 0, 0
+        for i, row in enumerate(values + [None]):
+            # a cell goes as {"userEnteredValue": {"stringValue": ...}}: ~48 bytes around its value
+            row_size = len(json.dumps(row)) + 48 * len(row) + 16 if row is not None else 0
+            if row is None or (size + row_size > budget and i > start):
+                part = values[start:i]
+                ranges.append(((CellBlock(b.tab, b.row + start, b.col, part), part), size + 200))
+                start, size = i, 0
+            size += row_size
+    payloads: list[list[tuple[CellBlock, list[list[Any]]]]] = []
+    used = budget + 1
+    for item, size in ranges:
+        if used + size > budget:
+            payloads.append([])
+            used = 0
+        payloads[-1].append(item)
+        used += size
+    return payloads
+
+
+def overhead(state: SheetState | None) -> int:
+    """Bytes of a write besides its values: the marker's two requests, the state cell, the envelope."""
+    state = state or SheetState(tabs={STATE_TAB: [0, 1000, 26]})
+    if STATE_TAB not in state.tabs:
+        state = SheetState(state.version, state.marker, state.layout, {**state.tabs, STATE_TAB: [0, 1000, 26]})
+    return sizes(plan_write([], state)[0]) + 1_000  # room for grown grids and the JSON around it
+
+
+def planned_state(state: SheetState, requests: Sequence[dict[str, Any]]) -> SheetState:
+    """The state once the layout's requests are applied: the tabs they add, the columns they widen."""
+    planned = SheetState(state.version, state.marker, state.layout, {k: list(v) for k, v in state.tabs.items()})
+    by_id = {v[0]: k for k, v in planned.tabs.items()}
+    for req in requests:
+        if "addSheet" in req:
+            p = req["addSheet"]["properties"]
+            g = p.get("gridProperties", {})
+            planned.tabs[p["title"]] = [p["sheetId"], g.get("rowCount", 1000), g.get("columnCount", 26)]
+            by_id[p["sheetId"]] = p["title"]
+        elif "updateSheetProperties" in req:
+            p = req["updateSheetProperties"]["properties"]
+            cols = p.get("gridProperties", {}).get("columnCount")
+            if cols and p.get("sheetId") in by_id:
+                planned.tabs[by_id[p["sheetId"]]][2] = cols
+    return planned
+
+
 def conflict(message: str, state: SheetState) -> bool:
     """Whether a refused write was refused for its marker: another run wrote since this one read."""
     if "already exists" in message and MARKER_PREFIX in message:
