@@ -1,6 +1,7 @@
 """QuickBooks lookups and mapping: what the drafts name (customers, items, tax codes, terms), what is missing,
-and the python-quickbooks Invoice built from a draft. No network here: `resolve` reads through the query
-function it is given, so the adapter (quickbooks.py) keeps the client, the retries and exactly-once.
+and the python-quickbooks Invoice built from a draft. `resolve_with` reads through the query function it is
+given; `batch_queries` is that function over the batch endpoint (a BatchItemRequest may be a Query), sent
+with the client and the retrying `call` the adapter (quickbooks.py, which keeps exactly-once) hands it.
 
     >>> request_id("invoice", "9130", "acme-retail/2026-10/3f9a1c2b7d") == request_id(
     ...     "invoice", "9130", "acme-retail/2026-10/3f9a1c2b7d")
@@ -14,9 +15,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from quickbooks.objects.base import CustomerMemo, Ref
@@ -30,6 +33,7 @@ from quickbooks.objects.term import Term
 from ..models import InvoiceDraft, InvoiceLine, TimeEntry
 from ..money import line_amount, tidy_hours
 from ..values import csv_safe
+from .qbo_client import QuickBooksRejected
 
 T = TypeVar("T")
 QueryAll = Callable[..., list[Any]]  # (what, entity class, where) -> every row of the query
@@ -134,6 +138,40 @@ def resolve_with(
                 else:
                     refs.inactive_items.add(str(r.Name).casefold())
     return refs, problems(drafts, refs), extra
+
+
+def batch_queries(
+    qb: Any, call: Callable[[str, Callable[[], Any]], Any], query_all: QueryAll, queries: Sequence[Query]
+) -> list[list[Any]]:
+    """The rows of each (what, entity, where) query, up to 30 queries per call through the batch endpoint
+    (a BatchItemRequest may be a Query); a query that fills its 1000-row page is read on page by page."""
+    out: list[list[Any]] = []
+    url = f"{qb.api_url}/company/{qb.company_id}/batch"
+    for chunk in chunks(list(queries), 30):
+        items = [
+            {
+                "bId": f"q{n}",
+                "Query": f"SELECT * FROM {cls.qbo_object_name}{' WHERE ' + where if where else ''} "
+                "ORDERBY Id STARTPOSITION 1 MAXRESULTS 1000",
+            }
+            for n, (_what, cls, where) in enumerate(chunk)
+        ]
+        what = ", ".join(dict.fromkeys(w for w, _, _ in chunk))
+        body = json.dumps({"BatchItemRequest": items})
+        answer = call(what, partial(qb.post, url, body))
+        by_bid = {a.get("bId"): a for a in answer.get("BatchItemResponse", [])}
+        for n, (w, cls, where) in enumerate(chunk):
+            got = by_bid.get(f"q{n}") or {"Fault": {"Error": [{"Message": "no answer in the batch"}]}}
+            if "Fault" in got:
+                errs = got["Fault"].get("Error") or [{}]
+                text = "; ".join(f"{e.get('Message', '')}: {e.get('Detail', '')}".strip(": ") for e in errs)
+                raise QuickBooksRejected(f"QuickBooks refused {w}: {text}")
+            page = (got.get("QueryResponse") or {}).get(cls.qbo_object_name, [])
+            rows = [cls.from_json(r) for r in page]
+            if len(page) >= 1000:
+                rows += query_all(w, cls, where)[1000:]
+            out.append(rows)
+    return out
 
 
 def problems(drafts: Sequence[InvoiceDraft], refs: Refs) -> list[str]:

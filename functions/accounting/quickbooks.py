@@ -19,7 +19,6 @@ Exactly once, in three layers:
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -62,6 +61,7 @@ from .qbo_mapping import (
     MAX_ITEM_NAME,
     Query,
     Refs,
+    batch_queries,
     build_invoice,
     chunks,
     customer_ref,
@@ -190,35 +190,7 @@ class QuickBooksAccounting:
             start += 1000
 
     def _query_many(self, queries: Sequence[Query]) -> list[list[Any]]:
-        """The rows of each (what, entity, where) query, up to 30 queries per call through the batch endpoint
-        (a BatchItemRequest may be a Query); a query that fills its 1000-row page is read on page by page."""
-        out: list[list[Any]] = []
-        url = f"{self.qb.api_url}/company/{self.qb.company_id}/batch"
-        for chunk in chunks(list(queries), 30):
-            items = [
-                {
-                    "bId": f"q{n}",
-                    "Query": f"SELECT * FROM {cls.qbo_object_name}{' WHERE ' + where if where else ''} "
-                    "ORDERBY Id STARTPOSITION 1 MAXRESULTS 1000",
-                }
-                for n, (_what, cls, where) in enumerate(chunk)
-            ]
-            what = ", ".join(dict.fromkeys(w for w, _, _ in chunk))
-            body = json.dumps({"BatchItemRequest": items})
-            answer = self._call(what, partial(self.qb.post, url, body))
-            by_bid = {a.get("bId"): a for a in answer.get("BatchItemResponse", [])}
-            for n, (w, cls, where) in enumerate(chunk):
-                got = by_bid.get(f"q{n}") or {"Fault": {"Error": [{"Message": "no answer in the batch"}]}}
-                if "Fault" in got:
-                    errs = got["Fault"].get("Error") or [{}]
-                    text = "; ".join(f"{e.get('Message', '')}: {e.get('Detail', '')}".strip(": ") for e in errs)
-                    raise QuickBooksRejected(f"QuickBooks refused {w}: {text}")
-                page = (got.get("QueryResponse") or {}).get(cls.qbo_object_name, [])
-                rows = [cls.from_json(r) for r in page]
-                if len(page) >= 1000:
-                    rows += self._query_all(w, cls, where)[1000:]
-                out.append(rows)
-        return out
+        return batch_queries(self.qb, self._call, self._query_all, queries)
 
     def _invoices_since(self, drafts: Sequence[InvoiceDraft]) -> Query:
         since = min(Period.parse(d.period).start for d in drafts).isoformat()
