@@ -7,7 +7,7 @@ also the run's compare-and-set against a concurrent run (gsheets_write.py). `spr
 when the layout must change (a new spreadsheet, a missing tab or column, a new contract, setup-sheet) or a
 person re-made a tab; one more batchGet only when a percent column holds a number (its format decides what
 the number means, and a batchGet has one render option). A write above Google's 10 MiB request limit
-(about 15,000 new rows at once) is split, one call per 9 MB.
+(about 9,000 new Time rows at once) is split, one call per 9 MB.
 
 Values, both ways:
   - read with UNFORMATTED_VALUE + dateTimeRenderOption=FORMATTED_STRING: numbers come back as numbers
@@ -310,7 +310,7 @@ class GoogleSheet:
         """One spreadsheets:batchUpdate for every block, applied all or nothing, and only if no other run
         wrote since this one read (see gsheets_write.py: the compare-and-set and what it guarantees).
 
-        Only a payload above Google's request size limit (10 MiB; about 15,000 new Time rows at once) is
+        Only a payload above Google's request size limit (10 MiB; about 9,000 new Time rows at once) is
         sent as several calls, each under the limit, in order, each its own compare-and-set. Every call
         writes absolute positions, so if one fails, running the command again completes the write. `trims`
         (tab -> rows) shrinks those tabs' grids in the last call, after its values (archive uses it)."""
