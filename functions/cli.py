@@ -22,6 +22,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -248,6 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="price a month for N clients, scaling the work per run from the Clients tab's count",
     )
+    p = sub.add_parser(
+        "archive",
+        parents=[common],
+        help="move closed, invoiced months of a Google Sheet to a second spreadsheet",
+        description="Move every Time row dated before --before that has an invoice number to the Time tab of "
+        "the spreadsheet --to (set up there if new; share it with the service account first), close the gap "
+        "and shrink the grid, so the sheet stays under Google's 10,000,000-cell limit. What moved is written "
+        "to the Runs tab. Safe to run again (rows already archived are not added twice). See docs/google.md.",
+    )
+    p.add_argument("--before", type=_period, required=True, metavar="YYYY-MM", help="archive months before this")
+    p.add_argument("--to", required=True, metavar="SPREADSHEET_ID", help="the archive spreadsheet's id (its URL)")
     return parser
 
 
@@ -754,7 +766,24 @@ def cmd_cost(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_archive(args: argparse.Namespace) -> int:
+    from .sheet.archive import archive
+    from .sheet.gsheets import GoogleSheet
+
+    services = bootstrap(_settings(args))
+    if not isinstance(services.sheet, GoogleSheet):
+        raise ConfigError("archive moves rows between Google Sheets; set SHEET=google (the workbook has no limit).")
+    target = GoogleSheet(args.to, services.sheet.http, services.sheet.contract, services.sheet.account)
+    with services.lock("archive") if services.lock else nullcontext():
+        result = archive(services.sheet, target, args.before)
+    payload = {"ok": True, "moved": result.moved, "appended": result.appended, "months": result.months}
+    payload |= {"invoices": result.invoices, "cells_before": result.cells_before, "cells_after": result.cells_after}
+    _emit(args, payload, lambda: out.print(f"{result.detail}; the sheet now holds {result.cells_after:,} cells."))
+    return 0
+
+
 COMMANDS = {
+    "archive": cmd_archive,
     "cost": cmd_cost,
     "demo": cmd_demo,
     "refresh": cmd_refresh,

@@ -64,6 +64,13 @@ def _locked(services: Services, job: str) -> AbstractContextManager[Any]:
     return services.lock(job) if services.lock else nullcontext()
 
 
+def near_cell_limit(sheet: object) -> list[str]:
+    """A store that knows its size (a Google Sheet) says when it nears its cell limit, with what to do."""
+    capacity = getattr(sheet, "capacity", None)
+    note = capacity()[1] if callable(capacity) else ""
+    return [note] if note else []
+
+
 NO_CATEGORIES = (
     "the Categories tab is empty, so there is nothing to suggest. List your agency's billing categories there "
     "(Category, Meaning, Billable, Line Item, Keywords), or start from a CSV with "
@@ -101,6 +108,7 @@ def _refresh(
         command="refresh", period=str(period), **run_id(services.clock), sheet=services.sheet.describe()
     )
     summary.layout_changes = services.sheet.ensure_layout()
+    summary.warnings += near_cell_limit(services.sheet)
     progress(1, 5, "reading the sheet")
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "People", "Runs", "Sync"])
     if config_dir is not None:  # the demo brings its own agency's settings
@@ -341,6 +349,7 @@ def _preview(services: Services, period: Period, calls: dict[str, int], progress
     result, described = _describe(services, sheet, result, rows)
     warnings += [str(e) for e in sheet.letterheads(services.settings, _logo_folders(services))[1]]
     summary = _invoices_summary("preview", services, period, result, warnings)
+    summary.warnings += near_cell_limit(services.sheet)
     _describe_summary(summary, described, services)
     progress(3, 3, "writing the Preview tab")
     sheet.write_preview(result)
@@ -382,6 +391,7 @@ def _create(
     result, rows, warnings = _bill(services, period, sheet)
     result, described = _describe(services, sheet, result, rows)
     summary = _invoices_summary("create-invoices", services, period, result, warnings)
+    summary.warnings += near_cell_limit(services.sheet)
     _describe_summary(summary, described, services)
     summary.dry_run = dry_run
     heads, head_problems = sheet.letterheads(services.settings, _logo_folders(services))
