@@ -25,7 +25,7 @@ import stat
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -43,8 +43,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..errors import ConfigError, InputError, InputErrors, Location
 from ..ports import Cell, CellBlock
 from ..values import clean_text
+from . import xlsx_patch
 from .contract import Column, Contract, HeaderMap, Tab, layout_problems, load_contract
 from .percent_cells import is_percent_format, percent_columns, with_percent_text
+from .xlsx_read import read_tabs
 
 HEADER_FILL = {
     "source": "DCE6F1",  # blue-grey: filled by refresh
@@ -90,6 +92,8 @@ class LocalWorkbook:
         self._formula_free = True  # whether the workbook last loaded had no formula cells
         # Layout a run added (a new workbook, an upgrade's column), saved with the run's first write.
         self._pending: Workbook | None = None
+        # Every tab's values as last read, with the file state they belong to (see _values).
+        self._values_cache: tuple[tuple[int, int, int] | None, dict[str, list[list[Cell]]]] | None = None
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
@@ -162,20 +166,15 @@ class LocalWorkbook:
             raise InputErrors(problems, what=f"workbook {self.path.name}")
 
     def _layout_is_current(self) -> bool:
-        """A cheap read-only look: every tab there with every contract column (the common case)."""
-        cached = self._cached_workbook()
-        wb = cached or load_workbook(self.path, read_only=True)
-        try:
-            for tab in self.contract.tabs:
-                if tab.name not in wb.sheetnames:
-                    return False
-                header = next(wb[tab.name].iter_rows(min_row=1, max_row=1, values_only=True), ())
-                if HeaderMap(tab, list(header)).missing:
-                    return False
-            return True
-        finally:
-            if cached is None:
-                wb.close()
+        """A cheap look: every tab there with every contract column (the common case)."""
+        tabs = self._values()
+        for tab in self.contract.tabs:
+            if tab.name not in tabs:
+                return False
+            rows = tabs[tab.name]
+            if HeaderMap(tab, list(rows[0]) if rows else []).missing:
+                return False
+        return True
 
     def _ensure_tab(self, ws: Worksheet, tab: Tab) -> list[str]:
         changes = []
@@ -250,22 +249,49 @@ class LocalWorkbook:
     def read(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
         if self._pending is None and not self.path.exists():
             raise ConfigError(f"There is no workbook at {self.path} yet; run refresh (or demo) first.")
-        cached = self._pending or self._cached_workbook(values_only=True)
-        wb = cached or load_workbook(self.path, read_only=True, data_only=True)
-        try:
-            out: dict[str, list[list[Cell]]] = {}
-            for name in tabs:
-                if name not in wb.sheetnames:
-                    out[name] = []
-                    continue
-                rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
-                while rows and all(v is None or v == "" for v in rows[-1]):
-                    rows.pop()
-                out[name] = self._percents_as_shown(wb[name], name, rows)
-            return out
-        finally:
-            if cached is None:
-                wb.close()
+        if self._pending is not None:
+            return self._read_pending(tabs)
+        values = self._values()
+        out: dict[str, list[list[Cell]]] = {}
+        for name in tabs:
+            rows = [list(r) for r in values.get(name, [])]  # a copy: callers append to what they read
+            out[name] = self._percents_from_file(name, rows)
+        return out
+
+    def _values(self) -> dict[str, list[list[Cell]]]:
+        """Every tab's values, read once per state of the file (a native reader; see xlsx_read.py)."""
+        stat_now = self._stat()
+        if self._values_cache is None or self._values_cache[0] != stat_now:
+            self._values_cache = (stat_now, read_tabs(self.path))
+        return self._values_cache[1]
+
+    def _read_pending(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
+        wb = self._pending
+        assert wb is not None
+        out: dict[str, list[list[Cell]]] = {}
+        for name in tabs:
+            if name not in wb.sheetnames:
+                out[name] = []
+                continue
+            rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
+            while rows and all(v is None or v == "" for v in rows[-1]):
+                rows.pop()
+            out[name] = self._percents_as_shown(wb[name], name, rows)
+        return out
+
+    def _percents_from_file(self, name: str, rows: list[list[Cell]]) -> list[list[Cell]]:
+        """A typed 100% is stored as 1 in a percent-formatted cell: hand it as "100%" (see percent_cells.py)."""
+        columns = percent_columns(self.contract, name, rows[0]) if rows else []
+        if not columns:
+            return rows
+        with zipfile.ZipFile(self.path) as z:
+            member = xlsx_patch.sheet_members(z).get(name)
+            if member is None:
+                return rows
+            formats = xlsx_patch.cell_styles(
+                z, member, xlsx_patch.Styles(z.read("xl/styles.xml")), {c + 1 for c in columns}
+            )
+        return with_percent_text(rows, columns, lambda i, c: is_percent_format(formats.get((i + 1, c + 1))))
 
     def _percents_as_shown(self, ws: Any, name: str, rows: list[list[Cell]]) -> list[list[Cell]]:
         """A typed 100% is stored as 1 in a percent-formatted cell: hand it as "100%" (see percent_cells.py)."""
@@ -283,6 +309,65 @@ class LocalWorkbook:
     def write(self, blocks: Sequence[CellBlock]) -> None:
         if not blocks:
             return
+        if self._pending is None:
+            try:
+                self._splice(blocks)
+                return
+            except xlsx_patch.Unsupported:
+                pass  # a file shaped in a way the splice does not handle: rewrite it whole
+        elif self._pending is not None and not self.path.exists():
+            pending = self._pending
+            for block in blocks:
+                if block.tab not in pending.sheetnames:
+                    raise ConfigError(f"The workbook has no tab {block.tab}; run setup (ensure_layout) first.")
+            self._replace(lambda tmp: self._write_new(pending, tmp, blocks))
+            self._pending = None
+            return
+        self._write_whole(blocks)
+
+    def _changes(self, blocks: Sequence[CellBlock], headers: dict[str, list[Cell]]) -> tuple[dict, dict]:
+        """{tab: {row: {col: value}}} and {tab: {col: number format}} of the blocks (later blocks win)."""
+        formats = self._formats()
+        changes: dict[str, dict[int, dict[int, Any]]] = {}
+        col_formats: dict[str, dict[int, str | None]] = {}
+        for block in blocks:
+            if block.tab not in headers:
+                raise ConfigError(f"The workbook has no tab {block.tab}; run setup (ensure_layout) first.")
+            if block.tab not in col_formats:
+                tab_formats = formats.get(block.tab, {})
+                col_formats[block.tab] = {
+                    i + 1: tab_formats.get(str(h).strip().casefold()) for i, h in enumerate(headers[block.tab]) if h
+                }
+            rows = changes.setdefault(block.tab, {})
+            for r, values in enumerate(block.values, start=block.row):
+                cells = dict(enumerate(values, start=block.col))  # values are converted as they are written
+                if r in rows:
+                    rows[r].update(cells)
+                else:
+                    rows[r] = cells
+        return changes, col_formats
+
+    def _splice(self, blocks: Sequence[CellBlock]) -> None:
+        """Only the changed cells of the changed tabs are written; every other part of the file is kept."""
+        values = self._values()
+        headers = {name: (rows[0] if rows else []) for name, rows in values.items()}
+        changes, col_formats = self._changes(blocks, headers)
+        self._replace(lambda tmp: xlsx_patch.patch_file(self.path, tmp, changes, col_formats))
+
+    def _write_new(self, wb: Workbook, tmp: str, blocks: Sequence[CellBlock]) -> None:
+        """A new workbook: its layout saved by openpyxl (small), then the run's cells spliced in."""
+        wb.save(tmp)
+        headers = {ws.title: [c.value for c in ws[1]] for ws in wb.worksheets}
+        changes, col_formats = self._changes(blocks, headers)
+        layout = Path(tmp + ".layout")
+        os.replace(tmp, layout)
+        try:
+            xlsx_patch.patch_file(layout, tmp, changes, col_formats)
+        finally:
+            layout.unlink(missing_ok=True)
+
+    def _write_whole(self, blocks: Sequence[CellBlock]) -> None:
+        """The slow way, for a layout change or a file the splice cannot handle: load, set, save all."""
         wb = self._pending or self._cached_workbook() or self._load()
         self._cached = None  # from here on the object differs from the file until it is saved
         formats = self._formats()
@@ -346,22 +431,27 @@ class LocalWorkbook:
             )
 
     def _save(self, wb: Workbook) -> None:
+        self._replace(wb.save)
+        self._pending = None
+        stat_now = self._stat()
+        if stat_now is not None:
+            self._cached = (stat_now, wb, self._formula_free)
+
+    def _replace(self, write: Callable[[str], object]) -> None:
+        """`write(tmp)` makes the new file beside the workbook; it then replaces the workbook in one rename."""
         self._refuse_if_open()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".~{self.path.name}.{os.getpid()}.", suffix=".xlsx", dir=self.path.parent)
         os.close(fd)
         try:
-            wb.save(tmp)
+            write(tmp)
             os.chmod(tmp, _mode_for(self.path))  # mkstemp makes 0600; the workbook keeps its own mode
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self._pending = None
+        self._values_cache = None
         self._remove_stray_copies()
-        stat_now = self._stat()
-        if stat_now is not None:
-            self._cached = (stat_now, wb, self._formula_free)
 
     def _remove_stray_copies(self) -> None:
         """Temporary copies of processes that were killed mid-save (their pid is gone)."""
