@@ -10,6 +10,7 @@ is advanced in the same transaction as the insert, so numbers have no gaps and a
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from contextlib import closing
@@ -191,6 +192,14 @@ class Ledger:
             row = db.execute("SELECT * FROM invoices WHERE key=?", (draft.key,)).fetchone()
         return self._ensure_document(self._created(row, "created"), draft, entries)
 
+    def _link(self, document: Path) -> str:
+        """The document relative to the work folder (`invoices/INV-0001.html`): it opens from the workbook
+        beside it on any machine the folder is copied to, and names no one's home directory."""
+        try:
+            return document.resolve().relative_to(self.path.parent.resolve()).as_posix()
+        except ValueError:
+            return Path(os.path.relpath(document.resolve(), self.path.parent.resolve())).as_posix()
+
     def _created(self, row: sqlite3.Row, status: str) -> CreatedInvoice:
         with closing(self._connect()) as db:
             lines = db.execute(
@@ -204,7 +213,7 @@ class Ledger:
             period=row["period"],
             number=row["number"],
             external_id=row["number"],
-            url=document.resolve().as_uri(),
+            url=self._link(document),
             currency=row["currency"],
             total=Decimal(row["total"]),
             line_count=len(lines),

@@ -61,7 +61,7 @@ NUMBER_FORMATS = {
     "date": "yyyy-mm-dd",
     "hours": "0.00##",  # 2 to 4 decimals: 0.5, 1.25, a timer's 0.7014
     "money": "#,##0.00",
-    "number": "0.00",
+    "number": "General",  # a count shows 42, a measure its own decimals (0.85, 1.23), never 42.00
     "percent": "0.0%",
     "bool": '"TRUE";"TRUE";"FALSE"',
 }  # without it LibreOffice shows a boolean as 1 or 0
@@ -208,7 +208,7 @@ class LocalWorkbook:
             note = col.note or self.contract.owners.get(col.owner, "")
             cell.comment = Comment(f"{note}\n({self.contract.owners.get(col.owner, '')})".strip(), "invoicing")
             dim = ws.column_dimensions[letter]
-            dim.width = col.width
+            dim.width = header_width(col)
             dim.hidden = col.hidden
             body = f"{letter}2:{letter}{MAX_ROWS}"
             if col.owner in ("source", "output") and tab.kind == "data":
@@ -225,7 +225,8 @@ class LocalWorkbook:
                 f"A2:{last}{MAX_ROWS}",
                 FormulaRule(formula=[f"LEN(${flags}2)>0"], fill=PatternFill("solid", bgColor=FLAG_FILL)),
             )
-        ws.auto_filter.ref = f"A1:{last}1" if tab.kind == "data" else None
+        ws.auto_filter.ref = f"A1:{last}1"  # every tab: filter Time by date, Invoices and Runs by period
+        print_setup(ws)
 
     def _validation(self, col: Column) -> DataValidation | None:
         if col.type == "category":
@@ -459,6 +460,21 @@ class LocalWorkbook:
             m = re.match(rf"\.~{re.escape(self.path.name)}\.(\d+)\.", stray.name)
             if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1)), stray):
                 stray.unlink(missing_ok=True)
+
+
+def header_width(col: Column) -> float:
+    """The contract's width, widened so the header sits beside the filter button, not under it."""
+    return float(max(col.width, len(col.header) + 4))
+
+
+def print_setup(ws: Worksheet) -> None:
+    """Printed, a tab is landscape, one page wide, its header row repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.print_options.gridLines = True
 
 
 def glob_escape(name: str) -> str:
