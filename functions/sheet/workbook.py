@@ -226,7 +226,7 @@ class LocalWorkbook:
                 FormulaRule(formula=[f"LEN(${flags}2)>0"], fill=PatternFill("solid", bgColor=FLAG_FILL)),
             )
         ws.auto_filter.ref = f"A1:{last}1"  # every tab: filter Time by date, Invoices and Runs by period
-        print_setup(ws)
+        print_setup(ws, tab, last)
 
     def _validation(self, col: Column) -> DataValidation | None:
         if col.type == "category":
@@ -467,13 +467,15 @@ def header_width(col: Column) -> float:
     return float(max(col.width, len(col.header) + 4))
 
 
-def print_setup(ws: Worksheet) -> None:
-    """Printed, a tab is landscape, one page wide, its header row repeated on every page."""
+def print_setup(ws: Worksheet, tab: Tab, last: str) -> None:
+    """Printed, a tab is landscape, its own columns only, its header row repeated on every page: one page
+    wide, or two for the Time tab's many columns (one would print them too small to read)."""
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = 2 if tab.name == "Time" else 1
     ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
+    ws.print_area = f"A1:{last}{MAX_ROWS}"
     ws.print_options.gridLines = True
 
 
