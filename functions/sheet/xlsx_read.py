@@ -35,7 +35,9 @@ def _rows(wb: CalamineWorkbook, name: str) -> list[list[Any]]:
     pad = [None] * start_col
     rows: list[list[Any]] = [[] for _ in range(start_row)]
     for r in raw:
-        rows.append(pad + [_value(v) for v in r] if pad else [_value(v) for v in r])
+        # text (most cells) passes as it is; only empty cells, numbers and dates need a look
+        row = [v if type(v) is str and v else _value(v) for v in r]
+        rows.append(pad + row if pad else row)
     while rows and all(v is None for v in rows[-1]):
         rows.pop()
     return rows
