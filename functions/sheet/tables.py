@@ -107,12 +107,13 @@ class _RowCells:
     """One row's cells by contract key; a cell that does not parse adds an error naming it and reads as None."""
 
     hm: HeaderMap
-    raw: list[Any]
+    raw: list[Any]  # padded by `_slots`: every key's slot exists, a missing column's is the None at the end
     row_number: int
+    slots: dict[str, int]
     errors: list[InputError] = field(default_factory=list)
 
     def get(self, key: str) -> object:
-        return self.hm.get(self.raw, key)
+        return self.raw[self.slots[key]]
 
     def parse(self, key: str, fn: Callable[..., T], *args: object) -> T | None:
         try:
@@ -120,6 +121,12 @@ class _RowCells:
         except ValueError as exc:
             self.errors.append(_cell_error(self.hm, key, self.row_number, str(exc)))
             return None
+
+
+def _slots(hm: HeaderMap) -> tuple[dict[str, int], int]:
+    """key -> index into a row padded to `width`; a column the tab lacks reads the last slot, always None."""
+    width = max(hm.index.values(), default=-1) + 2
+    return {c.key: hm.index.get(c.key, width - 1) for c in hm.tab.columns}, width
 
 
 def _cell_error(hm: HeaderMap, key: str, row_number: int, message: str) -> InputError:
@@ -141,12 +148,14 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
             )
     if table.errors:
         return table
+    slots, width = _slots(hm)
     for offset, raw in enumerate(values[1:], start=2):
-        raw = list(raw)
         if all(is_blank(v) for v in raw):
             continue
         table.last_row = offset
-        cells = _RowCells(hm, raw, offset)
+        raw = list(raw[: width - 1])
+        raw.extend([None] * (width - len(raw)))
+        cells = _RowCells(hm, raw, offset, slots)
         get, parse, errors = cells.get, cells.parse, cells.errors
         if is_blank(get("source")) or is_blank(get("entry_id")):
             key = "source" if is_blank(get("source")) else "entry_id"

@@ -34,6 +34,7 @@ EPOCH_DAY = EPOCH.date()
 _ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.DOTALL)
 _ROW_NUM = re.compile(rb'^<row\b[^>]*?\sr="(\d+)"')
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
+_CELL_REF = re.compile(rb'<c\b[^>]*?\sr="([A-Z]+)\d+"')
 _ATTR_R = re.compile(rb'\sr="([A-Z]+)(\d+)"')
 _ATTR_S = re.compile(rb'\ss="(\d+)"')
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
@@ -296,26 +297,36 @@ def _patch_row(
     else:
         open_tag, inner = row_xml[:tag_end], row_xml[tag_end : -len(b"</row>")]
     open_tag = _SPANS.sub(b"", open_tag)
-    existing: list[tuple[int, bytes, int | None]] = []
-    for m in _CELL.finditer(inner):
-        ref = _ATTR_R.search(m.group(1))
-        if ref is None:
+    row = str(r)
+    for c in sorted(cells):
+        ref = _letter(c) + row
+        at = inner.find(b'<c r="%s"' % ref.encode())
+        if at < 0:  # written by a program that puts another attribute first
+            found = re.search(rb'<c\b[^>]*?\sr="%s"' % ref.encode(), inner)
+            at = found.start() if found else -1
+        if at >= 0:  # the cell is there: replace it, keeping its format
+            head_end = inner.index(b">", at) + 1
+            end = head_end if inner[head_end - 2 : head_end] == b"/>" else inner.index(b"</c>", head_end) + 4
+            old = inner[at:end]
+            if b"<f" in old and b'"shared"' in old and b"ref=" in old:
+                raise Unsupported("a changed cell holds a shared formula")
+            s = _ATTR_S.search(old[: head_end - at])
+            new = cell_xml(ref, cells[c], int(s.group(1)) if s else None, col_formats.get(c), styles)
+            inner = inner[:at] + new + inner[end:]
+            continue
+        if re.search(rb"<c\b(?![^>]*\sr=)", inner):
             raise Unsupported("a cell without its reference")
-        s = _ATTR_S.search(m.group(1))
-        existing.append((col_number(ref.group(1)), m.group(0), int(s.group(1)) if s else None))
-    by_col = {c: (xml, s) for c, xml, s in existing}
-    for c in cells:
-        old = by_col.get(c)
-        if old is not None and b't="shared"' in old[0] and b"ref=" in old[0]:
-            raise Unsupported("a changed cell holds a shared formula")
-    parts = []
-    for c in sorted(set(by_col) | set(cells)):
-        if c in cells:
-            old_s = by_col[c][1] if c in by_col else None
-            parts.append(cell_xml(f"{column_letter(c)}{r}", cells[c], old_s, col_formats.get(c), styles))
-        else:
-            parts.append(by_col[c][0])
-    return open_tag + b"".join(parts) + b"</row>"
+        # not there: insert it before the first cell to its right
+        new = cell_xml(ref, cells[c], None, col_formats.get(c), styles)
+        if not new:
+            continue
+        at = len(inner)
+        for m in _CELL_REF.finditer(inner):
+            if col_number(m.group(1)) > c:
+                at = m.start()
+                break
+        inner = inner[:at] + new + inner[at:]
+    return open_tag + inner + b"</row>"
 
 
 def _with_dimension(xml: bytes, max_row: int, max_col: int) -> bytes:
