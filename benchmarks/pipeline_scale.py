@@ -5,6 +5,7 @@ synthetic months of 2,000 and 20,000 entries, through the real workbook and ledg
     .venv/bin/python -m benchmarks.pipeline_scale                 # demo, 2,000 and 20,000, core at 100,000
     .venv/bin/python -m benchmarks.pipeline_scale 5000 100000     # other sizes through the workbook
     .venv/bin/python -m benchmarks.pipeline_scale --core 100000   # only the core
+    .venv/bin/python -m benchmarks.pipeline_scale --memory 20000  # heap bytes per parsed Time row
 
 Each size runs in its own process so that peak memory (ru_maxrss) belongs to that size alone. `main(argv)`
 prints one JSON line per measurement and returns them as a dict.
@@ -192,6 +193,30 @@ def run_core(n: int) -> dict:
     }
 
 
+def memory_per_entry(n: int = 20000) -> dict:
+    """Python heap bytes per Time row held after parsing the tab (tracemalloc), records and cells apart."""
+    import tracemalloc
+
+    from functions.sheet.contract import HeaderMap, load_contract
+    from functions.sheet.tables import parse_time_tab, row_values, source_cells
+
+    tab = load_contract().tab("Time")
+    hm = HeaderMap(tab, tab.headers)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    values = [tab.headers] + [row_values(hm, source_cells(e)) for e in synthetic_entries(n)]
+    cells = tracemalloc.get_traced_memory()[0]
+    table = parse_time_tab(values)
+    parsed = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(table.rows) == n
+    return {
+        "entries": n,
+        "cells_bytes_per_row": round((cells - base) / n),
+        "records_bytes_per_row": round((parsed - cells) / n),
+    }
+
+
 def run_demo() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
@@ -216,6 +241,10 @@ def main(argv: list[str] | None = None) -> dict:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--one"]:
         figures = run_size(int(argv[1]))
+        print(json.dumps(figures))
+        return figures
+    if argv[:1] == ["--memory"]:
+        figures = memory_per_entry(int(argv[1]) if len(argv) > 1 else 20000)
         print(json.dumps(figures))
         return figures
     if argv[:1] == ["--core-one"]:

@@ -239,6 +239,7 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
 
 
 _new = object.__new__
+_FIELDS_SET: dict[type, set[str]] = {}
 _set = object.__setattr__
 
 
@@ -250,7 +251,8 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
         return cls.model_validate(values)
     obj = _new(cls)
     _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(values))
+    # one set of field names for every record of a model (the records are frozen; a copy gets its own)
+    _set(obj, "__pydantic_fields_set__", _FIELDS_SET.get(cls) or _FIELDS_SET.setdefault(cls, set(cls.model_fields)))
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj

@@ -34,9 +34,12 @@ def _rows(wb: CalamineWorkbook, name: str) -> list[list[Any]]:
     start_row, start_col = sheet.start or (0, 0)
     pad = [None] * start_col
     rows: list[list[Any]] = [[] for _ in range(start_row)]
+    # A short text repeated down a column (a client, a person, a category) is held once, not once a row.
+    seen: dict[str, str] = {}
+    same = seen.setdefault
     for r in raw:
         # text (most cells) passes as it is; only empty cells, numbers and dates need a look
-        row = [v if type(v) is str and v else _value(v) for v in r]
+        row = [(same(v, v) if len(v) <= 40 else v) if type(v) is str and v else _value(v) for v in r]
         rows.append(pad + row if pad else row)
     while rows and all(v is None for v in rows[-1]):
         rows.pop()
