@@ -29,34 +29,21 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-from xml.etree import ElementTree
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.comments import Comment
-from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, InputError, InputErrors, Location
 from ..ports import Cell, CellBlock
 from ..values import clean_text
 from . import xlsx_patch
-from .contract import Column, Contract, HeaderMap, Tab, layout_problems, load_contract
+from .contract import Contract, HeaderMap, Tab, layout_problems, load_contract
 from .percent_cells import is_percent_format, percent_columns, with_percent_text
+from .xlsx_patch import merged_ranges
 from .xlsx_read import read_tabs
 
-HEADER_FILL = {
-    "source": "DCE6F1",  # blue-grey: filled by refresh
-    "review": "FFF2CC",  # yellow: yours to edit
-    "output": "E7E6E6",  # grey: written by the pipeline
-    "config": "FFF2CC",
-    "report": "E7E6E6",
-}
-OWNED_FILL = "F5F5F5"  # body of the pipeline's columns
-FLAG_FILL = "FCE4D6"  # a row with flags
+if TYPE_CHECKING:  # openpyxl (240 ms to import) is loaded only for a layout change or a whole rewrite
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
 NUMBER_FORMATS = {
     "date": "yyyy-mm-dd",
     "hours": "0.00##",  # 2 to 4 decimals: 0.5, 1.25, a timer's 0.7014
@@ -65,7 +52,6 @@ NUMBER_FORMATS = {
     "percent": "0.0%",
     "bool": '"TRUE";"TRUE";"FALSE"',
 }  # without it LibreOffice shows a boolean as 1 or 0
-MAX_ROWS = 1_048_576
 WRITTEN_TABS = ("Time", "Clients", "Preview", "Invoices", "Runs")  # tabs a run writes cell by cell
 
 
@@ -130,6 +116,8 @@ class LocalWorkbook:
             if problems:
                 raise InputErrors(problems, what=f"workbook {self.path.name}")
         else:
+            from openpyxl import Workbook
+
             wb = Workbook()
             wb.remove(wb.active)
             changes.append(f"created the workbook {self.path}")
@@ -190,61 +178,10 @@ class LocalWorkbook:
             next_col += 1
         header = [c.value for c in ws[1]]
         hm = HeaderMap(tab, header)
-        self._style(ws, tab, hm)
+        from .workbook_layout import style_tab
+
+        style_tab(ws, tab, hm, self.contract)
         return changes
-
-    def _style(self, ws: Worksheet, tab: Tab, hm: HeaderMap) -> None:
-        ws.freeze_panes = ws.cell(row=tab.freeze_rows + 1, column=tab.freeze_cols + 1).coordinate
-        ws.conditional_formatting = type(ws.conditional_formatting)()
-        ws.data_validations.dataValidation = []
-        last = get_column_letter(max(hm.width, 1))
-        for col in tab.columns:
-            i = hm.index[col.key] + 1
-            letter = get_column_letter(i)
-            cell = ws.cell(row=1, column=i)
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor=HEADER_FILL[col.owner])
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            note = col.note or self.contract.owners.get(col.owner, "")
-            cell.comment = Comment(f"{note}\n({self.contract.owners.get(col.owner, '')})".strip(), "invoicing")
-            dim = ws.column_dimensions[letter]
-            dim.width = header_width(col)
-            dim.hidden = col.hidden
-            body = f"{letter}2:{letter}{MAX_ROWS}"
-            if col.owner in ("source", "output") and tab.kind == "data":
-                ws.conditional_formatting.add(
-                    body, FormulaRule(formula=["TRUE"], fill=PatternFill("solid", bgColor=OWNED_FILL))
-                )
-            validation = self._validation(col)
-            if validation is not None:
-                validation.add(body)
-                ws.add_data_validation(validation)
-        if tab.name == "Time" and "flags" in hm.index:
-            flags = get_column_letter(hm.index["flags"] + 1)
-            ws.conditional_formatting.add(
-                f"A2:{last}{MAX_ROWS}",
-                FormulaRule(formula=[f"LEN(${flags}2)>0"], fill=PatternFill("solid", bgColor=FLAG_FILL)),
-            )
-        ws.auto_filter.ref = f"A1:{last}1"  # every tab: filter Time by date, Invoices and Runs by period
-        print_setup(ws, tab, last)
-
-    def _validation(self, col: Column) -> DataValidation | None:
-        if col.type == "category":
-            return DataValidation(
-                type="list",
-                formula1="Categories!$A$2:$A$500",
-                allow_blank=True,
-                showErrorMessage=True,
-                errorStyle="warning",
-                error="Pick a category from the Categories tab.",
-            )
-        if col.type == "bool" and col.owner in ("review", "config"):
-            return DataValidation(
-                type="list", formula1='"TRUE,FALSE"', allow_blank=True, showErrorMessage=True, error="TRUE or FALSE"
-            )
-        if col.choices:
-            return DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True)
-        return None
 
     # -- data -------------------------------------------------------------------------------------------
     def read(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
@@ -406,6 +343,8 @@ class LocalWorkbook:
 
     def _load(self) -> Workbook:
         try:
+            from openpyxl import load_workbook
+
             wb = load_workbook(self.path)
         except Exception as exc:  # a corrupt or foreign file: say which and why
             raise ConfigError(f"Cannot open the workbook {self.path}: {exc}") from exc
@@ -462,23 +401,6 @@ class LocalWorkbook:
                 stray.unlink(missing_ok=True)
 
 
-def header_width(col: Column) -> float:
-    """The contract's width, widened so the header sits beside the filter button, not under it."""
-    return float(max(col.width, len(col.header) + 4))
-
-
-def print_setup(ws: Worksheet, tab: Tab, last: str) -> None:
-    """Printed, a tab is landscape, its own columns only, its header row repeated on every page: one page
-    wide, or two for the Time tab's many columns (one would print them too small to read)."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 2 if tab.name == "Time" else 1
-    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
-    ws.print_area = f"A1:{last}{MAX_ROWS}"
-    ws.print_options.gridLines = True
-
-
 def glob_escape(name: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", name)
 
@@ -507,31 +429,3 @@ def _mode_for(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
-
-
-_NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-}
-_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
-
-
-def merged_ranges(path: Path) -> list[tuple[str, str]]:
-    """(tab, "T2:T3") for every merged range, read from the file's XML (no full load of the workbook)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
-            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-            targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", _NS)}
-            out = []
-            for sheet in book.findall("m:sheets/m:sheet", _NS):
-                target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
-                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                if member not in z.namelist():
-                    continue
-                data = z.read(member)
-                out += [(sheet.get("name", ""), m.decode()) for m in _MERGE_CELL.findall(data)]
-            return out
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
-        return []  # not a workbook this can read: loading it says why

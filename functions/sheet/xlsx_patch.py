@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from ..values import CELL_TEXT_LIMIT, clean_text
@@ -388,3 +389,31 @@ def cell_styles(z: zipfile.ZipFile, member: str, styles: Styles, cols: set[int])
             s = _ATTR_S.search(m.group(1))
             out[(int(ref.group(2)), c)] = styles.format_of(int(s.group(1))) if s else "General"
     return out
+
+
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
+
+
+def merged_ranges(path: Path) -> list[tuple[str, str]]:
+    """(tab, "T2:T3") for every merged range, read from the file's XML (no full load of the workbook)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", _NS)}
+            out = []
+            for sheet in book.findall("m:sheets/m:sheet", _NS):
+                target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
+                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                if member not in z.namelist():
+                    continue
+                data = z.read(member)
+                out += [(sheet.get("name", ""), m.decode()) for m in _MERGE_CELL.findall(data)]
+            return out
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+        return []  # not a workbook this can read: loading it says why
