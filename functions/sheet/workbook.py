@@ -297,7 +297,7 @@ class LocalWorkbook:
         wb.save(tmp)
         headers = {ws.title: [c.value for c in ws[1]] for ws in wb.worksheets}
         changes, col_formats = self._changes(blocks, headers)
-        layout = Path(tmp + ".layout")
+        layout = Path(tmp).with_name(Path(tmp).stem + ".layout.xlsx")  # a stray copy the next save removes
         os.replace(tmp, layout)
         try:
             xlsx_patch.patch_file(layout, tmp, changes, col_formats)
