@@ -267,6 +267,7 @@ class SheetSession:
         if self.blocks:
             self.store.write(self.blocks)
         self.blocks = []
+        gc.unfreeze()  # the run's records are the collector's again (a long-lived process frees their cycles)
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
@@ -286,7 +287,8 @@ class SheetSession:
 def paused_gc() -> Iterator[None]:
     """Reading a tab makes millions of small objects and no reference cycles: the cyclic collector would
     scan them over and over (15 % of a 100,000-row run). It is paused while they are made, and what is
-    alive afterwards is moved out of its reach (gc.freeze); reference counting still frees it."""
+    alive afterwards is moved out of its reach (gc.freeze) until the session commits; reference counting
+    still frees it."""
     was = gc.isenabled()
     gc.disable()
     try:
