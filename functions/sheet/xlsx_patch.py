@@ -36,6 +36,7 @@ _ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.DOTALL)
 _ROW_NUM = re.compile(rb'^<row\b[^>]*?\sr="(\d+)"')
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
 _CELL_REF = re.compile(rb'<c\b[^>]*?\sr="([A-Z]+)\d+"')
+_NO_REF = re.compile(rb"<c\b(?![^>]*\sr=)")
 _ATTR_R = re.compile(rb'\sr="([A-Z]+)(\d+)"')
 _ATTR_S = re.compile(rb'\ss="(\d+)"')
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
@@ -302,9 +303,19 @@ def _patch_row(
     for c in sorted(cells):
         ref = _letter(c) + row
         at = inner.find(b'<c r="%s"' % ref.encode())
-        if at < 0:  # written by a program that puts another attribute first
-            found = re.search(rb'<c\b[^>]*?\sr="%s"' % ref.encode(), inner)
-            at = found.start() if found else -1
+        insert_at = -1
+        if at < 0:  # not where openpyxl, Excel and LibreOffice put it: look at every cell's reference
+            if _NO_REF.search(inner):
+                raise Unsupported("a cell without its reference")
+            insert_at = len(inner)
+            for m in _CELL_REF.finditer(inner):
+                col = col_number(m.group(1))
+                if col == c:  # written by a program that puts another attribute first
+                    at = m.start()
+                    break
+                if col > c:
+                    insert_at = m.start()
+                    break
         if at >= 0:  # the cell is there: replace it, keeping its format
             head_end = inner.index(b">", at) + 1
             end = head_end if inner[head_end - 2 : head_end] == b"/>" else inner.index(b"</c>", head_end) + 4
@@ -315,17 +326,11 @@ def _patch_row(
             new = cell_xml(ref, cells[c], int(s.group(1)) if s else None, col_formats.get(c), styles)
             inner = inner[:at] + new + inner[end:]
             continue
-        if re.search(rb"<c\b(?![^>]*\sr=)", inner):
-            raise Unsupported("a cell without its reference")
         # not there: insert it before the first cell to its right
         new = cell_xml(ref, cells[c], None, col_formats.get(c), styles)
         if not new:
             continue
-        at = len(inner)
-        for m in _CELL_REF.finditer(inner):
-            if col_number(m.group(1)) > c:
-                at = m.start()
-                break
+        at = insert_at
         inner = inner[:at] + new + inner[at:]
     return open_tag + inner + b"</row>"
 
