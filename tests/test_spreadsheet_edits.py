@@ -446,6 +446,8 @@ def dying_save(self, filename):
     Path(filename).write_bytes(b"PK half a workbook")
     os._exit(9)
 Workbook.save = dying_save
+from functions.sheet import xlsx_patch  # the splice of changed cells dies the same way
+xlsx_patch.patch_file = lambda source, target, *rest: dying_save(None, target)
 LocalWorkbook(Path(sys.argv[1])).write([CellBlock("Runs", 5, 1, [["x"]])])
 """
 
