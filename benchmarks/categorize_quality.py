@@ -15,6 +15,9 @@ Data sets:
 - `agency` (default): a two-month agency the project has never seen (benchmarks/agency_months.py): 15
   people, 25 clients, 12 categories of its own, English/German/Spanish notes; scored as the issue's four
   figures (first month with no history; second month overall, on phrasings never seen, on phrasings seen).
+- `kanal`: a second generated agency designed apart from the first (benchmarks/agency_b.py): other
+  category names and meanings ("Discovery", "Build", "Care plan", "Copy"...), French, Portuguese and Dutch
+  notes written another way; the same four figures, so the first month is not measured where it was tuned.
 - `sample`: the demo agency's September (history/) and October (exports/) CSV exports with labels.
 - `messy`: built here, deterministic: notes the way people type them (abbreviations, typos, ticket ids,
   emojis, empty or one-word notes, misleading task columns, words shared by several categories), with
@@ -48,6 +51,8 @@ from functions.ports import CategorizeContext, CategorizeReport  # noqa: E402 - 
 
 SAMPLE = ROOT / "functions" / "sample"
 
+from benchmarks.agency_b import CATEGORIES as KANAL_CATEGORIES  # noqa: E402 - after the sys.path setup
+from benchmarks.agency_b import kanal_months  # noqa: E402 - after the sys.path setup
 from benchmarks.agency_months import CATEGORIES as AGENCY_CATEGORIES  # noqa: E402 - after the sys.path setup
 from benchmarks.agency_months import agency_months  # noqa: E402 - after the sys.path setup
 
@@ -382,6 +387,23 @@ def reviewed_history(month: Month, categories: tuple[Category, ...]) -> tuple[tu
     return rows, sum(r.category == r.suggested_category for r in rows) / max(len(rows), 1)
 
 
+def derived_kinds(train: Month, test: Month) -> dict[str, str]:
+    """For a data set that does not say: empty, vague, seen (the same normalized notes were in the first
+    month) or new."""
+    from functions.categorize.text import is_vague, normalize_notes
+
+    before = {normalize_notes(e.notes) for e in train.entries}
+    out = {}
+    for e in test.entries:
+        if not e.notes.strip():
+            out[e.ref] = "empty"
+        elif is_vague(e.notes):
+            out[e.ref] = "vague"
+        else:
+            out[e.ref] = "seen" if normalize_notes(e.notes) in before else "new"
+    return out
+
+
 def evaluate(
     name: str, train: Month, test: Month, categories: tuple[Category, ...], ask_below: float = 0.8
 ) -> dict[str, object]:
@@ -398,7 +420,7 @@ def evaluate(
     seconds_second = time.perf_counter() - t1
     seconds = time.perf_counter() - t0
 
-    kinds = getattr(test, "kinds", {}) or {}
+    kinds = getattr(test, "kinds", {}) or derived_kinds(train, test)
     per_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_src: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -494,13 +516,16 @@ def print_result(r: dict[str, object]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=["agency", "sample", "messy", "all"], default="agency")
+    parser.add_argument("--dataset", choices=["agency", "kanal", "sample", "messy", "all"], default="agency")
     parser.add_argument("--size", type=int, default=2000, help="entries per month of the messy set")
     parser.add_argument("--dump", type=Path, help="write the messy set as CSV (month,notes,task,...,label)")
     args = parser.parse_args(argv)
     if args.dataset in ("agency", "all"):
         first, second = agency_months(args.size)
         print_result(evaluate("agency (Hafenblick Studio, generated: Sep -> Oct)", first, second, AGENCY_CATEGORIES))
+    if args.dataset in ("kanal", "all"):
+        first, second = kanal_months(args.size)
+        print_result(evaluate("kanal (Kanal & Co, generated apart: Sep -> Oct)", first, second, KANAL_CATEGORIES))
     if args.dataset in ("sample", "all"):
         print_result(evaluate("sample (demo agency Sep -> Oct)", *sample_months(), load_categories()))
     if args.dataset in ("messy", "all"):

@@ -10,6 +10,8 @@ Scenarios, each on the messy labelled set of benchmarks/categorize_quality.py (2
 - cold: the first month with Claude, no history: everything rules cannot place goes to Claude;
 - warm: the previous month reviewed in the sheet: memory answers first, examples ride in the prompt;
 - re-run of warm in the same process, and in a new process with AI_CACHE_PATH (disk cache);
+- the confidence threshold on the demo's October with September reviewed: Claude asked about everything
+  rules and memory leave, against only what the offline chain places below AI_ASK_BELOW (0.8);
 - the real pipeline (refresh twice) on the demo agency's October exports, where a re-run asks nothing
   because rows already in the Time tab keep their suggestion.
 Each for the default model and for claude-haiku-4-5 (whose prompt cache needs a 4,096-token prefix).
@@ -26,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from categorize_quality import load_categories, messy_months, reviewed_history  # noqa: E402 - imported after the sys.path setup above
+from categorize_quality import load_categories, messy_months, reviewed_history, sample_months  # noqa: E402 - imported after the sys.path setup above
 
 from functions.categorize.chain import Chain  # noqa: E402 - imported after the sys.path setup above
 from functions.categorize.classifier import OfflineClassifier  # noqa: E402 - imported after the sys.path setup above
@@ -36,6 +38,7 @@ from functions.categorize.rules import RulesCategorizer  # noqa: E402 - imported
 from functions.models import TimeEntry  # noqa: E402 - imported after the sys.path setup above
 from functions.ports import CategorizeContext, CategorizeReport  # noqa: E402 - imported after the sys.path setup above
 from tests.emulators.anthropic import AnthropicEmulator  # noqa: E402 - imported after the sys.path setup above
+from tests.seeding import seed_categories  # noqa: E402 - imported after the sys.path setup above
 
 HEADER = (
     f"{'scenario':<44} {'model':<17} {'entries':>7} {'to AI':>6} {'reqs':>5} {'input':>8} "
@@ -81,6 +84,7 @@ def pipeline_runs(emu: AnthropicEmulator, model: str) -> list[str]:
             source=CsvSource(sorted((ROOT / "functions/sample/exports").glob("october_*.csv"))),
             categorizer=Chain([RulesCategorizer(), MemoryCategorizer(), claude, OfflineClassifier()]),
         )
+        seed_categories(services.sheet)  # the demo's categories, as `python main.py demo` seeds them
         for label in ("pipeline refresh, demo October", "pipeline refresh again (re-run)"):
             before = len(emu.requests)
             t0 = time.perf_counter()
@@ -99,7 +103,10 @@ def main() -> None:
     train, test = messy_months(2000)
     entries = list(test.entries)
     cold = CategorizeContext(categories=categories)
-    warm = CategorizeContext(categories=categories, history=reviewed_history(train, categories))
+    warm = CategorizeContext(categories=categories, history=reviewed_history(train, categories)[0])
+    sep, octo = sample_months()
+    demo = list(octo.entries)
+    demo_warm = CategorizeContext(categories=categories, history=reviewed_history(sep, categories)[0])
     print(HEADER)
     for model in (DEFAULT_MODEL, "claude-haiku-4-5"):
         with AnthropicEmulator() as emu, tempfile.TemporaryDirectory() as d:
@@ -126,6 +133,11 @@ def main() -> None:
                     warm,
                 )
             )
+            # What the confidence threshold saves: the demo's October with September reviewed, Claude asked
+            # about everything rules and memory leave (no threshold) against only what the offline chain is
+            # unsure of (below AI_ASK_BELOW, 0.8 by default).
+            for label, below in (("demo Oct, ask all memory leaves (no thr.)", 2.0), ("demo Oct, ask below 0.8", 0.8)):
+                print(chain_run(label, ClaudeCategorizer(settings(), ask_below=below), demo, demo_warm))
             for line in pipeline_runs(emu, model):
                 print(line)
 

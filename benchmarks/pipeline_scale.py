@@ -1,10 +1,14 @@
 """Wall time and peak memory of the offline pipeline: the demo, and refresh / preview / create-invoices on
-synthetic months of 2,000 and 20,000 entries, through the real workbook and ledger.
+synthetic months of 2,000 and 20,000 entries, through the real workbook and ledger; and the core alone
+(import + categorize + merge + billing, the sheet held in memory) on 100,000 entries.
 
-    .venv/bin/python -m benchmarks.pipeline_scale            # 2,000 and 20,000
-    .venv/bin/python -m benchmarks.pipeline_scale 5000       # other sizes
+    .venv/bin/python -m benchmarks.pipeline_scale                 # demo, 2,000 and 20,000, core at 100,000
+    .venv/bin/python -m benchmarks.pipeline_scale 5000 100000     # other sizes through the workbook
+    .venv/bin/python -m benchmarks.pipeline_scale --core 100000   # only the core
+    .venv/bin/python -m benchmarks.pipeline_scale --memory 20000  # heap bytes per parsed Time row
 
-Each size runs in its own process so that peak memory (ru_maxrss) belongs to that size alone.
+Each size runs in its own process so that peak memory (ru_maxrss) belongs to that size alone. `main(argv)`
+prints one JSON line per measurement and returns them as a dict.
 """
 
 from __future__ import annotations
@@ -90,30 +94,126 @@ def run_size(n: int) -> dict:
         seeding = SheetSession(services.sheet, ["Categories"])
         seeding.seed_config(["Categories"], ROOT / "functions" / "sample" / "config")
         seeding.commit()
-        times = {}
-        t = time.perf_counter()
+        times: dict[str, float] = {}
+        cpu: dict[str, float] = {}  # CPU seconds of this process: what a loaded machine does not inflate
+        t, c = time.perf_counter(), time.process_time()
         pipeline.refresh(services, period)
-        times["refresh_new"] = time.perf_counter() - t
-        t = time.perf_counter()
+        times["refresh_new"], cpu["refresh_new"] = time.perf_counter() - t, time.process_time() - c
+        t, c = time.perf_counter(), time.process_time()
         pipeline.refresh(services, period)
-        times["refresh_again"] = time.perf_counter() - t
+        times["refresh_again"], cpu["refresh_again"] = time.perf_counter() - t, time.process_time() - c
         # as a person: give every client a default rate, then approve the billable rows
         clients = services.sheet.read(["Clients"])["Clients"]
         rate_col = clients[0].index("Default Rate") + 1
         services.sheet.write([CellBlock("Clients", 2, rate_col, [[Decimal("120")] for _ in clients[1:]])])
         review_as_person(services, period)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         preview = pipeline.preview(services, period)
-        times["preview"] = time.perf_counter() - t
-        t = time.perf_counter()
+        times["preview"], cpu["preview"] = time.perf_counter() - t, time.process_time() - c
+        t, c = time.perf_counter(), time.process_time()
         created = pipeline.create_invoices(services, period)
-        times["create_invoices"] = time.perf_counter() - t
+        times["create_invoices"], cpu["create_invoices"] = time.perf_counter() - t, time.process_time() - c
     return {
         "entries": n,
         "invoices": created.created,
         "preview_invoices": len(preview.invoices),
         **{k: round(v, 2) for k, v in times.items()},
+        **{f"{k}_cpu": round(v, 2) for k, v in cpu.items()},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+class MemoryStore:
+    """The sheet held in memory (a list of rows per tab), so the core is measured without any file."""
+
+    def __init__(self) -> None:
+        from functions.sheet.contract import load_contract
+
+        self.tabs: dict[str, list[list]] = {t.name: [list(t.headers)] for t in load_contract().tabs}
+
+    def describe(self) -> str:
+        return "memory"
+
+    def ensure_layout(self, setup: bool = False) -> list[str]:
+        return []
+
+    def read(self, tabs):
+        return {name: [list(r) for r in self.tabs.get(name, [])] for name in tabs}
+
+    def write(self, blocks) -> None:
+        for b in blocks:
+            rows = self.tabs.setdefault(b.tab, [])
+            for r, values in enumerate(b.values, start=b.row - 1):
+                while len(rows) <= r:
+                    rows.append([])
+                row = rows[r]
+                if len(row) < b.col - 1 + len(values):
+                    row.extend([None] * (b.col - 1 + len(values) - len(row)))
+                row[b.col - 1 : b.col - 1 + len(values)] = values
+
+
+def run_core(n: int) -> dict:
+    """import + categorize + merge (refresh) and billing (preview) on n entries, the sheet in memory."""
+    from functions import pipeline
+    from functions.config import Settings, bootstrap
+    from functions.demo import review_as_person
+    from functions.models import Period
+    from functions.ports import CellBlock
+    from functions.sheet.session import SheetSession
+
+    period = Period.parse("2026-10")
+    entries = synthetic_entries(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = MemoryStore()
+        services = bootstrap(Settings(workdir=Path(tmp)), source=Source(entries), sheet=store)
+        seeding = SheetSession(store, ["Categories"])
+        seeding.seed_config(["Categories"], ROOT / "functions" / "sample" / "config")
+        seeding.commit()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t, c = time.perf_counter(), time.process_time()
+        pipeline.refresh(services, period)
+        refresh_s, refresh_cpu = time.perf_counter() - t, time.process_time() - c
+        clients = store.tabs["Clients"]
+        rate_col = clients[0].index("Default Rate") + 1
+        store.write([CellBlock("Clients", 2, rate_col, [[Decimal("120")] for _ in clients[1:]])])
+        review_as_person(services, period)
+        t, c = time.perf_counter(), time.process_time()
+        preview = pipeline.preview(services, period)
+        preview_s, preview_cpu = time.perf_counter() - t, time.process_time() - c
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "core_entries": n,
+        "core_invoices": len(preview.invoices),
+        "core_refresh_s": round(refresh_s, 2),
+        "core_billing_s": round(preview_s, 2),
+        "core_s": round(refresh_s + preview_s, 2),
+        "core_cpu_s": round(refresh_cpu + preview_cpu, 2),
+        "core_peak_rss_mb": round(peak, 1),
+        "core_rss_before_mb": round(before, 1),
+    }
+
+
+def memory_per_entry(n: int = 20000) -> dict:
+    """Python heap bytes per Time row held after parsing the tab (tracemalloc), records and cells apart."""
+    import tracemalloc
+
+    from functions.sheet.contract import HeaderMap, load_contract
+    from functions.sheet.tables import parse_time_tab, row_values, source_cells
+
+    tab = load_contract().tab("Time")
+    hm = HeaderMap(tab, tab.headers)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    values = [tab.headers] + [row_values(hm, source_cells(e)) for e in synthetic_entries(n)]
+    cells = tracemalloc.get_traced_memory()[0]
+    table = parse_time_tab(values)
+    parsed = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(table.rows) == n
+    return {
+        "entries": n,
+        "cells_bytes_per_row": round((cells - base) / n),
+        "records_bytes_per_row": round((parsed - cells) / n),
     }
 
 
@@ -128,22 +228,46 @@ def run_demo() -> dict:
     return {"demo_wall_s": round(wall, 2), "demo_peak_rss_mb": round(peak, 1)}
 
 
-def main(argv: list[str]) -> None:
-    if argv and argv[0] == "--one":
-        print(json.dumps(run_size(int(argv[1]))))
-        return
+def _child(args: list[str]) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.pipeline_scale", *args], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the measurements of `argv` (see the module docstring), print each, and return them:
+    {"demo": {...}, "20000": {...}, "core_100000": {...}}."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--one"]:
+        figures = run_size(int(argv[1]))
+        print(json.dumps(figures))
+        return figures
+    if argv[:1] == ["--memory"]:
+        figures = memory_per_entry(int(argv[1]) if len(argv) > 1 else 20000)
+        print(json.dumps(figures))
+        return figures
+    if argv[:1] == ["--core-one"]:
+        figures = run_core(int(argv[1]))
+        print(json.dumps(figures))
+        return figures
+    results: dict[str, dict] = {}
+    if argv[:1] == ["--core"]:
+        for n in [int(a) for a in argv[1:]] or [100_000]:
+            results[f"core_{n}"] = _child(["--core-one", str(n)])
+            print(json.dumps(results[f"core_{n}"]))
+        return results
     sizes = [int(a) for a in argv] or [2000, 20000]
-    print(json.dumps(run_demo()))
+    results["demo"] = run_demo()
+    print(json.dumps(results["demo"]))
     for n in sizes:
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.pipeline_scale", "--one", str(n)],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        print(out.strip())
+        results[str(n)] = _child(["--one", str(n)])
+        print(json.dumps(results[str(n)]))
+    if not argv:
+        results["core_100000"] = _child(["--core-one", "100000"])
+        print(json.dumps(results["core_100000"]))
+    return results
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

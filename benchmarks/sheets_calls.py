@@ -3,7 +3,7 @@
 It runs the real pipeline through the production Google Sheets adapter (gspread) against the local Sheets
 emulator, with a synthetic time source of N entries, the offline categorizer and the local ledger:
 
-    refresh #1 (empty sheet: layout + N new rows) -> a person approves every row (one USER_ENTERED write,
+    setup (layout + categories) -> refresh #1 (N new rows) -> a person approves every row (one USER_ENTERED write,
     not counted) -> refresh #2 (nothing changed) -> preview -> create_invoices -> create_invoices again
 
     .venv/bin/python -m benchmarks.sheets_calls            # 200, 2,000 and 20,000 rows
@@ -31,6 +31,7 @@ from functions.sheet.contract import load_contract
 from functions.sheet.gsheets import GoogleSheet, GoogleSheetsSettings
 from tests.emulators.google_certs import service_account_file
 from tests.emulators.sheets import CELL_LIMIT, SheetsEmulator
+from tests.seeding import seed_categories
 
 PERIOD = Period.parse("2026-10")
 CLIENTS = [f"Client {c:02d}" for c in range(25)]
@@ -118,6 +119,7 @@ def measure(n: int) -> dict[str, Any]:
         sheet = GoogleSheet.from_settings(
             GoogleSheetsSettings(spreadsheet_id=sid, credentials_file=sa, api_base_url=url, timeout_seconds=600)
         )
+        seed_categories(sheet)  # setup-sheet's part (not counted below: the counts start at refresh #1)
         services = bootstrap(
             Settings(workdir=Path(tmp) / "work", ai_enabled=False), sheet=sheet, source=SyntheticSource(n)
         )

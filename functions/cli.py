@@ -22,6 +22,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -139,13 +140,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--skip-bad-rows",
         action="store_true",
-        help="import the good rows of a file with errors, and list every row skipped",
+        help="import the good rows of a file (or the good records of an API source) with errors, and list "
+        "every one skipped",
     )
     p.add_argument(
         "--source",
-        choices=["harvest", "toggl"],
+        choices=["harvest", "toggl", "jira", "asana"],
+        action="append",
         default=None,
-        help="pull from the tracker's API instead of files (default: $TIME_SOURCE)",
+        help="pull from the tracker's API instead of files; repeat for several sources in one refresh "
+        "(default: $TIME_SOURCE, e.g. harvest,jira)",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="pull the whole month again from the API sources, not only what changed since their last sync "
+        "(also refreshes their cached names and people)",
     )
 
     sub.add_parser(
@@ -240,6 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="price a month for N clients, scaling the work per run from the Clients tab's count",
     )
+    p = sub.add_parser(
+        "archive",
+        parents=[common],
+        help="move closed, invoiced months of a Google Sheet to a second spreadsheet",
+        description="Move every Time row dated before --before that has an invoice number to the Time tab of "
+        "the spreadsheet --to (set up there if new; share it with the service account first), close the gap "
+        "and shrink the grid, so the sheet stays under Google's 10,000,000-cell limit. What moved is written "
+        "to the Runs tab. Safe to run again (rows already archived are not added twice). See docs/google.md.",
+    )
+    p.add_argument("--before", type=_period, required=True, metavar="YYYY-MM", help="archive months before this")
+    p.add_argument("--to", required=True, metavar="SPREADSHEET_ID", help="the archive spreadsheet's id (its URL)")
     return parser
 
 
@@ -400,14 +421,21 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     else:
         period = args.period or Period.parse(default_period())
     elsewhere = _outside_period(args, months, period)
-    source = csv_source(args.csv, skip_bad_rows=args.skip_bad_rows) if args.csv else build_source(settings, args.source)
+    source = (
+        csv_source(args.csv, skip_bad_rows=args.skip_bad_rows)
+        if args.csv
+        else build_source(settings, args.source, args.skip_bad_rows)
+    )
     services = bootstrap(settings, job="refresh", source=source)
     if source is None and not args.json:
         err.print(
-            "No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source harvest|toggl. "
+            "No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source "
+            "harvest|toggl|jira|asana. "
             "Refreshing suggestions and flags of the rows already in the sheet."
         )
-    summary = pipeline.refresh(services, period, progress=_progress(args))
+    summary = pipeline.refresh(
+        services, period, progress=_progress(args), full=args.full, skip_bad_rows=args.skip_bad_rows
+    )
     summary.warnings += elsewhere
     _emit(args, summary.as_json(), lambda: _print_refresh(summary))
     return 0
@@ -744,7 +772,24 @@ def cmd_cost(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_archive(args: argparse.Namespace) -> int:
+    from .sheet.archive import archive
+    from .sheet.gsheets import GoogleSheet
+
+    services = bootstrap(_settings(args))
+    if not isinstance(services.sheet, GoogleSheet):
+        raise ConfigError("archive moves rows between Google Sheets; set SHEET=google (the workbook has no limit).")
+    target = GoogleSheet(args.to, services.sheet.http, services.sheet.contract, services.sheet.account)
+    with services.lock("archive") if services.lock else nullcontext():
+        result = archive(services.sheet, target, args.before)
+    payload = {"ok": True, "moved": result.moved, "appended": result.appended, "months": result.months}
+    payload |= {"invoices": result.invoices, "cells_before": result.cells_before, "cells_after": result.cells_after}
+    _emit(args, payload, lambda: out.print(f"{result.detail}; the sheet now holds {result.cells_after:,} cells."))
+    return 0
+
+
 COMMANDS = {
+    "archive": cmd_archive,
     "cost": cmd_cost,
     "demo": cmd_demo,
     "refresh": cmd_refresh,
@@ -801,10 +846,14 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
         f"{s.imported} imported: {s.new} new, {s.updated} updated, {s.unchanged} unchanged, "
         f"{s.held_changes} source changes held for review (approved rows), {s.gone} gone from the source."
     )
+    for m in s.milestones:
+        out.print(f"Milestone {m}", markup=False)
     if s.suggestions:
         out.print("Suggestions: " + ", ".join(f"{k} {v}" for k, v in sorted(s.suggestions.items())))
     if s.accuracy:
         out.print("Suggestions kept by reviewers: " + ", ".join(f"{k} {v}" for k, v in s.accuracy.items()))
+    for month, kept in list(s.accuracy_by_month.items())[:3]:  # the Runs tab keeps the last 12 months
+        out.print(f"  in {month}: {kept}", markup=False)
     for note in s.ai_notes:  # what Claude did, said once (not a warning)
         out.print(note, markup=False)
     if s.new_clients:
@@ -849,6 +898,8 @@ def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
         out.print("Totals: " + ", ".join(fmt_money(v, k) for k, v in s.totals.items()))
     if s.invoices and s.command == "create-invoices" and not s.dry_run:
         out.print(f"{s.created} created, {s.existing} already existed (nothing is created twice).")
+    for note in s.ai_notes:  # how the line descriptions were written, said once (not a warning)
+        out.print(note, markup=False)
     for client, why in s.held.items():
         out.print(f"[yellow]Held[/yellow] {client}: {why}", markup=True)
     _print_warnings(s.warnings, "Preview tab")

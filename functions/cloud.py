@@ -161,7 +161,9 @@ def _services(cfg: CloudSettings, command: str, caller: str) -> Any:
             raise ConfigError(f"INVOICING_SOURCE_CSV matches no file ({cfg.source_csv}).")
         overrides["source"] = csv_source([Path(p) for p in paths])
     elif command == "refresh":
-        overrides["source"] = build_source(settings)  # TIME_SOURCE=harvest|toggl; None only re-syncs the sheet
+        overrides["source"] = build_source(
+            settings
+        )  # TIME_SOURCE=harvest|toggl|jira|asana, or several; None re-syncs the sheet
     services = bootstrap(settings, job=command, **overrides)
     store = store_lock(services.sheet, settings.workdir, holder=caller)
     # every writing job of this instance queues on one name, then on the store's lock shared with the CLI
@@ -175,7 +177,8 @@ Runner = Callable[[Any, Period, dict[str, Any], logs.StageLog], Any]
 def _run_refresh(services: Any, period: Period, body: dict[str, Any], stages: logs.StageLog) -> Any:
     from . import pipeline
 
-    return pipeline.refresh(services, period, progress=stages)
+    # {"full": true} pulls the month in full from the API sources (refresh --full); a scheduled job may send it
+    return pipeline.refresh(services, period, full=body.get("full") is True, progress=stages)
 
 
 def _run_preview(services: Any, period: Period, body: dict[str, Any], stages: logs.StageLog) -> Any:

@@ -3,7 +3,8 @@
 Everything has an offline default: a local workbook, CSV exports, the offline categorizer and the SQLite
 ledger in a work directory. Production adapters are chosen by environment variables:
 
-    TIME_SOURCE=harvest|toggl (HARVEST_* / TOGGL_*: see docs/harvest.md, docs/toggl.md)
+    TIME_SOURCE=harvest|toggl|jira|asana, or several: harvest,jira (HARVEST_* / TOGGL_* / JIRA_* / ASANA_*:
+                see docs/harvest.md, docs/toggl.md, docs/jira.md, docs/asana.md)
     SHEET=google        (GOOGLE_SHEET_ID, credentials: see docs/google.md)
     ACCOUNTING=quickbooks (QBO_*: see docs/quickbooks.md)
     ACCOUNTING=stripe   (STRIPE_*: see docs/stripe.md)
@@ -44,6 +45,8 @@ class Services:
     settings: Settings | None = None
     build_categorizer: Callable[[], Categorizer] | None = field(default=None, repr=False)
     _categorizer: Categorizer | None = field(default=None, init=False, repr=False)
+    # The Claude writer of client-facing line descriptions (functions/describe), or None for the offline one.
+    build_describer: Callable[[], Any] | None = field(default=None, repr=False)
 
     @property
     def categorizer(self) -> Categorizer:
@@ -76,6 +79,18 @@ def build_categorizer(settings: Settings) -> Categorizer:
                 stages.append(claude)
     stages.append(OfflineClassifier())
     return Chain(stages)
+
+
+def build_describer(settings: Settings) -> Any:
+    """Claude for the line descriptions when AI_ENABLED, AI_DESCRIBE and a key say so; else None (offline)."""
+    if not settings.ai_enabled:
+        return None
+    claude = settings.claude
+    if not (claude.active and claude.ai_describe):
+        return None
+    from .describe.claude import ClaudeWriter
+
+    return ClaudeWriter.from_settings(claude)
 
 
 def build_sheet(settings: Settings) -> SheetStore:
@@ -117,9 +132,35 @@ def build_accounting(settings: Settings, sheet: SheetStore | None = None) -> Acc
     )
 
 
-def build_source(settings: Settings, name: str | None = None) -> TimeSource | None:
-    """The tracker API that refresh pulls from (TIME_SOURCE, or `name`); None for csv (files come per run)."""
-    name = name or settings.time_source
+def build_source(
+    settings: Settings, name: str | Sequence[str] | None = None, skip_bad_records: bool = False
+) -> TimeSource | None:
+    """The tracker API(s) refresh pulls from (TIME_SOURCE, or `name`: one or several); None for csv (files come
+    per run). Several sources come back as one (sources/sync.MultiSource), each entry keyed by its own source."""
+    names = ([name] if isinstance(name, str) else list(name or [])) or settings.time_sources
+    names = list(dict.fromkeys(n for n in names if n and n != "csv"))
+    if len(names) > 1:
+        from .sources.sync import MultiSource
+
+        built = [(n, build_source(settings, n, skip_bad_records)) for n in names]
+        return MultiSource([(n, s) for n, s in built if s is not None])
+    if not names:
+        return None
+    name = names[0]
+    if name == "jira":
+        from .sources.jira import JiraSource
+
+        jira = settings.jira
+        return JiraSource.from_settings(
+            jira.model_copy(update={"skip_bad_records": True}) if skip_bad_records else jira
+        )
+    if name == "asana":
+        from .sources.asana import AsanaSource
+
+        asana = settings.asana
+        return AsanaSource.from_settings(
+            asana.model_copy(update={"skip_bad_records": True}) if skip_bad_records else asana
+        )
     if name == "harvest":
         from .sources.harvest import HarvestSource
 
@@ -157,6 +198,7 @@ def bootstrap(settings: Settings | None = None, job: str | None = None, **overri
     parts["lock"] = overrides.pop("lock", None) or store_lock(parts["sheet"], settings.workdir)
     categorizer = overrides.pop("categorizer", None)
     parts["build_categorizer"] = overrides.pop("build_categorizer", lambda: build_categorizer(settings))
+    parts["build_describer"] = overrides.pop("build_describer", lambda: build_describer(settings))
     parts.update(overrides)
     services = Services(**parts)
     if categorizer is not None:

@@ -4,8 +4,9 @@ on the same store takes the same lock (`store_lock`):
 
 - a local workbook: an OS file lock next to it (`.invoicing.xlsx.lock`), released by the OS if the process
   dies, so a crash never leaves a stale lock;
-- a Google Sheet: a lease in the sheet itself (`GoogleSheet.lease`: holder and expiry written into a cell,
-  then read back), which every process that can reach the sheet sees; a crashed holder's lease expires.
+- a Google Sheet: no lock to take; every write is a compare-and-set on the version the run read
+  (`GoogleSheet.lease` only names the run; sheet/gsheets_write.py), so of two runs at once the second's
+  write is refused whole and it is told to run again, whichever process runs it; a crash holds nothing.
 
     with store_lock(services.sheet, workdir)("refresh"):
         ...

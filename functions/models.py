@@ -243,6 +243,16 @@ class InvoiceLine(Frozen):
     tax_code: str = ""
     entry_refs: tuple[str, ...] = ()
     detail: tuple[str, ...] = ()  # people-readable audit notes (rule applied, rounding, ...)
+    # What the client reads (functions/describe, or a person's edit in Preview); `description` is the
+    # engine's own text, which stays in Preview. Not part of the content hash, so a reworded line is
+    # still the same invoice.
+    client_description: str = ""
+    description_by: str = ""  # who wrote client_description: ai, offline, rules or edited (see describe.known)
+
+    @property
+    def shown_description(self) -> str:
+        """The line's text on the document, in the ledger and in the accounting system."""
+        return self.client_description or self.description
 
     @field_validator("quantity", "unit_price", "amount", "raw_hours", mode="before")
     @classmethod
@@ -252,6 +262,33 @@ class InvoiceLine(Frozen):
     @property
     def accounting_item(self) -> str:
         return self.item or self.line_item
+
+
+class Party(Frozen):
+    """Who sends or receives an invoice, as its document shows them; blank fields are left out."""
+
+    name: str = ""
+    address: str = ""  # one line of the address per line of text
+    contact: str = ""
+    email: str = ""
+    phone: str = ""
+    tax_id: str = ""
+
+
+class Letterhead(Frozen):
+    """What a client's invoice document says besides its lines: the agency (Agency tab, else settings), the
+    client's billing details (Clients tab), how to pay, tax rates the documents may compute, and the client's
+    rounding rule in words. Documents only: `InvoiceDraft.content_hash` leaves it out."""
+
+    agency: Party = Party()
+    logo: bytes = b""  # a PNG or JPEG
+    payment: str = ""  # bank details, one per line
+    pay_link: str = ""
+    footer: str = ""
+    tax_rates: tuple[tuple[str, Decimal], ...] = ()  # (tax code, rate as a fraction: 0.2 for 20 %)
+    bill_to: Party = Party()
+    rounding: str = ""  # "each entry rounded up to 15 min"
+    unset: str = ""  # with no agency name set: the sentence that says what to set, shown as the sender
 
 
 class InvoiceDraft(Frozen):
@@ -267,6 +304,7 @@ class InvoiceDraft(Frozen):
     memo: str = ""
     tax_code: str = ""
     lines: tuple[InvoiceLine, ...]
+    letterhead: Letterhead | None = None  # for documents (functions.sheet.agency_tab); not in content_hash
 
     @computed_field  # type: ignore[prop-decorator]  # mypy refuses any decorator over @property; pydantic's documented way
     @property

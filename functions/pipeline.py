@@ -13,20 +13,24 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .billing.engine import BillingResult, compute_invoices
-from .categorize.chain import accuracy_by_source
+from .categorize.chain import accuracy_by_month, accuracy_by_source, accuracy_text
 from .categorize.claude_cost import parse_cost
 from .config import Services
+from .describe.lines import DescribeReport, describe_result
 from .errors import InputError, InputErrors, Location, PartialCreateError
 from .models import CreatedInvoice, Period, TimeEntry, TimeRow
 from .money import hours_shown
-from .ports import CategorizeContext, CategorizeReport, Progress, no_progress
+from .ports import CategorizeContext, CategorizeReport, ImportResult, Progress, SkippedRow, SyncMark, no_progress
 from .sheet.merge import merge
+from .sheet.preview_tab import previous_descriptions
 from .sheet.session import CONFIG_TABS, SheetSession
+from .sources import sync
 from .summaries import (
     ClientHours,
     CreateSummary,
@@ -60,6 +64,13 @@ def _locked(services: Services, job: str) -> AbstractContextManager[Any]:
     return services.lock(job) if services.lock else nullcontext()
 
 
+def near_cell_limit(sheet: object) -> list[str]:
+    """A store that knows its size (a Google Sheet) says when it nears its cell limit, with what to do."""
+    capacity = getattr(sheet, "capacity", None)
+    note = capacity()[1] if callable(capacity) else ""
+    return [note] if note else []
+
+
 NO_CATEGORIES = (
     "the Categories tab is empty, so there is nothing to suggest. List your agency's billing categories there "
     "(Category, Meaning, Billable, Line Item, Keywords), or start from a CSV with "
@@ -68,24 +79,38 @@ NO_CATEGORIES = (
 
 
 def refresh(
-    services: Services, period: Period, progress: Progress = no_progress, config_dir: Path | None = None
+    services: Services,
+    period: Period,
+    progress: Progress = no_progress,
+    config_dir: Path | None = None,
+    full: bool = False,
+    skip_bad_rows: bool = False,
 ) -> RefreshSummary:
-    """Pull entries from the source, suggest categories, and merge them into the Time tab."""
+    """Pull entries from the source (only what changed since its watermark, unless `full`), suggest
+    categories, and merge them into the Time tab. `skip_bad_rows` skips (and lists) entries of Jira or Asana
+    whose project no client maps, instead of stopping."""
     calls = calls_so_far()  # the run's API calls are counted from here, the lock's included
     with _locked(services, "refresh"):
-        return _refresh(services, period, progress, config_dir, calls)
+        return _refresh(services, period, progress, config_dir, calls, full, skip_bad_rows)
 
 
 def _refresh(
-    services: Services, period: Period, progress: Progress, config_dir: Path | None, calls: dict[str, int]
+    services: Services,
+    period: Period,
+    progress: Progress,
+    config_dir: Path | None,
+    calls: dict[str, int],
+    full: bool = False,
+    skip_bad_rows: bool = False,
 ) -> RefreshSummary:
     started = time.perf_counter()
     summary = RefreshSummary(
         command="refresh", period=str(period), **run_id(services.clock), sheet=services.sheet.describe()
     )
     summary.layout_changes = services.sheet.ensure_layout()
+    summary.warnings += near_cell_limit(services.sheet)
     progress(1, 5, "reading the sheet")
-    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Runs"])
+    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "People", "Runs", "Sync"])
     if config_dir is not None:  # the demo brings its own agency's settings
         sheet.seed_config(CONFIG_TABS, config_dir)
     book, warnings = sheet.book(stop_on=("Rules", "Categories"))
@@ -101,12 +126,23 @@ def _refresh(
 
     progress(2, 5, "importing time entries")
     incoming: tuple[TimeEntry, ...] = ()
-    covers: tuple[str, ...] = ()
+    result = ImportResult(())
+    people = sheet.people()
+    marks_before: dict[tuple[str, str], SyncMark] = {}
+    unmapped: list[InputError] = []
     if services.source is not None:
-        result = services.source.fetch(period, progress)
-        incoming, covers = result.entries, result.covers
+        full = full or held_for_full(table.rows)
+        marks_before = sheet.sync_marks()
+        result = sync.fetch(services.source, period, marks_before, services.clock(), full, progress, _sync(services))
+        mapped, unmapped = sheet.client_keys().apply(result.entries)
+        if unmapped and not skip_bad_rows:
+            raise InputErrors(unmapped, what="time entries (--skip-bad-rows lists and skips them)")
+        incoming = people.apply(mapped)
         summary.sources = list(result.descriptions)
         summary.skipped_rows = [f"{s.where}: {s.reason}" for s in result.skipped]
+        summary.skipped_rows += [str(e) for e in unmapped]
+        summary.source_failures = list(result.failures)
+        summary.warnings += list(result.failures)
     summary.imported = len(incoming)
 
     progress(3, 5, "suggesting categories")
@@ -136,10 +172,21 @@ def _refresh(
     summary.accuracy = {
         src: f"{kept}/{made} ({kept / made:.0%})" for src, (kept, made) in accuracy_by_source(table.rows).items()
     }
+    summary.accuracy_by_month = {m: accuracy_text(a) for m, a in accuracy_by_month(table.rows).items()}
 
     progress(4, 5, "merging")
-    merged = merge(table.rows, incoming, suggestions, covers=covers, period=period)
+    merged = merge(
+        table.rows,
+        incoming,
+        suggestions,
+        covers=result.covers,
+        period=period,
+        deleted=result.deleted,
+        incremental=result.incremental,
+    )
     sheet.apply_merge(merged)
+    sheet.save_marks(_held_marks(result.marks, marks_before, result.skipped, unmapped))
+    summary.milestones = sheet.fill_milestones(result.milestones, period)
     summary.warnings += merged.notes
     s = merged.stats
     summary.new, summary.updated, summary.unchanged = s.new, s.updated, s.unchanged
@@ -156,10 +203,54 @@ def _refresh(
 
     summary.seconds = time.perf_counter() - started
     summary.measure(calls, ai_requests=report.requests)
-    sheet.log_run(summary, "ok", _refresh_detail(summary), ai_usage=summary.ai_usage)
+    status = "partial" if summary.source_failures else "ok"
+    kept = "; ".join(f"{m}: {text}" for m, text in summary.accuracy_by_month.items())
+    sheet.log_run(
+        summary,
+        status,
+        _refresh_detail(summary),
+        errors="; ".join(summary.source_failures),
+        ai_usage=summary.ai_usage,
+        reviewer_accuracy=kept,
+    )
     progress(5, 5, "writing the sheet")
     sheet.commit()
     return summary
+
+
+def _sync(services: Services) -> sync.SyncOptions:
+    s = services.settings
+    if s is None:
+        return sync.SyncOptions()
+    return sync.SyncOptions(
+        overlap=timedelta(minutes=s.sync_overlap_minutes), full_after=timedelta(hours=s.sync_full_after_hours)
+    )
+
+
+def _held_marks(
+    marks: Sequence[SyncMark],
+    before: dict[tuple[str, str], SyncMark],
+    skipped: Sequence[SkippedRow],
+    unmapped: Sequence[InputError],
+) -> list[SyncMark]:
+    """The new watermarks, except for a source some of whose records were skipped: it keeps its old mark (none
+    on a first sync), so the skipped records are read again once they are fixed (a Clients mapping, a worklog's
+    author), instead of being left behind the watermark."""
+    refs = [s.where for s in skipped] + [e.location.entry or "" for e in unmapped if e.location]
+    held = {ref.split(":")[0] for ref in refs if ":" in ref}
+    out = []
+    for m in marks:
+        if m.source not in held:
+            out.append(m)
+        elif (m.source, m.period) in before:
+            out.append(before[(m.source, m.period)])
+    return out
+
+
+def held_for_full(rows: Sequence[TimeRow]) -> bool:
+    """A change held on an approved row, and the row is no longer approved: an incremental fetch would not send
+    the entry again (it has not changed since), so this refresh pulls the month in full to apply it."""
+    return any("Changed in the source after approval" in r.flags and not (r.approved or r.invoiced) for r in rows)
 
 
 def _refresh_detail(summary: RefreshSummary) -> str:
@@ -207,6 +298,26 @@ def _bill(services: Services, period: Period, sheet: SheetSession) -> tuple[Bill
     return sheet.located(result), table.rows, warnings
 
 
+def _describe(
+    services: Services, sheet: SheetSession, result: BillingResult, rows: list[TimeRow]
+) -> tuple[BillingResult, DescribeReport]:
+    """Every line's client-facing description: a person's edit from Preview, else Claude's, else offline."""
+    book, _ = sheet.book()
+    previous = previous_descriptions(sheet.tables.get("Preview"), [*result.drafts, *result.held_drafts.values()])
+    writer = services.build_describer() if services.build_describer else None
+    return describe_result(result, {r.entry.ref: r.entry for r in rows}, book, previous, writer)
+
+
+def _describe_summary(summary: InvoicesSummary, described: DescribeReport, services: Services) -> None:
+    model = services.settings.claude.ai_model if services.settings and described.usage.requests else ""
+    summary.ai_notes.append(described.summary(model))
+    summary.warnings += described.notes
+    u = described.usage
+    summary.ai_input_tokens += u.input_tokens + u.cache_write_tokens
+    summary.ai_output_tokens += u.output_tokens
+    summary.ai_cost += u.cost.quantize(Decimal("0.000001"))
+
+
 def _invoices_summary(
     command: str, services: Services, period: Period, result: BillingResult, warnings: list[str]
 ) -> InvoicesSummary:
@@ -234,12 +345,16 @@ def _preview(services: Services, period: Period, calls: dict[str, int], progress
     progress(1, 3, "reading the sheet")
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
     progress(2, 3, "computing the invoices")
-    result, _, warnings = _bill(services, period, sheet)
+    result, rows, warnings = _bill(services, period, sheet)
+    result, described = _describe(services, sheet, result, rows)
+    warnings += [str(e) for e in sheet.letterheads(services.settings, _logo_folders(services))[1]]
     summary = _invoices_summary("preview", services, period, result, warnings)
+    summary.warnings += near_cell_limit(services.sheet)
+    _describe_summary(summary, described, services)
     progress(3, 3, "writing the Preview tab")
     sheet.write_preview(result)
     summary.seconds = time.perf_counter() - started
-    summary.measure(calls)
+    summary.measure(calls, ai_requests=described.usage.requests)
     sheet.log_run(
         summary,
         "ok",
@@ -272,11 +387,17 @@ def _create(
 ) -> CreateSummary:
     started = time.perf_counter()
     services.sheet.ensure_layout()
-    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Invoices", "Runs"])
+    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
     result, rows, warnings = _bill(services, period, sheet)
+    result, described = _describe(services, sheet, result, rows)
     summary = _invoices_summary("create-invoices", services, period, result, warnings)
+    summary.warnings += near_cell_limit(services.sheet)
+    _describe_summary(summary, described, services)
     summary.dry_run = dry_run
-    drafts = list(result.drafts)
+    heads, head_problems = sheet.letterheads(services.settings, _logo_folders(services))
+    if head_problems:
+        raise InputErrors(head_problems, what="Agency and Clients tabs")
+    drafts = heads.apply(result.drafts)  # the documents' sender and bill-to; not part of what is invoiced
     system = services.accounting.describe()
     problems = services.accounting.check(drafts, create_missing=create_missing and not dry_run)
     if problems:
@@ -291,7 +412,7 @@ def _create(
         # Some exist, some were refused: mark the ones that exist now, then report the rest.
         sheet.mark_invoiced(exc.created, system)
         _mark_milestones(sheet, result, exc.created)
-        summary.measure(calls)
+        summary.measure(calls, ai_requests=described.usage.requests)
         sheet.log_run(summary, "partial", f"{len(exc.created)} created", errors=str(exc))
         sheet.commit()
         raise
@@ -319,7 +440,7 @@ def _create(
     docs = {str(Path(c.document).parent) for c in created if c.document}
     summary.documents = docs.pop() if len(docs) == 1 else ""
     summary.seconds = time.perf_counter() - started
-    summary.measure(calls)
+    summary.measure(calls, ai_requests=described.usage.requests)
     sheet.log_run(
         summary,
         "ok",
@@ -327,6 +448,13 @@ def _create(
     )
     sheet.commit()
     return summary
+
+
+def _logo_folders(services: Services) -> list[Path]:
+    """Where a logo's file name is looked for: the work folder, then the demo agency's config folder."""
+    from .sheet.seed import DEFAULT_CONFIG
+
+    return [*([services.settings.workdir] if services.settings else []), DEFAULT_CONFIG]
 
 
 def _mark_milestones(sheet: SheetSession, result: BillingResult, created: Sequence[CreatedInvoice]) -> None:

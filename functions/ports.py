@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -53,11 +54,60 @@ class ImportResult:
     skipped: tuple[SkippedRow, ...] = ()
     covers: tuple[str, ...] = ()
     descriptions: tuple[str, ...] = ()  # e.g. "october_harvest.csv: Harvest detailed export, 412 rows"
+    # An incremental fetch (functions/sources/sync.py): the sources that sent only what changed (their other
+    # rows are unchanged, not gone), the entry refs the source says were deleted, the watermarks to keep.
+    incremental: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    marks: tuple[SyncMark, ...] = ()
+    failures: tuple[str, ...] = ()  # a source of several that could not be read, as a sentence; the others landed
+    milestones: tuple[SourceMilestone, ...] = ()  # milestones the source reports (Asana), for the Rules tab
+
+
+@dataclass(frozen=True)
+class SourceMilestone:
+    """A milestone in the tracker (an Asana task with resource_subtype=milestone) and whether it is done."""
+
+    source: str
+    gid: str
+    name: str
+    completed: bool
+    completed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class SyncMark:
+    """Where a source's last successful sync of a month stands (a row of the Sync tab).
+
+    `watermark` is when that sync started (UTC, ISO 8601): the next one asks for what changed since a little
+    before it (the overlap window). `state` is the source's small cache (JSON), e.g. Harvest's web address.
+    """
+
+    source: str
+    period: str
+    watermark: str
+    full_sync: str = ""  # when the last full sync of the month started
+    state: str = ""
 
 
 @runtime_checkable
 class TimeSource(Protocol):
     def fetch(self, period: Period, progress: Progress = no_progress) -> ImportResult: ...
+
+
+@runtime_checkable
+class IncrementalSource(Protocol):
+    """A source that can send only what changed since a moment (`since` None: everything, a full fetch).
+
+    `state` is what it cached at its last sync (the Sync tab's State cell, parsed); it hands its new state
+    back in `ImportResult.marks` (watermarks are stamped by functions/sources/sync.py)."""
+
+    name: str
+
+    def fetch(self, period: Period, progress: Progress = no_progress) -> ImportResult: ...
+
+    def fetch_changes(
+        self, period: Period, since: datetime | None, state: Mapping[str, Any], progress: Progress = no_progress
+    ) -> ImportResult: ...
 
 
 @dataclass(frozen=True)

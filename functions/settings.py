@@ -47,6 +47,7 @@ if typing.TYPE_CHECKING:
     from .accounting.xero_client import XeroSettings
 
 WORKBOOK_NAME = "invoicing.xlsx"
+TIME_SOURCES = ("csv", "harvest", "toggl", "jira", "asana")
 LEDGER_NAME = "ledger.sqlite"
 DOCUMENTS_DIR = "invoices"
 
@@ -106,6 +107,42 @@ class TogglSettings(Section):
     timeout_seconds: float = Field(30.0, gt=0)
     retry_budget_seconds: float = Field(120.0, ge=0)  # total time a fetch may spend waiting to retry
     backoff_seconds: float = Field(1.0, ge=0)
+
+
+class JiraSettings(Section):
+    """JIRA_*: Jira Cloud worklogs (docs/jira.md). The API token (or OAuth access token) is secret."""
+
+    model_config = SettingsConfigDict(env_prefix="JIRA_")
+
+    site: str = ""  # your-site.atlassian.net (links go to https://SITE/browse/KEY)
+    email: str = ""  # the Atlassian account of the API token (Basic auth)
+    api_token: SecretStr = SecretStr("")  # id.atlassian.com > Security > API tokens
+    oauth_token: SecretStr = SecretStr("")  # OAuth 2.0 (3LO) access token instead of email + API token
+    cloud_id: str = ""  # with OAuth: requests go to https://api.atlassian.com/ex/jira/{cloud_id}
+    base_url: str = ""  # blank: https://SITE (or the OAuth gateway); the local emulator in tests
+    client_by: Literal["project", "component", "label"] = "project"  # what names the client in the Clients tab
+    billable_label: str = ""  # when set, only worklogs on issues with this label are billable
+    chunk_size: int = Field(1000, ge=1, le=1000)  # worklog ids per POST /worklog/list (Jira's maximum)
+    timeout_seconds: float = Field(30.0, gt=0)
+    retry_budget_seconds: float = Field(120.0, ge=0)
+    max_attempts: int = Field(6, ge=1)
+    skip_bad_records: bool = False  # import the good worklogs and list the bad ones (like --skip-bad-rows)
+
+
+class AsanaSettings(Section):
+    """ASANA_*: Asana time-tracking entries and milestones (docs/asana.md). The token is secret."""
+
+    model_config = SettingsConfigDict(env_prefix="ASANA_")
+
+    token: SecretStr = SecretStr("")  # a personal access token (My settings > Apps > Developer apps)
+    projects: str = ""  # project gids to read, comma separated; blank: every project of PORTFOLIO
+    portfolio: str = ""  # a portfolio gid whose projects are read
+    base_url: str = "https://app.asana.com/api/1.0"
+    page_size: int = Field(100, ge=1, le=100)  # Asana's maximum limit
+    timeout_seconds: float = Field(30.0, gt=0)
+    retry_budget_seconds: float = Field(120.0, ge=0)
+    max_attempts: int = Field(6, ge=1)
+    skip_bad_records: bool = False
 
 
 class GoogleSheetsSettings(Section):
@@ -199,6 +236,10 @@ class ClaudeSettings(Section):
     ai_effort: Literal["", "low", "medium", "high"] = "low"  # "" for models without the effort control
     ai_max_output_tokens: int = Field(6000, ge=256)
     ai_ask_below: float = Field(0.8, ge=0.0, le=2.0)  # only entries the offline stages place below this go to Claude
+    # Client-facing invoice line descriptions (functions/describe, docs/line-descriptions.md): Claude writes
+    # them when this and AI_ENABLED are true and a key is set, within their own time budget; else offline.
+    ai_describe: bool = True
+    ai_describe_time_budget_seconds: float = Field(30.0, gt=0)
 
     # What the Anthropic API accepts per model, so a wrong AI_* fails here with a sentence, not as a 400 in
     # production. Model ids: the anthropic SDK's list (types/model_param.py). Max output tokens:
@@ -310,10 +351,23 @@ class Settings(Section):
     workdir: Path = Path("invoicing-work")
     sheet: Literal["xlsx", "google"] = "xlsx"
     accounting: Literal["ledger", "quickbooks", "stripe", "xero"] = "ledger"
-    time_source: Literal["csv", "harvest", "toggl"] = "csv"  # where refresh pulls from when no --csv is given
+    # where refresh pulls from when no --csv is given: one source, or several ("harvest,jira")
+    time_source: str = "csv"
+    sync_overlap_minutes: int = Field(10, ge=0, le=1440)  # an incremental sync re-reads this much before its mark
+    sync_full_after_hours: float = Field(24.0, gt=0)  # a month's full re-sync at least this often (deletions)
     ai_enabled: bool = True  # Claude is used only when this is true AND an API key is set
     invoice_prefix: str = "INV-"
     agency_name: str = ""
+    # the Agency tab's fallbacks (functions/sheet/agency_tab.py): a value in the tab wins
+    agency_address: str = ""
+    agency_contact: str = ""
+    agency_email: str = ""
+    agency_phone: str = ""
+    agency_tax_id: str = ""
+    agency_logo: str = ""
+    agency_payment: str = ""
+    agency_pay_link: str = ""
+    agency_footer: str = ""
 
     @field_validator("invoice_prefix")
     @classmethod
@@ -323,6 +377,26 @@ class Settings(Section):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,19}", v) or ".." in v:
             raise ValueError("use up to 20 letters, digits, -, _ or . starting with a letter or digit (no / or ..)")
         return v
+
+    @field_validator("time_source")
+    @classmethod
+    def _known_sources(cls, v: str) -> str:
+        names = [n.strip().lower() for n in v.replace(" ", ",").split(",") if n.strip()] or ["csv"]
+        for name in names:
+            if name not in TIME_SOURCES:
+                close = _closest(name, list(TIME_SOURCES))
+                hint = f' (did you mean "{close[0]}"?)' if close else ""
+                which = f'"{name}" is not a source; ' if len(names) > 1 else ""
+                several = " (or several, comma separated)" if len(names) > 1 else ""
+                raise ValueError(f"{which}use one of: {', '.join(TIME_SOURCES)}{several}{hint}")
+        if "csv" in names and len(names) > 1:
+            raise ValueError("csv (files given per run) cannot be combined with API sources")
+        return ",".join(dict.fromkeys(names))
+
+    @property
+    def time_sources(self) -> list[str]:
+        """TIME_SOURCE as a list: ["harvest", "jira"]; [] for csv."""
+        return [n for n in self.time_source.split(",") if n != "csv"]
 
     _sections: dict[type[Section], Section] = PrivateAttr(default_factory=dict)
 
@@ -351,6 +425,14 @@ class Settings(Section):
     @property
     def toggl(self) -> TogglSettings:
         return self.section(TogglSettings)
+
+    @property
+    def jira(self) -> JiraSettings:
+        return self.section(JiraSettings)
+
+    @property
+    def asana(self) -> AsanaSettings:
+        return self.section(AsanaSettings)
 
     @property
     def google(self) -> GoogleSheetsSettings:

@@ -84,8 +84,11 @@ class RefreshSummary(Summary):
     held_changes: int = 0
     gone: int = 0
     skipped_rows: list[str] = Field(default_factory=list)
+    source_failures: list[str] = Field(default_factory=list)  # a source of several that could not be read
+    milestones: list[str] = Field(default_factory=list)  # Rules milestones ticked from the tracker (Asana)
     suggestions: dict[str, int] = Field(default_factory=dict)
     accuracy: dict[str, str] = Field(default_factory=dict)
+    accuracy_by_month: dict[str, str] = Field(default_factory=dict)  # YYYY-MM -> kept per source, newest first
     clients: dict[str, ClientHours] = Field(default_factory=dict)
     new_clients: list[str] = Field(default_factory=list)
     layout_changes: list[str] = Field(default_factory=list)
@@ -114,6 +117,7 @@ class InvoicesSummary(Summary):
     dry_run: bool = False
     accounting: str = ""
     documents: str = ""
+    ai_notes: list[str] = Field(default_factory=list)  # how the line descriptions were written (not warnings)
 
     def totals_text(self) -> str:
         """`12,345.00 USD, 900.00 EUR`-style: the totals per currency in one phrase."""

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from functions.cli import default_period, main
+from tests.accounting.pdf_checks import check_demo_documents
 
 
 def run(capsys, *argv):
@@ -53,6 +54,7 @@ def test_demo_runs_the_whole_month_and_is_idempotent(tmp_path, capsys):
     assert Path(summary["workbook"]).exists() and Path(summary["ledger"]).exists()
     documents = {p.name.split("-")[0] + "-" + p.name.split("-")[1] for p in Path(summary["documents"]).glob("*.html")}
     assert {i["number"] for i in invoices} <= documents  # October's, beside September's (the demo's history)
+    assert check_demo_documents(tmp_path, "2026-10") == 25  # each PDF and HTML shows every field a client needs
     # September: 24 invoices; Harbor's would total 0.00 (only hours of its milestone project), so none is created
     assert summary["history"] == {"period": "2026-09", "created": 24, "existing": 0}
     # the workbook shows every approved row's invoice number, and the Invoices tab lists them
@@ -198,7 +200,7 @@ TYPOS = [
         "TIME_SOURCE",
         "harvst",
         "refresh",
-        'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).',
+        'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl, jira, asana (did you mean "harvest"?).',
     ),
     ("AI_ENABLED", "maybe", "preview", 'AI_ENABLED is "maybe"; use one of: true, false.'),
     ("AI_BATCH_SIZE", "abc", "refresh", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),

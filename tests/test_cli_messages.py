@@ -357,6 +357,9 @@ def test_review_lists_corrects_and_approves_in_the_workbook_and_says_what_it_did
     )
     assert code == 1 and "No Time row of 2026-10 is for Nobody" in err
 
+    # the other two are the team's internal time (whatever the suggestion was): not approved by --approve-all
+    internal = [a for r in rows[1:] for a in ("--category", f"{r['entry']}=Internal")]
+    assert run(capsys, "review", "--period", "2026-10", *internal, "--workdir", str(workdir))[0] == 0
     code, out, _ = run(
         capsys,
         "review",
@@ -371,7 +374,7 @@ def test_review_lists_corrects_and_approves_in_the_workbook_and_says_what_it_did
     assert code == 0 and "1 category corrected, 1 row approved, 2 rows of 2026-10 not approved" in out
     code, out, _ = run(capsys, "review", "--period", "2026-10", "--list", "--json", "--workdir", str(workdir))
     after = {r["entry"]: r for r in json.loads(out)["rows"]}
-    # the corrected row is approved; the others keep the suggestion Internal, not a billable category
+    # the corrected row is approved; the others stay Internal, not a billable category
     assert after[rows[0]["entry"]]["category"] == "Design" and after[rows[0]["entry"]]["approved"]
     assert [r["approved"] for r in after.values() if r["category"] == "Internal"] == [False, False]
     code, out, _ = run(capsys, "preview", "--period", "2026-10", "--json", "--workdir", str(workdir))

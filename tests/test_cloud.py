@@ -150,10 +150,6 @@ def person_edits(emu_url: str, settings) -> dict[str, int]:
     return {"approved": len(picked), "first": picked[0], "second": picked[1]}
 
 
-LEASE_TAKEN = ["POST values:batchUpdate", "GET values:batchGet"]  # after reading it: written, read back
-LEASE_GIVEN_BACK = ["GET values:batchGet", "POST values:batchUpdate"]  # still ours? cleared
-
-
 def sheets_calls_since(emu: SheetsEmulator, mark: int) -> list[str]:
     return [f"{c['method']} {c['path'].rsplit('/', 1)[-1]}" for c in emu.calls[mark:] if c["path"].startswith("/v4/")]
 
@@ -170,17 +166,11 @@ def test_refresh_review_preview_create_and_create_again(env, identity, sheets_em
     refreshed = r.get_json()
     assert refreshed["ok"] and refreshed["caller"] == SCHEDULER and refreshed["period"] == "2026-10"
     assert refreshed["imported"] > 100 and refreshed["new"] == refreshed["imported"]
-    # first run (the layout and categories were set up by the env fixture, as setup-sheet does): the lease
-    # (read, write, read back), the run's check of the layout, one batchGet + one batchUpdate of values,
-    # and the lease given back (read, clear)
+    # first run (the layout and categories were set up by the env fixture, as setup-sheet does): one
+    # batchGet of every tab (the layout checked inside it) and one batchUpdate (values + compare-and-set)
     assert sheets_calls_since(sheets_emulator, mark) == [
         "GET values:batchGet",
-        *LEASE_TAKEN,
-        "GET " + sid,
-        "GET values:batchGet",
-        "GET values:batchGet",
-        "POST values:batchUpdate",
-        *LEASE_GIVEN_BACK,
+        "POST " + sid + ":batchUpdate",
     ]
     time_rows = sheets_emulator.values(sid, "Time")
     assert len(time_rows) == refreshed["new"] + 1
@@ -194,12 +184,7 @@ def test_refresh_review_preview_create_and_create_again(env, identity, sheets_em
     assert sorted(i["client"] for i in previewed["invoices"]) == ["Vertex Robotics", "Xenon Labs"]
     assert sheets_calls_since(sheets_emulator, mark) == [
         "GET values:batchGet",
-        *LEASE_TAKEN,
-        "GET " + sid,
-        "GET values:batchGet",
-        "GET values:batchGet",
-        "POST values:batchUpdate",
-        *LEASE_GIVEN_BACK,
+        "POST " + sid + ":batchUpdate",
     ]
     preview_tab = sheets_emulator.values(sid, "Preview")
     assert {row[0] for row in preview_tab[1:] if row} >= {"Vertex Robotics", "Xenon Labs"}
@@ -211,8 +196,8 @@ def test_refresh_review_preview_create_and_create_again(env, identity, sheets_em
     assert r.status_code == 200, r.get_json()
     created = r.get_json()
     assert created["created"] == 2 and created["existing"] == 0
-    # the lease (read, write, read back), get + header batchGet + batchGet + batchUpdate, the lease back
-    assert len(sheets_calls_since(sheets_emulator, mark)) == 3 + 4 + 2
+    # one read, one write: the same two calls as refresh and preview
+    assert sheets_calls_since(sheets_emulator, mark) == ["GET values:batchGet", "POST " + sid + ":batchUpdate"]
     numbers = {i["client"]: i["number"] for i in created["invoices"]}
     assert all(numbers.values())
     assert set(created["totals"]) == {"USD"}
@@ -247,7 +232,7 @@ def test_refresh_review_preview_create_and_create_again(env, identity, sheets_em
 def test_overlapping_create_invoices_runs_the_second_is_told_to_wait(env, identity, sheets_emulator):
     auth = bearer(identity)
     assert client("refresh").post("/", json={"period": "2026-10"}, headers=auth).status_code == 200
-    sheets_emulator.delay = 0.4  # every Sheets call of the first run now takes a while
+    sheets_emulator.delay = 0.8  # every Sheets call of the first run now takes a while
     results: dict[str, object] = {}
 
     def first() -> None:
@@ -255,7 +240,7 @@ def test_overlapping_create_invoices_runs_the_second_is_told_to_wait(env, identi
 
     t = threading.Thread(target=first)
     t.start()
-    time.sleep(0.6)  # the first run holds the lock while it talks to the sheet
+    time.sleep(0.3)  # the first run holds the instance's lock while it talks to the sheet
     second = client("create_invoices").post("/", json={"period": "2026-10"}, headers=auth)
     t.join(timeout=30)
     sheets_emulator.delay = 0.0
@@ -334,6 +319,44 @@ def test_the_nightly_refresh_pulls_from_the_configured_tracker(env, identity, sh
         emu.stop()
 
 
+def test_the_scheduled_refresh_pulls_jira_and_asana_then_only_what_changed(env, identity, sheets_emulator, monkeypatch):
+    """Cloud Scheduler's nightly POST with TIME_SOURCE=jira,asana: both land, each keeps its watermark in the
+    Sync tab, and the next night asks each only for what changed."""
+    from functions.ports import CellBlock
+    from tests.emulators.asana import AsanaEmulator
+    from tests.emulators.jira import JiraEmulator
+
+    jira, asana = JiraEmulator(), AsanaEmulator()
+    jira.start()
+    asana.start()
+    try:
+        monkeypatch.delenv("INVOICING_SOURCE_CSV")
+        for key, value in {**jira.env(), **asana.env()}.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("TIME_SOURCE", "jira,asana")
+        store = build_sheet(Settings())
+        header = store.read(["Clients"])["Clients"][0]
+        rows = [[{"Client": c, "Currency": "USD"}.get(str(h)) for h in header] for c in ("Acme Web", "Globex Platform")]
+        store.write([CellBlock("Clients", 2, 1, rows)])
+        scheduler = bearer(identity, email=SCHEDULER, audience=FUNCTION_URL)
+
+        r = client("refresh").post("/", json={"period": "2026-10"}, headers=scheduler)
+        assert r.status_code == 200, r.get_json()
+        body = r.get_json()
+        assert body["new"] == 70 and [s.split(" ")[0] for s in body["sources"]] == ["Jira", "Asana"]
+        sync_tab = store.read(["Sync"])["Sync"]
+        assert sorted(row[0] for row in sync_tab[1:]) == ["asana", "jira"]
+
+        jira.calls.clear()
+        asana.calls.clear()
+        r = client("refresh").post("/", json={"period": "2026-10"}, headers=scheduler)
+        assert r.status_code == 200 and r.get_json()["new"] == 0
+        assert len(jira.calls) == 2 and len(asana.calls) == 2  # the id feeds; one modified_since per project
+    finally:
+        jira.stop()
+        asana.stop()
+
+
 # ------------------------------------------------------------------ a mistyped setting
 
 
@@ -351,7 +374,7 @@ def test_the_nightly_refresh_pulls_from_the_configured_tracker(env, identity, sh
             "TIME_SOURCE",
             "harvst",
             "refresh",
-            'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).',
+            'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl, jira, asana (did you mean "harvest"?).',
         ),
         ("AI_ENABLED", "maybe", "preview", 'AI_ENABLED is "maybe"; use one of: true, false.'),
         ("AI_BATCH_SIZE", "abc", "refresh", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),

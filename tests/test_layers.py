@@ -21,6 +21,8 @@ ALLOWED = {
     "billing": {"models", "money", "errors"},
     "categorize": SHARED | {"ports", "transport", "settings"},
     "sources": SHARED | {"ports", "transport", "settings"},
+    # the client-facing line descriptions: reads billing results, reuses the Claude stage's parts
+    "describe": SHARED | {"ports", "transport", "settings", "categorize", "billing"},
     "accounting": SHARED | {"ports", "transport", "settings", "auth"},
     "sheet": SHARED | {"ports", "transport", "settings", "auth", "billing", "summaries"},
     "transport": {"errors"},

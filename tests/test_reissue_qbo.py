@@ -127,7 +127,7 @@ def test_an_invoice_changed_in_quickbooks_meanwhile_is_voided_at_its_new_sync_to
 
 def test_a_crash_between_the_void_and_the_creation_heals_on_the_next_run(tmp_path, emu):
     services, sheet, _ = invoiced(tmp_path, emu)
-    emu.fail_next("validation", path="/batch")  # the creation fails after the void went through
+    emu.fail_next("validation", path="/batch#create")  # the creation fails after the void went through
     with pytest.raises(PartialCreateError):
         reissue(services, "Acme", OCT)
     assert live(emu) == [] and len(acme(emu)) == 1  # voided, not replaced yet, never two live
@@ -138,7 +138,7 @@ def test_a_crash_between_the_void_and_the_creation_heals_on_the_next_run(tmp_pat
 
 def test_a_lost_answer_to_the_creation_creates_it_once(tmp_path, emu):
     services, sheet, _ = invoiced(tmp_path, emu)
-    emu.fail_next("drop", path="/batch")  # QuickBooks creates the corrected invoice; the answer is lost
+    emu.fail_next("drop", path="/batch#create")  # QuickBooks creates the corrected invoice; the answer is lost
     done = reissue(services, "Acme", OCT)
     assert done.outcome == "reissued" and [f.times for f in emu.faults] == [0]
     assert_reissued(emu, sheet)

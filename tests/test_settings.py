@@ -12,10 +12,12 @@ import pytest
 
 from functions.config import build_accounting, build_categorizer, build_sheet, build_source
 from functions.settings import (
+    AsanaSettings,
     ClaudeSettings,
     CloudSettings,
     GoogleSheetsSettings,
     HarvestSettings,
+    JiraSettings,
     QuickBooksSettings,
     SettingError,
     Settings,
@@ -179,7 +181,7 @@ def test_the_root_switches_claude_off_when_told_in_code(dotenv):
         (
             "TIME_SOURCE=harvst",
             None,
-            'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl (did you mean "harvest"?).',
+            'TIME_SOURCE is "harvst"; use one of: csv, harvest, toggl, jira, asana (did you mean "harvest"?).',
         ),
         ("AI_ENABLED=maybe", None, 'AI_ENABLED is "maybe"; use one of: true, false.'),
         ("AI_BATCH_SIZE=abc", "claude", 'AI_BATCH_SIZE is "abc"; use a whole number from 1 to 200.'),
@@ -234,6 +236,8 @@ def test_env_example_lists_every_setting_by_its_one_name():
             Settings,
             HarvestSettings,
             TogglSettings,
+            JiraSettings,
+            AsanaSettings,
             GoogleSheetsSettings,
             QuickBooksSettings,
             ClaudeSettings,

@@ -1,5 +1,5 @@
-"""The embedded accounting system: a SQLite ledger of invoices and lines, plus a readable HTML document
-per invoice.
+"""The embedded accounting system: a SQLite ledger of invoices and lines, plus a readable HTML document and
+a PDF per invoice (invoices/INV-0001-acme.html and .pdf).
 
 Exactly once: a live invoice is unique by (client, period); a voided one stays, marked void, beside its
 replacement (ledger_void.py). Creating a draft whose (client, period) already
@@ -11,6 +11,7 @@ is advanced in the same transaction as the insert, so numbers have no gaps and a
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from contextlib import closing
@@ -23,6 +24,7 @@ from ..models import CreatedInvoice, InvoiceDraft, TimeEntry, slug
 from ..ports import InvoiceRecord, Progress, no_progress
 from . import ledger_void
 from .documents import render_invoice_html
+from .pdf import render_pdf
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (
@@ -125,83 +127,94 @@ class Ledger:
         problems = self.conflicts(drafts)
         if problems:
             raise ConflictError("Some invoices conflict with ones already created:\n  - " + "\n  - ".join(problems))
-        created: list[CreatedInvoice] = []
         self.documents_dir.mkdir(parents=True, exist_ok=True)
-        for i, draft in enumerate(drafts, start=1):
-            created.append(self._create_one(draft, entries))
-            progress(i, len(drafts), draft.client)
-        return created
-
-    def _create_one(self, draft: InvoiceDraft, entries: Mapping[str, TimeEntry]) -> CreatedInvoice:
+        # One transaction for the whole run: every new invoice is recorded, or (a failure, a kill) none is.
+        rows: list[tuple[sqlite3.Row, str, InvoiceDraft]] = []
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                row = db.execute(
-                    "SELECT * FROM invoices WHERE client=? AND period=? AND voided_at IS NULL",
-                    (draft.client, draft.period),
-                ).fetchone()
-                if row is not None:
-                    db.execute("ROLLBACK")
-                    if row["content_hash"] != draft.content_hash():  # raced with another run
-                        raise ConflictError(f"{draft.client} already has invoice {row['number']} for {draft.period}.")
-                    return self._ensure_document(self._created(row, "existing"), draft, entries)
-                seq = db.execute("SELECT next FROM sequence WHERE name='invoice'").fetchone()
-                n = seq["next"] if seq else 1
-                number = f"{self.prefix}{n:04d}"
-                document = self.documents_dir / f"{number}-{slug(draft.client)}.html"
-                now = datetime.now(UTC).replace(microsecond=0).isoformat()
-                db.execute(
-                    "INSERT INTO invoices (key, client, period, number, customer, currency, total, content_hash, "
-                    "issue_date, due_date, terms, memo, document, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        draft.key,
-                        draft.client,
-                        draft.period,
-                        number,
-                        draft.customer,
-                        draft.currency,
-                        str(draft.total),
-                        draft.content_hash(),
-                        draft.issue_date.isoformat(),
-                        draft.due_date.isoformat(),
-                        draft.terms,
-                        draft.memo,
-                        str(document),
-                        now,
-                    ),
-                )
-                db.executemany(
-                    "INSERT INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            draft.key,
-                            no,
-                            line.description,
-                            line.line_item,
-                            line.accounting_item,
-                            line.kind,
-                            str(line.quantity),
-                            str(line.unit_price),
-                            str(line.amount),
-                            str(line.raw_hours),
-                            line.tax_code,
-                            json.dumps(list(line.entry_refs)),
-                        )
-                        for no, line in enumerate(draft.lines, start=1)
-                    ],
-                )
-                db.execute(
-                    "INSERT INTO sequence(name, next) VALUES('invoice', ?) "
-                    "ON CONFLICT(name) DO UPDATE SET next=excluded.next",
-                    (n + 1,),
-                )
+                for draft in drafts:
+                    row, status = self._record(db, draft)
+                    rows.append((row, status, draft))
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
-            row = db.execute("SELECT * FROM invoices WHERE key=?", (draft.key,)).fetchone()
-        return self._ensure_document(self._created(row, "created"), draft, entries)
+        # documents after the commit: one missing (a crash in between) is rendered by the retry
+        created: list[CreatedInvoice] = []
+        for i, (row, status, draft) in enumerate(rows, start=1):
+            created.append(self._ensure_document(self._created(row, status), draft, entries))
+            progress(i, len(drafts), draft.client)
+        return created
+
+    def _record(self, db: sqlite3.Connection, draft: InvoiceDraft) -> tuple[sqlite3.Row, str]:
+        """The draft's invoice row inside the run's transaction: the one already there, or a new one."""
+        row = db.execute(
+            "SELECT * FROM invoices WHERE client=? AND period=? AND voided_at IS NULL", (draft.client, draft.period)
+        ).fetchone()
+        if row is not None:
+            if row["content_hash"] != draft.content_hash():  # raced with another run
+                raise ConflictError(f"{draft.client} already has invoice {row['number']} for {draft.period}.")
+            return row, "existing"
+        seq = db.execute("SELECT next FROM sequence WHERE name='invoice'").fetchone()
+        n = seq["next"] if seq else 1
+        number = f"{self.prefix}{n:04d}"
+        document = self.documents_dir / f"{number}-{slug(draft.client)}.html"
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
+        db.execute(
+            "INSERT INTO invoices (key, client, period, number, customer, currency, total, content_hash, "
+            "issue_date, due_date, terms, memo, document, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                draft.key,
+                draft.client,
+                draft.period,
+                number,
+                draft.customer,
+                draft.currency,
+                str(draft.total),
+                draft.content_hash(),
+                draft.issue_date.isoformat(),
+                draft.due_date.isoformat(),
+                draft.terms,
+                draft.memo,
+                str(document),
+                now,
+            ),
+        )
+        db.executemany(
+            "INSERT INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    draft.key,
+                    no,
+                    line.shown_description,
+                    line.line_item,
+                    line.accounting_item,
+                    line.kind,
+                    str(line.quantity),
+                    str(line.unit_price),
+                    str(line.amount),
+                    str(line.raw_hours),
+                    line.tax_code,
+                    json.dumps(list(line.entry_refs)),
+                )
+                for no, line in enumerate(draft.lines, start=1)
+            ],
+        )
+        db.execute(
+            "INSERT INTO sequence(name, next) VALUES('invoice', ?) ON CONFLICT(name) DO UPDATE SET next=excluded.next",
+            (n + 1,),
+        )
+        return db.execute("SELECT * FROM invoices WHERE key=?", (draft.key,)).fetchone(), "created"
+
+    def _link(self, document: Path) -> str:
+        """The document relative to the work folder (`invoices/INV-0001.html`): it opens from the workbook
+        beside it on any machine the folder is copied to, and names no one's home directory."""
+        try:
+            return document.resolve().relative_to(self.path.parent.resolve()).as_posix()
+        except ValueError:
+            return Path(os.path.relpath(document.resolve(), self.path.parent.resolve())).as_posix()
 
     def _created(self, row: sqlite3.Row, status: str) -> CreatedInvoice:
         with closing(self._connect()) as db:
@@ -216,7 +229,7 @@ class Ledger:
             period=row["period"],
             number=row["number"],
             external_id=row["number"],
-            url=document.resolve().as_uri(),
+            url=self._link(document),
             currency=row["currency"],
             total=Decimal(row["total"]),
             line_count=len(lines),
@@ -229,13 +242,17 @@ class Ledger:
     def _ensure_document(
         self, inv: CreatedInvoice, draft: InvoiceDraft, entries: Mapping[str, TimeEntry]
     ) -> CreatedInvoice:
-        """Render the document if it is missing (a crash between commit and rendering heals on the retry)."""
+        """Render the HTML and PDF documents if missing (a crash between commit and rendering heals on the retry)."""
         path = Path(inv.document)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(render_invoice_html(inv, draft, entries, agency=self.agency), encoding="utf-8")
-            tmp.replace(path)
+        for target, render in (
+            (path, lambda: render_invoice_html(inv, draft, entries, agency=self.agency).encode("utf-8")),
+            (path.with_suffix(".pdf"), lambda: render_pdf(inv, draft, entries, agency=self.agency)),
+        ):
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_suffix(target.suffix + ".tmp")
+                tmp.write_bytes(render())
+                tmp.replace(target)
         return inv
 
     def invoices_for(self, draft: InvoiceDraft) -> list[InvoiceRecord]:

@@ -1,6 +1,7 @@
 """QuickBooks lookups and mapping: what the drafts name (customers, items, tax codes, terms), what is missing,
-and the python-quickbooks Invoice built from a draft. No network here: `resolve` reads through the query
-function it is given, so the adapter (quickbooks.py) keeps the client, the retries and exactly-once.
+and the python-quickbooks Invoice built from a draft. `resolve_with` reads through the query function it is
+given; `batch_queries` is that function over the batch endpoint (a BatchItemRequest may be a Query), sent
+with the client and the retrying `call` the adapter (quickbooks.py, which keeps exactly-once) hands it.
 
     >>> request_id("invoice", "9130", "acme-retail/2026-10/3f9a1c2b7d") == request_id(
     ...     "invoice", "9130", "acme-retail/2026-10/3f9a1c2b7d")
@@ -14,9 +15,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from quickbooks.objects.base import CustomerMemo, Ref
@@ -30,6 +33,7 @@ from quickbooks.objects.term import Term
 from ..models import InvoiceDraft, InvoiceLine, TimeEntry
 from ..money import line_amount, tidy_hours
 from ..values import csv_safe
+from .qbo_client import QuickBooksRejected
 
 T = TypeVar("T")
 QueryAll = Callable[..., list[Any]]  # (what, entity class, where) -> every row of the query
@@ -55,41 +59,119 @@ class Refs:
     inactive_items: set[str] = field(default_factory=set)
 
 
+Query = tuple[str, type[Any], str]  # (what, for messages; entity class; WHERE clause, "" for every row)
+QueryMany = Callable[[Sequence[Query]], list[list[Any]]]  # the rows of each query, in order
+
+
 def resolve(drafts: Sequence[InvoiceDraft], query_all: QueryAll) -> tuple[Refs, list[str]]:
-    """What the drafts point at, read with `query_all(what, entity, where)`, and every problem at once."""
+    """What the drafts point at, read with `query_all(what, entity, where)` one query at a time."""
+    refs, found, _ = resolve_with(drafts, lambda qs: [query_all(*q) for q in qs])
+    return refs, found
+
+
+def resolve_with(
+    drafts: Sequence[InvoiceDraft], query_many: QueryMany, also: Sequence[Query] = ()
+) -> tuple[Refs, list[str], list[list[Any]]]:
+    """What the drafts point at, and every problem at once, in as few round trips as the query language allows:
+    customers (by DisplayName or Id, `IN` lists of 50), items, tax codes and terms (only when a draft names
+    them), and the queries `also` asks for, all handed to `query_many` together (the adapter sends them as one
+    batch request); the inactive records only when something is missing, together again. Returns the refs,
+    the problems and the rows of `also`."""
     refs = Refs()
     wanted_customers = {customer_ref(d).casefold(): customer_ref(d) for d in drafts}
     ids = [v for v in wanted_customers.values() if v.isdigit()]
     names = [v for v in wanted_customers.values() if not v.isdigit()]
-    for chunk in chunks(ids, 50):
-        for c in query_all("reading customers", Customer, f"Id IN ({quote_list(chunk)})"):
-            refs.customers[str(c.Id)] = c
-    for chunk in chunks(names, 50):
-        for c in query_all("reading customers", Customer, f"DisplayName IN ({quote_list(chunk)})"):
-            refs.customers[str(c.DisplayName).casefold()] = c
     items = sorted({line.accounting_item for d in drafts for line in d.lines if line.kind != "discount"})
-    for chunk in chunks(items, 50):
-        for it in query_all("reading products and services", Item, f"Name IN ({quote_list(chunk)})"):
-            refs.items[str(it.Name).casefold()] = it
+    first: list[tuple[str, Query]] = []
+    first += [("cid", ("reading customers", Customer, f"Id IN ({quote_list(c)})")) for c in chunks(ids, 50)]
+    first += [
+        ("cname", ("reading customers", Customer, f"DisplayName IN ({quote_list(c)})")) for c in chunks(names, 50)
+    ]
+    first += [
+        ("item", ("reading products and services", Item, f"Name IN ({quote_list(c)})")) for c in chunks(items, 50)
+    ]
+    if any(line_tax(d, line) for d in drafts for line in d.lines):
+        first.append(("tax", ("reading tax codes", TaxCode, "")))
+    if any(d.terms for d in drafts):
+        first.append(("term", ("reading terms", Term, "")))
+    first += [("also", q) for q in also]
+    rows = query_many([q for _, q in first])
+    extra: list[list[Any]] = []
+    for (tag, _), found in zip(first, rows, strict=True):
+        for r in found if tag != "also" else ():
+            if tag == "cid":
+                refs.customers[str(r.Id)] = r
+            elif tag == "cname":
+                refs.customers[str(r.DisplayName).casefold()] = r
+            elif tag == "item":
+                refs.items[str(r.Name).casefold()] = r
+            elif tag == "tax":
+                refs.tax_codes[str(r.Name).casefold()] = refs.tax_codes[str(r.Id).casefold()] = str(r.Id)
+            elif tag == "term":
+                refs.terms[str(r.Name).casefold()] = refs.terms[str(r.Id).casefold()] = str(r.Id)
+                refs.term_names.append(str(r.Name))
+        if tag == "also":
+            extra.append(found)
     # A QuickBooks query returns active records only; look for inactive ones only when something is missing.
     gone = [v for v in wanted_customers.values() if v.casefold() not in refs.customers]
-    for chunk in chunks([v for v in gone if v.isdigit()], 50):
-        for c in query_all("reading customers", Customer, f"Id IN ({quote_list(chunk)}) AND Active = false"):
-            refs.inactive_customers.add(str(c.Id))
-    for chunk in chunks([v for v in gone if not v.isdigit()], 50):
-        for c in query_all("reading customers", Customer, f"DisplayName IN ({quote_list(chunk)}) AND Active = false"):
-            refs.inactive_customers.add(str(c.DisplayName).casefold())
-    for chunk in chunks([i for i in items if i.casefold() not in refs.items], 50):
-        for it in query_all("reading products and services", Item, f"Name IN ({quote_list(chunk)}) AND Active = false"):
-            refs.inactive_items.add(str(it.Name).casefold())
-    if any(line_tax(d, line) for d in drafts for line in d.lines):
-        for tc in query_all("reading tax codes", TaxCode):
-            refs.tax_codes[str(tc.Name).casefold()] = refs.tax_codes[str(tc.Id).casefold()] = str(tc.Id)
-    if any(d.terms for d in drafts):
-        for term in query_all("reading terms", Term):
-            refs.terms[str(term.Name).casefold()] = refs.terms[str(term.Id).casefold()] = str(term.Id)
-            refs.term_names.append(str(term.Name))
-    return refs, problems(drafts, refs)
+    gone_items = [i for i in items if i.casefold() not in refs.items]
+    second: list[tuple[str, Query]] = []
+    second += [
+        ("cid", ("reading customers", Customer, f"Id IN ({quote_list(c)}) AND Active = false"))
+        for c in chunks([v for v in gone if v.isdigit()], 50)
+    ]
+    second += [
+        ("cname", ("reading customers", Customer, f"DisplayName IN ({quote_list(c)}) AND Active = false"))
+        for c in chunks([v for v in gone if not v.isdigit()], 50)
+    ]
+    second += [
+        ("item", ("reading products and services", Item, f"Name IN ({quote_list(c)}) AND Active = false"))
+        for c in chunks(gone_items, 50)
+    ]
+    if second:
+        for (tag, _), found in zip(second, query_many([q for _, q in second]), strict=True):
+            for r in found:
+                if tag == "cid":
+                    refs.inactive_customers.add(str(r.Id))
+                elif tag == "cname":
+                    refs.inactive_customers.add(str(r.DisplayName).casefold())
+                else:
+                    refs.inactive_items.add(str(r.Name).casefold())
+    return refs, problems(drafts, refs), extra
+
+
+def batch_queries(
+    qb: Any, call: Callable[[str, Callable[[], Any]], Any], query_all: QueryAll, queries: Sequence[Query]
+) -> list[list[Any]]:
+    """The rows of each (what, entity, where) query, up to 30 queries per call through the batch endpoint
+    (a BatchItemRequest may be a Query); a query that fills its 1000-row page is read on page by page."""
+    out: list[list[Any]] = []
+    url = f"{qb.api_url}/company/{qb.company_id}/batch"
+    for chunk in chunks(list(queries), 30):
+        items = [
+            {
+                "bId": f"q{n}",
+                "Query": f"SELECT * FROM {cls.qbo_object_name}{' WHERE ' + where if where else ''} "
+                "ORDERBY Id STARTPOSITION 1 MAXRESULTS 1000",
+            }
+            for n, (_what, cls, where) in enumerate(chunk)
+        ]
+        what = ", ".join(dict.fromkeys(w for w, _, _ in chunk))
+        body = json.dumps({"BatchItemRequest": items})
+        answer = call(what, partial(qb.post, url, body))
+        by_bid = {a.get("bId"): a for a in answer.get("BatchItemResponse", [])}
+        for n, (w, cls, where) in enumerate(chunk):
+            got = by_bid.get(f"q{n}") or {"Fault": {"Error": [{"Message": "no answer in the batch"}]}}
+            if "Fault" in got:
+                errs = got["Fault"].get("Error") or [{}]
+                text = "; ".join(f"{e.get('Message', '')}: {e.get('Detail', '')}".strip(": ") for e in errs)
+                raise QuickBooksRejected(f"QuickBooks refused {w}: {text}")
+            page = (got.get("QueryResponse") or {}).get(cls.qbo_object_name, [])
+            rows = [cls.from_json(r) for r in page]
+            if len(page) >= 1000:
+                rows += query_all(w, cls, where)[1000:]
+            out.append(rows)
+    return out
 
 
 def problems(drafts: Sequence[InvoiceDraft], refs: Refs) -> list[str]:
@@ -134,7 +216,7 @@ def problems(drafts: Sequence[InvoiceDraft], refs: Refs) -> list[str]:
                 f"{', '.join(refs.term_names) or 'none'})."
             )
         for n, line in enumerate(d.lines, start=1):
-            where = f'{d.client}, line {n} ("{line.description}")'
+            where = f'{d.client}, line {n} ("{line.shown_description}")'
             if line.kind != "discount" and line.accounting_item.casefold() not in refs.items:
                 missing_items.setdefault(line.accounting_item, {}).setdefault(d.client, []).append(n)
             tax = line_tax(d, line)
@@ -215,7 +297,7 @@ def _line(n: int, d: InvoiceDraft, line: InvoiceLine, refs: Refs) -> Any:
         qbo_line.SalesItemLineDetail = detail
         qbo_line.Amount = line.amount
     qbo_line.LineNum = n
-    qbo_line.Description = line.description[:4000]
+    qbo_line.Description = line.shown_description[:4000]
     return qbo_line
 
 
@@ -253,7 +335,7 @@ def time_detail_csv(d: InvoiceDraft, entries: Mapping[str, TimeEntry]) -> str:
     for n, line in enumerate(d.lines, start=1):
         for ref in line.entry_refs:
             e = entries.get(ref)
-            head = [d.key, n, csv_safe(line.description), csv_safe(line.accounting_item), ref]
+            head = [d.key, n, csv_safe(line.shown_description), csv_safe(line.accounting_item), ref]
             if e is None:
                 w.writerow(head + [""] * 8)
             else:
@@ -314,5 +396,5 @@ def explain(d: InvoiceDraft, text: str) -> str:
     m = _LINE_NO.search(text)
     where = f"{d.client} ({d.period})"
     if m and 1 <= int(m.group(1)) <= len(d.lines):
-        where += f', line {m.group(1)} ("{d.lines[int(m.group(1)) - 1].description}")'
+        where += f', line {m.group(1)} ("{d.lines[int(m.group(1)) - 1].shown_description}")'
     return f"{where}: {text}"

@@ -42,7 +42,7 @@ from ..models import CreatedInvoice, InvoiceDraft, Period, TimeEntry, slug
 from ..money import D
 from ..ports import InvoiceRecord, Progress, no_progress
 from ..transport import GaveUp, RetryLater
-from .qbo_attach import attach_time_details
+from .qbo_attach import Attachments, attach_files, no_attachments, time_detail_and_pdf
 from .qbo_client import (
     ERRORS,
     QuickBooksAuth,
@@ -59,17 +59,18 @@ from .qbo_client import (
 from .qbo_mapping import (
     MAX_DISPLAY_NAME,
     MAX_ITEM_NAME,
+    Query,
     Refs,
+    batch_queries,
     build_invoice,
     chunks,
     customer_ref,
     escape,
     explain,
     make_ref,
-    quote_list,
     ref_value,
     request_id,
-    resolve,
+    resolve_with,
     time_detail_csv,
 )
 from .qbo_tokens import TokenStore, token_store_from_spec, utcnow
@@ -103,7 +104,9 @@ class QuickBooksAccounting:
         self.policy = retry_policy(settings)
         self.clock, self.sleep = clock, sleep
         self._qb: QuickBooksClient | None = None
-        self._checked: tuple[tuple[str, ...], Refs] | None = None  # check() then create: resolve once
+        # check() then create: the lookups (and the invoices made before) are read once per run
+        self._checked: tuple[tuple[str, ...], Refs, list[Any]] | None = None
+        self.attachments: Attachments = time_detail_and_pdf if settings.attach_time_detail else no_attachments
         self._reissue: dict[str, tuple[str, ...]] = {}  # draft key -> Ids of voided invoices with that key
 
     @classmethod
@@ -186,16 +189,24 @@ class QuickBooksAccounting:
                 return rows
             start += 1000
 
+    def _query_many(self, queries: Sequence[Query]) -> list[list[Any]]:
+        return batch_queries(self.qb, self._call, self._query_all, queries)
+
+    def _invoices_since(self, drafts: Sequence[InvoiceDraft]) -> Query:
+        since = min(Period.parse(d.period).start for d in drafts).isoformat()
+        return ("looking for invoices created before", Invoice, f"TxnDate >= '{since}'")
+
     def check(self, drafts: Sequence[InvoiceDraft], create_missing: bool = False) -> list[str]:
         """Everything that stops creation, at once. With create_missing, missing customers and service items
         are created here first (nothing else is), and only what is still missing is listed."""
         if not drafts:
             return []
-        refs, problems = resolve(drafts, self._query_all)
+        also = [self._invoices_since(drafts)]
+        refs, problems, (invoices,) = resolve_with(drafts, self._query_many, also)
         if create_missing and problems:
             self._create_missing(drafts, refs)
-            refs, problems = resolve(drafts, self._query_all)
-        self._checked = None if problems else (tuple(d.key for d in drafts), refs)
+            refs, problems, (invoices,) = resolve_with(drafts, self._query_many, also)
+        self._checked = None if problems else (tuple(d.key for d in drafts), refs, invoices)
         return problems
 
     def _create_missing(self, drafts: Sequence[InvoiceDraft], refs: Refs) -> None:
@@ -251,25 +262,22 @@ class QuickBooksAccounting:
         return make_ref(str(found[0].Id), str(found[0].Name))
 
     # -- exactly once ------------------------------------------------------------------------------------------
-    def _existing(self, drafts: Sequence[InvoiceDraft], refs: Refs) -> dict[str, list[_Found]]:
-        """Invoices already in QuickBooks for the drafts' customers, by `client-slug/period/` prefix.
+    def _existing(self, invoices: Sequence[Invoice]) -> dict[str, list[_Found]]:
+        """Invoices already in QuickBooks, by `client-slug/period/` prefix of the key in their PrivateNote.
 
-        PrivateNote cannot be filtered on in a QuickBooks query, so we narrow by customer and date and match
-        the key in the note here. A voided invoice keeps its note (prefixed "Voided"): it is found, marked
-        voided, and never counts as the live invoice for its key."""
-        customer_ids = sorted({str(refs.customers[customer_ref(d).casefold()].Id) for d in drafts})
-        since = min(Period.parse(d.period).start for d in drafts).isoformat()
+        PrivateNote cannot be filtered on in a QuickBooks query, so the company's invoices dated from the
+        drafts' first period on are read (in the run's one lookup batch) and matched by key here. A voided
+        invoice keeps its note (prefixed "Voided"): it is found, marked voided, and never counts as the live
+        invoice for its key."""
         found: dict[str, list[_Found]] = {}
-        for chunk in chunks(customer_ids, 50):
-            where = f"CustomerRef IN ({quote_list(chunk)}) AND TxnDate >= '{since}'"
-            for inv in self._query_all("looking for invoices created before", Invoice, where):
-                note = str(inv.PrivateNote or "")
-                m = KEY_NOTE.search(note)
-                if m:
-                    key = m.group(1)
-                    found.setdefault(key.rsplit("/", 1)[0] + "/", []).append(
-                        _Found(inv, key, voided=note.lstrip().startswith(VOIDED))
-                    )
+        for inv in invoices:
+            note = str(inv.PrivateNote or "")
+            m = KEY_NOTE.search(note)
+            if m:
+                key = m.group(1)
+                found.setdefault(key.rsplit("/", 1)[0] + "/", []).append(
+                    _Found(inv, key, voided=note.lstrip().startswith(VOIDED))
+                )
         return found
 
     def create_invoices(
@@ -279,16 +287,16 @@ class QuickBooksAccounting:
             return []
         problems: list[str]
         if self._checked and self._checked[0] == tuple(d.key for d in drafts):
-            refs, problems = self._checked[1], []
+            refs, problems, invoices = self._checked[1], [], self._checked[2]
         else:
-            refs, problems = resolve(drafts, self._query_all)
+            refs, problems, (invoices,) = resolve_with(drafts, self._query_many, [self._invoices_since(drafts)])
         self._checked = None
         if problems:
             raise ConfigError(
                 f"QuickBooks is missing what {len(problems)} invoice detail(s) need; nothing was "
                 "created:\n  - " + "\n  - ".join(problems)
             )
-        existing = self._existing(drafts, refs)
+        existing = self._existing(invoices)
         results: dict[str, CreatedInvoice] = {}
         conflicts, todo = [], []
         # A draft whose key was voided before gets a requestid of its own: the voided invoice's requestid
@@ -342,18 +350,18 @@ class QuickBooksAccounting:
                 failures.extend(refused)
                 if error is not None:
                     errors.append(error)
-        if self.settings.attach_time_detail:
-            failures.extend(
-                attach_time_details(
-                    self.qb,
-                    self._call,
-                    drafts,
-                    results,
-                    entries,
-                    fresh={k for k, r in results.items() if r.status == "created"},
-                    max_concurrency=self.settings.max_concurrency,
-                )
+        failures.extend(
+            attach_files(
+                self.qb,
+                self._call,
+                self._query_many,
+                drafts,
+                results,
+                entries,
+                fresh={k for k, r in results.items() if r.status == "created"},
+                attachments=self.attachments,
             )
+        )
         ordered = [results[d.key] for d in drafts if d.key in results]
         if errors and not failures:
             # Nothing was refused: surface the kind of error, so the caller's retry decision follows the type.
@@ -434,6 +442,7 @@ class QuickBooksAccounting:
     def void_invoice(self, record: InvoiceRecord, replaced_by: str = "") -> InvoiceRecord:
         from .qbo_void import void_invoice
 
+        self._checked = None  # what check() read is stale now: create must see this invoice as voided
         return void_invoice(self, record, replaced_by)
 
     def _created(self, d: InvoiceDraft, inv: Invoice, status: Literal["created", "existing"]) -> CreatedInvoice:

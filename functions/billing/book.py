@@ -51,6 +51,7 @@ class ClientSettings(Frozen):
     # A month with no approved billable time: True bills the retainer fee and the minimum fee anyway, False
     # bills neither; None (blank, the default) bills the retainer fee but not the minimum fee.
     bill_without_time: bool | None = None
+    language: str = ""  # of the client-facing line descriptions (functions/describe); blank = English
     location: str = ""
 
     @property

@@ -72,3 +72,18 @@ def accuracy_by_source(rows: Iterable[TimeRow]) -> dict[str, tuple[int, int]]:
             made[r.suggested_by] += 1
             kept[r.suggested_by] += int(r.category.casefold() == r.suggested_category.casefold())
     return {src: (kept[src], made[src]) for src in sorted(made)}
+
+
+def accuracy_by_month(rows: Iterable[TimeRow], months: int = 12) -> dict[str, dict[str, tuple[int, int]]]:
+    """`accuracy_by_source` per month of the work (the entry's date), newest first, the last `months` months:
+    how the suggestions reviewers kept rise as history grows."""
+    by_month: dict[str, list[TimeRow]] = {}
+    for r in rows:
+        by_month.setdefault(r.entry.date.strftime("%Y-%m"), []).append(r)
+    out = {m: accuracy_by_source(by_month[m]) for m in sorted(by_month, reverse=True)}
+    return dict(list(((m, a) for m, a in out.items() if a))[:months])
+
+
+def accuracy_text(figures: dict[str, tuple[int, int]]) -> str:
+    """`memory 99% (1244/1248), model 91% (685/752)`."""
+    return ", ".join(f"{src} {kept / made:.0%} ({kept}/{made})" for src, (kept, made) in figures.items())

@@ -1,16 +1,19 @@
 """The offline stage: a pure-Python naive Bayes over what an entry carries, trained on the sheet's history.
 
 No network, no model files, no numpy: it trains in the refresh from the decisions in the Time tab plus the
-Categories tab (each category's name, meaning and Keywords, widened by a small English/German/Spanish
-lexicon, so a first run with no history already places most entries). Features:
+Categories tab (each category's name, meaning and Keywords, read through a six-language concept lexicon,
+concepts.py, so a first run with no history already places most entries). Features:
 
 - the notes' words, their 5-letter stems and character 3-grams (typos, inflections, German compounds);
+- the concepts the notes, the task and the role name (`k:testing` for "Regressietest", "recette" or a
+  "QA Engineer"), shared with the categories whose name and meaning name them; a task named like a
+  category; the tracker's non-billable flag (towards categories with Billable FALSE);
 - who and where: role, person, task, project, client, person+project and role+client; the Jira project of
   a ticket key in the notes; whether the notes are empty or vague ("wip", "weiter", "varios");
-- the role's and task's words as weak text, so "Copywriter" leans to a category meaning "copy".
+- the role's and task's words as weak text.
 
-In a month with little history the classifier first places the entries it is sure of, then learns from
-those (weakly) who does what where, so a vague "wip" follows what that person does on that project.
+In every run the classifier first places the entries it is sure of, then learns from those (weakly) what
+each person does for each client and project, so a vague "wip" follows that person's other work there.
 
 Confidence is calibrated: with enough history, a two-fold check on it maps the model's score to how often
 a score like that was right (isotonic, pooled adjacent violators), so 0.9 means 9 in 10. With no history
@@ -26,12 +29,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from ..models import Category, Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, CategorizeReport
-from .lexicon import expand
+from .concepts import concepts_of, role_concepts
 from .memory import decisions
-from .text import char_grams, is_vague, jira_projects, normalize_notes, tokens
+from .text import VAGUE_WORDS, char_grams, is_vague, jira_projects, normalize_notes, tokens
 
 Features = list[tuple[str, float]]
 MIN_CONFIDENCE = 0.05
@@ -40,9 +44,18 @@ MIN_CONFIDENCE = 0.05
 MEANING_WEIGHT = 6.0
 ALPHA = 0.1  # additive smoothing; small, since most features are rare
 CONTEXT_TEXT_WEIGHT = 0.3  # the words of task, role and project: a hint, the notes speak louder
-PSEUDO_FEATURES = ("pp:", "rc:", "person:")  # what a confident guess teaches: who does what where
+# Concepts (concepts.txt): what the notes, task and role are about, in any of six languages; a category is
+# about the concepts its own name (counted NAME_WEIGHT times), meaning and keywords name.
+TASK_CONCEPT_WEIGHT = 0.8
+ROLE_CONCEPT_WEIGHT = 0.5
+NAME_WEIGHT = 3.0
+CONCEPT_WEIGHT = 1.5  # a concept match counts more than a raw word: it is what day one knows
+TASK_NAME_WEIGHT = 0.5
+NOT_BILLED_WEIGHT = 2.0  # a category with Billable FALSE is about "non-billable" work (a task of that name)
+PSEUDO_FEATURES = ("pp:",)  # what a confident guess teaches: what this person does for this client and project
 PSEUDO_WEIGHT = 0.5  # what a confident guess of this run teaches, against 1.0 for a person's decision
 PSEUDO_CONFIDENCE = 0.7
+PSEUDO_DOC = 0.0  # a guess does not make its category more common (that would feed on itself)
 FEW_DECISIONS = 10**9  # below this many decisions, learn from this run's confident guesses as well
 CALIBRATE_FROM = 100  # decisions needed to check the model against itself
 CALIBRATE_ON = 4000  # the most recent decisions it is checked on: enough for the curve, cheap at 20,000
@@ -50,10 +63,11 @@ UNCHECKED_CAP = 0.85
 NOTHING_KNOWN_CAP = 0.5  # the most confidence shown without history to back it
 
 
-def _text(text: str, weight: float = 1.0, widen: bool = False) -> Features:
+@lru_cache(maxsize=1 << 16)  # a month repeats its notes, tasks and roles: features of a text are made once
+def _text(text: str, weight: float = 1.0, category: bool = False) -> tuple[tuple[str, float], ...]:
     words = tokens(text)
-    if widen:
-        words = sorted(expand(words))
+    if category:  # vague words in a category's meaning ("agency-internal work") say nothing of it
+        words = [w for w in words if w not in VAGUE_WORDS]
     out: Features = []
     for w in words:
         out.append((f"w:{w}", weight))
@@ -61,16 +75,25 @@ def _text(text: str, weight: float = 1.0, widen: bool = False) -> Features:
             out.append((f"s:{w[:5]}", weight * 0.5))
         grams = char_grams(w)
         out += [(f"c:{g}", weight / len(grams)) for g in grams]
-    return out
+    return tuple(out)
+
+
+@lru_cache(maxsize=1 << 16)
+def _concepts(text: str, weight: float = 1.0) -> tuple[tuple[str, float], ...]:
+    return tuple((f"k:{c}", w * weight * CONCEPT_WEIGHT) for c, w in concepts_of(text))
 
 
 def features_of_notes(notes: str) -> Features:
-    return _text(notes)
+    return [*_text(notes), *_concepts(notes)]
 
 
 def features(entry: TimeEntry) -> Features:
-    f = _text(entry.notes)
+    f = features_of_notes(entry.notes)
     f += _text(f"{entry.task} {entry.role}", CONTEXT_TEXT_WEIGHT)
+    f += _concepts(entry.task, TASK_CONCEPT_WEIGHT)
+    f += [(f"k:{c}", w * ROLE_CONCEPT_WEIGHT) for c, w in role_concepts(entry.role)]
+    if not entry.billable:
+        f.append(("bill:no", 1.0))  # the tracker says it is not billed
     f += _text(entry.project, CONTEXT_TEXT_WEIGHT / 2)
     person, role, project, client = (
         normalize_notes(x) for x in (entry.person, entry.role, entry.project, entry.client)
@@ -90,7 +113,12 @@ def features(entry: TimeEntry) -> Features:
 
 def category_features(c: Category) -> Features:
     keywords = getattr(c, "keywords", "")
-    return _text(f"{c.name} {c.meaning} {keywords}", widen=True)
+    f = list(_text(f"{c.name} {c.meaning} {keywords}", category=True))
+    f += _concepts(c.name, NAME_WEIGHT) + _concepts(f"{c.meaning}, {keywords}")
+    f.append((f"task:{normalize_notes(c.name)}", TASK_NAME_WEIGHT))  # a tracker task named like the category
+    if not c.billable:
+        f += [("k:nonbillable", NOT_BILLED_WEIGHT), ("bill:no", NOT_BILLED_WEIGHT)]
+    return f
 
 
 class NaiveBayes:
@@ -101,6 +129,7 @@ class NaiveBayes:
         self.docs: list[float] = []
         self.totals: list[float] = []
         self.counts: dict[str, list[float]] = {}
+        self._logs: dict[str, list[float]] = {}  # log(count + ALPHA) per feature, made when first needed
 
     @classmethod
     def train(cls, docs: Iterable[tuple[Features, str, float]], categories: Sequence[Category]) -> NaiveBayes:
@@ -118,11 +147,12 @@ class NaiveBayes:
             self.totals.append(0.0)
             for v in self.counts.values():
                 v.append(0.0)
+            self._logs.clear()
         return self.labels.index(label)
 
-    def add(self, feats: Features, label: str, weight: float = 1.0) -> None:
+    def add(self, feats: Features, label: str, weight: float = 1.0, doc: float = 1.0) -> None:
         i = self._index(label)
-        self.docs[i] += weight
+        self.docs[i] += weight * doc
         n = len(self.labels)
         for f, w in feats:
             row = self.counts.get(f)
@@ -130,6 +160,7 @@ class NaiveBayes:
                 row = self.counts[f] = [0.0] * n
             row[i] += w * weight
             self.totals[i] += w * weight
+            self._logs.pop(f, None)
 
     def predict(self, feats: Features) -> tuple[str, float]:
         """(label, raw confidence): a tempered posterior, before calibration."""
@@ -139,13 +170,16 @@ class NaiveBayes:
         all_docs = sum(self.docs)
         scores = [math.log(self.docs[i] / all_docs) for i in range(n)]
         known = 0.0
+        logs = self._logs
         for f, w in feats:
-            row = self.counts.get(f)
-            if row is None:
-                continue
+            lr = logs.get(f)
+            if lr is None:
+                row = self.counts.get(f)
+                if row is None:
+                    continue
+                lr = logs[f] = [math.log(x + ALPHA) for x in row]
             known += w
-            for i in range(n):
-                scores[i] += w * math.log(row[i] + ALPHA)
+            scores = [s + w * x for s, x in zip(scores, lr, strict=True)]
         for i in range(n):
             scores[i] -= known * math.log(self.totals[i] + ALPHA * v)
         # naive Bayes double-counts correlated features (grams of one word): temper by how many there were
@@ -223,7 +257,7 @@ class OfflineClassifier:
             for f in feats.values():
                 label, raw = nb.predict(f)
                 if raw >= PSEUDO_CONFIDENCE:
-                    nb.add([x for x in f if x[0].startswith(PSEUDO_FEATURES)], label, PSEUDO_WEIGHT)
+                    nb.add([x for x in f if x[0].startswith(PSEUDO_FEATURES)], label, PSEUDO_WEIGHT, PSEUDO_DOC)
         check = calibration(rows, ctx.categories)
         out = {}
         for entry in entries:

@@ -40,7 +40,7 @@ from ..settings import ClaudeSettings
 from .claude_cache import AnswerCache, signature
 from .claude_cost import estimate_cost, parse_cost
 from .claude_prompt import Item, answer_schema, distinct_items, system_prompt
-from .claude_requests import BatchResult, Request, run_batches
+from .claude_requests import BatchResult, Request, anthropic_client, run_batches
 from .redact import Pseudonyms
 
 log = logging.getLogger(__name__)
@@ -68,12 +68,7 @@ class ClaudeCategorizer:
             raise ValueError("ClaudeCategorizer needs AI_ENABLED and ANTHROPIC_API_KEY; use from_settings().")
         self.settings = settings
         self._key = key.get_secret_value().strip()
-        self.client = client or anthropic.Anthropic(
-            api_key=self._key,
-            base_url=settings.anthropic_base_url or None,
-            max_retries=settings.ai_max_retries,
-            timeout=settings.ai_request_timeout_seconds,
-        )
+        self.client = client or anthropic_client(settings, self._key)
         self.clock = clock
         self._cache = AnswerCache(settings.ai_cache_path)
         # Only entries the offline stages are less sure of than this are asked about (chain.Chain runs this

@@ -1,7 +1,7 @@
 """Sending a run's batches to Claude inside its time budget: one request per batch, its errors read into a
 reason to stop, and refused or cut-off batches retried as halves.
 
-429, 5xx and timeouts are retried by the SDK's own backoff; `_BudgetGuard` keeps those retries inside the
+429, 5xx and timeouts are retried by the SDK's own backoff; `BudgetGuard` keeps those retries inside the
 run's time budget. After that, or after a 400/401, `stop_reason` says why no further request is made.
 Nothing here raises: a categorizer must never crash the refresh.
 """
@@ -21,6 +21,7 @@ import anthropic
 from anthropic import APIRequest, CallNext, Middleware
 from anthropic.types import MessageParam, OutputConfigParam, TextBlockParam, ThinkingConfigDisabledParam
 
+from ..settings import ClaudeSettings
 from ..transport import parse_retry_after
 from .claude_prompt import AiItem, Item, check_answer, user_message
 
@@ -68,6 +69,16 @@ class Request:
     max_retries: int
     request_timeout: float
     max_output_tokens: int
+
+
+def anthropic_client(settings: ClaudeSettings, key: str) -> anthropic.Anthropic:
+    """The SDK client every Claude stage uses: the key, base URL, retries and timeout of the AI_* settings."""
+    return anthropic.Anthropic(
+        api_key=key,
+        base_url=settings.anthropic_base_url or None,
+        max_retries=settings.ai_max_retries,
+        timeout=settings.ai_request_timeout_seconds,
+    )
 
 
 def run_batches(
@@ -134,7 +145,7 @@ def ask(req: Request, batch: list[Item], remaining: float) -> BatchResult:
     messages: list[MessageParam] = [{"role": "user", "content": user_message(ids)}]
     thinking: ThinkingConfigDisabledParam = {"type": "disabled"}
     try:
-        guard = _BudgetGuard(deadline, req.clock)
+        guard = BudgetGuard(deadline, req.clock)
         client = req.client.with_options(timeout=timeout, middleware=[*req.client.middleware, guard])
         raw = client.messages.with_raw_response.create(
             model=req.model,
@@ -146,32 +157,8 @@ def ask(req: Request, batch: list[Item], remaining: float) -> BatchResult:
         )
         message = raw.parse()
         result.requests = 1 + raw.retries_taken
-    except anthropic.APIStatusError as exc:
-        retries = _retries_taken(exc)
-        result.requests = 1 + retries
-        status = exc.status_code
-        if status in (401, 403):
-            result.stop_reason = f"the Anthropic API refused the key (HTTP {status}); check ANTHROPIC_API_KEY"
-        elif status in (408, 409, 429) or status >= 500:
-            result.stop_reason = f"the Anthropic API kept failing (HTTP {status}) {_after(retries)}"
-        else:
-            # 400, 404, 413, 422: the request itself is wrong; retrying or sending more will not help.
-            kind = _error_type(exc)
-            result.stop_reason = (
-                f"the Anthropic API rejected the request (HTTP {status}"
-                f"{', ' + kind if kind else ''}); check AI_MODEL and AI_EFFORT"
-            )
-        return result
-    except anthropic.APIConnectionError as exc:
-        retries = _retries_taken(exc)
-        result.requests = 1 + retries
-        what = "a timeout" if isinstance(exc, anthropic.APITimeoutError) else "a connection error"
-        result.stop_reason = f"the Anthropic API kept failing ({what}) {_after(retries)}"
-        return result
     except Exception as exc:
-        log.warning("Claude request failed unexpectedly: %s", type(exc).__name__)
-        result.requests = 1
-        result.stop_reason = f"an unexpected {type(exc).__name__} while calling the Anthropic API"
+        result.requests, result.stop_reason = call_failed(exc)
         return result
 
     usage = message.usage
@@ -210,11 +197,37 @@ def ask(req: Request, batch: list[Item], remaining: float) -> BatchResult:
     return result
 
 
+def call_failed(exc: Exception) -> tuple[int, str]:
+    """(requests made, why no further request should be made this run) for a Messages call that raised.
+
+    Shared by every Claude stage (categorize, describe), so each reads an error the same way.
+    """
+    if isinstance(exc, anthropic.APIStatusError):
+        retries = _retries_taken(exc)
+        status = exc.status_code
+        if status in (401, 403):
+            return 1 + retries, f"the Anthropic API refused the key (HTTP {status}); check ANTHROPIC_API_KEY"
+        if status in (408, 409, 429) or status >= 500:
+            return 1 + retries, f"the Anthropic API kept failing (HTTP {status}) {_after(retries)}"
+        # 400, 404, 413, 422: the request itself is wrong; retrying or sending more will not help.
+        kind = _error_type(exc)
+        return 1 + retries, (
+            f"the Anthropic API rejected the request (HTTP {status}"
+            f"{', ' + kind if kind else ''}); check AI_MODEL and AI_EFFORT"
+        )
+    if isinstance(exc, anthropic.APIConnectionError):
+        retries = _retries_taken(exc)
+        what = "a timeout" if isinstance(exc, anthropic.APITimeoutError) else "a connection error"
+        return 1 + retries, f"the Anthropic API kept failing ({what}) {_after(retries)}"
+    log.warning("Claude request failed unexpectedly: %s", type(exc).__name__)
+    return 1, f"an unexpected {type(exc).__name__} while calling the Anthropic API"
+
+
 def _after(retries: int) -> str:
     return f"after {retries} {'retry' if retries == 1 else 'retries'} within the time budget"
 
 
-class _BudgetGuard(Middleware):
+class BudgetGuard(Middleware):
     """Keeps the SDK's retries inside the time budget.
 
     This SDK honours any `retry-after`, even an hour; a Cloud Function cannot wait that long. Running

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _TICKET = re.compile(r"\b[A-Za-z][A-Za-z0-9]{1,9}-\d+\b")
 _URL = re.compile(r"https?://\S+")
@@ -47,6 +48,7 @@ _ABBREVIATIONS = {
 STOPWORDS = frozenset("a an the and or of to for on in at by re with from is it this that".split())
 
 
+@lru_cache(maxsize=1 << 16)  # a month writes the same notes, names and tasks many times
 def normalize_notes(text: str) -> str:
     s = text.casefold()
     s = s.replace("w/", "with ").replace("f/u", "follow up").replace("1:1", "one on one")

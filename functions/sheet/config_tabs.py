@@ -12,6 +12,7 @@ instead of stopping at the first. The caller stops the run when the list is not 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from ..billing.book import DETAILS, TASK_NOTES, ClientSettings, RuleBook
@@ -120,10 +121,20 @@ def _clients(t: TabReader) -> list[ClientSettings]:
                 bill_without_time=None
                 if is_blank(t.hm.get(r, "bill_without_time"))
                 else t.boolean(r, row, "bill_without_time", False),
+                language=_language(t, row, r),
                 location=t.loc("client", row),
             )
         )
     return out
+
+
+def _language(t: TabReader, row: int, r: list[Cell]) -> str:
+    """A language code or name (de, pt-BR, German): letters, with a region after - or _ ."""
+    text = t.text(r, "language")
+    if text and not re.fullmatch(r"[^\W\d_]{2,20}(?:[-_][A-Za-z0-9]{2,8})?", text):
+        t.error("language", row, f'"{text}" is not a language; write a code like de or pt-BR, or a name like German')
+        return ""
+    return text
 
 
 def _rates(t: TabReader, clients: dict[str, str], categories: dict[str, str]) -> list[RateRow]:

@@ -1,18 +1,20 @@
 """The Google Sheets adapter: the `SheetStore` port over gspread's HTTP client, built from the tab contract.
 
-A refresh costs a constant number of Sheets API calls whatever the row count: `read()` is one
-`values:batchGet` for every tab asked for, `write()` is one `values:batchUpdate` for every block (up to
-Google's 10 MiB request limit, about 30,000 new rows at once; above it, one call per 9 MB), and
-`ensure_layout()` is one `spreadsheets.get` + one `values:batchGet` of the header rows (the whole tab for a
-tab with a percent column, which `read()` then uses to tell percent-formatted cells; a `read()` not just
-after it asks those tabs formatted in one more batchGet), plus, only when something must change, one
-`batchUpdate` (tabs, formats, checkboxes, dropdowns, protections) and one `values:batchUpdate` (new headers).
+A run costs two Sheets API calls whatever the row count (and one OAuth token per process, see auth.py):
+`ensure_layout()` reads every tab of the contract and the state cell (Runs!Z1) in one `values:batchGet`,
+which `read()` then hands out, and `write()` sends every block in one `spreadsheets:batchUpdate` that is
+also the run's compare-and-set against a concurrent run (gsheets_write.py). `spreadsheets.get` happens only
+when the layout must change (a new spreadsheet, a missing tab or column, a new contract, setup-sheet) or a
+person re-made a tab; one more batchGet only when a percent column holds a number (its format decides what
+the number means, and a batchGet has one render option). A write above Google's 10 MiB request limit
+(about 9,000 new Time rows at once) is split, one call per 9 MB.
 
 Values, both ways:
   - read with UNFORMATTED_VALUE + dateTimeRenderOption=FORMATTED_STRING: numbers come back as numbers
     (parsed from the JSON as Decimal, never through a float), booleans as booleans, dates as the text of
     their `yyyy-mm-dd` format, blank cells as None.
-  - written with RAW input, so text from a time tracker that starts with = + - @ stays text. Decimal is
+  - written as userEnteredValue stringValue / numberValue / boolValue, so text from a time tracker that
+    starts with = + - @ stays text (as RAW input). Decimal is
     sent as a JSON number (Sheets keeps IEEE doubles: exact for every amount below 15 significant digits),
     a date as its serial number (the column's `yyyy-mm-dd` format displays it, people's date filters and
     sorting work, and it reads back as the same ISO text a person's typed date does), a datetime as ISO
@@ -27,12 +29,9 @@ sends is planned in gsheets_layout.py.
 from __future__ import annotations
 
 import json
-import math
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -41,7 +40,6 @@ from google.auth.transport.requests import AuthorizedSession, Request
 from gspread.urls import (
     SPREADSHEET_BATCH_UPDATE_URL,
     SPREADSHEET_URL,
-    SPREADSHEET_VALUES_BATCH_UPDATE_URL,
     SPREADSHEET_VALUES_BATCH_URL,
 )
 
@@ -49,10 +47,24 @@ from ..auth import account_email, google_credentials
 from ..errors import ConfigError, InputErrors, LockedError
 from ..ports import Cell, CellBlock
 from ..settings import GoogleSheetsSettings
-from ..values import EXCEL_EPOCH
-from .contract import Contract, column_letter, layout_problems, load_contract
+from .contract import Contract, HeaderMap, layout_problems, load_contract
 from .gsheets_http import EmulatorSession, SheetsApiError, SheetsHTTPClient
 from .gsheets_layout import plan_layout
+from .gsheets_values import a1_block, from_api, quote_tab, shows_percent, to_api
+from .gsheets_write import (
+    CELL_LIMIT,
+    STATE_TAB,
+    SheetState,
+    StaleLayout,
+    capacity_note,
+    conflict,
+    layout_key,
+    over_limit,
+    plan_write,
+    planned_state,
+    split_payloads,
+    state_range,
+)
 from .percent_cells import percent_columns, with_percent_text
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -61,55 +73,6 @@ SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 # Google refuses request bodies above 10,485,760 bytes ("Request payload size exceeds the limit");
 # the rest of the 10 MiB is room for the JSON envelope and the estimate's slack.
 MAX_REQUEST_BYTES = 9_000_000
-
-
-# ---------------------------------------------------------------- values
-
-
-def quote_tab(name: str) -> str:
-    """`Time` -> `'Time'`; a quote inside a name is doubled, as A1 notation wants."""
-    return "'" + name.replace("'", "''") + "'"
-
-
-def a1_block(tab: str, row: int, col: int, height: int, width: int) -> str:
-    return (
-        f"{quote_tab(tab)}!{column_letter(col)}{row}:{column_letter(col + max(width, 1) - 1)}{row + max(height, 1) - 1}"
-    )
-
-
-def to_api(value: Cell) -> Any:
-    """One cell as JSON for RAW input (see the module docstring for why each type is sent as it is)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} cannot be written to a sheet")
-        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{value} cannot be written to a sheet")
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, date):
-        return (value - EXCEL_EPOCH).days
-    return value if isinstance(value, str) else str(value)
-
-
-def from_api(value: Any) -> Cell:
-    """One cell from UNFORMATTED_VALUE: "" -> None; numbers already Decimal or int; text and bools as they are."""
-    if value == "" or value is None:
-        return None
-    return value
-
-
-def _shows_percent(formatted: list[list[Any]]) -> Callable[[int, int], bool]:
-    """Whether a cell's FORMATTED_VALUE shows a percent ("100.0%"; "100,0 %" or "%100" in other locales)."""
-    return lambda i, c: i < len(formatted) and c < len(formatted[i]) and "%" in str(formatted[i][c])
 
 
 # ---------------------------------------------------------------- the adapter
@@ -131,7 +94,10 @@ class GoogleSheet:
         self.contract = contract or load_contract()
         self.account = account
         self.max_request_bytes = MAX_REQUEST_BYTES
-        self._shown: tuple[float, dict[str, list[list[Any]]]] = (0.0, {})  # see _percents_as_shown
+        self._state: SheetState | None = None  # the state cell as last read or written: the next write's base
+        self._cache: tuple[float, dict[str, list[list[Cell]]] | None] | None = None  # ensure_layout's read
+        self._job: tuple[str, str] | None = None
+        self._meta: Mapping[str, Any] | None = None  # a spreadsheets.get made by this ensure_layout's read
 
     @classmethod
     def from_settings(
@@ -166,45 +132,93 @@ class GoogleSheet:
     # -- layout
 
     def ensure_layout(self, setup: bool = False) -> list[str]:
+        """Check the layout inside the run's one read; `spreadsheets.get` only when it must change.
+
+        Every contract tab is read whole (with the state cell) in one values:batchGet, which `read()` then
+        hands out. When the state cell says the sheet was laid out under this contract and every header is
+        there, that is all. Otherwise (a new or older spreadsheet, a tab or column missing, a person's edit
+        of the state cell, `setup`) the spreadsheet is looked at and brought to the contract."""
+        names = [t.name for t in self.contract.tabs]
+        tables: dict[str, list[list[Cell]]] | None = None
+        if not setup:
+            tables = self._read_tables(names)
+            state = self._state
+            if (
+                state is not None
+                and state.layout == layout_key(self.contract)
+                and all(t in state.tabs for t in names)
+                and not layout_problems(self.contract, {t: (tables[t] or [[]])[0] for t in names})
+                and all(not HeaderMap(self.contract.tab(t), (tables[t] or [[]])[0]).missing for t in names)
+            ):
+                self._cache = (time.monotonic(), tables)
+                return []
+        return self._lay_out(setup, tables)
+
+    LAYOUT_FIELDS = "sheets(properties,protectedRanges,conditionalFormats)"
+
+    def _lay_out(self, setup: bool, tables: dict[str, list[list[Cell]]] | None) -> list[str]:
+        """Look at the spreadsheet and send what brings it to the contract: the layout's requests and the new
+        header cells in the one compare-and-set batchUpdate a write is (gsheets_write.py)."""
         changes: list[str] = []
         for attempt in (1, 2):
-            meta = self.http.fetch_sheet_metadata(
-                self.spreadsheet_id,
-                params={"includeGridData": "false", "fields": "sheets(properties,protectedRanges,conditionalFormats)"},
-            )
+            meta, self._meta = self._meta, None
+            if meta is None or attempt == 2:
+                meta = self.http.fetch_sheet_metadata(
+                    self.spreadsheet_id, params={"includeGridData": "false", "fields": self.LAYOUT_FIELDS}
+                )
+            self._adopt(meta)
             titles = {s["properties"]["title"] for s in meta.get("sheets", [])}
             present = [t.name for t in self.contract.tabs if t.name in titles]
-            headers: dict[str, list[Any]] = {}
-            shown: dict[str, list[list[Any]]] = {}
-            if present:
-                # a tab with a percent column is read whole (the Rules tab: a few dozen rows) for read()
-                ranges = [quote_tab(t) if self._percent_tab(t) else f"{quote_tab(t)}!1:1" for t in present]
-                got = self._batch_get(ranges, "FORMATTED_VALUE")
+            if tables is not None and attempt == 1:
+                headers = {t: list((tables.get(t) or [[]])[0]) for t in present}
+            elif present:
+                got = self._batch_get([f"{quote_tab(t)}!1:1" for t in present], "UNFORMATTED_VALUE")
                 headers = {t: (rows[0] if rows else []) for t, rows in zip(present, got, strict=True)}
-                shown = {t: rows for t, rows in zip(present, got, strict=True) if self._percent_tab(t)}
+            else:
+                headers = {}
             problems = layout_problems(self.contract, {t: headers.get(t, []) for t in present}, setup=setup)
             if problems:
                 raise InputErrors(problems, what="spreadsheet's layout")
             plan = plan_layout(self.contract, meta, headers)
-            # a tab added now holds its header row only
-            shown |= {t.name: [t.headers] for t in self.contract.tabs if t.name not in titles}
-            self._shown = (time.monotonic(), {t: rows for t, rows in shown.items() if self._percent_tab(t)})
             changes = changes or plan.changes
-            if plan.requests:
-                try:
-                    self.http.request(
-                        "post", SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id, json={"requests": plan.requests}
-                    )
-                except SheetsApiError as exc:
-                    # addSheet is the one request that cannot be sent twice: if a retry after a lost answer
-                    # (or a concurrent setup) finds the tab made, look again and finish from there
-                    if attempt == 1 and exc.code == 400 and "already exists" in str(exc):
-                        continue
-                    raise
-            if plan.headers:
-                self.write(plan.headers)
+            assert self._state is not None
+            self._state.layout = layout_key(self.contract)
+            if not (plan.requests or plan.headers):
+                break
+            base = self._state
+            planned = planned_state(base, plan.requests)
+            blocks = [(b, [[to_api(v) for v in row] for row in b.values]) for b in plan.headers]
+            writes, after = plan_write(blocks, planned)
+            try:
+                self.http.request(
+                    "post",
+                    SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id,
+                    json={"requests": [*plan.requests, *writes]},
+                )
+            except SheetsApiError as exc:
+                if (conflict(str(exc), base) or "already exists" in str(exc)) and self._landed(after):
+                    self._state, tables = after, None  # a retry after a lost answer: the first one applied
+                    break
+                if conflict(str(exc), base):
+                    raise ConcurrentChange(self._conflict_message()) from None
+                # addSheet is the one request that cannot be sent twice: if a retry after a lost answer
+                # (or a concurrent setup) finds the tab made, look again and finish from there
+                if attempt == 1 and exc.code == 400 and "already exists" in str(exc):
+                    continue
+                raise
+            self._state = after
+            tables = None  # what was read is not the sheet any more; read() reads it again
             break
+        self._cache = (time.monotonic(), tables) if tables is not None else None
         return changes
+
+    def _look(self) -> None:
+        self._adopt(self.http.fetch_sheet_metadata(self.spreadsheet_id, params={"fields": "sheets(properties)"}))
+
+    def _adopt(self, meta: Mapping[str, Any]) -> None:
+        """The state as the spreadsheet's metadata shows it (the version marker found by its title)."""
+        layout = self._state.layout if self._state is not None else ""
+        self._state = SheetState.from_metadata(meta, layout)
 
     # -- values
 
@@ -223,27 +237,41 @@ class GoogleSheet:
         body = json.loads(response.content, parse_float=Decimal)
         return [vr.get("values", []) for vr in body.get("valueRanges", [])]
 
-    def read(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
-        """One values:batchGet for all `tabs`; a tab the spreadsheet lacks reads as [] (like the workbook)."""
-        tabs = list(dict.fromkeys(tabs))
-        if not tabs:
-            return {}
+    def _read_tables(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
+        """`tabs` and the state cell in one values:batchGet; a tab the spreadsheet lacks reads as []."""
+        with_state = [state_range(), *(quote_tab(t) for t in tabs)]
         try:
-            got = self._batch_get([quote_tab(t) for t in tabs], "UNFORMATTED_VALUE")
-            found = dict(zip(tabs, got, strict=True))
+            got = self._batch_get(with_state, "UNFORMATTED_VALUE")
+            raw_state, found = got[0], dict(zip(tabs, got[1:], strict=True))
         except SheetsApiError as exc:
             if not (exc.code == 400 and "Unable to parse range" in str(exc)):
                 raise
             # only before setup-sheet ran: learn which tabs exist and read those (two more calls, once)
-            meta = self.http.fetch_sheet_metadata(self.spreadsheet_id, params={"fields": "sheets(properties(title))"})
+            meta = self.http.fetch_sheet_metadata(self.spreadsheet_id, params={"fields": self.LAYOUT_FIELDS})
+            self._adopt(meta)
+            self._meta = meta  # ensure_layout, which called this, uses it
             titles = {s["properties"]["title"] for s in meta.get("sheets", [])}
             present = [t for t in tabs if t in titles]
-            found = (
-                dict(zip(present, self._batch_get([quote_tab(t) for t in present], "UNFORMATTED_VALUE"), strict=True))
-                if present
-                else {}
-            )
-        out = {t: [[from_api(v) for v in row] for row in found.get(t, [])] for t in tabs}
+            ranges = ([state_range()] if STATE_TAB in titles else []) + [quote_tab(t) for t in present]
+            got = self._batch_get(ranges, "UNFORMATTED_VALUE") if ranges else []
+            raw_state = got.pop(0) if STATE_TAB in titles and got else []
+            found = dict(zip(present, got, strict=True))
+        state = SheetState.parse(raw_state[0][0] if raw_state and raw_state[0] else None)
+        if state is not None:
+            self._state = state
+        return {t: [[from_api(v) for v in row] for row in found.get(t, [])] for t in tabs}
+
+    def read(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
+        """The tabs, from the read `ensure_layout()` just made when it holds them, else one values:batchGet."""
+        tabs = list(dict.fromkeys(tabs))
+        if not tabs:
+            return {}
+        taken, cached = self._cache or (0.0, None)
+        self._cache = None
+        if cached is not None and time.monotonic() - taken < 60 and all(t in cached for t in tabs):
+            out = {t: cached[t] for t in tabs}
+        else:
+            out = self._read_tables(tabs)
         self._percents_as_shown(out)
         return out
 
@@ -254,139 +282,132 @@ class GoogleSheet:
         """A typed 100% is stored as 1 in a percent-formatted cell: hand it as "100%" (see percent_cells.py).
 
         Which cells show a percent is read in FORMATTED_VALUE (values:batchGet has one render option per
-        call). ensure_layout(), which every run calls first, already reads those tabs that way (whole, instead
-        of their header row), so a run's read costs no extra call. A read without it (or more than a minute
-        later, or after the tab changed shape) asks those tabs formatted in one more batchGet."""
-        taken, shown = self._shown
-        self._shown = (0.0, {})
+        call), so only a tab whose percent column holds a number costs one more batchGet: text ("10%") and
+        blanks need no format to be read right."""
         columns = {
             t: cols for t, rows in tables.items() if rows and (cols := percent_columns(self.contract, t, rows[0]))
         }
-        fresh = time.monotonic() - taken < 60
-        stale = [
+        ask = [
             t
-            for t in columns
-            if not (fresh and t in shown and len(shown[t]) == len(tables[t]) and shown[t][0] == tables[t][0])
+            for t, cols in columns.items()
+            if any(
+                c < len(r) and isinstance(r[c], (int, float, Decimal)) and not isinstance(r[c], bool)
+                for r in tables[t][1:]
+                for c in cols
+            )
         ]
-        if stale:
-            shown = shown | dict(
-                zip(stale, self._batch_get([quote_tab(t) for t in stale], "FORMATTED_VALUE"), strict=True)
-            )
-        for t, cols in columns.items():
-            with_percent_text(tables[t], cols, _shows_percent(shown[t]))
+        if not ask:
+            return
+        shown = dict(zip(ask, self._batch_get([quote_tab(t) for t in ask], "FORMATTED_VALUE"), strict=True))
+        moved = [t for t in ask if len(shown[t]) != len(tables[t]) or shown[t][:1] != tables[t][:1]]
+        if moved:  # the tab changed shape between the two reads: read both of it again, once
+            tables.update(self._read_tables(moved))
+            shown.update(zip(moved, self._batch_get([quote_tab(t) for t in moved], "FORMATTED_VALUE"), strict=True))
+        for t in ask:
+            with_percent_text(tables[t], columns[t], shows_percent(shown[t]))
 
-    def write(self, blocks: Sequence[CellBlock]) -> None:
-        """One values:batchUpdate (RAW) for every block, which Google applies all or nothing.
+    def write(self, blocks: Sequence[CellBlock], trims: Mapping[str, int] | None = None) -> None:
+        """One spreadsheets:batchUpdate for every block, applied all or nothing, and only if no other run
+        wrote since this one read (see gsheets_write.py: the compare-and-set and what it guarantees).
 
-        Only a payload above Google's request size limit (10 MiB; about 30,000 new Time rows at once) is
-        sent as several calls, each under the limit and in order. Every call writes absolute ranges, so if
-        one fails, running the command again completes the write: the rows that landed are recognised.
-        """
-        for data in self._payloads(blocks):
-            self.http.request(
-                "post",
-                SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.spreadsheet_id,
-                json={"valueInputOption": "RAW", "data": data, "includeValuesInResponse": False},
-            )
+        Only a payload above Google's request size limit (10 MiB; about 9,000 new Time rows at once) is
+        sent as several calls, each under the limit, in order, each its own compare-and-set. Every call
+        writes absolute positions, so if one fails, running the command again completes the write. `trims`
+        (tab -> rows) shrinks those tabs' grids in the last call, after its values (archive uses it)."""
+        payloads = self._payloads(blocks)
+        if trims and not payloads:
+            payloads = [[]]
+        if not payloads:
+            return
+        self._cache = None  # what ensure_layout read is not the sheet any more
+        if self._state is None:
+            self._read_tables([])  # a write without a read first (setup, tests): the state cell alone
+        for n, data in enumerate(payloads, start=1):
+            self._write_one(data, trims if n == len(payloads) else None)
 
-    def _payloads(self, blocks: Sequence[CellBlock]) -> list[list[dict[str, Any]]]:
-        budget = self.max_request_bytes
-        ranges: list[tuple[dict[str, Any], int]] = []
-        for b in blocks:
-            values = [[to_api(v) for v in row] for row in b.values]
-            if not any(values):
+    def _write_one(self, data: list[tuple[CellBlock, list[list[Any]]]], trims: Mapping[str, int] | None = None) -> None:
+        for attempt in (1, 2):
+            state = self._state
+            try:
+                if state is None or STATE_TAB not in state.tabs:
+                    raise StaleLayout(STATE_TAB)
+                requests, after = plan_write(data, state, trims=trims)
+            except StaleLayout:
+                if attempt == 2:
+                    raise ConfigError(
+                        "The spreadsheet lacks a tab this run writes to; run `python main.py setup-sheet`."
+                    ) from None
+                self._look()
                 continue
-            start, size = 0, 0
-            for i, row in enumerate(values + [None]):
-                row_size = len(json.dumps(row)) + 2 if row is not None else 0
-                if row is None or (size + row_size > budget and i > start):
-                    part = values[start:i]
-                    width = max(len(r) for r in part)
-                    ranges.append(
-                        (
-                            {
-                                "range": a1_block(b.tab, b.row + start, b.col, len(part), width),
-                                "majorDimension": "ROWS",
-                                "values": part,
-                            },
-                            size + 100,
-                        )
-                    )
-                    start, size = i, 0
-                size += row_size
-        payloads: list[list[dict[str, Any]]] = []
-        used = budget + 1
-        for vr, size in ranges:
-            if used + size > budget:
-                payloads.append([])
-                used = 0
-            payloads[-1].append(vr)
-            used += size
-        return payloads
-
-    # -- the lease: one writer at a time, whichever process runs it
-
-    LEASE_CELL = (1, 26)  # Runs!Z1, right of the Runs columns: every process that can reach the sheet sees it
-    LEASE_SECONDS = 15 * 60  # longer than a Cloud Function may run; a crashed holder's lease expires after it
-    LEASE_SETTLE_SECONDS = 0.5  # between writing the lease and reading it back: a concurrent writer shows
-
-    def _lease_range(self) -> str:
-        row, col = self.LEASE_CELL
-        return f"{quote_tab('Runs')}!{column_letter(col)}{row}"
-
-    def _read_lease(self) -> dict[str, Any]:
-        try:
-            got = self._batch_get([self._lease_range()], "UNFORMATTED_VALUE")
-        except SheetsApiError as exc:
-            if not (exc.code == 400 and "Unable to parse range" in str(exc)):
+            if after.cells() > CELL_LIMIT:
+                raise ConfigError(over_limit(after.cells()))
+            try:
+                self.http.request(
+                    "post", SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id, json={"requests": requests}
+                )
+            except SheetsApiError as exc:
+                if conflict(str(exc), state):
+                    if self._landed(after):  # a retry after a lost answer: the first one applied
+                        self._state = after
+                        return
+                    raise ConcurrentChange(self._conflict_message()) from None
+                if attempt == 1 and exc.code == 400 and ("No grid with id" in str(exc) or "grid" in str(exc)):
+                    # a person deleted, re-made or shrank a tab since the state cell was written: look once
+                    version, marker = state.version, state.marker
+                    self._look()
+                    assert self._state is not None
+                    if (self._state.version, self._state.marker) != (version, marker):
+                        raise ConcurrentChange(self._conflict_message()) from None
+                    continue
                 raise
-            self.ensure_layout()  # a new spreadsheet without its tabs yet
-            got = self._batch_get([self._lease_range()], "UNFORMATTED_VALUE")
-        raw = got[0][0][0] if got and got[0] and got[0][0] else ""
-        try:
-            lease = json.loads(raw) if isinstance(raw, str) and raw.startswith("{") else {}
-        except ValueError:
-            lease = {}
-        return lease if isinstance(lease, dict) else {}
+            self._state = after
+            return
 
-    def _write_lease(self, value: str) -> None:
-        row, col = self.LEASE_CELL
-        self.write([CellBlock("Runs", row, col, [[value]])])
+    def _landed(self, after: SheetState) -> bool:
+        """Whether the state cell holds `after`: our own write applied, and only its answer was lost (the
+        transport retried it, and the retry found its own marker gone). One batchGet, only then."""
+        got = self._batch_get([state_range()], "UNFORMATTED_VALUE")
+        now = SheetState.parse(got[0][0][0] if got and got[0] and got[0][0] else None)
+        return now is not None and (now.version, now.marker) == (after.version, after.marker)
+
+    def _conflict_message(self) -> str:
+        job = self._job[0] if self._job else "run"
+        return (
+            f"Another run wrote to this sheet while this {job} was working, so nothing of this one was written "
+            "(the sheet is as the other run left it). Run it again: it starts from the sheet as it is now, and "
+            "invoices already in the accounting system are found there, never created twice."
+        )
+
+    def capacity(self) -> tuple[int, str]:
+        """Cells the spreadsheet holds (from the grids the state cell records) and a sentence when near the limit."""
+        cells = self._state.cells() if self._state is not None else 0
+        return cells, capacity_note(cells)
+
+    def _payloads(self, blocks: Sequence[CellBlock]) -> list[list[tuple[CellBlock, list[list[Any]]]]]:
+        values = [(b, [[to_api(v) for v in row] for row in b.values]) for b in blocks]
+        return split_payloads(values, self.max_request_bytes, self._state)
+
+    # -- the guard against two runs at once
 
     @contextmanager
     def lease(self, job: str, holder: str, seconds: float | None = None, settle: float | None = None) -> Iterator[None]:
-        """Hold the sheet for `job`: a lease (holder, expiry, token) written into Runs!Z1 and read back.
-
-        The Sheets API has no compare-and-set, so the lease is written, then read back after a short pause:
-        of two runs that wrote at once, only the one whose lease is still there goes on. LockedError when a
-        live lease of another run is there."""
-        seconds = self.LEASE_SECONDS if seconds is None else seconds
-        settle = self.LEASE_SETTLE_SECONDS if settle is None else settle
-        token = uuid.uuid4().hex
-        held = self._read_lease()
-        if held and float(held.get("expires", 0)) > time.time():
-            raise LockedError(_lease_message(held))
-        mine = {"lease": "invoicing", "job": job, "holder": holder, "expires": time.time() + seconds, "token": token}
-        self._write_lease(json.dumps(mine))
-        if settle:
-            time.sleep(settle)
-        back = self._read_lease()
-        if back.get("token") != token:
-            raise LockedError(_lease_message(back))
+        """Name the run for messages; the guard itself costs no call: every write is a compare-and-set on
+        the version the run read (gsheets_write.py), so of two runs at once only one's writes land and the
+        other is told to run again, and a crashed run holds nothing. (`seconds`, `settle`: unused, kept
+        for callers of the former lease.)"""
+        self._job = (job, holder)
         try:
             yield
         finally:
-            if self._read_lease().get("token") == token:
-                self._write_lease("")
+            self._job = None
 
     def metadata(self) -> dict[str, Any]:
         """The spreadsheet's properties and tabs (for `doctor`-style checks)."""
         return self.http.request("get", SPREADSHEET_URL % self.spreadsheet_id).json()
 
 
-def _lease_message(held: Mapping[str, Any]) -> str:
-    until = datetime.fromtimestamp(float(held.get("expires", 0)), UTC).strftime("%H:%M:%S UTC")
-    return (
-        f"Another run ({held.get('job', 'a run')} for {held.get('holder', 'someone')}) is writing to this sheet "
-        f"(its lease ends at {until} at the latest); wait for it to finish, then run it again."
-    )
+class ConcurrentChange(LockedError):
+    """Another run wrote to the sheet after this run read it: this run's write was refused whole."""
+
+
+__all__ = ["GoogleSheet", "GoogleSheetsSettings", "ConcurrentChange", "SCOPES", "a1_block", "quote_tab", "to_api"]

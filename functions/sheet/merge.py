@@ -111,11 +111,16 @@ def merge(
     suggestions: Mapping[str, Suggestion],
     covers: Collection[str],
     period: Period | None = None,
+    deleted: Collection[str] = (),
+    incremental: Collection[str] = (),
 ) -> MergeResult:
     """Merge `incoming` entries into the existing Time `rows`. `suggestions` are by entry ref, for new rows
     and for existing rows that have none yet. Only rows of sources in `covers` (and in `period`, when
-    given) can be flagged as gone."""
+    given) can be flagged as gone, and rows whose ref is in `deleted` (the source said so). A source in
+    `incremental` sent only what changed: its other rows keep their flags as they are (a held change, a
+    "gone" flag), since nothing new is known about them."""
     result = MergeResult()
+    deleted = set(deleted)
     existing = {r.entry.ref: r for r in rows}
     seen: dict[str, TimeEntry] = {}
     cleaned: dict[str, str] = {}
@@ -146,9 +151,17 @@ def merge(
         held = ""
         gone = False
         if new is None:
-            gone = row.entry.source in covers and (period is None or period.contains(row.entry.date))
+            gone = row.entry.ref in deleted or (
+                row.entry.source in covers and (period is None or period.contains(row.entry.date))
+            )
             result.stats.gone += int(gone)
             result.stats.unchanged += int(not gone)
+            if not gone and row.entry.source in incremental:
+                # not sent because not changed: what the flags say about it still holds
+                if suggestion is not None:
+                    result.updates[row.row] = owned
+                _count(result, shown, period)
+                continue
         else:
             result.stats.back += int("No longer in the source" in row.flags)
             stored = row.sync_hash or row.entry.sync_hash()

@@ -78,6 +78,46 @@ def _previous(previous: Sequence[Sequence[Cell]] | None) -> dict[str, dict[str, 
     return out
 
 
+def previous_descriptions(
+    previous: Sequence[Sequence[Cell]] | None, drafts: Sequence[InvoiceDraft]
+) -> dict[tuple[str, int], tuple[str, str]]:
+    """(client, line index) -> (Invoice Description, Description By) of the same line in the last preview.
+
+    A line is the same when its client, line item, kind and rate (and its place among such lines) match, as
+    for "Changed"; functions/describe decides from the pair whether a person edited the text.
+    """
+    if not previous:
+        return {}
+    hm = HeaderMap(load_contract().tab("Preview"), list(previous[0]))
+    if "client_description" not in hm.index:
+        return {}
+    rows: dict[str, list[tuple[tuple[str, str, Decimal | None], tuple[str, str]]]] = {}
+    for r in previous[1:]:
+        r = list(r)
+        client, line = text(hm.get(r, "client")), text(hm.get(r, "line"))
+        if client and line.isdigit():
+            rows.setdefault(client, []).append(
+                (
+                    (text(hm.get(r, "line_item")), text(hm.get(r, "kind")), _dec(hm.get(r, "rate"))),
+                    (text(hm.get(r, "client_description")), text(hm.get(r, "description_by"))),
+                )
+            )
+    before = {
+        client: dict(zip(_line_keys([k for k, _ in got]), (v for _, v in got), strict=True))
+        for client, got in rows.items()
+    }
+    out: dict[tuple[str, int], tuple[str, str]] = {}
+    for d in drafts:
+        old = before.get(d.client)
+        if not old:
+            continue
+        keys = _line_keys([(line.line_item, line.kind, line.unit_price) for line in d.lines])
+        for n, key in enumerate(keys):
+            if key in old:
+                out[(d.client, n)] = old[key]
+    return out
+
+
 def _h(d: Decimal) -> Decimal:
     return tidy_hours(d)
 
@@ -203,6 +243,8 @@ def _lines(draft: InvoiceDraft, status: str, prev: dict[str, Any] | None) -> lis
                 client=draft.client,
                 line=str(n),
                 description=line.description,
+                client_description=line.shown_description,
+                description_by=line.description_by,
                 line_item=line.line_item,
                 hours=_h(line.raw_hours) if line.raw_hours else "",
                 quantity=line.quantity,

@@ -15,8 +15,10 @@ and named in messages right (`Time!K7`, not the contract's default position).
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,21 +26,32 @@ from typing import TYPE_CHECKING
 
 from ..billing.book import RuleBook
 from ..billing.engine import BillingResult
-from ..errors import InputErrors, InvariantError
+from ..errors import InputError, InputErrors, InvariantError
 from ..models import CreatedInvoice, Period, TimeEntry
-from ..ports import Cell, CellBlock, SheetStore
+from ..ports import Cell, CellBlock, SheetStore, SourceMilestone, SyncMark
 from ..values import is_blank, parse_decimal, text
+from .agency_tab import Letterheads, parse_letterheads
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
 from .merge import MergeResult
 from .preview_tab import preview_rows
 from .seed import seed_rows
+from .sync_tab import (
+    ClientKeys,
+    People,
+    milestone_cells,
+    parse_client_keys,
+    parse_people,
+    parse_sync,
+    sync_blocks,
+)
 from .tables import OUTPUT_KEYS, REVIEW_KEYS, SOURCE_KEYS, TimeTable, parse_time_tab, row_values
 
 if TYPE_CHECKING:
+    from ..settings import Settings
     from ..summaries import Summary
 
-CONFIG_TABS = ("Clients", "Rates", "Rules", "Categories")
+CONFIG_TABS = ("Clients", "Rates", "Rules", "Categories", "Agency")
 
 
 class SheetSession:
@@ -46,7 +59,8 @@ class SheetSession:
 
     def __init__(self, store: SheetStore, tabs: Sequence[str]):
         self.store = store
-        self.tables: dict[str, list[list[Cell]]] = store.read(list(tabs))
+        with paused_gc():
+            self.tables: dict[str, list[list[Cell]]] = store.read(list(tabs))
         self.blocks: list[CellBlock] = []
         self._time: TimeTable | None = None
 
@@ -55,7 +69,8 @@ class SheetSession:
     def time(self) -> TimeTable:
         """The Time tab parsed once: rows, problems by cell, rows without an id."""
         if self._time is None:
-            self._time = parse_time_tab(self.tables.get("Time") or [load_contract().tab("Time").headers])
+            with paused_gc():
+                self._time = parse_time_tab(self.tables.get("Time") or [load_contract().tab("Time").headers])
         return self._time
 
     def time_cell(self, row: int, key: str) -> str:
@@ -70,6 +85,13 @@ class SheetSession:
         if fatal:
             raise InputErrors(fatal, what="settings tabs")
         return book, [str(e) for e in errors]
+
+    def letterheads(
+        self, settings: Settings | None, folders: Sequence[Path] = ()
+    ) -> tuple[Letterheads, list[InputError]]:
+        """The documents' letterheads (Agency tab, the Clients tab's billing details, AGENCY_* settings) and
+        their problems, each naming its cell (functions/sheet/agency_tab.py)."""
+        return parse_letterheads(self.tables, settings, folders)
 
     def located(self, result: BillingResult) -> BillingResult:
         """The billing result with every Time-row issue named by its real cell."""
@@ -103,7 +125,31 @@ class SheetSession:
             if text(hm.get(r, "number")) and not text(hm.get(r, "status")).startswith("void")  # a reissued one
         ]
 
+    def sync_marks(self) -> dict[tuple[str, str], SyncMark]:
+        """The Sync tab: each source's watermark per month."""
+        return parse_sync(self.tables.get("Sync") or [])
+
+    def people(self) -> People:
+        """The People tab: source accounts mapped to one person and role (InputErrors on a half-filled row)."""
+        return parse_people(self.tables.get("People") or [])
+
+    def client_keys(self) -> ClientKeys:
+        """The Clients tab's names and Tracker Keys: which client a Jira or Asana project bills to."""
+        return parse_client_keys(self.tables.get("Clients") or [])
+
     # --- changes ---------------------------------------------------------------------------------------------
+
+    def fill_milestones(self, milestones: Iterable[SourceMilestone], period: Period) -> list[str]:
+        """Tick the Complete cell of Rules milestone rows whose Asana milestone is done (blank cells only)."""
+        cells, said = milestone_cells(self.tables.get("Rules") or [], milestones, period)
+        self.blocks += changed_cell_blocks("Rules", cells)
+        return said
+
+    def save_marks(self, marks: Iterable[SyncMark]) -> None:
+        """New watermarks into the Sync tab, in this session's one write (a failed run moves none)."""
+        marks = list(marks)
+        if marks:
+            self.blocks += sync_blocks(self.tables.get("Sync") or [], self.sync_marks(), marks)
 
     def mark_milestones(self, billed: Mapping[str, str]) -> None:
         """The invoice that billed each milestone into its Rules row's Invoice cell ({"Rules!A7": "INV-0012"}),
@@ -255,7 +301,15 @@ class SheetSession:
         blank = [[None] * len(tab.columns) for _ in range(max(0, len(old) - 1 - len(new_rows)))]
         self.blocks.append(CellBlock("Preview", 1, 1, [tab.headers, *new_rows, *blank]))
 
-    def log_run(self, summary: Summary, status: str, detail: str, errors: str = "", ai_usage: str = "") -> None:
+    def log_run(
+        self,
+        summary: Summary,
+        status: str,
+        detail: str,
+        errors: str = "",
+        ai_usage: str = "",
+        reviewer_accuracy: str = "",
+    ) -> None:
         """One row of the Runs tab for this run."""
         rows = self._rows("Runs")
         hm = HeaderMap(load_contract().tab("Runs"), rows[0])
@@ -278,6 +332,7 @@ class SheetSession:
                     "ai_output_tokens": summary.ai_output_tokens or None,
                     "ai_cost": summary.ai_cost or None,
                     "ai_usage": ai_usage,
+                    "reviewer_accuracy": reviewer_accuracy,
                 },
             ),
         )
@@ -287,6 +342,7 @@ class SheetSession:
         if self.blocks:
             self.store.write(self.blocks)
         self.blocks = []
+        gc.unfreeze()  # the run's records are the collector's again (a long-lived process frees their cycles)
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
@@ -300,6 +356,22 @@ class SheetSession:
         rows = self._rows(tab)
         self.blocks.append(CellBlock(tab, max(len(rows), 1) + 1, 1, [values]))
         rows.append(values)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Reading a tab makes millions of small objects and no reference cycles: the cyclic collector would
+    scan them over and over (15 % of a 100,000-row run). It is paused while they are made, and what is
+    alive afterwards is moved out of its reach (gc.freeze) until the session commits; reference counting
+    still frees it."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was:
+            gc.enable()
 
 
 def canonical(value: Cell) -> str:

@@ -25,45 +25,33 @@ import stat
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-from xml.etree import ElementTree
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.comments import Comment
-from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, InputError, InputErrors, Location
 from ..ports import Cell, CellBlock
 from ..values import clean_text
-from .contract import Column, Contract, HeaderMap, Tab, layout_problems, load_contract
+from . import xlsx_patch
+from .contract import Contract, HeaderMap, Tab, layout_problems, load_contract
 from .percent_cells import is_percent_format, percent_columns, with_percent_text
+from .xlsx_patch import merged_ranges
+from .xlsx_read import read_tabs
 
-HEADER_FILL = {
-    "source": "DCE6F1",  # blue-grey: filled by refresh
-    "review": "FFF2CC",  # yellow: yours to edit
-    "output": "E7E6E6",  # grey: written by the pipeline
-    "config": "FFF2CC",
-    "report": "E7E6E6",
-}
-OWNED_FILL = "F5F5F5"  # body of the pipeline's columns
-FLAG_FILL = "FCE4D6"  # a row with flags
+if TYPE_CHECKING:  # openpyxl (240 ms to import) is loaded only for a layout change or a whole rewrite
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
 NUMBER_FORMATS = {
     "date": "yyyy-mm-dd",
     "hours": "0.00##",  # 2 to 4 decimals: 0.5, 1.25, a timer's 0.7014
     "money": "#,##0.00",
-    "number": "0.00",
+    "number": "General",  # a count shows 42, a measure its own decimals (0.85, 1.23), never 42.00
     "percent": "0.0%",
     "bool": '"TRUE";"TRUE";"FALSE"',
 }  # without it LibreOffice shows a boolean as 1 or 0
-MAX_ROWS = 1_048_576
 WRITTEN_TABS = ("Time", "Clients", "Preview", "Invoices", "Runs")  # tabs a run writes cell by cell
 
 
@@ -90,6 +78,8 @@ class LocalWorkbook:
         self._formula_free = True  # whether the workbook last loaded had no formula cells
         # Layout a run added (a new workbook, an upgrade's column), saved with the run's first write.
         self._pending: Workbook | None = None
+        # Every tab's values as last read, with the file state they belong to (see _values).
+        self._values_cache: tuple[tuple[int, int, int] | None, dict[str, list[list[Cell]]]] | None = None
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
@@ -126,6 +116,8 @@ class LocalWorkbook:
             if problems:
                 raise InputErrors(problems, what=f"workbook {self.path.name}")
         else:
+            from openpyxl import Workbook
+
             wb = Workbook()
             wb.remove(wb.active)
             changes.append(f"created the workbook {self.path}")
@@ -162,20 +154,15 @@ class LocalWorkbook:
             raise InputErrors(problems, what=f"workbook {self.path.name}")
 
     def _layout_is_current(self) -> bool:
-        """A cheap read-only look: every tab there with every contract column (the common case)."""
-        cached = self._cached_workbook()
-        wb = cached or load_workbook(self.path, read_only=True)
-        try:
-            for tab in self.contract.tabs:
-                if tab.name not in wb.sheetnames:
-                    return False
-                header = next(wb[tab.name].iter_rows(min_row=1, max_row=1, values_only=True), ())
-                if HeaderMap(tab, list(header)).missing:
-                    return False
-            return True
-        finally:
-            if cached is None:
-                wb.close()
+        """A cheap look: every tab there with every contract column (the common case)."""
+        tabs = self._values()
+        for tab in self.contract.tabs:
+            if tab.name not in tabs:
+                return False
+            rows = tabs[tab.name]
+            if HeaderMap(tab, list(rows[0]) if rows else []).missing:
+                return False
+        return True
 
     def _ensure_tab(self, ws: Worksheet, tab: Tab) -> list[str]:
         changes = []
@@ -191,81 +178,58 @@ class LocalWorkbook:
             next_col += 1
         header = [c.value for c in ws[1]]
         hm = HeaderMap(tab, header)
-        self._style(ws, tab, hm)
+        from .workbook_layout import style_tab
+
+        style_tab(ws, tab, hm, self.contract)
         return changes
-
-    def _style(self, ws: Worksheet, tab: Tab, hm: HeaderMap) -> None:
-        ws.freeze_panes = ws.cell(row=tab.freeze_rows + 1, column=tab.freeze_cols + 1).coordinate
-        ws.conditional_formatting = type(ws.conditional_formatting)()
-        ws.data_validations.dataValidation = []
-        last = get_column_letter(max(hm.width, 1))
-        for col in tab.columns:
-            i = hm.index[col.key] + 1
-            letter = get_column_letter(i)
-            cell = ws.cell(row=1, column=i)
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor=HEADER_FILL[col.owner])
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            note = col.note or self.contract.owners.get(col.owner, "")
-            cell.comment = Comment(f"{note}\n({self.contract.owners.get(col.owner, '')})".strip(), "invoicing")
-            dim = ws.column_dimensions[letter]
-            dim.width = col.width
-            dim.hidden = col.hidden
-            body = f"{letter}2:{letter}{MAX_ROWS}"
-            if col.owner in ("source", "output") and tab.kind == "data":
-                ws.conditional_formatting.add(
-                    body, FormulaRule(formula=["TRUE"], fill=PatternFill("solid", bgColor=OWNED_FILL))
-                )
-            validation = self._validation(col)
-            if validation is not None:
-                validation.add(body)
-                ws.add_data_validation(validation)
-        if tab.name == "Time" and "flags" in hm.index:
-            flags = get_column_letter(hm.index["flags"] + 1)
-            ws.conditional_formatting.add(
-                f"A2:{last}{MAX_ROWS}",
-                FormulaRule(formula=[f"LEN(${flags}2)>0"], fill=PatternFill("solid", bgColor=FLAG_FILL)),
-            )
-        ws.auto_filter.ref = f"A1:{last}1" if tab.kind == "data" else None
-
-    def _validation(self, col: Column) -> DataValidation | None:
-        if col.type == "category":
-            return DataValidation(
-                type="list",
-                formula1="Categories!$A$2:$A$500",
-                allow_blank=True,
-                showErrorMessage=True,
-                errorStyle="warning",
-                error="Pick a category from the Categories tab.",
-            )
-        if col.type == "bool" and col.owner in ("review", "config"):
-            return DataValidation(
-                type="list", formula1='"TRUE,FALSE"', allow_blank=True, showErrorMessage=True, error="TRUE or FALSE"
-            )
-        if col.choices:
-            return DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True)
-        return None
 
     # -- data -------------------------------------------------------------------------------------------
     def read(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
         if self._pending is None and not self.path.exists():
             raise ConfigError(f"There is no workbook at {self.path} yet; run refresh (or demo) first.")
-        cached = self._pending or self._cached_workbook(values_only=True)
-        wb = cached or load_workbook(self.path, read_only=True, data_only=True)
-        try:
-            out: dict[str, list[list[Cell]]] = {}
-            for name in tabs:
-                if name not in wb.sheetnames:
-                    out[name] = []
-                    continue
-                rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
-                while rows and all(v is None or v == "" for v in rows[-1]):
-                    rows.pop()
-                out[name] = self._percents_as_shown(wb[name], name, rows)
-            return out
-        finally:
-            if cached is None:
-                wb.close()
+        if self._pending is not None:
+            return self._read_pending(tabs)
+        values = self._values()
+        out: dict[str, list[list[Cell]]] = {}
+        for name in tabs:
+            rows = [list(r) for r in values.get(name, [])]  # a copy: callers append to what they read
+            out[name] = self._percents_from_file(name, rows)
+        return out
+
+    def _values(self) -> dict[str, list[list[Cell]]]:
+        """Every tab's values, read once per state of the file (a native reader; see xlsx_read.py)."""
+        stat_now = self._stat()
+        if self._values_cache is None or self._values_cache[0] != stat_now:
+            self._values_cache = (stat_now, read_tabs(self.path))
+        return self._values_cache[1]
+
+    def _read_pending(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
+        wb = self._pending
+        assert wb is not None
+        out: dict[str, list[list[Cell]]] = {}
+        for name in tabs:
+            if name not in wb.sheetnames:
+                out[name] = []
+                continue
+            rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
+            while rows and all(v is None or v == "" for v in rows[-1]):
+                rows.pop()
+            out[name] = self._percents_as_shown(wb[name], name, rows)
+        return out
+
+    def _percents_from_file(self, name: str, rows: list[list[Cell]]) -> list[list[Cell]]:
+        """A typed 100% is stored as 1 in a percent-formatted cell: hand it as "100%" (see percent_cells.py)."""
+        columns = percent_columns(self.contract, name, rows[0]) if rows else []
+        if not columns:
+            return rows
+        with zipfile.ZipFile(self.path) as z:
+            member = xlsx_patch.sheet_members(z).get(name)
+            if member is None:
+                return rows
+            formats = xlsx_patch.cell_styles(
+                z, member, xlsx_patch.Styles(z.read("xl/styles.xml")), {c + 1 for c in columns}
+            )
+        return with_percent_text(rows, columns, lambda i, c: is_percent_format(formats.get((i + 1, c + 1))))
 
     def _percents_as_shown(self, ws: Any, name: str, rows: list[list[Cell]]) -> list[list[Cell]]:
         """A typed 100% is stored as 1 in a percent-formatted cell: hand it as "100%" (see percent_cells.py)."""
@@ -283,6 +247,65 @@ class LocalWorkbook:
     def write(self, blocks: Sequence[CellBlock]) -> None:
         if not blocks:
             return
+        if self._pending is None:
+            try:
+                self._splice(blocks)
+                return
+            except xlsx_patch.Unsupported:
+                pass  # a file shaped in a way the splice does not handle: rewrite it whole
+        elif self._pending is not None and not self.path.exists():
+            pending = self._pending
+            for block in blocks:
+                if block.tab not in pending.sheetnames:
+                    raise ConfigError(f"The workbook has no tab {block.tab}; run setup (ensure_layout) first.")
+            self._replace(lambda tmp: self._write_new(pending, tmp, blocks))
+            self._pending = None
+            return
+        self._write_whole(blocks)
+
+    def _changes(self, blocks: Sequence[CellBlock], headers: dict[str, list[Cell]]) -> tuple[dict, dict]:
+        """{tab: {row: {col: value}}} and {tab: {col: number format}} of the blocks (later blocks win)."""
+        formats = self._formats()
+        changes: dict[str, dict[int, dict[int, Any]]] = {}
+        col_formats: dict[str, dict[int, str | None]] = {}
+        for block in blocks:
+            if block.tab not in headers:
+                raise ConfigError(f"The workbook has no tab {block.tab}; run setup (ensure_layout) first.")
+            if block.tab not in col_formats:
+                tab_formats = formats.get(block.tab, {})
+                col_formats[block.tab] = {
+                    i + 1: tab_formats.get(str(h).strip().casefold()) for i, h in enumerate(headers[block.tab]) if h
+                }
+            rows = changes.setdefault(block.tab, {})
+            for r, values in enumerate(block.values, start=block.row):
+                cells = dict(enumerate(values, start=block.col))  # values are converted as they are written
+                if r in rows:
+                    rows[r].update(cells)
+                else:
+                    rows[r] = cells
+        return changes, col_formats
+
+    def _splice(self, blocks: Sequence[CellBlock]) -> None:
+        """Only the changed cells of the changed tabs are written; every other part of the file is kept."""
+        values = self._values()
+        headers = {name: (rows[0] if rows else []) for name, rows in values.items()}
+        changes, col_formats = self._changes(blocks, headers)
+        self._replace(lambda tmp: xlsx_patch.patch_file(self.path, tmp, changes, col_formats))
+
+    def _write_new(self, wb: Workbook, tmp: str, blocks: Sequence[CellBlock]) -> None:
+        """A new workbook: its layout saved by openpyxl (small), then the run's cells spliced in."""
+        wb.save(tmp)
+        headers = {ws.title: [c.value for c in ws[1]] for ws in wb.worksheets}
+        changes, col_formats = self._changes(blocks, headers)
+        layout = Path(tmp).with_name(Path(tmp).stem + ".layout.xlsx")  # a stray copy the next save removes
+        os.replace(tmp, layout)
+        try:
+            xlsx_patch.patch_file(layout, tmp, changes, col_formats)
+        finally:
+            layout.unlink(missing_ok=True)
+
+    def _write_whole(self, blocks: Sequence[CellBlock]) -> None:
+        """The slow way, for a layout change or a file the splice cannot handle: load, set, save all."""
         wb = self._pending or self._cached_workbook() or self._load()
         self._cached = None  # from here on the object differs from the file until it is saved
         formats = self._formats()
@@ -320,6 +343,8 @@ class LocalWorkbook:
 
     def _load(self) -> Workbook:
         try:
+            from openpyxl import load_workbook
+
             wb = load_workbook(self.path)
         except Exception as exc:  # a corrupt or foreign file: say which and why
             raise ConfigError(f"Cannot open the workbook {self.path}: {exc}") from exc
@@ -346,22 +371,27 @@ class LocalWorkbook:
             )
 
     def _save(self, wb: Workbook) -> None:
+        self._replace(wb.save)
+        self._pending = None
+        stat_now = self._stat()
+        if stat_now is not None:
+            self._cached = (stat_now, wb, self._formula_free)
+
+    def _replace(self, write: Callable[[str], object]) -> None:
+        """`write(tmp)` makes the new file beside the workbook; it then replaces the workbook in one rename."""
         self._refuse_if_open()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".~{self.path.name}.{os.getpid()}.", suffix=".xlsx", dir=self.path.parent)
         os.close(fd)
         try:
-            wb.save(tmp)
+            write(tmp)
             os.chmod(tmp, _mode_for(self.path))  # mkstemp makes 0600; the workbook keeps its own mode
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self._pending = None
+        self._values_cache = None
         self._remove_stray_copies()
-        stat_now = self._stat()
-        if stat_now is not None:
-            self._cached = (stat_now, wb, self._formula_free)
 
     def _remove_stray_copies(self) -> None:
         """Temporary copies of processes that were killed mid-save (their pid is gone)."""
@@ -399,31 +429,3 @@ def _mode_for(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
-
-
-_NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-}
-_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
-
-
-def merged_ranges(path: Path) -> list[tuple[str, str]]:
-    """(tab, "T2:T3") for every merged range, read from the file's XML (no full load of the workbook)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
-            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-            targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", _NS)}
-            out = []
-            for sheet in book.findall("m:sheets/m:sheet", _NS):
-                target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
-                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                if member not in z.namelist():
-                    continue
-                data = z.read(member)
-                out += [(sheet.get("name", ""), m.decode()) for m in _MERGE_CELL.findall(data)]
-            return out
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
-        return []  # not a workbook this can read: loading it says why

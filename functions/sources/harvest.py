@@ -1,9 +1,12 @@
 """Time entries from the Harvest API v2 (the production TimeSource named "harvest-api").
 
-One fetch makes: `GET /v2/users/me` (is the token allowed to see everyone's time?), `GET /v2/company` (the
-account's web address, for links to entries), one pass over `GET /v2/users` (email and role per person) and
-the pages of `GET /v2/time_entries?from=..&to=..&per_page=2000`, following `links.next` as Harvest asks.
-With 2,000 entries a page, a month of 20,000 entries is 13 calls.
+A full fetch makes: `GET /v2/users/me` (is the token allowed to see everyone's time?), `GET /v2/company` (the
+account's web address, for links to entries), the pages of `GET /v2/time_entries?from=..&to=..&per_page=2000`
+(following `links.next` as Harvest asks) and one pass over `GET /v2/users` (email and role per person). With
+2,000 entries a page, a month of 2,000 entries is 4 calls, of 20,000 entries 13. A re-sync (the Sync tab holds
+a watermark, functions/sources/sync.py) asks only for `updated_since` and takes the web address and the people
+from its cache: 2 calls (`/users` again only when someone new appears). Harvest has no feed of deleted
+entries, so deletions are flagged by the full syncs (`refresh --full`, or every SYNC_FULL_AFTER_HOURS).
 
     >>> source = HarvestSource.from_settings(HarvestSettings())             # doctest: +SKIP
     >>> source.fetch(Period.parse("2026-10")).descriptions                  # doctest: +SKIP
@@ -28,9 +31,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,7 +44,7 @@ from pydantic import ValidationError
 from ..errors import AuthError, ConfigError, InputError, InputErrors, Location, Terminal, Transient
 from ..models import Period, TimeEntry
 from ..money import D, NotAnAmount
-from ..ports import ImportResult, Progress, no_progress
+from ..ports import ImportResult, Progress, SyncMark, no_progress
 from ..settings import HarvestSettings
 from ..transport import Budget, ErrorTable, Http, RetryLater, RetryPolicy
 
@@ -249,7 +252,17 @@ class HarvestSource:
     def __repr__(self) -> str:
         return f"HarvestSource(account_id={self.settings.account_id!r}, base_url={self.client.root!r})"
 
+    name = SOURCE
+
     def fetch(self, period: Period, progress: Progress = no_progress) -> ImportResult:
+        return self.fetch_changes(period, None, {}, progress)
+
+    def fetch_changes(
+        self, period: Period, since: datetime | None, state: Mapping[str, Any], progress: Progress = no_progress
+    ) -> ImportResult:
+        """The period's entries (`since` None), or only those updated since then (`updated_since`): the
+        token's access is checked every time; the web address and the people come from `state` when it has
+        them (a full fetch reads them again), so a re-sync is two calls."""
         account = self.settings.account_id
         self.client.new_budget()
         me = self.client.get("/users/me")
@@ -264,16 +277,24 @@ class HarvestSource:
                 f"{me.get('last_name', '')}, who is not an Administrator or Manager, so Harvest shows "
                 f"only their own time. Use an Administrator's Personal Access Token."
             )
-        company = self.client.get("/company")
-        web = str(company.get("base_uri") or "").rstrip("/")
-        people = self._people(progress)
+        cached = since is not None
+        web = str(state.get("web") or "") if cached else ""
+        if not web:
+            company = self.client.get("/company")
+            web = str(company.get("base_uri") or "").rstrip("/")
+        people = _cached_people(state) if cached else {}
         rows: dict[str, dict[str, Any]] = {}
-        params = {"from": period.start.isoformat(), "to": period.end.isoformat(), "per_page": self.per_page}
+        params: dict[str, Any] = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+        if since is not None:
+            params["updated_since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        params["per_page"] = self.per_page
         for page_no, total_pages, page in self._pages("/time_entries", params, "time_entries"):
             for raw in page:
                 if isinstance(raw, dict) and raw.get("id") is not None:
                     rows[str(raw["id"])] = raw  # an entry seen twice (edited while paging) counts once
             progress(page_no, total_pages, f"Harvest time entries, page {page_no} of {total_pages}")
+        if not people or any(_user_id(raw) not in people for raw in rows.values()):
+            people = self._people(progress)  # someone the cache does not know yet: one pass over the users
         entries, errors = [], []
         for source_id, raw in rows.items():
             try:
@@ -287,10 +308,14 @@ class HarvestSource:
             raise InputErrors(errors, what=f"Harvest time entries of account {account}")
         entries.sort(key=lambda e: (e.date, int(e.source_id) if e.source_id.isdigit() else 0, e.source_id))
         note = "" if complete else " (a Manager's token: only the people they manage; nothing is flagged gone)"
+        changed = f"{len(entries)} changed since {params['updated_since']}" if since else f"{len(entries)} entries"
+        new_state = {"web": web, "people": {str(k): [p.email, p.role] for k, p in sorted(people.items())}}
         return ImportResult(
             entries=tuple(entries),
-            covers=(SOURCE,) if complete else (),
-            descriptions=(f"Harvest API (account {account}): {len(entries)} entries in {period}{note}",),
+            covers=(SOURCE,) if complete and since is None else (),
+            descriptions=(f"Harvest API (account {account}): {changed} in {period}{note}",),
+            incremental=(SOURCE,) if since is not None else (),
+            marks=(SyncMark(SOURCE, str(period), "", state=json.dumps(new_state, separators=(",", ":"))),),
         )
 
     def _people(self, progress: Progress) -> dict[int, _Person]:
@@ -327,6 +352,23 @@ class HarvestSource:
                     f"Harvest kept sending next-page links for GET {path} past page {page_no} "
                     f"(total_pages {total_pages}); stopped."
                 )
+
+
+def _user_id(raw: dict[str, Any]) -> int | None:
+    user_id = _obj(raw, "user").get("id")
+    return user_id if isinstance(user_id, int) else None
+
+
+def _cached_people(state: Mapping[str, Any]) -> dict[int, _Person]:
+    """The people a previous sync kept ({"1001": [email, role]}); {} when the cache is missing or damaged."""
+    cached = state.get("people")
+    if not isinstance(cached, dict):
+        return {}
+    people = {}
+    for key, value in cached.items():
+        if str(key).isdigit() and isinstance(value, list) and len(value) == 2:
+            people[int(key)] = _Person(email=str(value[0]), role=str(value[1]))
+    return people
 
 
 def _obj(raw: dict[str, Any], key: str) -> dict[str, Any]:

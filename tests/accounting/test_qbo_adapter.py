@@ -161,8 +161,8 @@ def test_creates_a_draft_invoice_with_every_field_and_links_back(emu, qbo):
 def test_time_detail_is_attached_as_csv(emu, qbo):
     d = draft()
     [created] = qbo.create_invoices([d], ENTRIES)
-    [att] = emu.all("Attachable")
-    assert att["AttachableRef"][0]["EntityRef"] == {"value": created.external_id, "type": "Invoice", "name": ""}
+    [att] = [a for a in emu.all("Attachable") if a["ContentType"] == "text/csv"]  # the PDF is beside it
+    assert att["AttachableRef"][0]["EntityRef"] == {"value": created.external_id, "type": "Invoice"}
     assert att["ContentType"] == "text/csv" and att["FileName"] == "time-detail-acme-retail-2026-10.csv"
     rows = list(csv.DictReader(io.StringIO(emu.files[att["Id"]].decode())))
     assert [r["Entry"] for r in rows] == ["harvest:1", "harvest:2"]
@@ -173,11 +173,11 @@ def test_time_detail_is_attached_as_csv(emu, qbo):
 def test_running_twice_leaves_one_invoice_and_returns_it_as_existing(emu, qbo, tmp_path):
     d = draft()
     [first] = qbo.create_invoices([d], ENTRIES)
-    batches = emu.count("/batch")
+    batches = emu.count("/batch#create")
     again = make_adapter(emu, tmp_path)  # a new process: nothing remembered but the tokens
     [second] = again.create_invoices([d], ENTRIES)
-    assert len(emu.all("Invoice")) == 1 and len(emu.all("Attachable")) == 1
-    assert emu.count("/batch") == batches
+    assert len(emu.all("Invoice")) == 1 and len(emu.all("Attachable")) == 2  # its time detail and its PDF
+    assert emu.count("/batch#create") == batches
     assert second.status == "existing"
     assert (second.number, second.external_id, second.url, second.key) == (
         first.number,
@@ -220,7 +220,7 @@ def test_check_lists_everything_missing_at_once_and_creates_nothing(emu, qbo):
     with pytest.raises(ConfigError) as err:
         qbo.create_invoices(drafts, ENTRIES)
     assert "nothing was created" in str(err.value)
-    assert emu.all("Invoice") == [] and emu.count("/batch") == 0
+    assert emu.all("Invoice") == [] and emu.count("/batch#create") == 0
     assert len(emu.all("Customer")) == 25  # check never creates on its own
 
 
@@ -258,14 +258,14 @@ def test_invoices_go_in_batches_of_at_most_30(emu, tmp_path):
     created = qbo.create_invoices(drafts, ENTRIES, progress=lambda done, total, what: seen.append((done, total)))
     assert len(created) == 65 and len({c.external_id for c in created}) == 65
     assert [c.client for c in created] == [d.client for d in drafts]  # the order of the drafts
-    assert emu.count("/batch") == 3 and emu.count("/invoice") == 0
+    assert emu.count("/batch#create") == 3 and emu.count("/invoice") == 0
     assert seen[-1] == (65, 65) and len(seen) == 65
 
 
 def test_one_invoice_per_call_when_batch_size_is_one(emu, tmp_path):
     qbo = make_adapter(emu, tmp_path, batch_size=1, attach_time_detail=False)
     created = qbo.create_invoices([draft(), draft("Bluefin Logistics"), draft("Cedar Health")], ENTRIES)
-    assert len(created) == 3 and emu.count("/invoice") == 3 and emu.count("/batch") == 0
+    assert len(created) == 3 and emu.count("/invoice") == 3 and emu.count("/batch#create") == 0
 
 
 def test_a_refused_batch_item_names_client_and_line_and_keeps_the_others(emu, qbo):
@@ -278,7 +278,7 @@ def test_a_refused_batch_item_names_client_and_line_and_keeps_the_others(emu, qb
     text = str(err.value)
     assert 'Bluefin Logistics (2026-10), line 1 ("Design - Oct 2026")' in text and "Invalid Reference Id" in text
     assert {c.client for c in err.value.created} == {"Acme Retail", "Cedar Health"}
-    assert len(emu.all("Invoice")) == 2 and emu.count("/batch") == 1  # a refusal is never retried
+    assert len(emu.all("Invoice")) == 2 and emu.count("/batch#create") == 1  # a refusal is never retried
 
 
 def test_lines_whose_amount_is_not_quantity_times_price_are_stopped_before_sending(emu, qbo):

@@ -27,34 +27,34 @@ def one_invoice_each(emu: QuickBooksEmulator, *clients: str) -> None:
 @pytest.mark.parametrize("batch_size", [30, 1])
 def test_transient_faults_on_the_create_call_are_retried_without_duplicates(emu, tmp_path, kind, batch_size):
     qbo = make_adapter(emu, tmp_path, batch_size=batch_size)
-    path = "/batch" if batch_size > 1 else "/invoice"
+    path = "/batch#create" if batch_size > 1 else "/invoice"
     emu.fail_next(kind, path=path)
     created = qbo.create_invoices([draft(), draft("Bluefin Logistics")], ENTRIES)
     assert [c.status for c in created] == ["created", "created"]
     assert emu.count(path) >= 2  # it really was called again
     one_invoice_each(emu, "Acme Retail", "Bluefin Logistics")
-    assert len(emu.all("Attachable")) == 2
+    assert len(emu.all("Attachable")) == 4  # a time detail and a PDF each
 
 
 def test_a_lost_answer_is_replayed_by_requestid(emu, tmp_path):
     qbo = make_adapter(emu, tmp_path)
-    emu.fail_next("drop", path="/batch")
+    emu.fail_next("drop", path="/batch#create")
     [created] = qbo.create_invoices([draft()], ENTRIES)
-    assert len(emu.replay) >= 1 and emu.count("/batch") == 2
+    assert len(emu.replay) >= 1 and emu.count("/batch#create") == 2
     assert created.number == emu.all("Invoice")[0]["DocNumber"]
 
 
 def test_429_honours_retry_after(emu, tmp_path):
     slept: list[float] = []
     qbo = make_adapter(emu, tmp_path, sleep=slept.append)
-    emu.fail_next("429", path="/query", retry_after="7")
+    emu.fail_next("429", path="/batch#query", retry_after="7")
     qbo.create_invoices([draft()], ENTRIES)
     assert slept == [7.0] and emu.throttled == 1
 
 
 def test_crash_after_commit_then_rerun_finds_the_invoice_by_its_key(emu, tmp_path):
     qbo = make_adapter(emu, tmp_path, max_attempts=2)
-    emu.fail_next("drop", path="/batch", times=2)  # every attempt of this run loses its answer
+    emu.fail_next("drop", path="/batch#create", times=2)  # every attempt of this run loses its answer
     with pytest.raises(QuickBooksUnavailable) as err:
         qbo.create_invoices([draft()], ENTRIES)
     assert "run create-invoices again" in str(err.value)
@@ -63,12 +63,12 @@ def test_crash_after_commit_then_rerun_finds_the_invoice_by_its_key(emu, tmp_pat
     [found] = rerun.create_invoices([draft()], ENTRIES)
     assert found.status == "existing" and found.external_id == emu.all("Invoice")[0]["Id"]
     one_invoice_each(emu, "Acme Retail")
-    assert len(emu.all("Attachable")) == 1  # the rerun attached the time detail the crash skipped
+    assert len(emu.all("Attachable")) == 2  # the rerun attached the time detail and PDF the crash skipped
 
 
 def test_crash_before_the_call_then_rerun_creates_once(emu, tmp_path):
     qbo = make_adapter(emu, tmp_path, max_attempts=2)
-    emu.fail_next("500", path="/query", times=2)
+    emu.fail_next("500", path="/batch#query", times=2)
     with pytest.raises(Transient):
         qbo.create_invoices([draft()], ENTRIES)
     assert emu.all("Invoice") == []
@@ -81,7 +81,8 @@ def test_a_lost_upload_is_not_attached_twice(emu, tmp_path):
     qbo = make_adapter(emu, tmp_path)
     emu.fail_next("drop", path="/upload")
     qbo.create_invoices([draft()], ENTRIES)
-    assert len(emu.all("Attachable")) == 1 and emu.count("/upload") == 1  # the retry looked first
+    # the dropped answer came after both files were stored: the retry looked first and sent nothing again
+    assert len(emu.all("Attachable")) == 2 and emu.count("/upload") == 1
 
 
 def test_expired_access_token_refreshes_once_and_stores_the_rotated_token_first(emu, tmp_path):
@@ -99,7 +100,7 @@ def test_expired_access_token_refreshes_once_and_stores_the_rotated_token_first(
 
 def test_a_second_401_after_refresh_asks_to_reconnect(emu, tmp_path):
     qbo = make_adapter(emu, tmp_path)
-    emu.fail_next("401", path="/query", times=2)
+    emu.fail_next("401", path="/batch#query", times=2)
     with pytest.raises(AuthError) as err:
         qbo.create_invoices([draft()], ENTRIES)
     assert "python main.py connect quickbooks" in str(err.value)
@@ -120,10 +121,10 @@ def test_revoked_connection_asks_to_reconnect_without_leaking_tokens(emu, tmp_pa
 
 def test_validation_fault_is_not_retried_and_names_client_and_line(emu, tmp_path):
     qbo = make_adapter(emu, tmp_path)
-    emu.fail_next("validation", path="/batch")
+    emu.fail_next("validation", path="/batch#create")
     with pytest.raises(Terminal) as err:
         qbo.create_invoices([draft()], ENTRIES)
-    assert emu.count("/batch") == 1
+    assert emu.count("/batch#create") == 1
     assert "QuickBooks refused" in str(err.value) and "Line 1" in str(err.value)
     assert emu.all("Invoice") == []
 
@@ -156,9 +157,11 @@ def test_client_throttle_keeps_under_the_rate_limit(tmp_path):
     emu.start()
     try:
         qbo = make_adapter(emu, tmp_path, batch_size=1, requests_per_minute=8, rate_window_seconds=0.5)
-        clients = ["Acme Retail", "Bluefin Logistics", "Cedar Health", "Evergreen Foods", "Harbor Museum"]
+        clients = [c for c in CUSTOMERS if c not in ("Dunmore & Co.", "Fjord Analytics")][
+            :9
+        ]  # one lookup batch, nine invoices, one upload: over the 8 a window allows
         created = qbo.create_invoices([draft(c) for c in clients], ENTRIES)
-        assert len(created) == 5 and emu.throttled == 0 and len(emu.calls) > 8
+        assert len(created) == 9 and emu.throttled == 0 and len(emu.calls) > 8
     finally:
         emu.stop()
 
@@ -169,24 +172,24 @@ def test_a_refused_attachment_keeps_the_invoice_and_the_rerun_attaches_it(emu, t
     with pytest.raises(PartialCreateError) as err:
         qbo.create_invoices([draft()], ENTRIES)
     [created] = err.value.created  # the caller can still write the invoice back
-    assert created.status == "created" and "time detail is not attached yet" in str(err.value)
-    assert emu.all("Attachable") == []
+    assert created.status == "created" and "files are not all attached yet" in str(err.value)
+    assert emu.all("Attachable") == []  # both files went in the one refused upload
     [again] = make_adapter(emu, tmp_path).create_invoices([draft()], ENTRIES)
-    assert again.status == "existing" and len(emu.all("Attachable")) == 1
+    assert again.status == "existing" and len(emu.all("Attachable")) == 2
     one_invoice_each(emu, "Acme Retail")
 
 
 def test_an_expired_connection_during_creation_stays_an_auth_error(emu, tmp_path):
     qbo = make_adapter(emu, tmp_path)
     assert qbo.check([draft()]) == []
-    emu.fail_next("401", path="/batch", times=2)
+    emu.fail_next("401", path="/batch#create", times=2)
     with pytest.raises(AuthError):
         qbo.create_invoices([draft()], ENTRIES)
     assert emu.all("Invoice") == []
 
 
 FAULTS = ["429", "500", "drop", "401", "validation"]
-PATHS = ["/query", "/batch", "/invoice", "/upload"]
+PATHS = ["/batch#query", "/batch#create", "/invoice", "/upload"]
 
 
 @pytest.mark.slow
@@ -197,12 +200,17 @@ PATHS = ["/query", "/batch", "/invoice", "/upload"]
 )
 # Seven faults on /query drain two per run (max_attempts=2): it takes more runs than a fixed six allowed.
 @example(
-    schedule=[("429", "/query", 1), ("429", "/query", 2), ("429", "/query", 3), ("validation", "/query", 3)],
+    schedule=[
+        ("429", "/batch#query", 1),
+        ("429", "/batch#query", 2),
+        ("429", "/batch#query", 3),
+        ("validation", "/batch#query", 3),
+    ],
     batch_size=30,
 )
 def test_any_fault_schedule_ends_with_exactly_one_invoice_each(tmp_path_factory, schedule, batch_size):
     """Whatever fails, and however often the run must be repeated, each client ends with one invoice, one
-    attachment, and the last run returns them all."""
+    time detail and one PDF, and the last run returns them all."""
     emu = QuickBooksEmulator(hang_seconds=0.6)
     emu.start()
     try:
@@ -223,6 +231,6 @@ def test_any_fault_schedule_ends_with_exactly_one_invoice_each(tmp_path_factory,
         assert result is not None
         assert sorted(r.client for r in result) == clients
         one_invoice_each(emu, *clients)
-        assert len(emu.all("Attachable")) == 3
+        assert len(emu.all("Attachable")) == 6  # a time detail and a PDF each
     finally:
         emu.stop()

@@ -34,7 +34,7 @@ def test_sample_month_into_quickbooks_survives_a_lost_answer_and_a_crash_before_
         pipeline.refresh(services, OCT, config_dir=SAMPLE / "config")
         review_as_person(services, OCT, sample_labels())
 
-        emu.fail_next("drop", path="/batch")  # QuickBooks commits, the answer is lost
+        emu.fail_next("drop", path="/batch#create")  # QuickBooks commits, the answer is lost
         sheet.fail_next = True  # and then the sheet write-back fails
         try:
             pipeline.create_invoices(services, OCT)

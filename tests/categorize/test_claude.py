@@ -538,3 +538,36 @@ def test_ai_ask_below_sets_the_threshold_below_which_claude_is_asked(monkeypatch
     monkeypatch.setenv("AI_ASK_BELOW", "lots")
     with pytest.raises(SettingError, match="AI_ASK_BELOW"):
         ClaudeSettings(_env_file=None)
+
+
+def test_the_role_rides_along_splits_a_question_only_between_roles_and_a_rerun_costs_nothing(
+    emu: AnthropicEmulator, tmp_path: Path
+) -> None:
+    def by(i: int, notes: str, role: str) -> TimeEntry:
+        return entry(i, notes, task="Client work", project="Shop").model_copy(update={"role": role})
+
+    entries = [by(1, "review", "Developer"), by(2, "Review", "Developer"), by(3, "review", "Designer")]
+    entries.append(by(4, "wip", ""))
+    history = (
+        TimeRow(row=2, entry=by(9, "wireframes", "Designer"), category="Design", approved=True),
+        TimeRow(row=3, entry=by(8, "endpoint", ""), category="Development", approved=True),
+    )
+    ctx = CategorizeContext(categories=CATEGORIES, history=history)
+    cache = tmp_path / "ai-cache.json"
+    out = claude(emu, ai_cache_path=cache).suggest(entries, ctx, CategorizeReport())
+
+    assert len(out) == 4 and len(emu.requests) == 1
+    body = emu.requests[0].body
+    sent = json.loads(body["messages"][0]["content"].split("<entries>")[1].split("</entries>")[0])
+    # one question per (notes, task, role): the developer's two "review"s are one, the designer's another
+    assert sorted((s["notes"], s["role"], s["task"], s["project"]) for s in sent) == [
+        ("review", "Designer", "Client work", "Shop"),
+        ("review", "Developer", "Client work", "Shop"),
+        ("wip", "", "Client work", "Shop"),
+    ]
+    system = body["system"][0]["text"]
+    assert '- "wireframes" (task: Client work, role: Designer) -> Design' in system
+    assert '- "endpoint" (task: Client work) -> Development' in system
+    rerun = CategorizeReport()
+    assert claude(emu, ai_cache_path=cache).suggest(entries, ctx, rerun) == out  # a new process, the disk cache
+    assert rerun.requests == 0 and len(emu.requests) == 1

@@ -10,12 +10,17 @@ from `self.port`; the handler reaches the emulator's state through `self.emu`. I
 To be run by hand (`python -m tests.emulators.<name> --help`), an emulator also sets `title` and
 `default_port` and may override `add_arguments`, `from_arguments`, `summary`, `env` and
 `instructions`; its module ends with `if __name__ == "__main__": serve(TheEmulator)`.
+
+Latency, the same way for every emulator: `EMULATOR_LATENCY_MS=150` in the environment (read when an
+emulator starts) holds every HTTP request 150 ms before its handler runs, as a call to the real API from a
+cloud function takes; `latency_ms` on an emulator instance overrides it. Benchmarks set it; tests leave it 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
+import os
 import shlex
 import sys
 import threading
@@ -33,13 +38,22 @@ class LocalServer:
     title: ClassVar[str] = "API"  # what it emulates, for the command's help and first line
     default_port: ClassVar[int] = 0  # the command's --port default; each emulator has its own
     _server: ThreadingHTTPServer | None = None
+    latency_ms: float | None = None  # None: EMULATOR_LATENCY_MS from the environment, read at start()
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def start(self, port: int = 0) -> str:
         emulator = self
+        delay = (self.latency_ms if self.latency_ms is not None else latency_from_env()) / 1000
 
         class Handler(self.handler):  # type: ignore[name-defined]  # the base is each emulator's handler, set per class
             emu = emulator
+
+            def parse_request(self) -> bool:
+                # every request of every emulator waits the same, before its handler sees it
+                ok = super().parse_request()
+                if ok and delay > 0:
+                    time.sleep(delay)
+                return ok
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
@@ -88,6 +102,20 @@ class LocalServer:
     def instructions(self, args: argparse.Namespace) -> list[str]:
         """Lines printed after the settings: what to run next."""
         return []
+
+
+def latency_from_env() -> float:
+    """EMULATOR_LATENCY_MS as a number of milliseconds (0 when unset); a bad value is said, not ignored."""
+    raw = os.environ.get("EMULATOR_LATENCY_MS", "").strip()
+    if not raw:
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f'EMULATOR_LATENCY_MS is "{raw}"; give milliseconds, e.g. 150') from None
+    if value < 0:
+        raise ValueError(f"EMULATOR_LATENCY_MS is {raw}; latency cannot be negative")
+    return value
 
 
 class TimeSourceEmulator(LocalServer):

@@ -43,6 +43,7 @@ from typing import Any
 from anthropic.types import ModelParam
 
 from tests.emulators._server import LocalServer, serve
+from tests.emulators.anthropic_tools import forced_tool, tool_answer, validate_tools
 
 # Minimum cacheable prompt length per model family, from the prompt-caching docs.
 MIN_CACHEABLE = {"claude-haiku-5-5": 512, "claude-haiku-4-5": 4096, "claude-opus-4-5": 4096, "claude-opus-4-6": 4096}
@@ -90,6 +91,7 @@ THINKING_TYPES = ("enabled", "disabled", "adaptive", "between_tools")  # SDK typ
 RATE_LIMITS = {"requests": 4000, "tokens": 2_400_000, "input-tokens": 2_000_000, "output-tokens": 400_000}
 
 FAULTS = {
+    "no_tool",
     "429",
     "500",
     "529",
@@ -268,7 +270,7 @@ class AnthropicEmulator(LocalServer):
 
     def fail_next(self, *faults: str) -> None:
         for f in faults:
-            if f not in FAULTS:
+            if f not in FAULTS and not f.startswith("append:"):  # append:TEXT, see anthropic_tools
                 raise ValueError(f"unknown fault {f!r}; choose from {sorted(FAULTS)}")
             self.state.faults.append(f)
 
@@ -411,6 +413,9 @@ def _validate_for_model(body: dict[str, Any]) -> str:
         where = _open_object(schema, "output_config.format.schema")
         if where:
             return f"{where}: For 'object' type, 'additionalProperties' must be explicitly set to false"
+    problem = validate_tools(body, _open_object)
+    if problem:
+        return problem
     limit = MAX_OUTPUT.get(model)
     if limit and int(body["max_tokens"]) > limit:
         return (
@@ -524,8 +529,13 @@ def _answer(body: dict[str, Any], fault: str | None, state: EmulatorState) -> di
             cache_read, cache_write = (prefix_tokens, 0) if hit else (0, prefix_tokens)
         else:
             prefix_tokens = 0
+    tools_text = json.dumps(body.get("tools") or [])
     total_in = count_tokens(system_text) + count_tokens(user_text) + count_tokens(schema_text) + 8
+    total_in += count_tokens(tools_text) if body.get("tools") else 0
     input_tokens = max(total_in - cache_read - cache_write, 1)
+    if forced_tool(body):
+        content, stop_reason, out_text = tool_answer(body, user_text, fault)
+        return _message(model, content, stop_reason, input_tokens, count_tokens(out_text) or 1, cache_write, cache_read)
 
     m = re.search(r"<entries>(.*?)</entries>", user_text, re.DOTALL)
     try:
@@ -567,6 +577,18 @@ def _answer(body: dict[str, Any], fault: str | None, state: EmulatorState) -> di
     elif fault == "empty":
         text = ""
     content = [{"type": "text", "text": text}] if text else []
+    return _message(model, content, stop_reason, input_tokens, count_tokens(text) or 1, cache_write, cache_read)
+
+
+def _message(
+    model: str,
+    content: list[dict[str, Any]],
+    stop_reason: str,
+    input_tokens: int,
+    output_tokens: int,
+    cache_write: int,
+    cache_read: int,
+) -> dict[str, Any]:
     return {
         "id": "msg_" + uuid.uuid4().hex[:24],
         "type": "message",
@@ -577,7 +599,7 @@ def _answer(body: dict[str, Any], fault: str | None, state: EmulatorState) -> di
         "stop_sequence": None,
         "usage": {
             "input_tokens": input_tokens,
-            "output_tokens": count_tokens(text) or 1,
+            "output_tokens": output_tokens,
             "cache_creation_input_tokens": cache_write,
             "cache_read_input_tokens": cache_read,
             "cache_creation": {"ephemeral_5m_input_tokens": cache_write, "ephemeral_1h_input_tokens": 0},

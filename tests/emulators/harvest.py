@@ -1,12 +1,13 @@
 """A small stateful emulator of the Harvest API v2 (the parts the time source reads), test code only.
 
-Shaped after Harvest's public API reference: `Authorization: Bearer`, `Harvest-Account-Id` and `User-Agent`
-on every request (a request without a User-Agent is a 400); `GET /v2/time_entries?from&to&page|cursor&per_page`
-(at most 2000, more is a 422) answering `time_entries[]` with page, per_page, total_pages, total_entries,
-next_page, previous_page and `links{first,next,previous,last}`, where `next` is a cursor link; entries newest
-first; `GET /v2/users` (paginated the same way), `GET /v2/users/me`, `GET /v2/company`; error bodies
-`{"error": "invalid_token", "error_description": ...}` (401), `{"status": 404, "error": "Not Found"}`; the rate
-limit of 100 requests per 15 s per token, answered with 429 and Retry-After. Switches for faults:
+Shaped after Harvest's public API reference: `Authorization: Bearer`, `Harvest-Account-Id` and `User-Agent` on
+every request (a request without a User-Agent is a 400); `GET
+/v2/time_entries?from&to&updated_since&page|cursor&per_page` (at most 2000, more is a 422) answering
+`time_entries[]` with page, per_page, total_pages, total_entries, next_page, previous_page and
+`links{first,next,previous,last}`, where `next` is a cursor link; entries newest first; `GET /v2/users`
+(paginated the same way), `GET /v2/users/me`, `GET /v2/company`; error bodies `{"error": "invalid_token",
+"error_description": ...}` (401), `{"status": 404, "error": "Not Found"}`; the rate limit of 100 requests per 15
+s per token, answered with 429 and Retry-After. Switches for faults:
 
     emu.fail_next("429", retry_after="2")        # Too Many Requests with Retry-After: 2
     emu.fail_next("500", path="time_entries", times=2)
@@ -310,6 +311,14 @@ class HarvestEmulator(TimeSourceEmulator):
             rows = [e for e in rows if lo <= date.fromisoformat(e["spent_date"]) <= hi]
             if query.get("user_id"):
                 rows = [e for e in rows if str(e["user"]["id"]) == query["user_id"]]
+            if query.get("updated_since"):
+                # Harvest: "Only return time entries that have been updated since the given date and time"
+                # (ISO 8601, UTC); the same-format strings compare in time order.
+                try:
+                    since = datetime.fromisoformat(query["updated_since"].replace("Z", "+00:00"))
+                except ValueError:
+                    return 422, {"message": "updated_since must be an ISO 8601 date and time"}
+                rows = [e for e in rows if datetime.fromisoformat(e["updated_at"].replace("Z", "+00:00")) >= since]
             rows.sort(key=lambda e: (e["spent_date"], e["created_at"], e["id"]), reverse=True)
             return self._page("time_entries", rows, path, query, base)
         return 404, {"status": 404, "error": "Not Found"}

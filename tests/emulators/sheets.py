@@ -7,7 +7,8 @@ It speaks the wire format of the public reference closely enough for gspread, un
     POST /v4/spreadsheets/{id}:batchUpdate           addSheet, updateSheetProperties, setDataValidation,
                                                      addProtectedRange, repeatCell, addConditionalFormatRule,
                                                      updateDimensionProperties, appendDimension,
-                                                     updateCells (notes only)  -- all atomic
+                                                     updateCells (notes, values), deleteSheet -- all
+                                                     atomic: one failing request applies none
     GET  /v4/spreadsheets/{id}/values/{range}        values.get
     GET  /v4/spreadsheets/{id}/values:batchGet       values.batchGet
     PUT  /v4/spreadsheets/{id}/values/{range}        values.update
@@ -339,11 +340,12 @@ class Spreadsheet:
         if any(s.title == title for s in self.sheets):
             raise ApiError(
                 400,
-                f'Invalid requests[0].addSheet: A sheet with the name "{title}" already exists. '
-                f"Please enter another name.",
+                f'A sheet with the name "{title}" already exists. Please enter another name.',
             )
         sheet_id = props.get("sheetId", self.next_id)
         self.next_id = max(self.next_id, sheet_id) + 1
+        if any(s.props["sheetId"] == sheet_id for s in self.sheets):
+            raise ApiError(400, f"Sheet with id {sheet_id} already exists.")
         grid = {"rowCount": 1000, "columnCount": 26, **props.get("gridProperties", {})}
         s = Sheet(
             props={
@@ -352,6 +354,7 @@ class Spreadsheet:
                 "index": len(self.sheets),
                 "sheetType": "GRID",
                 "gridProperties": grid,
+                **({"hidden": True} if props.get("hidden") else {}),
             }
         )
         self.sheets.append(s)
@@ -913,7 +916,13 @@ class SheetsEmulator(LocalServer):
                 handler = getattr(self, f"_req_{kind}", None)
                 if handler is None:
                     raise ApiError(400, f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[{i}]'")
-                replies.append(handler(work, body) or {})
+                try:
+                    replies.append(handler(work, body) or {})
+                except ApiError as exc:
+                    # Google names the failing request: the whole batch is refused, nothing applied
+                    if not exc.message.startswith("Invalid "):
+                        exc.message = f"Invalid requests[{i}].{kind}: {exc.message}"
+                    raise
             return {"spreadsheetId": ss.id, "replies": replies}
 
         return self._atomic(ss, apply)
@@ -934,6 +943,10 @@ class SheetsEmulator(LocalServer):
                 src, dst = src.get(p, {}), dst.setdefault(p, {})
             if parts[-1] in src:
                 dst[parts[-1]] = src[parts[-1]]
+        # a smaller grid drops what lay outside it, as deleting those rows or columns in the UI does
+        g = s.grid
+        for key in [k for k in s.cells if k[0] >= g["rowCount"] or k[1] >= g["columnCount"]]:
+            del s.cells[key]
         ss.check_limit()
 
     def _req_appendDimension(self, ss: Spreadsheet, body: dict) -> None:
@@ -967,18 +980,78 @@ class SheetsEmulator(LocalServer):
         s = ss.by_id(rule["ranges"][0]["sheetId"])
         s.conditional.insert(int(body.get("index", 0)), rule)
 
+    def _req_deleteSheet(self, ss: Spreadsheet, body: dict) -> None:
+        s = ss.by_id(body["sheetId"])
+        if sum(1 for x in ss.sheets if not x.props.get("hidden")) == 1 and not s.props.get("hidden"):
+            raise ApiError(400, "You can't remove all the visible sheets in a document.")
+        ss.sheets.remove(s)
+
     def _req_updateCells(self, ss: Spreadsheet, body: dict) -> None:
-        rng, fields = body["range"], body.get("fields", "")
-        if fields != "note":
-            raise ApiError(400, "Invalid requests[0].updateCells: this emulator updates notes only (fields: note)")
-        s = ss.by_id(rng["sheetId"])
+        """Notes and values (userEnteredValue); `start` writes exactly the cells given, `range` clears the
+        rest of the range; a cell past the grid is refused (unlike values.update, which grows the grid)."""
+        fields = {f.strip() for f in body.get("fields", "").split(",") if f.strip()}
+        if not fields:
+            raise ApiError(400, "At least one field must be specified.")
+        if fields - {"note", "userEnteredValue"}:
+            raise ApiError(400, f"this emulator updates notes and values only, not {sorted(fields)}")
+        if ("start" in body) == ("range" in body):
+            raise ApiError(400, "Exactly one of start or range must be set.")
+        where = body.get("start") or body["range"]
+        s = ss.by_id(where.get("sheetId", 0))
+        r0 = where.get("rowIndex", where.get("startRowIndex", 0))
+        c0 = where.get("columnIndex", where.get("startColumnIndex", 0))
+        written: set[tuple[int, int]] = set()
         for i, row in enumerate(body.get("rows", [])):
             for j, cell in enumerate(row.get("values", [])):
-                key = (rng.get("startRowIndex", 0) + i, rng.get("startColumnIndex", 0) + j)
-                if cell.get("note"):
-                    s.notes[key] = cell["note"]
-                else:
+                key = (r0 + i, c0 + j)
+                if key[0] >= s.grid["rowCount"]:
+                    raise ApiError(
+                        400, f"GridCoordinate.rowIndex[{key[0]}] is after last row in grid[{s.grid['rowCount'] - 1}]"
+                    )
+                if key[1] >= s.grid["columnCount"]:
+                    raise ApiError(
+                        400,
+                        f"GridCoordinate.columnIndex[{key[1]}] is after last column in grid"
+                        f"[{s.grid['columnCount'] - 1}]",
+                    )
+                written.add(key)
+                if "note" in fields:
+                    if cell.get("note"):
+                        s.notes[key] = cell["note"]
+                    else:
+                        s.notes.pop(key, None)
+                if "userEnteredValue" in fields:
+                    self._set_entered(s, key, cell.get("userEnteredValue"))
+        if "range" in body:  # what the rows do not cover is cleared, for the fields named
+            rng = body["range"]
+            for key in [k for k in set(s.cells) | set(s.notes) if _inside(rng, *k) and k not in written]:
+                if "userEnteredValue" in fields:
+                    s.cells.pop(key, None)
+                if "note" in fields:
                     s.notes.pop(key, None)
+
+    @staticmethod
+    def _set_entered(s: Sheet, key: tuple[int, int], entered: dict | None) -> None:
+        """An ExtendedValue as stored: a stringValue is literal text even when it starts with =."""
+        if not entered:
+            s.cells.pop(key, None)
+            return
+        if len(entered) != 1:
+            raise ApiError(400, "Invalid value: an ExtendedValue holds exactly one of its kinds")
+        kind, value = next(iter(entered.items()))
+        if kind == "stringValue" and isinstance(value, str):
+            if value:
+                s.cells[key] = value
+            else:
+                s.cells.pop(key, None)
+        elif kind == "numberValue" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            s.cells[key] = value
+        elif kind == "boolValue" and isinstance(value, bool):
+            s.cells[key] = value
+        elif kind == "formulaValue" and isinstance(value, str):
+            s.cells[key] = {"formula": value, "value": "#NAME?"}
+        else:
+            raise ApiError(400, f"Invalid value at 'userEnteredValue.{kind}' ({json.dumps(value)})")
 
     def _req_updateDimensionProperties(self, ss: Spreadsheet, body: dict) -> None:
         rng = body["range"]

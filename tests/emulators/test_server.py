@@ -240,3 +240,24 @@ def test_sheets_with_a_key_dir_prints_a_key_file_the_adapter_signs_in_with(tmp_p
         assert env["GOOGLE_SHEETS_CREDENTIALS_FILE"] == str(emu.key_file)
         info = json.loads(emu.key_file.read_text(encoding="utf-8"))
         assert info["type"] == "service_account" and info["token_uri"] == emu.base_url + "/token"
+
+
+@pytest.mark.parametrize("emulator", [SheetsEmulator, QuickBooksEmulator, AnthropicEmulator])
+def test_one_latency_switch_holds_every_emulators_requests(emulator, monkeypatch):
+    import time
+
+    from tests.emulators._server import latency_from_env
+
+    monkeypatch.setenv("EMULATOR_LATENCY_MS", "40")
+    assert latency_from_env() == 40.0
+    emu = emulator()
+    emu.start()
+    try:
+        started = time.perf_counter()
+        requests.get(emu.base_url + "/nowhere", timeout=5)  # whatever it answers, it answers late
+        assert time.perf_counter() - started >= 0.04
+    finally:
+        emu.stop()
+    monkeypatch.setenv("EMULATOR_LATENCY_MS", "fast")
+    with pytest.raises(ValueError, match="EMULATOR_LATENCY_MS"):
+        latency_from_env()

@@ -47,8 +47,8 @@ def test_setup_creates_every_tab_with_headers_formats_and_protections(gsheet, sh
     assert [c for c in changes if c.startswith("added the")] == [
         f"added the {t.name} tab with {len(t.columns)} columns" for t in CONTRACT.tabs
     ]
-    # structure and formats in one batchUpdate, headers in one values:batchUpdate, after one metadata read
-    assert api_calls(sheets_emulator) == ["GET get", "POST batchUpdate", "POST values:batchUpdate"]
+    # the run's read finds no tabs, one metadata read, then structure, formats and headers in one batchUpdate
+    assert api_calls(sheets_emulator) == ["GET values:batchGet", "GET get", "POST batchUpdate"]
     time_tab = CONTRACT.tab("Time")
     s = sheet_of(sheets_emulator, new_sheet_id, "Time")
     assert sheets_emulator.values(new_sheet_id, "Time") == [time_tab.headers]
@@ -89,14 +89,19 @@ def test_setup_creates_every_tab_with_headers_formats_and_protections(gsheet, sh
     ]
 
 
-def test_setup_again_changes_nothing_in_two_calls(gsheet, sheets_emulator, new_sheet_id):
+def test_a_laid_out_sheet_is_checked_inside_the_runs_one_read(gsheet, sheets_emulator, new_sheet_id):
     gsheet.ensure_layout()
     before = sheet_of(sheets_emulator, new_sheet_id, "Time")
     n_protected, n_formats = len(before.protected), len(before.formats)
     sheets_emulator.reset_calls()
 
     assert gsheet.ensure_layout() == []
-
+    assert api_calls(sheets_emulator) == ["GET values:batchGet"]  # every tab and the state cell
+    assert set(gsheet.read(["Time", "Runs", "Rates"])) == {"Time", "Runs", "Rates"}
+    assert api_calls(sheets_emulator) == ["GET values:batchGet"]  # read() hands out what that read got
+    # setup-sheet looks at everything (protections people removed): the read and one metadata read
+    sheets_emulator.reset_calls()
+    assert gsheet.ensure_layout(setup=True) == []
     assert api_calls(sheets_emulator) == ["GET get", "GET values:batchGet"]
     after = sheet_of(sheets_emulator, new_sheet_id, "Time")
     assert (len(after.protected), len(after.formats)) == (n_protected, n_formats)
@@ -130,7 +135,7 @@ def test_setup_restores_a_protection_someone_removed(gsheet, sheets_emulator, ne
     gsheet.ensure_layout()
     s = sheets_emulator.spreadsheets[new_sheet_id].sheet("Invoices")
     s.protected.clear()
-    changes = gsheet.ensure_layout()
+    changes = gsheet.ensure_layout(setup=True)
     assert changes == ["restored the protections and highlighting of Invoices"]
     assert len(sheets_emulator.spreadsheets[new_sheet_id].sheet("Invoices").protected) == 2
 
@@ -167,7 +172,7 @@ def test_values_round_trip_through_raw_input(gsheet, sheets_emulator, new_sheet_
     )
 
     calls = sheets_emulator.sheets_calls()
-    assert len(calls) == 1 and calls[0]["path"].endswith("values:batchUpdate")
+    assert len(calls) == 1 and calls[0]["path"].endswith(":batchUpdate")
     got = gsheet.read(["Time", "Runs"])
     assert len(sheets_emulator.sheets_calls()) == 2  # one batchGet for both tabs
     t = got["Time"][1]
@@ -207,13 +212,17 @@ def test_read_of_a_missing_tab_gives_an_empty_tab(gsheet, sheets_emulator):
 
 def test_a_failed_batch_writes_nothing(gsheet, sheets_emulator, new_sheet_id):
     gsheet.ensure_layout()
+    gsheet.read(["Time"])
+    # a person deleted the Clients tab after the run read: the write's Clients cells name a gone sheetId
+    ss = sheets_emulator.spreadsheets[new_sheet_id]
+    ss.sheets.remove(ss.sheet("Clients"))
     sheets_emulator.reset_calls()
-    with pytest.raises(SheetsApiError) as exc:
-        gsheet.write([CellBlock("Time", 2, 1, [["kept?"]]), CellBlock("Nope", 1, 1, [["x"]])])
-    assert isinstance(exc.value, Terminal) and exc.value.code == 400
-    assert "Unable to parse range" in str(exc.value)
-    assert len(sheets_emulator.sheets_calls()) == 1  # 400 is not retried
+    with pytest.raises(ConfigError, match="setup-sheet"):
+        gsheet.write([CellBlock("Time", 2, 1, [["kept?"]]), CellBlock("Clients", 2, 1, [["x"]])])
+    # refused whole (400, not retried), one look at the spreadsheet, and nothing sent that cannot land
+    assert api_calls(sheets_emulator) == ["POST batchUpdate", "GET get"]
     assert sheets_emulator.values(new_sheet_id, "Time") == [CONTRACT.tab("Time").headers]
+    assert isinstance(ConfigError("x"), Terminal)
 
 
 # ------------------------------------------------------------------ faults and retries
@@ -265,11 +274,19 @@ def test_unknown_spreadsheet_is_a_config_error(gsettings, sheets_emulator):
         sheet.ensure_layout()
 
 
-def test_service_account_token_is_fetched_from_the_token_uri_and_sent(gsheet, sheets_emulator):
-    gsheet.read(["Time"])
-    assert any(c["path"] == "/token" for c in sheets_emulator.calls)
+def test_service_account_token_is_fetched_once_per_process_and_sent(gsettings, sheets_emulator):
+    from functions import auth
+
+    auth._CREDENTIALS.clear()  # as a fresh process
+    sheets_emulator.reset_calls()
+    first = GoogleSheet.from_settings(gsettings)
+    first.read(["Time"])
+    assert [c["path"] for c in sheets_emulator.calls].count("/token") == 1
     assert sheets_emulator.tokens
-    assert gsheet.account == "invoicing@test-project.iam.gserviceaccount.com"
+    assert first.account == "invoicing@test-project.iam.gserviceaccount.com"
+    # the next run in the same process (a warm Cloud Function) signs in with the same token
+    GoogleSheet.from_settings(gsettings).read(["Time"])
+    assert [c["path"] for c in sheets_emulator.calls].count("/token") == 1
 
 
 def test_settings_errors_read_like_sentences(tmp_path, sheets_url):
@@ -321,11 +338,11 @@ def test_a1_names_quote_tabs():
 def test_a_payload_over_the_request_limit_is_split_into_ordered_calls(gsheet, sheets_emulator, new_sheet_id):
     gsheet.ensure_layout()
     sheets_emulator.reset_calls()
-    gsheet.max_request_bytes = 2_000  # as if Google's 10 MiB were 2 kB
+    gsheet.max_request_bytes = 6_000  # as if Google's 10 MiB were 6 kB
     rows = [[f"entry-{i:03d}", "x" * 50] for i in range(100)]
     gsheet.write([CellBlock("Runs", 2, 1, rows), CellBlock("Runs", 1, 20, [["marker"]])])
     calls = sheets_emulator.sheets_calls()
-    assert 4 <= len(calls) <= 6 and all(c["bytes"] <= 2_400 for c in calls)
+    assert 4 <= len(calls) <= 8 and all(c["bytes"] <= 6_000 for c in calls)
     got = sheets_emulator.values(new_sheet_id, "Runs")
     assert [r[:2] for r in got[1:]] == rows
     assert got[0][19] == "marker"

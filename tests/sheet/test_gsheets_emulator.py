@@ -104,3 +104,34 @@ def test_emulator_runs_standalone_with_a_key_file(tmp_path):
         assert book.title == "Invoicing" and book.sheet1.title == "Sheet1"
     finally:
         emu.stop()
+
+
+def test_a_batch_update_is_refused_whole_naming_the_request_that_failed(book, sheets_emulator, new_sheet_id):
+    """What the compare-and-set write relies on: atomic batches, deleteSheet of a gone id, a taken title."""
+    ss = sheets_emulator.spreadsheets[new_sheet_id]
+    sid = ss.sheet("Sheet1").props["sheetId"]
+    cell = {"updateCells": {"start": {"sheetId": sid, "rowIndex": 0, "columnIndex": 0}, "fields": "userEnteredValue"}}
+    write = {**cell["updateCells"], "rows": [{"values": [{"userEnteredValue": {"stringValue": "=1+1"}}]}]}
+    book.batch_update({"requests": [{"updateCells": write}, {"addSheet": {"properties": {"title": "_v1"}}}]})
+    assert ss is not sheets_emulator.spreadsheets[new_sheet_id]  # applied on a copy, swapped in whole
+    ss = sheets_emulator.spreadsheets[new_sheet_id]
+    assert ss.sheet("Sheet1").cells[(0, 0)] == "=1+1"  # a stringValue is text, never a formula
+    again = {**write, "rows": [{"values": [{"userEnteredValue": {"stringValue": "second"}}]}]}
+    for second, message in [
+        ({"addSheet": {"properties": {"title": "_v1"}}}, 'requests[1].addSheet: A sheet with the name "_v1"'),
+        ({"deleteSheet": {"sheetId": 424242}}, "requests[1].deleteSheet: No grid with id: 424242"),
+        (
+            {
+                "updateCells": {
+                    **cell["updateCells"],
+                    "start": {"sheetId": sid, "rowIndex": 5000, "columnIndex": 0},
+                    "rows": [{"values": [{"userEnteredValue": {"numberValue": 1}}]}],
+                }
+            },
+            "requests[1].updateCells: GridCoordinate.rowIndex[5000] is after last row in grid[999]",
+        ),
+    ]:
+        with pytest.raises(gspread.exceptions.APIError) as exc:
+            book.batch_update({"requests": [{"updateCells": again}, second]})
+        assert message in str(exc.value)
+        assert sheets_emulator.spreadsheets[new_sheet_id].sheet("Sheet1").cells[(0, 0)] == "=1+1"  # nothing applied

@@ -1,0 +1,61 @@
+"""The splice of changed cells into a tab's XML: cells replaced in place keep their format, new ones land
+in column order, rows in row order, whatever order another program wrote the attributes in."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import PatternFill
+
+from functions.sheet.xlsx_patch import Styles, patch_file, patch_sheet
+
+SHEET = (
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:C3"/>'
+    b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Head</t></is></c></row>'
+    b'<row r="3" spans="1:3"><c s="1" r="C3"><v>5</v></c><c r="A3" t="b"><v>1</v></c></row></sheetData></worksheet>'
+)
+STYLES = (
+    b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="0"/>'
+    b'<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    b'<xf numFmtId="0" fontId="0" fillId="2" borderId="0"/></cellXfs></styleSheet>'
+)
+
+
+def test_cells_are_replaced_in_place_or_inserted_in_order():
+    styles = Styles(STYLES)
+    out = patch_sheet(
+        SHEET, {3: {3: Decimal("7.50"), 2: "=not a formula"}, 2: {1: date(2026, 10, 1)}, 9: {2: 1}}, {}, styles
+    )
+    assert out.index(b'<row r="2">') < out.index(b'<row r="3">') < out.index(b'<row r="9">')
+    row3 = out[out.index(b'<row r="3">') : out.index(b"</row>", out.index(b'<row r="3">'))]
+    assert row3.count(b'r="C3"') == 1 and b"<v>7.50</v>" in row3 and b's="1"' in row3  # its fill kept
+    assert b'<c r="B3" t="inlineStr"><is><t>=not a formula</t></is></c>' in row3 and b"spans" not in row3
+    assert b'<dimension ref="A1:C9"/>' in out
+    assert b'numFmtId="164"' in styles.render()  # the date's format was added for the new date cell
+
+
+def test_a_spliced_workbook_reads_back_in_openpyxl_with_formats_and_a_persons_colour(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Time"
+    ws.append(["Date", "Hours", "Notes"])
+    ws.append([None, 1, "kept"])
+    ws["C2"].fill = PatternFill("solid", fgColor="FFFF00")
+    src, out = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    wb.save(src)
+    patch_file(
+        src,
+        str(out),
+        {"Time": {2: {1: date(2026, 10, 5), 3: "changed"}, 4: {2: Decimal("0.25")}}},
+        {"Time": {2: "0.00##"}},
+    )
+    back = load_workbook(out)["Time"]
+    assert back["A2"].value.date() == date(2026, 10, 5) and back["A2"].is_date
+    assert back["C2"].value == "changed" and back["C2"].fill.fgColor.rgb == "00FFFF00"
+    assert back["B4"].value == 0.25 and back["B4"].number_format == "0.00##"
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(out) as b:
+        assert a.namelist() == b.namelist()
+        assert all(a.read(n) == b.read(n) for n in a.namelist() if "worksheets" not in n and "styles" not in n)
