@@ -257,7 +257,7 @@ class XeroAccounting:
             match = next((i for i in live if i.reference == d.key), None)
             if match is not None:
                 results[d.key] = self._created(d, match, "existing")
-                if match.has_attachments:
+                if match.has_attachments and not self.settings.attach_pdf:  # one file: there means done
                     attached.add(d.key)
             elif live:
                 conflicts.append(self._conflict(d, live[0]))
@@ -288,7 +288,8 @@ class XeroAccounting:
             from .xero_attach import attach_time_details
 
             todo_attach = {k: r for k, r in results.items() if k not in attached}
-            failures.extend(attach_time_details(self, drafts, todo_attach, entries))
+            fresh = {k for k, r in results.items() if r.status == "created"}
+            failures.extend(attach_time_details(self, drafts, todo_attach, entries, fresh))
         ordered = [results[d.key] for d in drafts if d.key in results]
         if errors and not failures and not ordered:
             raise errors[0]

@@ -19,12 +19,27 @@ if TYPE_CHECKING:
     from .xero_accounting import XeroAccounting
 
 
+def files_for(acct: XeroAccounting, d: InvoiceDraft, inv: CreatedInvoice, entries: Mapping[str, TimeEntry]) -> list:
+    """(file name, bytes): the time-detail CSV, and with XERO_ATTACH_PDF the invoice's PDF (pdf.py)."""
+    files = [(f"time-detail-{slug(d.client)}-{d.period}.csv", acct.time_detail(d, entries))]
+    if acct.settings.attach_pdf:
+        from .pdf import render_pdf  # ReportLab is imported only by a run that attaches a PDF
+
+        head = d.letterhead.model_copy(update={"tax_rates": ()}) if d.letterhead else None
+        pdf = render_pdf(inv, d.model_copy(update={"letterhead": head}), entries, tax_by="Xero")
+        files.append((f"invoice-{slug(inv.number)}-{slug(d.client)}.pdf", pdf))
+    return files
+
+
 def attach_time_details(
     acct: XeroAccounting,
     drafts: Sequence[InvoiceDraft],
     results: Mapping[str, CreatedInvoice],
     entries: Mapping[str, TimeEntry],
+    fresh: set[str] | None = None,
 ) -> list[str]:
+    """Upload each invoice's files once. `fresh` invoices (created by this run) cannot have them yet; the others
+    are looked at first when a PDF is attached too (a run may have stopped between the two files)."""
     from .xero_accounting import key_for
 
     problems = []
@@ -32,16 +47,21 @@ def attach_time_details(
         inv = results.get(d.key)
         if inv is None:
             continue
-        name = f"time-detail-{slug(d.client)}-{d.period}.csv"
         try:
-            acct._call(
-                f"attaching the time detail to invoice {inv.number} ({d.client})",
-                "create_invoice_attachment_by_file_name",
-                inv.external_id,
-                name,
-                acct.time_detail(d, entries),
-                idempotency_key=key_for("attach", inv.external_id, name),
-            )
+            files = files_for(acct, d, inv, entries)
+            if len(files) > 1 and fresh is not None and d.key not in fresh:
+                got = acct._call(f"reading the attachments of {inv.number}", "get_invoice_attachments", inv.external_id)
+                have = {str(a.file_name) for a in got.attachments or []}
+                files = [f for f in files if f[0] not in have]
+            for name, content in files:
+                acct._call(
+                    f"attaching {name} to invoice {inv.number} ({d.client})",
+                    "create_invoice_attachment_by_file_name",
+                    inv.external_id,
+                    name,
+                    content,
+                    idempotency_key=key_for("attach", inv.external_id, name),
+                )
         except (Transient, Terminal) as exc:
             problems.append(
                 f"{d.client} ({d.period}): invoice {inv.number} exists, but its time detail is not attached yet "

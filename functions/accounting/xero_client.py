@@ -57,6 +57,7 @@ class XeroSettings(Section):
     max_attempts: int = Field(6, ge=1)
     retry_base_seconds: float = 1.0
     attach_time_detail: bool = True
+    attach_pdf: bool = False  # Xero renders and sends its own invoice PDF; ours too costs a call per invoice
     sheet_url: str = ""  # the invoice's Url ("Go to" link in Xero) and its history note
 
     def url(self, kind: str) -> str:

@@ -321,3 +321,19 @@ def test_sdk_unit_amounts_keep_two_decimals_unless_unitdp_is_4(emu, tmp_path):
         if li.get("ItemCode")
     )
     assert (line["Quantity"], line["LineAmount"], sent.total) == (Decimal("1"), Decimal("100.00"), Decimal("100.00"))
+
+
+def test_with_xero_attach_pdf_the_invoice_pdf_is_attached_once(emu, tmp_path):
+    emu.fail_next("500", path=".pdf", times=20)  # the run stops between the two uploads
+    with pytest.raises(PartialCreateError, match="not attached yet"):
+        make(emu, tmp_path, attach_pdf=True).create_invoices([draft()], ENTRIES)
+    [inv] = emu.invoices.values()
+    files = emu.attachments[inv["InvoiceID"]]
+    assert list(files) == ["time-detail-acme-retail-2026-10.csv"]
+    emu.faults.clear()
+    make(emu, tmp_path, attach_pdf=True).create_invoices([draft()], ENTRIES)
+    pdf = f"invoice-{inv['InvoiceNumber'].lower()}-acme-retail.pdf"
+    assert sorted(files) == sorted(["time-detail-acme-retail-2026-10.csv", pdf]) and files[pdf].startswith(b"%PDF")
+    uploads = emu.count("PUT", "/Attachments/")
+    make(emu, tmp_path, attach_pdf=True).create_invoices([draft()], ENTRIES)
+    assert emu.count("PUT", "/Attachments/") == uploads  # a third run uploads nothing
