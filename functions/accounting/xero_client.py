@@ -118,12 +118,18 @@ class XeroAuth:
     def tokens(self) -> TokenSet:
         with self._lock:
             if self._tokens is None:
-                self._tokens = self.store.load()
+                self._tokens = self._load()
             if self._tokens is None:
                 raise AuthError(f"Xero is not connected yet ({self.store.describe()} holds no tokens). " + RECONNECT)
             if self._tokens.access_expired(self.clock(), margin=timedelta(seconds=120)):
                 self._refresh_locked(self._tokens.access_token)
             return self._tokens
+
+    def _load(self) -> TokenSet | None:
+        try:
+            return self.store.load()
+        except AuthError:  # the shared store's sentence names QuickBooks; this one is Xero's
+            raise AuthError(f"The Xero token store ({self.store.describe()}) is unreadable. " + RECONNECT) from None
 
     def refresh(self, stale: str) -> None:
         """After a 401: refresh once, unless another thread already did."""
@@ -131,7 +137,7 @@ class XeroAuth:
             self._refresh_locked(stale)
 
     def _refresh_locked(self, stale: str) -> None:
-        stored = self.store.load()  # another process may have rotated the token already
+        stored = self._load()  # another process may have rotated the token already
         now = self.clock()
         if stored is not None and stored.access_token != stale and not stored.access_expired(now):
             self._tokens = stored

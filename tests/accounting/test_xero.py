@@ -337,3 +337,12 @@ def test_with_xero_attach_pdf_the_invoice_pdf_is_attached_once(emu, tmp_path):
     uploads = emu.count("PUT", "/Attachments/")
     make(emu, tmp_path, attach_pdf=True).create_invoices([draft()], ENTRIES)
     assert emu.count("PUT", "/Attachments/") == uploads  # a third run uploads nothing
+
+
+def test_an_unreadable_token_store_says_to_connect_xero(emu, tmp_path):
+    acct = make(emu, tmp_path)
+    (tmp_path / "xero-tokens.json").write_text("{not json")
+    with pytest.raises(
+        AuthError, match=r"Xero token store .* is unreadable. Reconnect with `python main.py connect xero`"
+    ):
+        acct.create_invoices([draft()], ENTRIES)
