@@ -654,7 +654,8 @@ def cmd_connect(args: argparse.Namespace) -> int:
     except EOFError:
         raise AuthError(
             "No address was pasted, so QuickBooks is not connected. Run "
-            "`python main.py connect quickbooks` in a terminal and paste the address you land on."
+            "`python main.py connect quickbooks` in a terminal and paste the address you land on "
+            "(docs/RUNBOOK.md#connect-quickbooks)."
         ) from None
     return 0
 

@@ -41,7 +41,8 @@ def connect(
     if params.get("state") != state:
         raise AuthError(
             "The pasted address is not from this sign-in (its state does not match). Run "
-            "`python main.py connect quickbooks` again and paste the address from that attempt."
+            "`python main.py connect quickbooks` again and paste the address from that attempt "
+            "(docs/RUNBOOK.md#connect-quickbooks)."
         )
     if not params.get("code") or not params.get("realmId"):
         raise AuthError("The pasted address has no code or realmId; paste the whole address from the browser bar.")

@@ -105,7 +105,7 @@ def _errors(ws: int, base_url: str) -> ErrorTable:
                 AuthError,
                 f"Toggl does not let this token's user read {{what}} of workspace {ws} (HTTP 403); check "
                 "TOGGL_WORKSPACE_ID, and that the token (TOGGL_API_TOKEN) belongs to a workspace admin, "
-                "since only admins may read everyone's time.",
+                "since only admins may read everyone's time (docs/RUNBOOK.md#a-source-refuses-its-token).",
             ),
             404: (
                 ConfigError,
