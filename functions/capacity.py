@@ -24,11 +24,13 @@ from typing import Any
 from .cost import memory_gib
 from .errors import ConfigError
 
-# Measured (benchmarks/cloud_memory.py, docs/RUNBOOK.md#month-too-big-for-the-function): RSS after imports,
-# and the growth per Time row of the heaviest job (the first refresh of a month: fetch, categorize, merge).
-BASE_MIB = 100.0
-KIB_PER_ENTRY = 12.0
-HEADROOM = 1.15  # the figure varies with notes' length and the categorizer's working set
+# Measured by benchmarks/cloud_memory.py (docs/RUNBOOK.md#month-too-big-for-the-function): a job's process
+# is 63 MB after imports; the first refresh of a month, the heaviest job, peaks at 265 MB for 20,000 entries
+# and 1,012 MB for 100,000 (10.3 and 9.7 KiB an entry; preview 374 MB, create-invoices 467 MB at 100,000).
+# The offline workbook path peaks at 1,110 MB for 100,000 (docs/workbook.md): 10.7 KiB an entry. 11 covers both.
+BASE_MIB = 65.0
+KIB_PER_ENTRY = 11.0
+HEADROOM = 1.25  # notes' length, another source's pages, the categorizer's working set vary by agency
 SIZES = ("256Mi", "512Mi", "1Gi", "2Gi", "4Gi", "8Gi", "16Gi", "32Gi")  # Cloud Functions (2nd gen) steps
 
 

@@ -51,7 +51,7 @@ def test_the_cli_refuses_before_touching_the_workbook_or_the_ledger(tmp_path, ca
     assert time_rows(LocalWorkbook(workbook)) == rows > 100
     before = workbook.read_bytes()
 
-    monkeypatch.setenv("FUNCTION_MEMORY", "100Mi")
+    monkeypatch.setenv("FUNCTION_MEMORY", "64Mi")
     for command in (["create-invoices", "--period", "2026-10"], ["preview", "--period", "2026-10"]):
         assert main([*command, *work]) == 1
         answer = json.loads(capsys.readouterr().out)
