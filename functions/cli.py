@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import logs, pipeline
+from .capacity import precheck
 from .cli_progress import Bars
 from .config import bootstrap, build_source, csv_source
 from .demo import demo_payload, run_demo
@@ -427,6 +428,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         else build_source(settings, args.source, args.skip_bad_rows)
     )
     services = bootstrap(settings, job="refresh", source=source)
+    precheck(services.sheet, "refresh")  # FUNCTION_MEMORY set: a month too big for the function stops here
     if source is None and not args.json:
         err.print(
             "No time source: pass --csv FILE (Harvest, Toggl or Clockify export), or --source "
@@ -499,6 +501,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     services = bootstrap(settings, job="preview")
     period = args.period or Period.parse(default_period())
     _require_workbook(args, settings, period, "preview")
+    precheck(services.sheet, "preview")
     summary = pipeline.preview(services, period, progress=_progress(args))
     _emit(args, summary.as_json(), lambda: _print_invoices(summary, "Preview"))
     return 0
@@ -509,6 +512,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     services = bootstrap(settings, job="create-invoices")
     period = args.period or Period.parse(default_period())
     _require_workbook(args, settings, period, "create invoices for")
+    precheck(services.sheet, "create_invoices")
     if args.reissue:
         return _reissue(args, services, period)
     summary = pipeline.create_invoices(
@@ -656,7 +660,8 @@ def cmd_connect(args: argparse.Namespace) -> int:
     except EOFError:
         raise AuthError(
             f"No address was pasted, so {'Xero' if args.service == 'xero' else 'QuickBooks'} is not connected. "
-            f"Run `python main.py connect {args.service}` in a terminal and paste the address you land on."
+            f"Run `python main.py connect {args.service}` in a terminal and paste the address you land on "
+            f"({'docs/xero.md' if args.service == 'xero' else 'docs/RUNBOOK.md#connect-quickbooks'})."
         ) from None
     return 0
 

@@ -78,7 +78,7 @@ def instance_lock(name: str, holder: str = "") -> Iterator[None]:
         by = f" ({who})" if who else ""
         raise LockedError(
             f"Another run{by} started {time.monotonic() - since:.0f} s ago and is still "
-            f"running; wait for it to finish, then try again."
+            f"running; wait for it to finish, then try again (docs/RUNBOOK.md#another-run-is-running)."
         )
     _holders[name] = (holder, time.monotonic())
     try:
@@ -290,6 +290,9 @@ def _run(
         services = _services(cfg, command, caller)
         period = _period(body, services.clock())
         logs.add_context(period=str(period))
+        from .capacity import precheck
+
+        precheck(services.sheet, command)  # with FUNCTION_MEMORY set: too big a month stops here, before any write
         log.info("%s %s for %s started", command, period, caller)
         return period, run(services, period, body, stages)
     except InputErrors as exc:

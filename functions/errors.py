@@ -66,7 +66,11 @@ class InputErrors(Terminal):
         lines = "\n".join(f"  - {e}" for e in self.errors[:50])
         more = f"\n  ... and {len(self.errors) - 50} more" if len(self.errors) > 50 else ""
         noun = "problem" if len(self.errors) == 1 else "problems"
-        super().__init__(f"Found {len(self.errors)} {noun} in the {what}; nothing was changed.\n{lines}{more}")
+        super().__init__(
+            f"Found {len(self.errors)} {noun} in the {what}; nothing was changed "
+            f"(docs/RUNBOOK.md#a-bad-cell-in-a-tab).\n"
+            f"{lines}{more}"
+        )
 
 
 class ConfigError(Terminal):

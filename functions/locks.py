@@ -71,7 +71,7 @@ class FileLock:
             os.close(fd)
             raise LockedError(
                 f"Another run{f' ({holder})' if holder else ''} is writing to this sheet; "
-                f"wait for it to finish, then run {self.what} again."
+                f"wait for it to finish, then run {self.what} again (docs/RUNBOOK.md#another-run-is-running)."
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{self.what}, pid {os.getpid()}".encode())

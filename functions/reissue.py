@@ -121,7 +121,7 @@ def _reissue(
         raise ConflictError(
             f"{name}'s invoice {old.number} for {period} cannot be reissued: it is paid ({old.paid}). Nothing was "
             "voided. A paid invoice is corrected with a credit memo in the accounting system, which is the "
-            "accountant's tool for a change after payment."
+            "accountant's tool for a change after payment (docs/RUNBOOK.md#a-paid-invoice-cannot-be-reissued)."
         )
     if dry_run:
         sheet.write_preview(result)

@@ -126,7 +126,10 @@ class Ledger:
     ) -> list[CreatedInvoice]:
         problems = self.conflicts(drafts)
         if problems:
-            raise ConflictError("Some invoices conflict with ones already created:\n  - " + "\n  - ".join(problems))
+            raise ConflictError(
+                "Some invoices conflict with ones already created "
+                "(docs/RUNBOOK.md#conflict-with-an-existing-invoice):\n  - " + "\n  - ".join(problems)
+            )
         self.documents_dir.mkdir(parents=True, exist_ok=True)
         # One transaction for the whole run: every new invoice is recorded, or (a failure, a kill) none is.
         rows: list[tuple[sqlite3.Row, str, InvoiceDraft]] = []
@@ -155,7 +158,10 @@ class Ledger:
         ).fetchone()
         if row is not None:
             if row["content_hash"] != draft.content_hash():  # raced with another run
-                raise ConflictError(f"{draft.client} already has invoice {row['number']} for {draft.period}.")
+                raise ConflictError(
+                    f"{draft.client} already has invoice {row['number']} for {draft.period} "
+                    "(docs/RUNBOOK.md#conflict-with-an-existing-invoice)."
+                )
             return row, "existing"
         seq = db.execute("SELECT next FROM sequence WHERE name='invoice'").fetchone()
         n = seq["next"] if seq else 1

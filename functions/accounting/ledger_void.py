@@ -100,7 +100,10 @@ def void(db: sqlite3.Connection, number: str, replaced_by: str = "") -> InvoiceR
     try:
         row = db.execute("SELECT * FROM invoices WHERE number=?", (number,)).fetchone()
         if row is None:
-            raise ConflictError(f"The local ledger has no invoice {number}; nothing was voided.")
+            raise ConflictError(
+                f"The local ledger has no invoice {number}; nothing was voided "
+                "(docs/RUNBOOK.md#conflict-with-an-existing-invoice)."
+            )
         if row["voided_at"] is None:
             # The invoice key is what makes creation exactly once; a voided invoice gives it up, so that the
             # same contents can be invoiced again later (a correction undone). Lines follow at commit.
@@ -113,7 +116,7 @@ def void(db: sqlite3.Connection, number: str, replaced_by: str = "") -> InvoiceR
             if row["replaced_by"]:
                 raise ConflictError(
                     f"Invoice {number} was already replaced by {row['replaced_by']}; it cannot be replaced "
-                    f"by {replaced_by} too."
+                    f"by {replaced_by} too (docs/RUNBOOK.md#conflict-with-an-existing-invoice)."
                 )
             new = db.execute("SELECT client, period FROM invoices WHERE number=?", (replaced_by,)).fetchone()
             if new is None or (new["client"], new["period"]) != (row["client"], row["period"]):

@@ -91,7 +91,7 @@ class QuickBooksAuth:
             if tokens is None:
                 raise AuthError(
                     f"QuickBooks is not connected yet (nothing in {self.store.describe()}). "
-                    "Connect with `python main.py connect quickbooks`."
+                    "Connect with `python main.py connect quickbooks` (docs/RUNBOOK.md#connect-quickbooks)."
                 )
             self._tokens = tokens
         return self._tokens
@@ -152,7 +152,8 @@ ERRORS = ErrorTable(
         "gave up": (
             QuickBooksUnavailable,
             "QuickBooks kept failing while {what} ({last}, {attempts} attempts); nothing "
-            "is lost: run create-invoices again later and it will pick up where it stopped.",
+            "is lost: run create-invoices again later and it will pick up where it stopped "
+            "(docs/RUNBOOK.md#quota-exhausted-or-429).",
         ),
     },
 )

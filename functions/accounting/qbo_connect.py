@@ -36,12 +36,13 @@ def connect(
     if "error" in params:
         raise AuthError(
             f"QuickBooks did not grant access ({params['error']}). Run `python main.py connect "
-            "quickbooks` again and approve access."
+            "quickbooks` again and approve access (docs/RUNBOOK.md#connect-quickbooks)."
         )
     if params.get("state") != state:
         raise AuthError(
             "The pasted address is not from this sign-in (its state does not match). Run "
-            "`python main.py connect quickbooks` again and paste the address from that attempt."
+            "`python main.py connect quickbooks` again and paste the address from that attempt "
+            "(docs/RUNBOOK.md#connect-quickbooks)."
         )
     if not params.get("code") or not params.get("realmId"):
         raise AuthError("The pasted address has no code or realmId; paste the whole address from the browser bar.")
@@ -56,7 +57,7 @@ def connect(
     except AuthClientError as exc:
         raise AuthError(
             f"Intuit refused the sign-in code (HTTP {exc.status_code}); codes expire after a few "
-            "minutes. Run `python main.py connect quickbooks` again."
+            "minutes. Run `python main.py connect quickbooks` again (docs/RUNBOOK.md#connect-quickbooks)."
         ) from None
     store.save(TokenSet.from_oauth(client, realm, settings.environment, utcnow()))
     write(f"Connected to QuickBooks company {realm} ({settings.environment}); tokens saved to {store.describe()}.")

@@ -26,7 +26,7 @@ from ..errors import AuthError, ConfigError, Transient
 from ..transport import count_call
 
 DEFAULT_TOKEN_FILE = "~/.config/invoicing/quickbooks-tokens.json"
-RECONNECT = "Reconnect with `python main.py connect quickbooks`."
+RECONNECT = "Reconnect with `python main.py connect quickbooks` (docs/RUNBOOK.md#quickbooks-token-expired-or-revoked)."
 # Disabled token versions are destroyed once superseded this long: time to re-enable one by hand.
 DESTROY_AFTER = timedelta(days=7)
 
@@ -256,7 +256,9 @@ class SecretManagerTokenStore:
         text = f"Could not {verb} the QuickBooks tokens in {self.describe()} (HTTP {resp.status_code})."
         if resp.status_code == 429 or resp.status_code >= 500:
             raise Transient(text + " Try again in a minute.")
-        raise ConfigError(text + " Check that the secret exists and the service account may access it.")
+        raise ConfigError(
+            text + " Check that the secret exists and the service account may access it (docs/RUNBOOK.md#secrets)."
+        )
 
 
 @dataclass(frozen=True)

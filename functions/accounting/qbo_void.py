@@ -45,7 +45,8 @@ REPLACES = re.compile(r"Replaces invoice\s+([^\s.,;]+)")
 PAID_TXN = {"Payment", "CreditMemo"}  # LinkedTxn types that mean money was applied to the invoice
 CREDIT_MEMO = (
     "a paid invoice is not voided: the payment stays recorded against it. Correct it with a credit memo in "
-    "QuickBooks (Sales > Credit memo), which is the accountant's tool for a change after payment"
+    "QuickBooks (Sales > Credit memo), which is the accountant's tool for a change after payment "
+    "(docs/RUNBOOK.md#a-paid-invoice-cannot-be-reissued)"
 )
 
 

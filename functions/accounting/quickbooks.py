@@ -257,7 +257,7 @@ class QuickBooksAccounting:
         if not found:
             raise ConfigError(
                 f'QBO_INCOME_ACCOUNT is "{wanted}", but QuickBooks has no such account; new '
-                "products/services need an income account."
+                "products/services need an income account (docs/RUNBOOK.md#customer-or-item-missing)."
             )
         return make_ref(str(found[0].Id), str(found[0].Name))
 
@@ -294,7 +294,7 @@ class QuickBooksAccounting:
         if problems:
             raise ConfigError(
                 f"QuickBooks is missing what {len(problems)} invoice detail(s) need; nothing was "
-                "created:\n  - " + "\n  - ".join(problems)
+                "created (docs/RUNBOOK.md#customer-or-item-missing):\n  - " + "\n  - ".join(problems)
             )
         existing = self._existing(invoices)
         results: dict[str, CreatedInvoice] = {}
@@ -324,7 +324,8 @@ class QuickBooksAccounting:
                 todo.append(d)
         if conflicts:
             raise ConflictError(
-                "Some invoices conflict with ones already in QuickBooks:\n  - " + "\n  - ".join(conflicts)
+                "Some invoices conflict with ones already in QuickBooks "
+                "(docs/RUNBOOK.md#conflict-with-an-existing-invoice):\n  - " + "\n  - ".join(conflicts)
             )
 
         done = [0]
@@ -374,7 +375,7 @@ class QuickBooksAccounting:
         if failures:
             raise PartialCreateError(
                 f"{len(ordered)} of {len(drafts)} invoices exist in QuickBooks; these need "
-                "attention:\n  - " + "\n  - ".join(failures),
+                "attention (docs/RUNBOOK.md#some-invoices-were-refused):\n  - " + "\n  - ".join(failures),
                 ordered,
             )
         return ordered

@@ -87,7 +87,8 @@ class GoogleSheet:
         if not spreadsheet_id:
             raise ConfigError(
                 "No spreadsheet is configured; set GOOGLE_SHEET_ID to the id in the "
-                "sheet's URL (https://docs.google.com/spreadsheets/d/<id>/edit)."
+                "sheet's URL (https://docs.google.com/spreadsheets/d/<id>/edit; "
+                "docs/RUNBOOK.md#share-and-set-up-the-sheet)."
             )
         self.spreadsheet_id = spreadsheet_id
         self.http = http
@@ -335,7 +336,8 @@ class GoogleSheet:
             except StaleLayout:
                 if attempt == 2:
                     raise ConfigError(
-                        "The spreadsheet lacks a tab this run writes to; run `python main.py setup-sheet`."
+                        "The spreadsheet lacks a tab this run writes to; run `python main.py setup-sheet` "
+                        "(docs/RUNBOOK.md#share-and-set-up-the-sheet)."
                     ) from None
                 self._look()
                 continue
@@ -375,7 +377,8 @@ class GoogleSheet:
         return (
             f"Another run wrote to this sheet while this {job} was working, so nothing of this one was written "
             "(the sheet is as the other run left it). Run it again: it starts from the sheet as it is now, and "
-            "invoices already in the accounting system are found there, never created twice."
+            "invoices already in the accounting system are found there, never created twice "
+            "(docs/RUNBOOK.md#another-run-changed-the-sheet-meanwhile)."
         )
 
     def capacity(self) -> tuple[int, str]:

@@ -67,12 +67,12 @@ ERRORS = ErrorTable(
         401: (
             AuthError,
             "Google Sheets refused the credentials for {what} ({status}: {message}); check the "
-            "service-account key or application-default credentials.",
+            "service-account key or application-default credentials (docs/RUNBOOK.md#service-accounts).",
         ),
         403: (
             AuthError,
             "Google Sheets denied {what} ({status}: {message}); share the spreadsheet with the "
-            "service account as an Editor (see docs/google.md).",
+            "service account as an Editor (docs/RUNBOOK.md#share-and-set-up-the-sheet).",
         ),
         404: (ConfigError, "Google Sheets found no such spreadsheet for {what} ({message}); check GOOGLE_SHEET_ID."),
         "other": (
@@ -82,7 +82,7 @@ ERRORS = ErrorTable(
         "gave up": (
             SheetsUnavailable,
             "Google Sheets did not complete {what} after {attempts} attempts (last: {last}); "
-            "nothing was left half-written, so run it again in a minute.",
+            "nothing was left half-written, so run it again in a minute (docs/RUNBOOK.md#quota-exhausted-or-429).",
         ),
     },
     fields=_google_error,

@@ -265,7 +265,7 @@ def capacity_note(cells: int) -> str:
     return (
         f"The spreadsheet holds {cells:,} cells, {cells / CELL_LIMIT:.0%} of Google's limit of {CELL_LIMIT:,}; "
         "once it is full, writes fail. Move closed, invoiced months to a second spreadsheet: "
-        "`python main.py archive --before YYYY-MM --to SPREADSHEET_ID` (see docs/google.md)."
+        "`python main.py archive --before YYYY-MM --to SPREADSHEET_ID` (docs/RUNBOOK.md#a-sheet-near-its-cell-limit)."
     )
 
 
@@ -273,7 +273,7 @@ def over_limit(cells: int) -> str:
     return (
         f"This write would take the spreadsheet to {cells:,} cells, over Google's limit of {CELL_LIMIT:,}, "
         "so nothing was written. Move closed, invoiced months to a second spreadsheet first: "
-        "`python main.py archive --before YYYY-MM --to SPREADSHEET_ID` (see docs/google.md)."
+        "`python main.py archive --before YYYY-MM --to SPREADSHEET_ID` (docs/RUNBOOK.md#a-sheet-near-its-cell-limit)."
     )
 
 

@@ -65,7 +65,7 @@ def _errors() -> ErrorTable:
             401: (
                 AuthError,
                 f"Asana refused the token (401{{detail}}). Check ASANA_TOKEN: create a personal access token at "
-                f"{TOKEN_HELP}.",
+                f"{TOKEN_HELP} (docs/RUNBOOK.md#a-source-refuses-its-token).",
             ),
             402: (
                 ConfigError,
@@ -78,7 +78,8 @@ def _errors() -> ErrorTable:
             "gave up": (
                 Transient,
                 "{last}; gave up after {attempts} attempt(s) and {spent:.1f} s of waiting "
-                "(ASANA_RETRY_BUDGET_SECONDS={budget:g}). Nothing was changed; run refresh again later.",
+                "(ASANA_RETRY_BUDGET_SECONDS={budget:g}). Nothing was changed; run refresh again later "
+                "(docs/RUNBOOK.md#a-source-is-down).",
             ),
         },
         fields=lambda response: {"detail": error_text(response)},

@@ -88,7 +88,8 @@ def _errors(account_id: str, root: str) -> ErrorTable:
             401: (
                 AuthError,
                 f"Harvest refused the token for account {account_id} (401{{detail}}). Check HARVEST_TOKEN: "
-                f"create a Personal Access Token at {TOKEN_HELP} and make sure it is not revoked or expired.",
+                f"create a Personal Access Token at {TOKEN_HELP} and make sure it is not revoked or expired "
+                f"(docs/RUNBOOK.md#a-source-refuses-its-token).",
             ),
             403: (
                 ConfigError,
@@ -120,7 +121,7 @@ def _errors(account_id: str, root: str) -> ErrorTable:
                 Transient,
                 "{last}; gave up after {attempts} attempt(s) and {spent:.1f} s of waiting "
                 "(HARVEST_RETRY_BUDGET_SECONDS={budget:g}). Nothing was changed; run refresh again "
-                "later.",
+                "later (docs/RUNBOOK.md#a-source-is-down).",
             ),
         },
         fields=lambda response: {"detail": _error_text(response)},

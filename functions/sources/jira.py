@@ -69,7 +69,7 @@ def _errors(site: str) -> ErrorTable:
             401: (
                 AuthError,
                 f"Jira refused the credentials for {site} (401{{detail}}). Check JIRA_EMAIL and JIRA_API_TOKEN "
-                f"(create a token at {TOKEN_HELP}), or JIRA_OAUTH_TOKEN.",
+                f"(create a token at {TOKEN_HELP}), or JIRA_OAUTH_TOKEN (docs/RUNBOOK.md#a-source-refuses-its-token).",
             ),
             403: (
                 ConfigError,
@@ -82,7 +82,8 @@ def _errors(site: str) -> ErrorTable:
             "gave up": (
                 Transient,
                 "{last}; gave up after {attempts} attempt(s) and {spent:.1f} s of waiting "
-                "(JIRA_RETRY_BUDGET_SECONDS={budget:g}). Nothing was changed; run refresh again later.",
+                "(JIRA_RETRY_BUDGET_SECONDS={budget:g}). Nothing was changed; run refresh again later "
+                "(docs/RUNBOOK.md#a-source-is-down).",
             ),
         },
         fields=lambda response: {"detail": error_text(response)},

@@ -92,18 +92,20 @@ def _errors(ws: int, base_url: str) -> ErrorTable:
             401: (
                 AuthError,
                 "Toggl refused the API token while reading {what} (HTTP 401); check TOGGL_API_TOKEN "
-                "(Toggl Track > Profile settings > API Token; a reset token replaces the old one).",
+                "(Toggl Track > Profile settings > API Token; a reset token replaces the old one; "
+                "docs/RUNBOOK.md#a-source-refuses-its-token).",
             ),
             402: (
                 TogglQuotaError,
                 f"Toggl's API quota for workspace {ws} is used up (HTTP 402 while reading {{what}});"
-                "{when}. Run again later, or raise the quota with a higher Toggl plan.",
+                "{when}. Run again later, or raise the quota with a higher Toggl plan "
+                "(docs/RUNBOOK.md#quota-exhausted-or-429).",
             ),
             403: (
                 AuthError,
                 f"Toggl does not let this token's user read {{what}} of workspace {ws} (HTTP 403); check "
                 "TOGGL_WORKSPACE_ID, and that the token (TOGGL_API_TOKEN) belongs to a workspace admin, "
-                "since only admins may read everyone's time.",
+                "since only admins may read everyone's time (docs/RUNBOOK.md#a-source-refuses-its-token).",
             ),
             404: (
                 ConfigError,
@@ -117,7 +119,7 @@ def _errors(ws: int, base_url: str) -> ErrorTable:
             "gave up": (
                 Transient,
                 "{last} and still failed after {attempts} attempts in {spent:.0f} s (retry budget "
-                "{budget:.0f} s, TOGGL_RETRY_BUDGET_SECONDS); try again later.",
+                "{budget:.0f} s, TOGGL_RETRY_BUDGET_SECONDS); try again later (docs/RUNBOOK.md#a-source-is-down).",
             ),
         },
         fields=_fields,

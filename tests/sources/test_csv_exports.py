@@ -242,7 +242,9 @@ def test_a_file_with_errors_imports_nothing_and_reports_all_of_them(tmp_path: Pa
     with pytest.raises(InputErrors) as info:
         read_export(path)
     assert len(info.value.errors) == 60  # all collected...
-    assert "Found 60 problems in the export big.csv; nothing was changed." in str(info.value)
+    assert "Found 60 problems in the export big.csv; nothing was changed (docs/RUNBOOK.md#a-bad-cell-in-a-tab)." in str(
+        info.value
+    )
     assert "... and 10 more" in str(info.value)  # ...only the listing is capped
     assert [e.location.line for e in info.value.errors] == list(range(2, 62))
 
