@@ -70,14 +70,12 @@ def check(rows: int, memory: str, job: str) -> None:
 
 
 def time_rows(sheet: Any) -> int | None:
-    """The Time tab's rows (header excluded), read cheaply: one spreadsheets.get for a Google Sheet, the
-    sheet's dimension for a workbook. None when the store cannot say (then no check is made)."""
-    if hasattr(sheet, "metadata"):
-        for tab in sheet.metadata().get("sheets", []):
-            props = tab.get("properties", {})
-            if props.get("title") == "Time":
-                return max(int(props.get("gridProperties", {}).get("rowCount", 1)) - 1, 0)
-        return 0
+    """The Time tab's rows (header excluded), read cheaply: from the state a Google Sheet's every read brings
+    (no call of its own; None before the run's first read, when `after_read` checks instead), the sheet's
+    dimension for a workbook. None when the store cannot say (then no check is made)."""
+    if hasattr(sheet, "known_rows"):
+        rows = sheet.known_rows("Time")
+        return None if rows is None else max(int(rows) - 1, 0)
     path = getattr(sheet, "path", None)
     if path is None or not os.path.exists(path):
         return 0 if path is not None else None
@@ -88,6 +86,13 @@ def time_rows(sheet: Any) -> int | None:
         return max((wb["Time"].max_row or 1) - 1, 0) if "Time" in wb.sheetnames else 0
     finally:
         wb.close()
+
+
+def after_read(sheet: Any, job: str, memory: str | None = None) -> None:
+    """The same check right after a Google Sheet run's one read, before any work or write: on a cold instance
+    the grid sizes arrive with that read, so the check costs no Sheets call of its own."""
+    if hasattr(sheet, "known_rows"):
+        precheck(sheet, job, memory)
 
 
 def precheck(sheet: Any, job: str, memory: str | None = None) -> None:

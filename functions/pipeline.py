@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .billing.engine import BillingResult, compute_invoices
+from .capacity import after_read
 from .categorize.chain import accuracy_by_month, accuracy_by_source, accuracy_text
 from .categorize.claude_cost import parse_cost
 from .config import Services
@@ -111,6 +112,7 @@ def _refresh(
     summary.warnings += near_cell_limit(services.sheet)
     progress(1, 5, "reading the sheet")
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "People", "Runs", "Sync"])
+    after_read(services.sheet, "refresh")  # FUNCTION_MEMORY set: a month too big stops here, nothing written
     if config_dir is not None:  # the demo brings its own agency's settings
         sheet.seed_config(CONFIG_TABS, config_dir)
     book, warnings = sheet.book(stop_on=("Rules", "Categories"))
@@ -344,6 +346,7 @@ def _preview(services: Services, period: Period, calls: dict[str, int], progress
     services.sheet.ensure_layout()
     progress(1, 3, "reading the sheet")
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
+    after_read(services.sheet, "preview")
     progress(2, 3, "computing the invoices")
     result, rows, warnings = _bill(services, period, sheet)
     result, described = _describe(services, sheet, result, rows)
@@ -388,6 +391,7 @@ def _create(
     started = time.perf_counter()
     services.sheet.ensure_layout()
     sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
+    after_read(services.sheet, "create_invoices")
     result, rows, warnings = _bill(services, period, sheet)
     result, described = _describe(services, sheet, result, rows)
     summary = _invoices_summary("create-invoices", services, period, result, warnings)

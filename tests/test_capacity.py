@@ -69,7 +69,12 @@ def test_the_function_answers_before_it_starts_and_writes_nothing(env, identity,
     assert r.status_code == 200, r.get_json()
 
     # the Time tab grows to 100,000 rows (a big agency's month): the next run is refused before any write
-    sheets_emulator.spreadsheets[env.spreadsheet_id].sheet("Time").grid["rowCount"] = 100_001
+    ss = sheets_emulator.spreadsheets[env.spreadsheet_id]
+    ss.sheet("Time").grid["rowCount"] = 100_001
+    # as the run that grew it left the state cell (Runs!Z1): the next run learns the size from its one read
+    state = json.loads(ss.sheet("Runs").cells[(0, 25)])
+    state["tabs"]["Time"][1] = 100_001
+    ss.sheet("Runs").cells[(0, 25)] = json.dumps(state)
     before = sheets_emulator.values(env.spreadsheet_id, "Time")
     mark = len(sheets_emulator.calls)
     r = client("create_invoices").post("/", json={"period": "2026-10"}, headers=bearer(identity))
@@ -77,5 +82,6 @@ def test_the_function_answers_before_it_starts_and_writes_nothing(env, identity,
     error = r.get_json()["error"]
     assert error["status"] == "FAILED_PRECONDITION"
     assert "100,000 rows" in error["message"] and "FUNCTION_MEMORY=2Gi" in error["message"]
-    assert [c["method"] for c in sheets_emulator.calls[mark:] if c["path"].startswith("/v4/")] == ["GET"]
+    calls = [(c["method"], c["path"]) for c in sheets_emulator.calls[mark:] if c["path"].startswith("/v4/")]
+    assert len(calls) == 1 and calls[0][0] == "GET" and "values:batchGet" in calls[0][1]  # the run's one read
     assert sheets_emulator.values(env.spreadsheet_id, "Time") == before

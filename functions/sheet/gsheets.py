@@ -381,6 +381,13 @@ class GoogleSheet:
             "(docs/RUNBOOK.md#another-run-changed-the-sheet-meanwhile)."
         )
 
+    def known_rows(self, tab: str) -> int | None:
+        """The rows of `tab`'s grid (header included) as this run last read them (the state cell comes with every
+        read): costs no call; None before the first read."""
+        if self._state is None or tab not in self._state.tabs:
+            return None
+        return self._state.tabs[tab][1]
+
     def capacity(self) -> tuple[int, str]:
         """Cells the spreadsheet holds (from the grids the state cell records) and a sentence when near the limit."""
         cells = self._state.cells() if self._state is not None else 0
