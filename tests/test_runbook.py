@@ -95,7 +95,11 @@ def actionable_messages() -> list[tuple[str, str]]:
 # Caller authentication (functions/auth.py) answers a request that is not allowed: 401/403 to a caller
 # who is not an operator, nothing for the on-call person to do; the sign-in answers of `connect quickbooks`
 # that only ask to paste the whole address are read by the person at the prompt.
-EXEMPT = {"functions/auth.py": "", "functions/accounting/qbo_connect.py": "paste the whole address"}
+EXEMPT = {
+    "functions/auth.py": "",
+    "functions/accounting/qbo_connect.py": "paste the whole address",
+    "functions/accounting/xero_connect.py": "paste the whole address",  # a prompt answered at once, like QuickBooks'
+}
 
 
 def test_every_actionable_error_points_at_the_runbook() -> None:

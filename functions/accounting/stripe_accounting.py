@@ -194,9 +194,12 @@ class StripeAccounting:
             if other and not any(i["metadata"]["invoice_key"] == d.key for i in live):
                 fresh = self._retrieve(str(other[0]["id"]))
                 if fresh.get("status") != "void":  # search may not have seen a void yet
-                    conflicts.append(self._conflict(d, fresh))
+                    conflicts.append(self._conflict_message(d, fresh))
         if conflicts:
-            raise ConflictError("Some invoices conflict with ones already in Stripe:\n  - " + "\n  - ".join(conflicts))
+            raise ConflictError(
+                "Some invoices conflict with ones already in Stripe"
+                " (docs/RUNBOOK.md#conflict-with-an-existing-invoice):\n  - " + "\n  - ".join(conflicts)
+            )
 
         done, lock = [0], threading.Lock()
         results: dict[str, CreatedInvoice] = {}
@@ -222,7 +225,10 @@ class StripeAccounting:
             list(pool.map(one, drafts))
         ordered = [results[d.key] for d in drafts if d.key in results]
         if conflicted and not errors and all(r.status == "existing" for r in ordered):
-            raise ConflictError("Some invoices conflict with ones already in Stripe:\n  - " + "\n  - ".join(conflicted))
+            raise ConflictError(
+                "Some invoices conflict with ones already in Stripe"
+                " (docs/RUNBOOK.md#conflict-with-an-existing-invoice):\n  - " + "\n  - ".join(conflicted)
+            )
         failures.extend(conflicted)
         if errors and not failures:
             if all(isinstance(e, Transient) for e in errors):
@@ -232,8 +238,8 @@ class StripeAccounting:
         failures.extend(str(e) for e in errors)
         if failures:
             raise PartialCreateError(
-                f"{len(ordered)} of {len(drafts)} invoices exist in Stripe; these need attention:\n  - "
-                + "\n  - ".join(failures),
+                f"{len(ordered)} of {len(drafts)} invoices exist in Stripe; these need attention"
+                f" (docs/RUNBOOK.md#some-invoices-were-refused):\n  - " + "\n  - ".join(failures),
                 ordered,
             )
         return ordered
@@ -241,13 +247,13 @@ class StripeAccounting:
     def _retrieve(self, invoice_id: str) -> dict[str, Any]:
         return self.api.call(f"reading invoice {invoice_id}", lambda: self.v1.invoices.retrieve(invoice_id).to_dict())
 
-    def _conflict(self, d: InvoiceDraft, inv: dict[str, Any]) -> str:
+    def _conflict_message(self, d: InvoiceDraft, inv: dict[str, Any]) -> str:
         total = from_minor(inv.get("subtotal") or 0, inv["currency"])
         return (
             f"{d.client} already has Stripe invoice {inv.get('number') or inv['id']} for {d.period} (total {total}), "
             f"and what would be invoiced now differs (total {d.total}). Nothing was created for it; reissue it "
             f'(`python main.py create-invoices --reissue "{d.client}" --period {d.period}`), or move the new '
-            "entries to the next period."
+            "entries to the next period (docs/RUNBOOK.md#conflict-with-an-existing-invoice)."
         )
 
     def _create_one(self, d: InvoiceDraft, seen: list[dict[str, Any]]) -> CreatedInvoice:
@@ -271,7 +277,8 @@ class StripeAccounting:
             raise ConflictError(
                 f"{d.client} ({d.period}): Stripe's draft {match['id']} adds up to "
                 f"{from_minor(match.get('subtotal') or 0, d.currency)}, not {d.total}; it was left as a draft for a "
-                "person to check (delete it in Stripe, then run create-invoices again)."
+                "person to check (delete it in Stripe, then run create-invoices again"
+                "; docs/RUNBOOK.md#conflict-with-an-existing-invoice)."
             )
         return self._created(d, match, status)
 
@@ -284,14 +291,15 @@ class StripeAccounting:
         if same is not None:
             return same, "existing"
         if live:
-            raise ConflictError(self._conflict(d, live[0]))
+            raise ConflictError(self._conflict_message(d, live[0]))
         voided = sorted(i["id"] for i in mine if i.get("status") == "void")
         try:
             inv, replayed = self._post_invoice(d, voided)
         except IdempotencyConflict as exc:
             raise ConflictError(
                 f"{d.client} ({d.period}): Stripe refused the invoice as a changed repeat of a request made within "
-                f"24 hours ({exc}); run create-invoices again tomorrow, or reissue it."
+                f"24 hours ({exc}); run create-invoices again tomorrow, or reissue it"
+                f" (docs/RUNBOOK.md#conflict-with-an-existing-invoice)."
             ) from None
         return inv, "existing" if replayed else "created"
 

@@ -87,7 +87,11 @@ class IdempotencyConflict(Terminal):
 ERRORS = ErrorTable(
     "Stripe",
     {
-        401: (AuthError, "Stripe refused the API key while {what} ({message}); set STRIPE_API_KEY to a valid key."),
+        401: (
+            AuthError,
+            "Stripe refused the API key while {what} ({message}); set STRIPE_API_KEY to a valid key"
+            " (docs/RUNBOOK.md#xero-or-stripe-refuses-its-credentials).",
+        ),
         403: (ConfigError, "The Stripe API key may not do this ({what}: {message}); give it write access to it."),
         429: (RetryLater, "Stripe is rate-limiting {what}"),
         "5xx": (RetryLater, "Stripe answered HTTP {status} while {what}"),

@@ -72,7 +72,10 @@ def void_invoice(acct: StripeAccounting, rec: InvoiceRecord, replaced_by: str = 
     if inv.get("status") != "void":
         why = paid_reason(inv)
         if why:
-            raise ConflictError(f"{rec.client}'s invoice {rec.number} for {rec.period} is paid ({why}); {CREDIT_NOTE}.")
+            raise ConflictError(
+                f"{rec.client}'s invoice {rec.number} for {rec.period} is paid ({why}); {CREDIT_NOTE}"
+                f" (docs/RUNBOOK.md#a-paid-invoice-cannot-be-reissued)."
+            )
         if inv.get("status") == "draft":
             inv = acct.api.call(
                 f"finalizing draft {rec.number} so that it can be voided (it is not sent)",

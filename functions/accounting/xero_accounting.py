@@ -264,7 +264,10 @@ class XeroAccounting:
             else:
                 todo.append(d)
         if conflicts:
-            raise ConflictError("Some invoices conflict with ones already in Xero:\n  - " + "\n  - ".join(conflicts))
+            raise ConflictError(
+                "Some invoices conflict with ones already in Xero"
+                " (docs/RUNBOOK.md#conflict-with-an-existing-invoice):\n  - " + "\n  - ".join(conflicts)
+            )
         for i, d in enumerate([d for d in drafts if d.key in results], start=1):
             progress(i, len(drafts), d.client)
         failures: list[str] = []
@@ -298,8 +301,8 @@ class XeroAccounting:
         failures.extend(str(e) for e in errors)
         if failures:
             raise PartialCreateError(
-                f"{len(ordered)} of {len(drafts)} invoices exist in Xero; these need attention:\n  - "
-                + "\n  - ".join(failures),
+                f"{len(ordered)} of {len(drafts)} invoices exist in Xero; these need attention"
+                f" (docs/RUNBOOK.md#some-invoices-were-refused):\n  - " + "\n  - ".join(failures),
                 ordered,
             )
         return ordered

@@ -32,7 +32,7 @@ from .qbo_tokens import TokenSet, TokenStore, token_store_from_spec, utcnow
 
 T = TypeVar("T")
 DEFAULT_TOKEN_FILE = "~/.config/invoicing/xero-tokens.json"
-RECONNECT = "Reconnect with `python main.py connect xero`."
+RECONNECT = "Reconnect with `python main.py connect xero` (docs/RUNBOOK.md#xero-or-stripe-refuses-its-credentials)."
 SCOPES = "offline_access accounting.transactions accounting.contacts accounting.settings accounting.attachments"
 
 
@@ -80,7 +80,8 @@ IDENTITY_ERRORS = ErrorTable(
         400: (AuthError, "Xero refused the stored refresh token while {what}. " + RECONNECT),
         401: (
             AuthError,
-            "Xero refused the client id or secret while {what}; check XERO_CLIENT_ID and XERO_CLIENT_SECRET.",
+            "Xero refused the client id or secret while {what}; check XERO_CLIENT_ID and XERO_CLIENT_SECRET"
+            " (docs/RUNBOOK.md#xero-or-stripe-refuses-its-credentials).",
         ),
         429: (RetryLater, "Xero's identity service is rate-limiting {what}"),
         "5xx": (RetryLater, "Xero's identity service answered HTTP {status} while {what}"),

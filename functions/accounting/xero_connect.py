@@ -36,11 +36,15 @@ def connect(
     pasted = read_line("Paste that whole address here: ").strip()
     params = {k: v[0] for k, v in parse_qs(urlparse(pasted).query).items()}
     if "error" in params:
-        raise AuthError(f"Xero did not grant access ({params['error']}). Run `python main.py connect xero` again.")
+        raise AuthError(
+            f"Xero did not grant access ({params['error']}). Run `python main.py connect xero` again"
+            f" (docs/RUNBOOK.md#xero-or-stripe-refuses-its-credentials)."
+        )
     if params.get("state") != state:
         raise AuthError(
             "The pasted address is not from this sign-in (its state does not match). Run "
-            "`python main.py connect xero` again and paste the address from that attempt."
+            "`python main.py connect xero` again and paste the address from that attempt"
+            " (docs/RUNBOOK.md#xero-or-stripe-refuses-its-credentials)."
         )
     if not params.get("code"):
         raise AuthError("The pasted address has no code; paste the whole address from the browser bar.")

@@ -108,7 +108,10 @@ def void_invoice(acct: XeroAccounting, rec: InvoiceRecord, replaced_by: str = ""
     if _status(inv) != "VOIDED":
         why = paid_reason(inv)
         if why:
-            raise ConflictError(f"{rec.client}'s invoice {rec.number} for {rec.period} is paid ({why}); {CREDIT_NOTE}.")
+            raise ConflictError(
+                f"{rec.client}'s invoice {rec.number} for {rec.period} is paid ({why}); {CREDIT_NOTE}"
+                f" (docs/RUNBOOK.md#a-paid-invoice-cannot-be-reissued)."
+            )
         if _status(inv) in ("DRAFT", "SUBMITTED"):
             inv = _set_status(acct, inv, "AUTHORISED")  # approved, not sent: only an approved invoice can be voided
         inv = _set_status(acct, inv, "VOIDED")
