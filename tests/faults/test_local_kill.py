@@ -64,7 +64,10 @@ def month(tmp_path, monkeypatch):
     return work, export, edited, ticked
 
 
-@pytest.mark.parametrize("case", matrix.cases("ledger"), ids=matrix.ids(matrix.cases("ledger")))
+LEDGER = matrix.cases("ledger")
+
+
+@pytest.mark.parametrize("case", LEDGER, ids=matrix.ids(LEDGER))
 def test_a_kill_at_each_local_write_then_a_rerun_loses_nothing(case, month, tmp_path, recorded, capsys):
     work, export, edited, ticked = month
     expected = set(ticked)
