@@ -4,6 +4,7 @@ and create-invoices, then the same command run again: nothing twice, nothing los
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,23 +46,45 @@ def killed_at(step: str, argv: list[str], cwd: Path, env: dict[str, str]) -> Non
     assert done.returncode == -signal.SIGKILL, f"the run was not killed at {step}: {done.stdout}{done.stderr}"
 
 
-@pytest.fixture
-def month(tmp_path, monkeypatch):
-    """A refreshed October in a workbook and the person's review; returns (workdir, export, edited id, ids)."""
+def reviewed_month(base: Path) -> tuple[Path, str, set[str]]:
+    """October refreshed into a new workbook from the export, then the person's review; built once per module
+    (under `base`) and copied for each test."""
+    work = base / "w"
+    categories = ROOT / "functions" / "sample" / "config" / "Categories.csv"
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in child_env(base).items():
+            mp.setenv(k, v)
+        mp.chdir(base)  # no stray .env
+        assert cli(["setup-sheet", "--categories", str(categories), "--workdir", str(work)]) == 0
+        export = write_export(base / "toggl.csv")
+        assert cli(["refresh", "--csv", str(export), *PERIOD, "--workdir", str(work)]) == 0
+    edited = edit_workbook(work / "invoicing.xlsx")
+    ticked = set(TimeTab.from_workbook(work / "invoicing.xlsx").ids())
+    assert len(ticked) == 6
+    return work, edited, ticked
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return reviewed_month(tmp_path_factory.mktemp("month"))
+
+
+def copy_month(template, tmp_path: Path, monkeypatch) -> tuple[Path, Path, str, set[str]]:
+    work, edited, ticked = template
     for k, v in child_env(tmp_path).items():
         monkeypatch.setenv(k, v)
     for k in [k for k in os.environ if k.startswith(("QBO_", "GOOGLE_", "SHEET", "ACCOUNTING"))]:
         monkeypatch.delenv(k)
     monkeypatch.chdir(tmp_path)  # no stray .env
-    work = tmp_path / "w"
+    shutil.copytree(work, tmp_path / "w")
     export = write_export(tmp_path / "toggl.csv")
-    categories = ROOT / "functions" / "sample" / "config" / "Categories.csv"
-    assert cli(["setup-sheet", "--categories", str(categories), "--workdir", str(work)]) == 0
-    assert cli(["refresh", "--csv", str(export), *PERIOD, "--workdir", str(work)]) == 0
-    edited = edit_workbook(work / "invoicing.xlsx")
-    ticked = set(TimeTab.from_workbook(work / "invoicing.xlsx").ids())
-    assert len(ticked) == 6
-    return work, export, edited, ticked
+    return tmp_path / "w", export, edited, set(ticked)
+
+
+@pytest.fixture
+def month(template, tmp_path, monkeypatch):
+    """The reviewed October, this test's own copy: (workdir, export, edited id, approved ids)."""
+    return copy_month(template, tmp_path, monkeypatch)
 
 
 LEDGER = matrix.cases("ledger")

@@ -19,8 +19,8 @@ from functions.accounting.qbo_tokens import FileTokenStore, TokenSet, utcnow
 from functions.cli import main as cli
 from tests.emulators.quickbooks import QuickBooksEmulator
 from tests.faults import matrix
-from tests.faults.test_local_kill import PERIOD, ROOT, killed_at
-from tests.faults.world import CLIENTS, TimeTab, count, edit_workbook, qbo_invoices, write_export
+from tests.faults.test_local_kill import PERIOD, ROOT, copy_month, killed_at, reviewed_month
+from tests.faults.world import CLIENTS, TimeTab, count, qbo_invoices
 
 PATHS = {
     "customer and invoice lookup (batch query)": "/batch#query",
@@ -39,8 +39,13 @@ def emu():
     e.stop()
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return reviewed_month(tmp_path_factory.mktemp("month"))
+
+
 @pytest.fixture
-def month(tmp_path, monkeypatch, emu):
+def month(template, tmp_path, monkeypatch, emu):
     """October refreshed and reviewed in the workbook, the QuickBooks connection made (one emulator for the
     module: each test has its own clients' invoices, the emulator's state is emptied of them first)."""
     emu.faults.clear()
@@ -52,18 +57,10 @@ def month(tmp_path, monkeypatch, emu):
     store = tmp_path / "tokens.json"
     expires = (utcnow() + timedelta(hours=1)).isoformat()
     FileTokenStore(store).save(TokenSet(tokens["access_token"], tokens["refresh_token"], emu.realm_id, expires))
-    env = {**emu.env(), "QBO_TOKEN_STORE": f"file:{store}", "AI_ENABLED": "false", "PYTHONPATH": str(ROOT)}
-    env |= {"QBO_RETRY_BASE_SECONDS": "0.01", "QBO_TIMEOUT_SECONDS": "0.5", "HOME": str(tmp_path)}
-    for k, v in env.items():
+    env = {**emu.env(), "QBO_TOKEN_STORE": f"file:{store}", "QBO_RETRY_BASE_SECONDS": "0.01"}
+    work, _export, edited, ticked = copy_month(template, tmp_path, monkeypatch)
+    for k, v in (env | {"QBO_TIMEOUT_SECONDS": "0.5"}).items():
         monkeypatch.setenv(k, v)
-    monkeypatch.chdir(tmp_path)
-    work = tmp_path / "w"
-    export = write_export(tmp_path / "toggl.csv")
-    categories = ROOT / "functions" / "sample" / "config" / "Categories.csv"
-    assert cli(["setup-sheet", "--categories", str(categories), "--workdir", str(work)]) == 0
-    assert cli(["refresh", "--csv", str(export), *PERIOD, "--workdir", str(work)]) == 0
-    edited = edit_workbook(work / "invoicing.xlsx")
-    ticked = set(TimeTab.from_workbook(work / "invoicing.xlsx").ids())
     return work, edited, ticked
 
 
