@@ -1,4 +1,5 @@
-"""The fault suite's shared pieces: `recorded` notes each case's counts for the matrix (pytest's junit
+"""A pytest plugin (named in the root conftest.py, so that the xdist controller loads it too) for the fault
+suite: `recorded` notes each case's counts for the matrix (pytest's junit
 properties, which pytest-xdist carries back from its workers), and at the end of a run the matrix tried is
 printed to the terminal, whichever output options were given."""
 
