@@ -22,6 +22,7 @@ TARGETS = {
     "ledger": ("local SQLite ledger + documents", "local workbook"),
     "quickbooks": ("QuickBooks Online emulator (python-quickbooks)", "local workbook"),
     "google-sheets": ("local SQLite ledger + documents", "Google Sheets emulator (gspread)"),
+    "harvest": ("local SQLite ledger + documents", "local workbook; time from the Harvest API v2 emulator"),
 }
 
 KILL = "SIGKILL"
@@ -47,6 +48,8 @@ TABLE: list[tuple[str, str, tuple[str, ...], str]] = [
     ("refresh", "sheet write", ("429", "500", "drop", "token expired"), "google-sheets"),
     ("create-invoices", "sheet read", ("429", "500", "token expired"), "google-sheets"),
     ("create-invoices", "sheet write (invoice numbers)", ("429", "500", "drop", "token expired"), "google-sheets"),
+    # the time source's API calls (refresh)
+    ("refresh", "time entries page", ("429", "500", "timeout", "token refused"), "harvest"),
 ]
 
 

@@ -67,6 +67,11 @@ def approved(value: Any) -> bool:
     return value is True or str(value).strip().upper() == "TRUE"
 
 
+def billed(r: dict[str, Any]) -> bool:
+    """An approved billable row: it must end up on an invoice."""
+    return approved(r.get("Approved")) and r.get("Billable") is not False and str(r.get("Billable")).upper() != "FALSE"
+
+
 @dataclass(frozen=True)
 class Counts:
     duplicates: int = 0
@@ -101,7 +106,7 @@ def count(
         lost_entries=len(expected_ids - set(ids)),
         lost_edits=lost_edits,
         invoiced_without_invoice=sum(m not in numbers for m in marked),
-        unbilled=sum(1 for r in by_id.values() if approved(r.get("Approved")) and r.get("Invoice") in (None, "")),
+        unbilled=sum(1 for r in by_id.values() if billed(r) and r.get("Invoice") in (None, "")),
     )
 
 
@@ -127,7 +132,7 @@ def review(grid_rows: Mapping[str, Sequence[Sequence[Any]]]) -> list[tuple[str, 
     clients = grid_rows["Clients"]
     head = list(clients[0])
     for r, values in enumerate(clients[1:], start=2):
-        if values and values[head.index("Client")] in CLIENTS:
+        if values and values[head.index("Client")]:
             edits += [("Clients", r, "Default Rate", 100), ("Clients", r, "Terms", "Net 30")]
     time = grid_rows["Time"]
     head = list(time[0])
