@@ -28,9 +28,9 @@ NUMBER_FORMATS: dict[str, dict[str, str]] = {
     "date": {"type": "DATE", "pattern": "yyyy-mm-dd"},
     "hours": {"type": "NUMBER", "pattern": "0.00##"},  # 2 to 4 decimals, as the lines show hours
     "money": {"type": "NUMBER", "pattern": "#,##0.00"},
-    "number": {"type": "NUMBER", "pattern": "0.##"},
     "percent": {"type": "PERCENT", "pattern": "0.0%"},
-}
+}  # "number" columns (counts, seconds, confidence) keep Sheets' automatic format: 42 and 0.85, where a pattern
+# such as 0.## shows a count as "42." (the workbook's General, likewise)
 PROTECTION_TAG = "invoicing:"  # prefix of the description of every protected range this adapter adds
 FLAG_RULE_TAG = "LEN("
 
@@ -44,13 +44,15 @@ def _column_requests(sheet_id: int, index: int, col: Column, owned: bool) -> lis
         fmt["numberFormat"] = NUMBER_FORMATS[col.type]
     if owned:
         fmt["backgroundColor"] = PIPELINE_TINT
-    if fmt:
+    # a field named but not given is cleared: a count column laid out with an older 0.## pattern goes back to automatic
+    fields = sorted({*fmt, "numberFormat"} if col.type == "number" else fmt)
+    if fields:
         reqs.append(
             {
                 "repeatCell": {
                     "range": body_rows,
                     "cell": {"userEnteredFormat": fmt},
-                    "fields": "userEnteredFormat(" + ",".join(sorted(fmt)) + ")",
+                    "fields": "userEnteredFormat(" + ",".join(fields) + ")",
                 }
             }
         )

@@ -380,3 +380,13 @@ def test_setup_survives_a_lost_answer_to_its_layout_batch(gsheet, sheets_emulato
     assert len(descriptions) == len(set(descriptions))
     assert len(time_sheet.conditional) == 1
     assert gsheet.ensure_layout() == []
+
+
+def test_count_columns_keep_the_automatic_number_format_so_42_is_not_shown_as_42_dot():
+    from functions.sheet.gsheets_layout import _column_requests
+
+    tab = load_contract().tab("Preview")
+    col = next(c for c in tab.columns if c.header == "Entries")
+    [cell] = [r["repeatCell"] for r in _column_requests(0, 3, col, owned=True) if "repeatCell" in r]
+    assert "numberFormat" not in cell["cell"]["userEnteredFormat"]  # no pattern: Sheets shows 42, 0.85
+    assert "numberFormat" in cell["fields"]  # named, so an older 0.## pattern is cleared
