@@ -6,7 +6,7 @@ import os
 
 from hypothesis import settings
 
-pytest_plugins = ["tests.emulators.google_fixtures"]
+pytest_plugins = ["tests.emulators.google_fixtures", "tests.faults.report"]  # report: the fault matrix tried
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):

@@ -12,6 +12,8 @@ multipart Attachable upload, Fault bodies with QuickBooks codes and the right HT
     emu.fail_next("timeout", path="batch")        # commit, then hang past the client's timeout
     emu.fail_next("validation", path="invoice")   # a ValidationFault naming line 1
     emu.oauth.expire_access_tokens()              # the next call answers 401
+    emu.fail_next("expire", path="upload")        # the token's hour runs out when this call arrives: 401
+    emu.fail_next("stall", path="batch")          # hold it hang_seconds before handling (kill the client then)
     emu.fail_next("drop", path="invoice", operation="void")   # only a void: commit it, lose the answer
     emu.fail_next("edit", path="invoice", operation="void")   # someone edits it first: the void is stale (5010)
 
@@ -88,7 +90,7 @@ INACTIVE = (
 
 @dataclass
 class FaultSwitch:
-    kind: str  # 429 | 500 | 401 | drop | timeout | validation | edit
+    kind: str  # 429 | 500 | 401 | expire | stall | drop | timeout | validation | edit
     path: str = ""  # substring of the request path the fault applies to
     times: int = 1
     retry_after: str = "0"  # for 429
@@ -832,6 +834,10 @@ class _Handler(BaseHTTPRequestHandler):
                     ),
                     {"Retry-After": str(wait) if over else fault.retry_after},
                 )  # type: ignore[union-attr]
+            if fault and fault.kind == "expire":  # the hour is up mid-run: this and every later call with it is 401
+                emu.oauth.expire_access_tokens()
+            if fault and fault.kind == "stall":  # held before it is handled: a client killed now committed nothing
+                time.sleep(emu.hang_seconds)
             if not emu.oauth.bearer_ok(self.headers.get("Authorization", "")) or (fault and fault.kind == "401"):
                 return self._send(
                     401,

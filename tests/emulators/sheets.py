@@ -24,7 +24,9 @@ whose service account is not on it gets 403 PERMISSION_DENIED (`emu.share(id, em
 `create()` shares with the tests' service account). `spreadsheets.get` honours `fields` (`a.b`, `a/b`,
 `a(b,c)`), `includeGridData` and `ranges`; ranges in answers are quoted only where A1 notation needs it
 (`Sheet1!A1`, `'My tab'!A1`). docs/emulators.md lists what is modelled and from where. Faults are switched on from tests
-(`fail_next(429, times=2, retry_after=1)`, `fail_after_commit=True`, `delay=0.3`), and every request is
+(`fail_next(429, times=2, retry_after=1)`, `fail_after_commit=True`, `delay=0.3`; at one call only:
+`fail_at("500", "values:batchGet")`, `fail_at("drop", ":batchUpdate")` commits then answers 500,
+`fail_at("expire", ":batchUpdate")` expires every access token as the call arrives), and every request is
 logged in `calls` so tests and the benchmark can count API calls and bytes.
 
 Run it on its own (state lives in memory until you stop it):
@@ -477,6 +479,7 @@ class SheetsEmulator(LocalServer):
         self.lock = threading.RLock()
         self._faults: list[tuple[int, int | None]] = []
         self.fail_after_commit = False
+        self.at_call: list[list[Any]] = []  # [kind, "METHOD path" substring, times left]: see fail_at
         self.delay = 0.0
         self.key_dir = Path(key_dir) if key_dir else None
         self.key_file: Path | None = None
@@ -539,6 +542,20 @@ class SheetsEmulator(LocalServer):
     def fail_next(self, code: int, times: int = 1, retry_after: int | None = None) -> None:
         self._faults.extend([(code, retry_after)] * times)
 
+    def fail_at(self, kind: str, match: str, times: int = 1) -> None:
+        """A fault at the calls whose "METHOD path" contains `match`: 429, 500, drop (committed, then 500)
+        or expire (the access tokens' hour runs out as the call arrives: 401, the client must refresh)."""
+        with self.lock:
+            self.at_call.append([kind, match, times])
+
+    def _fault_at(self, method: str, path: str) -> str:
+        with self.lock:
+            for fault in self.at_call:
+                if fault[2] > 0 and fault[1] in f"{method} {path}":
+                    fault[2] -= 1
+                    return str(fault[0])
+        return ""
+
     def sheets_calls(self) -> list[dict[str, Any]]:
         return [c for c in self.calls if c["path"].startswith("/v4/")]
 
@@ -575,6 +592,12 @@ class SheetsEmulator(LocalServer):
             if path.startswith("/v1/projects/-/serviceAccounts/") and path.endswith("/allowedLocations"):
                 # google-auth's regional access boundary lookup (IAM credentials API): "no restriction"
                 return 200, {"locations": [], "encodedLocations": "0x0"}, {}
+            at_call = self._fault_at(method, path) if path.startswith("/v4/") else ""
+            if at_call == "expire":
+                with self.lock:
+                    self.tokens.clear()
+            elif at_call in ("429", "500"):
+                self._faults.insert(0, (int(at_call), 0 if at_call == "429" else None))
             caller = None  # anonymous (the emulator runs --no-auth): sharing is not checked
             if self.require_auth:
                 auth = headers.get("authorization", "")
@@ -601,7 +624,7 @@ class SheetsEmulator(LocalServer):
                 result = self._route(method, path, query, payload)
                 if caller is not None and method == "POST" and path == "/v4/spreadsheets":
                     self.spreadsheets[result["spreadsheetId"]].editors = {caller}  # the creator owns it
-                if self.fail_after_commit and method != "GET":
+                if (self.fail_after_commit and method != "GET") or at_call == "drop":
                     self.fail_after_commit = False
                     return 500, _error_body(500, "Internal error encountered."), {}
                 return 200, result, {}
