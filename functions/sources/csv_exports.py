@@ -84,7 +84,14 @@ def _records(path: Path, text_lines: Iterable[str]) -> Iterator[tuple[int, list[
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InputError(f"is not well-formed CSV ({exc})", Location(file=path.name, line=start)) from None
+            if "field limit" in str(exc):  # csv's own words ("field larger than field limit (131072)") say little
+                message = (
+                    f"has a value longer than {csv.field_size_limit():,} characters (a pasted log in the notes?); "
+                    "shorten it in the tracker and export again"
+                )
+            else:
+                message = f"is not well-formed CSV ({exc})"
+            raise InputError(message, Location(file=path.name, line=start)) from None
         if not any(cell.strip() for cell in row):
             continue  # blank lines, including the trailing ones some exporters add
         yield start, row
