@@ -89,7 +89,9 @@ def _within_a_day(value: str, hours: Decimal) -> Decimal:
     """The Time tab holds at most MAX_ENTRY_HOURS in one entry: refused here, the run stops before writing a row
     that every later preview would refuse."""
     if hours > MAX_ENTRY_HOURS:
-        raise BadValue(f'"{value}" is more hours than one entry can hold (at most {MAX_ENTRY_HOURS}); fix it in the tracker')
+        raise BadValue(
+            f'"{value}" is more hours than one entry can hold (at most {MAX_ENTRY_HOURS}); fix it in the tracker'
+        )
     return hours
 
 
