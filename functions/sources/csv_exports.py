@@ -24,7 +24,8 @@ Choices a user should know:
   rate, so an entry without a rate has no currency. Harvest names the currency on each row. A rate of 0 is
   read as "no rate" (that is how Harvest and Clockify show a missing one).
 - Hours are decimal (`1.5`) or a duration (`1:30` / `1:30:00`); a decimal comma (`1,5`) is refused as
-  ambiguous. Money goes through `functions.money` and is Decimal all the way.
+  ambiguous. One entry holds at most 24 h (as a Time row does). Money goes through `functions.money` and is
+  Decimal all the way.
 - The exports carry no entry id, so `source_id` is a hash of the entry's identity: date, person, client,
   project, task, notes (and the start date and time for Toggl and Clockify). Hours, rate and billable are
   not part of it, so a change of hours in the tracker is seen as a change of the same entry. A second,
