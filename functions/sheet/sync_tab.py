@@ -104,7 +104,12 @@ def parse_people(rows: Sequence[Sequence[Cell]]) -> People:
             where = Location(tab="People", cell=hm.cell(missing, n))
             problems.append(InputError(f"the row maps nobody: its {missing} is blank", where))
             continue
-        people.by_account[(source, account.casefold())] = (person, role)
+        sources = hm.tab.column("source").choices
+        if source and source.casefold() not in sources:  # a misspelt source would silently map nobody
+            where = Location(tab="People", cell=hm.cell("source", n))
+            problems.append(InputError(f'"{source}" is not a source; write one of {", ".join(sources)}', where))
+            continue
+        people.by_account[(source.casefold(), account.casefold())] = (person, role)
     if problems:
         raise InputErrors(problems, what="People tab")
     return people

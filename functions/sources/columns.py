@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from ..money import hours_from_seconds
-from ..values import BadValue, parse_bool, parse_date, parse_decimal, text
+from ..values import MAX_ENTRY_HOURS, BadValue, parse_bool, parse_date, parse_decimal, text
 
 
 def _text(value: str) -> str:
@@ -78,11 +78,21 @@ def parse_hours(value: str) -> Decimal:
     if not value:
         raise BadValue("is empty; a number of hours is needed")
     if _DECIMAL_HOURS.match(value):
-        return Decimal(value)
+        return _within_a_day(value, Decimal(value))
     seconds = _duration_seconds(value)
     if seconds is not None:
-        return hours_from_seconds(seconds)
+        return _within_a_day(value, hours_from_seconds(seconds))
     raise BadValue(f'"{value}" is not a number of hours')
+
+
+def _within_a_day(value: str, hours: Decimal) -> Decimal:
+    """The Time tab holds at most MAX_ENTRY_HOURS in one entry: refused here, the run stops before writing a row
+    that every later preview would refuse."""
+    if hours > MAX_ENTRY_HOURS:
+        raise BadValue(
+            f'"{value}" is more hours than one entry can hold (at most {MAX_ENTRY_HOURS}); fix it in the tracker'
+        )
+    return hours
 
 
 def parse_duration(value: str) -> Decimal:
@@ -92,7 +102,7 @@ def parse_duration(value: str) -> Decimal:
     seconds = _duration_seconds(value)
     if seconds is None:
         raise BadValue(f'"{value}" is not a duration; write it as HH:MM:SS')
-    return hours_from_seconds(seconds)
+    return _within_a_day(value, hours_from_seconds(seconds))
 
 
 def parse_money(value: str) -> Decimal | None:

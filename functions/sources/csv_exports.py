@@ -24,7 +24,8 @@ Choices a user should know:
   rate, so an entry without a rate has no currency. Harvest names the currency on each row. A rate of 0 is
   read as "no rate" (that is how Harvest and Clockify show a missing one).
 - Hours are decimal (`1.5`) or a duration (`1:30` / `1:30:00`); a decimal comma (`1,5`) is refused as
-  ambiguous. Money goes through `functions.money` and is Decimal all the way.
+  ambiguous. One entry holds at most 24 h (as a Time row does). Money goes through `functions.money` and is
+  Decimal all the way.
 - The exports carry no entry id, so `source_id` is a hash of the entry's identity: date, person, client,
   project, task, notes (and the start date and time for Toggl and Clockify). Hours, rate and billable are
   not part of it, so a change of hours in the tracker is seen as a change of the same entry. A second,
@@ -84,7 +85,14 @@ def _records(path: Path, text_lines: Iterable[str]) -> Iterator[tuple[int, list[
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InputError(f"is not well-formed CSV ({exc})", Location(file=path.name, line=start)) from None
+            if "field limit" in str(exc):  # csv's own words ("field larger than field limit (131072)") say little
+                message = (
+                    f"has a value longer than {csv.field_size_limit():,} characters (a pasted log in the notes?); "
+                    "shorten it in the tracker and export again"
+                )
+            else:
+                message = f"is not well-formed CSV ({exc})"
+            raise InputError(message, Location(file=path.name, line=start)) from None
         if not any(cell.strip() for cell in row):
             continue  # blank lines, including the trailing ones some exporters add
         yield start, row

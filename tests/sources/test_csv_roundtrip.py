@@ -26,7 +26,7 @@ word = (
 person = st.lists(word, min_size=1, max_size=3).map(" ".join)
 tags = st.lists(word, max_size=3).map(tuple)
 days = st.dates(date(2000, 1, 1), date(2099, 12, 31))
-hours_2dp = st.decimals(min_value=0, max_value=Decimal("99.99"), places=2)
+hours_2dp = st.decimals(min_value=0, max_value=Decimal("24.00"), places=2)  # one entry holds at most 24 h
 rate_2dp = st.none() | st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999.99"), places=2)
 CURRENCY_NAMES = {
     "USD": "United States Dollar - USD",
