@@ -318,6 +318,8 @@ class _Keys:
         self._pp: dict[tuple[str, str, str], str] = {}
         self._notes: dict[str, NotesKey] = {}
         self.raw: dict[NotesKey, str] = {}  # one notes text per key, to make its features from
+        self._shared_notes: dict[NotesKey, NotesKey] = {}  # equal keys as one object
+        self._shared: dict[Key, Key] = {}
 
     def __call__(self, e: TimeEntry) -> Key:
         where = (e.person, e.client, e.project)
@@ -327,13 +329,11 @@ class _Keys:
         nk = self._notes.get(e.notes)
         if nk is None:
             jira = jira_projects(e.notes)[:1]
-            nk = self._notes[e.notes] = (
-                normalize_notes(e.notes),
-                jira[0].casefold() if jira else "",
-                not e.notes.strip(),
-            )
+            nk = (normalize_notes(e.notes), jira[0].casefold() if jira else "", not e.notes.strip())
+            nk = self._notes[e.notes] = self._shared_notes.setdefault(nk, nk)
             self.raw.setdefault(nk, e.notes)
-        return nk, _context_of(e), pp
+        key = (nk, _context_of(e), pp)
+        return self._shared.setdefault(key, key)  # one tuple per distinct entry, however often it recurs
 
 
 def _predict(nb: NaiveBayes, key: Key, keys: _Keys) -> tuple[str, float]:
