@@ -28,7 +28,7 @@ to check against it never shows 0.9 or more.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from ..models import Category, Suggestion, TimeEntry, TimeRow
@@ -63,7 +63,7 @@ UNCHECKED_CAP = 0.85
 NOTHING_KNOWN_CAP = 0.5  # the most confidence shown without history to back it
 
 
-@lru_cache(maxsize=1 << 16)  # a month repeats its notes, tasks and roles: features of a text are made once
+@lru_cache(maxsize=4096)  # bounded: category texts and roles repeat across runs, a month's notes do not
 def _text(text: str, weight: float = 1.0, category: bool = False) -> tuple[tuple[str, float], ...]:
     words = tokens(text)
     if category:  # vague words in a category's meaning ("agency-internal work") say nothing of it
@@ -78,7 +78,7 @@ def _text(text: str, weight: float = 1.0, category: bool = False) -> tuple[tuple
     return tuple(out)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=4096)
 def _concepts(text: str, weight: float = 1.0) -> tuple[tuple[str, float], ...]:
     return tuple((f"k:{c}", w * weight * CONCEPT_WEIGHT) for c, w in concepts_of(text))
 
@@ -87,28 +87,46 @@ def features_of_notes(notes: str) -> Features:
     return [*_text(notes), *_concepts(notes)]
 
 
-def features(entry: TimeEntry) -> Features:
-    f = features_of_notes(entry.notes)
-    f += _text(f"{entry.task} {entry.role}", CONTEXT_TEXT_WEIGHT)
-    f += _concepts(entry.task, TASK_CONCEPT_WEIGHT)
-    f += [(f"k:{c}", w * ROLE_CONCEPT_WEIGHT) for c, w in role_concepts(entry.role)]
-    if not entry.billable:
-        f.append(("bill:no", 1.0))  # the tracker says it is not billed
-    f += _text(entry.project, CONTEXT_TEXT_WEIGHT / 2)
-    person, role, project, client = (
-        normalize_notes(x) for x in (entry.person, entry.role, entry.project, entry.client)
-    )
-    for name, value in (("task", normalize_notes(entry.task)), ("role", role), ("person", person)):
-        if value:
-            f.append((f"{name}:{value}", 1.0))
-    f += [(f"project:{project}", 0.5), (f"client:{client}", 0.5), (f"pp:{person}|{client}|{project}", 1.0)]
-    f.append((f"rc:{role}|{client}", 0.5))
-    f += [(f"jira:{k.casefold()}", 1.0) for k in jira_projects(entry.notes)[:1]]
-    if not entry.notes.strip():
+def notes_part(notes: str) -> Features:
+    """What the notes alone say: words, grams, concepts, the Jira project, empty or vague."""
+    f = features_of_notes(notes)
+    f += [(f"jira:{k.casefold()}", 1.0) for k in jira_projects(notes)[:1]]
+    if not notes.strip():
         f.append(("notes:empty", 1.0))
-    elif is_vague(entry.notes):
+    elif is_vague(notes):
         f.append(("notes:vague", 1.0))
     return f
+
+
+def context_part(
+    task: str, role_name: str, billable: bool, project_name: str, person_name: str, client_name: str
+) -> Features:
+    """Who did it where, except the person+client+project key (`pp_key`), which a run keeps learning."""
+    f = list(_text(f"{task} {role_name}", CONTEXT_TEXT_WEIGHT))
+    f += _concepts(task, TASK_CONCEPT_WEIGHT)
+    f += [(f"k:{c}", w * ROLE_CONCEPT_WEIGHT) for c, w in role_concepts(role_name)]
+    if not billable:
+        f.append(("bill:no", 1.0))  # the tracker says it is not billed
+    f += _text(project_name, CONTEXT_TEXT_WEIGHT / 2)
+    person, role, project, client = (normalize_notes(x) for x in (person_name, role_name, project_name, client_name))
+    for name, value in (("task", normalize_notes(task)), ("role", role), ("person", person)):
+        if value:
+            f.append((f"{name}:{value}", 1.0))
+    f += [(f"project:{project}", 0.5), (f"client:{client}", 0.5), (f"rc:{role}|{client}", 0.5)]
+    return f
+
+
+def pp_key(entry: TimeEntry) -> str:
+    person, client, project = (normalize_notes(x) for x in (entry.person, entry.client, entry.project))
+    return f"pp:{person}|{client}|{project}"
+
+
+def _context_of(entry: TimeEntry) -> tuple[str, str, bool, str, str, str]:
+    return (entry.task, entry.role, entry.billable, entry.project, entry.person, entry.client)
+
+
+def features(entry: TimeEntry) -> Features:
+    return [*notes_part(entry.notes), *context_part(*_context_of(entry)), (pp_key(entry), 1.0)]
 
 
 def category_features(c: Category) -> Features:
@@ -122,7 +140,10 @@ def category_features(c: Category) -> Features:
 
 
 class NaiveBayes:
-    """Multinomial naive Bayes over weighted features, additive smoothing."""
+    """Multinomial naive Bayes over weighted features, additive smoothing.
+
+    Scoring is a sum of per-feature vectors, so a run scores each distinct part of an entry (its notes, its
+    context) once (`partial`) and an entry by adding its parts (`predict_parts`)."""
 
     def __init__(self) -> None:
         self.labels: list[str] = []
@@ -130,6 +151,10 @@ class NaiveBayes:
         self.totals: list[float] = []
         self.counts: dict[str, list[float]] = {}
         self._logs: dict[str, list[float]] = {}  # log(count + ALPHA) per feature, made when first needed
+        self._parts: dict[object, tuple[list[float], float]] = {}  # partial scores, by the caller's key
+        self._statics: dict[object, tuple[list[float], float]] = {}  # priors + parts, see `static`
+        # log priors, log(total + ALPHA * v) per category, and v (how many features, plus one)
+        self._state: tuple[list[float], list[float], int] | None = None
 
     @classmethod
     def train(cls, docs: Iterable[tuple[Features, str, float]], categories: Sequence[Category]) -> NaiveBayes:
@@ -148,12 +173,18 @@ class NaiveBayes:
             for v in self.counts.values():
                 v.append(0.0)
             self._logs.clear()
+            self._parts.clear()
+            self._statics.clear()
         return self.labels.index(label)
 
     def add(self, feats: Features, label: str, weight: float = 1.0, doc: float = 1.0) -> None:
         i = self._index(label)
         self.docs[i] += weight * doc
         n = len(self.labels)
+        state, self._state = self._state, None
+        if weight * doc:
+            self._statics.clear()  # the priors changed
+            state = None
         for f, w in feats:
             row = self.counts.get(f)
             if row is None:
@@ -161,36 +192,95 @@ class NaiveBayes:
             row[i] += w * weight
             self.totals[i] += w * weight
             self._logs.pop(f, None)
+        if self._parts and not all(f.startswith(PSEUDO_FEATURES) for f, _ in feats):
+            self._parts.clear()  # a part that holds one of these features scores otherwise now
+            self._statics.clear()
+        if state is not None and state[2] == len(self.counts) + 1:  # only this category's total moved
+            state[1][i] = math.log(self.totals[i] + ALPHA * state[2])
+            self._state = state
+
+    def log_of(self, f: str) -> list[float] | None:
+        lr = self._logs.get(f)
+        if lr is None:
+            row = self.counts.get(f)
+            if row is None:
+                return None
+            lr = self._logs[f] = [math.log(x + ALPHA) for x in row]
+        return lr
+
+    def partial(self, key: object, feats: Callable[[], Features]) -> tuple[list[float], float]:
+        """(sum of weight * log count per category, weight known) of some features, made once per key."""
+        got = self._parts.get(key)
+        if got is None:
+            got = self._parts[key] = self._sum(feats())
+        return got
+
+    def _sum(self, feats: Features) -> tuple[list[float], float]:
+        vec = [0.0] * len(self.labels)
+        known = 0.0
+        for f, w in feats:
+            lr = self.log_of(f)
+            if lr is not None:
+                known += w
+                vec = [s + w * x for s, x in zip(vec, lr, strict=True)]
+        return vec, known
 
     def predict(self, feats: Features) -> tuple[str, float]:
         """(label, raw confidence): a tempered posterior, before calibration."""
+        return self.predict_parts([self._sum(feats)])
+
+    def predict_parts(self, parts: Sequence[tuple[list[float], float]]) -> tuple[str, float]:
+        scores, known = self._priors(), 0.0
+        for vec, k in parts:
+            if k:
+                known += k
+                scores = [s + x for s, x in zip(scores, vec, strict=True)]
+        return self.decide(scores, known)
+
+    def _priors(self) -> list[float]:
         if not self.labels:
             raise ValueError("the classifier has no categories to choose from")
-        n, v = len(self.labels), len(self.counts) + 1
-        all_docs = sum(self.docs)
-        scores = [math.log(self.docs[i] / all_docs) for i in range(n)]
-        known = 0.0
-        logs = self._logs
-        for f, w in feats:
-            lr = logs.get(f)
-            if lr is None:
-                row = self.counts.get(f)
-                if row is None:
-                    continue
-                lr = logs[f] = [math.log(x + ALPHA) for x in row]
-            known += w
-            scores = [s + w * x for s, x in zip(scores, lr, strict=True)]
-        for i in range(n):
-            scores[i] -= known * math.log(self.totals[i] + ALPHA * v)
+        if self._state is None:
+            n, v = len(self.labels), len(self.counts) + 1
+            all_docs = sum(self.docs)
+            self._state = (
+                [math.log(self.docs[i] / all_docs) for i in range(n)],
+                [math.log(self.totals[i] + ALPHA * v) for i in range(n)],
+                v,
+            )
+        return self._state[0]
+
+    def decide(self, scores: list[float], known: float) -> tuple[str, float]:
+        """(label, raw confidence) from the summed log priors and log counts of the known features."""
+        self._priors()
+        assert self._state is not None
+        scores = [s - known * z for s, z in zip(scores, self._state[1], strict=True)]
         # naive Bayes double-counts correlated features (grams of one word): temper by how many there were
         temperature = max(1.0, known / 3)
         top = max(scores)
         exp = [math.exp((s - top) / temperature) for s in scores]
-        best = max(range(n), key=lambda i: (exp[i], self.docs[i]))
-        confidence = exp[best] / sum(exp)
+        high = max(exp)
+        best = exp.index(high)
+        if exp.count(high) > 1:  # a tie: the more common category
+            best = max((i for i, x in enumerate(exp) if x == high), key=self.docs.__getitem__)
+        confidence = high / sum(exp)
         if not known:
             confidence = min(confidence, 0.2)
         return self.labels[best], confidence
+
+    def static(
+        self, key: object, parts: Callable[[], Sequence[tuple[list[float], float]]]
+    ) -> tuple[list[float], float]:
+        """Log priors plus the parts that stay fixed while a run learns, summed once per key."""
+        got = self._statics.get(key)
+        if got is None:
+            scores, known = self._priors(), 0.0
+            for vec, k in parts():
+                if k:
+                    known += k
+                    scores = [s + x for s, x in zip(scores, vec, strict=True)]
+            got = self._statics[key] = (scores, known)
+        return got
 
 
 class Calibration:
@@ -216,22 +306,79 @@ class Calibration:
         return self.steps[-1][1] if self.steps else raw
 
 
-def _docs(rows: Sequence[TimeRow]) -> list[tuple[Features, str, float]]:
-    return [(features(r.entry), r.category, 1.0) for r in rows]
+NotesKey = tuple[str, str, bool]  # normalized notes, the first Jira key's project, empty?
+Key = tuple[NotesKey, tuple[str, str, bool, str, str, str], str]  # (notes, context, person+client+project)
 
 
-def calibration(rows: Sequence[TimeRow], categories: Sequence[Category]) -> Calibration | None:
+class _Keys:
+    """An entry's parts as keys, made once per distinct value in a run (months repeat them heavily): the
+    notes by what the features read of them (`ACME-12 fix` and `ACME-98 fix` are the same notes)."""
+
+    def __init__(self) -> None:
+        self._pp: dict[tuple[str, str, str], str] = {}
+        self._notes: dict[str, NotesKey] = {}
+        self.raw: dict[NotesKey, str] = {}  # one notes text per key, to make its features from
+        self._shared_notes: dict[NotesKey, NotesKey] = {}  # equal keys as one object
+        self._shared: dict[Key, Key] = {}
+
+    def __call__(self, e: TimeEntry) -> Key:
+        where = (e.person, e.client, e.project)
+        pp = self._pp.get(where)
+        if pp is None:
+            pp = self._pp[where] = pp_key(e)
+        nk = self._notes.get(e.notes)
+        if nk is None:
+            jira = jira_projects(e.notes)[:1]
+            nk = (normalize_notes(e.notes), jira[0].casefold() if jira else "", not e.notes.strip())
+            nk = self._notes[e.notes] = self._shared_notes.setdefault(nk, nk)
+            self.raw.setdefault(nk, e.notes)
+        key = (nk, _context_of(e), pp)
+        return self._shared.setdefault(key, key)  # one tuple per distinct entry, however often it recurs
+
+
+def _predict(nb: NaiveBayes, key: Key, keys: _Keys) -> tuple[str, float]:
+    notes, context, pp = key
+    scores, known = nb.static(
+        (notes, context),
+        lambda: (
+            nb.partial(notes, lambda: notes_part(keys.raw[notes])),
+            nb.partial(context, lambda: context_part(*context)),
+        ),
+    )
+    lr = nb.log_of(pp)  # what the run has learned so far of this person on this client and project
+    if lr is not None:
+        scores, known = [s + x for s, x in zip(scores, lr, strict=True)], known + 1.0
+    return nb.decide(scores, known)
+
+
+def _docs(rows: Sequence[TimeRow], keys: _Keys) -> list[tuple[Features, str, float]]:
+    """Training documents: identical entries with the same category become one, weighted by how many."""
+    groups: dict[tuple[Key, str], int] = {}
+    for r in rows:
+        k = (keys(r.entry), r.category)
+        groups[k] = groups.get(k, 0) + 1
+    return [
+        ([*notes_part(keys.raw[notes]), *context_part(*context), (pp, 1.0)], label, float(n))
+        for ((notes, context, pp), label), n in groups.items()
+    ]
+
+
+def calibration(rows: Sequence[TimeRow], categories: Sequence[Category], keys: _Keys) -> Calibration | None:
     if len(rows) < CALIBRATE_FROM:
         return None
     rows = rows[-CALIBRATE_ON:]
     points: list[tuple[float, bool]] = []
     for part in (0, 1):
         train = [r for i, r in enumerate(rows) if i % 2 != part]
-        nb = NaiveBayes.train(_docs(train), categories)
+        nb = NaiveBayes.train(_docs(train, keys), categories)
+        seen: dict[Key, tuple[str, float]] = {}
         for i, r in enumerate(rows):
             if i % 2 == part:
-                label, raw = nb.predict(features(r.entry))
-                points.append((raw, label == r.category))
+                k = keys(r.entry)
+                got = seen.get(k)
+                if got is None:
+                    got = seen[k] = _predict(nb, k, keys)
+                points.append((got[1], got[0] == r.category))
     return Calibration(points)
 
 
@@ -241,7 +388,10 @@ def training_rows(history: Iterable[TimeRow], allowed: set[str]) -> list[TimeRow
 
 
 class OfflineClassifier:
-    """The Categorizer port over NaiveBayes: places every entry (it is the last stage)."""
+    """The Categorizer port over NaiveBayes: places every entry (it is the last stage).
+
+    Linear in the entries: each distinct notes text and each distinct context is scored once per run, an
+    entry adds its parts, and identical entries share one suggestion."""
 
     def suggest(
         self, entries: Sequence[TimeEntry], ctx: CategorizeContext, report: CategorizeReport
@@ -250,22 +400,34 @@ class OfflineClassifier:
             return {}
         allowed = {c.name for c in ctx.categories}
         rows = training_rows(ctx.history, allowed)
-        nb = NaiveBayes.train(_docs(rows), ctx.categories)
-        feats = {e.ref: features(e) for e in entries}
+        keys = _Keys()
+        nb = NaiveBayes.train(_docs(rows, keys), ctx.categories)
+        by_ref = {e.ref: keys(e) for e in entries}
         if len(rows) < FEW_DECISIONS:
-            # learn from this run's confident guesses who does what where (vague notes follow that)
-            for f in feats.values():
-                label, raw = nb.predict(f)
+            # learn from this run's confident guesses who does what where (vague notes follow that); in
+            # order, entry by entry, since each guess teaches the next
+            for k in by_ref.values():
+                label, raw = _predict(nb, k, keys)
                 if raw >= PSEUDO_CONFIDENCE:
-                    nb.add([x for x in f if x[0].startswith(PSEUDO_FEATURES)], label, PSEUDO_WEIGHT, PSEUDO_DOC)
-        check = calibration(rows, ctx.categories)
+                    nb.add([(k[2], 1.0)], label, PSEUDO_WEIGHT, PSEUDO_DOC)
+        check = calibration(rows, ctx.categories, keys)
         out = {}
+        made: dict[Key, Suggestion] = {}
+        unknown: dict[str, bool] = {}
         for entry in entries:
-            label, raw = nb.predict(feats[entry.ref])
-            conf = check(raw) if check else min(raw, UNCHECKED_CAP)
-            if entry.notes.strip() and not any(f in nb.counts for f, _ in _text(entry.notes)):
-                conf = min(conf, NOTHING_KNOWN_CAP)  # notes with not one word or gram seen before
-            out[entry.ref] = Suggestion(
-                category=label, source="model", confidence=round(max(MIN_CONFIDENCE, min(1.0, conf)), 3)
-            )
+            k = by_ref[entry.ref]
+            s = made.get(k)
+            if s is None:
+                label, raw = _predict(nb, k, keys)
+                conf = check(raw) if check else min(raw, UNCHECKED_CAP)
+                if entry.notes not in unknown:
+                    unknown[entry.notes] = bool(entry.notes.strip()) and not any(
+                        f in nb.counts for f, _ in _text(entry.notes)
+                    )
+                if unknown[entry.notes]:
+                    conf = min(conf, NOTHING_KNOWN_CAP)  # notes with not one word or gram seen before
+                s = made[k] = Suggestion(
+                    category=label, source="model", confidence=round(max(MIN_CONFIDENCE, min(1.0, conf)), 3)
+                )
+            out[entry.ref] = s
         return out

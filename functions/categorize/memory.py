@@ -88,17 +88,24 @@ class Memory:
     def __init__(self, rows: Iterable[TimeRow], allowed: set[str] | None = None):
         self._latest: dict[str, dict[tuple[str, ...], str]] = {name: {} for name, *_ in LEVELS}
         self._seen: dict[str, dict[tuple[str, ...], set[str]]] = {name: {} for name, *_ in LEVELS}
+        self._notes: dict[str, tuple[str, bool]] = {}  # raw notes -> _notes_key, once per distinct notes
         for r in sorted(rows, key=lambda r: (r.entry.date, r.row)):
             if allowed is not None and r.category not in allowed:
                 continue
-            notes, vague = _notes_key(r.entry)
+            notes, vague = self._notes_key(r.entry)
             for name, keys in _keys(r.entry, notes).items():
                 self._latest[name][keys] = r.category
                 self._seen[name].setdefault(keys, set()).add(r.category)
         self.size = len(self._latest["person"])
 
+    def _notes_key(self, entry: TimeEntry) -> tuple[str, bool]:
+        got = self._notes.get(entry.notes)
+        if got is None:
+            got = self._notes[entry.notes] = _notes_key(entry)
+        return got
+
     def lookup(self, entry: TimeEntry) -> tuple[str, float] | None:
-        notes, vague = _notes_key(entry)
+        notes, vague = self._notes_key(entry)
         keys = _keys(entry, notes)
         for name, confidence, vague_ok, unanimous in LEVELS:
             if vague and not vague_ok:
@@ -123,8 +130,17 @@ class MemoryCategorizer:
         allowed = {c.name for c in ctx.categories}
         memory = Memory(decisions(ctx.history), allowed)
         out: dict[str, Suggestion] = {}
+        # a month repeats the same work: each distinct entry is looked up once, each answer made once
+        looked: dict[tuple[str, ...], Suggestion | None] = {}
+        made: dict[tuple[str, float], Suggestion] = {}
         for entry in entries:
-            hit = memory.lookup(entry)
-            if hit:
-                out[entry.ref] = Suggestion(category=hit[0], source="memory", confidence=hit[1])
+            key = (entry.person, entry.role, entry.client, entry.project, entry.notes)
+            if key not in looked:
+                hit = memory.lookup(entry)
+                if hit and hit not in made:
+                    made[hit] = Suggestion(category=hit[0], source="memory", confidence=hit[1])
+                looked[key] = made[hit] if hit else None
+            s = looked[key]
+            if s is not None:
+                out[entry.ref] = s
         return out

@@ -70,19 +70,22 @@ def tokens(text: str) -> list[str]:
 
 
 # Notes that say nothing about the kind of work: they mean what this person usually does on this project,
-# so memory never carries them across clients or roles. English, German and Spanish, as agencies write them.
+# so memory never carries them across clients or roles. In the six languages of concepts.txt (English,
+# German, Spanish, French, Portuguese, Dutch), as agencies write them; a hashtag (`#wip`) counts as its word.
 VAGUE_WORDS = frozenset(
     """wip work in progress misc miscellaneous continued cont cont'd contd see jira ticket tickets todo
-    todos stuff various tasks task work working etc ongoing follow up followup weiter weitergemacht
-    fortsetzung diverses sonstiges sonstige arbeiten aufgaben erledigt varios varias seguimiento tareas
-    trabajo continuación continuacion pendientes update updates""".split()
+    todos stuff various tasks task work working etc ongoing follow up followup same again weiter
+    weitergemacht fortsetzung diverses sonstiges sonstige arbeiten aufgaben erledigt siehe varios varias
+    seguimiento tareas trabajo continuación continuacion pendientes ver idem update updates suite voir
+    divers tâches taches travail continuer continuation en cours diversos vários tarefas trabalho
+    continuação andamento vervolg verder diversen overig overige zie taken werk bezig lopend""".split()
 )
 _JIRA = re.compile(r"\b([A-Z][A-Z0-9]{1,9})-\d+\b")
 
 
 def is_vague(text: str) -> bool:
     """True for notes with no content word of their own ("wip", "misc", "weiter", "see JIRA-12", "")."""
-    return all(w in VAGUE_WORDS for w in tokens(text))
+    return all(w.lstrip("#") in VAGUE_WORDS for w in tokens(text))
 
 
 def jira_projects(text: str) -> list[str]:
