@@ -11,7 +11,7 @@ sheet only after the accounting system confirmed them.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from decimal import Decimal
@@ -22,9 +22,10 @@ from .billing.engine import BillingResult, compute_invoices
 from .categorize.chain import accuracy_by_month, accuracy_by_source, accuracy_text
 from .categorize.claude_cost import parse_cost
 from .config import Services
+from .dashboard import InvoiceRecord, RunRecord, build
 from .describe.lines import DescribeReport, describe_result
 from .errors import InputError, InputErrors, Location, PartialCreateError
-from .models import CreatedInvoice, Period, TimeEntry, TimeRow
+from .models import CreatedInvoice, Period, Suggestion, TimeEntry, TimeRow
 from .money import hours_shown
 from .ports import CategorizeContext, CategorizeReport, ImportResult, Progress, SkippedRow, SyncMark, no_progress
 from .sheet.merge import merge
@@ -110,7 +111,7 @@ def _refresh(
     summary.layout_changes = services.sheet.ensure_layout()
     summary.warnings += near_cell_limit(services.sheet)
     progress(1, 5, "reading the sheet")
-    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "People", "Runs", "Sync"])
+    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "People", "Runs", "Sync", "Invoices", "Dashboard"])
     if config_dir is not None:  # the demo brings its own agency's settings
         sheet.seed_config(CONFIG_TABS, config_dir)
     book, warnings = sheet.book(stop_on=("Rules", "Categories"))
@@ -213,9 +214,35 @@ def _refresh(
         ai_usage=summary.ai_usage,
         reviewer_accuracy=kept,
     )
+    _dashboard(sheet, period, [*table.rows, *_new_rows(incoming, known, suggestions, len(table.rows))])
     progress(5, 5, "writing the sheet")
     sheet.commit()
     return summary
+
+
+def _dashboard(sheet: SheetSession, period: Period, rows: Sequence[TimeRow]) -> None:
+    """The Dashboard tab refreshed, in the run's one write, from the records the run holds (functions/dashboard.py)."""
+    invoices = [InvoiceRecord(*r) for r in sheet.invoice_records()]
+    sheet.write_dashboard(build(period, rows, invoices, [RunRecord(*r) for r in sheet.run_records()]))
+
+
+def _new_rows(
+    incoming: Sequence[TimeEntry], known: Mapping[str, TimeRow], suggestions: Mapping[str, Suggestion], after: int
+) -> list[TimeRow]:
+    """The entries this refresh appends, as the rows they become (for the Dashboard's hours by category)."""
+    new = [e for e in incoming if e.ref not in known]
+    out = []
+    for i, e in enumerate(new):
+        s = suggestions.get(e.ref)
+        out.append(
+            TimeRow(
+                row=after + 2 + i,
+                entry=e,
+                suggested_category=s.category if s else "",
+                suggested_by=s.source if s else "",
+            )
+        )
+    return out
 
 
 def _sync(services: Services) -> sync.SyncOptions:
@@ -343,7 +370,7 @@ def _preview(services: Services, period: Period, calls: dict[str, int], progress
     started = time.perf_counter()
     services.sheet.ensure_layout()
     progress(1, 3, "reading the sheet")
-    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
+    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs", "Dashboard"])
     progress(2, 3, "computing the invoices")
     result, rows, warnings = _bill(services, period, sheet)
     result, described = _describe(services, sheet, result, rows)
@@ -360,6 +387,7 @@ def _preview(services: Services, period: Period, calls: dict[str, int], progress
         "ok",
         f"{len(result.drafts)} invoices ready, {len(result.held)} clients held: {summary.totals_text()}",
     )
+    _dashboard(sheet, period, rows)
     sheet.commit()
     return summary
 
@@ -387,7 +415,7 @@ def _create(
 ) -> CreateSummary:
     started = time.perf_counter()
     services.sheet.ensure_layout()
-    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
+    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs", "Dashboard"])
     result, rows, warnings = _bill(services, period, sheet)
     result, described = _describe(services, sheet, result, rows)
     summary = _invoices_summary("create-invoices", services, period, result, warnings)
@@ -446,6 +474,7 @@ def _create(
         "ok",
         f"{summary.created} created, {summary.existing} already existed: {summary.totals_text()}",
     )
+    _dashboard(sheet, period, rows)
     sheet.commit()
     return summary
 
