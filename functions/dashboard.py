@@ -29,7 +29,7 @@ from .money import hours_shown
 
 ROWS = 20  # rows of each table; the charts' ranges are this long (sheet_templates/tabs/Dashboard.json)
 NO_CATEGORY = "(no category)"
-SHARE = Decimal("0.0001")
+SHARE = Decimal("0.01")  # percent, to the hundredth
 
 Value = str | Decimal | int
 Table = list[list[Value]]
@@ -95,11 +95,11 @@ def hours_by_category(period: Period, rows: Iterable[TimeRow], limit: int = ROWS
 
 
 def suggestions_kept(rows: Iterable[TimeRow], limit: int = ROWS) -> Table:
-    """["2026-10 memory", share kept] per month of work and suggestion source, the newest `limit`, oldest first."""
+    """["2026-10 memory", percent kept] per month of work and suggestion source, the newest `limit`, oldest first."""
     out: Table = []
     for month, sources in accuracy_by_month(rows, months=limit).items():  # newest month first
         for source, (kept, made) in sources.items():
-            out.append([f"{month} {source}", (Decimal(kept) / Decimal(made)).quantize(SHARE)])
+            out.append([f"{month} {source}", (Decimal(100 * kept) / Decimal(made)).quantize(SHARE)])
     return list(reversed(out[:limit]))
 
 

@@ -59,8 +59,8 @@ def test_suggestions_kept_per_month_and_source_oldest_first():
         ),  # not approved
     ]
     assert build(OCT, rows, [], [])["kept_label"] == [
-        ["2026-09 rule", Decimal("1.0000")],
-        ["2026-10 model", Decimal("0.6667")],
+        ["2026-09 rule", Decimal("100.00")],
+        ["2026-10 model", Decimal("66.67")],
     ]
 
 
