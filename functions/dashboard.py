@@ -19,12 +19,12 @@ categories, the newest months and runs (shown oldest first, so the charts read l
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
 from .categorize.chain import accuracy_by_month
-from .models import Period, TimeRow
+from .models import Period, Suggestion, TimeEntry, TimeRow
 from .money import hours_shown
 
 ROWS = 20  # rows of each table; the charts' ranges are this long (sheet_templates/tabs/Dashboard.json)
@@ -129,3 +129,22 @@ def ai_per_month(runs: Iterable[RunRecord], limit: int = ROWS) -> Table:
             cost[month] += r.ai_cost
     months = sorted(calls)[-limit:]
     return [[m, calls[m], cost[m]] for m in months]
+
+
+def appended_rows(
+    incoming: Sequence[TimeEntry], known: Mapping[str, TimeRow], suggestions: Mapping[str, Suggestion], after: int
+) -> list[TimeRow]:
+    """The entries a refresh appends (not in `known`), as the rows they become after row `after` + 1, with their
+    suggestions: the hours by category of a first refresh count them."""
+    out = []
+    for i, e in enumerate(e for e in incoming if e.ref not in known):
+        s = suggestions.get(e.ref)
+        out.append(
+            TimeRow(
+                row=after + 2 + i,
+                entry=e,
+                suggested_category=s.category if s else "",
+                suggested_by=s.source if s else "",
+            )
+        )
+    return out

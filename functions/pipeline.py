@@ -11,7 +11,7 @@ sheet only after the accounting system confirmed them.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from decimal import Decimal
@@ -22,10 +22,10 @@ from .billing.engine import BillingResult, compute_invoices
 from .categorize.chain import accuracy_by_month, accuracy_by_source, accuracy_text
 from .categorize.claude_cost import parse_cost
 from .config import Services
-from .dashboard import InvoiceRecord, RunRecord, build
+from .dashboard import InvoiceRecord, RunRecord, appended_rows, build
 from .describe.lines import DescribeReport, describe_result
 from .errors import InputError, InputErrors, Location, PartialCreateError
-from .models import CreatedInvoice, Period, Suggestion, TimeEntry, TimeRow
+from .models import CreatedInvoice, Period, TimeEntry, TimeRow
 from .money import hours_shown
 from .ports import CategorizeContext, CategorizeReport, ImportResult, Progress, SkippedRow, SyncMark, no_progress
 from .sheet.merge import merge
@@ -214,7 +214,7 @@ def _refresh(
         ai_usage=summary.ai_usage,
         reviewer_accuracy=kept,
     )
-    _dashboard(sheet, period, [*table.rows, *_new_rows(incoming, known, suggestions, len(table.rows))])
+    _dashboard(sheet, period, [*table.rows, *appended_rows(incoming, known, suggestions, len(table.rows))])
     progress(5, 5, "writing the sheet")
     sheet.commit()
     return summary
@@ -224,25 +224,6 @@ def _dashboard(sheet: SheetSession, period: Period, rows: Sequence[TimeRow]) -> 
     """The Dashboard tab refreshed, in the run's one write, from the records the run holds (functions/dashboard.py)."""
     invoices = [InvoiceRecord(*r) for r in sheet.invoice_records()]
     sheet.write_dashboard(build(period, rows, invoices, [RunRecord(*r) for r in sheet.run_records()]))
-
-
-def _new_rows(
-    incoming: Sequence[TimeEntry], known: Mapping[str, TimeRow], suggestions: Mapping[str, Suggestion], after: int
-) -> list[TimeRow]:
-    """The entries this refresh appends, as the rows they become (for the Dashboard's hours by category)."""
-    new = [e for e in incoming if e.ref not in known]
-    out = []
-    for i, e in enumerate(new):
-        s = suggestions.get(e.ref)
-        out.append(
-            TimeRow(
-                row=after + 2 + i,
-                entry=e,
-                suggested_category=s.category if s else "",
-                suggested_by=s.source if s else "",
-            )
-        )
-    return out
 
 
 def _sync(services: Services) -> sync.SyncOptions:

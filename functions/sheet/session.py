@@ -16,7 +16,6 @@ and named in messages right (`Time!K7`, not the contract's default position).
 from __future__ import annotations
 
 import gc
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from ..values import is_blank, parse_decimal, text
 from .agency_tab import Letterheads, parse_letterheads
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
+from .dashboard_tab import dashboard_changes, invoice_records, run_records
 from .merge import MergeResult
 from .preview_tab import preview_rows
 from .seed import seed_rows
@@ -127,40 +127,12 @@ class SheetSession:
         ]
 
     def invoice_records(self) -> list[tuple[str, str, Decimal]]:
-        """(client, period, total) of every invoice the Invoices tab lists, voided ones left out (the Dashboard's
-        billed per client); a total that is not an amount counts as nothing."""
-        rows = self.tables.get("Invoices") or []
-        if len(rows) < 2:
-            return []
-        hm = HeaderMap(load_contract().tab("Invoices"), rows[0])
-        out = []
-        for r in rows[1:]:
-            if text(hm.get(r, "number")) and not text(hm.get(r, "status")).startswith("void"):
-                out.append((text(hm.get(r, "client")), text(hm.get(r, "period")), _amount(hm.get(r, "total"))))
-        return out
+        """(client, period, total) of the Invoices tab's invoices, voided ones left out (dashboard_tab.py)."""
+        return invoice_records(self.tables.get("Invoices") or [])
 
     def run_records(self) -> list[tuple[str, str, Decimal, int, Decimal]]:
-        """(started, command, seconds, Claude calls, AI cost) of every row of the Runs tab, this run's included."""
-        rows = self.tables.get("Runs") or []
-        if len(rows) < 2:
-            return []
-        hm = HeaderMap(load_contract().tab("Runs"), rows[0])
-        out = []
-        for r in rows[1:]:
-            started = text(hm.get(r, "started"))
-            if not started:
-                continue
-            calls = _CLAUDE_CALLS.search(text(hm.get(r, "api_calls")))
-            out.append(
-                (
-                    started,
-                    text(hm.get(r, "command")),
-                    _amount(hm.get(r, "seconds")),
-                    int(calls.group(1)) if calls else 0,
-                    _amount(hm.get(r, "ai_cost")),
-                )
-            )
-        return out
+        """(started, command, seconds, Claude calls, AI cost) of the Runs tab's rows, this run's included."""
+        return run_records(self.tables.get("Runs") or [])
 
     def sync_marks(self) -> dict[tuple[str, str], SyncMark]:
         """The Sync tab: each source's watermark per month."""
@@ -375,30 +347,9 @@ class SheetSession:
         )
 
     def write_dashboard(self, tables: Mapping[str, Sequence[Sequence[Cell]]]) -> None:
-        """The Dashboard tab's tables (functions/dashboard.py), keyed by their chart's domain column, as values
-        under its headers; each is padded with blanks to its chart's rows, and only changed cells are written.
-        A store without the tab (a test's fake, a sheet before its layout) gets nothing."""
-        current = self.tables.get("Dashboard") or []
-        if not current:
-            return
-        tab = load_contract().tab("Dashboard")
-        hm = HeaderMap(tab, current[0])
-        changes: dict[tuple[int, int], Cell] = {}
-        for chart in tab.charts:
-            keys = [chart.domain, *chart.series]
-            if any(k not in hm.index for k in keys):
-                continue
-            rows = list(tables.get(chart.domain, ()))[: chart.rows]
-            for n in range(chart.rows):
-                values = list(rows[n]) if n < len(rows) else []
-                for k, key in enumerate(keys):
-                    col = hm.index[key]
-                    new = values[k] if k < len(values) else None
-                    old_row = current[n + 1] if n + 1 < len(current) else []
-                    old = old_row[col] if col < len(old_row) else None
-                    if canonical(old) != canonical(new):
-                        changes[(n + 2, col + 1)] = new
-        self.blocks += changed_cell_blocks("Dashboard", changes)
+        """The Dashboard tab's tables (functions/dashboard.py) as values under its charts' columns; only changed
+        cells are written, and a store without the tab gets nothing (dashboard_tab.py)."""
+        self.blocks += changed_cell_blocks("Dashboard", dashboard_changes(self.tables.get("Dashboard") or [], tables))
 
     def commit(self) -> None:
         """Everything collected, in one write; the session can collect again afterwards."""
@@ -435,16 +386,6 @@ def paused_gc() -> Iterator[None]:
         gc.freeze()
         if was:
             gc.enable()
-
-
-_CLAUDE_CALLS = re.compile(r"\bClaude (\d+)")
-
-
-def _amount(value: Cell) -> Decimal:
-    try:
-        return parse_decimal(value) or Decimal("0")
-    except ValueError:
-        return Decimal("0")
 
 
 def canonical(value: Cell) -> str:
