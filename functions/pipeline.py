@@ -23,6 +23,7 @@ from .capacity import after_read
 from .categorize.chain import accuracy_by_month, accuracy_by_source, accuracy_text
 from .categorize.claude_cost import parse_cost
 from .config import Services
+from .dashboard import InvoiceRecord, RunRecord, appended_rows, build
 from .describe.lines import DescribeReport, describe_result
 from .errors import InputError, InputErrors, Location, PartialCreateError
 from .models import CreatedInvoice, Period, TimeEntry, TimeRow
@@ -111,7 +112,7 @@ def _refresh(
     summary.layout_changes = services.sheet.ensure_layout()
     summary.warnings += near_cell_limit(services.sheet)
     progress(1, 5, "reading the sheet")
-    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "People", "Runs", "Sync"])
+    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "People", "Runs", "Sync", "Invoices", "Dashboard"])
     after_read(services.sheet, "refresh")  # FUNCTION_MEMORY set: a month too big stops here, nothing written
     if config_dir is not None:  # the demo brings its own agency's settings
         sheet.seed_config(CONFIG_TABS, config_dir)
@@ -215,9 +216,16 @@ def _refresh(
         ai_usage=summary.ai_usage,
         reviewer_accuracy=kept,
     )
+    _dashboard(sheet, period, [*table.rows, *appended_rows(incoming, known, suggestions, len(table.rows))])
     progress(5, 5, "writing the sheet")
     sheet.commit()
     return summary
+
+
+def _dashboard(sheet: SheetSession, period: Period, rows: Sequence[TimeRow]) -> None:
+    """The Dashboard tab refreshed, in the run's one write, from the records the run holds (functions/dashboard.py)."""
+    invoices = [InvoiceRecord(*r) for r in sheet.invoice_records()]
+    sheet.write_dashboard(build(period, rows, invoices, [RunRecord(*r) for r in sheet.run_records()]))
 
 
 def _sync(services: Services) -> sync.SyncOptions:
@@ -345,7 +353,7 @@ def _preview(services: Services, period: Period, calls: dict[str, int], progress
     started = time.perf_counter()
     services.sheet.ensure_layout()
     progress(1, 3, "reading the sheet")
-    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
+    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs", "Dashboard"])
     after_read(services.sheet, "preview")
     progress(2, 3, "computing the invoices")
     result, rows, warnings = _bill(services, period, sheet)
@@ -363,6 +371,7 @@ def _preview(services: Services, period: Period, calls: dict[str, int], progress
         "ok",
         f"{len(result.drafts)} invoices ready, {len(result.held)} clients held: {summary.totals_text()}",
     )
+    _dashboard(sheet, period, rows)
     sheet.commit()
     return summary
 
@@ -390,7 +399,7 @@ def _create(
 ) -> CreateSummary:
     started = time.perf_counter()
     services.sheet.ensure_layout()
-    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs"])
+    sheet = SheetSession(services.sheet, ["Time", *CONFIG_TABS, "Preview", "Invoices", "Runs", "Dashboard"])
     after_read(services.sheet, "create_invoices")
     result, rows, warnings = _bill(services, period, sheet)
     result, described = _describe(services, sheet, result, rows)
@@ -450,6 +459,7 @@ def _create(
         "ok",
         f"{summary.created} created, {summary.existing} already existed: {summary.totals_text()}",
     )
+    _dashboard(sheet, period, rows)
     sheet.commit()
     return summary
 

@@ -44,6 +44,18 @@ class Column(BaseModel):
         return self.owner in ("review", "config")
 
 
+class Chart(BaseModel):
+    """A native chart of a report tab: its domain column (the labels) and series columns, rows 2 to rows + 1."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str
+    type: Literal["COLUMN", "BAR", "LINE"] = "COLUMN"
+    domain: str
+    series: tuple[str, ...]
+    rows: int = 20
+
+
 class Tab(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -53,6 +65,7 @@ class Tab(BaseModel):
     freeze_rows: int = 1
     freeze_cols: int = 0
     columns: tuple[Column, ...]
+    charts: tuple[Chart, ...] = ()
 
     def column(self, key: str) -> Column:
         for col in self.columns:

@@ -155,7 +155,7 @@ class GoogleSheet:
                 return []
         return self._lay_out(setup, tables)
 
-    LAYOUT_FIELDS = "sheets(properties,protectedRanges,conditionalFormats)"
+    LAYOUT_FIELDS = "sheets(properties,protectedRanges,conditionalFormats,charts)"
 
     def _lay_out(self, setup: bool, tables: dict[str, list[list[Cell]]] | None) -> list[str]:
         """Look at the spreadsheet and send what brings it to the contract: the layout's requests and the new

@@ -160,6 +160,7 @@ def plan_layout(contract: Contract, metadata: Mapping[str, Any], header_rows: Ma
                 protected=[],
                 conditional=[],
             )
+            plan.requests += chart_requests(tab, sheet_id, {c.key: i for i, c in enumerate(tab.columns)}, [])
             continue
         props = existing["properties"]
         sheet_id = props["sheetId"]
@@ -207,6 +208,10 @@ def plan_layout(contract: Contract, metadata: Mapping[str, Any], header_rows: Ma
         _format_tab(plan, tab, sheet_id, dict(hm.index), len(header), protected, conditional, formats=changed)
         if len(plan.requests) > before and not changed:
             plan.changes.append(f"restored the protections and highlighting of {tab.name}")
+        charts = chart_requests(tab, sheet_id, dict(hm.index), existing.get("charts", []))
+        if charts:
+            plan.requests += charts
+            plan.changes.append(f"added {len(charts)} chart(s) to {tab.name}")
     return plan
 
 
@@ -319,3 +324,53 @@ def _format_tab(
                     }
                 }
             )
+
+
+CHART_WIDTH, CHART_HEIGHT = 600, 300  # pixels
+
+
+def chart_requests(
+    tab: Tab, sheet_id: int, index: Mapping[str, int], existing: Sequence[Mapping[str, Any]]
+) -> list[dict]:
+    """`addChart` for each of the tab's charts (the contract's `charts`) that the sheet lacks, found by title:
+    created once, at layout time; afterwards a run only rewrites the values the charts read."""
+    have = {str(c.get("spec", {}).get("title", "")) for c in existing}
+    top = max((c.rows for c in tab.charts), default=0) + 2  # below the tables (0-based row index)
+    out: list[dict] = []
+    for n, chart in enumerate(tab.charts):
+        if chart.title in have or chart.domain not in index or any(k not in index for k in chart.series):
+            continue
+
+        def source(key: str, rows: int = chart.rows) -> dict:
+            col = index[key]
+            grid = {
+                "sheetId": sheet_id,
+                "startRowIndex": 0,
+                "endRowIndex": rows + 1,
+                "startColumnIndex": col,
+                "endColumnIndex": col + 1,
+            }
+            return {"sourceRange": {"sources": [grid]}}
+
+        spec = {
+            "title": chart.title,
+            "basicChart": {
+                "chartType": chart.type,
+                "legendPosition": "BOTTOM_LEGEND",
+                "headerCount": 1,
+                "domains": [{"domain": source(chart.domain)}],
+                "series": [
+                    {"series": source(key), "targetAxis": "BOTTOM_AXIS" if chart.type == "BAR" else "LEFT_AXIS"}
+                    for key in chart.series
+                ],
+            },
+        }
+        position = {
+            "overlayPosition": {
+                "anchorCell": {"sheetId": sheet_id, "rowIndex": top + (n // 2) * 16, "columnIndex": (n % 2) * 4},
+                "widthPixels": CHART_WIDTH,
+                "heightPixels": CHART_HEIGHT,
+            }
+        }
+        out.append({"addChart": {"chart": {"spec": spec, "position": position}}})
+    return out

@@ -33,6 +33,7 @@ from ..values import is_blank, parse_decimal, text
 from .agency_tab import Letterheads, parse_letterheads
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
+from .dashboard_tab import dashboard_changes, invoice_records, run_records
 from .merge import MergeResult
 from .preview_tab import preview_rows
 from .seed import seed_rows
@@ -124,6 +125,14 @@ class SheetSession:
             for r in rows[1:]
             if text(hm.get(r, "number")) and not text(hm.get(r, "status")).startswith("void")  # a reissued one
         ]
+
+    def invoice_records(self) -> list[tuple[str, str, Decimal]]:
+        """(client, period, total) of the Invoices tab's invoices, voided ones left out (dashboard_tab.py)."""
+        return invoice_records(self.tables.get("Invoices") or [])
+
+    def run_records(self) -> list[tuple[str, str, Decimal, int, Decimal]]:
+        """(started, command, seconds, Claude calls, AI cost) of the Runs tab's rows, this run's included."""
+        return run_records(self.tables.get("Runs") or [])
 
     def sync_marks(self) -> dict[tuple[str, str], SyncMark]:
         """The Sync tab: each source's watermark per month."""
@@ -336,6 +345,11 @@ class SheetSession:
                 },
             ),
         )
+
+    def write_dashboard(self, tables: Mapping[str, Sequence[Sequence[Cell]]]) -> None:
+        """The Dashboard tab's tables (functions/dashboard.py) as values under its charts' columns; only changed
+        cells are written, and a store without the tab gets nothing (dashboard_tab.py)."""
+        self.blocks += changed_cell_blocks("Dashboard", dashboard_changes(self.tables.get("Dashboard") or [], tables))
 
     def commit(self) -> None:
         """Everything collected, in one write; the session can collect again afterwards."""

@@ -63,6 +63,38 @@ def style_tab(ws: Worksheet, tab: Tab, hm: HeaderMap, contract: Contract) -> Non
         )
     ws.auto_filter.ref = f"A1:{last}1"  # every tab: filter Time by date, Invoices and Runs by period
     print_setup(ws, tab, last)
+    if tab.charts:
+        add_charts(ws, tab, hm)
+
+
+CHART_CLASSES = {"COLUMN": "col", "BAR": "bar"}
+
+
+def add_charts(ws: Worksheet, tab: Tab, hm: HeaderMap) -> None:
+    """The tab's native charts (a report tab such as Dashboard), each over its columns' rows 2..rows+1, placed
+    in a grid below the tables. Charts are layout: made with the tab, then a run only changes the values."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+
+    ws._charts = []  # a layout change lays them out again rather than adding a second set
+    top = max(c.rows for c in tab.charts) + 3
+    for n, spec in enumerate(tab.charts):
+        if spec.domain not in hm.index or any(k not in hm.index for k in spec.series):
+            continue
+        chart: BarChart | LineChart
+        if spec.type == "LINE":
+            chart = LineChart()
+        else:
+            chart = BarChart()
+            chart.type = CHART_CLASSES[spec.type]
+        chart.title = spec.title
+        chart.width, chart.height = 16.0, 7.5
+        for key in spec.series:
+            col = hm.index[key] + 1
+            chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=spec.rows + 1), titles_from_data=True)
+        domain = hm.index[spec.domain] + 1
+        chart.set_categories(Reference(ws, min_col=domain, min_row=2, max_row=spec.rows + 1))
+        anchor = f"{get_column_letter(1 + (n % 2) * 4)}{top + (n // 2) * 16}"
+        ws.add_chart(chart, anchor)
 
 
 def _validation(col: Column) -> DataValidation | None:

@@ -2,12 +2,13 @@
 
 It speaks the wire format of the public reference closely enough for gspread, unmodified, to drive it:
 
-    GET  /v4/spreadsheets/{id}                       spreadsheets.get (properties, protectedRanges, conditionalFormats)
+    GET  /v4/spreadsheets/{id}                       spreadsheets.get (sheets with their charts)
     POST /v4/spreadsheets                            spreadsheets.create
     POST /v4/spreadsheets/{id}:batchUpdate           addSheet, updateSheetProperties, setDataValidation,
                                                      addProtectedRange, repeatCell, addConditionalFormatRule,
                                                      updateDimensionProperties, appendDimension,
-                                                     updateCells (notes, values), deleteSheet -- all
+                                                     updateCells (notes, values), deleteSheet, addChart
+                                                     (the reply carries its chartId), updateChartSpec -- all
                                                      atomic: one failing request applies none
     GET  /v4/spreadsheets/{id}/values/{range}        values.get
     GET  /v4/spreadsheets/{id}/values:batchGet       values.batchGet
@@ -246,6 +247,7 @@ class Sheet:
     conditional: list[dict] = field(default_factory=list)
     dimensions: list[dict] = field(default_factory=list)
     notes: dict[tuple[int, int], str] = field(default_factory=dict)
+    charts: list[dict] = field(default_factory=list)  # EmbeddedChart objects anchored on this sheet
 
     @property
     def title(self) -> str:
@@ -302,6 +304,7 @@ class Spreadsheet:
                 conditional=list(s.conditional),
                 dimensions=list(s.dimensions),
                 notes=dict(s.notes),
+                charts=copy.deepcopy(s.charts),
             )
             for s in self.sheets
         ]
@@ -742,6 +745,8 @@ class SheetsEmulator(LocalServer):
                 entry["protectedRanges"] = copy.deepcopy(s.protected)
             if s.conditional:
                 entry["conditionalFormats"] = copy.deepcopy(s.conditional)
+            if s.charts:
+                entry["charts"] = copy.deepcopy(s.charts)
             sheets.append(entry)
         return {
             "spreadsheetId": ss.id,
@@ -1002,6 +1007,59 @@ class SheetsEmulator(LocalServer):
         rule = copy.deepcopy(body["rule"])
         s = ss.by_id(rule["ranges"][0]["sheetId"])
         s.conditional.insert(int(body.get("index", 0)), rule)
+
+    def _chart_sources(self, ss: Spreadsheet, spec: dict) -> None:
+        """Every GridRange a chart's spec reads must name a sheet that exists (Google refuses the request)."""
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                for src in node.get("sourceRange", {}).get("sources", []):
+                    ss.by_id(int(src.get("sheetId", 0)))
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+
+        walk(spec)
+
+    def _req_addChart(self, ss: Spreadsheet, body: dict) -> dict:
+        """An EmbeddedChart: the spec's source ranges checked, a chartId given (or the caller's, if free), kept on
+        the sheet its overlay position is anchored to; the reply carries the chart with its id."""
+        chart = copy.deepcopy(body.get("chart") or {})
+        spec = chart.get("spec")
+        if not spec:
+            raise ApiError(400, "Invalid requests[0].addChart: chart.spec is required")
+        self._chart_sources(ss, spec)
+        position = chart.get("position") or {}
+        if "overlayPosition" in position:
+            host = ss.by_id(int(position["overlayPosition"]["anchorCell"].get("sheetId", 0)))
+        elif "sheetId" in position:
+            host = ss.by_id(int(position["sheetId"]))
+        else:
+            raise ApiError(400, "Invalid requests[0].addChart: chart.position is required")
+        used = {c["chartId"] for x in ss.sheets for c in x.charts}
+        if "chartId" in chart:
+            if chart["chartId"] in used:
+                raise ApiError(
+                    400, f"Invalid requests[0].addChart: An object with ID {chart['chartId']} already exists."
+                )
+        else:
+            chart["chartId"] = max(used, default=ss.next_id * 1000) + 1
+        host.charts.append(chart)
+        return {"addChart": {"chart": copy.deepcopy(chart)}}
+
+    def _req_updateChartSpec(self, ss: Spreadsheet, body: dict) -> None:
+        spec = body.get("spec")
+        if not spec:
+            raise ApiError(400, "Invalid requests[0].updateChartSpec: spec is required")
+        self._chart_sources(ss, spec)
+        for s in ss.sheets:
+            for chart in s.charts:
+                if chart["chartId"] == body.get("chartId"):
+                    chart["spec"] = copy.deepcopy(spec)
+                    return
+        raise ApiError(400, f"Invalid requests[0].updateChartSpec: No chart with id: {body.get('chartId')}")
 
     def _req_deleteSheet(self, ss: Spreadsheet, body: dict) -> None:
         s = ss.by_id(body["sheetId"])

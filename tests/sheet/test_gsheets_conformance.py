@@ -95,7 +95,7 @@ def test_masks_parse_dots_slashes_and_groups():
 def test_product_reads_the_layout_through_its_field_masks(gsheet, sheets_emulator, new_sheet_id):
     gsheet.ensure_layout()
     masks = [c["query"].get("fields", [""])[0] for c in sheets_emulator.sheets_calls() if c["method"] == "GET"]
-    assert "sheets(properties,protectedRanges,conditionalFormats)" in masks
+    assert "sheets(properties,protectedRanges,conditionalFormats,charts)" in masks
     assert gsheet.read(["Time"])  # the tabs it made read back through sheets(properties(title))
 
 
