@@ -207,9 +207,15 @@ class SheetSession:
             # rows are never both held whole (100,000 of each at scale); the merge keeps its counts
             appends, merged.appends = merged.appends, []
             appends.reverse()
+            # `row_values` for every row at once: the key of each column of the tab, found once
+            width = max(hm.width, len(hm.tab.columns))
+            keys: list[str | None] = [None] * width
+            for key, i in hm.index.items():
+                keys[i] = key
             values: list[list[Cell]] = []
             while appends:
-                values.append(row_values(hm, appends.pop()))
+                cells = appends.pop()
+                values.append([None if k is None else cells.get(k) for k in keys])
             self.blocks.append(CellBlock("Time", first, 1, values))
 
     def set_review(self, changes: Mapping[int, Mapping[str, Cell]]) -> None:

@@ -266,6 +266,7 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
 
 _new = object.__new__
 _FIELDS_SET: dict[type, set[str]] = {}
+_KEYS: dict[type, tuple[str, ...]] = {}
 _set = object.__setattr__
 
 
@@ -273,7 +274,11 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
     """A record from values that are already of the field types, without validating them again (what
     `model_construct` means, at a third of validation's cost). Values for other fields than the model's
     (a field added to the model and not here) go through validation instead, so nothing is ever skipped."""
-    if values.keys() != cls.model_fields.keys():
+    keys = _KEYS.get(cls)
+    if keys is None:
+        keys = _KEYS[cls] = tuple(cls.model_fields)
+    # the callers list the fields in the model's order: one tuple compare (of interned names) per record
+    if tuple(values) != keys and values.keys() != set(keys):
         return cls.model_validate(values)
     obj = _new(cls)
     _set(obj, "__dict__", values)
