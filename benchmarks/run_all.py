@@ -174,6 +174,9 @@ def main(argv: list[str]) -> None:
             "```",
             "",
         ]
+        # what is measured so far, in case the run is stopped (a loaded machine can take longer than anyone waits)
+        partial = [f"(Partial: the run was stopped, or is still running, after {module} {' '.join(margs)}.)", ""]
+        RESULTS.write_text("\n".join(out + partial + issue_table(month, outputs) + lines), encoding="utf-8")
     out += issue_table(month, outputs) + lines
     load = os.getloadavg()
     out += [f"Load average at the end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}", ""]
