@@ -59,7 +59,7 @@ def _claude(text: str) -> str:
         m = re.match(r"^(.+?)\s+\S+\s+(\d+)\s+(\d+)\s+(\d+)(\s+\d+){4}\s+[\d.]+\s+[\d.]+\s*$", line)
         if m:
             reqs.append(f"{m.group(1).split(':')[0]}: {m.group(4)} requests for {m.group(3)} entries sent")
-    return "; ".join(reqs) if reqs else NOT
+    return "; ".join(dict.fromkeys(reqs)) if reqs else NOT  # the benchmark prints its table twice
 
 
 def issue_table(month: dict[str, Any] | None, outputs: dict[str, str]) -> list[str]:
