@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.issue_table import issue_table
+
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("EMULATOR_LATENCY_MS", "150")
 LATENCY_S = str(float(os.environ["EMULATOR_LATENCY_MS"]) / 1000)
@@ -43,7 +45,8 @@ OTHERS: list[tuple[str, list[str], str, int]] = [
     ("benchmarks.harvest_calls", ["--latency", "0"], "Harvest calls per month", 900),
     ("benchmarks.toggl_calls", ["--latency", "0"], "Toggl calls per month", 900),
     ("benchmarks.claude_usage", [], "Claude calls, tokens and cost", 900),
-    ("benchmarks.pipeline_scale", [], "offline workbook, 2,000 and 20,000 entries", 900),
+    ("benchmarks.pipeline_scale", [], "offline workbook, 2,000 and 20,000 entries, and the core at 100,000", 1200),
+    ("benchmarks.pipeline_scale", ["100000"], "offline workbook, 100,000 entries", 1800),
     ("benchmarks.billing_engine", [], "core billing, 100,000 entries", 900),
     ("benchmarks.import_time", [], "cold start per entry point", 900),
     ("benchmarks.categorize_quality", [], "categorization quality", 600),
@@ -153,14 +156,15 @@ def main(argv: list[str]) -> None:
     os.environ.setdefault("EMULATOR_LATENCY_MS", "150")
     out = ["# Benchmark results", "", "Written by `python -m benchmarks.run_all`; do not edit by hand.", ""]
     out += machine() + [""]
-    lines, _ = month_section(args.runs)
-    out += lines
+    lines, month = month_section(args.runs)
+    outputs: dict[str, str] = {}
     for module, margs, what, limit in OTHERS:
         if args.quick and module not in QUICK:
             continue
         print(f"running {module} ...", file=sys.stderr, flush=True)
         text, took, load = run_module(module, margs, limit)
-        out += [
+        outputs[" ".join([module, *margs[:1]]) if module == "benchmarks.pipeline_scale" and margs else module] = text
+        lines += [
             f"## {what}: `python -m {module} {' '.join(margs)}`".rstrip(),
             "",
             f"({took:.0f} s, load {load:.2f} at its start)",
@@ -170,6 +174,10 @@ def main(argv: list[str]) -> None:
             "```",
             "",
         ]
+        # what is measured so far, in case the run is stopped (a loaded machine can take longer than anyone waits)
+        partial = [f"(Partial: the run was stopped, or is still running, after {module} {' '.join(margs)}.)", ""]
+        RESULTS.write_text("\n".join(out + partial + issue_table(month, outputs) + lines), encoding="utf-8")
+    out += issue_table(month, outputs) + lines
     load = os.getloadavg()
     out += [f"Load average at the end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}", ""]
     RESULTS.write_text("\n".join(out), encoding="utf-8")

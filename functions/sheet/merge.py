@@ -164,8 +164,12 @@ def merge(
                 continue
         else:
             result.stats.back += int("No longer in the source" in row.flags)
-            stored = row.sync_hash or row.entry.sync_hash()
-            changed = new.sync_hash() != stored
+            # each hash once per row (a sha256 over the row's JSON: a fifth of merging 100,000 rows when
+            # it was computed four times)
+            new_hash = new.sync_hash()
+            shown_hash = row.entry.sync_hash() if not row.sync_hash or not (row.approved or row.invoiced) else ""
+            stored = row.sync_hash or shown_hash
+            changed = new_hash != stored
             locked = row.approved or row.invoiced
             if changed and locked:
                 held = describe_change(row.entry, new)
@@ -175,10 +179,10 @@ def merge(
                 result.stats.updated += int(changed)
                 result.stats.unchanged += int(not changed)
                 # also puts the source's values back where a person typed over a source column
-                if not locked and row.entry.sync_hash() != new.sync_hash():
+                if not locked and shown_hash != new_hash:
                     owned.update(source_cells(new))
                     shown = new
-                owned["sync_hash"] = new.sync_hash()
+                owned["sync_hash"] = new_hash
         reviewed = row.approved or row.invoiced
         owned["flags"] = row_flags(
             shown,
@@ -208,7 +212,7 @@ def merge(
                 "flags": row_flags(
                     entry, suggestion, cleaned=cleaned.get(entry.ref, ""), duplicate_of=twins.get(entry.ref, "")
                 ),
-                "sync_hash": entry.sync_hash(),
+                "sync_hash": entry.sync_hash(),  # the one hash of a new row
             }
         )
         result.appends.append(cells)
