@@ -37,11 +37,9 @@ from .summaries import (
     ClientHours,
     CreateSummary,
     InvoicesSummary,
-    InvoiceSummary,
     PreviewSummary,
     RefreshSummary,
     run_id,
-    totals,
 )
 from .transport import calls_so_far
 
@@ -433,23 +431,7 @@ def _create(
     # billed the invoice that billed them (so they are never billed again).
     sheet.mark_invoiced(created, system)
     _mark_milestones(sheet, result, created)
-    summary.invoices = [
-        InvoiceSummary(
-            number=c.number,
-            client=c.client,
-            currency=c.currency,
-            total=c.total,
-            lines=c.line_count,
-            entries=len(c.entry_refs),
-            status=c.status,
-            link=c.url,
-            document=c.document,
-        )
-        for c in created
-    ]
-    summary.totals = totals(summary.invoices)
-    summary.created = sum(1 for c in created if c.status == "created")
-    summary.existing = sum(1 for c in created if c.status == "existing")
+    summary.add_created(created)
     docs = {str(Path(c.document).parent) for c in created if c.document}
     summary.documents = docs.pop() if len(docs) == 1 else ""
     summary.seconds = time.perf_counter() - started

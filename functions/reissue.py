@@ -39,7 +39,7 @@ from .models import CreatedInvoice, InvoiceDraft, Period, TimeRow
 from .ports import InvoiceRecord, Progress, no_progress
 from .sheet.contract import HeaderMap, load_contract
 from .sheet.session import CONFIG_TABS, SheetSession
-from .summaries import InvoicesSummary, InvoiceSummary, run_id, totals
+from .summaries import InvoicesSummary, run_id, totals
 from .transport import calls_so_far
 from .values import parse_decimal, text
 
@@ -316,23 +316,7 @@ def _write_back(
     sheet.mark_milestones(
         {loc: by_client[client] for client, locs in result.milestones.items() if client in by_client for loc in locs}
     )
-    summary.invoices = [
-        InvoiceSummary(
-            number=c.number,
-            client=c.client,
-            currency=c.currency,
-            total=c.total,
-            lines=c.line_count,
-            entries=len(c.entry_refs),
-            status=c.status,
-            link=c.url,
-            document=c.document,
-        )
-        for c in created
-    ]
-    summary.totals = totals(summary.invoices)
-    summary.created = sum(1 for c in created if c.status == "created")
-    summary.existing = sum(1 for c in created if c.status == "existing")
+    summary.add_created(created)
 
 
 def _done(

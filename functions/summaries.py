@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from .billing.engine import BillingResult
+from .models import CreatedInvoice
 from .transport import calls_since
 
 
@@ -144,6 +145,27 @@ class InvoicesSummary(Summary):
             for d in result.drafts
         ]
         self.totals = totals(self.invoices)
+
+    def add_created(self, created: Iterable[CreatedInvoice]) -> None:
+        """The invoices the accounting system confirmed (created now or found there), their totals and counts."""
+        done = list(created)
+        self.invoices = [
+            InvoiceSummary(
+                number=c.number,
+                client=c.client,
+                currency=c.currency,
+                total=c.total,
+                lines=c.line_count,
+                entries=len(c.entry_refs),
+                status=c.status,
+                link=c.url,
+                document=c.document,
+            )
+            for c in done
+        ]
+        self.totals = totals(self.invoices)
+        self.created = sum(1 for c in done if c.status == "created")
+        self.existing = sum(1 for c in done if c.status == "existing")
 
 
 PreviewSummary = InvoicesSummary
