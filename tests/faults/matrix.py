@@ -23,6 +23,8 @@ TARGETS = {
     "quickbooks": ("QuickBooks Online emulator (python-quickbooks)", "local workbook"),
     "google-sheets": ("local SQLite ledger + documents", "Google Sheets emulator (gspread)"),
     "harvest": ("local SQLite ledger + documents", "local workbook; time from the Harvest API v2 emulator"),
+    "xero": ("Xero Accounting API emulator (xero-python)", "local workbook"),
+    "stripe": ("Stripe API emulator (stripe SDK)", "local workbook"),
 }
 
 KILL = "SIGKILL"
@@ -48,6 +50,16 @@ TABLE: list[tuple[str, str, tuple[str, ...], str]] = [
     ("refresh", "sheet write", ("429", "500", "drop", "token expired"), "google-sheets"),
     ("create-invoices", "sheet read", ("429", "500", "token expired"), "google-sheets"),
     ("create-invoices", "sheet write (invoice numbers)", ("429", "500", "drop", "token expired"), "google-sheets"),
+    # Xero: every API call of create-invoices
+    ("create-invoices", "contact lookup", HTTP_FAULTS, "xero"),
+    ("create-invoices", "invoice lookup", HTTP_FAULTS, "xero"),
+    ("create-invoices", "invoice creation (batch PUT)", HTTP_FAULTS, "xero"),
+    ("create-invoices", "attachment upload", HTTP_FAULTS, "xero"),
+    # Stripe: every API call of create-invoices
+    ("create-invoices", "customer lookup", HTTP_FAULTS, "stripe"),
+    ("create-invoices", "invoice lookup (search)", HTTP_FAULTS, "stripe"),
+    ("create-invoices", "invoice creation", HTTP_FAULTS, "stripe"),
+    ("create-invoices", "invoice lines", HTTP_FAULTS, "stripe"),
     # the time source's API calls (refresh)
     ("refresh", "time entries page", ("429", "500", "timeout", "token refused"), "harvest"),
 ]

@@ -6,13 +6,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.faults import matrix, test_google_sheets, test_harvest, test_local_kill, test_quickbooks
+from tests.faults import (
+    matrix,
+    test_google_sheets,
+    test_harvest,
+    test_local_kill,
+    test_quickbooks,
+    test_stripe,
+    test_xero,
+)
 
 MODULES = {
     "ledger": test_local_kill.LEDGER,
     "quickbooks": test_quickbooks.QBO,
     "google-sheets": test_google_sheets.GS,
     "harvest": test_harvest.HARVEST,
+    "xero": test_xero.XERO,
+    "stripe": test_stripe.STRIPE,
 }
 
 
@@ -27,6 +37,8 @@ def test_every_step_of_both_jobs_meets_every_fault_its_target_can_have():
     for target in set(matrix.TARGETS) - {"harvest"}:  # a time source is called by refresh only
         assert "create-invoices" in {c.job for c in matrix.cases(target)}
     assert {c.fault for c in matrix.cases("quickbooks")} == {*matrix.HTTP_FAULTS, matrix.KILL}
+    for target in ("xero", "stripe"):
+        assert {c.fault for c in matrix.cases(target)} == set(matrix.HTTP_FAULTS)
     assert {c.job for c in matrix.cases("google-sheets")} == {"refresh", "create-invoices"}
     assert {c.job for c in matrix.cases("ledger")} == {"refresh", "create-invoices"}
     for step in ("ledger commit", "document render", "workbook save"):
