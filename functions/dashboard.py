@@ -59,13 +59,14 @@ def build(
     invoices: Iterable[InvoiceRecord],
     runs: Sequence[RunRecord],
     limit: int = ROWS,
+    non_billable: Iterable[str] = (),
 ) -> dict[str, Table]:
     """The six tables of the Dashboard tab, each keyed by its chart's domain column."""
     return {
         "client": billed_per_client(period, invoices, limit),
         "category": hours_by_category(period, rows, limit),
         "kept_label": suggestions_kept(rows, limit),
-        "unbilled_client": unbilled_approved(rows, limit),
+        "unbilled_client": unbilled_approved(rows, limit, non_billable),
         "run_label": run_durations(runs, limit),
         "ai_month": ai_per_month(runs, limit),
     }
@@ -103,11 +104,14 @@ def suggestions_kept(rows: Iterable[TimeRow], limit: int = ROWS) -> Table:
     return list(reversed(out[:limit]))
 
 
-def unbilled_approved(rows: Iterable[TimeRow], limit: int = ROWS) -> Table:
-    """[client, hours] of approved billable rows of any month that no invoice bills yet, most hours first."""
+def unbilled_approved(rows: Iterable[TimeRow], limit: int = ROWS, non_billable: Iterable[str] = ()) -> Table:
+    """[client, hours] of approved billable rows of any month that no invoice bills yet, most hours first. A row
+    in a category the Categories tab marks non-billable (`non_billable`, any case) is never billed: not counted."""
+    never = {c.casefold() for c in non_billable}
     hours: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
-        if r.approved and not r.invoiced and r.entry.billable and r.entry.client.strip():
+        category = (r.effective_category or r.suggested_category).strip().casefold()
+        if r.approved and not r.invoiced and r.entry.billable and r.entry.client.strip() and category not in never:
             hours[r.entry.client] += r.entry.hours
     order = sorted(hours.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
     return [[client, hours_shown(h)] for client, h in order[:limit]]

@@ -223,7 +223,10 @@ def _refresh(
 def _dashboard(sheet: SheetSession, period: Period, rows: Sequence[TimeRow]) -> None:
     """The Dashboard tab refreshed, in the run's one write, from the records the run holds (functions/dashboard.py)."""
     invoices = [InvoiceRecord(*r) for r in sheet.invoice_records()]
-    sheet.write_dashboard(build(period, rows, invoices, [RunRecord(*r) for r in sheet.run_records()]))
+    book, _ = sheet.book(stop_on=())  # problems in the tabs were reported by the run already
+    never = [c.name for c in book.categories if not c.billable]
+    runs = [RunRecord(*r) for r in sheet.run_records()]
+    sheet.write_dashboard(build(period, rows, invoices, runs, non_billable=never))
 
 
 def _sync(services: Services) -> sync.SyncOptions:
@@ -441,7 +444,10 @@ def _create(
         "ok",
         f"{summary.created} created, {summary.existing} already existed: {summary.totals_text()}",
     )
-    _dashboard(sheet, period, rows)
+    # the rows as this run leaves them: what it just invoiced is no longer approved time waiting for an invoice
+    number = {ref: c.number for c in created for ref in c.entry_refs}
+    now = [r.model_copy(update={"invoice": number[r.entry.ref]}) if r.entry.ref in number else r for r in rows]
+    _dashboard(sheet, period, now)
     sheet.commit()
     return summary
 

@@ -119,3 +119,13 @@ def test_every_chart_of_the_contract_has_a_table_as_wide_as_its_columns_and_no_l
         assert chart.rows == ROWS and 0 < len(tables[chart.domain]) <= ROWS
         assert {len(r) for r in tables[chart.domain]} == {1 + len(chart.series)}
     assert tables["client"][0] == ["C49", Decimal(49), Decimal(0)]  # the largest kept
+
+
+def test_approved_time_in_a_non_billable_category_is_never_unbilled_time():
+    rows = [
+        row(1, "Acme", date(2026, 10, 1), "2", approved=True, category="Design"),
+        row(2, "Acme", date(2026, 10, 2), "3", approved=True, category="Internal"),  # never billed
+        row(3, "Acme", date(2026, 10, 3), "1", approved=True, suggested_category="training"),  # kept suggestion
+    ]
+    got = build(OCT, rows, [], [], non_billable=["Internal", "Training"])["unbilled_client"]
+    assert got == [["Acme", Decimal("2")]]
