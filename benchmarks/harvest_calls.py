@@ -3,8 +3,9 @@
 Runs HarvestSource (requests) against the local Harvest emulator with a fixed latency per API call (100 ms by
 default) and Harvest's rate limit (100 requests per 15 s, answered with 429 + Retry-After), for 2,000 and
 20,000 entries in the month, at 2,000 entries a page (what the source asks for) and, for contrast, 100 a page
-(what many clients use). "re-run calls" is a refresh an hour later with nothing changed (`updated_since`, the
-web address and people from the Sync tab's cache):
+(what many clients use). "calls" is the first contact with the account (an empty Sync tab); "new month calls"
+is the full pull of the next month, the account's web address and people from the Sync tab's cache of the
+first; "re-run calls" is a refresh an hour later with nothing changed (`updated_since`):
 
     .venv/bin/python -m benchmarks.harvest_calls                       # full table
     .venv/bin/python -m benchmarks.harvest_calls --per-page 2000        # only the source's setting
@@ -27,6 +28,8 @@ from tests.emulators.harvest import HarvestEmulator
 def run(entries: int, per_page: int, latency: float) -> dict[str, object]:
     emu = HarvestEmulator(latency=latency, seed=False)
     emu.seed(entries, "2026-10")
+    already = sum(e["spent_date"].startswith("2026-11") for e in emu.entries.values())  # the seed's edge days
+    emu.add_random_entries(entries - already, "2026-11")
     emu.start()
     try:
         env = emu.env()
@@ -48,14 +51,22 @@ def run(entries: int, per_page: int, latency: float) -> dict[str, object]:
         wall = time.perf_counter() - started
         assert len(result.entries) == entries, (len(result.entries), entries)
         first = client.calls
-        # the re-run (refresh again with nothing changed): the watermark in the Sync tab, as refresh keeps it
+        # the next month's first (full) pull, with the Sync tab as refresh keeps it after October
         marks = {(m.source, m.period): m for m in result.marks}
+        november = sync.fetch_one(source, Period.parse("2026-11"), marks, now + timedelta(minutes=5))
+        assert len(november.entries) == entries, (len(november.entries), entries)
+        new_month = client.calls - first
+        # the re-run (refresh again with nothing changed): the watermark in the Sync tab, as refresh keeps it;
+        # the emulator stamped every entry "now" when it was made, so date them back before the first sync
+        for e in emu.entries.values():
+            e["updated_at"] = (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         sync.fetch_one(source, period, marks, now + timedelta(hours=1))
         return {
             "entries": entries,
             "per_page": per_page,
             "calls": first,
-            "re-run calls": client.calls - first,
+            "new month calls": new_month,
+            "re-run calls": client.calls - first - new_month,
             "throttled (429)": emu.throttled,
             "wall s": f"{wall:.2f}",
         }

@@ -44,11 +44,11 @@ def _workbook(row: dict[str, Any] | None) -> str:
 
 
 def _harvest_calls(text: str, entries: int = 2000) -> str:
-    # the table's row "2000 | 2000 | 4 | ..." : entries, per_page, calls
+    # the table's row "2000 | 2000 | 4 | 2 | 2 | ..." : entries, per_page, calls, new month calls, re-run calls
     for line in text.splitlines():
         cells = [c.strip() for c in line.split("|")]
-        if len(cells) >= 3 and cells[0] == str(entries) and cells[1] == str(entries):
-            return cells[2]
+        if len(cells) >= 5 and cells[0] == str(entries) and cells[1] == str(entries):
+            return f"{cells[3]} a month ({cells[2]} at the first contact with the account, once; re-sync {cells[4]})"
     return NOT
 
 

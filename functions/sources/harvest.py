@@ -1,12 +1,15 @@
 """Time entries from the Harvest API v2 (the production TimeSource named "harvest-api").
 
-A full fetch makes: `GET /v2/users/me` (is the token allowed to see everyone's time?), `GET /v2/company` (the
-account's web address, for links to entries), the pages of `GET /v2/time_entries?from=..&to=..&per_page=2000`
-(following `links.next` as Harvest asks) and one pass over `GET /v2/users` (email and role per person). With
-2,000 entries a page, a month of 2,000 entries is 4 calls, of 20,000 entries 13. A re-sync (the Sync tab holds
-a watermark, functions/sources/sync.py) asks only for `updated_since` and takes the web address and the people
-from its cache: 2 calls (`/users` again only when someone new appears). Harvest has no feed of deleted
-entries, so deletions are flagged by the full syncs (`refresh --full`, or every SYNC_FULL_AFTER_HOURS).
+A first contact makes: `GET /v2/users/me` (is the token allowed to see everyone's time?), `GET /v2/company`
+(the account's web address, for links to entries), the pages of
+`GET /v2/time_entries?from=..&to=..&per_page=2000` (following `links.next` as Harvest asks) and one pass over
+`GET /v2/users` (email and role per person): 4 calls for a month of 2,000 entries, 13 for 20,000. The web
+address and the people are the account's, not the month's, so the Sync tab keeps them (functions/sources/sync.py
+hands a month without a mark the newest state of another month): every later sync, full or incremental
+(`updated_since`), is `users/me` plus the entry pages, 2 calls a month of 2,000 entries. `/users` is read again
+only when someone new appears or the people read is older than PEOPLE_MAX_AGE (a day), and `refresh --full`
+reads everything again. Harvest has no feed of deleted entries, so deletions are flagged by the full syncs
+(`refresh --full`, or every SYNC_FULL_AFTER_HOURS).
 
     >>> source = HarvestSource.from_settings(HarvestSettings())             # doctest: +SKIP
     >>> source.fetch(Period.parse("2026-10")).descriptions                  # doctest: +SKIP
@@ -33,7 +36,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +55,7 @@ SOURCE = "harvest-api"
 DEFAULT_BASE_URL = "https://api.harvestapp.com/v2"
 TOKEN_HELP = "https://id.getharvest.com/developers"
 MAX_PER_PAGE = 2000  # Harvest's maximum (a larger value is a 422)
+PEOPLE_MAX_AGE = timedelta(hours=24)  # the cached emails and roles are read again after this
 
 
 class HarvestApiError(Terminal):
@@ -214,10 +218,16 @@ def _error_text(response: requests.Response) -> str:
 class HarvestSource:
     """The TimeSource over Harvest API v2 for one account."""
 
-    def __init__(self, settings: HarvestSettings, client: HarvestClient | None = None):
+    def __init__(
+        self,
+        settings: HarvestSettings,
+        client: HarvestClient | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
         self.settings = settings
         self.per_page = min(max(1, settings.per_page), MAX_PER_PAGE)
         self.client = client or HarvestClient(settings)
+        self.clock = clock  # when the people were read, for PEOPLE_MAX_AGE
 
     @classmethod
     def from_settings(cls, settings: HarvestSettings | None = None) -> HarvestSource:
@@ -261,9 +271,9 @@ class HarvestSource:
     def fetch_changes(
         self, period: Period, since: datetime | None, state: Mapping[str, Any], progress: Progress = no_progress
     ) -> ImportResult:
-        """The period's entries (`since` None), or only those updated since then (`updated_since`): the
-        token's access is checked every time; the web address and the people come from `state` when it has
-        them (a full fetch reads them again), so a re-sync is two calls."""
+        """The period's entries (`since` None), or only those updated since then (`updated_since`). The token's
+        access is checked every time; the account's web address and people come from `state` (the Sync tab's
+        cache of an earlier sync, any month) when it has them, so a sync with a cache is two calls."""
         account = self.settings.account_id
         self.client.new_budget()
         me = self.client.get("/users/me")
@@ -278,12 +288,12 @@ class HarvestSource:
                 f"{me.get('last_name', '')}, who is not an Administrator or Manager, so Harvest shows "
                 f"only their own time. Use an Administrator's Personal Access Token."
             )
-        cached = since is not None
-        web = str(state.get("web") or "") if cached else ""
+        web = str(state.get("web") or "")
         if not web:
             company = self.client.get("/company")
             web = str(company.get("base_uri") or "").rstrip("/")
-        people = _cached_people(state) if cached else {}
+        now = self.clock()
+        people, people_at = _cached_people(state, now)
         rows: dict[str, dict[str, Any]] = {}
         params: dict[str, Any] = {"from": period.start.isoformat(), "to": period.end.isoformat()}
         if since is not None:
@@ -296,6 +306,7 @@ class HarvestSource:
             progress(page_no, total_pages, f"Harvest time entries, page {page_no} of {total_pages}")
         if not people or any(_user_id(raw) not in people for raw in rows.values()):
             people = self._people(progress)  # someone the cache does not know yet: one pass over the users
+            people_at = now
         entries, errors = [], []
         for source_id, raw in rows.items():
             try:
@@ -310,7 +321,11 @@ class HarvestSource:
         entries.sort(key=lambda e: (e.date, int(e.source_id) if e.source_id.isdigit() else 0, e.source_id))
         note = "" if complete else " (a Manager's token: only the people they manage; nothing is flagged gone)"
         changed = f"{len(entries)} changed since {params['updated_since']}" if since else f"{len(entries)} entries"
-        new_state = {"web": web, "people": {str(k): [p.email, p.role] for k, p in sorted(people.items())}}
+        new_state = {
+            "web": web,
+            "people": {str(k): [p.email, p.role] for k, p in sorted(people.items())},
+            "people_at": people_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
         return ImportResult(
             entries=tuple(entries),
             covers=(SOURCE,) if complete and since is None else (),
@@ -360,16 +375,21 @@ def _user_id(raw: dict[str, Any]) -> int | None:
     return user_id if isinstance(user_id, int) else None
 
 
-def _cached_people(state: Mapping[str, Any]) -> dict[int, _Person]:
-    """The people a previous sync kept ({"1001": [email, role]}); {} when the cache is missing or damaged."""
+def _cached_people(state: Mapping[str, Any], now: datetime) -> tuple[dict[int, _Person], datetime]:
+    """The people an earlier sync kept ({"1001": [email, role]}) and when they were read; ({}, now) when the
+    cache is missing, damaged or older than PEOPLE_MAX_AGE (so that a changed email or role shows)."""
     cached = state.get("people")
-    if not isinstance(cached, dict):
-        return {}
+    try:
+        read_at = datetime.fromisoformat(str(state.get("people_at") or "").replace("Z", "+00:00"))
+    except ValueError:
+        return {}, now
+    if not isinstance(cached, dict) or read_at.tzinfo is None or not timedelta(0) <= now - read_at <= PEOPLE_MAX_AGE:
+        return {}, now
     people = {}
     for key, value in cached.items():
         if str(key).isdigit() and isinstance(value, list) and len(value) == 2:
             people[int(key)] = _Person(email=str(value[0]), role=str(value[1]))
-    return people
+    return people, read_at
 
 
 def _obj(raw: dict[str, Any], key: str) -> dict[str, Any]:

@@ -5,6 +5,8 @@ successful sync started. The next refresh asks it only for what changed since a 
 overlap window, SYNC_OVERLAP_MINUTES, catches edits saved while the last sync ran and clocks that disagree).
 A month is pulled in full when it has no mark, with `refresh --full`, or when its last full sync is older
 than SYNC_FULL_AFTER_HOURS (a source without a deletions feed, like Harvest, finds deletions only then).
+A source's cache (the mark's `state`) is handed back on the next sync; a month without a mark gets the newest
+cache of another month (what belongs to the account), and `refresh --full` gets none (everything is read again).
 
     result = sync.fetch(source, period, marks, now=datetime.now(UTC), full=False)
 
@@ -50,6 +52,13 @@ def _state(mark: SyncMark | None) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
+def _newest(marks: Mapping[tuple[str, str], SyncMark], name: str) -> SyncMark | None:
+    """The source's most recently synced mark of any month: a month synced for the first time starts from its
+    cache of what belongs to the account, not the month (Harvest's web address and people)."""
+    own = [m for (source, _), m in marks.items() if source == name and m.state]
+    return max(own, key=lambda m: (m.watermark, m.period), default=None)
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     overlap: timedelta = DEFAULT_OVERLAP
@@ -82,7 +91,7 @@ def fetch_one(
         return source.fetch(period, progress)
     mark = marks.get((source.name, str(period)))
     since = since_for(mark, now, full, options)
-    result = source.fetch_changes(period, since, _state(mark), progress)
+    result = source.fetch_changes(period, since, {} if full else _state(mark or _newest(marks, source.name)), progress)
     full_sync = stamp(now) if since is None else (mark.full_sync if mark else stamp(now))
     stamped = tuple(replace(m, watermark=stamp(now), full_sync=full_sync) for m in result.marks) or (
         SyncMark(source.name, str(period), stamp(now), full_sync),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -427,3 +428,27 @@ def test_missing_settings_are_named_together(monkeypatch, tmp_path):
         HarvestSource.from_settings(HarvestSettings(account_id="acme", token=SecretStr("t"), user_agent="A (a@b.c)"))
     with pytest.raises(ConfigError, match="HARVEST_USER_AGENT should name the app"):
         HarvestSource.from_settings(HarvestSettings(account_id="1", token=SecretStr("t"), user_agent="curl"))
+
+
+def test_cached_people_are_read_again_once_older_than_a_day(emu):
+    s = settings_for(emu)
+    moment = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    source = HarvestSource(s, HarvestClient(s, sleep=Waits()), clock=lambda: moment)
+    first = source.fetch(OCT)
+    state = json.loads(first.marks[0].state)
+    assert state["people_at"] == "2026-11-02T09:00:00Z" and state["web"].endswith(".harvestapp.com")
+
+    emu.calls.clear()
+    moment = datetime(2026, 11, 3, 8, 59, tzinfo=UTC)  # 23 h 59 min later: the cache holds
+    source.fetch_changes(OCT, None, state)
+    assert [p for _, p, _ in emu.calls] == ["/v2/users/me", "/v2/time_entries"]
+
+    emu.calls.clear()
+    moment = datetime(2026, 11, 3, 9, 1, tzinfo=UTC)  # a day and a minute: emails and roles are read again
+    again = source.fetch_changes(OCT, None, state)
+    assert [p for _, p, _ in emu.calls] == ["/v2/users/me", "/v2/time_entries", "/v2/users"]
+    assert json.loads(again.marks[0].state)["people_at"] == "2026-11-03T09:01:00Z"
+
+    emu.calls.clear()
+    source.fetch_changes(OCT, None, {**state, "people_at": "not a time"})  # a damaged cache is only a cache
+    assert [p for _, p, _ in emu.calls][-1] == "/v2/users"

@@ -98,11 +98,38 @@ def test_a_resync_asks_harvest_only_what_changed_in_two_calls(emu, tmp_path, mon
     third = pipeline.refresh(services, OCT)
     assert len(emu.calls) == 2 and third.imported == 0 and third.new == 0
 
-    # A day after the last full sync, the month is pulled in full again (deletions show up then).
+    # A day after the last full sync, the month is pulled in full again (deletions show up then); the web
+    # address and the people (read less than PEOPLE_MAX_AGE ago by the source's own clock) come from the cache.
     emu.calls.clear()
     clock.now = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
     pipeline.refresh(services, OCT)
-    assert len(emu.calls) == 4 and "updated_since" not in emu.calls[2][2]
+    assert [p for _, p, _ in emu.calls] == ["/v2/users/me", "/v2/time_entries"]
+    assert "updated_since" not in emu.calls[1][2]
+
+
+def test_a_new_month_starts_from_the_accounts_cache_in_two_calls_and_full_reads_everything(emu, tmp_path, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    emu.add_random_entries(30, "2026-11")
+    sheet = seed_categories(MemorySheet())
+    clock = Clock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    services = bootstrap(Settings(workdir=tmp_path), source=make_source(emu), sheet=sheet, clock=clock)
+    pipeline.refresh(services, OCT)
+    assert emu.count() == 4  # first contact: users/me, company, time_entries, users
+
+    emu.calls.clear()
+    november = pipeline.refresh(services, Period.parse("2026-11"))
+    assert [p for _, p, _ in emu.calls] == ["/v2/users/me", "/v2/time_entries"]  # a full pull of a new month
+    in_november = sum(e["spent_date"].startswith("2026-11") for e in emu.entries.values())
+    assert "updated_since" not in emu.calls[1][2] and november.new == in_november >= 30
+    link, day = sheet.col("Time", "Link"), sheet.col("Time", "Date")
+    links = [str(row[link]) for row in sheet.tabs["Time"][1:] if str(row[day]).startswith("2026-11")]
+    harvest_links = [x for x in links if "/time/day/2026/11/" in x]  # the others link an entry's GitHub issue
+    assert len(links) == in_november and harvest_links
+    assert all(x.startswith(f"https://{emu.subdomain}.harvestapp.com/") for x in harvest_links)
+
+    emu.calls.clear()
+    pipeline.refresh(services, Period.parse("2026-11"), full=True)  # --full: every cache is read again
+    assert [p for _, p, _ in emu.calls] == ["/v2/users/me", "/v2/company", "/v2/time_entries", "/v2/users"]
 
 
 class Clock:
