@@ -144,7 +144,7 @@ def appended_rows(
     for i, e in enumerate(e for e in incoming if e.ref not in known):
         s = suggestions.get(e.ref)
         out.append(
-            TimeRow(
+            TimeRow.trusted(  # the entry and the suggestion were validated when they were made
                 row=after + 2 + i,
                 entry=e,
                 suggested_category=s.category if s else "",

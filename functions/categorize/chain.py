@@ -79,7 +79,9 @@ def accuracy_by_month(rows: Iterable[TimeRow], months: int = 12) -> dict[str, di
     how the suggestions reviewers kept rise as history grows."""
     by_month: dict[str, list[TimeRow]] = {}
     for r in rows:
-        by_month.setdefault(r.entry.date.strftime("%Y-%m"), []).append(r)
+        # only the rows accuracy_by_source counts: a month without one has no figures and is left out anyway
+        if r.approved and r.suggested_category and r.suggested_by:
+            by_month.setdefault(r.entry.date.strftime("%Y-%m"), []).append(r)
     out = {m: accuracy_by_source(by_month[m]) for m in sorted(by_month, reverse=True)}
     return dict(list(((m, a) for m, a in out.items() if a))[:months])
 

@@ -402,32 +402,118 @@ class OfflineClassifier:
         rows = training_rows(ctx.history, allowed)
         keys = _Keys()
         nb = NaiveBayes.train(_docs(rows, keys), ctx.categories)
-        by_ref = {e.ref: keys(e) for e in entries}
+        # each distinct entry is a slot, found once per distinct raw value (a month repeats them heavily)
+        slots: dict[Key, int] = {}
+        by_raw: dict[tuple[str, str, str, bool, str, str, str], int] = {}
+        slot_of: dict[str, int] = {}
+        for e in entries:
+            raw = (e.notes, e.task, e.role, e.billable, e.project, e.person, e.client)
+            slot = by_raw.get(raw)
+            if slot is None:
+                slot = by_raw[raw] = slots.setdefault(keys(e), len(slots))
+            slot_of[e.ref] = slot
+        distinct = list(slots)
         if len(rows) < FEW_DECISIONS:
             # learn from this run's confident guesses who does what where (vague notes follow that); in
             # order, entry by entry, since each guess teaches the next
-            for k in by_ref.values():
-                label, raw = _predict(nb, k, keys)
-                if raw >= PSEUDO_CONFIDENCE:
-                    nb.add([(k[2], 1.0)], label, PSEUDO_WEIGHT, PSEUDO_DOC)
+            _learn_guesses(nb, [_static(nb, k, keys) for k in distinct], [k[2] for k in distinct], slot_of.values())
         check = calibration(rows, ctx.categories, keys)
         out = {}
-        made: dict[Key, Suggestion] = {}
+        made: list[Suggestion | None] = [None] * len(distinct)
         unknown: dict[str, bool] = {}
         for entry in entries:
-            k = by_ref[entry.ref]
-            s = made.get(k)
+            slot = slot_of[entry.ref]
+            s = made[slot]
             if s is None:
-                label, raw = _predict(nb, k, keys)
-                conf = check(raw) if check else min(raw, UNCHECKED_CAP)
+                label, raw_conf = _predict(nb, distinct[slot], keys)
+                conf = check(raw_conf) if check else min(raw_conf, UNCHECKED_CAP)
                 if entry.notes not in unknown:
                     unknown[entry.notes] = bool(entry.notes.strip()) and not any(
                         f in nb.counts for f, _ in _text(entry.notes)
                     )
                 if unknown[entry.notes]:
                     conf = min(conf, NOTHING_KNOWN_CAP)  # notes with not one word or gram seen before
-                s = made[k] = Suggestion(
+                s = made[slot] = Suggestion.trusted(  # a label of the model, a confidence within 0..1
                     category=label, source="model", confidence=round(max(MIN_CONFIDENCE, min(1.0, conf)), 3)
                 )
             out[entry.ref] = s
         return out
+
+
+def _static(nb: NaiveBayes, key: Key, keys: _Keys) -> tuple[list[float], float]:
+    """Log priors plus the notes' and context's parts of an entry: what `_predict` starts from."""
+    notes, context, _ = key
+    return nb.static(
+        (notes, context),
+        lambda: (
+            nb.partial(notes, lambda: notes_part(keys.raw[notes])),
+            nb.partial(context, lambda: context_part(*context)),
+        ),
+    )
+
+
+def _learn_guesses(
+    nb: NaiveBayes, statics: Sequence[tuple[list[float], float]], pps: Sequence[str], order: Iterable[int]
+) -> None:
+    """For each slot in `order`: `_predict` it, and when the guess is confident, `nb.add` its person+client+
+    project feature towards the label (PSEUDO_WEIGHT, no document). The same floating-point operations in the
+    same order as those two calls, so the same guesses; inlined, since it runs once per entry (100,000 times
+    at scale). Such a guess moves only the pp feature's row and its label's total, so the statics hold, and
+    the log counts and log totals are updated where they moved rather than made again."""
+    if PSEUDO_DOC or not all(p.startswith(PSEUDO_FEATURES) for p in pps):  # pragma: no cover - constants
+        raise AssertionError("the inlined learning holds only for pseudo features that add no document")
+    log, exp = math.log, math.exp
+    counts, totals, logs, docs, labels = nb.counts, nb.totals, nb._logs, nb.docs, nb.labels
+    nb._priors()
+    assert nb._state is not None
+    priors, z, v = nb._state
+    z = list(z)
+    n = len(labels)
+    step = 1.0 * PSEUDO_WEIGHT  # a pseudo feature's weight (1.0) times the guess's weight, as `add` makes it
+    nothing = PSEUDO_WEIGHT * PSEUDO_DOC
+    for slot in order:
+        scores, known = statics[slot]
+        pp = pps[slot]
+        lr = logs.get(pp)
+        if lr is None:
+            row = counts.get(pp)
+            if row is not None:
+                lr = logs[pp] = [log(x + ALPHA) for x in row]
+        if lr is not None:
+            known = known + 1.0
+            adjusted = [s + x - known * t for s, x, t in zip(scores, lr, z, strict=True)]
+        else:
+            adjusted = [s - known * t for s, t in zip(scores, z, strict=True)]
+        # NaiveBayes.decide
+        temperature = max(1.0, known / 3)
+        top = max(adjusted)
+        if temperature == 1.0:  # x / 1.0 is x exactly
+            weights = [exp(s - top) for s in adjusted]
+        else:
+            weights = [exp((s - top) / temperature) for s in adjusted]
+        high = max(weights)
+        best = weights.index(high)
+        if weights.count(high) > 1:  # a tie: the more common category
+            best = max((i for i, x in enumerate(weights) if x == high), key=docs.__getitem__)
+        confidence = high / sum(weights)
+        if not known:
+            confidence = min(confidence, 0.2)
+        if confidence < PSEUDO_CONFIDENCE:
+            continue
+        # NaiveBayes.add([(pp, 1.0)], labels[best], PSEUDO_WEIGHT, PSEUDO_DOC)
+        docs[best] += nothing
+        row = counts.get(pp)
+        if row is None:
+            row = counts[pp] = [0.0] * n
+            row[best] += step
+            totals[best] += step
+            logs.pop(pp, None)
+            v = len(counts) + 1  # one more feature: every log total moves
+            z = [log(totals[i] + ALPHA * v) for i in range(n)]
+        else:
+            row[best] += step
+            totals[best] += step
+            if lr is not None:
+                lr[best] = log(row[best] + ALPHA)
+            z[best] = log(totals[best] + ALPHA * v)
+    nb._state = (priors, z, v)

@@ -197,27 +197,45 @@ def merge(
         result.updates[row.row] = owned
         _count(result, shown, period)
 
+    # a month's new rows share a few dozen suggestions: their cells, and the flags of a row with nothing else
+    # to say, are made once per suggestion (and hours over the limit or not), not once per row
+    shown_suggestion: dict[int, dict[str, Any]] = {}
+    plain_flags: dict[tuple[int, bool], str] = {}
+    counts = result.per_client
     for entry in new_entries:
-        suggestion = suggestions.get(entry.ref)
+        ref = entry.ref
+        suggestion = suggestions.get(ref)
+        made = shown_suggestion.get(id(suggestion))
+        if made is None:
+            made = shown_suggestion[id(suggestion)] = suggestion_cells(suggestion)
+        done, twin = cleaned.get(ref, ""), twins.get(ref, "")
+        if done or twin:
+            flags = row_flags(entry, suggestion, cleaned=done, duplicate_of=twin)
+        else:
+            plain = (id(suggestion), entry.hours > LONG_ENTRY_HOURS)
+            got = plain_flags.get(plain)
+            flags = got if got is not None else plain_flags.setdefault(plain, row_flags(entry, suggestion))
         cells = source_cells(entry)
-        cells.update(suggestion_cells(suggestion))
-        cells.update(
-            {
-                "category": suggestion.category if suggestion else "",
-                "line_item": suggestion.line_item if suggestion else "",
-                "rate_override": None,
-                "approved": False,
-                "comment": "",
-                "invoice": "",
-                "flags": row_flags(
-                    entry, suggestion, cleaned=cleaned.get(entry.ref, ""), duplicate_of=twins.get(entry.ref, "")
-                ),
-                "sync_hash": entry.sync_hash(),  # the one hash of a new row
-            }
-        )
+        cells.update(made)
+        cells["category"] = suggestion.category if suggestion else ""
+        cells["line_item"] = suggestion.line_item if suggestion else ""
+        cells["rate_override"] = None
+        cells["approved"] = False
+        cells["comment"] = ""
+        cells["invoice"] = ""
+        cells["flags"] = flags
+        cells["sync_hash"] = entry.sync_hash()  # the one hash of a new row
         result.appends.append(cells)
-        result.stats.new += 1
-        _count(result, entry, period)
+        if period is None or period.contains(entry.date):  # _count, inlined: once per new row
+            c = counts.get(entry.client)
+            if c is None:
+                c = counts[entry.client] = ClientCounts()
+            c.entries += 1
+            if entry.billable:
+                c.billable_hours += entry.hours
+            else:
+                c.non_billable_hours += entry.hours
+    result.stats.new += len(new_entries)
     return result
 
 

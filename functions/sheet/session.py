@@ -218,13 +218,13 @@ class SheetSession:
             appends.reverse()
             # `row_values` for every row at once: the key of each column of the tab, found once
             width = max(hm.width, len(hm.tab.columns))
-            keys: list[str | None] = [None] * width
+            keys = [""] * width  # a column of no key: no cell is named "", so it gets None
             for key, i in hm.index.items():
                 keys[i] = key
             values: list[list[Cell]] = []
             while appends:
                 cells = appends.pop()
-                values.append([None if k is None else cells.get(k) for k in keys])
+                values.append(list(map(cells.get, keys)))
             self.blocks.append(CellBlock("Time", first, 1, values))
 
     def set_review(self, changes: Mapping[int, Mapping[str, Cell]]) -> None:
