@@ -9,8 +9,11 @@ Claude still leaves every entry with a suggestion.
 
 from __future__ import annotations
 
+import functools
+import gc
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import ParamSpec, TypeVar
 
 from ..models import Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, Categorizer, CategorizeReport
@@ -18,11 +21,38 @@ from .classifier import OfflineClassifier
 from .memory import MemoryCategorizer
 from .rules import RulesCategorizer
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def collector_paused(f: Callable[P, R]) -> Callable[P, R]:
+    """Run `f` with the cyclic garbage collector paused, and back as it was afterwards, raise or not. A 100,000-
+    entry refresh makes a million small objects and no reference cycles; the collector would walk the young
+    ones again and again (a tenth of categorizing them). Reference counting still frees everything as usual.
+
+    Inside a sheet session, which froze what it read (gc.freeze) until it commits, what `f` made and kept
+    joins it, so the collector does not walk it all at its next pass either; outside one nothing is frozen."""
+
+    @functools.wraps(f)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return f(*args, **kwargs)
+        finally:
+            if gc.get_freeze_count():
+                gc.freeze()
+            if was:
+                gc.enable()
+
+    return run
+
 
 class Chain:
     def __init__(self, stages: Sequence[Categorizer]):
         self.stages = list(stages)
 
+    @collector_paused
     def suggest(
         self, entries: Sequence[TimeEntry], ctx: CategorizeContext, report: CategorizeReport
     ) -> dict[str, Suggestion]:

@@ -420,6 +420,7 @@ class OfflineClassifier:
         check = calibration(rows, ctx.categories, keys)
         out = {}
         made: list[Suggestion | None] = [None] * len(distinct)
+        shared: dict[tuple[str, float], Suggestion] = {}  # equal suggestions as one object: a few hundred at most
         unknown: dict[str, bool] = {}
         for entry in entries:
             slot = slot_of[entry.ref]
@@ -433,9 +434,11 @@ class OfflineClassifier:
                     )
                 if unknown[entry.notes]:
                     conf = min(conf, NOTHING_KNOWN_CAP)  # notes with not one word or gram seen before
-                s = made[slot] = Suggestion.trusted(  # a label of the model, a confidence within 0..1
-                    category=label, source="model", confidence=round(max(MIN_CONFIDENCE, min(1.0, conf)), 3)
-                )
+                said = (label, round(max(MIN_CONFIDENCE, min(1.0, conf)), 3))
+                s = shared.get(said)
+                if s is None:  # a label of the model, a confidence within 0..1
+                    s = shared[said] = Suggestion.trusted(category=label, source="model", confidence=said[1])
+                made[slot] = s
             out[entry.ref] = s
         return out
 

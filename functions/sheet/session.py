@@ -34,7 +34,7 @@ from .agency_tab import Letterheads, parse_letterheads
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
 from .dashboard_tab import dashboard_changes, invoice_records, run_records
-from .merge import MergeResult
+from .merge import MergeResult, collector_paused
 from .preview_tab import preview_rows
 from .seed import seed_rows
 from .sync_tab import (
@@ -186,6 +186,7 @@ class SheetSession:
                 self.blocks.append(CellBlock(name, 2, 1, values))
                 self.tables[name] = [header, *values]
 
+    @collector_paused
     def apply_merge(self, merged: MergeResult) -> None:
         """Write what a refresh's merge decided: changed source/output cells, appended rows. Review cells are
         people's: a merge that tried to write one is a bug, and the run stops before anything is written."""
