@@ -30,8 +30,8 @@ def collector_paused(f: Callable[P, R]) -> Callable[P, R]:
     entry refresh makes a million small objects and no reference cycles; the collector would walk the young
     ones again and again (a tenth of categorizing them). Reference counting still frees everything as usual.
 
-    Inside a sheet session, which froze what it read (gc.freeze) until it commits, what `f` made and kept
-    joins it, so the collector does not walk it all at its next pass either; outside one nothing is frozen."""
+    What a stage keeps is a few large dicts (the collector walks each as one object), so unlike the merge's
+    rows (functions/sheet/collector.py) nothing is frozen."""
 
     @functools.wraps(f)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -40,8 +40,6 @@ def collector_paused(f: Callable[P, R]) -> Callable[P, R]:
         try:
             return f(*args, **kwargs)
         finally:
-            if gc.get_freeze_count():
-                gc.freeze()
             if was:
                 gc.enable()
 

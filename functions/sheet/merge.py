@@ -17,43 +17,16 @@ in the refreshed period, that the source no longer has is flagged, not deleted.
 
 from __future__ import annotations
 
-import functools
-import gc
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from ..billing.duplicates import duplicate_reason, duplicates
 from ..models import LONG_ENTRY_HOURS, LOW_CONFIDENCE, Period, Suggestion, TimeEntry, TimeRow
 from ..values import clean_text
+from .collector import collector_paused
 from .tables import source_cells, suggestion_cells
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def collector_paused(f: Callable[P, R]) -> Callable[P, R]:
-    """Run `f` with the cyclic garbage collector paused, and back as it was afterwards, raise or not. A 100,000-
-    entry refresh makes a million small objects and no reference cycles; the collector would walk the young
-    ones again and again (a tenth of merging and writing the rows). Reference counting still frees everything as usual.
-
-    Inside a sheet session, which froze what it read (gc.freeze) until it commits, what `f` made and kept
-    joins it, so the collector does not walk it all at its next pass either; outside one nothing is frozen."""
-
-    @functools.wraps(f)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            return f(*args, **kwargs)
-        finally:
-            if gc.get_freeze_count():
-                gc.freeze()
-            if was:
-                gc.enable()
-
-    return run
 
 
 @dataclass

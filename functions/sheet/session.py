@@ -15,10 +15,8 @@ and named in messages right (`Time!K7`, not the contract's default position).
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,11 +28,13 @@ from ..errors import InputError, InputErrors, InvariantError
 from ..models import CreatedInvoice, Period, TimeEntry
 from ..ports import Cell, CellBlock, SheetStore, SourceMilestone, SyncMark
 from ..values import is_blank, parse_decimal, text
+from . import collector
 from .agency_tab import Letterheads, parse_letterheads
+from .collector import collector_paused
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
 from .dashboard_tab import dashboard_changes, invoice_records, run_records
-from .merge import MergeResult, collector_paused
+from .merge import MergeResult
 from .preview_tab import preview_rows
 from .seed import seed_rows
 from .sync_tab import (
@@ -60,8 +60,8 @@ class SheetSession:
 
     def __init__(self, store: SheetStore, tabs: Sequence[str]):
         self.store = store
-        _roomy_gc()
-        with paused_gc():
+        collector.roomy()
+        with collector.paused():
             self.tables: dict[str, list[list[Cell]]] = store.read(list(tabs))
         self.blocks: list[CellBlock] = []
         self._time: TimeTable | None = None
@@ -71,7 +71,7 @@ class SheetSession:
     def time(self) -> TimeTable:
         """The Time tab parsed once: rows, problems by cell, rows without an id."""
         if self._time is None:
-            with paused_gc():
+            with collector.paused():
                 self._time = parse_time_tab(self.tables.get("Time") or [load_contract().tab("Time").headers])
         return self._time
 
@@ -373,9 +373,7 @@ class SheetSession:
         if self.blocks:
             self.store.write(self.blocks)
         self.blocks = []
-        gc.unfreeze()  # the run's records are the collector's again (a long-lived process frees their cycles)
-        if _DEFAULT_THRESHOLD:
-            gc.set_threshold(*_DEFAULT_THRESHOLD)
+        collector.restore()  # the run's records are the collector's again (functions/sheet/collector.py)
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
@@ -389,37 +387,6 @@ class SheetSession:
         rows = self._rows(tab)
         self.blocks.append(CellBlock(tab, max(len(rows), 1) + 1, 1, [values]))
         rows.append(values)
-
-
-# While a session is open its run makes hundreds of thousands of records that live until it commits: with the
-# collector's default thresholds (a young pass every 700 new objects) it spent 3.6 s of a 100,000-entry run
-# walking them; collecting young objects every 50,000 took that to 1 s. The defaults come back at commit.
-_RUN_THRESHOLD = (50_000, 10, 10)
-_DEFAULT_THRESHOLD: tuple[int, int, int] | None = None
-
-
-def _roomy_gc() -> None:
-    global _DEFAULT_THRESHOLD
-    current = gc.get_threshold()
-    if current != _RUN_THRESHOLD:
-        _DEFAULT_THRESHOLD = current
-        gc.set_threshold(*_RUN_THRESHOLD)
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Reading a tab makes millions of small objects and no reference cycles: the cyclic collector would
-    scan them over and over (15 % of a 100,000-row run). It is paused while they are made, and what is
-    alive afterwards is moved out of its reach (gc.freeze) until the session commits; reference counting
-    still frees it."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was:
-            gc.enable()
 
 
 def canonical(value: Cell) -> str:
