@@ -34,7 +34,7 @@ from .collector import collector_paused
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
 from .dashboard_tab import dashboard_changes, invoice_records, run_records
-from .merge import MergeResult
+from .merge import MergeResult, row_maker
 from .preview_tab import preview_rows
 from .seed import seed_rows
 from .sync_tab import (
@@ -222,10 +222,10 @@ class SheetSession:
             keys = [""] * width  # a column of no key: no cell is named "", so it gets None
             for key, i in hm.index.items():
                 keys[i] = key
+            lay_out = row_maker(keys)
             values: list[list[Cell]] = []
             while appends:
-                cells = appends.pop()
-                values.append(list(map(cells.get, keys)))
+                values.append(lay_out(appends.pop()))
             self.blocks.append(CellBlock("Time", first, 1, values))
 
     def set_review(self, changes: Mapping[int, Mapping[str, Cell]]) -> None:
