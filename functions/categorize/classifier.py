@@ -413,10 +413,13 @@ class OfflineClassifier:
                 slot = by_raw[raw] = slots.setdefault(keys(e), len(slots))
             slot_of[e.ref] = slot
         distinct = list(slots)
+        # the parts that stay fixed while the run learns (priors, notes, context), summed once per slot
+        statics = [_static(nb, k, keys) for k in distinct]
+        pps = [k[2] for k in distinct]
         if len(rows) < FEW_DECISIONS:
             # learn from this run's confident guesses who does what where (vague notes follow that); in
             # order, entry by entry, since each guess teaches the next
-            _learn_guesses(nb, [_static(nb, k, keys) for k in distinct], [k[2] for k in distinct], slot_of.values())
+            _learn_guesses(nb, statics, pps, slot_of.values())
         check = calibration(rows, ctx.categories, keys)
         out = {}
         made: list[Suggestion | None] = [None] * len(distinct)
@@ -426,7 +429,7 @@ class OfflineClassifier:
             slot = slot_of[entry.ref]
             s = made[slot]
             if s is None:
-                label, raw_conf = _predict(nb, distinct[slot], keys)
+                label, raw_conf = _finish(nb, *statics[slot], pps[slot])  # _predict(nb, distinct[slot], keys)
                 conf = check(raw_conf) if check else min(raw_conf, UNCHECKED_CAP)
                 if entry.notes not in unknown:
                     unknown[entry.notes] = bool(entry.notes.strip()) and not any(
@@ -453,6 +456,15 @@ def _static(nb: NaiveBayes, key: Key, keys: _Keys) -> tuple[list[float], float]:
             nb.partial(context, lambda: context_part(*context)),
         ),
     )
+
+
+def _finish(nb: NaiveBayes, scores: list[float], known: float, pp: str) -> tuple[str, float]:
+    """`_predict` from the slot's static part: what the run has learned of its person+client+project, then
+    the decision."""
+    lr = nb.log_of(pp)
+    if lr is not None:
+        scores, known = [s + x for s, x in zip(scores, lr, strict=True)], known + 1.0
+    return nb.decide(scores, known)
 
 
 def _learn_guesses(
@@ -484,16 +496,16 @@ def _learn_guesses(
                 lr = logs[pp] = [log(x + ALPHA) for x in row]
         if lr is not None:
             known = known + 1.0
-            adjusted = [s + x - known * t for s, x, t in zip(scores, lr, z, strict=True)]
+            adjusted = [s + x - known * t for s, x, t in zip(scores, lr, z, strict=False)]  # all len(labels) long
         else:
-            adjusted = [s - known * t for s, t in zip(scores, z, strict=True)]
+            adjusted = [s - known * t for s, t in zip(scores, z, strict=False)]
         # NaiveBayes.decide
-        temperature = max(1.0, known / 3)
+        temperature = known / 3
         top = max(adjusted)
-        if temperature == 1.0:  # x / 1.0 is x exactly
-            weights = [exp(s - top) for s in adjusted]
-        else:
+        if temperature > 1.0:
             weights = [exp((s - top) / temperature) for s in adjusted]
+        else:  # max(1.0, known / 3) is 1.0, and x / 1.0 is x exactly
+            weights = [exp(s - top) for s in adjusted]
         high = max(weights)
         best = weights.index(high)
         if weights.count(high) > 1:  # a tie: the more common category
