@@ -63,8 +63,10 @@ class Chain:
                 second.append(stage)
                 continue
             if left:
-                self._take(stage.suggest(left, ctx, report), out, allowed, report)
-                left = [e for e in left if e.ref not in out]
+                got = stage.suggest(left, ctx, report)
+                if got:  # a stage that placed nothing leaves the same entries to the next
+                    self._take(got, out, allowed, report)
+                    left = [e for e in left if e.ref not in out]
         for stage in second:
             below = float(getattr(stage, "ask_below", 0.0))
             unsure = [e for e in entries if e.ref not in out or out[e.ref].confidence < below]

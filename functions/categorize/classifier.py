@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from operator import attrgetter
 
 from ..models import Category, Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, CategorizeReport
@@ -406,12 +407,14 @@ class OfflineClassifier:
         slots: dict[Key, int] = {}
         by_raw: dict[tuple[str, str, str, bool, str, str, str], int] = {}
         slot_of: dict[str, int] = {}
+        each: list[int] = []  # the slot of each entry, in order
         for e in entries:
-            raw = (e.notes, e.task, e.role, e.billable, e.project, e.person, e.client)
+            raw = _raw(e)
             slot = by_raw.get(raw)
             if slot is None:
                 slot = by_raw[raw] = slots.setdefault(keys(e), len(slots))
             slot_of[e.ref] = slot
+            each.append(slot)
         distinct = list(slots)
         # the parts that stay fixed while the run learns (priors, notes, context), summed once per slot
         statics = [_static(nb, k, keys) for k in distinct]
@@ -421,29 +424,25 @@ class OfflineClassifier:
             # order, entry by entry, since each guess teaches the next
             _learn_guesses(nb, statics, pps, slot_of.values())
         check = calibration(rows, ctx.categories, keys)
-        out = {}
-        made: list[Suggestion | None] = [None] * len(distinct)
+        # one suggestion per slot: what it says depends on the slot alone (the notes' check too: it reads the
+        # normalized notes, which are part of the slot's key)
         shared: dict[tuple[str, float], Suggestion] = {}  # equal suggestions as one object: a few hundred at most
-        unknown: dict[str, bool] = {}
-        for entry in entries:
-            slot = slot_of[entry.ref]
-            s = made[slot]
-            if s is None:
-                label, raw_conf = _finish(nb, *statics[slot], pps[slot])  # _predict(nb, distinct[slot], keys)
-                conf = check(raw_conf) if check else min(raw_conf, UNCHECKED_CAP)
-                if entry.notes not in unknown:
-                    unknown[entry.notes] = bool(entry.notes.strip()) and not any(
-                        f in nb.counts for f, _ in _text(entry.notes)
-                    )
-                if unknown[entry.notes]:
-                    conf = min(conf, NOTHING_KNOWN_CAP)  # notes with not one word or gram seen before
-                said = (label, round(max(MIN_CONFIDENCE, min(1.0, conf)), 3))
-                s = shared.get(said)
-                if s is None:  # a label of the model, a confidence within 0..1
-                    s = shared[said] = Suggestion.trusted(category=label, source="model", confidence=said[1])
-                made[slot] = s
-            out[entry.ref] = s
-        return out
+        made: list[Suggestion] = []
+        for slot, key in enumerate(distinct):
+            label, raw_conf = _finish(nb, *statics[slot], pps[slot])  # _predict(nb, key, keys)
+            conf = check(raw_conf) if check else min(raw_conf, UNCHECKED_CAP)
+            notes = keys.raw[key[0]]
+            if notes.strip() and not any(f in nb.counts for f, _ in _text(notes)):
+                conf = min(conf, NOTHING_KNOWN_CAP)  # notes with not one word or gram seen before
+            said = (label, round(max(MIN_CONFIDENCE, min(1.0, conf)), 3))
+            s = shared.get(said)
+            if s is None:  # a label of the model, a confidence within 0..1
+                s = shared[said] = Suggestion.trusted(category=label, source="model", confidence=said[1])
+            made.append(s)
+        return {e.ref: made[slot] for e, slot in zip(entries, each, strict=True)}
+
+
+_raw = attrgetter("notes", "task", "role", "billable", "project", "person", "client")  # what a Key is made of
 
 
 def _static(nb: NaiveBayes, key: Key, keys: _Keys) -> tuple[list[float], float]:

@@ -210,12 +210,18 @@ def merge(
     existing = {r.entry.ref: r for r in rows}
     seen: dict[str, TimeEntry] = {}
     cleaned: dict[str, str] = {}
+    fine: set[str] = set()  # notes already found to need no cleaning (a month repeats them)
     for entry in incoming:
         if entry.ref in seen:
             result.stats.duplicates_in_import += 1
             continue
+        if entry.notes in fine:
+            seen[entry.ref] = entry
+            continue
         notes, done = clean_text(entry.notes)
-        if done:
+        if not done:
+            fine.add(entry.notes)
+        else:
             # NUL, VT, ESC ... cannot be stored in a cell (openpyxl refuses the whole save), and a note
             # longer than a cell holds would be cut by the sheet without a word: both are said on the row
             entry = entry.model_copy(update={"notes": notes})
@@ -288,6 +294,7 @@ def merge(
     shown_suggestion: dict[int, tuple[Any, ...]] = {}
     plain_flags: dict[tuple[int, bool], str] = {}
     counts = result.per_client
+    month = (period.year, period.month) if period is not None else None
     for entry in new_entries:
         ref = entry.ref
         suggestion = suggestions.get(ref)
@@ -310,7 +317,8 @@ def merge(
             got = plain_flags.get(plain)
             flags = got if got is not None else plain_flags.setdefault(plain, row_flags(entry, suggestion))
         result.appends.append(NewRow(entry, made, flags, entry.sync_hash()))  # the one hash of a new row
-        if period is None or period.contains(entry.date):  # _count, inlined: once per new row
+        day = entry.date
+        if month is None or (day.year, day.month) == month:  # _count, inlined: once per new row
             c = counts.get(entry.client)
             if c is None:
                 c = counts[entry.client] = ClientCounts()
