@@ -428,12 +428,16 @@ class OfflineClassifier:
         # normalized notes, which are part of the slot's key)
         shared: dict[tuple[str, float], Suggestion] = {}  # equal suggestions as one object: a few hundred at most
         made: list[Suggestion] = []
+        unknown: dict[NotesKey, bool] = {}  # notes with not one word or gram seen before, by notes key
         for slot, key in enumerate(distinct):
             label, raw_conf = _finish(nb, *statics[slot], pps[slot])  # _predict(nb, key, keys)
             conf = check(raw_conf) if check else min(raw_conf, UNCHECKED_CAP)
-            notes = keys.raw[key[0]]
-            if notes.strip() and not any(f in nb.counts for f, _ in _text(notes)):
-                conf = min(conf, NOTHING_KNOWN_CAP)  # notes with not one word or gram seen before
+            new = unknown.get(key[0])
+            if new is None:
+                notes = keys.raw[key[0]]
+                new = unknown[key[0]] = bool(notes.strip()) and not any(f in nb.counts for f, _ in _text(notes))
+            if new:
+                conf = min(conf, NOTHING_KNOWN_CAP)
             said = (label, round(max(MIN_CONFIDENCE, min(1.0, conf)), 3))
             s = shared.get(said)
             if s is None:  # a label of the model, a confidence within 0..1
@@ -446,15 +450,18 @@ _raw = attrgetter("notes", "task", "role", "billable", "project", "person", "cli
 
 
 def _static(nb: NaiveBayes, key: Key, keys: _Keys) -> tuple[list[float], float]:
-    """Log priors plus the notes' and context's parts of an entry: what `_predict` starts from."""
+    """Log priors plus the notes' and context's parts of an entry: what `_predict` starts from (`nb.static`,
+    the same sums in the same order, without its cache: each slot has its own notes and context)."""
     notes, context, _ = key
-    return nb.static(
-        (notes, context),
-        lambda: (
-            nb.partial(notes, lambda: notes_part(keys.raw[notes])),
-            nb.partial(context, lambda: context_part(*context)),
-        ),
-    )
+    parts = nb._parts
+    by_notes = parts.get(notes) or nb.partial(notes, lambda: notes_part(keys.raw[notes]))
+    by_context = parts.get(context) or nb.partial(context, lambda: context_part(*context))
+    scores, known = nb._priors(), 0.0
+    for vec, k in (by_notes, by_context):
+        if k:
+            known += k
+            scores = [s + x for s, x in zip(scores, vec, strict=True)]
+    return scores, known
 
 
 def _finish(nb: NaiveBayes, scores: list[float], known: float, pp: str) -> tuple[str, float]:

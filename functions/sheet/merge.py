@@ -230,7 +230,18 @@ def merge(
         seen[entry.ref] = entry
 
     new_entries = [e for ref, e in seen.items() if ref not in existing]
-    new_entries.sort(key=lambda e: (e.date, e.client.casefold(), e.person.casefold(), e.source, e.source_id))
+    folded: dict[str, str] = {}  # each client's and person's name case-folded once, not once per entry
+    fold = folded.get
+
+    def order(e: TimeEntry) -> tuple[object, ...]:
+        client, person = fold(e.client), fold(e.person)
+        if client is None:
+            client = folded[e.client] = e.client.casefold()
+        if person is None:
+            person = folded[e.person] = e.person.casefold()
+        return (e.date, client, person, e.source, e.source_id)
+
+    new_entries.sort(key=order)
     # Duplicates in the tab's order as it will be: the rows as they stand, then the rows appended.
     twins = duplicates([(seen.get(r.entry.ref) or r.entry, r.comment) for r in rows] + [(e, "") for e in new_entries])
     for row in rows:
