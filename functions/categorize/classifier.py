@@ -322,18 +322,21 @@ class _Keys:
         self._shared_notes: dict[NotesKey, NotesKey] = {}  # equal keys as one object
         self._shared: dict[Key, Key] = {}
 
+    def notes_key(self, notes: str) -> NotesKey:
+        nk = self._notes.get(notes)
+        if nk is None:
+            jira = jira_projects(notes)[:1]
+            nk = (normalize_notes(notes), jira[0].casefold() if jira else "", not notes.strip())
+            nk = self._notes[notes] = self._shared_notes.setdefault(nk, nk)
+            self.raw.setdefault(nk, notes)
+        return nk
+
     def __call__(self, e: TimeEntry) -> Key:
         where = (e.person, e.client, e.project)
         pp = self._pp.get(where)
         if pp is None:
             pp = self._pp[where] = pp_key(e)
-        nk = self._notes.get(e.notes)
-        if nk is None:
-            jira = jira_projects(e.notes)[:1]
-            nk = (normalize_notes(e.notes), jira[0].casefold() if jira else "", not e.notes.strip())
-            nk = self._notes[e.notes] = self._shared_notes.setdefault(nk, nk)
-            self.raw.setdefault(nk, e.notes)
-        key = (nk, _context_of(e), pp)
+        key = (self.notes_key(e.notes), _context_of(e), pp)
         return self._shared.setdefault(key, key)  # one tuple per distinct entry, however often it recurs
 
 
@@ -403,13 +406,16 @@ class OfflineClassifier:
         rows = training_rows(ctx.history, allowed)
         keys = _Keys()
         nb = NaiveBayes.train(_docs(rows, keys), ctx.categories)
-        # each distinct entry is a slot, found once per distinct raw value (a month repeats them heavily)
+        # each distinct entry is a slot, found once per distinct notes key and the rest of what a Key is made of
+        # (a month repeats them heavily)
         slots: dict[Key, int] = {}
-        by_raw: dict[tuple[str, str, str, bool, str, str, str], int] = {}
+        by_raw: dict[tuple[NotesKey, str, str, bool, str, str, str], int] = {}
         slot_of: dict[str, int] = {}
         each: list[int] = []  # the slot of each entry, in order
+        known_notes, notes_key = keys._notes.get, keys.notes_key
         for e in entries:
-            raw = _raw(e)
+            nk = known_notes(e.notes) or notes_key(e.notes)
+            raw = (nk, *_rest(e))
             slot = by_raw.get(raw)
             if slot is None:
                 slot = by_raw[raw] = slots.setdefault(keys(e), len(slots))
@@ -446,7 +452,7 @@ class OfflineClassifier:
         return {e.ref: made[slot] for e, slot in zip(entries, each, strict=True)}
 
 
-_raw = attrgetter("notes", "task", "role", "billable", "project", "person", "client")  # what a Key is made of
+_rest = attrgetter("task", "role", "billable", "project", "person", "client")  # a Key is made of these and the notes
 
 
 def _static(nb: NaiveBayes, key: Key, keys: _Keys) -> tuple[list[float], float]:
