@@ -245,7 +245,11 @@ class SheetSession:
         hm = HeaderMap(load_contract().tab("Clients"), rows[0])
         known = {text(hm.get(r, "client")).casefold() for r in rows[1:]}
         first_seen: dict[str, TimeEntry] = {}
+        looked: set[str] = set()  # each client name once: a month repeats them thousands of times
         for e in entries:
+            if e.client in looked:
+                continue
+            looked.add(e.client)
             if not e.client.strip():  # time without a client (internal work): nothing to bill, no Clients row
                 continue
             if e.client.casefold() not in known and e.client.casefold() not in first_seen:
