@@ -78,6 +78,17 @@ class Chain:
     def _take(
         got: dict[str, Suggestion], out: dict[str, Suggestion], allowed: set[str], report: CategorizeReport
     ) -> None:
+        if not out:  # nothing to replace: each distinct suggestion (stages share them) is checked and counted once
+            said = list(got.values())
+            times = Counter(map(id, said))  # in the order each first appears, as the loop below counts
+            first = dict(zip(map(id, said), said, strict=True))
+            refused = {i for i in times if not (first[i].category in allowed or not allowed)}
+            for i, n in times.items():
+                if i not in refused:
+                    source = first[i].source
+                    report.by_source[source] = report.by_source.get(source, 0) + n
+            out.update(got if not refused else {ref: s for ref, s in got.items() if id(s) not in refused})
+            return
         for ref, s in got.items():
             if s.category in allowed or not allowed:
                 if ref in out:  # a second opinion replaces a guess
