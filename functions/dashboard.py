@@ -60,11 +60,13 @@ def build(
     runs: Sequence[RunRecord],
     limit: int = ROWS,
     non_billable: Iterable[str] = (),
+    new: Iterable[tuple[TimeEntry, Suggestion | None]] = (),
 ) -> dict[str, Table]:
-    """The six tables of the Dashboard tab, each keyed by its chart's domain column."""
+    """The six tables of the Dashboard tab, each keyed by its chart's domain column. `new` are the rows a refresh
+    is appending after `rows` (`appended`): not approved yet, so only the hours by category count them."""
     return {
         "client": billed_per_client(period, invoices, limit),
-        "category": hours_by_category(period, rows, limit),
+        "category": hours_by_category(period, rows, limit, new),
         "kept_label": suggestions_kept(rows, limit),
         "unbilled_client": unbilled_approved(rows, limit, non_billable),
         "run_label": run_durations(runs, limit),
@@ -85,12 +87,18 @@ def billed_per_client(period: Period, invoices: Iterable[InvoiceRecord], limit: 
     return [[client, now, before] for client, (now, before) in order[:limit]]
 
 
-def hours_by_category(period: Period, rows: Iterable[TimeRow], limit: int = ROWS) -> Table:
-    """[category, hours] of the period's rows (the reviewer's category, else the suggestion), most hours first."""
+def hours_by_category(
+    period: Period, rows: Iterable[TimeRow], limit: int = ROWS, new: Iterable[tuple[TimeEntry, Suggestion | None]] = ()
+) -> Table:
+    """[category, hours] of the period's rows (the reviewer's category, else the suggestion), most hours first;
+    then of the `new` rows being appended, by their suggestion."""
     hours: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
         if period.contains(r.entry.date):
             hours[r.effective_category or r.suggested_category.strip() or NO_CATEGORY] += r.entry.hours
+    for e, s in new:
+        if period.contains(e.date):
+            hours[(s.category.strip() if s else "") or NO_CATEGORY] += e.hours
     order = sorted(hours.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
     return [[category, hours_shown(h)] for category, h in order[:limit]]
 
@@ -135,20 +143,10 @@ def ai_per_month(runs: Iterable[RunRecord], limit: int = ROWS) -> Table:
     return [[m, calls[m], cost[m]] for m in months]
 
 
-def appended_rows(
-    incoming: Sequence[TimeEntry], known: Mapping[str, TimeRow], suggestions: Mapping[str, Suggestion], after: int
-) -> list[TimeRow]:
-    """The entries a refresh appends (not in `known`), as the rows they become after row `after` + 1, with their
-    suggestions: the hours by category of a first refresh count them."""
-    out = []
-    for i, e in enumerate(e for e in incoming if e.ref not in known):
-        s = suggestions.get(e.ref)
-        out.append(
-            TimeRow(
-                row=after + 2 + i,
-                entry=e,
-                suggested_category=s.category if s else "",
-                suggested_by=s.source if s else "",
-            )
-        )
-    return out
+def appended(
+    incoming: Sequence[TimeEntry], known: Mapping[str, TimeRow], suggestions: Mapping[str, Suggestion]
+) -> list[tuple[TimeEntry, Suggestion | None]]:
+    """The entries a refresh appends (not in `known`), each with its suggestion, for `build(new=...)`. Pairs,
+    not rows: as TimeRow records the 100,000 rows of a first refresh cost 90 MB and a third of a second."""
+    get = suggestions.get
+    return [(e, get(e.ref)) for e in incoming if e.ref not in known]

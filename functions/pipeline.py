@@ -23,10 +23,10 @@ from .capacity import after_read
 from .categorize.chain import accuracy_by_month, accuracy_by_source, accuracy_text
 from .categorize.claude_cost import parse_cost
 from .config import Services
-from .dashboard import InvoiceRecord, RunRecord, appended_rows, build
+from .dashboard import InvoiceRecord, RunRecord, appended, build
 from .describe.lines import DescribeReport, describe_result
 from .errors import InputError, InputErrors, Location, PartialCreateError
-from .models import CreatedInvoice, Period, TimeEntry, TimeRow
+from .models import CreatedInvoice, Period, Suggestion, TimeEntry, TimeRow
 from .money import hours_shown
 from .ports import CategorizeContext, CategorizeReport, ImportResult, Progress, SkippedRow, SyncMark, no_progress
 from .sheet.merge import merge
@@ -214,19 +214,24 @@ def _refresh(
         ai_usage=summary.ai_usage,
         reviewer_accuracy=kept,
     )
-    _dashboard(sheet, period, [*table.rows, *appended_rows(incoming, known, suggestions, len(table.rows))])
+    _dashboard(sheet, period, table.rows, appended(incoming, known, suggestions))
     progress(5, 5, "writing the sheet")
     sheet.commit()
     return summary
 
 
-def _dashboard(sheet: SheetSession, period: Period, rows: Sequence[TimeRow]) -> None:
+def _dashboard(
+    sheet: SheetSession,
+    period: Period,
+    rows: Sequence[TimeRow],
+    new: Sequence[tuple[TimeEntry, Suggestion | None]] = (),
+) -> None:
     """The Dashboard tab refreshed, in the run's one write, from the records the run holds (functions/dashboard.py)."""
     invoices = [InvoiceRecord(*r) for r in sheet.invoice_records()]
     book, _ = sheet.book(stop_on=())  # problems in the tabs were reported by the run already
     never = [c.name for c in book.categories if not c.billable]
     runs = [RunRecord(*r) for r in sheet.run_records()]
-    sheet.write_dashboard(build(period, rows, invoices, runs, non_billable=never))
+    sheet.write_dashboard(build(period, rows, invoices, runs, non_billable=never, new=new))
 
 
 def _sync(services: Services) -> sync.SyncOptions:

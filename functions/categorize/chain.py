@@ -9,8 +9,11 @@ Claude still leaves every entry with a suggestion.
 
 from __future__ import annotations
 
+import functools
+import gc
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import ParamSpec, TypeVar
 
 from ..models import Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, Categorizer, CategorizeReport
@@ -18,11 +21,36 @@ from .classifier import OfflineClassifier
 from .memory import MemoryCategorizer
 from .rules import RulesCategorizer
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def collector_paused(f: Callable[P, R]) -> Callable[P, R]:
+    """Run `f` with the cyclic garbage collector paused, and back as it was afterwards, raise or not. A 100,000-
+    entry refresh makes a million small objects and no reference cycles; the collector would walk the young
+    ones again and again (a tenth of categorizing them). Reference counting still frees everything as usual.
+
+    What a stage keeps is a few large dicts (the collector walks each as one object), so unlike the merge's
+    rows (functions/sheet/collector.py) nothing is frozen."""
+
+    @functools.wraps(f)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return f(*args, **kwargs)
+        finally:
+            if was:
+                gc.enable()
+
+    return run
+
 
 class Chain:
     def __init__(self, stages: Sequence[Categorizer]):
         self.stages = list(stages)
 
+    @collector_paused
     def suggest(
         self, entries: Sequence[TimeEntry], ctx: CategorizeContext, report: CategorizeReport
     ) -> dict[str, Suggestion]:
@@ -35,8 +63,10 @@ class Chain:
                 second.append(stage)
                 continue
             if left:
-                self._take(stage.suggest(left, ctx, report), out, allowed, report)
-                left = [e for e in left if e.ref not in out]
+                got = stage.suggest(left, ctx, report)
+                if got:  # a stage that placed nothing leaves the same entries to the next
+                    self._take(got, out, allowed, report)
+                    left = [e for e in left if e.ref not in out]
         for stage in second:
             below = float(getattr(stage, "ask_below", 0.0))
             unsure = [e for e in entries if e.ref not in out or out[e.ref].confidence < below]
@@ -48,6 +78,17 @@ class Chain:
     def _take(
         got: dict[str, Suggestion], out: dict[str, Suggestion], allowed: set[str], report: CategorizeReport
     ) -> None:
+        if not out:  # nothing to replace: each distinct suggestion (stages share them) is checked and counted once
+            said = list(got.values())
+            times = Counter(map(id, said))  # in the order each first appears, as the loop below counts
+            first = dict(zip(map(id, said), said, strict=True))
+            refused = {i for i in times if not (first[i].category in allowed or not allowed)}
+            for i, n in times.items():
+                if i not in refused:
+                    source = first[i].source
+                    report.by_source[source] = report.by_source.get(source, 0) + n
+            out.update(got if not refused else {ref: s for ref, s in got.items() if id(s) not in refused})
+            return
         for ref, s in got.items():
             if s.category in allowed or not allowed:
                 if ref in out:  # a second opinion replaces a guess
@@ -79,7 +120,9 @@ def accuracy_by_month(rows: Iterable[TimeRow], months: int = 12) -> dict[str, di
     how the suggestions reviewers kept rise as history grows."""
     by_month: dict[str, list[TimeRow]] = {}
     for r in rows:
-        by_month.setdefault(r.entry.date.strftime("%Y-%m"), []).append(r)
+        # only the rows accuracy_by_source counts: a month without one has no figures and is left out anyway
+        if r.approved and r.suggested_category and r.suggested_by:
+            by_month.setdefault(r.entry.date.strftime("%Y-%m"), []).append(r)
     out = {m: accuracy_by_source(by_month[m]) for m in sorted(by_month, reverse=True)}
     return dict(list(((m, a) for m, a in out.items() if a))[:months])
 

@@ -1,310 +1,62 @@
-"""The offline stage: a pure-Python naive Bayes over what an entry carries, trained on the sheet's history.
+"""The offline stage: the Categorizer port over the naive Bayes model of naive_bayes.py, run over a month.
 
-No network, no model files, no numpy: it trains in the refresh from the decisions in the Time tab plus the
-Categories tab (each category's name, meaning and Keywords, read through a six-language concept lexicon,
-concepts.py, so a first run with no history already places most entries). Features:
-
-- the notes' words, their 5-letter stems and character 3-grams (typos, inflections, German compounds);
-- the concepts the notes, the task and the role name (`k:testing` for "Regressietest", "recette" or a
-  "QA Engineer"), shared with the categories whose name and meaning name them; a task named like a
-  category; the tracker's non-billable flag (towards categories with Billable FALSE);
-- who and where: role, person, task, project, client, person+project and role+client; the Jira project of
-  a ticket key in the notes; whether the notes are empty or vague ("wip", "weiter", "varios");
-- the role's and task's words as weak text.
-
-In every run the classifier first places the entries it is sure of, then learns from those (weakly) what
-each person does for each client and project, so a vague "wip" follows that person's other work there.
-
-Confidence is calibrated: with enough history, a two-fold check on it maps the model's score to how often
-a score like that was right (isotonic, pooled adjacent violators), so 0.9 means 9 in 10. With no history
-to check against it never shows 0.9 or more.
-
-    >>> from functions.models import Category
-    >>> nb = NaiveBayes.train([], [Category(name="Bugs", meaning="fixing bugs"), Category(name="Calls")])
-    >>> nb.predict(features_of_notes("Fehler beheben"))[0]
-    'Bugs'
+Each distinct entry of the month is a slot, keyed by what its features read (its notes' key, its context, its
+person+client+project), so the model scores each once; the run then learns from its own confident guesses,
+entry by entry, in one inlined loop (`_learn_guesses`), checks its confidence against the history
+(`calibration`), and hands each slot's one suggestion to every entry of it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
 
 from ..models import Category, Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, CategorizeReport
-from .concepts import concepts_of, role_concepts
 from .memory import decisions
-from .text import VAGUE_WORDS, char_grams, is_vague, jira_projects, normalize_notes, tokens
+from .naive_bayes import (
+    ALPHA,
+    CALIBRATE_FROM,
+    CALIBRATE_ON,
+    FEW_DECISIONS,
+    MIN_CONFIDENCE,
+    NOTHING_KNOWN_CAP,
+    PSEUDO_CONFIDENCE,
+    PSEUDO_DOC,
+    PSEUDO_FEATURES,
+    PSEUDO_WEIGHT,
+    UNCHECKED_CAP,
+    Calibration,
+    Features,
+    NaiveBayes,
+    _context_of,
+    _text,
+    context_part,
+    features,
+    features_of_notes,
+    notes_part,
+    pp_key,
+)
+from .text import jira_projects, normalize_notes
 
-Features = list[tuple[str, float]]
-MIN_CONFIDENCE = 0.05
-# How many examples a category's meaning and keywords count as: enough to hold on day one, few enough that
-# a month of history outweighs them.
-MEANING_WEIGHT = 6.0
-ALPHA = 0.1  # additive smoothing; small, since most features are rare
-CONTEXT_TEXT_WEIGHT = 0.3  # the words of task, role and project: a hint, the notes speak louder
-# Concepts (concepts.txt): what the notes, task and role are about, in any of six languages; a category is
-# about the concepts its own name (counted NAME_WEIGHT times), meaning and keywords name.
-TASK_CONCEPT_WEIGHT = 0.8
-ROLE_CONCEPT_WEIGHT = 0.5
-NAME_WEIGHT = 3.0
-CONCEPT_WEIGHT = 1.5  # a concept match counts more than a raw word: it is what day one knows
-TASK_NAME_WEIGHT = 0.5
-NOT_BILLED_WEIGHT = 2.0  # a category with Billable FALSE is about "non-billable" work (a task of that name)
-PSEUDO_FEATURES = ("pp:",)  # what a confident guess teaches: what this person does for this client and project
-PSEUDO_WEIGHT = 0.5  # what a confident guess of this run teaches, against 1.0 for a person's decision
-PSEUDO_CONFIDENCE = 0.7
-PSEUDO_DOC = 0.0  # a guess does not make its category more common (that would feed on itself)
-FEW_DECISIONS = 10**9  # below this many decisions, learn from this run's confident guesses as well
-CALIBRATE_FROM = 100  # decisions needed to check the model against itself
-CALIBRATE_ON = 4000  # the most recent decisions it is checked on: enough for the curve, cheap at 20,000
-UNCHECKED_CAP = 0.85
-NOTHING_KNOWN_CAP = 0.5  # the most confidence shown without history to back it
-
-
-@lru_cache(maxsize=4096)  # bounded: category texts and roles repeat across runs, a month's notes do not
-def _text(text: str, weight: float = 1.0, category: bool = False) -> tuple[tuple[str, float], ...]:
-    words = tokens(text)
-    if category:  # vague words in a category's meaning ("agency-internal work") say nothing of it
-        words = [w for w in words if w not in VAGUE_WORDS]
-    out: Features = []
-    for w in words:
-        out.append((f"w:{w}", weight))
-        if len(w) > 5:
-            out.append((f"s:{w[:5]}", weight * 0.5))
-        grams = char_grams(w)
-        out += [(f"c:{g}", weight / len(grams)) for g in grams]
-    return tuple(out)
-
-
-@lru_cache(maxsize=4096)
-def _concepts(text: str, weight: float = 1.0) -> tuple[tuple[str, float], ...]:
-    return tuple((f"k:{c}", w * weight * CONCEPT_WEIGHT) for c, w in concepts_of(text))
-
-
-def features_of_notes(notes: str) -> Features:
-    return [*_text(notes), *_concepts(notes)]
-
-
-def notes_part(notes: str) -> Features:
-    """What the notes alone say: words, grams, concepts, the Jira project, empty or vague."""
-    f = features_of_notes(notes)
-    f += [(f"jira:{k.casefold()}", 1.0) for k in jira_projects(notes)[:1]]
-    if not notes.strip():
-        f.append(("notes:empty", 1.0))
-    elif is_vague(notes):
-        f.append(("notes:vague", 1.0))
-    return f
-
-
-def context_part(
-    task: str, role_name: str, billable: bool, project_name: str, person_name: str, client_name: str
-) -> Features:
-    """Who did it where, except the person+client+project key (`pp_key`), which a run keeps learning."""
-    f = list(_text(f"{task} {role_name}", CONTEXT_TEXT_WEIGHT))
-    f += _concepts(task, TASK_CONCEPT_WEIGHT)
-    f += [(f"k:{c}", w * ROLE_CONCEPT_WEIGHT) for c, w in role_concepts(role_name)]
-    if not billable:
-        f.append(("bill:no", 1.0))  # the tracker says it is not billed
-    f += _text(project_name, CONTEXT_TEXT_WEIGHT / 2)
-    person, role, project, client = (normalize_notes(x) for x in (person_name, role_name, project_name, client_name))
-    for name, value in (("task", normalize_notes(task)), ("role", role), ("person", person)):
-        if value:
-            f.append((f"{name}:{value}", 1.0))
-    f += [(f"project:{project}", 0.5), (f"client:{client}", 0.5), (f"rc:{role}|{client}", 0.5)]
-    return f
-
-
-def pp_key(entry: TimeEntry) -> str:
-    person, client, project = (normalize_notes(x) for x in (entry.person, entry.client, entry.project))
-    return f"pp:{person}|{client}|{project}"
-
-
-def _context_of(entry: TimeEntry) -> tuple[str, str, bool, str, str, str]:
-    return (entry.task, entry.role, entry.billable, entry.project, entry.person, entry.client)
-
-
-def features(entry: TimeEntry) -> Features:
-    return [*notes_part(entry.notes), *context_part(*_context_of(entry)), (pp_key(entry), 1.0)]
-
-
-def category_features(c: Category) -> Features:
-    keywords = getattr(c, "keywords", "")
-    f = list(_text(f"{c.name} {c.meaning} {keywords}", category=True))
-    f += _concepts(c.name, NAME_WEIGHT) + _concepts(f"{c.meaning}, {keywords}")
-    f.append((f"task:{normalize_notes(c.name)}", TASK_NAME_WEIGHT))  # a tracker task named like the category
-    if not c.billable:
-        f += [("k:nonbillable", NOT_BILLED_WEIGHT), ("bill:no", NOT_BILLED_WEIGHT)]
-    return f
-
-
-class NaiveBayes:
-    """Multinomial naive Bayes over weighted features, additive smoothing.
-
-    Scoring is a sum of per-feature vectors, so a run scores each distinct part of an entry (its notes, its
-    context) once (`partial`) and an entry by adding its parts (`predict_parts`)."""
-
-    def __init__(self) -> None:
-        self.labels: list[str] = []
-        self.docs: list[float] = []
-        self.totals: list[float] = []
-        self.counts: dict[str, list[float]] = {}
-        self._logs: dict[str, list[float]] = {}  # log(count + ALPHA) per feature, made when first needed
-        self._parts: dict[object, tuple[list[float], float]] = {}  # partial scores, by the caller's key
-        self._statics: dict[object, tuple[list[float], float]] = {}  # priors + parts, see `static`
-        # log priors, log(total + ALPHA * v) per category, and v (how many features, plus one)
-        self._state: tuple[list[float], list[float], int] | None = None
-
-    @classmethod
-    def train(cls, docs: Iterable[tuple[Features, str, float]], categories: Sequence[Category]) -> NaiveBayes:
-        nb = cls()
-        for c in categories:  # the Categories tab: a prior that works on day one
-            nb.add(category_features(c), c.name, MEANING_WEIGHT)
-        for feats, label, weight in docs:
-            nb.add(feats, label, weight)
-        return nb
-
-    def _index(self, label: str) -> int:
-        if label not in self.labels:
-            self.labels.append(label)
-            self.docs.append(0.0)
-            self.totals.append(0.0)
-            for v in self.counts.values():
-                v.append(0.0)
-            self._logs.clear()
-            self._parts.clear()
-            self._statics.clear()
-        return self.labels.index(label)
-
-    def add(self, feats: Features, label: str, weight: float = 1.0, doc: float = 1.0) -> None:
-        i = self._index(label)
-        self.docs[i] += weight * doc
-        n = len(self.labels)
-        state, self._state = self._state, None
-        if weight * doc:
-            self._statics.clear()  # the priors changed
-            state = None
-        for f, w in feats:
-            row = self.counts.get(f)
-            if row is None:
-                row = self.counts[f] = [0.0] * n
-            row[i] += w * weight
-            self.totals[i] += w * weight
-            self._logs.pop(f, None)
-        if self._parts and not all(f.startswith(PSEUDO_FEATURES) for f, _ in feats):
-            self._parts.clear()  # a part that holds one of these features scores otherwise now
-            self._statics.clear()
-        if state is not None and state[2] == len(self.counts) + 1:  # only this category's total moved
-            state[1][i] = math.log(self.totals[i] + ALPHA * state[2])
-            self._state = state
-
-    def log_of(self, f: str) -> list[float] | None:
-        lr = self._logs.get(f)
-        if lr is None:
-            row = self.counts.get(f)
-            if row is None:
-                return None
-            lr = self._logs[f] = [math.log(x + ALPHA) for x in row]
-        return lr
-
-    def partial(self, key: object, feats: Callable[[], Features]) -> tuple[list[float], float]:
-        """(sum of weight * log count per category, weight known) of some features, made once per key."""
-        got = self._parts.get(key)
-        if got is None:
-            got = self._parts[key] = self._sum(feats())
-        return got
-
-    def _sum(self, feats: Features) -> tuple[list[float], float]:
-        vec = [0.0] * len(self.labels)
-        known = 0.0
-        for f, w in feats:
-            lr = self.log_of(f)
-            if lr is not None:
-                known += w
-                vec = [s + w * x for s, x in zip(vec, lr, strict=True)]
-        return vec, known
-
-    def predict(self, feats: Features) -> tuple[str, float]:
-        """(label, raw confidence): a tempered posterior, before calibration."""
-        return self.predict_parts([self._sum(feats)])
-
-    def predict_parts(self, parts: Sequence[tuple[list[float], float]]) -> tuple[str, float]:
-        scores, known = self._priors(), 0.0
-        for vec, k in parts:
-            if k:
-                known += k
-                scores = [s + x for s, x in zip(scores, vec, strict=True)]
-        return self.decide(scores, known)
-
-    def _priors(self) -> list[float]:
-        if not self.labels:
-            raise ValueError("the classifier has no categories to choose from")
-        if self._state is None:
-            n, v = len(self.labels), len(self.counts) + 1
-            all_docs = sum(self.docs)
-            self._state = (
-                [math.log(self.docs[i] / all_docs) for i in range(n)],
-                [math.log(self.totals[i] + ALPHA * v) for i in range(n)],
-                v,
-            )
-        return self._state[0]
-
-    def decide(self, scores: list[float], known: float) -> tuple[str, float]:
-        """(label, raw confidence) from the summed log priors and log counts of the known features."""
-        self._priors()
-        assert self._state is not None
-        scores = [s - known * z for s, z in zip(scores, self._state[1], strict=True)]
-        # naive Bayes double-counts correlated features (grams of one word): temper by how many there were
-        temperature = max(1.0, known / 3)
-        top = max(scores)
-        exp = [math.exp((s - top) / temperature) for s in scores]
-        high = max(exp)
-        best = exp.index(high)
-        if exp.count(high) > 1:  # a tie: the more common category
-            best = max((i for i, x in enumerate(exp) if x == high), key=self.docs.__getitem__)
-        confidence = high / sum(exp)
-        if not known:
-            confidence = min(confidence, 0.2)
-        return self.labels[best], confidence
-
-    def static(
-        self, key: object, parts: Callable[[], Sequence[tuple[list[float], float]]]
-    ) -> tuple[list[float], float]:
-        """Log priors plus the parts that stay fixed while a run learns, summed once per key."""
-        got = self._statics.get(key)
-        if got is None:
-            scores, known = self._priors(), 0.0
-            for vec, k in parts():
-                if k:
-                    known += k
-                    scores = [s + x for s, x in zip(scores, vec, strict=True)]
-            got = self._statics[key] = (scores, known)
-        return got
-
-
-class Calibration:
-    """Raw score -> how often a score like it was right (isotonic over a two-fold check on the history)."""
-
-    def __init__(self, points: list[tuple[float, bool]]):
-        points.sort()
-        blocks: list[list[float]] = []  # [sum right, count, highest raw score]
-        for raw, ok in points:
-            blocks.append([float(ok), 1.0, raw])
-            while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
-                right, count, hi = blocks.pop()
-                blocks[-1][0] += right
-                blocks[-1][1] += count
-                blocks[-1][2] = hi
-        # a block's rate, shrunk a little towards the safe side for small blocks
-        self.steps = [(hi, right / (count + 2)) for right, count, hi in blocks]
-
-    def __call__(self, raw: float) -> float:
-        for hi, rate in self.steps:
-            if raw <= hi:
-                return rate
-        return self.steps[-1][1] if self.steps else raw
-
+# what this module's users read from it, the model's parts included (they lived here before naive_bayes.py)
+__all__ = [
+    "CALIBRATE_FROM",
+    "CALIBRATE_ON",
+    "MIN_CONFIDENCE",
+    "NOTHING_KNOWN_CAP",
+    "PSEUDO_CONFIDENCE",
+    "PSEUDO_FEATURES",
+    "PSEUDO_WEIGHT",
+    "UNCHECKED_CAP",
+    "Calibration",
+    "NaiveBayes",
+    "OfflineClassifier",
+    "features",
+    "features_of_notes",
+    "training_rows",
+]
 
 NotesKey = tuple[str, str, bool]  # normalized notes, the first Jira key's project, empty?
 Key = tuple[NotesKey, tuple[str, str, bool, str, str, str], str]  # (notes, context, person+client+project)
@@ -321,18 +73,21 @@ class _Keys:
         self._shared_notes: dict[NotesKey, NotesKey] = {}  # equal keys as one object
         self._shared: dict[Key, Key] = {}
 
+    def notes_key(self, notes: str) -> NotesKey:
+        nk = self._notes.get(notes)
+        if nk is None:
+            jira = jira_projects(notes)[:1]
+            nk = (normalize_notes(notes), jira[0].casefold() if jira else "", not notes.strip())
+            nk = self._notes[notes] = self._shared_notes.setdefault(nk, nk)
+            self.raw.setdefault(nk, notes)
+        return nk
+
     def __call__(self, e: TimeEntry) -> Key:
         where = (e.person, e.client, e.project)
         pp = self._pp.get(where)
         if pp is None:
             pp = self._pp[where] = pp_key(e)
-        nk = self._notes.get(e.notes)
-        if nk is None:
-            jira = jira_projects(e.notes)[:1]
-            nk = (normalize_notes(e.notes), jira[0].casefold() if jira else "", not e.notes.strip())
-            nk = self._notes[e.notes] = self._shared_notes.setdefault(nk, nk)
-            self.raw.setdefault(nk, e.notes)
-        key = (nk, _context_of(e), pp)
+        key = (self.notes_key(e.notes), _context_of(e), pp)
         return self._shared.setdefault(key, key)  # one tuple per distinct entry, however often it recurs
 
 
@@ -402,32 +157,141 @@ class OfflineClassifier:
         rows = training_rows(ctx.history, allowed)
         keys = _Keys()
         nb = NaiveBayes.train(_docs(rows, keys), ctx.categories)
-        by_ref = {e.ref: keys(e) for e in entries}
+        # each distinct entry is a slot, found once per distinct notes key and the rest of what a Key is made of
+        # (a month repeats them heavily)
+        slots: dict[Key, int] = {}
+        by_raw: dict[tuple[NotesKey, str, str, bool, str, str, str], int] = {}
+        slot_of: dict[str, int] = {}
+        each: list[int] = []  # the slot of each entry, in order
+        known_notes, notes_key = keys._notes.get, keys.notes_key
+        for e in entries:
+            nk = known_notes(e.notes) or notes_key(e.notes)
+            raw = (nk, *_rest(e))
+            slot = by_raw.get(raw)
+            if slot is None:
+                slot = by_raw[raw] = slots.setdefault(keys(e), len(slots))
+            slot_of[e.ref] = slot
+            each.append(slot)
+        distinct = list(slots)
+        # the parts that stay fixed while the run learns (priors, notes, context), summed once per slot
+        statics = [_static(nb, k, keys) for k in distinct]
+        pps = [k[2] for k in distinct]
         if len(rows) < FEW_DECISIONS:
             # learn from this run's confident guesses who does what where (vague notes follow that); in
             # order, entry by entry, since each guess teaches the next
-            for k in by_ref.values():
-                label, raw = _predict(nb, k, keys)
-                if raw >= PSEUDO_CONFIDENCE:
-                    nb.add([(k[2], 1.0)], label, PSEUDO_WEIGHT, PSEUDO_DOC)
+            _learn_guesses(nb, statics, pps, slot_of.values())
         check = calibration(rows, ctx.categories, keys)
-        out = {}
-        made: dict[Key, Suggestion] = {}
-        unknown: dict[str, bool] = {}
-        for entry in entries:
-            k = by_ref[entry.ref]
-            s = made.get(k)
-            if s is None:
-                label, raw = _predict(nb, k, keys)
-                conf = check(raw) if check else min(raw, UNCHECKED_CAP)
-                if entry.notes not in unknown:
-                    unknown[entry.notes] = bool(entry.notes.strip()) and not any(
-                        f in nb.counts for f, _ in _text(entry.notes)
-                    )
-                if unknown[entry.notes]:
-                    conf = min(conf, NOTHING_KNOWN_CAP)  # notes with not one word or gram seen before
-                s = made[k] = Suggestion(
-                    category=label, source="model", confidence=round(max(MIN_CONFIDENCE, min(1.0, conf)), 3)
-                )
-            out[entry.ref] = s
-        return out
+        # one suggestion per slot: what it says depends on the slot alone (the notes' check too: it reads the
+        # normalized notes, which are part of the slot's key)
+        shared: dict[tuple[str, float], Suggestion] = {}  # equal suggestions as one object: a few hundred at most
+        made: list[Suggestion] = []
+        unknown: dict[NotesKey, bool] = {}  # notes with not one word or gram seen before, by notes key
+        for slot, key in enumerate(distinct):
+            label, raw_conf = _finish(nb, *statics[slot], pps[slot])  # _predict(nb, key, keys)
+            conf = check(raw_conf) if check else min(raw_conf, UNCHECKED_CAP)
+            new = unknown.get(key[0])
+            if new is None:
+                notes = keys.raw[key[0]]
+                new = unknown[key[0]] = bool(notes.strip()) and not any(f in nb.counts for f, _ in _text(notes))
+            if new:
+                conf = min(conf, NOTHING_KNOWN_CAP)
+            said = (label, round(max(MIN_CONFIDENCE, min(1.0, conf)), 3))
+            s = shared.get(said)
+            if s is None:  # a label of the model, a confidence within 0..1
+                s = shared[said] = Suggestion.trusted(category=label, source="model", confidence=said[1])
+            made.append(s)
+        return {e.ref: made[slot] for e, slot in zip(entries, each, strict=True)}
+
+
+_rest = attrgetter("task", "role", "billable", "project", "person", "client")  # a Key is made of these and the notes
+
+
+def _static(nb: NaiveBayes, key: Key, keys: _Keys) -> tuple[list[float], float]:
+    """Log priors plus the notes' and context's parts of an entry: what `_predict` starts from (`nb.static`,
+    the same sums in the same order, without its cache: each slot has its own notes and context)."""
+    notes, context, _ = key
+    parts = nb._parts
+    by_notes = parts.get(notes) or nb.partial(notes, lambda: notes_part(keys.raw[notes]))
+    by_context = parts.get(context) or nb.partial(context, lambda: context_part(*context))
+    scores, known = nb._priors(), 0.0
+    for vec, k in (by_notes, by_context):
+        if k:
+            known += k
+            scores = [s + x for s, x in zip(scores, vec, strict=True)]
+    return scores, known
+
+
+def _finish(nb: NaiveBayes, scores: list[float], known: float, pp: str) -> tuple[str, float]:
+    """`_predict` from the slot's static part: what the run has learned of its person+client+project, then
+    the decision."""
+    lr = nb.log_of(pp)
+    if lr is not None:
+        scores, known = [s + x for s, x in zip(scores, lr, strict=True)], known + 1.0
+    return nb.decide(scores, known)
+
+
+def _learn_guesses(
+    nb: NaiveBayes, statics: Sequence[tuple[list[float], float]], pps: Sequence[str], order: Iterable[int]
+) -> None:
+    """For each slot in `order`: `_predict` it, and when the guess is confident, `nb.add` its person+client+
+    project feature towards the label (PSEUDO_WEIGHT, no document). The same floating-point operations in the
+    same order as those two calls, so the same guesses; inlined, since it runs once per entry (100,000 times
+    at scale). Such a guess moves only the pp feature's row and its label's total, so the statics hold, and
+    the log counts and log totals are updated where they moved rather than made again."""
+    if PSEUDO_DOC or not all(p.startswith(PSEUDO_FEATURES) for p in pps):  # pragma: no cover - constants
+        raise AssertionError("the inlined learning holds only for pseudo features that add no document")
+    log, exp = math.log, math.exp
+    counts, totals, logs, docs, labels = nb.counts, nb.totals, nb._logs, nb.docs, nb.labels
+    nb._priors()
+    assert nb._state is not None
+    priors, z, v = nb._state
+    z = list(z)
+    n = len(labels)
+    step = 1.0 * PSEUDO_WEIGHT  # a pseudo feature's weight (1.0) times the guess's weight, as `add` makes it
+    nothing = PSEUDO_WEIGHT * PSEUDO_DOC
+    for slot in order:
+        scores, known = statics[slot]
+        pp = pps[slot]
+        lr = logs.get(pp)
+        if lr is None:
+            row = counts.get(pp)
+            if row is not None:
+                lr = logs[pp] = [log(x + ALPHA) for x in row]
+        if lr is not None:
+            known = known + 1.0
+            adjusted = [s + x - known * t for s, x, t in zip(scores, lr, z, strict=False)]  # all len(labels) long
+        else:
+            adjusted = [s - known * t for s, t in zip(scores, z, strict=False)]
+        # NaiveBayes.decide
+        temperature = known / 3
+        top = max(adjusted)
+        if temperature > 1.0:
+            weights = [exp((s - top) / temperature) for s in adjusted]
+        else:  # max(1.0, known / 3) is 1.0, and x / 1.0 is x exactly
+            weights = [exp(s - top) for s in adjusted]
+        high = max(weights)
+        best = weights.index(high)
+        if weights.count(high) > 1:  # a tie: the more common category
+            best = max((i for i, x in enumerate(weights) if x == high), key=docs.__getitem__)
+        confidence = high / sum(weights)
+        if not known:
+            confidence = min(confidence, 0.2)
+        if confidence < PSEUDO_CONFIDENCE:
+            continue
+        # NaiveBayes.add([(pp, 1.0)], labels[best], PSEUDO_WEIGHT, PSEUDO_DOC)
+        docs[best] += nothing
+        row = counts.get(pp)
+        if row is None:
+            row = counts[pp] = [0.0] * n
+            row[best] += step
+            totals[best] += step
+            logs.pop(pp, None)
+            v = len(counts) + 1  # one more feature: every log total moves
+            z = [log(totals[i] + ALPHA * v) for i in range(n)]
+        else:
+            row[best] += step
+            totals[best] += step
+            if lr is not None:
+                lr[best] = log(row[best] + ALPHA)
+            z[best] = log(totals[best] + ALPHA * v)
+    nb._state = (priors, z, v)

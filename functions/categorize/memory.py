@@ -130,6 +130,8 @@ class MemoryCategorizer:
         allowed = {c.name for c in ctx.categories}
         memory = Memory(decisions(ctx.history), allowed)
         out: dict[str, Suggestion] = {}
+        if not memory.size:  # nobody decided anything yet (a first refresh): nothing to look up
+            return out
         # a month repeats the same work: each distinct entry is looked up once, each answer made once
         looked: dict[tuple[str, ...], Suggestion | None] = {}
         made: dict[tuple[str, float], Suggestion] = {}

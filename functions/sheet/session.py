@@ -15,10 +15,8 @@ and named in messages right (`Time!K7`, not the contract's default position).
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,11 +28,13 @@ from ..errors import InputError, InputErrors, InvariantError
 from ..models import CreatedInvoice, Period, TimeEntry
 from ..ports import Cell, CellBlock, SheetStore, SourceMilestone, SyncMark
 from ..values import is_blank, parse_decimal, text
+from . import collector
 from .agency_tab import Letterheads, parse_letterheads
+from .collector import collector_paused
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
 from .dashboard_tab import dashboard_changes, invoice_records, run_records
-from .merge import MergeResult
+from .merge import MergeResult, row_maker
 from .preview_tab import preview_rows
 from .seed import seed_rows
 from .sync_tab import (
@@ -60,8 +60,8 @@ class SheetSession:
 
     def __init__(self, store: SheetStore, tabs: Sequence[str]):
         self.store = store
-        _roomy_gc()
-        with paused_gc():
+        collector.roomy()
+        with collector.paused():
             self.tables: dict[str, list[list[Cell]]] = store.read(list(tabs))
         self.blocks: list[CellBlock] = []
         self._time: TimeTable | None = None
@@ -71,7 +71,7 @@ class SheetSession:
     def time(self) -> TimeTable:
         """The Time tab parsed once: rows, problems by cell, rows without an id."""
         if self._time is None:
-            with paused_gc():
+            with collector.paused():
                 self._time = parse_time_tab(self.tables.get("Time") or [load_contract().tab("Time").headers])
         return self._time
 
@@ -186,6 +186,7 @@ class SheetSession:
                 self.blocks.append(CellBlock(name, 2, 1, values))
                 self.tables[name] = [header, *values]
 
+    @collector_paused
     def apply_merge(self, merged: MergeResult) -> None:
         """Write what a refresh's merge decided: changed source/output cells, appended rows. Review cells are
         people's: a merge that tried to write one is a bug, and the run stops before anything is written."""
@@ -218,13 +219,13 @@ class SheetSession:
             appends.reverse()
             # `row_values` for every row at once: the key of each column of the tab, found once
             width = max(hm.width, len(hm.tab.columns))
-            keys: list[str | None] = [None] * width
+            keys = [""] * width  # a column of no key: no cell is named "", so it gets None
             for key, i in hm.index.items():
                 keys[i] = key
+            lay_out = row_maker(keys)
             values: list[list[Cell]] = []
             while appends:
-                cells = appends.pop()
-                values.append([None if k is None else cells.get(k) for k in keys])
+                values.append(lay_out(appends.pop()))
             self.blocks.append(CellBlock("Time", first, 1, values))
 
     def set_review(self, changes: Mapping[int, Mapping[str, Cell]]) -> None:
@@ -244,7 +245,11 @@ class SheetSession:
         hm = HeaderMap(load_contract().tab("Clients"), rows[0])
         known = {text(hm.get(r, "client")).casefold() for r in rows[1:]}
         first_seen: dict[str, TimeEntry] = {}
+        looked: set[str] = set()  # each client name once: a month repeats them thousands of times
         for e in entries:
+            if e.client in looked:
+                continue
+            looked.add(e.client)
             if not e.client.strip():  # time without a client (internal work): nothing to bill, no Clients row
                 continue
             if e.client.casefold() not in known and e.client.casefold() not in first_seen:
@@ -372,9 +377,7 @@ class SheetSession:
         if self.blocks:
             self.store.write(self.blocks)
         self.blocks = []
-        gc.unfreeze()  # the run's records are the collector's again (a long-lived process frees their cycles)
-        if _DEFAULT_THRESHOLD:
-            gc.set_threshold(*_DEFAULT_THRESHOLD)
+        collector.restore()  # the run's records are the collector's again (functions/sheet/collector.py)
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
@@ -388,37 +391,6 @@ class SheetSession:
         rows = self._rows(tab)
         self.blocks.append(CellBlock(tab, max(len(rows), 1) + 1, 1, [values]))
         rows.append(values)
-
-
-# While a session is open its run makes hundreds of thousands of records that live until it commits: with the
-# collector's default thresholds (a young pass every 700 new objects) it spent 3.6 s of a 100,000-entry run
-# walking them; collecting young objects every 50,000 took that to 1 s. The defaults come back at commit.
-_RUN_THRESHOLD = (50_000, 10, 10)
-_DEFAULT_THRESHOLD: tuple[int, int, int] | None = None
-
-
-def _roomy_gc() -> None:
-    global _DEFAULT_THRESHOLD
-    current = gc.get_threshold()
-    if current != _RUN_THRESHOLD:
-        _DEFAULT_THRESHOLD = current
-        gc.set_threshold(*_RUN_THRESHOLD)
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Reading a tab makes millions of small objects and no reference cycles: the cyclic collector would
-    scan them over and over (15 % of a 100,000-row run). It is paused while they are made, and what is
-    alive afterwards is moved out of its reach (gc.freeze) until the session commits; reference counting
-    still frees it."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was:
-            gc.enable()
 
 
 def canonical(value: Cell) -> str:
