@@ -142,6 +142,8 @@ def view_pdf(v: InvoiceView) -> bytes:
     from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
     from reportlab.platypus import TableStyle as TS
 
+    from .pdf_detail import DetailTable
+
     st = _setup()
     p = Paragraph
     width = A4[0] - 36 * mm - 12  # the frame pads 6 pt on each side
@@ -240,23 +242,14 @@ def view_pdf(v: InvoiceView) -> bytes:
         story.append(p(f"The time behind each line of invoice {escape(v.number)}.", st["small"]))
         for d in v.details:
             work_width = width - 82 * mm - 12
-            body = [[r.date, printable(r.person), _cell(r.work, work_width, st), r.hours] for r in d.rows]
-            table = Table(
-                [["Date", "Person", "Work", "Hours"], *body, [d.count, "", "", d.hours]],
-                colWidths=[24 * mm, 36 * mm, width - 82 * mm, 22 * mm],
-                repeatRows=1,
-            )
-            table.setStyle(
-                TS(
-                    [
-                        *_grid(st, colors, header=True, size=8),
-                        ("ALIGN", (3, 0), (3, -1), "RIGHT"),
-                        ("FONTNAME", (0, -1), (-1, -1), BOLD),
-                        ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.HexColor(INK)),
-                        ("TOPPADDING", (0, 0), (-1, -1), 2),
-                        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                    ]
-                )
+            table = DetailTable(
+                [[r.date, printable(r.person), _cell(r.work, work_width, st), r.hours] for r in d.rows],
+                widths=[24 * mm, 36 * mm, width - 82 * mm, 22 * mm],
+                fonts=(FONT, BOLD),
+                ink=INK,
+                accent=ACCENT,
+                rule=RULE,
+                total=[d.count, "", "", d.hours],
             )
             head = [p(f"Line {d.no}: {_t(d.description)}", st["h3"]), p(escape(d.reconcile), st["reconcile"])]
             story.append(KeepTogether([*head, table]))  # a long table splits; its heading never stays behind
