@@ -130,7 +130,11 @@ def render_pdf(
     tax_by: str = "the accounting system",
 ) -> bytes:
     """The invoice's PDF: what the HTML document says, laid out for print (A4)."""
-    view = invoice_view(inv, draft, entries, agency=agency, tax_by=tax_by)
+    return pdf_of(invoice_view(inv, draft, entries, agency=agency, tax_by=tax_by))
+
+
+def pdf_of(view: InvoiceView) -> bytes:
+    """The PDF of an invoice's view (one view serves the HTML document and the PDF)."""
     with _RENDER:
         return view_pdf(view)
 
