@@ -12,6 +12,7 @@ row in bold under a dark rule), so the documents look as they did.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,8 @@ from reportlab.platypus import Flowable
 
 FONT_SIZE, LEADING, PAD_Y, PAD_X = 8, 8 * 1.35, 2, 6
 HEADER = ("Date", "Person", "Work", "Hours")
+# per document (its canvas): (font, text, subset) -> the text's PDF operators and the subset after them
+_ENCODED: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, int], tuple[str, int]]] = weakref.WeakKeyDictionary()
 
 
 class _Row:
@@ -150,5 +153,19 @@ class DetailTable(Flowable):
                     self._text.setTextOrigin(x[col + 1] - PAD_X - stringWidth(line, font, FONT_SIZE), y)
                 else:
                     self._text.setTextOrigin(x[col] + PAD_X, y)
-                self._text.textOut(line)
+                self._show(line, font)
                 y -= LEADING
+
+    def _show(self, line: str, font: str) -> None:
+        """`textOut(line)`, its PDF operators made once per document: a month's detail repeats the same dates,
+        people, work and hours thousands of times, and encoding each for the embedded font is most of the cost.
+        The operators depend on the font subset the text object is in (kept in the key), and a string keeps the
+        glyph codes a document first gave it, so a repeated string is written exactly as textOut writes it."""
+        t = self._text
+        cache = _ENCODED.setdefault(self.canv, {})
+        key = (font, line, t._curSubset)
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = (t._formatText(line), t._curSubset)
+        t._code.append(hit[0])
+        t._curSubset = hit[1]
