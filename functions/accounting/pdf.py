@@ -62,11 +62,19 @@ def _setup() -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=16384)  # a month's detail repeats the same people and work thousands of times
 def printable(text: str) -> str:
     """`text` without the characters the bundled font has no glyph for (an emoji in a note would print as a
     box): dropped, never guessed at."""
     glyphs = _setup()["glyphs"]
     return text if all(ord(c) in glyphs or c in "\n\t" for c in text) else "".join(c for c in text if ord(c) in glyphs)
+
+
+@lru_cache(maxsize=16384)
+def _fits(text: str, width: float, size: float) -> bool:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return "\n" not in text and stringWidth(text, FONT, size) <= width
 
 
 def escape(text: str, entities: dict[str, str] | None = None) -> str:
@@ -94,11 +102,10 @@ def _party(p: Party, contact_prefix: str = "", compact: bool = False) -> str:
 
 def _cell(text: str, width: float, st: dict[str, Any], size: float = 8) -> Any:
     """A plain string when it fits one line (ten times faster to lay out), else a wrapping paragraph."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import Paragraph
 
     text = printable(text)
-    return text if "\n" not in text and stringWidth(text, FONT, size) <= width else Paragraph(_t(text), st["cell"])
+    return text if _fits(text, width, size) else Paragraph(_t(text), st["cell"])
 
 
 def _grid(st: dict[str, Any], colors: Any, header: bool, size: float = 9) -> list[tuple[Any, ...]]:

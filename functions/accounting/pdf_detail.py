@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from reportlab.lib import colors
@@ -24,6 +25,11 @@ FONT_SIZE, LEADING, PAD_Y, PAD_X = 8, 8 * 1.35, 2, 6
 HEADER = ("Date", "Person", "Work", "Hours")
 # per document (its canvas): (font, text, subset) -> the text's PDF operators and the subset after them
 _ENCODED: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, int], tuple[str, int]]] = weakref.WeakKeyDictionary()
+
+
+@lru_cache(maxsize=4096)
+def _width(text: str, font: str) -> float:
+    return stringWidth(text, font, FONT_SIZE)
 
 
 class _Row:
@@ -108,6 +114,7 @@ class DetailTable(Flowable):
         ink = colors.HexColor(self.ink)
         self._text = c.beginText()
         self._look: tuple[str, Any] | None = None
+        self._encoded = _ENCODED.setdefault(c, {})
         self._text_row(HEADER, x, top, bold, colors.white)
         y = top - self.header_height
         bottoms = []
@@ -150,7 +157,7 @@ class DetailTable(Flowable):
             y = row_top - PAD_Y - FONT_SIZE
             for line in cell.split("\n"):
                 if col == 3:  # hours, right-aligned
-                    self._text.setTextOrigin(x[col + 1] - PAD_X - stringWidth(line, font, FONT_SIZE), y)
+                    self._text.setTextOrigin(x[col + 1] - PAD_X - _width(line, font), y)
                 else:
                     self._text.setTextOrigin(x[col] + PAD_X, y)
                 self._show(line, font)
@@ -162,7 +169,7 @@ class DetailTable(Flowable):
         The operators depend on the font subset the text object is in (kept in the key), and a string keeps the
         glyph codes a document first gave it, so a repeated string is written exactly as textOut writes it."""
         t = self._text
-        cache = _ENCODED.setdefault(self.canv, {})
+        cache = self._encoded
         key = (font, line, t._curSubset)
         hit = cache.get(key)
         if hit is None:
