@@ -5,9 +5,11 @@ out again at every page break (each split copies and re-applies its styles) and 
 cell; this flowable measures every row once, splits by slicing, and writes a page's text in one text
 object. It draws what the `Table` of pdf.py drew before (the same geometry: 2 pt top and bottom padding,
 6 pt at the sides, a coloured header row repeated on every page, a thin rule under each row, the total
-row in bold under a dark rule), so the documents look as they did.
+row in bold under a dark rule), so the documents look as they did. Text is encoded through ReportLab's
+text object internals (`_formatText`, its font-subset state), which is why reportlab is pinned; the tests
+read every string back, across font subsets.
 
-    DetailTable(rows, total=("12 entries", "", "", "31.50"), widths=[...], cell_style=st["cell"])
+    DetailTable(rows, widths=[...], fonts=(FONT, BOLD), ink=INK, accent=ACCENT, rule=RULE, total=[...])
 """
 
 from __future__ import annotations

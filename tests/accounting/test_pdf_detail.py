@@ -75,3 +75,61 @@ def test_a_long_time_detail_runs_over_pages_with_its_header_and_every_entry_once
     assert printed.count("fixes that followed them") == 15  # the long task names, wrapped, every one printed
     assert "150 entries" in printed and "187.50" in printed  # the total row closes the last page
     assert "150 entries" in " ".join(detail[-1].split()) and f"page {len(pages)}" in pages[-1]
+
+
+# more than 256 distinct glyphs: the embedded font is split into several subsets, and the detail's text
+# switches between them mid-page (Latin-1, Latin Extended-A, Greek, Cyrillic)
+LETTERS = [
+    chr(c) for r in ((0xC0, 0x100), (0x100, 0x180), (0x391, 0x3A2), (0x3A3, 0x3CA), (0x410, 0x450)) for c in range(*r)
+]
+
+
+def test_names_in_many_scripts_read_back_across_font_subsets():
+    assert len(LETTERS) > 300
+    names = [
+        f"{LETTERS[(3 * i) % len(LETTERS)]}{LETTERS[(3 * i + 1) % len(LETTERS)]}{LETTERS[(3 * i + 2) % len(LETTERS)]}"
+        for i in range(120)
+    ]
+    entries = {
+        e.ref: e
+        for e in (
+            TimeEntry(
+                source="harvest",
+                source_id=str(i),
+                date=date(2026, 10, 1) + timedelta(days=i % 28),
+                client="Lumen Energy",
+                project="Smart Meter App",
+                person=f"{names[i % 120]} {names[(i * 7) % 120]}",
+                hours=Decimal("0.5"),
+            )
+            for i in range(240)  # each name printed several times, after other subsets were used in between
+        )
+    }
+    hours = Decimal("0.5") * len(entries)
+    d = InvoiceDraft(
+        client="Lumen Energy",
+        customer="Lumen",
+        period="2026-10",
+        currency="EUR",
+        issue_date=date(2026, 11, 2),
+        due_date=date(2026, 12, 2),
+        terms="Net 30",
+        lines=(
+            InvoiceLine(
+                description="Support",
+                line_item="Support",
+                quantity=hours,
+                unit_price=Decimal("90"),
+                amount=line_amount(hours, Decimal("90")),
+                raw_hours=hours,
+                entry_refs=tuple(entries),
+            ),
+        ),
+    )
+    inv = CreatedInvoice(
+        key=d.key, client=d.client, period=d.period, number="INV-0043", currency="EUR", total=d.total, line_count=1
+    )
+    printed = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(render_pdf(inv, d, entries))).pages)
+    for e in entries.values():
+        assert e.person in printed
+    assert printed.count("Smart Meter App") == 240
