@@ -22,12 +22,11 @@ import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 from .contract import column_letter
 from .xlsx_cells import Styles, Unsupported, _unescape, cell_xml, col_number
 
-__all__ = ["Styles", "Unsupported", "cell_styles", "merged_ranges", "patch_file", "patch_sheet", "sheet_members"]
+__all__ = ["Styles", "Unsupported", "cell_styles", "patch_file", "patch_sheet", "sheet_members"]
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -327,43 +326,3 @@ def cell_styles(z: zipfile.ZipFile, member: str, styles: Styles, cols: set[int])
             s = _ATTR_S.search(m.group(1))
             out[(int(ref.group(2)), c)] = styles.format_of(int(s.group(1))) if s else "General"
     return out
-
-
-_NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-}
-_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
-
-
-def merged_ranges(path: Path) -> list[tuple[str, str]]:
-    """(tab, "T2:T3") for every merged range, read from the file's XML (no full load of the workbook)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
-            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-            targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", _NS)}
-            out = []
-            for sheet in book.findall("m:sheets/m:sheet", _NS):
-                target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
-                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                if member not in z.namelist():
-                    continue
-                out += [(sheet.get("name", ""), m.decode()) for m in _MERGE_CELL.findall(_merge_part(z, member))]
-            return out
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
-        return []  # not a workbook this can read: loading it says why
-
-
-def _merge_part(z: zipfile.ZipFile, member: str) -> bytes:
-    """The tab's XML from its first `mergeCell` on (they follow the rows), streamed: b"" when it has none."""
-    with z.open(member) as f:
-        carry = b""
-        while chunk := f.read(CHUNK):
-            data = carry + chunk
-            at = data.find(b"mergeCell")
-            if at >= 0:
-                return data[max(at - 20, 0) :] + f.read()
-            carry = data[-20:]
-    return b""
