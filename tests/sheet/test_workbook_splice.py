@@ -111,3 +111,19 @@ def test_a_workbook_whose_styles_come_before_its_tabs_gets_the_formats_its_new_c
     patch_file(src, str(out), {"Time": {2: {1: date(2026, 10, 5)}}}, {"Time": {1: "yyyy-mm-dd"}})
     back = load_workbook(out)["Time"]
     assert back["A2"].value.date() == date(2026, 10, 5) and back["A2"].number_format == "yyyy-mm-dd"
+
+
+def test_the_one_read_of_a_workbook_names_its_merged_ranges(tmp_path):
+    from functions.sheet.xlsx_read import read_tabs
+
+    wb = Workbook()
+    wb.active.title = "Time"
+    wb.active["A1"] = "Date"
+    wb.active.merge_cells("T2:T3")
+    wb.active.merge_cells("Z5:AB9")
+    wb.create_sheet("Runs")
+    wb.save(tmp_path / "m.xlsx")
+    merged: dict[str, list[str]] = {}
+    rows = read_tabs(tmp_path / "m.xlsx", merged)
+    assert rows["Time"][0][0] == "Date"
+    assert merged == {"Time": ["T2:T3", "Z5:AB9"], "Runs": []}
