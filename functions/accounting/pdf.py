@@ -34,6 +34,7 @@ INK, MUTED, ACCENT, RULE, TINT = "#222222", "#6b6b6b", "#1f3a5f", "#dddddd", "#f
 def _setup() -> dict[str, Any]:
     """Fonts registered and styles made once per process (a Cloud Function instance renders many)."""
     from reportlab import rl_config
+    from reportlab.lib.colors import toColor
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
@@ -43,21 +44,23 @@ def _setup() -> dict[str, Any]:
     pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
     regular, bold = pdfmetrics.getFont(FONT).face.charToGlyph, pdfmetrics.getFont(BOLD).face.charToGlyph
-    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12.5, textColor=INK)
+    # colours as ReportLab's own objects, converted once: a style's "#222222" is parsed again at every draw
+    ink, muted, accent, white, red = (toColor(c) for c in (INK, MUTED, ACCENT, "#ffffff", "#a33333"))
+    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12.5, textColor=ink)
     return {
         "glyphs": frozenset(regular) & frozenset(bold),
         "base": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=MUTED),
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=muted),
         "right": ParagraphStyle("right", parent=base, alignment=2),
-        "sender": ParagraphStyle("sender", parent=base, fontSize=8.5, leading=11.5, alignment=2, textColor=MUTED),
-        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=22, leading=26, textColor=ACCENT),
-        "label": ParagraphStyle("label", parent=base, fontSize=7, leading=10, textColor=MUTED),
-        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=13, leading=17, textColor=ACCENT),
+        "sender": ParagraphStyle("sender", parent=base, fontSize=8.5, leading=11.5, alignment=2, textColor=muted),
+        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=22, leading=26, textColor=accent),
+        "label": ParagraphStyle("label", parent=base, fontSize=7, leading=10, textColor=muted),
+        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=13, leading=17, textColor=accent),
         "h3": ParagraphStyle("h3", parent=base, fontName=BOLD, fontSize=9.5, leading=13, spaceBefore=10),
-        "th": ParagraphStyle("th", parent=base, fontName=BOLD, textColor="#ffffff"),
-        "thr": ParagraphStyle("thr", parent=base, fontName=BOLD, textColor="#ffffff", alignment=2),
-        "note": ParagraphStyle("note", parent=base, textColor="#a33333"),
-        "reconcile": ParagraphStyle("reconcile", parent=base, fontSize=8, leading=10.5, textColor=MUTED, spaceAfter=3),
+        "th": ParagraphStyle("th", parent=base, fontName=BOLD, textColor=white),
+        "thr": ParagraphStyle("thr", parent=base, fontName=BOLD, textColor=white, alignment=2),
+        "note": ParagraphStyle("note", parent=base, textColor=red),
+        "reconcile": ParagraphStyle("reconcile", parent=base, fontSize=8, leading=10.5, textColor=muted, spaceAfter=3),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10.8),
     }
 
