@@ -65,16 +65,32 @@ def _setup() -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=16384)  # a month's detail repeats the same people and work thousands of times
 def printable(text: str) -> str:
     """`text` without the characters the bundled font has no glyph for (an emoji in a note would print as a
     box): dropped, never guessed at."""
+    return _printable_short(text) if len(text) <= 200 else _printable(text)
+
+
+@lru_cache(maxsize=16384)  # a month's detail repeats the same people and work thousands of times
+def _printable_short(text: str) -> str:
+    return _printable(text)
+
+
+def _printable(text: str) -> str:
     glyphs = _setup()["glyphs"]
     return text if all(ord(c) in glyphs or c in "\n\t" for c in text) else "".join(c for c in text if ord(c) in glyphs)
 
 
-@lru_cache(maxsize=16384)
 def _fits(text: str, width: float, size: float) -> bool:
+    return _fits_short(text, width, size) if len(text) <= 200 else _width_fits(text, width, size)
+
+
+@lru_cache(maxsize=16384)  # only short strings are kept: a long one seldom repeats, and would hold memory
+def _fits_short(text: str, width: float, size: float) -> bool:
+    return _width_fits(text, width, size)
+
+
+def _width_fits(text: str, width: float, size: float) -> bool:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     return "\n" not in text and stringWidth(text, FONT, size) <= width

@@ -29,7 +29,7 @@ HEADER = ("Date", "Person", "Work", "Hours")
 _ENCODED: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, int], tuple[str, int]]] = weakref.WeakKeyDictionary()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)  # the hours column: a few dozen distinct short strings
 def _width(text: str, font: str) -> float:
     return stringWidth(text, font, FONT_SIZE)
 
