@@ -222,26 +222,31 @@ def _reconcile(line: InvoiceLine, logged: Decimal, rounding: str) -> str:
 
 def _details(draft: InvoiceDraft, entries: Mapping[str, TimeEntry], rounding: str) -> tuple[DetailView, ...]:
     out = []
+    # a month repeats the same days, hours and work thousands of times: each is formatted once (equal
+    # Decimals format alike: 1.5 and 1.50 both read 1.50)
+    dates: dict[date, str] = {}
+    hours: dict[Decimal, str] = {}
+    works: dict[tuple[str, str], str] = {}
     for no, line in enumerate(draft.lines, start=1):
         items = sorted((entries[r] for r in line.entry_refs if r in entries), key=lambda t: (t.date, t.person))
         if not items:
             continue
         logged = line.raw_hours or sum((t.hours for t in items), Decimal(0))
-        rows = tuple(
-            DetailRow(
-                date=fmt_date(t.date),
-                person=t.person,
-                work=" — ".join(x for x in (t.project, t.task) if x),
-                hours=fmt_hours(t.hours),
-            )
-            for t in items
-        )
+        rows = []
+        for t in items:
+            d = dates.get(t.date) or dates.setdefault(t.date, fmt_date(t.date))
+            h = hours.get(t.hours) or hours.setdefault(t.hours, fmt_hours(t.hours))
+            key = (t.project, t.task)
+            w = works.get(key)
+            if w is None:
+                w = works[key] = " — ".join(x for x in key if x)
+            rows.append(DetailRow(date=d, person=t.person, work=w, hours=h))
         out.append(
             DetailView(
                 no=no,
                 description=line.shown_description,
                 reconcile=_reconcile(line, logged, rounding),
-                rows=rows,
+                rows=tuple(rows),
                 count=plural(len(items), "entry", "entries"),
                 hours=fmt_hours(sum((t.hours for t in items), Decimal(0))),
             )

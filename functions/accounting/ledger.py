@@ -23,8 +23,9 @@ from ..errors import ConfigError, ConflictError
 from ..models import CreatedInvoice, InvoiceDraft, TimeEntry, slug
 from ..ports import InvoiceRecord, Progress, no_progress
 from . import ledger_void
-from .documents import render_invoice_html
-from .pdf import render_pdf
+from .documents import view_html
+from .invoice_view import InvoiceView, invoice_view
+from .pdf import pdf_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (
@@ -144,10 +145,11 @@ class Ledger:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
+            recorded = [(self._created(row, status, db), draft) for row, status, draft in rows]
         # documents after the commit: one missing (a crash in between) is rendered by the retry
         created: list[CreatedInvoice] = []
-        for i, (row, status, draft) in enumerate(rows, start=1):
-            created.append(self._ensure_document(self._created(row, status), draft, entries))
+        for i, (inv, draft) in enumerate(recorded, start=1):
+            created.append(self._ensure_document(inv, draft, entries))
             progress(i, len(drafts), draft.client)
         return created
 
@@ -222,11 +224,9 @@ class Ledger:
         except ValueError:
             return Path(os.path.relpath(document.resolve(), self.path.parent.resolve())).as_posix()
 
-    def _created(self, row: sqlite3.Row, status: str) -> CreatedInvoice:
-        with closing(self._connect()) as db:
-            lines = db.execute(
-                "SELECT entry_refs FROM lines WHERE invoice_key=? ORDER BY line_no", (row["key"],)
-            ).fetchall()
+    def _created(self, row: sqlite3.Row, status: str, db: sqlite3.Connection) -> CreatedInvoice:
+        query = "SELECT entry_refs FROM lines WHERE invoice_key=? ORDER BY line_no"
+        lines = db.execute(query, (row["key"],)).fetchall()
         refs = tuple(ref for line in lines for ref in json.loads(line["entry_refs"]))
         document = Path(row["document"])
         return CreatedInvoice(
@@ -250,9 +250,16 @@ class Ledger:
     ) -> CreatedInvoice:
         """Render the HTML and PDF documents if missing (a crash between commit and rendering heals on the retry)."""
         path = Path(inv.document)
+        views: list[InvoiceView] = []  # made once, for whichever of the two documents is missing
+
+        def view() -> InvoiceView:
+            if not views:
+                views.append(invoice_view(inv, draft, entries, agency=self.agency))
+            return views[0]
+
         for target, render in (
-            (path, lambda: render_invoice_html(inv, draft, entries, agency=self.agency).encode("utf-8")),
-            (path.with_suffix(".pdf"), lambda: render_pdf(inv, draft, entries, agency=self.agency)),
+            (path, lambda: view_html(view()).encode("utf-8")),
+            (path.with_suffix(".pdf"), lambda: pdf_of(view())),
         ):
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,7 @@ INK, MUTED, ACCENT, RULE, TINT = "#222222", "#6b6b6b", "#1f3a5f", "#dddddd", "#f
 def _setup() -> dict[str, Any]:
     """Fonts registered and styles made once per process (a Cloud Function instance renders many)."""
     from reportlab import rl_config
+    from reportlab.lib.colors import toColor
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
@@ -43,21 +44,23 @@ def _setup() -> dict[str, Any]:
     pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
     regular, bold = pdfmetrics.getFont(FONT).face.charToGlyph, pdfmetrics.getFont(BOLD).face.charToGlyph
-    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12.5, textColor=INK)
+    # colours as ReportLab's own objects, converted once: a style's "#222222" is parsed again at every draw
+    ink, muted, accent, white, red = (toColor(c) for c in (INK, MUTED, ACCENT, "#ffffff", "#a33333"))
+    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12.5, textColor=ink)
     return {
         "glyphs": frozenset(regular) & frozenset(bold),
         "base": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=MUTED),
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=muted),
         "right": ParagraphStyle("right", parent=base, alignment=2),
-        "sender": ParagraphStyle("sender", parent=base, fontSize=8.5, leading=11.5, alignment=2, textColor=MUTED),
-        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=22, leading=26, textColor=ACCENT),
-        "label": ParagraphStyle("label", parent=base, fontSize=7, leading=10, textColor=MUTED),
-        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=13, leading=17, textColor=ACCENT),
+        "sender": ParagraphStyle("sender", parent=base, fontSize=8.5, leading=11.5, alignment=2, textColor=muted),
+        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=22, leading=26, textColor=accent),
+        "label": ParagraphStyle("label", parent=base, fontSize=7, leading=10, textColor=muted),
+        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=13, leading=17, textColor=accent),
         "h3": ParagraphStyle("h3", parent=base, fontName=BOLD, fontSize=9.5, leading=13, spaceBefore=10),
-        "th": ParagraphStyle("th", parent=base, fontName=BOLD, textColor="#ffffff"),
-        "thr": ParagraphStyle("thr", parent=base, fontName=BOLD, textColor="#ffffff", alignment=2),
-        "note": ParagraphStyle("note", parent=base, textColor="#a33333"),
-        "reconcile": ParagraphStyle("reconcile", parent=base, fontSize=8, leading=10.5, textColor=MUTED, spaceAfter=3),
+        "th": ParagraphStyle("th", parent=base, fontName=BOLD, textColor=white),
+        "thr": ParagraphStyle("thr", parent=base, fontName=BOLD, textColor=white, alignment=2),
+        "note": ParagraphStyle("note", parent=base, textColor=red),
+        "reconcile": ParagraphStyle("reconcile", parent=base, fontSize=8, leading=10.5, textColor=muted, spaceAfter=3),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10.8),
     }
 
@@ -65,8 +68,32 @@ def _setup() -> dict[str, Any]:
 def printable(text: str) -> str:
     """`text` without the characters the bundled font has no glyph for (an emoji in a note would print as a
     box): dropped, never guessed at."""
+    return _printable_short(text) if len(text) <= 200 else _printable(text)
+
+
+@lru_cache(maxsize=16384)  # a month's detail repeats the same people and work thousands of times
+def _printable_short(text: str) -> str:
+    return _printable(text)
+
+
+def _printable(text: str) -> str:
     glyphs = _setup()["glyphs"]
     return text if all(ord(c) in glyphs or c in "\n\t" for c in text) else "".join(c for c in text if ord(c) in glyphs)
+
+
+def _fits(text: str, width: float, size: float) -> bool:
+    return _fits_short(text, width, size) if len(text) <= 200 else _width_fits(text, width, size)
+
+
+@lru_cache(maxsize=16384)  # only short strings are kept: a long one seldom repeats, and would hold memory
+def _fits_short(text: str, width: float, size: float) -> bool:
+    return _width_fits(text, width, size)
+
+
+def _width_fits(text: str, width: float, size: float) -> bool:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return "\n" not in text and stringWidth(text, FONT, size) <= width
 
 
 def escape(text: str, entities: dict[str, str] | None = None) -> str:
@@ -94,11 +121,10 @@ def _party(p: Party, contact_prefix: str = "", compact: bool = False) -> str:
 
 def _cell(text: str, width: float, st: dict[str, Any], size: float = 8) -> Any:
     """A plain string when it fits one line (ten times faster to lay out), else a wrapping paragraph."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import Paragraph
 
     text = printable(text)
-    return text if "\n" not in text and stringWidth(text, FONT, size) <= width else Paragraph(_t(text), st["cell"])
+    return text if _fits(text, width, size) else Paragraph(_t(text), st["cell"])
 
 
 def _grid(st: dict[str, Any], colors: Any, header: bool, size: float = 9) -> list[tuple[Any, ...]]:
@@ -130,7 +156,11 @@ def render_pdf(
     tax_by: str = "the accounting system",
 ) -> bytes:
     """The invoice's PDF: what the HTML document says, laid out for print (A4)."""
-    view = invoice_view(inv, draft, entries, agency=agency, tax_by=tax_by)
+    return pdf_of(invoice_view(inv, draft, entries, agency=agency, tax_by=tax_by))
+
+
+def pdf_of(view: InvoiceView) -> bytes:
+    """The PDF of an invoice's view (one view serves the HTML document and the PDF)."""
     with _RENDER:
         return view_pdf(view)
 
@@ -141,6 +171,8 @@ def view_pdf(v: InvoiceView) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
     from reportlab.platypus import TableStyle as TS
+
+    from .pdf_detail import DetailTable
 
     st = _setup()
     p = Paragraph
@@ -240,23 +272,14 @@ def view_pdf(v: InvoiceView) -> bytes:
         story.append(p(f"The time behind each line of invoice {escape(v.number)}.", st["small"]))
         for d in v.details:
             work_width = width - 82 * mm - 12
-            body = [[r.date, printable(r.person), _cell(r.work, work_width, st), r.hours] for r in d.rows]
-            table = Table(
-                [["Date", "Person", "Work", "Hours"], *body, [d.count, "", "", d.hours]],
-                colWidths=[24 * mm, 36 * mm, width - 82 * mm, 22 * mm],
-                repeatRows=1,
-            )
-            table.setStyle(
-                TS(
-                    [
-                        *_grid(st, colors, header=True, size=8),
-                        ("ALIGN", (3, 0), (3, -1), "RIGHT"),
-                        ("FONTNAME", (0, -1), (-1, -1), BOLD),
-                        ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.HexColor(INK)),
-                        ("TOPPADDING", (0, 0), (-1, -1), 2),
-                        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                    ]
-                )
+            table = DetailTable(
+                [[r.date, printable(r.person), _cell(r.work, work_width, st), r.hours] for r in d.rows],
+                widths=[24 * mm, 36 * mm, width - 82 * mm, 22 * mm],
+                fonts=(FONT, BOLD),
+                ink=INK,
+                accent=ACCENT,
+                rule=RULE,
+                total=[d.count, "", "", d.hours],
             )
             head = [p(f"Line {d.no}: {_t(d.description)}", st["h3"]), p(escape(d.reconcile), st["reconcile"])]
             story.append(KeepTogether([*head, table]))  # a long table splits; its heading never stays behind

@@ -37,7 +37,6 @@ from ..values import clean_text
 from . import xlsx_patch
 from .contract import Contract, HeaderMap, Tab, layout_problems, load_contract
 from .percent_cells import is_percent_format, percent_columns, with_percent_text
-from .xlsx_patch import merged_ranges
 from .xlsx_read import read_tabs
 
 if TYPE_CHECKING:  # openpyxl (240 ms to import) is loaded only for a layout change or a whole rewrite
@@ -79,7 +78,9 @@ class LocalWorkbook:
         # Layout a run added (a new workbook, an upgrade's column), saved with the run's first write.
         self._pending: Workbook | None = None
         # Every tab's values as last read, with the file state they belong to (see _values).
-        self._values_cache: tuple[tuple[int, int, int] | None, dict[str, list[list[Cell]]]] | None = None
+        self._values_cache: (
+            tuple[tuple[int, int, int] | None, dict[str, list[list[Cell]]], dict[str, list[str]]] | None
+        ) = None
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
@@ -147,8 +148,9 @@ class LocalWorkbook:
                 "(Format > Merge cells > Unmerge) and run again",
                 Location(tab=tab, cell=ref),
             )
-            for tab, ref in merged_ranges(self.path)
+            for tab, refs in self._merged().items()
             if tab in WRITTEN_TABS
+            for ref in refs
         ]
         if problems:
             raise InputErrors(problems, what=f"workbook {self.path.name}")
@@ -200,8 +202,15 @@ class LocalWorkbook:
         """Every tab's values, read once per state of the file (a native reader; see xlsx_read.py)."""
         stat_now = self._stat()
         if self._values_cache is None or self._values_cache[0] != stat_now:
-            self._values_cache = (stat_now, read_tabs(self.path))
+            merged: dict[str, list[str]] = {}
+            self._values_cache = (stat_now, read_tabs(self.path, merged), merged)
         return self._values_cache[1]
+
+    def _merged(self) -> dict[str, list[str]]:
+        """Every tab's merged ranges ("T2:T3"), from the same read as the values."""
+        self._values()
+        assert self._values_cache is not None
+        return self._values_cache[2]
 
     def _read_pending(self, tabs: Sequence[str]) -> dict[str, list[list[Cell]]]:
         wb = self._pending

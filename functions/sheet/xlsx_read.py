@@ -16,20 +16,36 @@ from python_calamine import CalamineWorkbook
 from ..errors import ConfigError
 
 
-def read_tabs(path: Path) -> dict[str, list[list[Any]]]:
-    """{tab: rows} for every tab, trailing empty rows dropped."""
+def read_tabs(path: Path, merged: dict[str, list[str]] | None = None) -> dict[str, list[list[Any]]]:
+    """{tab: rows} for every tab, trailing empty rows dropped; `merged`, when given, gets each tab's merged
+    ranges ("T2:T3"), from the same parse."""
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # a corrupt or foreign file: say which and why
         raise ConfigError(f"Cannot open the workbook {path}: {exc}") from exc
     try:
-        return {name: _rows(wb, name) for name in wb.sheet_names}
+        out = {}
+        for name in wb.sheet_names:
+            sheet = wb.get_sheet_by_name(name)
+            out[name] = _rows(sheet)
+            if merged is not None:
+                merged[name] = [f"{_ref(*a)}:{_ref(*b)}" for a, b in sheet.merged_cell_ranges or []]
+        return out
     finally:
         wb.close()
 
 
-def _rows(wb: CalamineWorkbook, name: str) -> list[list[Any]]:
-    sheet = wb.get_sheet_by_name(name)
+def _ref(row: int, col: int) -> str:
+    """A 0-based (row, column) as A1 notation."""
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
+
+
+def _rows(sheet: Any) -> list[list[Any]]:
     raw = sheet.to_python(skip_empty_area=False)
     start_row, start_col = sheet.start or (0, 0)
     pad = [None] * start_col

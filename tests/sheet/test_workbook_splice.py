@@ -59,3 +59,71 @@ def test_a_spliced_workbook_reads_back_in_openpyxl_with_formats_and_a_persons_co
     with zipfile.ZipFile(src) as a, zipfile.ZipFile(out) as b:
         assert a.namelist() == b.namelist()
         assert all(a.read(n) == b.read(n) for n in a.namelist() if "worksheets" not in n and "styles" not in n)
+
+
+BIG = (
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:D6"/>'
+    b"<sheetData>"
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t>Date</t></is></c><c r="D1" t="inlineStr"><is><t>No</t></is></c></row>'
+    b'<row r="2" spans="1:4"><c r="A2"><v>1</v></c><c r="D2" s="1"><v>2</v></c></row>'
+    b'<row r="3"/>'
+    b'<row r="4"><c r="A4" t="inlineStr"><is><r><rPr><charset val="1"/></rPr><t>rich</t></r></is></c>'
+    b'<c s="1" r="C4"/><c r="D4"><v>4</v></c></row>'
+    b'<row r="6"><c r="B6"><v>6</v></c></row>'
+    b'</sheetData><mergeCells count="0"/></worksheet>'
+)
+
+
+def test_the_stream_splices_the_same_whatever_the_size_of_its_pieces():
+    """A tab is read a few MB at a time: a row, a tag or `</sheetData>` cut between two pieces changes nothing."""
+    changes = {2: {2: "two"}, 3: {3: "in an empty row"}, 4: {2: "bee", 3: 7}, 5: {1: "new"}, 6: {1: "a", 4: 9}}
+    whole = patch_sheet(BIG, changes, {}, Styles(STYLES), chunk_size=1 << 20)
+    for size in (1, 7, 13, 64, 200):
+        assert patch_sheet(BIG, changes, {}, Styles(STYLES), chunk_size=size) == whole
+
+    def row(r: int) -> bytes:
+        start = whole.index(b'<row r="%d"' % r)
+        return whole[start : whole.index(b"</row>", start)]
+
+    assert row(2).index(b'r="A2"') < row(2).index(b'r="B2"') < row(2).index(b'r="D2"') and b"spans" not in row(2)
+    assert b'<c r="C3" t="inlineStr"><is><t>in an empty row</t></is></c>' in row(3)
+    # a row with rich text (a `<charset>` tag) and a cell written `s` first: the careful look finds the places
+    assert row(4).index(b'r="B4"') < row(4).index(b"C4") < row(4).index(b'r="D4"') and row(4).count(b"C4") == 1
+    assert b'<c s="1" r="C4"><v>7</v></c>' not in row(4) and b'<c r="C4" s="1"><v>7</v></c>' in row(4)
+    assert whole.index(b'<row r="4"') < whole.index(b'<row r="5">') < whole.index(b'<row r="6"')
+    assert row(6).index(b'r="A6"') < row(6).index(b'r="B6"') < row(6).index(b'r="D6"')
+    assert whole.endswith(b'</sheetData><mergeCells count="0"/></worksheet>')
+
+
+def test_a_workbook_whose_styles_come_before_its_tabs_gets_the_formats_its_new_cells_use(tmp_path):
+    """Excel may store styles.xml ahead of the tabs; the tabs stream first, so the formats they add are kept."""
+    src, out = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    wb = Workbook()
+    wb.active.title = "Time"
+    wb.active.append(["Date"])
+    wb.save(src)
+    with zipfile.ZipFile(src) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    order = ["xl/styles.xml", *[n for n in parts if n != "xl/styles.xml"]]
+    with zipfile.ZipFile(src, "w") as z:
+        for n in order:
+            z.writestr(n, parts[n])
+    patch_file(src, str(out), {"Time": {2: {1: date(2026, 10, 5)}}}, {"Time": {1: "yyyy-mm-dd"}})
+    back = load_workbook(out)["Time"]
+    assert back["A2"].value.date() == date(2026, 10, 5) and back["A2"].number_format == "yyyy-mm-dd"
+
+
+def test_the_one_read_of_a_workbook_names_its_merged_ranges(tmp_path):
+    from functions.sheet.xlsx_read import read_tabs
+
+    wb = Workbook()
+    wb.active.title = "Time"
+    wb.active["A1"] = "Date"
+    wb.active.merge_cells("T2:T3")
+    wb.active.merge_cells("Z5:AB9")
+    wb.create_sheet("Runs")
+    wb.save(tmp_path / "m.xlsx")
+    merged: dict[str, list[str]] = {}
+    rows = read_tabs(tmp_path / "m.xlsx", merged)
+    assert rows["Time"][0][0] == "Date"
+    assert merged == {"Time": ["T2:T3", "Z5:AB9"], "Runs": []}
