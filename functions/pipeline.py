@@ -11,12 +11,11 @@ sheet only after the accounting system confirmed them.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from .billing.engine import BillingResult, compute_invoices
 from .capacity import after_read
@@ -29,6 +28,7 @@ from .errors import InputError, InputErrors, Location, PartialCreateError
 from .models import CreatedInvoice, Period, Suggestion, TimeEntry, TimeRow
 from .money import hours_shown
 from .ports import CategorizeContext, CategorizeReport, ImportResult, Progress, SkippedRow, SyncMark, no_progress
+from .sheet import collector
 from .sheet.merge import merge
 from .sheet.preview_tab import previous_descriptions
 from .sheet.session import CONFIG_TABS, SheetSession
@@ -58,10 +58,13 @@ __all__ = [
 # --- refresh --------------------------------------------------------------------------------------------
 
 
-def _locked(services: Services, job: str) -> AbstractContextManager[Any]:
+@contextmanager
+def _locked(services: Services, job: str) -> Iterator[None]:
     """The store's one lock for jobs that write (functions/locks.py): refresh, preview and create-invoices
-    never overlap, whichever entry point runs them."""
-    return services.lock(job) if services.lock else nullcontext()
+    never overlap, whichever entry point runs them. The garbage collector is the job's own meanwhile
+    (functions/sheet/collector.py) and as it was once the job ends, raised or not."""
+    with services.lock(job) if services.lock else nullcontext(), collector.job():
+        yield
 
 
 def near_cell_limit(sheet: object) -> list[str]:

@@ -47,6 +47,16 @@ def restore() -> None:
 
 
 @contextmanager
+def job() -> Iterator[None]:
+    """Around a whole job: whatever happens inside (a session that raises before it commits included), the
+    collector is as it was afterwards, nothing left frozen and the thresholds restored."""
+    try:
+        yield
+    finally:
+        restore()
+
+
+@contextmanager
 def paused() -> Iterator[None]:
     """No collection while the block runs; what is alive afterwards is frozen until the session commits."""
     was = gc.isenabled()
