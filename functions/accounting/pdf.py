@@ -27,6 +27,12 @@ FONT, BOLD = "InvoiceSans", "InvoiceSans-Bold"
 # QuickBooks attaches from a thread pool; rendering is CPU-bound (no gain in parallel), and ReportLab keeps
 # per-process state (fonts, config), so one document is laid out at a time
 _RENDER = threading.Lock()
+_MM = 72 / 25.4  # points (reportlab is imported when a document is drawn, not with this module)
+# A page's frame (A4 less the 16 and 18 mm margins and the frame's padding) less a detail's two headings: a time
+# detail table up to this tall is kept on one page; a longer one starts where it is, with at least
+# DETAIL_HEAD_ROOM left for its headings and first rows (no page holding only a heading).
+DETAIL_PAGE_HEIGHT = 841.89 - (16 + 18) * _MM - 12 - 20 * _MM
+DETAIL_HEAD_ROOM = 40 * _MM
 INK, MUTED, ACCENT, RULE, TINT = "#222222", "#6b6b6b", "#1f3a5f", "#dddddd", "#f4f6f9"
 
 
@@ -169,7 +175,16 @@ def view_pdf(v: InvoiceView) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
+    from reportlab.platypus import (
+        CondPageBreak,
+        Image,
+        KeepTogether,
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+    )
     from reportlab.platypus import TableStyle as TS
 
     from .pdf_detail import DetailTable
@@ -282,7 +297,10 @@ def view_pdf(v: InvoiceView) -> bytes:
                 total=[d.count, "", "", d.hours],
             )
             head = [p(f"Line {d.no}: {_t(d.description)}", st["h3"]), p(escape(d.reconcile), st["reconcile"])]
-            story.append(KeepTogether([*head, table]))  # a long table splits; its heading never stays behind
+            if table.height <= DETAIL_PAGE_HEIGHT:
+                story.append(KeepTogether([*head, table]))  # a table that fits a page is not split
+            else:  # longer than a page: it starts where it is, with room for its heading and first rows
+                story += [CondPageBreak(DETAIL_HEAD_ROOM), *head, table]
 
     footer = v.footer
     sender = v.sender.name

@@ -75,6 +75,9 @@ def test_a_long_time_detail_runs_over_pages_with_its_header_and_every_entry_once
     assert printed.count("fixes that followed them") == 15  # the long task names, wrapped, every one printed
     assert "150 entries" in printed and "187.50" in printed  # the total row closes the last page
     assert "150 entries" in " ".join(detail[-1].split()) and f"page {len(pages)}" in pages[-1]
+    heading = next(t for t in pages if "Time detail" in t)
+    assert "Person 000" in heading, "a detail longer than a page starts on the page of its heading"
+    assert all(t in detail for t in pages[1:]), "no page after the first holds only headings"
 
 
 # more than 256 distinct glyphs: the embedded font is split into several subsets, and the detail's text
