@@ -34,12 +34,16 @@ def _find(rows: list[dict[str, Any]], key: str, value: object | None = None) -> 
     return None
 
 
+def _runs(row: dict[str, Any]) -> str:
+    return f" (median of {row['runs']})" if row.get("runs", 1) > 1 else ""
+
+
 def _workbook(row: dict[str, Any] | None) -> str:
     if row is None:
         return NOT
     return (
         f"refresh {row['refresh_new']} s (again {row['refresh_again']} s), preview {row['preview']} s, "
-        f"create {row['create_invoices']} s, {row['peak_rss_mb']:.0f} MB peak"
+        f"create {row['create_invoices']} s, {row['peak_rss_mb']:.0f} MB peak{_runs(row)}"
     )
 
 
@@ -76,7 +80,7 @@ def issue_table(month: dict[str, Any] | None, outputs: dict[str, str]) -> list[s
         prod = sheets = qbo = NOT
     core_text = (
         f"{core['core_s']} s wall, {core['core_cpu_s']} s CPU, {core['core_peak_rss_mb']:.0f} MB peak "
-        f"(refresh {core['core_refresh_s']} s, billing {core['core_billing_s']} s)"
+        f"(refresh {core['core_refresh_s']} s, billing {core['core_billing_s']} s){_runs(core)}"
         if core
         else NOT
     )

@@ -6,6 +6,7 @@ synthetic months of 2,000 and 20,000 entries, through the real workbook and ledg
     .venv/bin/python -m benchmarks.pipeline_scale 5000 100000     # other sizes through the workbook
     .venv/bin/python -m benchmarks.pipeline_scale --core 100000   # only the core
     .venv/bin/python -m benchmarks.pipeline_scale --memory 20000  # heap bytes per parsed Time row
+    .venv/bin/python -m benchmarks.pipeline_scale --repeat 3      # each figure the median of 3 runs
 
 Each size runs in its own process so that peak memory (ru_maxrss) belongs to that size alone. `main(argv)`
 prints one JSON line per measurement and returns them as a dict.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -228,17 +230,41 @@ def run_demo() -> dict:
     return {"demo_wall_s": round(wall, 2), "demo_peak_rss_mb": round(peak, 1)}
 
 
-def _child(args: list[str]) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.pipeline_scale", *args], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def _child(args: list[str], repeat: int = 1) -> dict:
+    """The figures of `args` run in a fresh process, `repeat` times: each number is the median of the runs,
+    "runs" says how many, and "<key>_runs" lists every run's seconds of the command figures."""
+    runs = []
+    for _ in range(max(1, repeat)):
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.pipeline_scale", *args],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    if len(runs) == 1:
+        return runs[0]
+    figures: dict = {"runs": len(runs)}
+    for key, value in runs[0].items():
+        if isinstance(value, float):  # seconds and megabytes; counts (ints) are the same in every run
+            figures[key] = round(statistics.median(r[key] for r in runs), 2)
+            if key.endswith("_s") or key in ("refresh_new", "refresh_again", "preview", "create_invoices"):
+                figures[f"{key}_runs"] = [r[key] for r in runs]
+        else:
+            figures[key] = value
+    return figures
 
 
 def main(argv: list[str] | None = None) -> dict:
     """Run the measurements of `argv` (see the module docstring), print each, and return them:
     {"demo": {...}, "20000": {...}, "core_100000": {...}}."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    repeat = 1
+    if "--repeat" in argv:  # each size (and the core) run this many times in fresh processes, medians printed
+        at = argv.index("--repeat")
+        repeat = int(argv[at + 1])
+        del argv[at : at + 2]
     if argv[:1] == ["--one"]:
         figures = run_size(int(argv[1]))
         print(json.dumps(figures))
@@ -254,17 +280,17 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict[str, dict] = {}
     if argv[:1] == ["--core"]:
         for n in [int(a) for a in argv[1:]] or [100_000]:
-            results[f"core_{n}"] = _child(["--core-one", str(n)])
+            results[f"core_{n}"] = _child(["--core-one", str(n)], repeat)
             print(json.dumps(results[f"core_{n}"]))
         return results
     sizes = [int(a) for a in argv] or [2000, 20000]
     results["demo"] = run_demo()
     print(json.dumps(results["demo"]))
     for n in sizes:
-        results[str(n)] = _child(["--one", str(n)])
+        results[str(n)] = _child(["--one", str(n)], repeat)
         print(json.dumps(results[str(n)]))
     if not argv:
-        results["core_100000"] = _child(["--core-one", "100000"])
+        results["core_100000"] = _child(["--core-one", "100000"], repeat)
         print(json.dumps(results["core_100000"]))
     return results
 
