@@ -109,10 +109,17 @@ class ClientBilling(ClientSteps):
 
     def _items(self, rows: list[TimeRow]) -> list[Item]:
         items: list[Item] = []
+        # a month repeats few categories and hour values: each is looked up (or rounded) once per client
+        cats: dict[str, Category | None] = {}
+        billed_of: dict[Decimal, tuple[Fraction, Fraction]] = {}
+        rollups = self.rules.rollups
         for r in rows:
             e = r.entry
             category = r.effective_category
-            cat: Category | None = self.book.category(category) if category else None
+            if category in cats:
+                cat: Category | None = cats[category]
+            else:
+                cat = cats[category] = self.book.category(category) if category else None
             if category and cat is None:
                 self.warn(
                     f'unknown category "{category}" (not in the Categories tab); billed as its own line item',
@@ -129,7 +136,7 @@ class ClientBilling(ClientSteps):
             if r.line_item.strip():
                 line_item = r.line_item.strip()
             else:
-                rollup = next((x for x in self.rules.rollups if x.matches(r, category)), None)
+                rollup = next((x for x in rollups if x.matches(r, category)), None) if rollups else None
                 if rollup:
                     line_item = rollup.line_item
                     self.matched_rollups.add(rollup.location)
@@ -146,9 +153,15 @@ class ClientBilling(ClientSteps):
                 )
             if e.hours <= ZERO:
                 self.warn(f"{e.ref} has {hours_text(e.hours)} hours", row=r.row, field="hours")
-            raw = hours_fraction(e.hours)
-            billed = self.c.rounding.entry_hours(raw)
-            items.append(Item(row=r, line_item=line_item, raw=raw, billed=billed, category=category, rollup=rollup))
+            # keyed by value: 1.5 and 1.50 are one key, and their exact fractions are the same
+            hours = billed_of.get(e.hours)
+            if hours is None:
+                raw = hours_fraction(e.hours)
+                hours = billed_of[e.hours] = (raw, self.c.rounding.entry_hours(raw))
+            raw, billed = hours
+            items.append(
+                Item(row=r, line_item=line_item, raw=raw, billed=billed, category=category, ref=e.ref, rollup=rollup)
+            )
         return items
 
     def listing_only(self, pending: Sequence[TimeRow]) -> None:
@@ -268,19 +281,31 @@ class ClientBilling(ClientSteps):
         detail = self.c.detail
         groups: dict[tuple[str, Decimal, str, str, str], list[Portion]] = {}
         included: list[Portion] = []
+        if detail not in ("line item", "line item + person", "line item + week", "entry"):
+            raise KeyError(detail)
+        weeks: dict[date, str] = {}  # each day's week once: a month has 31 days and 100,000 entries
+        folded: dict[str, str] = {}  # line item or project -> casefolded, once per distinct text
+        capped = self.capped_projects
         for p in portions:
             if p.band == "included":
                 included.append(p)
                 continue
             e = p.item.row.entry
-            extra = {
-                "line item": "",
-                "line item + person": e.person,
-                "line item + week": _week(e.date, self.period),
-                "entry": e.ref,
-            }[detail]
-            project = e.project.casefold() if e.project.casefold() in self.capped_projects else ""
-            key = (p.item.line_item.casefold(), p.rate, p.band, extra, project)
+            if detail == "line item":
+                extra = ""
+            elif detail == "line item + person":
+                extra = e.person
+            elif detail == "line item + week":
+                extra = weeks.get(e.date) or weeks.setdefault(e.date, _week(e.date, self.period))
+            else:
+                extra = p.item.ref
+            project = ""
+            if capped:
+                fold = folded.get(e.project) or folded.setdefault(e.project, e.project.casefold())
+                project = fold if fold in capped else ""
+            line_item = p.item.line_item
+            fold = folded.get(line_item) or folded.setdefault(line_item, line_item.casefold())
+            key = (fold, p.rate, p.band, extra, project)
             groups.setdefault(key, []).append(p)
         retainer = self.rules.retainers[0] if self.rules.retainers else None
         if retainer and (self.has_time or self.c.retainer_without_time):
@@ -292,7 +317,7 @@ class ClientBilling(ClientSteps):
                 retainer.location,
                 level="info",
             )
-        split_refs = {ref for ref, n in Counter(p.item.row.entry.ref for p in portions).items() if n > 1}
+        split_refs = {ref for ref, n in Counter(p.item.ref for p in portions).items() if n > 1}
         bands_order = {p.band: n for n, p in reversed(list(enumerate(portions)))}
         ordered = sorted(
             groups.items(), key=lambda kv: (bands_order.get(kv[0][2], 0), kv[0][0], kv[0][4], kv[0][3], -kv[0][1])
@@ -306,7 +331,7 @@ class ClientBilling(ClientSteps):
             qty, amount = exact_line(billed, rate, self.currency)
             if project:
                 self.hours_by_project[project] += amount
-            refs = tuple(dict.fromkeys(p.item.row.entry.ref for p in group))
+            refs = tuple(dict.fromkeys(p.item.ref for p in group))
             e = first.row.entry
             text = describe(
                 self.c.description,
@@ -398,7 +423,7 @@ class ClientBilling(ClientSteps):
                 amount=line_amount(Decimal(1), retainer.fee, self.currency),
                 raw_hours=raw,
                 tax_code=tax,
-                entry_refs=tuple(dict.fromkeys(p.item.row.entry.ref for p in included)),
+                entry_refs=tuple(dict.fromkeys(p.item.ref for p in included)),
                 detail=tuple(notes),
             )
         )

@@ -45,8 +45,19 @@ def duplicates(entries: Iterable[tuple[TimeEntry, str]]) -> dict[str, str]:
     confirmed row is not a duplicate."""
     first: dict[Key, str] = {}
     out: dict[str, str] = {}
+    # `duplicate_key` with each distinct name and note normalized once (a month repeats them many times)
+    names: dict[str, str] = {}
+    notes: dict[str, str] = {}
     for e, comment in entries:
-        k = duplicate_key(e)
+        client, person, project, note = e.client, e.person, e.project, e.notes
+        k = (
+            names.get(client) or names.setdefault(client, client.strip().casefold()),
+            e.date,
+            names.get(person) or names.setdefault(person, person.strip().casefold()),
+            names.get(project) or names.setdefault(project, project.strip().casefold()),
+            e.hours,
+            notes.get(note) or notes.setdefault(note, " ".join(note.split()).casefold()),
+        )
         if k not in first:
             first[k] = e.ref
         elif not confirmed(comment):

@@ -106,6 +106,17 @@ def compute_invoices(
         if number.strip() and number.strip() not in numbers:
             numbers.append(number.strip())
     dupes = duplicates((r.entry, r.comment) for r in sorted(rows, key=lambda r: r.row))
+    # per distinct client text and category, not per row: 100,000 rows name a few dozen of each
+    clients_by_text: dict[str, ClientSettings | None] = {}
+    billable_category: dict[str, bool] = {}
+
+    def billable(r: TimeRow) -> bool:
+        if not r.entry.billable:
+            return False
+        ok = billable_category.get(r.category)
+        if ok is None:
+            ok = billable_category[r.category] = _billable_category(r.category, index)
+        return ok
 
     def late(r: TimeRow, key: str) -> bool:
         """Approved billable time of an earlier month already invoiced for the client: it bills on this invoice."""
@@ -115,7 +126,7 @@ def compute_invoices(
             and r.approved
             and not r.invoiced
             and r.entry.ref not in dupes
-            and _billable(r, index)
+            and billable(r)
             and bool(made[key].get(str(Period.of(d))))
         )
 
@@ -126,15 +137,19 @@ def compute_invoices(
     prev_used: dict[str, list[Fraction]] = {}  # hours billed against a retainer last month, as that invoice did
     prev_period = period.previous()
     for r in rows:
-        settings = index.client(r.entry.client)
-        name = settings.name if settings else r.entry.client.strip()
+        text = r.entry.client
+        if text in clients_by_text:
+            settings = clients_by_text[text]
+        else:
+            settings = clients_by_text[text] = index.client(text)
+        name = settings.name if settings else text.strip()
         key = name.casefold()
         names.setdefault(key, name)
         is_late = late(r, key)
         if prev_period.contains(r.entry.date):
             prev_hours.setdefault(key, ZERO)
             prev_used.setdefault(key, [])
-            if r.approved and _billable(r, index):
+            if r.approved and billable(r):
                 prev_hours[key] += r.entry.hours
                 if not is_late:  # late time was not on last month's invoice: it draws on this month's
                     prev_used[key].append(_retainer_use(r, settings, index))
@@ -144,7 +159,7 @@ def compute_invoices(
             continue
         if not period.contains(r.entry.date) or r.invoiced:
             continue
-        if r.approved and r.entry.ref in dupes and _billable(r, index):
+        if r.approved and dupes and r.entry.ref in dupes and billable(r):
             held_out[key].append(
                 NonBillable(
                     ref=r.entry.ref,
@@ -224,7 +239,7 @@ def compute_invoices(
             exact_sum(prev_used[key]) if key in prev_used else None,
         )
         already = tuple(made[key].get(str(period), ()))
-        billable_rows = [r for r in client_rows if _billable(r, index)]
+        billable_rows = [r for r in client_rows if billable(r)]
         if already:
             invoiced[name] = already
         if already and not billable_rows:
@@ -314,6 +329,6 @@ def _retainer_use(r: TimeRow, settings: ClientSettings | None, book: BookIndex) 
     return settings.rounding.entry_hours(hours_fraction(r.entry.hours))
 
 
-def _billable(r: TimeRow, book: BookIndex) -> bool:
-    cat = book.category(r.category) if r.category.strip() else None
-    return r.entry.billable and (cat.billable if cat else True)
+def _billable_category(category: str, book: BookIndex) -> bool:
+    cat = book.category(category) if category.strip() else None
+    return cat.billable if cat else True

@@ -44,6 +44,7 @@ class Item:
     raw: Fraction  # exact hours as tracked
     billed: Fraction  # exact hours billed, after the client's per-entry rounding and minimum
     category: str
+    ref: str  # the entry's ref, made once: grouping and audits read it for every row
     rollup: Rollup | None = None
 
 

@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from ..categorize.redact import redact
@@ -48,7 +48,9 @@ class LineFacts:
 
     def content_key(self) -> str:
         """A hash of everything a description depends on: same facts, same description (the cache key)."""
-        blob = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        # the fields one level deep (strings, tuples of strings, an int): what `asdict` gave, without its
+        # recursive copy of every tuple
+        blob = json.dumps({f.name: getattr(self, f.name) for f in fields(self)}, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -109,6 +111,7 @@ class Scrubber:
         self.clients = sorted({c.strip() for c in clients if c and c.strip()}, key=len, reverse=True)
         self._others: dict[str, re.Pattern[str] | None] = {}
         self._memo: dict[tuple[str, str], str] = {}
+        self._notes: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     def _other_clients(self, client: str) -> list[str]:
         own = client.casefold()
@@ -152,6 +155,18 @@ class Scrubber:
             if re.search(r"[^\W\d_]", cleaned) and cleaned.casefold() not in own:
                 out.append(cleaned)
         return out
+
+    def note(self, text: str, client: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(Jira keys, scrubbed phrases) of one note for a client's line; notes repeat, so each distinct
+        (note, client) is split and scrubbed once per run."""
+        key = (text, client)
+        found = self._notes.get(key)
+        if found is None:
+            found = self._notes[key] = (
+                tuple(JIRA_KEY.findall(text)),
+                tuple(self.phrases(JIRA_KEY.sub(" ", text), client)),
+            )
+        return found
 
     def leaks(self, text: str, client: str, allowed: str = "") -> str:
         """What in a written description must not reach the client ("" when nothing): a redaction, a secret,
@@ -236,10 +251,11 @@ def line_facts(
     items = [entries[r] for r in line.entry_refs if r in entries]
     phrases: list[str] = []
     keys: list[str] = []
+    note = scrub.note
     for e in items:
-        text = e.notes.strip() or e.task.strip()
-        keys.extend(JIRA_KEY.findall(text))
-        phrases.extend(scrub.phrases(JIRA_KEY.sub(" ", text), client))
+        found, said = note(e.notes.strip() or e.task.strip(), client)
+        keys.extend(found)
+        phrases.extend(said)
     projects = tuple(dict.fromkeys(scrub.clean(e.project, client) for e in items if e.project.strip()))
     return LineFacts(
         line_item=line.line_item,

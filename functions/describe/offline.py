@@ -238,6 +238,7 @@ class OfflineWriter:
     def __init__(self, vocab: Vocabulary | None = None):
         self.vocab = vocab or Vocabulary(())
         self._tidy: dict[str, str] = {}
+        self._said: dict[str, tuple[str, str]] = {}  # raw phrase -> (tidied, its normal form), once per run
 
     def tidy(self, text: str) -> str:
         if text not in self._tidy:
@@ -247,17 +248,24 @@ class OfflineWriter:
     def body(self, facts: LineFacts) -> str:
         """The summary of the work: the most frequent distinct phrases, in the order first written."""
         seen: dict[str, tuple[int, int, str]] = {}
+        said = self._said
         for n, raw in enumerate(facts.phrases):
-            phrase = self.tidy(raw)
-            key = _norm(phrase)
+            found = said.get(raw)
+            if found is None:
+                phrase = self.tidy(raw)
+                found = said[raw] = (phrase, _norm(phrase))
+            phrase, key = found
             if not key:
                 continue
             count, first, text = seen.get(key, (0, n, phrase))
             seen[key] = (count + 1, first, text)
         if any(k not in _GENERIC_NORM for k in seen):
             seen = {k: v for k, v in seen.items() if k not in _GENERIC_NORM}
-        # a phrase inside a longer one says nothing more ("review" beside "code review")
-        keys = [k for k in seen if not any(k != o and f" {k} " in f" {o} " for o in seen)]
+        # a phrase inside a longer one says nothing more ("review" beside "code review"): " k " occurs once in
+        # its own padded copy, so a second occurrence in the joined copies is inside another phrase (keys are
+        # words and spaces: the separator occurs in none)
+        every = "\x00".join(f" {o} " for o in seen)
+        keys = [k for k in seen if every.count(f" {k} ") < 2]
         top = sorted(keys, key=lambda k: (-seen[k][0], seen[k][1]))[:MAX_PHRASES]
         parts = [seen[k][2] for k in sorted(top, key=lambda k: seen[k][1])]
         parts = [p[0].lower() + p[1:] if p[:1].isupper() and not p[:2].isupper() else p for p in parts]
