@@ -103,27 +103,6 @@ def _row_of(error: InputError) -> int:
     return int(digits) if digits else 0
 
 
-@dataclass
-class _RowCells:
-    """One row's cells by contract key; a cell that does not parse adds an error naming it and reads as None."""
-
-    hm: HeaderMap
-    raw: list[Any]  # padded by `_slots`: every key's slot exists, a missing column's is the None at the end
-    row_number: int
-    slots: dict[str, int]
-    errors: list[InputError] = field(default_factory=list)
-
-    def get(self, key: str) -> object:
-        return self.raw[self.slots[key]]
-
-    def parse(self, key: str, fn: Callable[..., T], *args: object) -> T | None:
-        try:
-            return fn(self.get(key), *args)
-        except ValueError as exc:
-            self.errors.append(_cell_error(self.hm, key, self.row_number, str(exc)))
-            return None
-
-
 def _slots(hm: HeaderMap) -> tuple[dict[str, int], int]:
     """key -> index into a row padded to `width`; a column the tab lacks reads the last slot, always None."""
     width = max(hm.index.values(), default=-1) + 2
@@ -159,12 +138,20 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
     i_approved, i_comment, i_sby = slots["approved"], slots["comment"], slots["suggested_by"]
     i_scat, i_conf, i_sdesc = slots["suggested_category"], slots["confidence"], slots["suggested_description"]
     i_flags, i_invoice, i_hash = slots["flags"], slots["invoice"], slots["sync_hash"]
-    # a tab repeats few distinct hours and dates: each distinct cell value is parsed once (by type and
-    # value, so 1.5 and Decimal("1.5") stay apart)
+    # a tab repeats few distinct hours, rates and confidences: each distinct cell value is parsed once (by type
+    # and value, so 1.5 and Decimal("1.5") stay apart; amounts by their text too, so 120 and 120.00 do)
     hours_seen: dict[tuple[type, object], Decimal] = {}
-    for offset, raw in enumerate(values[1:], start=2):
-        raw = list(raw[: width - 1])
-        raw.extend([None] * (width - len(raw)))
+    amounts_seen: dict[tuple[type, str], Decimal | None] = {}
+    confidences_seen: dict[tuple[type, object], float | None] = {}
+    w1 = width - 1
+    pads = [[None] * (width - n) for n in range(w1 + 1)]  # the None padding of a row of n cells
+    make_entry: Callable[[dict[str, Any]], TimeEntry] | None = None
+    make_row: Callable[[dict[str, Any]], TimeRow] | None = None
+    for offset, cells in enumerate(values[1:], start=2):
+        raw = cells[:w1]
+        if type(raw) is not list:
+            raw = list(raw)
+        raw += pads[len(raw)]
         first = raw[i_source]
         if (type(first) is not str or not first.strip()) and all(is_blank(v) for v in raw):
             continue
@@ -182,27 +169,52 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
             table.errors.append(hold)
             table.holds.append(hold)
             continue
-        cells = _RowCells(hm, raw, offset, slots)
-        parse, errors = cells.parse, cells.errors
+        errors: list[InputError] = []
         # a blank cell reads as its parser's blank value without calling it (None, or the bool's default)
         v = raw[i_date]
-        day = v if type(v) is date else parse("date", parse_date)
+        day = v if type(v) is date else _parse(hm, errors, offset, "date", v, parse_date)
         v = raw[i_hours]
         hours = hours_seen.get((type(v), v))
         if hours is None:
-            hours = parse("hours", bounded, "a number of hours", MAX_ENTRY_HOURS, "hours")
+            hours = _parse(hm, errors, offset, "hours", v, bounded, "a number of hours", MAX_ENTRY_HOURS, "hours")
             if hours is not None:
                 hours = hours_seen[(type(v), v)] = exact_hours(hours)
+        tracker_rate = rate_override = None
         v = raw[i_rate]
-        tracker_rate = None if v is None else parse("tracker_rate", bounded, "an amount", MAX_RATE, "a rate")
+        if v is not None:
+            k = (type(v), str(v))
+            if k in amounts_seen:
+                tracker_rate = amounts_seen[k]
+            else:
+                n = len(errors)
+                tracker_rate = _parse(hm, errors, offset, "tracker_rate", v, bounded, "an amount", MAX_RATE, "a rate")
+                if len(errors) == n:
+                    amounts_seen[k] = tracker_rate
         v = raw[i_billable]
-        billable = v if type(v) is bool else parse("billable", parse_bool, True)
+        billable = v if type(v) is bool else _parse(hm, errors, offset, "billable", v, parse_bool, True)
         v = raw[i_override]
-        rate_override = None if v is None else parse("rate_override", bounded, "an amount", MAX_RATE, "a rate")
+        if v is not None:
+            k = (type(v), str(v))
+            if k in amounts_seen:
+                rate_override = amounts_seen[k]
+            else:
+                n = len(errors)
+                rate_override = _parse(hm, errors, offset, "rate_override", v, bounded, "an amount", MAX_RATE, "a rate")
+                if len(errors) == n:
+                    amounts_seen[k] = rate_override
         v = raw[i_approved]
-        approved = v if type(v) is bool else parse("approved", parse_bool, False)
+        approved = v if type(v) is bool else _parse(hm, errors, offset, "approved", v, parse_bool, False)
         v = raw[i_conf]
-        confidence = None if v is None else parse("confidence", parse_float)
+        confidence = None
+        if v is not None:
+            k2 = (type(v), v)
+            if k2 in confidences_seen:
+                confidence = confidences_seen[k2]
+            else:
+                n = len(errors)
+                confidence = _parse(hm, errors, offset, "confidence", v, parse_float)
+                if len(errors) == n:
+                    confidences_seen[k2] = confidence
         if day is None and not errors:
             errors.append(_cell_error(hm, "date", offset, "the date is missing"))
         if hours is None and not errors:
@@ -219,54 +231,53 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
         # Every value here is already typed and checked by the parsers above, so the records are built by
         # the trusted constructor (a pydantic validation per row was a third of reading 100,000 rows).
         currency = _text(raw[i_currency])
-        entry = trusted(
-            TimeEntry,
-            {
-                "source": _text(first),
-                "source_id": _text(raw[i_id]),
-                "date": day,
-                "client": _text(raw[i_client]),
-                "project": _text(raw[i_project]),
-                "task": _text(raw[i_task]),
-                "person": _text(raw[i_person]),
-                "role": _text(raw[i_role]),
-                "email": _text(raw[i_email]),
-                "notes": _raw_text(raw[i_notes]),
-                "hours": hours,
-                "billable": True if billable is None else billable,
-                "rate": tracker_rate,
-                "currency": currency or None,
-                "url": _text(raw[i_link]),
-                "tags": (),
-            },
-        )
-        row = trusted(
-            TimeRow,
-            {
-                "row": offset,
-                "entry": entry,
-                "category": _text(raw[i_category]),
-                "line_item": _text(raw[i_line]),
-                "rate_override": rate_override,
-                "approved": bool(approved),
-                "comment": _raw_text(raw[i_comment]),
-                "suggested_category": _text(raw[i_scat]),
-                "suggested_by": _text(raw[i_sby]),
-                "confidence": confidence if confidence is None or 0 <= confidence <= 1 else None,
-                "suggested_description": _raw_text(raw[i_sdesc]),
-                "flags": _raw_text(raw[i_flags]),
-                "invoice": _text(raw[i_invoice]),
-                "sync_hash": _text(raw[i_hash]),
-            },
-        )
-        table.rows.append(row)
+        fields = {
+            "source": _text(first),
+            "source_id": _text(raw[i_id]),
+            "date": day,
+            "client": _text(raw[i_client]),
+            "project": _text(raw[i_project]),
+            "task": _text(raw[i_task]),
+            "person": _text(raw[i_person]),
+            "role": _text(raw[i_role]),
+            "email": _text(raw[i_email]),
+            "notes": _raw_text(raw[i_notes]),
+            "hours": hours,
+            "billable": True if billable is None else billable,
+            "rate": tracker_rate,
+            "currency": currency or None,
+            "url": _text(raw[i_link]),
+            "tags": (),
+        }
+        if make_entry is None:
+            make_entry = maker(TimeEntry, fields)
+        entry = make_entry(fields)
+        fields = {
+            "row": offset,
+            "entry": entry,
+            "category": _text(raw[i_category]),
+            "line_item": _text(raw[i_line]),
+            "rate_override": rate_override,
+            "approved": bool(approved),
+            "comment": _raw_text(raw[i_comment]),
+            "suggested_category": _text(raw[i_scat]),
+            "suggested_by": _text(raw[i_sby]),
+            "confidence": confidence if confidence is None or 0 <= confidence <= 1 else None,
+            "suggested_description": _raw_text(raw[i_sdesc]),
+            "flags": _raw_text(raw[i_flags]),
+            "invoice": _text(raw[i_invoice]),
+            "sync_hash": _text(raw[i_hash]),
+        }
+        if make_row is None:
+            make_row = maker(TimeRow, fields)
+        table.rows.append(make_row(fields))
     _hold_duplicates(table)
     return table
 
 
 _new = object.__new__
 _FIELDS_SET: dict[type, set[str]] = {}
-_KEYS: dict[type, tuple[str, ...]] = {}
+_SHARED: dict[type[BaseModel], dict[str, Any] | None] = {}
 _set = object.__setattr__
 
 
@@ -274,19 +285,58 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
     """A record from values that are already of the field types, without validating them again (what
     `model_construct` means, at a third of validation's cost). Values for other fields than the model's
     (a field added to the model and not here) go through validation instead, so nothing is ever skipped."""
-    keys = _KEYS.get(cls)
-    if keys is None:
-        keys = _KEYS[cls] = tuple(cls.model_fields)
-    # the callers list the fields in the model's order: one tuple compare (of interned names) per record
-    if tuple(values) != keys and values.keys() != set(keys):
-        return cls.model_validate(values)
-    obj = _new(cls)
-    _set(obj, "__dict__", values)
-    # one set of field names for every record of a model (the records are frozen; a copy gets its own)
-    _set(obj, "__pydantic_fields_set__", _FIELDS_SET.get(cls) or _FIELDS_SET.setdefault(cls, set(cls.model_fields)))
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
+    return maker(cls, values)(values)
+
+
+def maker(cls: type[M], sample: dict[str, Any]) -> Callable[[dict[str, Any]], M]:
+    """`trusted` for many records whose values name the same fields as `sample` (the rows of one tab): the
+    fields are checked once, here, and each record is built without a check. Each record's `__dict__` shares
+    its keys with every other record of the model (CPython's key-sharing dict, as for ordinary instances),
+    which is a third smaller than a dict of its own: a parsed Time row holds two of them."""
+    if sample.keys() != cls.model_fields.keys():
+        return cls.model_validate
+    shared = _shared_dict(cls)
+    fields_set = _FIELDS_SET.get(cls) or _FIELDS_SET.setdefault(cls, set(cls.model_fields))
+
+    def make(values: dict[str, Any]) -> M:
+        obj = _new(cls)
+        if shared is not None:
+            own = shared.copy()
+            own.update(values)
+            values = own
+        _set(obj, "__dict__", values)
+        # one set of field names for every record of a model (the records are frozen; a copy gets its own)
+        _set(obj, "__pydantic_fields_set__", fields_set)
+        _set(obj, "__pydantic_extra__", None)
+        _set(obj, "__pydantic_private__", None)
+        return obj
+
+    return make
+
+
+def _shared_dict(cls: type[BaseModel]) -> dict[str, Any] | None:
+    """A `__dict__` of the model with every field (as None) whose copies share one table of keys, or None when
+    the interpreter makes none: an attribute set on a bare instance makes one (CPython's split dict)."""
+    if cls not in _SHARED:
+        obj: Any = _new(cls)
+        try:
+            for name in cls.model_fields:
+                _set(obj, name, None)
+            _SHARED[cls] = obj.__dict__.copy()
+        except (AttributeError, TypeError):
+            _SHARED[cls] = None
+    return _SHARED[cls]
+
+
+def _parse(
+    hm: HeaderMap, errors: list[InputError], row: int, key: str, value: object, fn: Callable[..., T], *args: object
+) -> T | None:
+    """`fn(value, *args)`, or None with an error naming the cell when the value does not parse."""
+    try:
+        return fn(value, *args)
+    except ValueError as exc:
+        errors.append(_cell_error(hm, key, row, str(exc)))
+        return None
 
 
 def bounded(value: object, what: str, maximum: Decimal, name: str) -> Decimal | None:
