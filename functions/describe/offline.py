@@ -152,6 +152,7 @@ class Vocabulary:
         self.counts: Counter[str] = Counter(w.casefold() for n in notes for w in _WORD.findall(n or ""))
         self._memo: dict[str, str] = {}
         self._letters: list[str] = []
+        self._index: tuple[dict[str, list[tuple[str, int]]], dict[str, list[str]]] | None = None
 
     def fix(self, word: str) -> str:
         low = word.casefold()
@@ -160,17 +161,66 @@ class Vocabulary:
         best = low
         mine = self.counts.get(low, 0)
         if len(low) >= 3 and low not in SHORTHAND and mine <= 2:  # a word written three times is no typo
-            best_count = 0
-            for other, transposed in self._neighbours(low):
+            found: tuple[int, tuple[int | str, ...], str] | None = None  # (count, place in `_neighbours`, word)
+            for other, transposed, place in self._near(low):
                 n = self.counts.get(other, 0)
-                if n < max(2, 2 * mine) or n <= best_count or other == low:
+                if n < max(2, 2 * mine) or other == low:
                     continue
                 if any(other == low + s or low == other + s for s in _SUFFIXES):
                     continue
                 if transposed or len(low) >= 6 or (len(low) >= 4 and len(other) != len(low) and n >= 3 * max(mine, 1)):
-                    best, best_count = other, n
+                    # the most frequent wins, and among equals the one `_neighbours` yields first
+                    if found is None or n > found[0] or (n == found[0] and place < found[1]):
+                        found = (n, place, other)
+            if found is not None:
+                best = found[2]
         self._memo[low] = best
         return best
+
+    def _near(self, word: str) -> Iterable[tuple[str, bool, tuple[int | str, ...]]]:
+        """The words of `_neighbours(word)` written at least twice (no other can be taken for the right
+        spelling), each with whether it is a transposition and its place in `_neighbours`' order, found
+        through an index of the frequent words instead of by trying every letter at every place."""
+        if self._index is None:
+            self._index = self._build_index()
+        inserted, substituted = self._index
+        counts = self.counts
+        for i in range(len(word) - 1):
+            if word[i] != word[i + 1]:
+                other = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+                if counts.get(other, 0) >= 2:
+                    yield other, True, (0, i)
+        if len(word) < 4:
+            return
+        for i in range(len(word)):
+            other = word[:i] + word[i + 1 :]
+            if counts.get(other, 0) >= 2:
+                yield other, False, (1, i, 0)
+        for other, i in inserted.get(word, ()):  # `word` is `other` with the letter at i missing
+            yield other, False, (1, i, 1, other[i], 0)
+        if len(word) >= 6:
+            for i in range(len(word)):
+                for other in substituted.get(word[:i] + "\x00" + word[i + 1 :], ()):
+                    if other[i] != word[i]:
+                        yield other, False, (1, i, 1, other[i], 1)
+
+    def _build_index(self) -> tuple[dict[str, list[tuple[str, int]]], dict[str, list[str]]]:
+        """Each frequent word by itself less one letter (with its place), and with one letter blanked out:
+        the letter `_neighbours` would insert or substitute there (letters only: `_letters`)."""
+        inserted: dict[str, list[tuple[str, int]]] = {}
+        substituted: dict[str, list[str]] = {}
+        for w, n in self.counts.items():
+            if n < 2:
+                continue
+            for i, ch in enumerate(w):
+                if not ch.isalpha():
+                    continue
+                less = w[:i] + w[i + 1 :]
+                spots = inserted.setdefault(less, [])
+                if not any(o == w for o, _ in spots):  # the first place that makes it is the one yielded first
+                    spots.append((w, i))
+                substituted.setdefault(w[:i] + "\x00" + w[i + 1 :], []).append(w)
+        return inserted, substituted
 
     def _neighbours(self, word: str) -> Iterable[tuple[str, bool]]:
         """Every word one edit away that the notes contain, and whether the edit is a transposition."""
