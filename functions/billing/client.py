@@ -27,7 +27,7 @@ Band = tuple[Fraction | None, Price, str]  # (capacity in hours or None for the 
 
 def _tracked(p: Portion) -> Fraction:
     """The tracked hours behind a portion: all of its item's when the item is not split across bands."""
-    if p.hours == p.item.billed or not p.item.billed:
+    if p.hours is p.item.billed or p.hours == p.item.billed or not p.item.billed:
         return p.item.raw
     return p.item.raw * p.hours / p.item.billed
 
@@ -71,8 +71,8 @@ class ClientBilling(ClientSteps):
         self.has_time = bool(items)  # approved billable time this month (Bill Without Time decides the rest)
         self._pending(pending)
         fee_projects = {f.project.casefold() for f in self.rules.fees}
-        fee_items = [i for i in items if i.row.entry.project.casefold() in fee_projects]
-        hourly = [i for i in items if i.row.entry.project.casefold() not in fee_projects]
+        fee_items = [i for i in items if i.row.entry.project.casefold() in fee_projects] if fee_projects else []
+        hourly = [i for i in items if i.row.entry.project.casefold() not in fee_projects] if fee_projects else items
         portions = self._price(hourly)
         self._hour_lines(portions)
         self._fee_lines(fee_items)
@@ -233,8 +233,9 @@ class ClientBilling(ClientSteps):
                 [(allowance, _same_price(ZERO, "included in the retainer"), "included"), (None, overage, "overage")],
             )
         else:
+            resolve, name, currency = self.card.resolve, self.c.name, self.currency
             for i in items:
-                found = self._rate(i)
+                found = resolve(i.row, name, i.category, currency)  # `_rate`, without a call per item
                 if found is None:
                     missing.append(i)
                     continue

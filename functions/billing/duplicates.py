@@ -43,7 +43,7 @@ def confirmed(comment: str) -> bool:
 def duplicates(entries: Iterable[tuple[TimeEntry, str]]) -> dict[str, str]:
     """{ref of a duplicate: ref of the entry it repeats} for (entry, comment) in the Time tab's order; a
     confirmed row is not a duplicate."""
-    first: dict[Key, str] = {}
+    first: dict[Key, TimeEntry] = {}  # the entry each key was first seen on (its ref made only for a duplicate)
     out: dict[str, str] = {}
     # `duplicate_key` with each distinct name and note normalized once (a month repeats them many times)
     names: dict[str, str] = {}
@@ -58,10 +58,11 @@ def duplicates(entries: Iterable[tuple[TimeEntry, str]]) -> dict[str, str]:
             e.hours,
             notes.get(note) or notes.setdefault(note, " ".join(note.split()).casefold()),
         )
-        if k not in first:
-            first[k] = e.ref
+        seen = first.get(k)
+        if seen is None:
+            first[k] = e
         elif not confirmed(comment):
-            out[e.ref] = first[k]
+            out[e.ref] = seen.ref
     return out
 
 

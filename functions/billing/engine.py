@@ -107,7 +107,7 @@ def compute_invoices(
             numbers.append(number.strip())
     dupes = duplicates((r.entry, r.comment) for r in sorted(rows, key=lambda r: r.row))
     # per distinct client text and category, not per row: 100,000 rows name a few dozen of each
-    clients_by_text: dict[str, ClientSettings | None] = {}
+    clients_by_text: dict[str, tuple[ClientSettings | None, str, str]] = {}  # -> (settings, name, key)
     billable_category: dict[str, bool] = {}
 
     def billable(r: TimeRow) -> bool:
@@ -136,17 +136,19 @@ def compute_invoices(
     prev_hours: dict[str, Decimal] = {}  # only clients with rows last month: no rows is not "nothing used"
     prev_used: dict[str, list[Fraction]] = {}  # hours billed against a retainer last month, as that invoice did
     prev_period = period.previous()
+    start = period.start
     for r in rows:
         text = r.entry.client
-        if text in clients_by_text:
-            settings = clients_by_text[text]
-        else:
-            settings = clients_by_text[text] = index.client(text)
-        name = settings.name if settings else text.strip()
-        key = name.casefold()
-        names.setdefault(key, name)
-        is_late = late(r, key)
-        if prev_period.contains(r.entry.date):
+        known = clients_by_text.get(text)
+        if known is None:
+            settings = index.client(text)
+            name = settings.name if settings else text.strip()
+            known = clients_by_text[text] = (settings, name, name.casefold())
+            names.setdefault(known[2], name)
+        settings, name, key = known
+        earlier = r.entry.date < start
+        is_late = earlier and late(r, key)
+        if earlier and prev_period.contains(r.entry.date):
             prev_hours.setdefault(key, ZERO)
             prev_used.setdefault(key, [])
             if r.approved and billable(r):

@@ -111,7 +111,7 @@ class Scrubber:
         self.clients = sorted({c.strip() for c in clients if c and c.strip()}, key=len, reverse=True)
         self._others: dict[str, re.Pattern[str] | None] = {}
         self._memo: dict[tuple[str, str], str] = {}
-        self._notes: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._notes: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {}  # client -> note -> ...
 
     def _other_clients(self, client: str) -> list[str]:
         own = client.casefold()
@@ -156,13 +156,20 @@ class Scrubber:
                 out.append(cleaned)
         return out
 
+    def notes_of(self, client: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """The notes of `client` split and scrubbed so far (see `note`), by note."""
+        mine = self._notes.get(client)
+        if mine is None:
+            mine = self._notes[client] = {}
+        return mine
+
     def note(self, text: str, client: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(Jira keys, scrubbed phrases) of one note for a client's line; notes repeat, so each distinct
         (note, client) is split and scrubbed once per run."""
-        key = (text, client)
-        found = self._notes.get(key)
+        mine = self.notes_of(client)
+        found = mine.get(text)
         if found is None:
-            found = self._notes[key] = (
+            found = mine[text] = (
                 tuple(JIRA_KEY.findall(text)),
                 tuple(self.phrases(JIRA_KEY.sub(" ", text), client)),
             )
@@ -248,19 +255,26 @@ def line_facts(
     show_project: bool = False,
 ) -> LineFacts:
     """The facts of one hour line, every note scrubbed (see `Scrubber`)."""
-    items = [entries[r] for r in line.entry_refs if r in entries]
+    found_entry = entries.get
+    items = [e for e in map(found_entry, line.entry_refs) if e is not None]
     phrases: list[str] = []
     keys: list[str] = []
     note = scrub.note
+    seen = scrub.notes_of(client)
     for e in items:
-        found, said = note(e.notes.strip() or e.task.strip(), client)
+        text = e.notes.strip() or e.task.strip()
+        found, said = seen.get(text) or note(text, client)
         keys.extend(found)
         phrases.extend(said)
-    projects = tuple(dict.fromkeys(scrub.clean(e.project, client) for e in items if e.project.strip()))
+    # each distinct project and task scrubbed once, in the order first written (cleaning is the same for equals)
+    projects = tuple(
+        dict.fromkeys(scrub.clean(p, client) for p in dict.fromkeys(e.project for e in items) if p.strip())
+    )
+    tasks = tuple(dict.fromkeys(scrub.clean(t, client) for t in dict.fromkeys(e.task for e in items) if t.strip()))
     return LineFacts(
         line_item=line.line_item,
         projects=projects,
-        tasks=tuple(dict.fromkeys(scrub.clean(e.task, client) for e in items if e.task.strip())),
+        tasks=tasks,
         phrases=tuple(phrases),
         keys=tuple(dict.fromkeys(keys)),
         count=len(items),

@@ -149,7 +149,11 @@ class Vocabulary:
     edits from 6, and a word never turns into its own plural or past tense."""
 
     def __init__(self, notes: Iterable[str]):
-        self.counts: Counter[str] = Counter(w.casefold() for n in notes for w in _WORD.findall(n or ""))
+        # notes repeat: each distinct one is split into words once, its words counted as often as it occurs
+        self.counts: Counter[str] = Counter()
+        for note, times in Counter(n or "" for n in notes).items():
+            for w in _WORD.findall(note):
+                self.counts[w.casefold()] += times
         self._memo: dict[str, str] = {}
         self._letters: list[str] = []
         self._index: tuple[dict[str, list[tuple[str, int]]], dict[str, list[str]]] | None = None
