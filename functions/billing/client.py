@@ -126,16 +126,15 @@ class ClientBilling(ClientSteps):
                     row=r.row,
                     field="category",
                 )
-            reason = _not_billable(e.billable, cat)
+            reason = "" if e.billable and (cat is None or cat.billable) else _not_billable(e.billable, cat)
             if reason:
                 self.non_billable.append(
                     NonBillable(ref=e.ref, row=r.row, hours=e.hours, category=category, reason=reason)
                 )
                 continue
             rollup = None
-            if r.line_item.strip():
-                line_item = r.line_item.strip()
-            else:
+            line_item = r.line_item.strip()
+            if not line_item:
                 rollup = next((x for x in rollups if x.matches(r, category)), None) if rollups else None
                 if rollup:
                     line_item = rollup.line_item
@@ -159,9 +158,7 @@ class ClientBilling(ClientSteps):
                 raw = hours_fraction(e.hours)
                 hours = billed_of[e.hours] = (raw, self.c.rounding.entry_hours(raw))
             raw, billed = hours
-            items.append(
-                Item(row=r, line_item=line_item, raw=raw, billed=billed, category=category, ref=e.ref, rollup=rollup)
-            )
+            items.append(Item(r, line_item, raw, billed, category, e.ref, rollup))
         return items
 
     def listing_only(self, pending: Sequence[TimeRow]) -> None:
@@ -239,7 +236,7 @@ class ClientBilling(ClientSteps):
                 if found is None:
                     missing.append(i)
                     continue
-                portions.append(Portion(item=i, hours=i.billed, rate=found[0], rate_note=found[1]))
+                portions.append(Portion(i, i.billed, found[0], found[1]))
         missing += list({id(p.item): p.item for p in portions if p.rate_note == _NO_RATE}.values())
         portions = [p for p in portions if p.rate_note != _NO_RATE]
         if missing:

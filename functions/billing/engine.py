@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from operator import attrgetter
 
 from ..models import InvoiceDraft, Issue, Period, TimeRow
 from ..money import ZERO, exact_sum, fmt_money, hours_fraction
@@ -99,13 +100,13 @@ def compute_invoices(
     made: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for client, month, number in [
         *invoices,
-        *((r.entry.client, str(Period.of(r.entry.date)), r.invoice) for r in rows if r.invoiced),
+        *((r.entry.client, str(Period.of(r.entry.date)), r.invoice) for r in rows if r.invoice and r.invoiced),
     ]:
         names.setdefault(client_name(client).casefold(), client_name(client))
         numbers = made[client_name(client).casefold()][str(month).strip()]
         if number.strip() and number.strip() not in numbers:
             numbers.append(number.strip())
-    dupes = duplicates((r.entry, r.comment) for r in sorted(rows, key=lambda r: r.row))
+    dupes = duplicates((r.entry, r.comment) for r in sorted(rows, key=attrgetter("row")))
     # per distinct client text and category, not per row: 100,000 rows name a few dozen of each
     clients_by_text: dict[str, tuple[ClientSettings | None, str, str]] = {}  # -> (settings, name, key)
     billable_category: dict[str, bool] = {}
@@ -136,9 +137,10 @@ def compute_invoices(
     prev_hours: dict[str, Decimal] = {}  # only clients with rows last month: no rows is not "nothing used"
     prev_used: dict[str, list[Fraction]] = {}  # hours billed against a retainer last month, as that invoice did
     prev_period = period.previous()
-    start = period.start
+    start, in_year, in_month = period.start, period.year, period.month
     for r in rows:
-        text = r.entry.client
+        e = r.entry
+        text = e.client
         known = clients_by_text.get(text)
         if known is None:
             settings = index.client(text)
@@ -146,9 +148,10 @@ def compute_invoices(
             known = clients_by_text[text] = (settings, name, name.casefold())
             names.setdefault(known[2], name)
         settings, name, key = known
-        earlier = r.entry.date < start
+        d = e.date
+        earlier = d < start
         is_late = earlier and late(r, key)
-        if earlier and prev_period.contains(r.entry.date):
+        if earlier and prev_period.contains(d):
             prev_hours.setdefault(key, ZERO)
             prev_used.setdefault(key, [])
             if r.approved and billable(r):
@@ -159,7 +162,7 @@ def compute_invoices(
             current[key].append(r)
             carried[key].append(r)
             continue
-        if not period.contains(r.entry.date) or r.invoiced:
+        if d.month != in_month or d.year != in_year or (r.invoice and r.invoiced):  # not in the period, or invoiced
             continue
         if r.approved and dupes and r.entry.ref in dupes and billable(r):
             held_out[key].append(

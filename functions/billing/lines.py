@@ -35,7 +35,7 @@ class NonBillable:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One billable row on its way to a line."""
 
@@ -48,7 +48,7 @@ class Item:
     rollup: Rollup | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Portion:
     """Billed hours of one item at one price (an item is split only at a tier or retainer boundary)."""
 
