@@ -29,6 +29,9 @@ JIRA_KEY = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b")
 _PLACEHOLDER = re.compile(r"\[(?:email|phone|secret|card|url|redacted)\]|\?\[redacted\]")
 _URL = re.compile(r"\bhttps?://\S+", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*(?:;|\s\+\s|\+|,|\s/\s|\s&\s|\s-\s|\s–\s|\s—\s|\n|\|)\s*")
+_MENTION = re.compile(r"@\w+")
+_SPACES = re.compile(r"\s+")
+_LETTER = re.compile(r"[^\W\d_]")
 _LINKERS = r"(?:for|with|w/|to|from|per|by|cc|ask|asked|ping|pinged|via|@)"
 
 
@@ -134,8 +137,10 @@ class Scrubber:
 
     def _clean(self, text: str, client: str) -> str:
         out = redact(text or "", self.secrets)
-        out = _URL.sub(" ", out)
-        out = _PLACEHOLDER.sub(" ", out)
+        if "://" in out:  # (a pass only where the pattern can match: every URL has one)
+            out = _URL.sub(" ", out)
+        if "[" in out:  # every placeholder has one
+            out = _PLACEHOLDER.sub(" ", out)
         others = self._others_rx(client)
         if others is not None:
             out = others.sub(" ", out)
@@ -143,16 +148,17 @@ class Scrubber:
             out = self._names_rx.sub(" ", out)
         if self._initials_rx is not None:
             out = self._initials_rx.sub(" ", out)
-        out = re.sub(r"@\w+", " ", out)  # a mention of someone not on the team
-        return re.sub(r"\s+", " ", out).strip()
+        if "@" in out:
+            out = _MENTION.sub(" ", out)  # a mention of someone not on the team
+        return _SPACES.sub(" ", out).strip()
 
     def phrases(self, text: str, client: str) -> list[str]:
         """The note split into its fragments ("PR review + merge" -> two), each scrubbed; empty ones dropped."""
         out = []
+        own = {client.casefold(), client.split()[0].casefold()} if client.strip() else set()
         for part in _SPLIT.split(text or ""):
             cleaned = self.clean(part, client).strip(" .:;,-–—[]")
-            own = {client.casefold(), client.split()[0].casefold()} if client.strip() else set()
-            if re.search(r"[^\W\d_]", cleaned) and cleaned.casefold() not in own:
+            if _LETTER.search(cleaned) and cleaned.casefold() not in own:
                 out.append(cleaned)
         return out
 
