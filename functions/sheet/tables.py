@@ -374,12 +374,15 @@ def bounded(value: object, what: str, maximum: Decimal, name: str) -> Decimal | 
 
 def _hold_duplicates(table: TimeTable) -> None:
     """One Entry ID on two rows (a copy-pasted row) would bill it twice: an error naming every row."""
-    by_ref: dict[str, list[TimeRow]] = {}
+    first: dict[str, TimeRow] = {}
+    repeated: dict[str, list[TimeRow]] = {}  # a list only for a ref on several rows, not one per row
     for r in table.rows:
-        by_ref.setdefault(r.entry.ref, []).append(r)
-    for rows in by_ref.values():
-        if len(rows) < 2:
-            continue
+        ref = r.entry.ref
+        seen = first.setdefault(ref, r)
+        if seen is not r:
+            repeated.setdefault(ref, [seen]).append(r)
+    for ref in sorted(repeated, key=lambda ref: first[ref].row):  # in the order the refs first occur
+        rows = repeated[ref]
         cells = [table.header.cell("entry_id", r.row) for r in rows]
         for r, cell in zip(rows, cells, strict=True):
             others = ", ".join(c for c in cells if c != cell)
