@@ -145,8 +145,10 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
     amounts_seen: dict[tuple[type, str], Decimal | None] = {}
     confidences_seen: dict[tuple[type, object], float | None] = {}
     w1 = width - 1
-    entry_text = itemgetter(i_source, i_id, i_client, i_project, i_task, i_person, i_role, i_email, i_link, i_currency)
-    row_text = itemgetter(i_category, i_line, i_scat, i_sby, i_invoice, i_hash)
+    stripped = itemgetter(
+        *(i_source, i_id, i_client, i_project, i_task, i_person, i_role, i_email, i_link, i_currency),
+        *(i_category, i_line, i_scat, i_sby, i_invoice, i_hash),
+    )
     free_text = itemgetter(i_notes, i_comment, i_sdesc, i_flags)
     pads = [[None] * (width - n) for n in range(w1 + 1)]  # the None padding of a row of n cells
     whole = all(i < w1 for i in slots.values())  # no column of the contract is missing from the header
@@ -241,15 +243,35 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
         assert day is not None and hours is not None  # a row without them was held above
         # Every value here is already typed and checked by the parsers above, so the records are built by
         # the trusted constructor (a pydantic validation per row was a third of reading 100,000 rows).
-        # the text cells of the row, stripped (`_text`), and the free-text ones as typed (`_raw_text`): one
-        # comprehension each instead of a call per cell
-        (source, source_id, client, project, task, person, role, email, link, currency) = [
-            v.strip() if type(v) is str else text(v) for v in entry_text(raw)
-        ]
-        (category, line_item, suggested_category, suggested_by, invoice, sync_hash) = [
-            v.strip() if type(v) is str else text(v) for v in row_text(raw)
-        ]
-        notes, comment, suggested_description, flags = [v if type(v) is str else _raw_text(v) for v in free_text(raw)]
+        # the text cells of the row stripped (`_text`) in one comprehension instead of a call per cell, and the
+        # free-text ones as typed (`_raw_text`)
+        (
+            source,
+            source_id,
+            client,
+            project,
+            task,
+            person,
+            role,
+            email,
+            link,
+            currency,
+            category,
+            line_item,
+            suggested_category,
+            suggested_by,
+            invoice,
+            sync_hash,
+        ) = [v.strip() if type(v) is str else text(v) for v in stripped(raw)]
+        notes, comment, suggested_description, flags = free_text(raw)
+        if type(notes) is not str:
+            notes = _raw_text(notes)
+        if type(comment) is not str:
+            comment = _raw_text(comment)
+        if type(suggested_description) is not str:
+            suggested_description = _raw_text(suggested_description)
+        if type(flags) is not str:
+            flags = _raw_text(flags)
         fields = {
             "source": source,
             "source_id": source_id,
