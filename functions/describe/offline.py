@@ -255,15 +255,22 @@ def _fix_words(text: str, vocab: Vocabulary) -> str:
     return _WORD.sub(one, text)
 
 
+_NUMBERED = re.compile(r"(?<!\w)\d{1,2}\)\s*")  # "1) cart fix 2) perf"
+_SYMBOLS = re.compile(r"[^\w\s'’:&.()/-]")  # emoji and stray symbols
+_REPEATED = re.compile(r"\b(\w+) \1\b")  # "tests tests"
+_SPACES = re.compile(r"\s+")
+
+
 def _expand(text: str) -> str:
     out = _SHORT_RX.sub(lambda m: SHORTHAND[m.group(1).casefold()], text)
     out = _FILLER.sub(" ", out)
-    out = re.sub(r"(?<!\w)\d{1,2}\)\s*", " ", out)  # "1) cart fix 2) perf"
-    out = re.sub(r"[^\w\s'’:&.()/-]", " ", out)  # emoji and stray symbols
+    if ")" in out:
+        out = _NUMBERED.sub(" ", out)
+    out = _SYMBOLS.sub(" ", out)
     if out.count("(") != out.count(")"):  # a bracket cut open where the note was split
         out = out.replace("(", " ").replace(")", " ")
-    out = re.sub(r"\b(\w+) \1\b", r"\1", out)  # "tests tests"
-    out = re.sub(r"\s+", " ", out).strip(" .:;,-/")
+    out = _REPEATED.sub(r"\1", out)
+    out = _SPACES.sub(" ", out).strip(" .:;,-/")
     return out
 
 
