@@ -8,6 +8,7 @@ they are; preview and create-invoices stop on them).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -356,16 +357,19 @@ def maker(cls: type[M], sample: dict[str, Any]) -> Callable[[dict[str, Any]], M]
 
 
 def _shared_dict(cls: type[BaseModel]) -> dict[str, Any] | None:
-    """A `__dict__` of the model with every field (as None) whose copies share one table of keys, or None when
-    the interpreter makes none: an attribute set on a bare instance makes one (CPython's split dict)."""
+    """A `__dict__` for records of the model, with every field (as None), whose copies share one table of keys
+    (CPython's split dict), or None when the interpreter makes none. The keys come from a bare instance of a
+    plain class made here for the purpose: the model's own key cache is not reliable (anything that set
+    attributes on an instance of the model in another order makes the interpreter give up sharing for it)."""
     if cls not in _SHARED:
-        obj: Any = _new(cls)
-        try:
-            for name in cls.model_fields:
-                _set(obj, name, None)
-            _SHARED[cls] = obj.__dict__.copy()
-        except (AttributeError, TypeError):
-            _SHARED[cls] = None
+        holder = type(f"_{cls.__name__}Keys", (), {})()
+        for name in cls.model_fields:
+            setattr(holder, name, None)
+        shared: dict[str, Any] | None = vars(holder).copy()
+        # only when it really is smaller than a dict of its own (another interpreter may not share keys)
+        if shared is not None and sys.getsizeof(shared) >= sys.getsizeof(dict(shared)):
+            shared = None
+        _SHARED[cls] = shared
     return _SHARED[cls]
 
 

@@ -37,8 +37,15 @@ def test_parsed_records_share_their_keys_and_behave_as_validated_ones():
     table = parse_time_tab(_tab([_entry(i) for i in range(3)]))
     r = table.rows[0]
     plain = dict(r.entry.__dict__)  # a dict of its own, as validation makes it
+    # even after something set attributes on a bare instance of the model in another order (which makes the
+    # interpreter give up sharing the model's own key cache)
+    odd = object.__new__(TimeEntry)
+    object.__setattr__(odd, "tags", ())
+    object.__setattr__(odd, "source", "")
     assert sys.getsizeof(r.entry.__dict__) < sys.getsizeof(plain)
     assert sys.getsizeof(r.__dict__) < sys.getsizeof(dict(r.__dict__))
+    later = parse_time_tab(_tab([_entry(7)])).rows[0]
+    assert sys.getsizeof(later.entry.__dict__) < sys.getsizeof(dict(later.entry.__dict__))
     again = TimeEntry.model_validate(r.entry.model_dump())
     assert r.entry == again and hash(r.entry) == hash(again) and r.entry.ref == "csv:e0"
     copy = r.model_copy(update={"category": "Design"})
