@@ -169,9 +169,21 @@ def exact_sum(values: Iterable[Fraction]) -> Fraction:
     >>> exact_sum([Fraction(1, 3), Fraction(1, 3), Fraction(1, 3), Fraction(1, 4)])
     Fraction(5, 4)
     """
-    by_denominator: dict[int, int] = {}
+    # the same Fraction objects recur (hours are made once per distinct value): count each object, then add
+    times: dict[int, int] = {}
+    objects: dict[int, Fraction] = {}
     for v in values:
-        by_denominator[v.denominator] = by_denominator.get(v.denominator, 0) + v.numerator
+        k = id(v)
+        n = times.get(k)
+        if n is None:
+            times[k] = 1
+            objects[k] = v  # held here, so no id is reused while counting
+        else:
+            times[k] = n + 1
+    by_denominator: dict[int, int] = {}
+    for k, n in times.items():
+        v = objects[k]
+        by_denominator[v.denominator] = by_denominator.get(v.denominator, 0) + v.numerator * n
     return sum((Fraction(n, d) for d, n in by_denominator.items()), Fraction(0))
 
 

@@ -27,7 +27,7 @@ Band = tuple[Fraction | None, Price, str]  # (capacity in hours or None for the 
 
 def _tracked(p: Portion) -> Fraction:
     """The tracked hours behind a portion: all of its item's when the item is not split across bands."""
-    if p.hours == p.item.billed or not p.item.billed:
+    if p.hours is p.item.billed or p.hours == p.item.billed or not p.item.billed:
         return p.item.raw
     return p.item.raw * p.hours / p.item.billed
 
@@ -71,8 +71,8 @@ class ClientBilling(ClientSteps):
         self.has_time = bool(items)  # approved billable time this month (Bill Without Time decides the rest)
         self._pending(pending)
         fee_projects = {f.project.casefold() for f in self.rules.fees}
-        fee_items = [i for i in items if i.row.entry.project.casefold() in fee_projects]
-        hourly = [i for i in items if i.row.entry.project.casefold() not in fee_projects]
+        fee_items = [i for i in items if i.row.entry.project.casefold() in fee_projects] if fee_projects else []
+        hourly = [i for i in items if i.row.entry.project.casefold() not in fee_projects] if fee_projects else items
         portions = self._price(hourly)
         self._hour_lines(portions)
         self._fee_lines(fee_items)
@@ -109,27 +109,33 @@ class ClientBilling(ClientSteps):
 
     def _items(self, rows: list[TimeRow]) -> list[Item]:
         items: list[Item] = []
+        # a month repeats few categories and hour values: each is looked up (or rounded) once per client
+        cats: dict[str, Category | None] = {}
+        billed_of: dict[Decimal, tuple[Fraction, Fraction]] = {}
+        rollups = self.rules.rollups
         for r in rows:
             e = r.entry
             category = r.effective_category
-            cat: Category | None = self.book.category(category) if category else None
+            if category in cats:
+                cat: Category | None = cats[category]
+            else:
+                cat = cats[category] = self.book.category(category) if category else None
             if category and cat is None:
                 self.warn(
                     f'unknown category "{category}" (not in the Categories tab); billed as its own line item',
                     row=r.row,
                     field="category",
                 )
-            reason = _not_billable(e.billable, cat)
+            reason = "" if e.billable and (cat is None or cat.billable) else _not_billable(e.billable, cat)
             if reason:
                 self.non_billable.append(
                     NonBillable(ref=e.ref, row=r.row, hours=e.hours, category=category, reason=reason)
                 )
                 continue
             rollup = None
-            if r.line_item.strip():
-                line_item = r.line_item.strip()
-            else:
-                rollup = next((x for x in self.rules.rollups if x.matches(r, category)), None)
+            line_item = r.line_item.strip()
+            if not line_item:
+                rollup = next((x for x in rollups if x.matches(r, category)), None) if rollups else None
                 if rollup:
                     line_item = rollup.line_item
                     self.matched_rollups.add(rollup.location)
@@ -146,9 +152,13 @@ class ClientBilling(ClientSteps):
                 )
             if e.hours <= ZERO:
                 self.warn(f"{e.ref} has {hours_text(e.hours)} hours", row=r.row, field="hours")
-            raw = hours_fraction(e.hours)
-            billed = self.c.rounding.entry_hours(raw)
-            items.append(Item(row=r, line_item=line_item, raw=raw, billed=billed, category=category, rollup=rollup))
+            # keyed by value: 1.5 and 1.50 are one key, and their exact fractions are the same
+            hours = billed_of.get(e.hours)
+            if hours is None:
+                raw = hours_fraction(e.hours)
+                hours = billed_of[e.hours] = (raw, self.c.rounding.entry_hours(raw))
+            raw, billed = hours
+            items.append(Item(r, line_item, raw, billed, category, e.ref, rollup))
         return items
 
     def listing_only(self, pending: Sequence[TimeRow]) -> None:
@@ -220,12 +230,13 @@ class ClientBilling(ClientSteps):
                 [(allowance, _same_price(ZERO, "included in the retainer"), "included"), (None, overage, "overage")],
             )
         else:
+            resolve, name, currency = self.card.resolve, self.c.name, self.currency
             for i in items:
-                found = self._rate(i)
+                found = resolve(i.row, name, i.category, currency)  # `_rate`, without a call per item
                 if found is None:
                     missing.append(i)
                     continue
-                portions.append(Portion(item=i, hours=i.billed, rate=found[0], rate_note=found[1]))
+                portions.append(Portion(i, i.billed, found[0], found[1]))
         missing += list({id(p.item): p.item for p in portions if p.rate_note == _NO_RATE}.values())
         portions = [p for p in portions if p.rate_note != _NO_RATE]
         if missing:
@@ -268,19 +279,31 @@ class ClientBilling(ClientSteps):
         detail = self.c.detail
         groups: dict[tuple[str, Decimal, str, str, str], list[Portion]] = {}
         included: list[Portion] = []
+        if detail not in ("line item", "line item + person", "line item + week", "entry"):
+            raise KeyError(detail)
+        weeks: dict[date, str] = {}  # each day's week once: a month has 31 days and 100,000 entries
+        folded: dict[str, str] = {}  # line item or project -> casefolded, once per distinct text
+        capped = self.capped_projects
         for p in portions:
             if p.band == "included":
                 included.append(p)
                 continue
             e = p.item.row.entry
-            extra = {
-                "line item": "",
-                "line item + person": e.person,
-                "line item + week": _week(e.date, self.period),
-                "entry": e.ref,
-            }[detail]
-            project = e.project.casefold() if e.project.casefold() in self.capped_projects else ""
-            key = (p.item.line_item.casefold(), p.rate, p.band, extra, project)
+            if detail == "line item":
+                extra = ""
+            elif detail == "line item + person":
+                extra = e.person
+            elif detail == "line item + week":
+                extra = weeks.get(e.date) or weeks.setdefault(e.date, _week(e.date, self.period))
+            else:
+                extra = p.item.ref
+            project = ""
+            if capped:
+                fold = folded.get(e.project) or folded.setdefault(e.project, e.project.casefold())
+                project = fold if fold in capped else ""
+            line_item = p.item.line_item
+            fold = folded.get(line_item) or folded.setdefault(line_item, line_item.casefold())
+            key = (fold, p.rate, p.band, extra, project)
             groups.setdefault(key, []).append(p)
         retainer = self.rules.retainers[0] if self.rules.retainers else None
         if retainer and (self.has_time or self.c.retainer_without_time):
@@ -292,7 +315,7 @@ class ClientBilling(ClientSteps):
                 retainer.location,
                 level="info",
             )
-        split_refs = {ref for ref, n in Counter(p.item.row.entry.ref for p in portions).items() if n > 1}
+        split_refs = {ref for ref, n in Counter(p.item.ref for p in portions).items() if n > 1}
         bands_order = {p.band: n for n, p in reversed(list(enumerate(portions)))}
         ordered = sorted(
             groups.items(), key=lambda kv: (bands_order.get(kv[0][2], 0), kv[0][0], kv[0][4], kv[0][3], -kv[0][1])
@@ -306,7 +329,7 @@ class ClientBilling(ClientSteps):
             qty, amount = exact_line(billed, rate, self.currency)
             if project:
                 self.hours_by_project[project] += amount
-            refs = tuple(dict.fromkeys(p.item.row.entry.ref for p in group))
+            refs = tuple(dict.fromkeys(p.item.ref for p in group))
             e = first.row.entry
             text = describe(
                 self.c.description,
@@ -398,7 +421,7 @@ class ClientBilling(ClientSteps):
                 amount=line_amount(Decimal(1), retainer.fee, self.currency),
                 raw_hours=raw,
                 tax_code=tax,
-                entry_refs=tuple(dict.fromkeys(p.item.row.entry.ref for p in included)),
+                entry_refs=tuple(dict.fromkeys(p.item.ref for p in included)),
                 detail=tuple(notes),
             )
         )

@@ -43,14 +43,26 @@ def confirmed(comment: str) -> bool:
 def duplicates(entries: Iterable[tuple[TimeEntry, str]]) -> dict[str, str]:
     """{ref of a duplicate: ref of the entry it repeats} for (entry, comment) in the Time tab's order; a
     confirmed row is not a duplicate."""
-    first: dict[Key, str] = {}
+    first: dict[Key, TimeEntry] = {}  # the entry each key was first seen on (its ref made only for a duplicate)
     out: dict[str, str] = {}
+    # `duplicate_key` with each distinct name and note normalized once (a month repeats them many times)
+    names: dict[str, str] = {}
+    notes: dict[str, str] = {}
     for e, comment in entries:
-        k = duplicate_key(e)
-        if k not in first:
-            first[k] = e.ref
+        client, person, project, note = e.client, e.person, e.project, e.notes
+        k = (
+            names.get(client) or names.setdefault(client, client.strip().casefold()),
+            e.date,
+            names.get(person) or names.setdefault(person, person.strip().casefold()),
+            names.get(project) or names.setdefault(project, project.strip().casefold()),
+            e.hours,
+            notes.get(note) or notes.setdefault(note, " ".join(note.split()).casefold()),
+        )
+        seen = first.get(k)
+        if seen is None:
+            first[k] = e
         elif not confirmed(comment):
-            out[e.ref] = first[k]
+            out[e.ref] = seen.ref
     return out
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from operator import attrgetter
 
 from ..models import InvoiceDraft, Issue, Period, TimeRow
 from ..money import ZERO, exact_sum, fmt_money, hours_fraction
@@ -99,13 +100,24 @@ def compute_invoices(
     made: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for client, month, number in [
         *invoices,
-        *((r.entry.client, str(Period.of(r.entry.date)), r.invoice) for r in rows if r.invoiced),
+        *((r.entry.client, str(Period.of(r.entry.date)), r.invoice) for r in rows if r.invoice and r.invoiced),
     ]:
         names.setdefault(client_name(client).casefold(), client_name(client))
         numbers = made[client_name(client).casefold()][str(month).strip()]
         if number.strip() and number.strip() not in numbers:
             numbers.append(number.strip())
-    dupes = duplicates((r.entry, r.comment) for r in sorted(rows, key=lambda r: r.row))
+    dupes = duplicates((r.entry, r.comment) for r in sorted(rows, key=attrgetter("row")))
+    # per distinct client text and category, not per row: 100,000 rows name a few dozen of each
+    clients_by_text: dict[str, tuple[ClientSettings | None, str, str]] = {}  # -> (settings, name, key)
+    billable_category: dict[str, bool] = {}
+
+    def billable(r: TimeRow) -> bool:
+        if not r.entry.billable:
+            return False
+        ok = billable_category.get(r.category)
+        if ok is None:
+            ok = billable_category[r.category] = _billable_category(r.category, index)
+        return ok
 
     def late(r: TimeRow, key: str) -> bool:
         """Approved billable time of an earlier month already invoiced for the client: it bills on this invoice."""
@@ -115,7 +127,7 @@ def compute_invoices(
             and r.approved
             and not r.invoiced
             and r.entry.ref not in dupes
-            and _billable(r, index)
+            and billable(r)
             and bool(made[key].get(str(Period.of(d))))
         )
 
@@ -125,16 +137,24 @@ def compute_invoices(
     prev_hours: dict[str, Decimal] = {}  # only clients with rows last month: no rows is not "nothing used"
     prev_used: dict[str, list[Fraction]] = {}  # hours billed against a retainer last month, as that invoice did
     prev_period = period.previous()
+    start, in_year, in_month = period.start, period.year, period.month
     for r in rows:
-        settings = index.client(r.entry.client)
-        name = settings.name if settings else r.entry.client.strip()
-        key = name.casefold()
-        names.setdefault(key, name)
-        is_late = late(r, key)
-        if prev_period.contains(r.entry.date):
+        e = r.entry
+        text = e.client
+        known = clients_by_text.get(text)
+        if known is None:
+            settings = index.client(text)
+            name = settings.name if settings else text.strip()
+            known = clients_by_text[text] = (settings, name, name.casefold())
+            names.setdefault(known[2], name)
+        settings, name, key = known
+        d = e.date
+        earlier = d < start
+        is_late = earlier and late(r, key)
+        if earlier and prev_period.contains(d):
             prev_hours.setdefault(key, ZERO)
             prev_used.setdefault(key, [])
-            if r.approved and _billable(r, index):
+            if r.approved and billable(r):
                 prev_hours[key] += r.entry.hours
                 if not is_late:  # late time was not on last month's invoice: it draws on this month's
                     prev_used[key].append(_retainer_use(r, settings, index))
@@ -142,9 +162,9 @@ def compute_invoices(
             current[key].append(r)
             carried[key].append(r)
             continue
-        if not period.contains(r.entry.date) or r.invoiced:
+        if d.month != in_month or d.year != in_year or (r.invoice and r.invoiced):  # not in the period, or invoiced
             continue
-        if r.approved and r.entry.ref in dupes and _billable(r, index):
+        if r.approved and dupes and r.entry.ref in dupes and billable(r):
             held_out[key].append(
                 NonBillable(
                     ref=r.entry.ref,
@@ -188,7 +208,9 @@ def compute_invoices(
     for key in sorted(current, key=lambda k: names[k].casefold()):
         name = names[key]
         settings = index.client(name)
-        client_rows = sorted(current[key], key=lambda r: (r.entry.date, r.entry.ref))
+        # by (date, ref): by ref, then stably by date, which compares no tuples (a third faster at 100,000)
+        client_rows = sorted(current[key], key=_REF)
+        client_rows.sort(key=_DATE)
         if settings is None:
             if client_rows:
                 hours = sum((r.entry.hours for r in client_rows), ZERO)
@@ -224,7 +246,7 @@ def compute_invoices(
             exact_sum(prev_used[key]) if key in prev_used else None,
         )
         already = tuple(made[key].get(str(period), ()))
-        billable_rows = [r for r in client_rows if _billable(r, index)]
+        billable_rows = [r for r in client_rows if billable(r)]
         if already:
             invoiced[name] = already
         if already and not billable_rows:
@@ -296,6 +318,10 @@ def compute_invoices(
     )
 
 
+_REF = attrgetter("entry.ref")
+_DATE = attrgetter("entry.date")
+
+
 def _zero_reason(draft: InvoiceDraft) -> str:
     kinds = {line.kind for line in draft.lines}
     if kinds <= {"fixed"}:
@@ -314,6 +340,6 @@ def _retainer_use(r: TimeRow, settings: ClientSettings | None, book: BookIndex) 
     return settings.rounding.entry_hours(hours_fraction(r.entry.hours))
 
 
-def _billable(r: TimeRow, book: BookIndex) -> bool:
-    cat = book.category(r.category) if r.category.strip() else None
-    return r.entry.billable and (cat.billable if cat else True)
+def _billable_category(category: str, book: BookIndex) -> bool:
+    cat = book.category(category) if category.strip() else None
+    return cat.billable if cat else True

@@ -35,7 +35,7 @@ class NonBillable:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One billable row on its way to a line."""
 
@@ -44,10 +44,11 @@ class Item:
     raw: Fraction  # exact hours as tracked
     billed: Fraction  # exact hours billed, after the client's per-entry rounding and minimum
     category: str
+    ref: str  # the entry's ref, made once: grouping and audits read it for every row
     rollup: Rollup | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Portion:
     """Billed hours of one item at one price (an item is split only at a tier or retainer boundary)."""
 

@@ -74,42 +74,70 @@ class RateCard:
         for r in rows:
             self._by[(r.level, _k(r.client), _k(r.person or r.role), _k(r.category))].append(r)
         self._client_defaults = {_k(c): v for c, v in (client_defaults or {}).items()}
-
-    def _pick(self, key: tuple[str, str, str, str], day: date) -> RateRow | None:
-        best: RateRow | None = None
-        for r in self._by.get(key, ()):
-            if r.covers(day) and (best is None or (r.effective_from or date.min) > (best.effective_from or date.min)):
-                best = r
-        return best
+        self._plans: dict[tuple[str, str, str, str], _Plan] = {}
 
     def resolve(self, row: TimeRow, client: str, category: str, currency: str) -> tuple[Decimal, str] | None:
         """(rate, where it came from) for a row, or None when nothing applies."""
         e = row.entry
         if row.rate_override is not None:
             return row.rate_override, "rate override"
-        c, person, role, cat = _k(client), _k(e.person), _k(e.role), _k(category)
-        # each level's key, and whether the entry has every part the level names (an entry without a role
-        # never takes a role's rate)
-        for key, applies in (
-            (("client+person+category", c, person, cat), person and cat),
-            (("client+person", c, person, ""), person),
-            (("client+role+category", c, role, cat), role and cat),
-            (("client+role", c, role, ""), role),
-            (("client+category", c, "", cat), cat),
-            (("client default", c, "", ""), c),
-        ):
-            hit = self._pick(key, e.date) if applies else None
+        who = (client, e.person, e.role, category)
+        plan = self._plans.get(who)
+        if plan is None:
+            plan = self._plans[who] = self._plan(*who)
+        first, default, last = plan
+        day = e.date
+        for bucket in first:
+            hit = _latest(bucket, day)
             if hit:
                 return hit.rate, _source(hit)
-        if c in self._client_defaults:
-            return self._client_defaults[c], "client default rate"
+        if default is not None:
+            return default, "client default rate"
         if e.rate is not None and (not e.currency or e.currency.upper() == currency.upper()):
             return e.rate, "time tracker rate"
-        for key, applies in ((("person default", "", person, ""), person), (("role default", "", role, ""), role)):
-            hit = self._pick(key, e.date) if applies else None
+        for bucket in last:
+            hit = _latest(bucket, day)
             if hit:
                 return hit.rate, _source(hit)
         return None
+
+    def _plan(self, client: str, person: str, role: str, category: str) -> _Plan:
+        """What `resolve` tries for one (client, person, role, category), in precedence order: the rate rows of
+        each level that applies and has any (dates are checked per entry), the client default, then the person
+        and role defaults. Made once per distinct combination, not per row."""
+        c, person, role, cat = _k(client), _k(person), _k(role), _k(category)
+        # each level's key, and whether the entry has every part the level names (an entry without a role
+        # never takes a role's rate)
+        first = tuple(
+            self._by[key]
+            for key, applies in (
+                (("client+person+category", c, person, cat), person and cat),
+                (("client+person", c, person, ""), person),
+                (("client+role+category", c, role, cat), role and cat),
+                (("client+role", c, role, ""), role),
+                (("client+category", c, "", cat), cat),
+                (("client default", c, "", ""), c),
+            )
+            if applies and self._by.get(key)
+        )
+        last = tuple(
+            self._by[key]
+            for key, applies in ((("person default", "", person, ""), person), (("role default", "", role, ""), role))
+            if applies and self._by.get(key)
+        )
+        return first, self._client_defaults.get(c), last
+
+
+_Plan = tuple[tuple[list[RateRow], ...], Decimal | None, tuple[list[RateRow], ...]]
+
+
+def _latest(bucket: list[RateRow], day: date) -> RateRow | None:
+    """The row of one level whose dates contain `day` and that starts latest (the first of equals)."""
+    best: RateRow | None = None
+    for r in bucket:
+        if r.covers(day) and (best is None or (r.effective_from or date.min) > (best.effective_from or date.min)):
+            best = r
+    return best
 
 
 def _source(hit: RateRow) -> str:

@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from ..categorize.redact import redact
@@ -29,6 +29,9 @@ JIRA_KEY = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b")
 _PLACEHOLDER = re.compile(r"\[(?:email|phone|secret|card|url|redacted)\]|\?\[redacted\]")
 _URL = re.compile(r"\bhttps?://\S+", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*(?:;|\s\+\s|\+|,|\s/\s|\s&\s|\s-\s|\s–\s|\s—\s|\n|\|)\s*")
+_MENTION = re.compile(r"@\w+")
+_SPACES = re.compile(r"\s+")
+_LETTER = re.compile(r"[^\W\d_]")
 _LINKERS = r"(?:for|with|w/|to|from|per|by|cc|ask|asked|ping|pinged|via|@)"
 
 
@@ -48,7 +51,9 @@ class LineFacts:
 
     def content_key(self) -> str:
         """A hash of everything a description depends on: same facts, same description (the cache key)."""
-        blob = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        # the fields one level deep (strings, tuples of strings, an int): what `asdict` gave, without its
+        # recursive copy of every tuple
+        blob = json.dumps({f.name: getattr(self, f.name) for f in fields(self)}, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -109,6 +114,7 @@ class Scrubber:
         self.clients = sorted({c.strip() for c in clients if c and c.strip()}, key=len, reverse=True)
         self._others: dict[str, re.Pattern[str] | None] = {}
         self._memo: dict[tuple[str, str], str] = {}
+        self._notes: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {}  # client -> note -> ...
 
     def _other_clients(self, client: str) -> list[str]:
         own = client.casefold()
@@ -131,8 +137,10 @@ class Scrubber:
 
     def _clean(self, text: str, client: str) -> str:
         out = redact(text or "", self.secrets)
-        out = _URL.sub(" ", out)
-        out = _PLACEHOLDER.sub(" ", out)
+        if "://" in out:  # (a pass only where the pattern can match: every URL has one)
+            out = _URL.sub(" ", out)
+        if "[" in out:  # every placeholder has one
+            out = _PLACEHOLDER.sub(" ", out)
         others = self._others_rx(client)
         if others is not None:
             out = others.sub(" ", out)
@@ -140,18 +148,38 @@ class Scrubber:
             out = self._names_rx.sub(" ", out)
         if self._initials_rx is not None:
             out = self._initials_rx.sub(" ", out)
-        out = re.sub(r"@\w+", " ", out)  # a mention of someone not on the team
-        return re.sub(r"\s+", " ", out).strip()
+        if "@" in out:
+            out = _MENTION.sub(" ", out)  # a mention of someone not on the team
+        return _SPACES.sub(" ", out).strip()
 
     def phrases(self, text: str, client: str) -> list[str]:
         """The note split into its fragments ("PR review + merge" -> two), each scrubbed; empty ones dropped."""
         out = []
+        own = {client.casefold(), client.split()[0].casefold()} if client.strip() else set()
         for part in _SPLIT.split(text or ""):
             cleaned = self.clean(part, client).strip(" .:;,-–—[]")
-            own = {client.casefold(), client.split()[0].casefold()} if client.strip() else set()
-            if re.search(r"[^\W\d_]", cleaned) and cleaned.casefold() not in own:
+            if _LETTER.search(cleaned) and cleaned.casefold() not in own:
                 out.append(cleaned)
         return out
+
+    def notes_of(self, client: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """The notes of `client` split and scrubbed so far (see `note`), by note."""
+        mine = self._notes.get(client)
+        if mine is None:
+            mine = self._notes[client] = {}
+        return mine
+
+    def note(self, text: str, client: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(Jira keys, scrubbed phrases) of one note for a client's line; notes repeat, so each distinct
+        (note, client) is split and scrubbed once per run."""
+        mine = self.notes_of(client)
+        found = mine.get(text)
+        if found is None:
+            found = mine[text] = (
+                tuple(JIRA_KEY.findall(text)),
+                tuple(self.phrases(JIRA_KEY.sub(" ", text), client)),
+            )
+        return found
 
     def leaks(self, text: str, client: str, allowed: str = "") -> str:
         """What in a written description must not reach the client ("" when nothing): a redaction, a secret,
@@ -233,18 +261,26 @@ def line_facts(
     show_project: bool = False,
 ) -> LineFacts:
     """The facts of one hour line, every note scrubbed (see `Scrubber`)."""
-    items = [entries[r] for r in line.entry_refs if r in entries]
+    found_entry = entries.get
+    items = [e for e in map(found_entry, line.entry_refs) if e is not None]
     phrases: list[str] = []
     keys: list[str] = []
+    note = scrub.note
+    seen = scrub.notes_of(client)
     for e in items:
         text = e.notes.strip() or e.task.strip()
-        keys.extend(JIRA_KEY.findall(text))
-        phrases.extend(scrub.phrases(JIRA_KEY.sub(" ", text), client))
-    projects = tuple(dict.fromkeys(scrub.clean(e.project, client) for e in items if e.project.strip()))
+        found, said = seen.get(text) or note(text, client)
+        keys.extend(found)
+        phrases.extend(said)
+    # each distinct project and task scrubbed once, in the order first written (cleaning is the same for equals)
+    projects = tuple(
+        dict.fromkeys(scrub.clean(p, client) for p in dict.fromkeys(e.project for e in items) if p.strip())
+    )
+    tasks = tuple(dict.fromkeys(scrub.clean(t, client) for t in dict.fromkeys(e.task for e in items) if t.strip()))
     return LineFacts(
         line_item=line.line_item,
         projects=projects,
-        tasks=tuple(dict.fromkeys(scrub.clean(e.task, client) for e in items if e.task.strip())),
+        tasks=tasks,
         phrases=tuple(phrases),
         keys=tuple(dict.fromkeys(keys)),
         count=len(items),

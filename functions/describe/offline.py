@@ -149,9 +149,14 @@ class Vocabulary:
     edits from 6, and a word never turns into its own plural or past tense."""
 
     def __init__(self, notes: Iterable[str]):
-        self.counts: Counter[str] = Counter(w.casefold() for n in notes for w in _WORD.findall(n or ""))
+        # notes repeat: each distinct one is split into words once, its words counted as often as it occurs
+        self.counts: Counter[str] = Counter()
+        for note, times in Counter(n or "" for n in notes).items():
+            for w in _WORD.findall(note):
+                self.counts[w.casefold()] += times
         self._memo: dict[str, str] = {}
         self._letters: list[str] = []
+        self._index: tuple[dict[str, list[tuple[str, int]]], dict[str, list[str]]] | None = None
 
     def fix(self, word: str) -> str:
         low = word.casefold()
@@ -160,17 +165,66 @@ class Vocabulary:
         best = low
         mine = self.counts.get(low, 0)
         if len(low) >= 3 and low not in SHORTHAND and mine <= 2:  # a word written three times is no typo
-            best_count = 0
-            for other, transposed in self._neighbours(low):
+            found: tuple[int, tuple[int | str, ...], str] | None = None  # (count, place in `_neighbours`, word)
+            for other, transposed, place in self._near(low):
                 n = self.counts.get(other, 0)
-                if n < max(2, 2 * mine) or n <= best_count or other == low:
+                if n < max(2, 2 * mine) or other == low:
                     continue
                 if any(other == low + s or low == other + s for s in _SUFFIXES):
                     continue
                 if transposed or len(low) >= 6 or (len(low) >= 4 and len(other) != len(low) and n >= 3 * max(mine, 1)):
-                    best, best_count = other, n
+                    # the most frequent wins, and among equals the one `_neighbours` yields first
+                    if found is None or n > found[0] or (n == found[0] and place < found[1]):
+                        found = (n, place, other)
+            if found is not None:
+                best = found[2]
         self._memo[low] = best
         return best
+
+    def _near(self, word: str) -> Iterable[tuple[str, bool, tuple[int | str, ...]]]:
+        """The words of `_neighbours(word)` written at least twice (no other can be taken for the right
+        spelling), each with whether it is a transposition and its place in `_neighbours`' order, found
+        through an index of the frequent words instead of by trying every letter at every place."""
+        if self._index is None:
+            self._index = self._build_index()
+        inserted, substituted = self._index
+        counts = self.counts
+        for i in range(len(word) - 1):
+            if word[i] != word[i + 1]:
+                other = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+                if counts.get(other, 0) >= 2:
+                    yield other, True, (0, i)
+        if len(word) < 4:
+            return
+        for i in range(len(word)):
+            other = word[:i] + word[i + 1 :]
+            if counts.get(other, 0) >= 2:
+                yield other, False, (1, i, 0)
+        for other, i in inserted.get(word, ()):  # `word` is `other` with the letter at i missing
+            yield other, False, (1, i, 1, other[i], 0)
+        if len(word) >= 6:
+            for i in range(len(word)):
+                for other in substituted.get(word[:i] + "\x00" + word[i + 1 :], ()):
+                    if other[i] != word[i]:
+                        yield other, False, (1, i, 1, other[i], 1)
+
+    def _build_index(self) -> tuple[dict[str, list[tuple[str, int]]], dict[str, list[str]]]:
+        """Each frequent word by itself less one letter (with its place), and with one letter blanked out:
+        the letter `_neighbours` would insert or substitute there (letters only: `_letters`)."""
+        inserted: dict[str, list[tuple[str, int]]] = {}
+        substituted: dict[str, list[str]] = {}
+        for w, n in self.counts.items():
+            if n < 2:
+                continue
+            for i, ch in enumerate(w):
+                if not ch.isalpha():
+                    continue
+                less = w[:i] + w[i + 1 :]
+                spots = inserted.setdefault(less, [])
+                if not any(o == w for o, _ in spots):  # the first place that makes it is the one yielded first
+                    spots.append((w, i))
+                substituted.setdefault(w[:i] + "\x00" + w[i + 1 :], []).append(w)
+        return inserted, substituted
 
     def _neighbours(self, word: str) -> Iterable[tuple[str, bool]]:
         """Every word one edit away that the notes contain, and whether the edit is a transposition."""
@@ -201,15 +255,22 @@ def _fix_words(text: str, vocab: Vocabulary) -> str:
     return _WORD.sub(one, text)
 
 
+_NUMBERED = re.compile(r"(?<!\w)\d{1,2}\)\s*")  # "1) cart fix 2) perf"
+_SYMBOLS = re.compile(r"[^\w\s'’:&.()/-]")  # emoji and stray symbols
+_REPEATED = re.compile(r"\b(\w+) \1\b")  # "tests tests"
+_SPACES = re.compile(r"\s+")
+
+
 def _expand(text: str) -> str:
     out = _SHORT_RX.sub(lambda m: SHORTHAND[m.group(1).casefold()], text)
     out = _FILLER.sub(" ", out)
-    out = re.sub(r"(?<!\w)\d{1,2}\)\s*", " ", out)  # "1) cart fix 2) perf"
-    out = re.sub(r"[^\w\s'’:&.()/-]", " ", out)  # emoji and stray symbols
+    if ")" in out:
+        out = _NUMBERED.sub(" ", out)
+    out = _SYMBOLS.sub(" ", out)
     if out.count("(") != out.count(")"):  # a bracket cut open where the note was split
         out = out.replace("(", " ").replace(")", " ")
-    out = re.sub(r"\b(\w+) \1\b", r"\1", out)  # "tests tests"
-    out = re.sub(r"\s+", " ", out).strip(" .:;,-/")
+    out = _REPEATED.sub(r"\1", out)
+    out = _SPACES.sub(" ", out).strip(" .:;,-/")
     return out
 
 
@@ -238,6 +299,7 @@ class OfflineWriter:
     def __init__(self, vocab: Vocabulary | None = None):
         self.vocab = vocab or Vocabulary(())
         self._tidy: dict[str, str] = {}
+        self._said: dict[str, tuple[str, str]] = {}  # raw phrase -> (tidied, its normal form), once per run
 
     def tidy(self, text: str) -> str:
         if text not in self._tidy:
@@ -247,17 +309,24 @@ class OfflineWriter:
     def body(self, facts: LineFacts) -> str:
         """The summary of the work: the most frequent distinct phrases, in the order first written."""
         seen: dict[str, tuple[int, int, str]] = {}
+        said = self._said
         for n, raw in enumerate(facts.phrases):
-            phrase = self.tidy(raw)
-            key = _norm(phrase)
+            found = said.get(raw)
+            if found is None:
+                phrase = self.tidy(raw)
+                found = said[raw] = (phrase, _norm(phrase))
+            phrase, key = found
             if not key:
                 continue
             count, first, text = seen.get(key, (0, n, phrase))
             seen[key] = (count + 1, first, text)
         if any(k not in _GENERIC_NORM for k in seen):
             seen = {k: v for k, v in seen.items() if k not in _GENERIC_NORM}
-        # a phrase inside a longer one says nothing more ("review" beside "code review")
-        keys = [k for k in seen if not any(k != o and f" {k} " in f" {o} " for o in seen)]
+        # a phrase inside a longer one says nothing more ("review" beside "code review"): " k " occurs once in
+        # its own padded copy, so a second occurrence in the joined copies is inside another phrase (keys are
+        # words and spaces: the separator occurs in none)
+        every = "\x00".join(f" {o} " for o in seen)
+        keys = [k for k in seen if every.count(f" {k} ") < 2]
         top = sorted(keys, key=lambda k: (-seen[k][0], seen[k][1]))[:MAX_PHRASES]
         parts = [seen[k][2] for k in sorted(top, key=lambda k: seen[k][1])]
         parts = [p[0].lower() + p[1:] if p[:1].isupper() and not p[:2].isupper() else p for p in parts]

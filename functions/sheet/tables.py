@@ -12,9 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, TypeVar
-
-from pydantic import BaseModel
 
 from ..errors import InputError, Location
 from ..models import Period, Suggestion, TimeEntry, TimeRow
@@ -22,9 +21,10 @@ from ..money import exact_hours
 from ..values import MAX_ENTRY_HOURS, MAX_RATE, is_blank, parse_bool, parse_date, parse_decimal, text
 from .cells import parse_float
 from .contract import HeaderMap, Tab, load_contract
+from .records import maker
+from .records import trusted as trusted  # re-exported: the records' constructor was defined here
 
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
 
 SOURCE_KEYS = (
     "date",
@@ -103,27 +103,6 @@ def _row_of(error: InputError) -> int:
     return int(digits) if digits else 0
 
 
-@dataclass
-class _RowCells:
-    """One row's cells by contract key; a cell that does not parse adds an error naming it and reads as None."""
-
-    hm: HeaderMap
-    raw: list[Any]  # padded by `_slots`: every key's slot exists, a missing column's is the None at the end
-    row_number: int
-    slots: dict[str, int]
-    errors: list[InputError] = field(default_factory=list)
-
-    def get(self, key: str) -> object:
-        return self.raw[self.slots[key]]
-
-    def parse(self, key: str, fn: Callable[..., T], *args: object) -> T | None:
-        try:
-            return fn(self.get(key), *args)
-        except ValueError as exc:
-            self.errors.append(_cell_error(self.hm, key, self.row_number, str(exc)))
-            return None
-
-
 def _slots(hm: HeaderMap) -> tuple[dict[str, int], int]:
     """key -> index into a row padded to `width`; a column the tab lacks reads the last slot, always None."""
     width = max(hm.index.values(), default=-1) + 2
@@ -159,17 +138,37 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
     i_approved, i_comment, i_sby = slots["approved"], slots["comment"], slots["suggested_by"]
     i_scat, i_conf, i_sdesc = slots["suggested_category"], slots["confidence"], slots["suggested_description"]
     i_flags, i_invoice, i_hash = slots["flags"], slots["invoice"], slots["sync_hash"]
-    # a tab repeats few distinct hours and dates: each distinct cell value is parsed once (by type and
-    # value, so 1.5 and Decimal("1.5") stay apart)
+    # a tab repeats few distinct hours, rates and confidences: each distinct cell value is parsed once (by type
+    # and value, so 1.5 and Decimal("1.5") stay apart; amounts by their text too, so 120 and 120.00 do)
     hours_seen: dict[tuple[type, object], Decimal] = {}
-    for offset, raw in enumerate(values[1:], start=2):
-        raw = list(raw[: width - 1])
-        raw.extend([None] * (width - len(raw)))
+    amounts_seen: dict[tuple[type, str], Decimal | None] = {}
+    confidences_seen: dict[tuple[type, object], float | None] = {}
+    w1 = width - 1
+    stripped = itemgetter(
+        *(i_source, i_id, i_client, i_project, i_task, i_person, i_role, i_email, i_link, i_currency),
+        *(i_category, i_line, i_scat, i_sby, i_invoice, i_hash),
+    )
+    free_text = itemgetter(i_notes, i_comment, i_sdesc, i_flags)
+    pads = [[None] * (width - n) for n in range(w1 + 1)]  # the None padding of a row of n cells
+    whole = all(i < w1 for i in slots.values())  # no column of the contract is missing from the header
+    make_entry: Callable[[dict[str, Any]], TimeEntry] | None = None
+    make_row: Callable[[dict[str, Any]], TimeRow] | None = None
+    for offset, cells in enumerate(values[1:], start=2):
+        if whole and len(cells) >= w1:
+            raw = cells  # every key's slot is inside the row: read it as it is, without a padded copy
+        else:
+            raw = cells[:w1]
+            if type(raw) is not list:
+                raw = list(raw)
+            raw += pads[len(raw)]
         first = raw[i_source]
-        if (type(first) is not str or not first.strip()) and all(is_blank(v) for v in raw):
+        if (type(first) is not str or not first.strip()) and all(is_blank(v) for v in raw[:w1]):
             continue
         table.last_row = offset
-        if is_blank(first) or is_blank(raw[i_id]):
+        sid = raw[i_id]
+        if not (type(first) is str and type(sid) is str and first.strip() and sid.strip()) and (
+            is_blank(first) or is_blank(sid)
+        ):
             key = "source" if is_blank(first) else "entry_id"
             table.ignored.append(f"{hm.cell(key, offset)}")
             hold = _cell_error(
@@ -182,27 +181,52 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
             table.errors.append(hold)
             table.holds.append(hold)
             continue
-        cells = _RowCells(hm, raw, offset, slots)
-        parse, errors = cells.parse, cells.errors
+        errors: list[InputError] = []
         # a blank cell reads as its parser's blank value without calling it (None, or the bool's default)
         v = raw[i_date]
-        day = v if type(v) is date else parse("date", parse_date)
+        day = v if type(v) is date else _parse(hm, errors, offset, "date", v, parse_date)
         v = raw[i_hours]
         hours = hours_seen.get((type(v), v))
         if hours is None:
-            hours = parse("hours", bounded, "a number of hours", MAX_ENTRY_HOURS, "hours")
+            hours = _parse(hm, errors, offset, "hours", v, bounded, "a number of hours", MAX_ENTRY_HOURS, "hours")
             if hours is not None:
                 hours = hours_seen[(type(v), v)] = exact_hours(hours)
+        tracker_rate = rate_override = None
         v = raw[i_rate]
-        tracker_rate = None if v is None else parse("tracker_rate", bounded, "an amount", MAX_RATE, "a rate")
+        if v is not None:
+            k = (type(v), str(v))
+            if k in amounts_seen:
+                tracker_rate = amounts_seen[k]
+            else:
+                n = len(errors)
+                tracker_rate = _parse(hm, errors, offset, "tracker_rate", v, bounded, "an amount", MAX_RATE, "a rate")
+                if len(errors) == n:
+                    amounts_seen[k] = tracker_rate
         v = raw[i_billable]
-        billable = v if type(v) is bool else parse("billable", parse_bool, True)
+        billable = v if type(v) is bool else _parse(hm, errors, offset, "billable", v, parse_bool, True)
         v = raw[i_override]
-        rate_override = None if v is None else parse("rate_override", bounded, "an amount", MAX_RATE, "a rate")
+        if v is not None:
+            k = (type(v), str(v))
+            if k in amounts_seen:
+                rate_override = amounts_seen[k]
+            else:
+                n = len(errors)
+                rate_override = _parse(hm, errors, offset, "rate_override", v, bounded, "an amount", MAX_RATE, "a rate")
+                if len(errors) == n:
+                    amounts_seen[k] = rate_override
         v = raw[i_approved]
-        approved = v if type(v) is bool else parse("approved", parse_bool, False)
+        approved = v if type(v) is bool else _parse(hm, errors, offset, "approved", v, parse_bool, False)
         v = raw[i_conf]
-        confidence = None if v is None else parse("confidence", parse_float)
+        confidence = None
+        if v is not None:
+            k2 = (type(v), v)
+            if k2 in confidences_seen:
+                confidence = confidences_seen[k2]
+            else:
+                n = len(errors)
+                confidence = _parse(hm, errors, offset, "confidence", v, parse_float)
+                if len(errors) == n:
+                    confidences_seen[k2] = confidence
         if day is None and not errors:
             errors.append(_cell_error(hm, "date", offset, "the date is missing"))
         if hours is None and not errors:
@@ -218,75 +242,88 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
         assert day is not None and hours is not None  # a row without them was held above
         # Every value here is already typed and checked by the parsers above, so the records are built by
         # the trusted constructor (a pydantic validation per row was a third of reading 100,000 rows).
-        currency = _text(raw[i_currency])
-        entry = trusted(
-            TimeEntry,
-            {
-                "source": _text(first),
-                "source_id": _text(raw[i_id]),
-                "date": day,
-                "client": _text(raw[i_client]),
-                "project": _text(raw[i_project]),
-                "task": _text(raw[i_task]),
-                "person": _text(raw[i_person]),
-                "role": _text(raw[i_role]),
-                "email": _text(raw[i_email]),
-                "notes": _raw_text(raw[i_notes]),
-                "hours": hours,
-                "billable": True if billable is None else billable,
-                "rate": tracker_rate,
-                "currency": currency or None,
-                "url": _text(raw[i_link]),
-                "tags": (),
-            },
-        )
-        row = trusted(
-            TimeRow,
-            {
-                "row": offset,
-                "entry": entry,
-                "category": _text(raw[i_category]),
-                "line_item": _text(raw[i_line]),
-                "rate_override": rate_override,
-                "approved": bool(approved),
-                "comment": _raw_text(raw[i_comment]),
-                "suggested_category": _text(raw[i_scat]),
-                "suggested_by": _text(raw[i_sby]),
-                "confidence": confidence if confidence is None or 0 <= confidence <= 1 else None,
-                "suggested_description": _raw_text(raw[i_sdesc]),
-                "flags": _raw_text(raw[i_flags]),
-                "invoice": _text(raw[i_invoice]),
-                "sync_hash": _text(raw[i_hash]),
-            },
-        )
-        table.rows.append(row)
+        # the text cells of the row stripped (`_text`) in one comprehension instead of a call per cell, and the
+        # free-text ones as typed (`_raw_text`)
+        (
+            source,
+            source_id,
+            client,
+            project,
+            task,
+            person,
+            role,
+            email,
+            link,
+            currency,
+            category,
+            line_item,
+            suggested_category,
+            suggested_by,
+            invoice,
+            sync_hash,
+        ) = [v.strip() if type(v) is str else text(v) for v in stripped(raw)]
+        notes, comment, suggested_description, flags = free_text(raw)
+        if type(notes) is not str:
+            notes = _raw_text(notes)
+        if type(comment) is not str:
+            comment = _raw_text(comment)
+        if type(suggested_description) is not str:
+            suggested_description = _raw_text(suggested_description)
+        if type(flags) is not str:
+            flags = _raw_text(flags)
+        fields = {
+            "source": source,
+            "source_id": source_id,
+            "date": day,
+            "client": client,
+            "project": project,
+            "task": task,
+            "person": person,
+            "role": role,
+            "email": email,
+            "notes": notes,
+            "hours": hours,
+            "billable": True if billable is None else billable,
+            "rate": tracker_rate,
+            "currency": currency or None,
+            "url": link,
+            "tags": (),
+        }
+        if make_entry is None:
+            make_entry = maker(TimeEntry, fields)
+        entry = make_entry(fields)
+        fields = {
+            "row": offset,
+            "entry": entry,
+            "category": category,
+            "line_item": line_item,
+            "rate_override": rate_override,
+            "approved": bool(approved),
+            "comment": comment,
+            "suggested_category": suggested_category,
+            "suggested_by": suggested_by,
+            "confidence": confidence if confidence is None or 0 <= confidence <= 1 else None,
+            "suggested_description": suggested_description,
+            "flags": flags,
+            "invoice": invoice,
+            "sync_hash": sync_hash,
+        }
+        if make_row is None:
+            make_row = maker(TimeRow, fields)
+        table.rows.append(make_row(fields))
     _hold_duplicates(table)
     return table
 
 
-_new = object.__new__
-_FIELDS_SET: dict[type, set[str]] = {}
-_KEYS: dict[type, tuple[str, ...]] = {}
-_set = object.__setattr__
-
-
-def trusted(cls: type[M], values: dict[str, Any]) -> M:
-    """A record from values that are already of the field types, without validating them again (what
-    `model_construct` means, at a third of validation's cost). Values for other fields than the model's
-    (a field added to the model and not here) go through validation instead, so nothing is ever skipped."""
-    keys = _KEYS.get(cls)
-    if keys is None:
-        keys = _KEYS[cls] = tuple(cls.model_fields)
-    # the callers list the fields in the model's order: one tuple compare (of interned names) per record
-    if tuple(values) != keys and values.keys() != set(keys):
-        return cls.model_validate(values)
-    obj = _new(cls)
-    _set(obj, "__dict__", values)
-    # one set of field names for every record of a model (the records are frozen; a copy gets its own)
-    _set(obj, "__pydantic_fields_set__", _FIELDS_SET.get(cls) or _FIELDS_SET.setdefault(cls, set(cls.model_fields)))
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
+def _parse(
+    hm: HeaderMap, errors: list[InputError], row: int, key: str, value: object, fn: Callable[..., T], *args: object
+) -> T | None:
+    """`fn(value, *args)`, or None with an error naming the cell when the value does not parse."""
+    try:
+        return fn(value, *args)
+    except ValueError as exc:
+        errors.append(_cell_error(hm, key, row, str(exc)))
+        return None
 
 
 def bounded(value: object, what: str, maximum: Decimal, name: str) -> Decimal | None:
@@ -305,12 +342,15 @@ def bounded(value: object, what: str, maximum: Decimal, name: str) -> Decimal | 
 
 def _hold_duplicates(table: TimeTable) -> None:
     """One Entry ID on two rows (a copy-pasted row) would bill it twice: an error naming every row."""
-    by_ref: dict[str, list[TimeRow]] = {}
+    first: dict[str, TimeRow] = {}
+    repeated: dict[str, list[TimeRow]] = {}  # a list only for a ref on several rows, not one per row
     for r in table.rows:
-        by_ref.setdefault(r.entry.ref, []).append(r)
-    for rows in by_ref.values():
-        if len(rows) < 2:
-            continue
+        ref = r.entry.ref
+        seen = first.setdefault(ref, r)
+        if seen is not r:
+            repeated.setdefault(ref, [seen]).append(r)
+    for ref in sorted(repeated, key=lambda ref: first[ref].row):  # in the order the refs first occur
+        rows = repeated[ref]
         cells = [table.header.cell("entry_id", r.row) for r in rows]
         for r, cell in zip(rows, cells, strict=True):
             others = ", ".join(c for c in cells if c != cell)
