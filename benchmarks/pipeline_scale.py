@@ -71,13 +71,20 @@ def synthetic_entries(n: int, clients: int = 50, seed: int = 7):
 
 
 class Source:
-    def __init__(self, entries):
+    """The synthetic month as a time source; `once` hands the entries over and keeps none (a source's fetch
+    leaves nothing behind in a real run, so a later preview in the same process does not hold them)."""
+
+    def __init__(self, entries, once: bool = False):
         self.entries = entries
+        self.once = once
 
     def fetch(self, period, progress=None):
         from functions.ports import ImportResult
 
-        return ImportResult(entries=tuple(self.entries), covers=("bench",))
+        result = ImportResult(entries=tuple(self.entries), covers=("bench",))
+        if self.once:
+            self.entries = []
+        return result
 
 
 def run_size(n: int) -> dict:
@@ -145,7 +152,12 @@ class MemoryStore:
     def write(self, blocks) -> None:
         for b in blocks:
             rows = self.tabs.setdefault(b.tab, [])
-            for r, values in enumerate(b.values, start=b.row - 1):
+            first = b.row - 1
+            if first >= len(rows) and b.col == 1:  # rows appended past the end: taken as they are
+                rows.extend([] for _ in range(first - len(rows)))
+                rows.extend(list(values) for values in b.values)
+                continue
+            for r, values in enumerate(b.values, start=first):
                 while len(rows) <= r:
                     rows.append([])
                 row = rows[r]
@@ -164,10 +176,10 @@ def run_core(n: int) -> dict:
     from functions.sheet.session import SheetSession
 
     period = Period.parse("2026-10")
-    entries = synthetic_entries(n)
+    source = Source(synthetic_entries(n), once=True)
     with tempfile.TemporaryDirectory() as tmp:
         store = MemoryStore()
-        services = bootstrap(Settings(workdir=Path(tmp)), source=Source(entries), sheet=store)
+        services = bootstrap(Settings(workdir=Path(tmp)), source=source, sheet=store)
         seeding = SheetSession(store, ["Categories"])
         seeding.seed_config(["Categories"], ROOT / "functions" / "sample" / "config")
         seeding.commit()

@@ -93,9 +93,17 @@ def hours_by_category(
     """[category, hours] of the period's rows (the reviewer's category, else the suggestion), most hours first;
     then of the `new` rows being appended, by their suggestion."""
     hours: dict[str, Decimal] = defaultdict(Decimal)
+    year, month = period.year, period.month
+    named: dict[tuple[str, str], str] = {}  # (category, suggested) -> the category counted: once per distinct pair
     for r in rows:
-        if period.contains(r.entry.date):
-            hours[r.effective_category or r.suggested_category.strip() or NO_CATEGORY] += r.entry.hours
+        e = r.entry
+        day = e.date
+        if day.month == month and day.year == year:
+            pair = (r.category, r.suggested_category)
+            name = named.get(pair)
+            if name is None:
+                name = named[pair] = r.effective_category or r.suggested_category.strip() or NO_CATEGORY
+            hours[name] += e.hours
     for e, s in new:
         if period.contains(e.date):
             hours[(s.category.strip() if s else "") or NO_CATEGORY] += e.hours
@@ -117,10 +125,17 @@ def unbilled_approved(rows: Iterable[TimeRow], limit: int = ROWS, non_billable: 
     in a category the Categories tab marks non-billable (`non_billable`, any case) is never billed: not counted."""
     never = {c.casefold() for c in non_billable}
     hours: dict[str, Decimal] = defaultdict(Decimal)
+    billed: dict[tuple[str, str], bool] = {}  # (category, suggested) -> billable: once per distinct pair
     for r in rows:
-        category = (r.effective_category or r.suggested_category).strip().casefold()
-        if r.approved and not r.invoiced and r.entry.billable and r.entry.client.strip() and category not in never:
-            hours[r.entry.client] += r.entry.hours
+        e = r.entry
+        if not (r.approved and e.billable) or r.invoiced or not e.client.strip():
+            continue
+        pair = (r.category, r.suggested_category)
+        ok = billed.get(pair)
+        if ok is None:
+            ok = billed[pair] = (r.effective_category or r.suggested_category).strip().casefold() not in never
+        if ok:
+            hours[e.client] += e.hours
     order = sorted(hours.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
     return [[client, hours_shown(h)] for client, h in order[:limit]]
 

@@ -13,6 +13,7 @@ import functools
 import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import ParamSpec, TypeVar
 
 from ..models import Suggestion, TimeEntry, TimeRow
@@ -106,25 +107,39 @@ def offline_chain() -> Chain:
 
 def accuracy_by_source(rows: Iterable[TimeRow]) -> dict[str, tuple[int, int]]:
     """On approved rows: per suggestion source, (suggestions kept by the reviewer, suggestions made)."""
-    made: Counter[str] = Counter()
-    kept: Counter[str] = Counter()
-    for r in rows:
-        if r.approved and r.suggested_category and r.suggested_by:
-            made[r.suggested_by] += 1
-            kept[r.suggested_by] += int(r.category.casefold() == r.suggested_category.casefold())
-    return {src: (kept[src], made[src]) for src in sorted(made)}
+    return accuracy_by_month(rows, months=1, by_month=False).get("", {})
 
 
-def accuracy_by_month(rows: Iterable[TimeRow], months: int = 12) -> dict[str, dict[str, tuple[int, int]]]:
+def accuracy_by_month(
+    rows: Iterable[TimeRow], months: int = 12, by_month: bool = True
+) -> dict[str, dict[str, tuple[int, int]]]:
     """`accuracy_by_source` per month of the work (the entry's date), newest first, the last `months` months:
-    how the suggestions reviewers kept rise as history grows."""
-    by_month: dict[str, list[TimeRow]] = {}
+    how the suggestions reviewers kept rise as history grows. (`by_month` False: all months as one, "".)"""
+    counts: dict[tuple[str, str], list[int]] = {}  # (month, source) -> [kept, made]
+    month_of: dict[date, str] = {}  # a month has a few dozen distinct days: each formatted once
+    same: dict[tuple[str, str], bool] = {}  # (category, suggested) -> kept: each distinct pair compared once
     for r in rows:
-        # only the rows accuracy_by_source counts: a month without one has no figures and is left out anyway
-        if r.approved and r.suggested_category and r.suggested_by:
-            by_month.setdefault(r.entry.date.strftime("%Y-%m"), []).append(r)
-    out = {m: accuracy_by_source(by_month[m]) for m in sorted(by_month, reverse=True)}
-    return dict(list(((m, a) for m, a in out.items() if a))[:months])
+        source = r.suggested_by
+        if not (r.approved and source and r.suggested_category):
+            continue
+        month = ""
+        if by_month:
+            day = r.entry.date
+            month = month_of.get(day) or month_of.setdefault(day, f"{day.year:04d}-{day.month:02d}")
+        pair = (r.category, r.suggested_category)
+        kept = same.get(pair)
+        if kept is None:
+            kept = same[pair] = pair[0].casefold() == pair[1].casefold()
+        tally = counts.get((month, source))
+        if tally is None:
+            tally = counts[(month, source)] = [0, 0]
+        tally[0] += kept
+        tally[1] += 1
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for month, source in sorted(counts):  # each month's sources in order
+        kept_made = counts[(month, source)]
+        out.setdefault(month, {})[source] = (kept_made[0], kept_made[1])
+    return {m: out[m] for m in sorted(out, reverse=True)[:months]}
 
 
 def accuracy_text(figures: dict[str, tuple[int, int]]) -> str:
