@@ -368,3 +368,29 @@ def test_a_milestone_ticked_late_is_billed_once_and_marked_in_the_rules_tab(tmp_
     assert sheet.get("Rules", at, "Invoice") == created.invoices[0].number
     november = pipeline.preview(services, Period.parse("2026-11"))
     assert november.invoices == []  # never twice
+
+
+def unbilled_on_dashboard(sheet: MemorySheet) -> dict[str, Decimal]:
+    """The Dashboard's "approved hours not invoiced" table, as the tab shows it after the run."""
+    client, hours = (
+        sheet.col("Dashboard", "Client With Unbilled Time"),
+        sheet.col("Dashboard", "Approved Hours Not Invoiced"),
+    )
+    return {
+        str(r[client]): Decimal(str(r[hours]))
+        for r in sheet.tabs["Dashboard"][1:]
+        if len(r) > hours and r[client] not in (None, "")
+    }
+
+
+def test_the_dashboard_after_create_no_longer_counts_what_the_run_just_invoiced(tmp_path):
+    services, sheet, _ = setup(tmp_path, entries() + entries(3, client="Bluefin"))
+    pipeline.refresh(services, OCT)
+    configure_clients(sheet, {"Acme": "100"})  # Bluefin has no rate: held, its approved time stays unbilled
+    approve_all(sheet)
+    pipeline.preview(services, OCT)
+    assert unbilled_on_dashboard(sheet) == {"Acme": Decimal("9.00"), "Bluefin": Decimal("4.50")}
+
+    created = pipeline.create_invoices(services, OCT)
+    assert [i.client for i in created.invoices] == ["Acme"]
+    assert unbilled_on_dashboard(sheet) == {"Bluefin": Decimal("4.50")}  # Acme's 9 h are on INV-0001 now
