@@ -17,6 +17,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from . import collector
 from .billing.engine import BillingResult, compute_invoices
 from .capacity import after_read
 from .categorize.chain import accuracy_by_month, accuracy_by_source, accuracy_text
@@ -28,7 +29,6 @@ from .errors import InputError, InputErrors, Location, PartialCreateError
 from .models import CreatedInvoice, Period, Suggestion, TimeEntry, TimeRow
 from .money import hours_shown
 from .ports import CategorizeContext, CategorizeReport, ImportResult, Progress, SkippedRow, SyncMark, no_progress
-from .sheet import collector
 from .sheet.merge import merge
 from .sheet.preview_tab import previous_descriptions
 from .sheet.session import CONFIG_TABS, SheetSession
@@ -62,7 +62,7 @@ __all__ = [
 def _locked(services: Services, job: str) -> Iterator[None]:
     """The store's one lock for jobs that write (functions/locks.py): refresh, preview and create-invoices
     never overlap, whichever entry point runs them. The garbage collector is the job's own meanwhile
-    (functions/sheet/collector.py) and as it was once the job ends, raised or not."""
+    (functions/collector.py) and as it was once the job ends, raised or not."""
     with services.lock(job) if services.lock else nullcontext(), collector.job():
         yield
 

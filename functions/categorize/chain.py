@@ -9,42 +9,16 @@ Claude still leaves every entry with a suggestion.
 
 from __future__ import annotations
 
-import functools
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import ParamSpec, TypeVar
 
+from ..collector import collector_paused
 from ..models import Suggestion, TimeEntry, TimeRow
 from ..ports import CategorizeContext, Categorizer, CategorizeReport
 from .classifier import OfflineClassifier
 from .memory import MemoryCategorizer
 from .rules import RulesCategorizer
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def collector_paused(f: Callable[P, R]) -> Callable[P, R]:
-    """Run `f` with the cyclic garbage collector paused, and back as it was afterwards, raise or not. A 100,000-
-    entry refresh makes a million small objects and no reference cycles; the collector would walk the young
-    ones again and again (a tenth of categorizing them). Reference counting still frees everything as usual.
-
-    What a stage keeps is a few large dicts (the collector walks each as one object), so unlike the merge's
-    rows (functions/sheet/collector.py) nothing is frozen."""
-
-    @functools.wraps(f)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            return f(*args, **kwargs)
-        finally:
-            if was:
-                gc.enable()
-
-    return run
 
 
 class Chain:

@@ -24,9 +24,9 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from ..billing.duplicates import duplicate_reason, duplicates
+from ..collector import collector_paused
 from ..models import LONG_ENTRY_HOURS, LOW_CONFIDENCE, Period, Suggestion, TimeEntry, TimeRow
 from ..values import clean_text
-from .collector import collector_paused
 from .tables import source_cells, suggestion_cells
 
 

@@ -22,15 +22,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import collector
 from ..billing.book import RuleBook
 from ..billing.engine import BillingResult
+from ..collector import collector_paused
 from ..errors import InputError, InputErrors, InvariantError
 from ..models import CreatedInvoice, Period, TimeEntry
 from ..ports import Cell, CellBlock, SheetStore, SourceMilestone, SyncMark
 from ..values import is_blank, parse_decimal, text
-from . import collector
 from .agency_tab import Letterheads, parse_letterheads
-from .collector import collector_paused
 from .config_tabs import parse_book
 from .contract import HeaderMap, load_contract
 from .dashboard_tab import dashboard_changes, invoice_records, run_records
@@ -377,7 +377,7 @@ class SheetSession:
         if self.blocks:
             self.store.write(self.blocks)
         self.blocks = []
-        collector.restore()  # the run's records are the collector's again (functions/sheet/collector.py)
+        collector.restore()  # the run's records are the collector's again (functions/collector.py)
 
     # --- helpers ---------------------------------------------------------------------------------------------
 

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from functions import pipeline
+from functions import collector, pipeline
 from functions.config import Settings, bootstrap
 from functions.errors import InvoicingError
 from functions.models import Period
-from functions.sheet import collector
 from tests.fakes import MemorySheet
 
 
