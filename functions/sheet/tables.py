@@ -191,29 +191,12 @@ def parse_time_tab(values: Sequence[Sequence[Any]]) -> TimeTable:
             hours = _parse(hm, errors, offset, "hours", v, bounded, "a number of hours", MAX_ENTRY_HOURS, "hours")
             if hours is not None:
                 hours = hours_seen[(type(v), v)] = exact_hours(hours)
-        tracker_rate = rate_override = None
         v = raw[i_rate]
-        if v is not None:
-            k = (type(v), str(v))
-            if k in amounts_seen:
-                tracker_rate = amounts_seen[k]
-            else:
-                n = len(errors)
-                tracker_rate = _parse(hm, errors, offset, "tracker_rate", v, bounded, "an amount", MAX_RATE, "a rate")
-                if len(errors) == n:
-                    amounts_seen[k] = tracker_rate
+        tracker_rate = None if v is None else _amount(hm, errors, offset, "tracker_rate", v, amounts_seen)
         v = raw[i_billable]
         billable = v if type(v) is bool else _parse(hm, errors, offset, "billable", v, parse_bool, True)
         v = raw[i_override]
-        if v is not None:
-            k = (type(v), str(v))
-            if k in amounts_seen:
-                rate_override = amounts_seen[k]
-            else:
-                n = len(errors)
-                rate_override = _parse(hm, errors, offset, "rate_override", v, bounded, "an amount", MAX_RATE, "a rate")
-                if len(errors) == n:
-                    amounts_seen[k] = rate_override
+        rate_override = None if v is None else _amount(hm, errors, offset, "rate_override", v, amounts_seen)
         v = raw[i_approved]
         approved = v if type(v) is bool else _parse(hm, errors, offset, "approved", v, parse_bool, False)
         v = raw[i_conf]
@@ -324,6 +307,26 @@ def _parse(
     except ValueError as exc:
         errors.append(_cell_error(hm, key, row, str(exc)))
         return None
+
+
+def _amount(
+    hm: HeaderMap,
+    errors: list[InputError],
+    row: int,
+    key: str,
+    value: object,
+    seen: dict[tuple[type, str], Decimal | None],
+) -> Decimal | None:
+    """A rate cell's amount, each distinct cell value parsed once per tab (`seen`); a bad one is an error
+    naming its cell every time it occurs."""
+    k = (type(value), str(value))
+    if k in seen:
+        return seen[k]
+    n = len(errors)
+    amount = _parse(hm, errors, row, key, value, bounded, "an amount", MAX_RATE, "a rate")
+    if len(errors) == n:
+        seen[k] = amount
+    return amount
 
 
 def bounded(value: object, what: str, maximum: Decimal, name: str) -> Decimal | None:
