@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from html import escape
 
 from ..models import CreatedInvoice, InvoiceDraft, Party, TimeEntry
-from .invoice_view import InvoiceView, invoice_view
+from .invoice_view import InvoiceView, invoice_view, party_lines
 
 _CSS = """
 body { font-family: "DejaVu Sans", -apple-system, Segoe UI, Helvetica, Arial, sans-serif; color: #222;
@@ -42,16 +42,10 @@ def _lines(text: str) -> str:
 
 
 def _party(p: Party, contact_prefix: str = "", compact: bool = False) -> str:
-    """A party's block; `compact` (the sender, top right) runs the address and the ways to reach it on."""
-    parts = [f"<strong>{escape(p.name)}</strong>"] if p.name else []
-    if p.contact:
-        parts.append(escape(contact_prefix + p.contact))
-    if p.address:
-        parts.append(" · ".join(escape(x) for x in p.address.splitlines()) if compact else _lines(p.address))
-    reach = [escape(x) for x in (p.email, p.phone) if x]
-    parts += [" · ".join(reach)] if compact and reach else reach
-    if p.tax_id:
-        parts.append(f"Tax ID {escape(p.tax_id)}")
+    """A party's block (invoice_view.party_lines), the name in bold."""
+    parts = party_lines(p, escape, _lines, contact_prefix, compact)
+    if p.name:
+        parts[0] = f"<strong>{parts[0]}</strong>"
     return "<br>".join(parts)
 
 

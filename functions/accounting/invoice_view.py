@@ -12,7 +12,7 @@ those stay in Preview and the accounting system's private note. Amounts are Deci
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -102,6 +102,24 @@ class InvoiceView:
     details: tuple[DetailView, ...]
     replaces: str = ""  # "INV-0007" when this invoice corrects an earlier one
     facts: tuple[tuple[str, str], ...] = field(default=())  # (label, value) beside the bill-to block
+
+
+def party_lines(
+    p: Party, esc: Callable[[str], str], lines: Callable[[str], str], contact_prefix: str = "", compact: bool = False
+) -> list[str]:
+    """A party's block as lines of markup, for the HTML and the PDF alike: `esc` escapes outside text for the
+    format and `lines` keeps an address's lines; `compact` (the sender, top right) runs the address and the
+    ways to reach it on. The name comes first, unmarked: each format makes it bold its own way."""
+    parts = [esc(p.name)] if p.name else []
+    if p.contact:
+        parts.append(esc(contact_prefix + p.contact))
+    if p.address:
+        parts.append(" · ".join(esc(x) for x in p.address.splitlines()) if compact else lines(p.address))
+    reach = [esc(x) for x in (p.email, p.phone) if x]
+    parts += [" · ".join(reach)] if compact and reach else reach
+    if p.tax_id:
+        parts.append(f"Tax ID {esc(p.tax_id)}")
+    return parts
 
 
 def invoice_view(

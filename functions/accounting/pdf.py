@@ -20,7 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from ..models import CreatedInvoice, InvoiceDraft, Party, TimeEntry
-from .invoice_view import InvoiceView, invoice_view
+from .invoice_view import InvoiceView, invoice_view, party_lines
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT, BOLD = "InvoiceSans", "InvoiceSans-Bold"
@@ -112,16 +112,10 @@ def _t(text: str) -> str:
 
 
 def _party(p: Party, contact_prefix: str = "", compact: bool = False) -> str:
-    """A party's block; `compact` (the sender, top right) runs the address and the ways to reach it on."""
-    parts = [f"<b>{escape(p.name)}</b>"] if p.name else []
-    if p.contact:
-        parts.append(escape(contact_prefix + p.contact))
-    if p.address:
-        parts.append(" · ".join(escape(x) for x in p.address.splitlines()) if compact else _t(p.address))
-    reach = [escape(x) for x in (p.email, p.phone) if x]
-    parts += [" · ".join(reach)] if compact and reach else reach
-    if p.tax_id:
-        parts.append(f"Tax ID {escape(p.tax_id)}")
+    """A party's block (invoice_view.party_lines), the name in bold."""
+    parts = party_lines(p, escape, _t, contact_prefix, compact)
+    if p.name:
+        parts[0] = f"<b>{parts[0]}</b>"
     return "<br/>".join(parts)
 
 
