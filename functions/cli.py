@@ -701,7 +701,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             if review["categories_fixed"] or review["approved"]
             else "Review: nothing left to correct or approve"
         )
-        _print_invoices(created, "Invoices")
+        _print_invoices(created, "Invoices", documents=settings.accounting != "ledger")
         if settings.accounting == "ledger":
             out.print(
                 f"\nWorkbook:  {services.sheet.describe()}\nLedger:    {settings.ledger_path}\n"
@@ -874,7 +874,9 @@ def _print_refresh(s: pipeline.RefreshSummary) -> None:
     )
 
 
-def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
+def _print_invoices(s: pipeline.InvoicesSummary, title: str, documents: bool = True) -> None:
+    """The invoices table, totals, held clients and warnings; `documents` False when the caller names the
+    documents folder itself (the demo's closing lines)."""
     if not s.invoices:
         out.print(
             f"No invoice is ready to create for {s.period}: only approved, billable rows that are not "
@@ -908,7 +910,7 @@ def _print_invoices(s: pipeline.InvoicesSummary, title: str) -> None:
     for client, why in s.held.items():
         out.print(f"[yellow]Held[/yellow] {client}: {why}", markup=True)
     _print_warnings(s.warnings, "Preview tab")
-    if s.documents:
+    if s.documents and documents:
         out.print(f"Invoice documents: {s.documents}")
     if s.command == "preview" or s.dry_run:
         out.print(
